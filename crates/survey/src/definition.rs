@@ -1,0 +1,262 @@
+//! The native survey definition: questions in blocks and a flow over blocks.
+//! This JSON shape is the documented format (`docs/survey-definition.md`); `.qsf` imports into it.
+
+use serde::{Deserialize, Serialize};
+
+/// A whole survey as authored. Question ids (`QID1`) and block ids are stable across edits,
+/// so responses and workflow mappings keep pointing at the right thing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SurveyDefinition {
+    pub name: String,
+    #[serde(default = "default_language")]
+    pub language: String,
+    pub blocks: Vec<Block>,
+    pub questions: Vec<Question>,
+    /// The order respondents move through blocks; empty means "every block in order".
+    #[serde(default)]
+    pub flow: Vec<FlowElement>,
+    /// Shown on the end page (piped text allowed).
+    #[serde(default = "default_end_message")]
+    pub end_message: String,
+    #[serde(default)]
+    pub options: SurveyOptions,
+}
+
+fn default_language() -> String {
+    "EN".into()
+}
+
+fn default_end_message() -> String {
+    "Thank you for taking our survey. Your response has been recorded.".into()
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SurveyOptions {
+    /// An unfinished response is closed as incomplete after this many hours without activity.
+    #[serde(default = "default_incomplete_after_hours")]
+    pub incomplete_after_hours: u32,
+    #[serde(default)]
+    pub back_button: bool,
+}
+
+fn default_incomplete_after_hours() -> u32 {
+    168
+}
+
+impl Default for SurveyOptions {
+    fn default() -> Self {
+        Self {
+            incomplete_after_hours: default_incomplete_after_hours(),
+            back_button: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Block {
+    pub id: String,
+    #[serde(default)]
+    pub description: String,
+    pub elements: Vec<BlockElement>,
+}
+
+/// A block lists its questions in order; a page break starts a new page within the block.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum BlockElement {
+    Question { id: String },
+    PageBreak,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Question {
+    /// Internal id, `QID` + number, as in Qualtrics.
+    pub id: String,
+    /// The label used in exports (`Q1`, or whatever the author named it).
+    pub export_tag: String,
+    /// Question text (piped text allowed; may hold simple HTML from imports).
+    pub text: String,
+    /// Force response: the page is refused until this question is answered.
+    #[serde(default)]
+    pub required: bool,
+    #[serde(flatten)]
+    pub kind: QuestionKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum QuestionKind {
+    /// Single or multiple answer; choices keep their authored order.
+    MultipleChoice {
+        #[serde(default)]
+        multiple: bool,
+        choices: Vec<Choice>,
+    },
+    /// Net Promoter Score, 0–10.
+    Nps {
+        #[serde(default)]
+        low_label: String,
+        #[serde(default)]
+        high_label: String,
+    },
+    TextEntry {
+        #[serde(default)]
+        multiline: bool,
+        #[serde(default)]
+        content: TextContent,
+    },
+    /// Likert matrix: one answer per statement from a shared scale.
+    Matrix {
+        statements: Vec<Choice>,
+        scale: Vec<Choice>,
+    },
+    /// One slider per statement (a single unnamed statement when there is just one).
+    Slider {
+        min: f64,
+        max: f64,
+        #[serde(default = "default_step")]
+        step: f64,
+        statements: Vec<Choice>,
+    },
+    /// Text only; nothing to answer.
+    Descriptive,
+    /// Records time on page; moves on by itself after `auto_advance_seconds` when set.
+    Timing {
+        #[serde(default)]
+        auto_advance_seconds: Option<u32>,
+    },
+    /// A Qualtrics question type Sonde does not render yet, kept so nothing is lost on import.
+    Unsupported {
+        qualtrics_type: String,
+        #[serde(default)]
+        selector: String,
+    },
+}
+
+fn default_step() -> f64 {
+    1.0
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TextContent {
+    #[default]
+    Any,
+    Number,
+    Email,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Choice {
+    /// Stable id within its question (`"1"`, `"2"`, ... in Qualtrics exports).
+    pub id: String,
+    pub text: String,
+    /// The value exported and compared in logic; defaults to the id when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recode: Option<String>,
+    /// The respondent may type text beside this choice ("Other: ____").
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub text_entry: bool,
+}
+
+impl Choice {
+    pub fn recode_value(&self) -> &str {
+        self.recode.as_deref().unwrap_or(&self.id)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum FlowElement {
+    Block {
+        block_id: String,
+    },
+    /// Declares embedded data fields and where each gets its value.
+    EmbeddedData {
+        fields: Vec<EmbeddedField>,
+    },
+    /// The nested flow runs only when the condition holds for the answers so far.
+    Branch {
+        condition: Condition,
+        flow: Vec<FlowElement>,
+    },
+    /// Ends the survey here, optionally with its own message.
+    EndSurvey {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmbeddedField {
+    pub name: String,
+    #[serde(default)]
+    pub value: EmbeddedValue,
+}
+
+/// Where an embedded data field's value comes from.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "from", content = "value", rename_all = "snake_case")]
+pub enum EmbeddedValue {
+    /// The link's query string (`?ContactId=003...`), or the contact's embedded data.
+    #[default]
+    Url,
+    /// A fixed value, itself piped text.
+    Fixed(String),
+}
+
+/// Conditions used by branches (and by workflows): tests on answers, embedded data and metadata.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Condition {
+    All { conditions: Vec<Condition> },
+    Any { conditions: Vec<Condition> },
+    Not { condition: Box<Condition> },
+    /// `question` is a question id; `choice`/`statement` narrow to a choice or matrix row.
+    Answer {
+        question: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        statement: Option<String>,
+        op: Operator,
+        #[serde(default)]
+        value: String,
+    },
+    EmbeddedData {
+        field: String,
+        op: Operator,
+        #[serde(default)]
+        value: String,
+    },
+    /// Response metadata such as `Finished`, `DistributionChannel`, `Duration`.
+    Metadata {
+        field: String,
+        op: Operator,
+        #[serde(default)]
+        value: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Operator {
+    /// For choices: the choice (by id or recode) is selected.
+    Selected,
+    NotSelected,
+    Displayed,
+    Equals,
+    NotEquals,
+    GreaterThan,
+    GreaterOrEqual,
+    LessThan,
+    LessOrEqual,
+    Contains,
+    DoesNotContain,
+    IsEmpty,
+    IsNotEmpty,
+}
