@@ -74,7 +74,10 @@ impl ContactInput {
             if !KNOWN_KEYS.contains(&key.as_str()) {
                 errors.push(FieldError::new(
                     key.as_str(),
-                    format!("is not a contact field (known fields: {})", KNOWN_KEYS.join(", ")),
+                    format!(
+                        "is not a contact field (known fields: {})",
+                        KNOWN_KEYS.join(", ")
+                    ),
                 ));
             }
         }

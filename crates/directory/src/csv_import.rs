@@ -10,6 +10,8 @@
 //! - Problems with the whole file (not UTF-8, no header row, no column that identifies a contact,
 //!   two columns for one field) are reported once and import nothing; problems with a row
 //!   (a bad email, a ragged row) skip that row only.
+//! - A row whose quote is never closed is reported (the csv reader would otherwise read the rest
+//!   of the file into one cell, losing every later row without a word).
 //! - Blank rows are skipped; blank cells are "no value" (embedded data included).
 //! - The delimiter is `,` unless the header line has more `;` or tabs (Excel in many European
 //!   locales saves "CSV" with `;`).
@@ -115,22 +117,32 @@ pub fn import_csv(bytes: &[u8], default_country: Option<&str>) -> CsvImport {
         return out;
     }
 
+    let delimiter = sniff_delimiter(bytes);
+    // The csv reader reads an unclosed quote to the end of the file as one cell, which would
+    // silently swallow every later row into the last contact; find out up front.
+    let unclosed_quote = ends_inside_quotes(bytes, delimiter);
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .delimiter(sniff_delimiter(bytes))
+        .delimiter(delimiter)
         .from_reader(bytes);
-    let mut records = reader.records();
+    let mut records = reader.records().peekable();
     let mut lines = LineCounter::new(bytes);
 
     let (header_line, headers) = match records.next() {
+        Some(Ok(record)) if unclosed_quote && records.peek().is_none() => {
+            out.errors
+                .push(RowError::file(lines.line_of(&record), UNCLOSED_QUOTE));
+            return out;
+        }
         Some(Ok(record)) => (lines.line_of(&record), record),
         Some(Err(e)) => {
             out.errors.push(csv_error(&e));
             return out;
         }
         None => {
-            out.errors.push(RowError::file(1, "the file has no header row"));
+            out.errors
+                .push(RowError::file(1, "the file has no header row"));
             return out;
         }
     };
@@ -145,7 +157,8 @@ pub fn import_csv(bytes: &[u8], default_country: Option<&str>) -> CsvImport {
 
     let mut seen_emails: HashMap<String, usize> = HashMap::new();
     let mut seen_refs: HashMap<String, usize> = HashMap::new();
-    for record in records {
+    while let Some(record) = records.next() {
+        let is_last = records.peek().is_none();
         let record = match record {
             Ok(r) => r,
             Err(e) => {
@@ -155,6 +168,10 @@ pub fn import_csv(bytes: &[u8], default_country: Option<&str>) -> CsvImport {
             }
         };
         let line = lines.line_of(&record);
+        if unclosed_quote && is_last {
+            out.errors.push(RowError::file(line, UNCLOSED_QUOTE));
+            break;
+        }
         if record.iter().all(|cell| cell.trim().is_empty()) {
             continue;
         }
@@ -208,6 +225,38 @@ pub fn import_csv(bytes: &[u8], default_country: Option<&str>) -> CsvImport {
         }
     }
     out
+}
+
+const UNCLOSED_QUOTE: &str = "a quote (\") opened on this row is never closed, so the rest of the \
+     file reads as one cell; close the quote or remove it, then import this row and the ones \
+     after it again";
+
+/// Whether the file ends inside a quoted field, following the csv reader's own rules: a quote
+/// opens a quoted field only at the start of a field, `""` inside one is a literal quote, and a
+/// quote in the middle of an unquoted field is just a character.
+fn ends_inside_quotes(bytes: &[u8], delimiter: u8) -> bool {
+    #[derive(PartialEq)]
+    enum State {
+        FieldStart,
+        Unquoted,
+        Quoted,
+        QuoteInQuoted,
+    }
+    let mut state = State::FieldStart;
+    for &b in bytes {
+        let ends_field = b == delimiter || b == b'\n' || b == b'\r';
+        state = match state {
+            State::FieldStart if b == b'"' => State::Quoted,
+            State::FieldStart | State::Unquoted if ends_field => State::FieldStart,
+            State::FieldStart | State::Unquoted => State::Unquoted,
+            State::Quoted if b == b'"' => State::QuoteInQuoted,
+            State::Quoted => State::Quoted,
+            State::QuoteInQuoted if b == b'"' => State::Quoted,
+            State::QuoteInQuoted if ends_field => State::FieldStart,
+            State::QuoteInQuoted => State::Unquoted,
+        };
+    }
+    state == State::Quoted
 }
 
 /// Maps each header to a field, refusing headers that cannot describe contacts at all.
@@ -291,7 +340,9 @@ fn parse_row(
                 cell_error(header, "has a value in a column without a header".into());
             }
             Column::Embedded => {
-                contact.embedded_data.insert(header.clone(), cell.to_string());
+                contact
+                    .embedded_data
+                    .insert(header.clone(), cell.to_string());
             }
             Column::Known(field) => match field {
                 Field::FirstName => contact.first_name = value,
@@ -479,7 +530,11 @@ mod tests {
              b@example.com,\"said \"\"hi\"\"\"\r\n",
         );
         assert_eq!(r.errors, []);
-        assert_eq!(lines(&r), [2, 4], "the second row starts after the two-line field");
+        assert_eq!(
+            lines(&r),
+            [2, 4],
+            "the second row starts after the two-line field"
+        );
         assert_eq!(
             r.contacts[0].1.embedded_data["Notes"],
             "line one\r\nline two, with comma"
@@ -509,16 +564,22 @@ mod tests {
         assert!(r.errors[0].message.contains("looks like a contact"));
         let r = import("Name,Company\nAda,Analytical\n");
         assert_eq!(r.errors.len(), 1);
-        assert!(r.errors[0].message.contains("no Email, Phone or ExternalDataReference"));
+        assert!(r.errors[0]
+            .message
+            .contains("no Email, Phone or ExternalDataReference"));
     }
 
     #[test]
     fn conflicting_headers_are_refused() {
         let r = import("Email,Email Address\na@example.com,b@example.com\n");
         assert!(r.contacts.is_empty());
-        assert!(r.errors[0].message.contains("\"Email\" and \"Email Address\""));
+        assert!(r.errors[0]
+            .message
+            .contains("\"Email\" and \"Email Address\""));
         let r = import("Email,Region,Region\na@example.com,x,y\n");
-        assert!(r.errors[0].message.contains("two columns are named \"Region\""));
+        assert!(r.errors[0]
+            .message
+            .contains("two columns are named \"Region\""));
     }
 
     #[test]
@@ -538,7 +599,9 @@ mod tests {
         assert_eq!(lines(&r), [4]);
         let got: Vec<usize> = r.errors.iter().map(|e| e.line).collect();
         assert_eq!(got, [2, 3]);
-        assert!(r.errors[0].message.contains("has 1 fields but the header row has 2"));
+        assert!(r.errors[0]
+            .message
+            .contains("has 1 fields but the header row has 2"));
     }
 
     #[test]
@@ -573,7 +636,30 @@ mod tests {
         assert_eq!(r.contacts[0].1.first_name.as_deref(), Some("Ada, Countess"));
         let r = import("Email\tPhone\na@example.com\t+44 20 7946 0958\n");
         assert_eq!(r.errors, []);
-        assert_eq!(r.contacts[0].1.phone.as_ref().unwrap().as_str(), "+442079460958");
+        assert_eq!(
+            r.contacts[0].1.phone.as_ref().unwrap().as_str(),
+            "+442079460958"
+        );
+    }
+
+    #[test]
+    fn a_stray_quote_is_reported_at_its_row() {
+        // An unclosed quote swallows the rest of the file into one cell; the rows before it
+        // still import and the error points at the row where the quote opened.
+        let r = import("Email,Name\na@example.com,A\nb@example.com,\"B\nc@example.com,C\n");
+        assert_eq!(lines(&r), [2]);
+        assert_eq!(r.errors.len(), 1);
+        assert_eq!(r.errors[0].line, 3);
+        assert!(r.errors[0].message.contains("never closed"));
+        // Quotes that are closed, doubled, or in the middle of a plain field are all fine.
+        let r = import("Email,Name\na@example.com,\"B \"\"x\"\"\"\nb@example.com,O\"Neil\n");
+        assert_eq!(r.errors, []);
+        assert_eq!(
+            r.contacts[1].1.embedded_data.get("Name"),
+            Some(&"O\"Neil".into())
+        );
+        let r = import("Email,\"Name\n");
+        assert!(r.errors[0].message.contains("never closed"));
     }
 
     #[test]
@@ -582,6 +668,9 @@ mod tests {
         assert!(r.contacts.is_empty());
         assert!(r.errors[0].message.contains("no country code"));
         let r = import_csv(b"Phone\n020 7946 0958\n", Some("GB"));
-        assert_eq!(r.contacts[0].1.phone.as_ref().unwrap().as_str(), "+442079460958");
+        assert_eq!(
+            r.contacts[0].1.phone.as_ref().unwrap().as_str(),
+            "+442079460958"
+        );
     }
 }

@@ -61,11 +61,17 @@ impl EmailAddress {
             return Err(bad(&format!("contains '{c}' before the @")));
         }
 
+        // Lower-case before checking, so what is stored is exactly what was checked (some
+        // capitals lower-case to letter + combining mark, which is not a valid domain character).
+        let domain = domain.to_lowercase();
+        let domain = domain.as_str();
         if domain.is_empty() {
             return Err(bad("has no domain after the @"));
         }
         if !domain.contains('.') {
-            return Err(bad("has a domain without a dot (expected something like example.com)"));
+            return Err(bad(
+                "has a domain without a dot (expected something like example.com)",
+            ));
         }
         for label in domain.split('.') {
             if label.is_empty() {
@@ -90,7 +96,6 @@ impl EmailAddress {
             return Err(bad("has a domain that is an IP address, not a name"));
         }
 
-        let domain = domain.to_lowercase();
         // Lower-casing can lengthen some characters; keep the length promise.
         if local.len() + 1 + domain.len() > MAX_LEN {
             return Err(bad("is longer than 254 characters"));
@@ -149,14 +154,20 @@ mod tests {
     #[test]
     fn accepts_ordinary_addresses() {
         assert_eq!(ok("ada@example.com"), "ada@example.com");
-        assert_eq!(ok("first.last+tag@mail.example.co.uk"), "first.last+tag@mail.example.co.uk");
+        assert_eq!(
+            ok("first.last+tag@mail.example.co.uk"),
+            "first.last+tag@mail.example.co.uk"
+        );
         assert_eq!(ok("o'brien@example.ie"), "o'brien@example.ie");
         assert_eq!(ok("josé@exämple.de"), "josé@exämple.de");
     }
 
     #[test]
     fn trims_and_lower_cases_only_the_domain() {
-        assert_eq!(ok("  Ada.Lovelace@Example.COM \t"), "Ada.Lovelace@example.com");
+        assert_eq!(
+            ok("  Ada.Lovelace@Example.COM \t"),
+            "Ada.Lovelace@example.com"
+        );
     }
 
     #[test]
@@ -190,7 +201,10 @@ mod tests {
     fn errors_name_the_email_field() {
         let e = EmailAddress::parse("nope").unwrap_err();
         assert_eq!(e.field, "email");
-        assert_eq!(e.to_string(), "email: \"nope\" is not an email address: it has no @");
+        assert_eq!(
+            e.to_string(),
+            "email: \"nope\" is not an email address: it has no @"
+        );
     }
 
     #[test]

@@ -96,7 +96,17 @@ mod tests {
 
     #[test]
     fn refuses_names_and_junk() {
-        for input in ["English", "e", "en-", "-en", "en--us", "e1", "en-toolongsubtag", "a-b-c-d-e", "中文"] {
+        for input in [
+            "English",
+            "e",
+            "en-",
+            "-en",
+            "en--us",
+            "e1",
+            "en-toolongsubtag",
+            "a-b-c-d-e",
+            "中文",
+        ] {
             let e = Language::parse(input).unwrap_err();
             assert_eq!(e.field, "language");
             assert!(e.message.contains("not a language code"), "{input}: {e}");

@@ -178,7 +178,10 @@ mod tests {
         assert!(signer.verify(&token[..20]).is_err());
         assert_eq!(signer.verify(""), Err(OptOutError::Malformed));
         assert_eq!(signer.verify("not a token!"), Err(OptOutError::Malformed));
-        assert_eq!(signer.verify(&format!("{token}=")), Err(OptOutError::Malformed));
+        assert_eq!(
+            signer.verify(&format!("{token}=")),
+            Err(OptOutError::Malformed)
+        );
     }
 
     #[test]

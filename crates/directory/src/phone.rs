@@ -163,7 +163,10 @@ impl PhoneNumber {
             }
             // Country codes 1 (North America) and 7 (Russia, Kazakhstan) are whole plans with a
             // fixed length, so a missing digit can be caught even in international form.
-            if let Some(rest) = digits.strip_prefix('1').or_else(|| digits.strip_prefix('7')) {
+            if let Some(rest) = digits
+                .strip_prefix('1')
+                .or_else(|| digits.strip_prefix('7'))
+            {
                 if rest.len() != 10 && digits.len() >= MIN_DIGITS && digits.len() <= MAX_DIGITS {
                     return Err(bad(format!(
                         "has {} digits after the country code +{}; numbers there have 10",
