@@ -1,0 +1,145 @@
+//! Benchmarks as programs that print figures (never timed assertions in tests).
+//! `sonde bench responses` drives response submissions through HTTP against a server started
+//! in this process, on SQLite (a fresh temporary data dir) or on the PostgreSQL URL given.
+
+use anyhow::Context;
+use clap::Subcommand;
+use engine::{Config, Role, Sonde};
+use std::time::{Duration, Instant};
+
+#[derive(Subcommand, Debug)]
+pub enum BenchCommand {
+    /// Response submissions per second and latency percentiles through HTTP.
+    Responses {
+        /// Total submissions.
+        #[arg(long, default_value_t = 5000)]
+        requests: usize,
+        /// Concurrent clients.
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+        /// Benchmark on this PostgreSQL URL (default: SQLite in a temporary directory).
+        #[arg(long, env = "SONDE_BENCH_POSTGRES_URL")]
+        postgres: Option<String>,
+    },
+}
+
+pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
+    match cmd {
+        BenchCommand::Responses {
+            requests,
+            concurrency,
+            postgres,
+        } => responses(requests, concurrency, postgres).await,
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[idx.min(sorted.len() - 1)]
+}
+
+async fn responses(requests: usize, concurrency: usize, postgres: Option<String>) -> anyhow::Result<()> {
+    let tmp = std::env::temp_dir().join(format!("sonde-bench-{}", store::ids::random_token(8)));
+    let (store, backend) = match &postgres {
+        Some(url) => (store::Store::connect(url).await?, "PostgreSQL"),
+        None => (store::Store::open_data_dir(&tmp).await?, "SQLite"),
+    };
+    store.migrate().await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let base = format!("http://{addr}");
+    let sonde = Sonde::new(store.clone(), Config { public_url: base.clone() }).await?;
+    let org = store.create_organization("Bench").await?;
+    let email = format!("bench-{}@example.com", store::ids::random_token(6).to_lowercase());
+    let admin = sonde.add_user(Some(&org.id), &email, Role::Admin, "bench-password").await?;
+    let token = sonde.create_api_token(&email, "bench").await?;
+    let definition = serde_json::to_string(&survey::sample::sample_definition())?;
+    let survey_id = sonde.create_survey(&admin, &definition).await?.survey.id;
+    let app = web::router(web::AppState::new(sonde));
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let body = sample_response_body();
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(concurrency)
+        .build()?;
+    let url = format!("{base}/api/v1/surveys/{survey_id}/responses");
+    // Warm up connections and caches so the figures describe steady state.
+    for _ in 0..20 {
+        post(&client, &url, &token, &body).await?;
+    }
+    let started = Instant::now();
+    let per_worker = requests.div_ceil(concurrency);
+    let mut workers = Vec::new();
+    for _ in 0..concurrency {
+        let (client, url, token, body) = (client.clone(), url.clone(), token.clone(), body.clone());
+        workers.push(tokio::spawn(async move {
+            let mut latencies = Vec::with_capacity(per_worker);
+            for _ in 0..per_worker {
+                let t = Instant::now();
+                post(&client, &url, &token, &body).await?;
+                latencies.push(t.elapsed());
+            }
+            anyhow::Ok(latencies)
+        }));
+    }
+    let mut latencies = Vec::new();
+    for w in workers {
+        latencies.extend(w.await??);
+    }
+    let elapsed = started.elapsed();
+    latencies.sort();
+    let n = latencies.len();
+    println!("bench responses · {backend} · {n} submissions · {concurrency} concurrent clients");
+    println!("  throughput: {:.0} responses/s", n as f64 / elapsed.as_secs_f64());
+    println!(
+        "  latency:    p50 {:.2} ms · p99 {:.2} ms · max {:.2} ms",
+        percentile(&latencies, 0.50).as_secs_f64() * 1000.0,
+        percentile(&latencies, 0.99).as_secs_f64() * 1000.0,
+        latencies.last().copied().unwrap_or_default().as_secs_f64() * 1000.0
+    );
+    if let Some(rss) = peak_rss_kib() {
+        println!("  peak RSS:   {:.1} MiB (server and client in one process)", rss as f64 / 1024.0);
+    }
+    server.abort();
+    store.close().await;
+    let _ = std::fs::remove_dir_all(&tmp);
+    Ok(())
+}
+
+async fn post(client: &reqwest::Client, url: &str, token: &str, body: &str) -> anyhow::Result<()> {
+    let r = client
+        .post(url)
+        .bearer_auth(token)
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .context("sending a response")?;
+    if r.status() != reqwest::StatusCode::CREATED {
+        anyhow::bail!("unexpected status {}: {}", r.status(), r.text().await.unwrap_or_default());
+    }
+    Ok(())
+}
+
+/// A finished response to the sample survey answering every question on its path.
+pub fn sample_response_body() -> String {
+    let def = survey::sample::sample_definition();
+    let data = survey::sample::sample_answers(&def);
+    serde_json::json!({
+        "answers": data.answers,
+        "embeddedData": data.embedded_data,
+        "finished": true,
+    })
+    .to_string()
+}
+
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}

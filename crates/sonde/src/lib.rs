@@ -1,0 +1,301 @@
+//! The `sonde` command: serve, demo, user and token administration, survey import,
+//! migrations and benchmarks. Thin: each command is a few calls into the engine.
+
+pub mod bench;
+
+use anyhow::{bail, Context};
+use clap::{Args, Parser, Subcommand};
+use engine::{Config, Role, Sonde};
+use std::io::Read;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use store::Store;
+
+#[derive(Parser, Debug)]
+#[command(name = "sonde", version, about = "Self-hosted surveys with a two-way Salesforce integration")]
+pub struct Cli {
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Where the data lives: SQLite under the data dir unless a database URL is given.
+#[derive(Args, Debug, Clone)]
+pub struct DbArgs {
+    /// Directory for the embedded SQLite database (and other local state).
+    #[arg(long, global = true, env = "SONDE_DATA_DIR", default_value = "./sonde-data")]
+    pub data_dir: PathBuf,
+    /// `postgres://...` (several nodes) or `sqlite://...`; overrides --data-dir.
+    #[arg(long, global = true, env = "SONDE_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+}
+
+impl DbArgs {
+    pub async fn open(&self) -> anyhow::Result<Store> {
+        let store = match &self.database_url {
+            Some(url) => Store::connect(url)
+                .await
+                .with_context(|| format!("connecting to {}", store::redact_url(url)))?,
+            None => Store::open_data_dir(&self.data_dir)
+                .await
+                .with_context(|| format!("opening the data dir {}", self.data_dir.display()))?,
+        };
+        store.migrate().await.context("running migrations")?;
+        Ok(store)
+    }
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "SONDE_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// The URL people reach this server at (used in survey and opt-out links).
+    #[arg(long, env = "SONDE_PUBLIC_URL")]
+    pub public_url: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the server.
+    Serve(ServeArgs),
+    /// Run the server with a demo organization, admin login and sample survey (nothing to set up).
+    Demo(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage users.
+    #[command(subcommand)]
+    Users(UsersCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Tokens(TokensCommand),
+    /// Survey files.
+    #[command(subcommand)]
+    Survey(SurveyCommand),
+    /// Print benchmark figures.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UsersCommand {
+    /// Add a user (to the first organization; created when there is none).
+    Add {
+        email: String,
+        #[arg(long, default_value = "editor")]
+        role: String,
+        /// Read the password from standard input (first line).
+        #[arg(long)]
+        password_stdin: bool,
+        /// Update the password and role if the user exists.
+        #[arg(long)]
+        update: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokensCommand {
+    /// Create an API token for a user and print it (shown once).
+    Create {
+        email: String,
+        #[arg(long, default_value = "cli")]
+        name: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SurveyCommand {
+    /// Import a `.qsf` (or native `.json`) survey file, owned by the given user.
+    Import {
+        file: PathBuf,
+        #[arg(long)]
+        owner: String,
+    },
+}
+
+pub fn init_logging() {
+    use tracing_subscriber::{fmt, EnvFilter};
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let json = std::env::var("SONDE_LOG_FORMAT").is_ok_and(|v| v == "json");
+    let builder = fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => {
+            let store = cli.db.open().await?;
+            serve(store, &args, None).await
+        }
+        Command::Demo(args) => demo(&cli.db, &args).await,
+        Command::Migrate => {
+            cli.db.open().await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Users(UsersCommand::Add {
+            email,
+            role,
+            password_stdin,
+            update,
+        }) => {
+            let role = Role::parse(&role)
+                .with_context(|| format!("unknown role {role:?}: use admin, editor or viewer"))?;
+            if !password_stdin {
+                bail!("pass the password on standard input with --password-stdin");
+            }
+            let mut input = String::new();
+            std::io::stdin().read_to_string(&mut input)?;
+            let password = input.lines().next().unwrap_or_default().to_string();
+            let sonde = open_sonde(&cli.db, None).await?;
+            let actor = match sonde.add_user(None, &email, role, &password).await {
+                Err(engine::Error::Conflict(_)) if update => {
+                    sonde.reset_user(&email, role, &password).await?
+                }
+                other => other?,
+            };
+            println!("{} ({}) in organization {}", actor.email, actor.role.as_str(), actor.org_id);
+            Ok(())
+        }
+        Command::Tokens(TokensCommand::Create { email, name }) => {
+            let sonde = open_sonde(&cli.db, None).await?;
+            println!("{}", sonde.create_api_token(&email, &name).await?);
+            Ok(())
+        }
+        Command::Survey(SurveyCommand::Import { file, owner }) => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let sonde = open_sonde(&cli.db, None).await?;
+            let actor = sonde.user_by_email(&owner).await?;
+            let created = if file.extension().is_some_and(|e| e == "json") {
+                sonde.create_survey(&actor, &text).await
+            } else {
+                sonde.import_qsf(&actor, &text).await
+            }
+            .map_err(|e| anyhow::anyhow!("{}: {}", file.display(), describe(&e)))?;
+            println!("{}", created.survey.id);
+            for w in created.warnings {
+                eprintln!("warning: {w}");
+            }
+            Ok(())
+        }
+        Command::Bench(cmd) => bench::run(cmd).await,
+    }
+}
+
+fn describe(e: &engine::Error) -> String {
+    match e {
+        engine::Error::Invalid { message, problems } => {
+            let mut s = message.clone();
+            for p in problems {
+                s.push_str(&format!("\n  {p}"));
+            }
+            s
+        }
+        other => other.to_string(),
+    }
+}
+
+async fn open_sonde(db: &DbArgs, public_url: Option<String>) -> anyhow::Result<Sonde> {
+    let store = db.open().await?;
+    Ok(Sonde::new(
+        store,
+        Config {
+            public_url: public_url.unwrap_or_else(|| "http://127.0.0.1:8080".into()),
+        },
+    )
+    .await?)
+}
+
+/// Binds, then serves until Ctrl-C. `ready` receives the bound address (tests, demo).
+pub async fn serve(
+    store: Store,
+    args: &ServeArgs,
+    ready: Option<tokio::sync::oneshot::Sender<SocketAddr>>,
+) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("listening on {}", args.listen))?;
+    let addr = listener.local_addr()?;
+    let public_url = args
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"));
+    let sonde = Sonde::new(store, Config { public_url }).await?;
+    spawn_housekeeping(sonde.clone());
+    let app = web::router(web::AppState::new(sonde));
+    tracing::info!(%addr, "sonde listening");
+    if let Some(tx) = ready {
+        let _ = tx.send(addr);
+    }
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}
+
+/// Periodic work every node may do safely at once (each step is a single atomic update).
+fn spawn_housekeeping(sonde: Sonde) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(30));
+        loop {
+            tick.tick().await;
+            if let Err(e) = sonde.close_abandoned_responses().await {
+                tracing::warn!(error = %e, "closing abandoned responses failed");
+            }
+        }
+    });
+}
+
+const DEMO_ADMIN: &str = "admin@demo.sonde.local";
+
+/// Sets up (once) a demo organization with an admin and the sample survey, then serves.
+async fn demo(db: &DbArgs, args: &ServeArgs) -> anyhow::Result<()> {
+    let store = db.open().await?;
+    let listener_probe = args.listen;
+    let public_url = args
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{listener_probe}"));
+    let sonde = Sonde::new(store.clone(), Config { public_url: public_url.clone() }).await?;
+    let password_file = db.data_dir.join("demo-admin-password");
+    let (password, survey_id) = match sonde.user_by_email(DEMO_ADMIN).await {
+        Ok(admin) => {
+            let password = std::fs::read_to_string(&password_file)
+                .unwrap_or_else(|_| "(set when the demo was first created)".into());
+            let survey_id = sonde
+                .surveys(&admin)
+                .await?
+                .last()
+                .map(|s| s.id.clone())
+                .unwrap_or_default();
+            (password.trim().to_string(), survey_id)
+        }
+        Err(_) => {
+            let password = store::ids::random_token(16);
+            let org = store.create_organization("Demo Company").await?;
+            let admin = sonde
+                .add_user(Some(&org.id), DEMO_ADMIN, Role::Admin, &password)
+                .await?;
+            let definition = serde_json::to_string(&survey::sample::sample_definition())?;
+            let created = sonde.create_survey(&admin, &definition).await?;
+            let _ = std::fs::create_dir_all(&db.data_dir);
+            let _ = std::fs::write(&password_file, &password);
+            (password, created.survey.id)
+        }
+    };
+    println!("Sonde demo is starting.");
+    println!("  Admin UI:        {public_url}/login");
+    println!("  Sign in as:      {DEMO_ADMIN}");
+    println!("  Password:        {password}");
+    println!("  Sample survey:   {public_url}/s/{survey_id}?ContactId=0035g00000DemoAAA&OptOut=False");
+    println!("  API (OpenAPI):   {public_url}/api/v1/openapi.json");
+    serve(store, args, None).await
+}

@@ -1,0 +1,307 @@
+//! The contact directory: contacts, mailing lists and unique personal links.
+
+use crate::{conflict_or, get_bool, ids, now_ms, Result, Store};
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ContactRow {
+    pub id: String,
+    pub org_id: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub language: Option<String>,
+    pub ext_ref: Option<String>,
+    /// JSON object of string values.
+    pub embedded_data: String,
+    pub unsubscribed: bool,
+}
+
+fn contact_from(row: &AnyRow) -> Result<ContactRow> {
+    Ok(ContactRow {
+        id: row.try_get("id")?,
+        org_id: row.try_get("org_id")?,
+        first_name: row.try_get("first_name")?,
+        last_name: row.try_get("last_name")?,
+        email: row.try_get("email")?,
+        phone: row.try_get("phone")?,
+        language: row.try_get("language")?,
+        ext_ref: row.try_get("ext_ref")?,
+        embedded_data: row.try_get("embedded_data")?,
+        unsubscribed: get_bool(row, "unsubscribed")?,
+    })
+}
+
+const COLUMNS: &str =
+    "c.id, c.org_id, c.first_name, c.last_name, c.email, c.phone, c.language, c.ext_ref, c.embedded_data, c.unsubscribed";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailingListRow {
+    pub id: String,
+    pub org_id: String,
+    pub name: String,
+    pub members: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonalLink {
+    pub token: String,
+    pub org_id: String,
+    pub survey_id: String,
+    pub contact_id: String,
+    pub response_id: Option<String>,
+}
+
+impl Store {
+    /// Inserts, or updates the contact with the same email (or external reference) in the
+    /// organization: a directory keeps one record per person. Returns the id and whether it
+    /// was created.
+    pub async fn upsert_contact(
+        tx: &mut Transaction<'_, Any>,
+        c: &ContactRow,
+    ) -> Result<(String, bool)> {
+        let existing = sqlx::query(
+            "SELECT id FROM contacts WHERE org_id = $1 AND ((email IS NOT NULL AND lower(email) = lower($2)) \
+             OR (ext_ref IS NOT NULL AND ext_ref = $3)) ORDER BY created_at LIMIT 1",
+        )
+        .bind(&c.org_id)
+        .bind(c.email.clone().unwrap_or_default())
+        .bind(c.ext_ref.clone().unwrap_or_default())
+        .fetch_optional(&mut **tx)
+        .await?;
+        let now = now_ms();
+        if let Some(row) = existing {
+            let id: String = row.try_get("id")?;
+            sqlx::query(
+                "UPDATE contacts SET first_name = $1, last_name = $2, email = COALESCE($3, email), \
+                 phone = COALESCE($4, phone), language = COALESCE($5, language), ext_ref = COALESCE($6, ext_ref), \
+                 embedded_data = $7, unsubscribed = $8, updated_at = $9 WHERE id = $10",
+            )
+            .bind(&c.first_name)
+            .bind(&c.last_name)
+            .bind(&c.email)
+            .bind(&c.phone)
+            .bind(&c.language)
+            .bind(&c.ext_ref)
+            .bind(&c.embedded_data)
+            .bind(i64::from(c.unsubscribed))
+            .bind(now)
+            .bind(&id)
+            .execute(&mut **tx)
+            .await?;
+            return Ok((id, false));
+        }
+        let id = ids::contact();
+        sqlx::query(
+            "INSERT INTO contacts (id, org_id, first_name, last_name, email, phone, language, ext_ref, \
+             embedded_data, unsubscribed, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(&id)
+        .bind(&c.org_id)
+        .bind(&c.first_name)
+        .bind(&c.last_name)
+        .bind(&c.email)
+        .bind(&c.phone)
+        .bind(&c.language)
+        .bind(&c.ext_ref)
+        .bind(&c.embedded_data)
+        .bind(i64::from(c.unsubscribed))
+        .bind(now)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+        Ok((id, true))
+    }
+
+    pub async fn contact(&self, org_id: &str, id: &str) -> Result<Option<ContactRow>> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM contacts c WHERE c.id = $1 AND c.org_id = $2"
+        ))
+        .bind(id)
+        .bind(org_id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(contact_from).transpose()
+    }
+
+    pub async fn contacts(
+        &self,
+        org_id: &str,
+        list_id: Option<&str>,
+        offset: i64,
+        limit: i64,
+    ) -> Result<Vec<ContactRow>> {
+        let rows = match list_id {
+            Some(list) => {
+                sqlx::query(&format!(
+                    "SELECT {COLUMNS} FROM contacts c JOIN mailing_list_members m ON m.contact_id = c.id \
+                     WHERE c.org_id = $1 AND m.list_id = $2 ORDER BY c.last_name, c.first_name, c.id LIMIT $3 OFFSET $4"
+                ))
+                .bind(org_id)
+                .bind(list)
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(self.pool())
+                .await?
+            }
+            None => {
+                sqlx::query(&format!(
+                    "SELECT {COLUMNS} FROM contacts c WHERE c.org_id = $1 \
+                     ORDER BY c.last_name, c.first_name, c.id LIMIT $2 OFFSET $3"
+                ))
+                .bind(org_id)
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(self.pool())
+                .await?
+            }
+        };
+        rows.iter().map(contact_from).collect()
+    }
+
+    pub async fn set_unsubscribed(&self, org_id: &str, contact_id: &str, value: bool) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE contacts SET unsubscribed = $1, updated_at = $2 WHERE id = $3 AND org_id = $4",
+        )
+        .bind(i64::from(value))
+        .bind(now_ms())
+        .bind(contact_id)
+        .bind(org_id)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn create_mailing_list(&self, org_id: &str, name: &str) -> Result<MailingListRow> {
+        let id = ids::mailing_list();
+        sqlx::query("INSERT INTO mailing_lists (id, org_id, name, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(&id)
+            .bind(org_id)
+            .bind(name)
+            .bind(now_ms())
+            .execute(self.pool())
+            .await
+            .map_err(|e| conflict_or(e, format!("mailing list {name}")))?;
+        Ok(MailingListRow {
+            id,
+            org_id: org_id.into(),
+            name: name.into(),
+            members: 0,
+        })
+    }
+
+    pub async fn mailing_lists(&self, org_id: &str) -> Result<Vec<MailingListRow>> {
+        let rows = sqlx::query(
+            "SELECT l.id, l.org_id, l.name, (SELECT COUNT(*) FROM mailing_list_members m WHERE m.list_id = l.id) AS members \
+             FROM mailing_lists l WHERE l.org_id = $1 ORDER BY l.name, l.id",
+        )
+        .bind(org_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(MailingListRow {
+                    id: r.try_get("id")?,
+                    org_id: r.try_get("org_id")?,
+                    name: r.try_get("name")?,
+                    members: r.try_get("members")?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn mailing_list(&self, org_id: &str, id: &str) -> Result<Option<MailingListRow>> {
+        Ok(self
+            .mailing_lists(org_id)
+            .await?
+            .into_iter()
+            .find(|l| l.id == id))
+    }
+
+    /// Adds within the caller's transaction; adding a member twice is harmless.
+    pub async fn add_to_mailing_list(
+        tx: &mut Transaction<'_, Any>,
+        list_id: &str,
+        contact_id: &str,
+    ) -> Result<()> {
+        let exists = sqlx::query(
+            "SELECT 1 AS one FROM mailing_list_members WHERE list_id = $1 AND contact_id = $2",
+        )
+        .bind(list_id)
+        .bind(contact_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+        if exists.is_none() {
+            sqlx::query("INSERT INTO mailing_list_members (list_id, contact_id) VALUES ($1, $2)")
+                .bind(list_id)
+                .bind(contact_id)
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
+    }
+
+    pub async fn create_personal_link(
+        &self,
+        org_id: &str,
+        survey_id: &str,
+        contact_id: &str,
+    ) -> Result<PersonalLink> {
+        let token = ids::random_token(24);
+        sqlx::query(
+            "INSERT INTO personal_links (token, org_id, survey_id, contact_id, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&token)
+        .bind(org_id)
+        .bind(survey_id)
+        .bind(contact_id)
+        .bind(now_ms())
+        .execute(self.pool())
+        .await?;
+        Ok(PersonalLink {
+            token,
+            org_id: org_id.into(),
+            survey_id: survey_id.into(),
+            contact_id: contact_id.into(),
+            response_id: None,
+        })
+    }
+
+    pub async fn personal_link(&self, token: &str) -> Result<Option<PersonalLink>> {
+        let row = sqlx::query(
+            "SELECT token, org_id, survey_id, contact_id, response_id FROM personal_links WHERE token = $1",
+        )
+        .bind(token)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|r| {
+            Ok(PersonalLink {
+                token: r.try_get("token")?,
+                org_id: r.try_get("org_id")?,
+                survey_id: r.try_get("survey_id")?,
+                contact_id: r.try_get("contact_id")?,
+                response_id: r.try_get("response_id")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Ties the link to its one response; a second response through the same link is refused
+    /// by the `response_id IS NULL` guard.
+    pub async fn claim_personal_link(
+        tx: &mut Transaction<'_, Any>,
+        token: &str,
+        response_id: &str,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE personal_links SET response_id = $1 WHERE token = $2 AND response_id IS NULL",
+        )
+        .bind(response_id)
+        .bind(token)
+        .execute(&mut **tx)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}

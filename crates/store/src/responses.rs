@@ -1,0 +1,219 @@
+//! Response rows: answers and embedded data as JSON, the respondent's place in the flow, and
+//! the status that moves from in progress to complete, or to incomplete when abandoned.
+
+use crate::{now_ms, Result, Store};
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResponseStatus {
+    InProgress,
+    Complete,
+    Incomplete,
+}
+
+impl ResponseStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InProgress => "in_progress",
+            Self::Complete => "complete",
+            Self::Incomplete => "incomplete",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "in_progress" => Some(Self::InProgress),
+            "complete" => Some(Self::Complete),
+            "incomplete" => Some(Self::Incomplete),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResponseRow {
+    pub id: String,
+    pub org_id: String,
+    pub survey_id: String,
+    pub contact_id: Option<String>,
+    pub status: ResponseStatus,
+    /// `survey::ResponseData` as JSON.
+    pub data: String,
+    /// `survey::flow::Cursor` as JSON while in progress.
+    pub cursor: Option<String>,
+    pub progress: i64,
+    pub channel: String,
+    pub started_at: i64,
+    pub updated_at: i64,
+    pub ended_at: Option<i64>,
+    pub recorded_at: Option<i64>,
+    pub expires_at: Option<i64>,
+}
+
+fn response_from(row: &AnyRow) -> Result<ResponseRow> {
+    let status: String = row.try_get("status")?;
+    Ok(ResponseRow {
+        id: row.try_get("id")?,
+        org_id: row.try_get("org_id")?,
+        survey_id: row.try_get("survey_id")?,
+        contact_id: row.try_get("contact_id")?,
+        status: ResponseStatus::parse(&status)
+            .ok_or_else(|| crate::StoreError::Corrupt(format!("response status {status:?}")))?,
+        data: row.try_get("data")?,
+        cursor: row.try_get("cursor")?,
+        progress: row.try_get("progress")?,
+        channel: row.try_get("channel")?,
+        started_at: row.try_get("started_at")?,
+        updated_at: row.try_get("updated_at")?,
+        ended_at: row.try_get("ended_at")?,
+        recorded_at: row.try_get("recorded_at")?,
+        expires_at: row.try_get("expires_at")?,
+    })
+}
+
+const COLUMNS: &str = "id, org_id, survey_id, contact_id, status, data, cursor, progress, channel, \
+                       started_at, updated_at, ended_at, recorded_at, expires_at";
+
+/// Which responses a listing returns.
+#[derive(Debug, Clone, Default)]
+pub struct ResponseFilter {
+    pub status: Option<ResponseStatus>,
+    /// Listing is ordered by (started_at, id); `after` continues after that pair.
+    pub after: Option<(i64, String)>,
+    pub limit: i64,
+}
+
+impl Store {
+    /// Inserts within the caller's transaction, so whatever the response triggers can be
+    /// written in the same commit.
+    pub async fn insert_response(tx: &mut Transaction<'_, Any>, r: &ResponseRow) -> Result<()> {
+        sqlx::query(&format!(
+            "INSERT INTO responses ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+        ))
+        .bind(&r.id)
+        .bind(&r.org_id)
+        .bind(&r.survey_id)
+        .bind(&r.contact_id)
+        .bind(r.status.as_str())
+        .bind(&r.data)
+        .bind(&r.cursor)
+        .bind(r.progress)
+        .bind(&r.channel)
+        .bind(r.started_at)
+        .bind(r.updated_at)
+        .bind(r.ended_at)
+        .bind(r.recorded_at)
+        .bind(r.expires_at)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Saves a page's progress or the finish. Only a response still in progress can change:
+    /// returns false when it was already closed (a double submit, or closed as incomplete).
+    pub async fn update_open_response(
+        tx: &mut Transaction<'_, Any>,
+        r: &ResponseRow,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE responses SET status = $1, data = $2, cursor = $3, progress = $4, updated_at = $5, \
+             ended_at = $6, recorded_at = $7, expires_at = $8 WHERE id = $9 AND status = 'in_progress'",
+        )
+        .bind(r.status.as_str())
+        .bind(&r.data)
+        .bind(&r.cursor)
+        .bind(r.progress)
+        .bind(r.updated_at)
+        .bind(r.ended_at)
+        .bind(r.recorded_at)
+        .bind(r.expires_at)
+        .bind(&r.id)
+        .execute(&mut **tx)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn response(&self, org_id: &str, id: &str) -> Result<Option<ResponseRow>> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM responses WHERE id = $1 AND org_id = $2"
+        ))
+        .bind(id)
+        .bind(org_id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(response_from).transpose()
+    }
+
+    /// For respondent pages: the respondent holds the response id in their session cookie.
+    pub async fn response_for_survey(
+        &self,
+        survey_id: &str,
+        id: &str,
+    ) -> Result<Option<ResponseRow>> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM responses WHERE id = $1 AND survey_id = $2"
+        ))
+        .bind(id)
+        .bind(survey_id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(response_from).transpose()
+    }
+
+    pub async fn responses(
+        &self,
+        org_id: &str,
+        survey_id: &str,
+        filter: &ResponseFilter,
+    ) -> Result<Vec<ResponseRow>> {
+        let (after_t, after_id) = filter.after.clone().unwrap_or((i64::MIN, String::new()));
+        let status = filter.status.map(|s| s.as_str()).unwrap_or("");
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM responses WHERE org_id = $1 AND survey_id = $2 \
+             AND ($3 = '' OR status = $4) AND (started_at > $5 OR (started_at = $6 AND id > $7)) \
+             ORDER BY started_at, id LIMIT $8"
+        ))
+        .bind(org_id)
+        .bind(survey_id)
+        .bind(status)
+        .bind(status)
+        .bind(after_t)
+        .bind(after_t)
+        .bind(after_id)
+        .bind(filter.limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(response_from).collect()
+    }
+
+    pub async fn count_responses(&self, org_id: &str, survey_id: &str) -> Result<i64> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM responses WHERE org_id = $1 AND survey_id = $2",
+        )
+        .bind(org_id)
+        .bind(survey_id)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(row.try_get("n")?)
+    }
+
+    /// Closes every abandoned response whose window has passed; returns the closed ids so the
+    /// engine can fire "incomplete response closed" for each, exactly once.
+    pub async fn close_expired_responses(&self, now: i64) -> Result<Vec<ResponseRow>> {
+        let rows = sqlx::query(&format!(
+            "UPDATE responses SET status = 'incomplete', recorded_at = $1, cursor = NULL \
+             WHERE status = 'in_progress' AND expires_at IS NOT NULL AND expires_at <= $2 \
+             RETURNING {COLUMNS}"
+        ))
+        .bind(now)
+        .bind(now)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(response_from).collect()
+    }
+
+    pub fn now(&self) -> i64 {
+        now_ms()
+    }
+}

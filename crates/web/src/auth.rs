@@ -1,0 +1,81 @@
+//! Who is asking: API clients by Bearer token, people by session cookie (with a CSRF token
+//! that every form must echo back).
+
+use crate::error::{ApiError, PageError};
+use crate::AppState;
+use axum::extract::FromRequestParts;
+use axum::http::header;
+use axum::http::request::Parts;
+use engine::{Actor, Error};
+use subtle::ConstantTimeEq;
+
+pub const SESSION_COOKIE: &str = "sonde_session";
+
+/// A request authenticated with `Authorization: Bearer <API token>`.
+pub struct ApiActor(pub Actor);
+
+impl FromRequestParts<AppState> for ApiActor {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .map(str::trim)
+            .ok_or(ApiError(Error::Unauthenticated))?;
+        Ok(Self(state.sonde.authenticate_api_token(token).await?))
+    }
+}
+
+/// A signed-in person using the web UI.
+pub struct WebUser {
+    pub actor: Actor,
+    pub csrf: String,
+}
+
+impl WebUser {
+    /// Refuses a form whose CSRF token is missing or wrong.
+    pub fn check_csrf(&self, provided: &str) -> Result<(), PageError> {
+        if bool::from(self.csrf.as_bytes().ct_eq(provided.as_bytes())) {
+            Ok(())
+        } else {
+            Err(PageError(Error::Forbidden(
+                "this form expired or did not come from Sonde; reload the page and try again"
+                    .into(),
+            )))
+        }
+    }
+}
+
+pub fn cookie<'a>(parts: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
+    parts
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+impl FromRequestParts<AppState> for WebUser {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageError> {
+        let value = cookie(&parts.headers, SESSION_COOKIE).ok_or(PageError(Error::Unauthenticated))?;
+        let (actor, csrf) = state.sonde.web_session(value).await?;
+        Ok(Self { actor, csrf })
+    }
+}
+
+/// `Set-Cookie` for a session: HttpOnly and SameSite=Lax always, Secure behind HTTPS.
+pub fn session_cookie(state: &AppState, value: &str, max_age_secs: i64) -> String {
+    let secure = if state.sonde.public_url().starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
+    format!("{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}")
+}

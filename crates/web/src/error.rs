@@ -1,0 +1,130 @@
+//! The one place engine errors become HTTP: JSON for the API, a readable page for people.
+//! Internal errors are logged with their cause and never shown.
+
+use crate::pages;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use engine::Error;
+use serde_json::json;
+
+fn status_of(e: &Error) -> StatusCode {
+    match e {
+        Error::Unauthenticated => StatusCode::UNAUTHORIZED,
+        Error::Forbidden(_) => StatusCode::FORBIDDEN,
+        Error::NotFound(_) => StatusCode::NOT_FOUND,
+        Error::Invalid { .. } => StatusCode::BAD_REQUEST,
+        Error::Conflict(_) => StatusCode::CONFLICT,
+        Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+fn code_of(e: &Error) -> &'static str {
+    match e {
+        Error::Unauthenticated => "unauthenticated",
+        Error::Forbidden(_) => "forbidden",
+        Error::NotFound(_) => "not_found",
+        Error::Invalid { .. } => "invalid",
+        Error::Conflict(_) => "conflict",
+        Error::Internal(_) => "internal",
+    }
+}
+
+fn log_internal(e: &Error) {
+    if let Error::Internal(cause) = e {
+        let mut chain = cause.to_string();
+        let mut source = cause.source();
+        while let Some(s) = source {
+            chain.push_str(": ");
+            chain.push_str(&s.to_string());
+            source = s.source();
+        }
+        tracing::error!(error = %chain, "internal error");
+    }
+}
+
+/// An engine error answered as JSON.
+#[derive(Debug)]
+pub struct ApiError(pub Error);
+
+impl From<Error> for ApiError {
+    fn from(e: Error) -> Self {
+        Self(e)
+    }
+}
+
+impl ApiError {
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self(Error::invalid(message))
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        log_internal(&self.0);
+        let status = status_of(&self.0);
+        let problems = match &self.0 {
+            Error::Invalid { problems, .. } => problems.clone(),
+            _ => Vec::new(),
+        };
+        let body = json!({
+            "error": {
+                "code": code_of(&self.0),
+                "message": self.0.to_string(),
+                "problems": problems,
+            }
+        });
+        let mut response = (status, Json(body)).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer realm=\"sonde\""),
+            );
+        }
+        response
+    }
+}
+
+/// An engine error answered as a page a person understands.
+#[derive(Debug)]
+pub struct PageError(pub Error);
+
+impl From<Error> for PageError {
+    fn from(e: Error) -> Self {
+        Self(e)
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        log_internal(&self.0);
+        if matches!(self.0, Error::Unauthenticated) {
+            return axum::response::Redirect::to("/login").into_response();
+        }
+        let status = status_of(&self.0);
+        let (title, advice) = match &self.0 {
+            Error::NotFound(_) => (
+                "Not found",
+                "The link may be mistyped, or the item was removed or is not shared with you.",
+            ),
+            Error::Forbidden(_) => ("Not allowed", "Ask an administrator of your organization."),
+            Error::Invalid { .. } => ("That did not work", "Please correct the input and try again."),
+            Error::Conflict(_) => ("That did not work", "The item changed meanwhile."),
+            Error::Internal(_) => (
+                "Something went wrong on our side",
+                "Nothing you did caused this. Please try again in a moment.",
+            ),
+            Error::Unauthenticated => ("Sign in", ""),
+        };
+        let detail = match &self.0 {
+            Error::Internal(_) => String::new(),
+            other => other.to_string(),
+        };
+        let problems = match &self.0 {
+            Error::Invalid { problems, .. } => problems.clone(),
+            _ => Vec::new(),
+        };
+        let body = pages::error_page(title, &detail, advice, &problems);
+        (status, body).into_response()
+    }
+}

@@ -1,0 +1,148 @@
+//! HTTP only: routing, authentication, request parsing, HTML and mapping engine errors to
+//! status codes. The rules live in `engine`.
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod openapi;
+pub mod pages;
+pub mod respondent;
+pub mod ui;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use std::sync::OnceLock;
+use std::time::Instant;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub sonde: engine::Sonde,
+    metrics: PrometheusHandle,
+}
+
+impl AppState {
+    pub fn new(sonde: engine::Sonde) -> Self {
+        Self {
+            sonde,
+            metrics: metrics_handle(),
+        }
+    }
+}
+
+/// The process-wide Prometheus recorder; installed once even when tests build many apps.
+fn metrics_handle() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new().build_recorder();
+            let handle = recorder.handle();
+            // Another recorder may already be installed by an embedding program; then ours
+            // just renders nothing, which is better than failing to start.
+            let _ = metrics::set_global_recorder(recorder);
+            handle
+        })
+        .clone()
+}
+
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/openapi.json", get(openapi::document))
+        .route("/surveys", get(api::list_surveys).post(api::create_survey))
+        .route("/surveys/import", post(api::import_survey))
+        .route("/surveys/{id}", get(api::get_survey).put(api::update_survey))
+        .route("/surveys/{id}/collaborators", post(api::share_survey))
+        .route("/surveys/{id}/links", post(api::create_personal_link))
+        .route(
+            "/surveys/{id}/responses",
+            get(api::list_responses).post(api::create_response),
+        )
+        .route("/surveys/{id}/responses/{response_id}", get(api::get_response))
+        .route("/contacts", get(api::list_contacts).post(api::create_contact))
+        .route("/contacts/import", post(api::import_contacts))
+        .route("/contacts/{id}", get(api::get_contact))
+        .route("/contacts/{id}/unsubscribe", post(api::unsubscribe_contact))
+        .route(
+            "/mailing-lists",
+            get(api::list_mailing_lists).post(api::create_mailing_list),
+        )
+        .route("/mailing-lists/{id}", get(api::get_mailing_list))
+        .fallback(api_not_found);
+
+    Router::new()
+        .nest("/api/v1", api)
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics_page))
+        .route("/s/{survey_id}", get(respondent::open).post(respondent::submit))
+        .route(
+            "/optout/{token}",
+            get(respondent::opt_out_page).post(respondent::opt_out_confirm),
+        )
+        .route("/", get(ui::home))
+        .route("/login", get(ui::login_form).post(ui::login))
+        .route("/logout", post(ui::logout))
+        .route("/surveys", get(ui::surveys))
+        .route("/surveys/import", post(ui::import_survey))
+        .route("/surveys/{id}", get(ui::survey_detail))
+        .route("/surveys/{id}/share", post(ui::share_survey))
+        .route("/surveys/{id}/export.csv", get(ui::export_csv))
+        .route("/surveys/{id}/export.json", get(ui::export_json))
+        .route("/contacts", get(ui::contacts))
+        .route("/contacts/import", post(ui::import_contacts))
+        .route("/lists", get(ui::lists).post(ui::create_list))
+        .route("/lists/{id}", get(ui::list_detail))
+        .fallback(page_not_found)
+        .layer(middleware::from_fn(track))
+        .layer(axum::extract::DefaultBodyLimit::max(32 * 1024 * 1024))
+        .with_state(state)
+}
+
+async fn api_not_found() -> error::ApiError {
+    error::ApiError(engine::Error::NotFound("endpoint"))
+}
+
+async fn page_not_found() -> error::PageError {
+    error::PageError(engine::Error::NotFound("page"))
+}
+
+/// Counts requests and their latency per route template (not per URL, to bound cardinality).
+async fn track(req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
+    let method = req.method().to_string();
+    let start = Instant::now();
+    let response = next.run(req).await;
+    let status = response.status().as_u16().to_string();
+    let elapsed = start.elapsed().as_secs_f64();
+    metrics::counter!("sonde_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status).increment(1);
+    metrics::histogram!("sonde_http_request_duration_seconds", "method" => method, "route" => route).record(elapsed);
+    response
+}
+
+async fn healthz(State(state): State<AppState>) -> Response {
+    if state.sonde.store.healthy().await {
+        (StatusCode::OK, "ok\n").into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n").into_response()
+    }
+}
+
+/// Prometheus text format. Needs an admin's API token: metrics reveal activity volumes.
+async fn metrics_page(
+    State(state): State<AppState>,
+    auth::ApiActor(actor): auth::ApiActor,
+) -> Result<Response, error::ApiError> {
+    actor.require(engine::Role::Admin)?;
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
+        .into_response())
+}

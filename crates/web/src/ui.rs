@@ -1,0 +1,446 @@
+//! The admin UI: sign in, surveys (import, preview, links, responses, export), directory and
+//! mailing lists. Every state-changing form carries the session's CSRF token.
+
+use crate::auth::{session_cookie, WebUser};
+use crate::error::PageError;
+use crate::pages::layout;
+use crate::AppState;
+use axum::extract::{Multipart, Path, State};
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::Form;
+use engine::Error;
+use maud::{html, Markup};
+use serde::Deserialize;
+use survey::QuestionKind;
+
+type PageResult = Result<Response, PageError>;
+
+fn page(user: &WebUser, title: &str, body: Markup) -> Response {
+    Html(layout(title, Some((&user.actor.email, &user.csrf)), body).into_string()).into_response()
+}
+
+pub async fn home() -> Redirect {
+    Redirect::to("/surveys")
+}
+
+pub async fn login_form() -> Html<String> {
+    Html(login_page(None).into_string())
+}
+
+fn login_page(error: Option<&str>) -> Markup {
+    layout(
+        "Sign in",
+        None,
+        html! {
+            div.card style="max-width:26rem;margin:3rem auto" {
+                h1 { "Sign in to Sonde" }
+                @if let Some(e) = error { p.error role="alert" { (e) } }
+                form method="post" action="/login" {
+                    p { label for="email" { "Email" } input type="email" id="email" name="email" autocomplete="username" required; }
+                    p { label for="password" { "Password" } input type="password" id="password" name="password" autocomplete="current-password" required; }
+                    button type="submit" { "Sign in" }
+                }
+            }
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    email: String,
+    password: String,
+}
+
+pub async fn login(State(state): State<AppState>, Form(form): Form<LoginForm>) -> PageResult {
+    match state.sonde.sign_in(&form.email, &form.password).await {
+        Ok((_, session)) => {
+            let cookie = session_cookie(&state, &session.cookie, engine::auth::SESSION_HOURS * 3600);
+            Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/surveys")).into_response())
+        }
+        Err(Error::Unauthenticated) => Ok((
+            axum::http::StatusCode::UNAUTHORIZED,
+            Html(login_page(Some("That email and password do not match an account.")).into_string()),
+        )
+            .into_response()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    csrf: String,
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    user: WebUser,
+    headers: axum::http::HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> PageResult {
+    user.check_csrf(&form.csrf)?;
+    if let Some(cookie) = crate::auth::cookie(&headers, crate::auth::SESSION_COOKIE) {
+        state.sonde.sign_out(cookie).await?;
+    }
+    let cookie = session_cookie(&state, "", 0);
+    Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/login")).into_response())
+}
+
+pub async fn surveys(State(state): State<AppState>, user: WebUser) -> PageResult {
+    let surveys = state.sonde.surveys(&user.actor).await?;
+    Ok(page(
+        &user,
+        "Surveys",
+        html! {
+            h1 { "Surveys" }
+            div.card {
+                h2 { "Import a Qualtrics survey (.qsf)" }
+                form method="post" action="/surveys/import" enctype="multipart/form-data" {
+                    input type="hidden" name="csrf" value=(user.csrf);
+                    p { label for="qsf" { "Survey file" } input type="file" id="qsf" name="file" accept=".qsf,.json,application/json" required; }
+                    button type="submit" { "Import" }
+                }
+            }
+            div.card.table-wrap {
+                @if surveys.is_empty() {
+                    p.muted { "No surveys yet. Import one above." }
+                } @else {
+                    table {
+                        thead { tr { th { "Name" } th { "Questions" } th { "Updated" } } }
+                        tbody {
+                            @for s in &surveys {
+                                tr {
+                                    td { a href={ "/surveys/" (s.id) } { (s.name) } }
+                                    td { (s.definition.questions.len()) }
+                                    td { (engine::responses::rfc3339(s.updated_at)) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    ))
+}
+
+struct Upload {
+    csrf: String,
+    file: Vec<u8>,
+    list_id: Option<String>,
+}
+
+async fn read_upload(mut multipart: Multipart) -> Result<Upload, PageError> {
+    let mut upload = Upload {
+        csrf: String::new(),
+        file: Vec::new(),
+        list_id: None,
+    };
+    let bad = |e: axum::extract::multipart::MultipartError| {
+        PageError(Error::invalid(format!("the upload could not be read: {e}")))
+    };
+    while let Some(field) = multipart.next_field().await.map_err(bad)? {
+        match field.name().unwrap_or_default() {
+            "csrf" => upload.csrf = field.text().await.map_err(bad)?,
+            "file" => upload.file = field.bytes().await.map_err(bad)?.to_vec(),
+            "list_id" => {
+                let v = field.text().await.map_err(bad)?;
+                upload.list_id = Some(v).filter(|v| !v.is_empty());
+            }
+            _ => {}
+        }
+    }
+    Ok(upload)
+}
+
+pub async fn import_survey(State(state): State<AppState>, user: WebUser, multipart: Multipart) -> PageResult {
+    let upload = read_upload(multipart).await?;
+    user.check_csrf(&upload.csrf)?;
+    let text = String::from_utf8(upload.file)
+        .map_err(|_| PageError(Error::invalid("the file is not UTF-8 text; export the survey again as .qsf")))?;
+    let created = state.sonde.import_qsf(&user.actor, &text).await?;
+    survey_page(&state, &user, &created.survey.id, &created.warnings).await
+}
+
+pub async fn survey_detail(State(state): State<AppState>, user: WebUser, Path(id): Path<String>) -> PageResult {
+    survey_page(&state, &user, &id, &[]).await
+}
+
+async fn survey_page(state: &AppState, user: &WebUser, id: &str, warnings: &[String]) -> PageResult {
+    let s = state.sonde.survey(&user.actor, id).await?;
+    let link = state.sonde.anonymous_link(&s.id);
+    let (_, responses, next) = state.sonde.responses(&user.actor, &s.id, None, None, 50).await?;
+    let total = state.sonde.store.count_responses(&user.actor.org_id, &s.id).await?;
+    let shown: Vec<&survey::Question> = s
+        .definition
+        .questions
+        .iter()
+        .filter(|q| !matches!(q.kind, QuestionKind::Descriptive | QuestionKind::Timing { .. }))
+        .take(6)
+        .collect();
+    Ok(page(
+        user,
+        &s.name,
+        html! {
+            h1 { (s.name) }
+            @if !warnings.is_empty() {
+                div.notice role="status" {
+                    p { strong { "Imported with " (warnings.len()) " warning(s):" } }
+                    ul { @for w in warnings { li { (w) } } }
+                }
+            }
+            div.card {
+                h2 { "Anonymous link" }
+                p { code.link id="anon-link" { (link) } " "
+                    button type="button" class="secondary" onclick="navigator.clipboard.writeText(document.getElementById('anon-link').textContent)" { "Copy link" } }
+                p { a.button href={ "/s/" (s.id) "?_preview=1" } target="_blank" { "Preview" } }
+                p.muted { (s.definition.questions.len()) " questions in " (s.definition.blocks.len()) " blocks." }
+            }
+            div.card {
+                h2 { "Responses (" (total) ")" }
+                p {
+                    a href={ "/surveys/" (s.id) "/export.csv" } { "Export CSV" } " · "
+                    a href={ "/surveys/" (s.id) "/export.json" } { "Export JSON" }
+                }
+                @if responses.is_empty() {
+                    p.muted { "No responses yet." }
+                } @else {
+                    div.table-wrap {
+                        table {
+                            thead { tr {
+                                th { "Response" } th { "Status" } th { "Started" } th { "Progress" }
+                                @for q in &shown { th { (q.export_tag) } }
+                            } }
+                            tbody {
+                                @for r in &responses {
+                                    @let row = survey::export::json_value(&s.definition, &r.metadata, &r.data);
+                                    tr {
+                                        td { code { (r.id) } }
+                                        td { (r.status.as_str()) }
+                                        td { (r.metadata.start_date) }
+                                        td { (r.metadata.progress) "%" }
+                                        @for q in &shown {
+                                            td { (cell(&row, &q.export_tag)) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    @if next.is_some() { p.muted { "Showing the first 50; export for all." } }
+                }
+            }
+            div.card {
+                h2 { "Share" }
+                form method="post" action={ "/surveys/" (s.id) "/share" } {
+                    input type="hidden" name="csrf" value=(user.csrf);
+                    p { label for="share-email" { "Colleague's email" } input type="email" id="share-email" name="email" required; }
+                    button type="submit" { "Share" }
+                }
+            }
+        },
+    ))
+}
+
+/// A compact cell for the responses table from the export's JSON row.
+fn cell(row: &serde_json::Value, tag: &str) -> String {
+    let obj = row.get("values").unwrap_or(row);
+    let Some(map) = obj.as_object() else {
+        return String::new();
+    };
+    let mut parts: Vec<String> = map
+        .iter()
+        .filter(|(k, _)| *k == tag || k.starts_with(&format!("{tag}_")))
+        .map(|(_, v)| match v {
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Null => String::new(),
+            other => other.to_string(),
+        })
+        .filter(|s| !s.is_empty())
+        .collect();
+    parts.truncate(4);
+    parts.join("; ")
+}
+
+#[derive(Deserialize)]
+pub struct ShareForm {
+    csrf: String,
+    email: String,
+}
+
+pub async fn share_survey(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<String>,
+    Form(form): Form<ShareForm>,
+) -> PageResult {
+    user.check_csrf(&form.csrf)?;
+    state.sonde.share_survey(&user.actor, &id, &form.email).await?;
+    Ok(Redirect::to(&format!("/surveys/{id}")).into_response())
+}
+
+pub async fn export_csv(State(state): State<AppState>, user: WebUser, Path(id): Path<String>) -> PageResult {
+    let csv = state.sonde.export_csv(&user.actor, &id).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{id}-responses.csv\"")),
+        ],
+        csv,
+    )
+        .into_response())
+}
+
+pub async fn export_json(State(state): State<AppState>, user: WebUser, Path(id): Path<String>) -> PageResult {
+    let mut all = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let (s, page, next) = state
+            .sonde
+            .responses(&user.actor, &id, None, after.as_deref(), 1000)
+            .await?;
+        all.extend(
+            page.iter()
+                .map(|r| survey::export::json_value(&s.definition, &r.metadata, &r.data)),
+        );
+        match next {
+            Some(n) => after = Some(n),
+            None => break,
+        }
+    }
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/json".to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{id}-responses.json\"")),
+        ],
+        serde_json::json!({ "responses": all }).to_string(),
+    )
+        .into_response())
+}
+
+pub async fn contacts(State(state): State<AppState>, user: WebUser) -> PageResult {
+    contacts_page(&state, &user, None).await
+}
+
+async fn contacts_page(
+    state: &AppState,
+    user: &WebUser,
+    report: Option<&engine::directory::ImportReport>,
+) -> PageResult {
+    let contacts = state.sonde.contacts(&user.actor, None, 0, 200).await?;
+    let lists = state.sonde.mailing_lists(&user.actor).await?;
+    Ok(page(
+        user,
+        "Directory",
+        html! {
+            h1 { "Directory" }
+            @if let Some(r) = report {
+                div.ok role="status" {
+                    p { "Imported: " (r.created) " created, " (r.updated) " updated, " (r.errors.len()) " row(s) refused." }
+                    @if !r.errors.is_empty() {
+                        ul { @for e in &r.errors {
+                            li { "Line " (e.line) @if let Some(c) = &e.column { ", column " (c) } ": " (e.message) }
+                        } }
+                    }
+                }
+            }
+            div.card {
+                h2 { "Import contacts (CSV)" }
+                form method="post" action="/contacts/import" enctype="multipart/form-data" {
+                    input type="hidden" name="csrf" value=(user.csrf);
+                    p { label for="csv" { "CSV file (FirstName, LastName, Email, Phone, Language, ExternalDataReference, any other column becomes embedded data)" }
+                        input type="file" id="csv" name="file" accept=".csv,text/csv" required; }
+                    p { label for="list" { "Add to mailing list" }
+                        select id="list" name="list_id" {
+                            option value="" { "(none)" }
+                            @for l in &lists { option value=(l.id) { (l.name) } }
+                        } }
+                    button type="submit" { "Import" }
+                }
+            }
+            div.card.table-wrap {
+                table {
+                    thead { tr { th { "Name" } th { "Email" } th { "Phone" } th { "Language" } th { "Subscribed" } } }
+                    tbody {
+                        @for c in &contacts {
+                            tr {
+                                td { (c.first_name) " " (c.last_name) }
+                                td { (c.email.clone().unwrap_or_default()) }
+                                td { (c.phone.clone().unwrap_or_default()) }
+                                td { (c.language.clone().unwrap_or_default()) }
+                                td { @if c.unsubscribed { "Unsubscribed" } @else { "Yes" } }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    ))
+}
+
+pub async fn import_contacts(State(state): State<AppState>, user: WebUser, multipart: Multipart) -> PageResult {
+    let upload = read_upload(multipart).await?;
+    user.check_csrf(&upload.csrf)?;
+    let report = state
+        .sonde
+        .import_contacts_csv(&user.actor, &upload.file, upload.list_id.as_deref())
+        .await?;
+    contacts_page(&state, &user, Some(&report)).await
+}
+
+pub async fn lists(State(state): State<AppState>, user: WebUser) -> PageResult {
+    let lists = state.sonde.mailing_lists(&user.actor).await?;
+    Ok(page(
+        &user,
+        "Mailing lists",
+        html! {
+            h1 { "Mailing lists" }
+            div.card {
+                form method="post" action="/lists" {
+                    input type="hidden" name="csrf" value=(user.csrf);
+                    p { label for="list-name" { "New list name" } input type="text" id="list-name" name="name" required; }
+                    button type="submit" { "Create" }
+                }
+            }
+            div.card {
+                table {
+                    thead { tr { th { "List" } th { "Contacts" } } }
+                    tbody { @for l in &lists { tr { td { a href={ "/lists/" (l.id) } { (l.name) } } td { (l.members) } } } }
+                }
+            }
+        },
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct NewListForm {
+    csrf: String,
+    name: String,
+}
+
+pub async fn create_list(State(state): State<AppState>, user: WebUser, Form(form): Form<NewListForm>) -> PageResult {
+    user.check_csrf(&form.csrf)?;
+    let list = state.sonde.create_mailing_list(&user.actor, &form.name).await?;
+    Ok(Redirect::to(&format!("/lists/{}", list.id)).into_response())
+}
+
+pub async fn list_detail(State(state): State<AppState>, user: WebUser, Path(id): Path<String>) -> PageResult {
+    let list = state.sonde.mailing_list(&user.actor, &id).await?;
+    let contacts = state.sonde.contacts(&user.actor, Some(&id), 0, 500).await?;
+    Ok(page(
+        &user,
+        &list.name,
+        html! {
+            h1 { (list.name) }
+            div.card.table-wrap {
+                table {
+                    thead { tr { th { "Name" } th { "Email" } th { "Subscribed" } } }
+                    tbody { @for c in &contacts { tr {
+                        td { (c.first_name) " " (c.last_name) }
+                        td { (c.email.clone().unwrap_or_default()) }
+                        td { @if c.unsubscribed { "Unsubscribed" } @else { "Yes" } }
+                    } } }
+                }
+            }
+        },
+    ))
+}
