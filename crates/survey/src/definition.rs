@@ -96,8 +96,9 @@ pub enum BlockElement {
     PageBreak,
 }
 
+// No `deny_unknown_fields` here: serde cannot combine it with `#[serde(flatten)]` (every
+// question was rejected with "unknown field `type`").
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Question {
     /// Internal id, `QID` + number, as in Qualtrics.
     pub id: String,

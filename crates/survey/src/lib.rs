@@ -9,6 +9,7 @@ pub mod html;
 pub mod native;
 pub mod piped;
 pub mod response;
+pub mod sample;
 pub mod validate;
 
 pub use definition::*;
