@@ -23,6 +23,31 @@ pub struct SurveyDefinition {
     pub options: SurveyOptions,
 }
 
+impl SurveyDefinition {
+    pub fn question(&self, id: &str) -> Option<&Question> {
+        self.questions.iter().find(|q| q.id == id)
+    }
+
+    pub fn block(&self, id: &str) -> Option<&Block> {
+        self.blocks.iter().find(|b| b.id == id)
+    }
+}
+
+impl Question {
+    /// Whether a respondent sees anything for this question; timing questions are invisible,
+    /// so a page holding only those is skipped.
+    pub fn is_displayed(&self) -> bool {
+        !matches!(self.kind, QuestionKind::Timing { .. })
+    }
+
+    pub fn choice(&self, id: &str) -> Option<&Choice> {
+        match &self.kind {
+            QuestionKind::MultipleChoice { choices, .. } => choices.iter().find(|c| c.id == id),
+            _ => None,
+        }
+    }
+}
+
 fn default_language() -> String {
     "EN".into()
 }
@@ -71,8 +96,9 @@ pub enum BlockElement {
     PageBreak,
 }
 
+// No `deny_unknown_fields` here: serde cannot combine it with `#[serde(flatten)]` (every
+// question was rejected with "unknown field `type`").
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Question {
     /// Internal id, `QID` + number, as in Qualtrics.
     pub id: String,
@@ -185,6 +211,13 @@ pub enum FlowElement {
         condition: Condition,
         flow: Vec<FlowElement>,
     },
+    /// Runs its flow in order. Imported Qualtrics groups and randomizers land here; Sonde keeps
+    /// the authored order (the import warns when a randomizer is flattened this way).
+    Group {
+        #[serde(default)]
+        description: String,
+        flow: Vec<FlowElement>,
+    },
     /// Ends the survey here, optionally with its own message.
     EndSurvey {
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -215,9 +248,15 @@ pub enum EmbeddedValue {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Condition {
-    All { conditions: Vec<Condition> },
-    Any { conditions: Vec<Condition> },
-    Not { condition: Box<Condition> },
+    All {
+        conditions: Vec<Condition>,
+    },
+    Any {
+        conditions: Vec<Condition>,
+    },
+    Not {
+        condition: Box<Condition>,
+    },
     /// `question` is a question id; `choice`/`statement` narrow to a choice or matrix row.
     Answer {
         question: String,

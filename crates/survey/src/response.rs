@@ -76,3 +76,48 @@ pub struct ResponseMetadata {
     pub finished: bool,
     pub distribution_channel: DistributionChannel,
 }
+
+impl ResponseMetadata {
+    /// A metadata value by its Qualtrics name (`ResponseID`, `StartDate`, `EndDate`,
+    /// `RecordedDate`, `Duration`, `Finished`, `Progress`, `DistributionChannel`), matched
+    /// case-insensitively. `Finished` reads `1`/`0` as in Qualtrics' numeric exports.
+    pub fn field(&self, name: &str) -> Option<String> {
+        let value = match name.to_ascii_lowercase().as_str() {
+            "responseid" => self.response_id.clone(),
+            "startdate" => self.start_date.clone(),
+            "enddate" => self.end_date.clone().unwrap_or_default(),
+            "recordeddate" => self.recorded_date.clone().unwrap_or_default(),
+            "duration" | "duration (in seconds)" => self.duration_seconds.to_string(),
+            "finished" => if self.finished { "1" } else { "0" }.to_string(),
+            "progress" => self.progress.to_string(),
+            "distributionchannel" => self.distribution_channel.as_str().to_string(),
+            _ => return None,
+        };
+        Some(value)
+    }
+}
+
+/// The metadata names `ResponseMetadata::field` knows, in Qualtrics' spelling.
+pub const METADATA_FIELDS: &[&str] = &[
+    "ResponseID",
+    "StartDate",
+    "EndDate",
+    "RecordedDate",
+    "Duration",
+    "Finished",
+    "Progress",
+    "DistributionChannel",
+];
+
+impl Answer {
+    /// True when the respondent gave nothing: no choice, blank text, no rows or values.
+    pub fn is_empty(&self) -> bool {
+        match self {
+            Answer::Choices { selected, .. } => selected.is_empty(),
+            Answer::Matrix { rows } => rows.is_empty(),
+            Answer::Slider { values } => values.is_empty(),
+            Answer::Timing { .. } | Answer::Number(_) => false,
+            Answer::Text(text) => text.trim().is_empty(),
+        }
+    }
+}
