@@ -60,6 +60,12 @@ impl From<store::StoreError> for Error {
     }
 }
 
+impl From<store::DbError> for Error {
+    fn from(e: store::DbError) -> Self {
+        Error::Internal(Box::new(e))
+    }
+}
+
 impl From<serde_json::Error> for Error {
     fn from(e: serde_json::Error) -> Self {
         Error::Internal(Box::new(e))

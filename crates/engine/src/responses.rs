@@ -345,12 +345,15 @@ impl Sonde {
             let mut tx = self.store.begin().await?;
             Store::update_open_response(&mut tx, &updated).await?;
             tx.commit().await?;
+            // Show what could be read of the refused questions too (a half-filled matrix).
+            let mut shown = data.answers;
+            shown.extend(submission.partial);
             return Ok(PageView::Page {
                 response_id: row.id,
                 number: page.number,
                 progress: flow::progress(&survey.definition, &cursor),
                 questions: page.questions,
-                answers: data.answers,
+                answers: shown,
                 errors: submission.errors,
                 raw: submission.raw,
             });
@@ -546,6 +549,11 @@ impl Sonde {
             .map(Response::from_row)
             .collect::<Result<Vec<_>>>()?;
         Ok((survey, responses, next))
+    }
+
+    pub async fn response_count(&self, actor: &Actor, survey_id: &str) -> Result<i64> {
+        let survey = self.survey(actor, survey_id).await?;
+        Ok(self.store.count_responses(&actor.org_id, &survey.id).await?)
     }
 
     /// Every response of a survey as CSV, one column per question or sub-question.

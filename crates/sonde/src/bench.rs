@@ -5,7 +5,9 @@
 use anyhow::Context;
 use clap::Subcommand;
 use engine::{Config, Role, Sonde};
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
+use survey::{Answer, QuestionKind, TextContent};
 
 #[derive(Subcommand, Debug)]
 pub enum BenchCommand {
@@ -127,13 +129,54 @@ async fn post(client: &reqwest::Client, url: &str, token: &str, body: &str) -> a
 /// A finished response to the sample survey answering every question on its path.
 pub fn sample_response_body() -> String {
     let def = survey::sample::sample_definition();
-    let data = survey::sample::sample_answers(&def);
     serde_json::json!({
-        "answers": data.answers,
-        "embeddedData": data.embedded_data,
+        "answers": complete_answers(&def),
+        "embeddedData": {"ContactId": "0035g00000BenchAAA", "OptOut": "False"},
         "finished": true,
     })
     .to_string()
+}
+
+/// A valid answer to every answerable question of a definition: the first choice, a
+/// promoter score, text that fits the content type, the middle of each slider.
+pub fn complete_answers(def: &survey::SurveyDefinition) -> BTreeMap<String, Answer> {
+    let mut answers = BTreeMap::new();
+    for q in &def.questions {
+        let answer = match &q.kind {
+            QuestionKind::MultipleChoice { choices, .. } => {
+                let Some(first) = choices.iter().find(|c| !c.text_entry).or(choices.first()) else {
+                    continue;
+                };
+                let mut text = BTreeMap::new();
+                if first.text_entry {
+                    text.insert(first.id.clone(), "other".to_string());
+                }
+                Answer::Choices { selected: vec![first.id.clone()], text }
+            }
+            QuestionKind::Nps { .. } => Answer::Number(9.0),
+            QuestionKind::TextEntry { content, .. } => match content {
+                TextContent::Email => Answer::Text("respondent@example.com".into()),
+                TextContent::Number => Answer::Text("42".into()),
+                TextContent::Any => Answer::Text("Quick and friendly service.".into()),
+            },
+            QuestionKind::Matrix { statements, scale } => Answer::Matrix {
+                rows: statements
+                    .iter()
+                    .filter_map(|s| scale.last().map(|c| (s.id.clone(), c.id.clone())))
+                    .collect(),
+            },
+            QuestionKind::Slider { min, max, step, statements } => {
+                let steps = ((max - min) / step / 2.0).floor();
+                Answer::Slider {
+                    values: statements.iter().map(|s| (s.id.clone(), min + steps * step)).collect(),
+                }
+            }
+            QuestionKind::Timing { .. } => Answer::Timing { page_seconds: 3.0 },
+            QuestionKind::Descriptive | QuestionKind::Unsupported { .. } => continue,
+        };
+        answers.insert(q.id.clone(), answer);
+    }
+    answers
 }
 
 fn peak_rss_kib() -> Option<u64> {

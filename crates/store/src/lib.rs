@@ -12,7 +12,7 @@ use sqlx::{AnyPool, Row};
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-pub use sqlx::{Any, Transaction};
+pub use sqlx::{Any, Error as DbError, Transaction};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -121,6 +121,12 @@ impl Store {
 
     pub async fn begin(&self) -> Result<Transaction<'static, Any>> {
         Ok(self.pool.begin().await?)
+    }
+
+    /// Runs one statement without parameters (administration and tests).
+    pub async fn execute_raw(&self, sql: &str) -> Result<()> {
+        sqlx::query(sql).execute(&self.pool).await?;
+        Ok(())
     }
 
     pub async fn healthy(&self) -> bool {

@@ -169,7 +169,7 @@ async fn survey_page(state: &AppState, user: &WebUser, id: &str, warnings: &[Str
     let s = state.sonde.survey(&user.actor, id).await?;
     let link = state.sonde.anonymous_link(&s.id);
     let (_, responses, next) = state.sonde.responses(&user.actor, &s.id, None, None, 50).await?;
-    let total = state.sonde.store.count_responses(&user.actor.org_id, &s.id).await?;
+    let total = state.sonde.response_count(&user.actor, &s.id).await?;
     let shown: Vec<&survey::Question> = s
         .definition
         .questions

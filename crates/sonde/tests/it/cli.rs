@@ -1,0 +1,130 @@
+//! The `sonde` binary as an operator uses it: add a user, create a token, serve, import a
+//! `.qsf` through the API — against a data dir, and against PostgreSQL when configured.
+
+use crate::harness::{fresh_pg_schema, qsf_dir, TempDir};
+use std::io::Write;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn sonde(db: &[String]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_sonde"));
+    c.args(db).env("RUST_LOG", "warn");
+    c
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+async fn operator_story(db: Vec<String>) {
+    let mut add = sonde(&db)
+        .args(["users", "add", "admin@example.com", "--role", "admin", "--password-stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    add.stdin.take().unwrap().write_all(b"a long admin password\n").unwrap();
+    let out = add.wait_with_output().unwrap();
+    assert!(out.status.success(), "users add: {out:?}");
+    let out = sonde(&db).args(["tokens", "create", "admin@example.com"]).output().unwrap();
+    assert!(out.status.success(), "tokens create: {out:?}");
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    assert!(token.starts_with("sonde_"), "{token}");
+
+    let port = free_port();
+    let _server = Server(
+        sonde(&db)
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .spawn()
+            .unwrap(),
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(r) = client.get(format!("{base}/healthz")).send().await {
+            if r.status() == 200 {
+                break;
+            }
+        }
+        assert!(Instant::now() < deadline, "server did not become healthy");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let qsf = std::fs::read(qsf_dir().join("ctesta01__QualtricsTools__Sample_Survey.qsf")).unwrap();
+    let r = client
+        .post(format!("{base}/api/v1/surveys/import"))
+        .bearer_auth(&token)
+        .body(qsf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let v: serde_json::Value = r.json().await.unwrap();
+    let id = v["id"].as_str().unwrap();
+    assert!(v["warnings"].is_array());
+    let r = client
+        .get(format!("{base}/api/v1/surveys/{id}"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert!(!v["definition"]["questions"].as_array().unwrap().is_empty());
+
+    // The same file through `sonde survey import`.
+    let out = sonde(&db)
+        .args(["survey", "import", "--owner", "admin@example.com"])
+        .arg(qsf_dir().join("ctesta01__QualtricsTools__Sample_Survey.qsf"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("SV_"));
+}
+
+#[tokio::test]
+async fn operator_commands_on_a_data_dir() {
+    let dir = TempDir::new();
+    operator_story(vec!["--data-dir".into(), dir.0.display().to_string()]).await;
+}
+
+#[tokio::test]
+async fn operator_commands_on_postgres() {
+    let Ok(base) = std::env::var("SONDE_TEST_POSTGRES_URL") else {
+        eprintln!("note: SONDE_TEST_POSTGRES_URL not set; skipped");
+        return;
+    };
+    let url = fresh_pg_schema(&base).await;
+    operator_story(vec!["--database-url".into(), url]).await;
+}
+
+#[test]
+fn bad_input_on_the_command_line_says_what_is_wrong() {
+    let dir = TempDir::new();
+    let db = vec!["--data-dir".to_string(), dir.0.display().to_string()];
+    let out = sonde(&db).args(["users", "add", "x@example.com", "--role", "boss", "--password-stdin"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown role"));
+    let bad = dir.0.join("broken.qsf");
+    std::fs::write(&bad, "{\"SurveyEntry\": ").unwrap();
+    let mut add = sonde(&db)
+        .args(["users", "add", "x@example.com", "--role", "editor", "--password-stdin"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    add.stdin.take().unwrap().write_all(b"password123\n").unwrap();
+    assert!(add.wait().unwrap().success());
+    let out = sonde(&db).args(["survey", "import", "--owner", "x@example.com"]).arg(&bad).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("broken.qsf") && err.contains("line 1"), "{err}");
+}

@@ -1,0 +1,171 @@
+//! Test apps on port 0 with a fresh database each: a temporary SQLite file, or a fresh schema
+//! in the PostgreSQL database named by `SONDE_TEST_POSTGRES_URL`.
+
+use engine::{Actor, Config, Role, Sonde};
+use store::Store;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The backends this run covers. PostgreSQL is skipped (with a note) unless configured;
+/// CI configures it, so there its absence fails the run instead.
+pub fn backends() -> Vec<Backend> {
+    let mut b = vec![Backend::Sqlite];
+    if std::env::var("SONDE_TEST_POSTGRES_URL").is_ok() {
+        b.push(Backend::Postgres);
+    } else {
+        eprintln!("note: SONDE_TEST_POSTGRES_URL not set; PostgreSQL runs skipped");
+    }
+    b
+}
+
+pub struct TestDb {
+    pub store: Store,
+    _dir: Option<TempDir>,
+}
+
+/// A directory removed when dropped.
+pub struct TempDir(pub std::path::PathBuf);
+
+impl TempDir {
+    pub fn new() -> Self {
+        let p = std::env::temp_dir().join(format!("sonde-test-{}", store::ids::random_token(10)));
+        std::fs::create_dir_all(&p).unwrap();
+        Self(p)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub async fn fresh_db(backend: Backend) -> TestDb {
+    match backend {
+        Backend::Sqlite => {
+            let dir = TempDir::new();
+            let store = Store::open_data_dir(&dir.0).await.expect("open sqlite");
+            store.migrate().await.expect("migrate sqlite");
+            TestDb { store, _dir: Some(dir) }
+        }
+        Backend::Postgres => {
+            let base = std::env::var("SONDE_TEST_POSTGRES_URL").unwrap();
+            let url = fresh_pg_schema(&base).await;
+            let store = Store::connect(&url).await.expect("connect postgres");
+            store.migrate().await.expect("migrate postgres");
+            TestDb { store, _dir: None }
+        }
+    }
+}
+
+/// A new schema in the test database, and a URL whose connections use it.
+pub async fn fresh_pg_schema(base: &str) -> String {
+    let schema = format!("t_{}", store::ids::random_token(12).to_lowercase());
+    let admin = Store::connect(base).await.expect("connect to SONDE_TEST_POSTGRES_URL");
+    sqlx_exec(&admin, &format!("CREATE SCHEMA {schema}")).await;
+    admin.close().await;
+    let sep = if base.contains('?') { '&' } else { '?' };
+    format!("{base}{sep}options=-c%20search_path%3D{schema}")
+}
+
+async fn sqlx_exec(store: &Store, sql: &str) {
+    store.execute_raw(sql).await.expect("raw statement");
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub sonde: Sonde,
+    pub client: reqwest::Client,
+    _db: TestDb,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Self {
+        let db = fresh_db(backend).await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let base = format!("http://{addr}");
+        let sonde = Sonde::new(db.store.clone(), Config { public_url: base.clone() })
+            .await
+            .unwrap();
+        let app = web::router(web::AppState::new(sonde.clone()));
+        let server = tokio::spawn(async move {
+            axum::serve(listener, app).await.unwrap();
+        });
+        Self {
+            base,
+            sonde,
+            client: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            _db: db,
+            server,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A new organization with one user of the given role, and that user's API token.
+    pub async fn org_user(&self, role: Role) -> (Actor, String) {
+        let org = self
+            .sonde
+            .store
+            .create_organization(&format!("Org {}", store::ids::random_token(4)))
+            .await
+            .unwrap();
+        self.user_in(&org.id, role).await
+    }
+
+    pub async fn user_in(&self, org_id: &str, role: Role) -> (Actor, String) {
+        let email = format!("{}@example.com", store::ids::random_token(8).to_lowercase());
+        let actor = self
+            .sonde
+            .add_user(Some(org_id), &email, role, "correct horse battery")
+            .await
+            .unwrap();
+        let token = self.sonde.create_api_token(&email, "test").await.unwrap();
+        (actor, token)
+    }
+
+    pub fn get(&self, token: &str, path: &str) -> reqwest::RequestBuilder {
+        self.client.get(self.url(path)).bearer_auth(token)
+    }
+
+    pub fn post(&self, token: &str, path: &str) -> reqwest::RequestBuilder {
+        self.client.post(self.url(path)).bearer_auth(token)
+    }
+
+    /// Imports the sample survey through the API and returns its id.
+    pub async fn sample_survey(&self, token: &str) -> String {
+        let def = serde_json::to_string(&survey::sample::sample_definition()).unwrap();
+        let r = self
+            .post(token, "/api/v1/surveys")
+            .header("content-type", "application/json")
+            .body(def)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+        let v: serde_json::Value = r.json().await.unwrap();
+        v["id"].as_str().unwrap().to_string()
+    }
+}
+
+pub fn qsf_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance/qsf")
+}

@@ -1,0 +1,9 @@
+//! Sonde's integration tests, in one binary so they link once. Every storage-touching test
+//! runs on SQLite, and on PostgreSQL too when `SONDE_TEST_POSTGRES_URL` is set.
+
+mod api;
+mod browser;
+mod cli;
+mod harness;
+mod respondent;
+mod storage;
