@@ -8,6 +8,7 @@ pub mod form;
 pub mod html;
 pub mod native;
 pub mod piped;
+pub mod qsf;
 pub mod response;
 pub mod sample;
 pub mod validate;

@@ -5,6 +5,7 @@ mod answers;
 mod flow;
 mod form;
 mod piped;
+mod qsf;
 
 use survey::{Answer, ResponseData};
 
