@@ -3,6 +3,7 @@
 
 pub mod condition;
 pub mod definition;
+pub mod export;
 pub mod flow;
 pub mod form;
 pub mod html;

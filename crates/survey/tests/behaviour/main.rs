@@ -2,6 +2,7 @@
 //! step), a module per area.
 
 mod answers;
+mod export;
 mod flow;
 mod form;
 mod piped;
