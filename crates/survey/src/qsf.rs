@@ -946,7 +946,7 @@ mod tests {
         assert_eq!(err.line, 2);
         assert!(
             err.to_string()
-                .starts_with("line 2, column 18: not valid JSON"),
+                .starts_with("line 2, column 19: not valid JSON"),
             "{err}"
         );
         let err = import("[1, 2]").unwrap_err();
