@@ -145,3 +145,13 @@ fn the_documented_example_is_valid() {
     let shown = survey::flow::displayed_questions(&def, &promoter);
     assert_eq!(shown, vec!["QID1", "QID2", "QID3", "QID4", "QID5"]);
 }
+
+#[test]
+fn shape_errors_name_the_json_path() {
+    let json =
+        survey::sample::sample_json().replacen("\"multiple\": true", "\"multiple\": \"yes\"", 1);
+    let err = survey::native::parse(&json).unwrap_err();
+    assert!(err.line > 0);
+    assert!(err.path.starts_with("questions[4]"), "{err:?}");
+    assert!(err.to_string().contains("(at questions[4]"), "{err}");
+}
