@@ -52,7 +52,7 @@ fn default_language() -> String {
     "EN".into()
 }
 
-fn default_end_message() -> String {
+pub(crate) fn default_end_message() -> String {
     "Thank you for taking our survey. Your response has been recorded.".into()
 }
 

@@ -93,6 +93,29 @@ pub fn next(definition: &SurveyDefinition, after: &Cursor, data: &ResponseData) 
     end(definition, None)
 }
 
+/// The page shown before `current` on the respondent's path (for a back button), replaying
+/// the flow from the start with the answers so far. `None` on the first page.
+pub fn previous(
+    definition: &SurveyDefinition,
+    current: &Cursor,
+    data: &ResponseData,
+) -> Option<Page> {
+    let mut before: Option<Page> = None;
+    let mut step = start(definition, data);
+    // Bounded like `displayed_questions`: each step moves forward through a finite flow.
+    for _ in 0..100_000 {
+        let Step::Page(page) = step else {
+            return None;
+        };
+        if page.cursor.path == current.path && page.cursor.page == current.page {
+            return before;
+        }
+        step = next(definition, &page.cursor, data);
+        before = Some(page);
+    }
+    None
+}
+
 /// The page a cursor points at, to render it again (after a validation error, or a reload).
 /// `None` when the definition no longer has that page.
 pub fn page(definition: &SurveyDefinition, cursor: &Cursor) -> Option<Page> {

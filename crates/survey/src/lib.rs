@@ -3,11 +3,13 @@
 
 pub mod condition;
 pub mod definition;
+pub mod export;
 pub mod flow;
 pub mod form;
 pub mod html;
 pub mod native;
 pub mod piped;
+pub mod qsf;
 pub mod response;
 pub mod sample;
 pub mod validate;

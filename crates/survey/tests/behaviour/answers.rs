@@ -124,3 +124,34 @@ fn piped_text_problems_are_warnings_naming_the_place() {
         ]
     );
 }
+
+/// The complete example in the format documentation is a valid, warning-free definition, and
+/// the answer example there passes the API checks against it.
+#[test]
+fn the_documented_example_is_valid() {
+    let doc = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/survey-definition.md"
+    ))
+    .unwrap();
+    let example = doc
+        .rsplit("```json")
+        .next()
+        .and_then(|rest| rest.split("```").next())
+        .unwrap();
+    let def = survey::native::parse(example).unwrap();
+    assert_eq!(survey::validate::check_definition(&def), Ok(vec![]));
+    let promoter = with_answers(&[("QID2", Answer::Number(10.0))]);
+    let shown = survey::flow::displayed_questions(&def, &promoter);
+    assert_eq!(shown, vec!["QID1", "QID2", "QID3", "QID4", "QID5"]);
+}
+
+#[test]
+fn shape_errors_name_the_json_path() {
+    let json =
+        survey::sample::sample_json().replacen("\"multiple\": true", "\"multiple\": \"yes\"", 1);
+    let err = survey::native::parse(&json).unwrap_err();
+    assert!(err.line > 0);
+    assert!(err.path.starts_with("questions[4]"), "{err:?}");
+    assert!(err.to_string().contains("(at questions[4]"), "{err}");
+}

@@ -184,3 +184,18 @@ fn embedded_data_from_the_query_string() {
     assert!(!data.contains_key("Injected"));
     assert!(!data.contains_key("CaseId"));
 }
+
+#[test]
+fn previous_replays_the_path_for_a_back_button() {
+    let def = sample_definition();
+    let data = with_answers(&[("QID3", Answer::Number(3.0))]);
+    let first = flow::start(&def, &data);
+    assert!(flow::previous(&def, &cursor(&first), &data).is_none());
+    let second = flow::next(&def, &cursor(&first), &data);
+    let third = flow::next(&def, &cursor(&second), &data);
+    assert_eq!(page_questions(&third), vec!["QID8"]);
+    let fourth = flow::next(&def, &cursor(&third), &data);
+    let back = flow::previous(&def, &cursor(&fourth), &data).unwrap();
+    assert_eq!(back.questions, vec!["QID8"]);
+    assert_eq!(back.number, 3);
+}

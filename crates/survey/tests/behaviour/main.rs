@@ -2,9 +2,11 @@
 //! step), a module per area.
 
 mod answers;
+mod export;
 mod flow;
 mod form;
 mod piped;
+mod qsf;
 
 use survey::{Answer, ResponseData};
 

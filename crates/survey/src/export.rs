@@ -1,0 +1,346 @@
+//! Response exports shaped like Qualtrics': one CSV column per question or sub-question with
+//! numeric (recode) values, metadata first, and a JSON form carrying the same values.
+
+use crate::condition::format_number;
+use crate::definition::{BlockElement, Question, QuestionKind, SurveyDefinition};
+use crate::flow;
+use crate::html::to_plain;
+use crate::response::{Answer, DistributionChannel, ResponseData, ResponseMetadata};
+use serde_json::{json, Map, Value};
+use std::collections::BTreeSet;
+
+/// One export column: `key` heads the CSV (`Q1`, `Q1_4_TEXT`, `Q5_1`), `label` is the plain
+/// question text shown in the second header row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Column {
+    pub key: String,
+    pub label: String,
+}
+
+/// Qualtrics' metadata columns, in its order.
+const METADATA_COLUMNS: &[(&str, &str)] = &[
+    ("StartDate", "Start Date"),
+    ("EndDate", "End Date"),
+    ("Status", "Response Type"),
+    ("Progress", "Progress"),
+    ("Duration (in seconds)", "Duration (in seconds)"),
+    ("Finished", "Finished"),
+    ("RecordedDate", "Recorded Date"),
+    ("ResponseId", "Response ID"),
+    ("DistributionChannel", "Distribution Channel"),
+    ("UserLanguage", "User Language"),
+];
+
+/// What fills a column, kept beside the public `Column` so rows and headers cannot drift.
+enum Source<'d> {
+    Metadata(&'static str),
+    Embedded(&'d str),
+    Choice(&'d Question),
+    ChoiceText(&'d Question, &'d str),
+    NpsGroup(&'d Question),
+    Value(&'d Question),
+    Statement(&'d Question, &'d str),
+    PageSeconds(&'d Question),
+}
+
+fn layout(definition: &SurveyDefinition) -> Vec<(Column, Source<'_>)> {
+    let mut out = Vec::new();
+    for (key, label) in METADATA_COLUMNS {
+        out.push((column(key, label), Source::Metadata(key)));
+    }
+    for field in flow::declared_embedded_fields(definition) {
+        out.push((
+            column(&field.name, &field.name),
+            Source::Embedded(&field.name),
+        ));
+    }
+    for question in questions_in_order(definition) {
+        let tag = &question.export_tag;
+        let text = to_plain(&question.text);
+        match &question.kind {
+            QuestionKind::MultipleChoice { choices, .. } => {
+                out.push((column(tag, &text), Source::Choice(question)));
+                for choice in choices.iter().filter(|c| c.text_entry) {
+                    out.push((
+                        column(
+                            &format!("{tag}_{}_TEXT", choice.id),
+                            &format!("{text} - {} - Text", to_plain(&choice.text)),
+                        ),
+                        Source::ChoiceText(question, &choice.id),
+                    ));
+                }
+            }
+            QuestionKind::Nps { .. } => {
+                out.push((column(tag, &text), Source::Value(question)));
+                out.push((
+                    column(&format!("{tag}_NPS_GROUP"), &format!("{text} - Group")),
+                    Source::NpsGroup(question),
+                ));
+            }
+            QuestionKind::TextEntry { .. } | QuestionKind::Unsupported { .. } => {
+                out.push((column(tag, &text), Source::Value(question)));
+            }
+            QuestionKind::Matrix { statements, .. } | QuestionKind::Slider { statements, .. } => {
+                for statement in statements {
+                    let label = match to_plain(&statement.text) {
+                        s if s.is_empty() => text.clone(),
+                        s => format!("{text} - {s}"),
+                    };
+                    out.push((
+                        column(&format!("{tag}_{}", statement.id), &label),
+                        Source::Statement(question, &statement.id),
+                    ));
+                }
+            }
+            QuestionKind::Timing { .. } => out.push((
+                column(
+                    &format!("{tag}_Page Submit"),
+                    &format!("{text} - Page Submit"),
+                ),
+                Source::PageSeconds(question),
+            )),
+            QuestionKind::Descriptive => {}
+        }
+    }
+    out
+}
+
+fn column(key: &str, label: &str) -> Column {
+    Column {
+        key: key.to_string(),
+        label: label.to_string(),
+    }
+}
+
+/// Questions in the order blocks list them (as respondents meet them when the flow follows
+/// block order), then any question no block holds.
+fn questions_in_order(definition: &SurveyDefinition) -> Vec<&Question> {
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    let ordered_ids = definition
+        .blocks
+        .iter()
+        .flat_map(|b| b.elements.iter())
+        .filter_map(|e| match e {
+            BlockElement::Question { id } => Some(id.as_str()),
+            BlockElement::PageBreak => None,
+        })
+        .chain(definition.questions.iter().map(|q| q.id.as_str()));
+    for id in ordered_ids {
+        if seen.insert(id) {
+            if let Some(q) = definition.question(id) {
+                out.push(q);
+            }
+        }
+    }
+    out
+}
+
+pub fn csv_columns(definition: &SurveyDefinition) -> Vec<Column> {
+    layout(definition).into_iter().map(|(c, _)| c).collect()
+}
+
+/// One response as CSV cells, aligned with [`csv_columns`]. Choices export their recodes
+/// (Qualtrics' "numeric values"); several selected choices join with commas.
+pub fn csv_row(
+    definition: &SurveyDefinition,
+    metadata: &ResponseMetadata,
+    data: &ResponseData,
+) -> Vec<String> {
+    layout(definition)
+        .iter()
+        .map(|(_, source)| cell(source, definition, metadata, data))
+        .collect()
+}
+
+fn cell(
+    source: &Source,
+    definition: &SurveyDefinition,
+    metadata: &ResponseMetadata,
+    data: &ResponseData,
+) -> String {
+    let answer = |q: &Question| data.answers.get(&q.id);
+    match source {
+        Source::Metadata(key) => match *key {
+            "Status" => match metadata.distribution_channel {
+                DistributionChannel::Preview => "1".into(),
+                _ => "0".into(),
+            },
+            "Duration (in seconds)" => metadata.duration_seconds.to_string(),
+            "ResponseId" => metadata.response_id.clone(),
+            "UserLanguage" => definition.language.clone(),
+            other => metadata.field(other).unwrap_or_default(),
+        },
+        Source::Embedded(name) => data.embedded_data.get(*name).cloned().unwrap_or_default(),
+        Source::Choice(q) => match (answer(q), &q.kind) {
+            (
+                Some(Answer::Choices { selected, .. }),
+                QuestionKind::MultipleChoice { choices, .. },
+            ) => choices
+                .iter()
+                .filter(|c| selected.contains(&c.id))
+                .map(|c| c.recode_value().to_string())
+                .collect::<Vec<_>>()
+                .join(","),
+            _ => String::new(),
+        },
+        Source::ChoiceText(q, choice) => match answer(q) {
+            Some(Answer::Choices { text, .. }) => text.get(*choice).cloned().unwrap_or_default(),
+            _ => String::new(),
+        },
+        Source::NpsGroup(q) => match answer(q) {
+            // Qualtrics' NPS group codes: 1 detractor (0–6), 2 passive (7–8), 3 promoter (9–10).
+            Some(Answer::Number(n)) => match *n {
+                n if n <= 6.0 => "1".into(),
+                n if n <= 8.0 => "2".into(),
+                _ => "3".into(),
+            },
+            _ => String::new(),
+        },
+        Source::Value(q) => match answer(q) {
+            None => String::new(),
+            Some(Answer::Text(t)) => t.clone(),
+            Some(Answer::Number(n)) => format_number(*n),
+            // Only unsupported questions can hold other shapes here; keep them readable.
+            Some(other) => serde_json::to_string(other).unwrap_or_default(),
+        },
+        Source::Statement(q, statement) => match (answer(q), &q.kind) {
+            (Some(Answer::Matrix { rows }), QuestionKind::Matrix { scale, .. }) => rows
+                .get(*statement)
+                .map(|id| {
+                    scale
+                        .iter()
+                        .find(|c| c.id == *id)
+                        .map_or(id.clone(), |c| c.recode_value().to_string())
+                })
+                .unwrap_or_default(),
+            (Some(Answer::Slider { values }), _) => values
+                .get(*statement)
+                .map(|v| format_number(*v))
+                .unwrap_or_default(),
+            _ => String::new(),
+        },
+        Source::PageSeconds(q) => match answer(q) {
+            Some(Answer::Timing { page_seconds }) => format_number(*page_seconds),
+            _ => String::new(),
+        },
+    }
+}
+
+/// A whole CSV document: the key row, the label row, then one row per response.
+pub fn csv_document<'a>(
+    definition: &SurveyDefinition,
+    responses: impl IntoIterator<Item = (&'a ResponseMetadata, &'a ResponseData)>,
+) -> String {
+    let columns = csv_columns(definition);
+    let mut out = String::new();
+    push_csv_line(&mut out, columns.iter().map(|c| c.key.as_str()));
+    push_csv_line(&mut out, columns.iter().map(|c| c.label.as_str()));
+    for (metadata, data) in responses {
+        let row = csv_row(definition, metadata, data);
+        push_csv_line(&mut out, row.iter().map(String::as_str));
+    }
+    out
+}
+
+fn push_csv_line<'a>(out: &mut String, cells: impl Iterator<Item = &'a str>) {
+    let mut first = true;
+    for cell in cells {
+        if !first {
+            out.push(',');
+        }
+        first = false;
+        out.push_str(&csv_escape(cell));
+    }
+    out.push_str("\r\n");
+}
+
+/// RFC 4180 quoting; cells starting with `=`, `+`, `-`, `@` get a leading `'` so a
+/// respondent's text cannot become a spreadsheet formula.
+pub fn csv_escape(cell: &str) -> String {
+    let guarded;
+    let cell = if cell.starts_with(['=', '+', '-', '@']) && cell.parse::<f64>().is_err() {
+        guarded = format!("'{cell}");
+        guarded.as_str()
+    } else {
+        cell
+    };
+    if cell.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", cell.replace('"', "\"\""))
+    } else {
+        cell.to_string()
+    }
+}
+
+/// The JSON export of one response: metadata, embedded data, the answers as the API takes
+/// them, and `values`/`labels` keyed like the CSV columns (labels hold choice texts).
+pub fn json_value(
+    definition: &SurveyDefinition,
+    metadata: &ResponseMetadata,
+    data: &ResponseData,
+) -> Value {
+    let mut values = Map::new();
+    let mut labels = Map::new();
+    for (column, source) in layout(definition) {
+        if matches!(source, Source::Metadata(_) | Source::Embedded(_)) {
+            continue;
+        }
+        let value = cell(&source, definition, metadata, data);
+        if value.is_empty() {
+            continue;
+        }
+        if let Some(label) = choice_label(&source, data) {
+            labels.insert(column.key.clone(), Value::String(label));
+        }
+        values.insert(column.key, Value::String(value));
+    }
+    json!({
+        "response_id": metadata.response_id,
+        "start_date": metadata.start_date,
+        "end_date": metadata.end_date,
+        "recorded_date": metadata.recorded_date,
+        "progress": metadata.progress,
+        "duration_seconds": metadata.duration_seconds,
+        "finished": metadata.finished,
+        "distribution_channel": metadata.distribution_channel,
+        "embedded_data": data.embedded_data,
+        "answers": data.answers,
+        "values": values,
+        "labels": labels,
+    })
+}
+
+fn choice_label(source: &Source, data: &ResponseData) -> Option<String> {
+    match source {
+        Source::Choice(q) => {
+            let QuestionKind::MultipleChoice { choices, .. } = &q.kind else {
+                return None;
+            };
+            let Some(Answer::Choices { selected, .. }) = data.answers.get(&q.id) else {
+                return None;
+            };
+            Some(
+                choices
+                    .iter()
+                    .filter(|c| selected.contains(&c.id))
+                    .map(|c| to_plain(&c.text))
+                    .collect::<Vec<_>>()
+                    .join(","),
+            )
+        }
+        Source::Statement(q, statement) => {
+            let QuestionKind::Matrix { scale, .. } = &q.kind else {
+                return None;
+            };
+            let Some(Answer::Matrix { rows }) = data.answers.get(&q.id) else {
+                return None;
+            };
+            let id = rows.get(*statement)?;
+            scale
+                .iter()
+                .find(|c| c.id == *id)
+                .map(|c| to_plain(&c.text))
+        }
+        _ => None,
+    }
+}

@@ -1,0 +1,964 @@
+//! Import of Qualtrics `.qsf` survey exports into the native definition. Supported parts map
+//! faithfully (ids, choice order, recodes, blocks, flow); the rest becomes marked placeholders
+//! and warnings, so a valid export never fails to import.
+
+use crate::definition::{
+    Block, BlockElement, Choice, Condition, EmbeddedField, EmbeddedValue, FlowElement, Operator,
+    Question, QuestionKind, SurveyDefinition, SurveyOptions, TextContent,
+};
+use crate::html;
+use serde_json::{Map, Value};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The imported survey and what did not carry over exactly.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Imported {
+    pub definition: SurveyDefinition,
+    pub warnings: Vec<String>,
+}
+
+/// The file is not JSON, or not a Qualtrics survey export.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}, column {column}: {message}")]
+pub struct QsfError {
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+pub fn import(text: &str) -> Result<Imported, QsfError> {
+    // Exports saved by some editors start with a byte-order mark.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let root: Value = serde_json::from_str(text).map_err(|e| QsfError {
+        line: e.line(),
+        column: e.column(),
+        message: format!(
+            "not valid JSON: {}",
+            e.to_string().split(" at line ").next().unwrap_or_default()
+        ),
+    })?;
+    let not_qsf = |message: &str| QsfError {
+        line: 1,
+        column: 1,
+        message: format!("not a Qualtrics survey export (.qsf): {message}"),
+    };
+    let root = root
+        .as_object()
+        .ok_or_else(|| not_qsf("the file is not a JSON object"))?;
+    let elements = root
+        .get("SurveyElements")
+        .and_then(Value::as_array)
+        .ok_or_else(|| not_qsf("no SurveyElements list"))?;
+    let entry = root.get("SurveyEntry").and_then(Value::as_object);
+    if entry.is_none() && elements.is_empty() {
+        return Err(not_qsf("no SurveyEntry and no survey elements"));
+    }
+    let mut importer = Importer::default();
+    Ok(importer.run(entry, elements))
+}
+
+#[derive(Default)]
+struct Importer {
+    warnings: Vec<String>,
+}
+
+impl Importer {
+    fn warn(&mut self, message: impl Into<String>) {
+        self.warnings.push(message.into());
+    }
+
+    fn run(&mut self, entry: Option<&Map<String, Value>>, elements: &[Value]) -> Imported {
+        let of_kind = |kind: &'static str| {
+            elements
+                .iter()
+                .filter(move |e| e.get("Element").and_then(Value::as_str) == Some(kind))
+                .filter_map(|e| e.get("Payload"))
+        };
+
+        let options_payload = of_kind("SO").next().and_then(Value::as_object);
+        let name = entry
+            .and_then(|e| text_of(e.get("SurveyName")))
+            .or_else(|| options_payload.and_then(|o| text_of(o.get("SurveyName"))))
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or_else(|| "Imported survey".into());
+        let language = entry
+            .and_then(|e| text_of(e.get("SurveyLanguage")))
+            .filter(|l| !l.is_empty())
+            .unwrap_or_else(|| "EN".into());
+
+        // Questions first: blocks and flow conditions refer to them.
+        let mut questions = Vec::new();
+        let mut question_ids = BTreeSet::new();
+        for payload in of_kind("SQ") {
+            let Some(p) = payload.as_object() else {
+                continue;
+            };
+            let Some(question) = self.question(p) else {
+                continue;
+            };
+            if question_ids.insert(question.id.clone()) {
+                questions.push(question);
+            } else {
+                self.warn(format!(
+                    "question {} appears twice in the export; the first is kept",
+                    question.id
+                ));
+            }
+        }
+
+        let (blocks, trashed) = self.blocks(of_kind("BL"), &question_ids);
+        if !trashed.is_empty() {
+            questions.retain(|q| !trashed.contains(&q.id));
+            self.warn(format!(
+                "{} question(s) in the Qualtrics trash were not imported",
+                trashed.len()
+            ));
+        }
+
+        let mut definition = SurveyDefinition {
+            name,
+            language,
+            blocks,
+            questions,
+            flow: Vec::new(),
+            end_message: crate::definition::default_end_message(),
+            options: SurveyOptions::default(),
+        };
+
+        if let Some(flow) = of_kind("FL").next() {
+            let list = flow
+                .get("Flow")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            definition.flow = self.flow(&list, &definition);
+        }
+        if let Some(options) = options_payload {
+            self.options(options, &mut definition);
+        }
+
+        // A last guard: anything the mapping above missed is reported, never fatal.
+        match crate::validate::check_definition(&definition) {
+            Ok(_) => {}
+            Err(errors) => {
+                for e in errors {
+                    self.warn(format!("imported survey has a problem: {e}"));
+                }
+            }
+        }
+        Imported {
+            definition,
+            warnings: std::mem::take(&mut self.warnings),
+        }
+    }
+
+    fn options(&mut self, o: &Map<String, Value>, definition: &mut SurveyDefinition) {
+        definition.options.back_button = truthy(o.get("BackButton"));
+        if let Some(hours) = text_of(o.get("PartialData")).and_then(|p| partial_hours(&p)) {
+            definition.options.incomplete_after_hours = hours;
+        }
+        match text_of(o.get("SurveyTermination")).as_deref() {
+            Some("Redirect") => self.warn(
+                "the survey redirects to a URL at the end in Qualtrics; Sonde shows the end message instead",
+            ),
+            Some("DisplayMessage") | Some("Message") => {
+                if let Some(message) = text_of(o.get("EOSMessage")).filter(|m| !m.is_empty()) {
+                    if message.starts_with("MS_") {
+                        self.warn(format!(
+                            "the end-of-survey message {message} lives in a Qualtrics message library and was not exported; the default end message is used"
+                        ));
+                    } else {
+                        definition.end_message = html::sanitize(&message);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn blocks<'a>(
+        &mut self,
+        payloads: impl Iterator<Item = &'a Value>,
+        question_ids: &BTreeSet<String>,
+    ) -> (Vec<Block>, BTreeSet<String>) {
+        let mut blocks = Vec::new();
+        let mut trashed = BTreeSet::new();
+        let mut seen = BTreeSet::new();
+        for payload in payloads {
+            for raw in list_or_object_values(payload) {
+                let Some(b) = raw.as_object() else {
+                    continue;
+                };
+                let Some(id) = text_of(b.get("ID")) else {
+                    continue;
+                };
+                let raw_elements = b
+                    .get("BlockElements")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default();
+                if text_of(b.get("Type")).as_deref() == Some("Trash") {
+                    trashed.extend(
+                        raw_elements
+                            .iter()
+                            .filter_map(|e| text_of(e.get("QuestionID"))),
+                    );
+                    continue;
+                }
+                if !seen.insert(id.clone()) {
+                    self.warn(format!("block {id} appears twice; the first is kept"));
+                    continue;
+                }
+                if let Some(options) = b.get("Options") {
+                    if truthy(options.get("RandomizeQuestions"))
+                        || options.get("Randomization").is_some_and(|r| !r.is_null())
+                    {
+                        self.warn(format!(
+                            "block {id}: question randomization is not supported; questions keep their authored order"
+                        ));
+                    }
+                }
+                let mut elements = Vec::new();
+                for element in &raw_elements {
+                    match text_of(element.get("Type")).as_deref() {
+                        Some("Question") => {
+                            let Some(qid) = text_of(element.get("QuestionID")) else {
+                                continue;
+                            };
+                            if question_ids.contains(&qid) {
+                                elements.push(BlockElement::Question { id: qid });
+                            } else {
+                                self.warn(format!(
+                                    "block {id} lists question {qid}, which is not in the export; skipped"
+                                ));
+                            }
+                        }
+                        Some("Page Break") | Some("PageBreak") => {
+                            elements.push(BlockElement::PageBreak)
+                        }
+                        other => self.warn(format!(
+                            "block {id}: element type {} is not supported; skipped",
+                            other.unwrap_or("(none)")
+                        )),
+                    }
+                }
+                blocks.push(Block {
+                    id,
+                    description: text_of(b.get("Description")).unwrap_or_default(),
+                    elements,
+                });
+            }
+        }
+        // A question listed in the trash and in a live block stays.
+        for block in &blocks {
+            for element in &block.elements {
+                if let BlockElement::Question { id } = element {
+                    trashed.remove(id);
+                }
+            }
+        }
+        (blocks, trashed)
+    }
+
+    fn question(&mut self, p: &Map<String, Value>) -> Option<Question> {
+        let Some(id) = text_of(p.get("QuestionID")).filter(|s| !s.is_empty()) else {
+            self.warn("a question without QuestionID was skipped");
+            return None;
+        };
+        let export_tag = text_of(p.get("DataExportTag"))
+            .filter(|t| !t.is_empty())
+            .unwrap_or_else(|| id.clone());
+        let text = html::sanitize(text_of(p.get("QuestionText")).unwrap_or_default().trim());
+        let qtype = text_of(p.get("QuestionType")).unwrap_or_default();
+        let selector = text_of(p.get("Selector")).unwrap_or_default();
+        let sub = text_of(p.get("SubSelector")).unwrap_or_default();
+        let settings = p
+            .get("Validation")
+            .and_then(|v| v.get("Settings"))
+            .and_then(Value::as_object);
+        let required = settings
+            .and_then(|s| text_of(s.get("ForceResponse")))
+            .is_some_and(|f| f == "ON");
+        let recodes: BTreeMap<String, String> = p
+            .get("RecodeValues")
+            .and_then(Value::as_object)
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| Some((k.clone(), text_of(Some(v))?)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let config = p.get("Configuration").and_then(Value::as_object);
+
+        if p.get("DisplayLogic")
+            .is_some_and(|d| !d.is_null() && d != &Value::Bool(false))
+        {
+            self.warn(format!(
+                "question {id}: display logic is not supported; the question is always shown"
+            ));
+        }
+        if p.get("SkipLogic")
+            .is_some_and(|d| !d.is_null() && d != &Value::Bool(false))
+        {
+            self.warn(format!(
+                "question {id}: skip logic is not supported and was ignored"
+            ));
+        }
+        if p.get("Randomization")
+            .and_then(|r| r.get("Type"))
+            .and_then(Value::as_str)
+            .is_some_and(|t| t != "None")
+        {
+            self.warn(format!(
+                "question {id}: choice randomization is not supported; choices keep their authored order"
+            ));
+        }
+
+        let unsupported = |me: &mut Self, why: &str| {
+            me.warn(format!(
+                "question {id} ({export_tag}): {why}; imported as an unsupported placeholder"
+            ));
+            QuestionKind::Unsupported {
+                qualtrics_type: qtype.clone(),
+                selector: if sub.is_empty() {
+                    selector.clone()
+                } else {
+                    format!("{selector}/{sub}")
+                },
+            }
+        };
+
+        let kind = match qtype.as_str() {
+            "MC" => {
+                let choices = self.choices(&id, p, "Choices", "ChoiceOrder", &recodes, true);
+                match selector.as_str() {
+                    "NPS" => QuestionKind::Nps {
+                        low_label: label(p, true),
+                        high_label: label(p, false),
+                    },
+                    _ if choices.is_empty() => unsupported(self, "multiple choice without choices"),
+                    "SAVR" | "SAHR" | "SACOL" | "DL" | "SB" => QuestionKind::MultipleChoice {
+                        multiple: false,
+                        choices,
+                    },
+                    "MAVR" | "MAHR" | "MACOL" | "MSB" => QuestionKind::MultipleChoice {
+                        multiple: true,
+                        choices,
+                    },
+                    other => {
+                        let multiple = other.starts_with("MA") || other.starts_with("MS");
+                        self.warn(format!(
+                            "question {id}: multiple choice layout {other} is shown as a plain {} list",
+                            if multiple { "multiple-answer" } else { "single-answer" }
+                        ));
+                        QuestionKind::MultipleChoice { multiple, choices }
+                    }
+                }
+            }
+            "NPS" => QuestionKind::Nps {
+                low_label: label(p, true),
+                high_label: label(p, false),
+            },
+            "TE" => {
+                let content = match settings.and_then(|s| text_of(s.get("ContentType"))) {
+                    Some(c) if c == "ValidNumber" => TextContent::Number,
+                    Some(c) if c == "ValidEmail" => TextContent::Email,
+                    Some(c)
+                        if settings.and_then(|s| text_of(s.get("Type"))).as_deref()
+                            == Some("ContentType") =>
+                    {
+                        self.warn(format!(
+                            "question {id}: content validation {c} is not supported; any text is accepted"
+                        ));
+                        TextContent::Any
+                    }
+                    _ => TextContent::Any,
+                };
+                if content == TextContent::Number {
+                    if let Some(range) = settings.and_then(|s| s.get("ValidNumber")) {
+                        let bound = |k: &str| text_of(range.get(k)).filter(|v| !v.is_empty());
+                        if bound("Min").is_some() || bound("Max").is_some() {
+                            self.warn(format!(
+                                "question {id}: the number range is not enforced; any number is accepted"
+                            ));
+                        }
+                    }
+                }
+                match selector.as_str() {
+                    "SL" | "PW" | "AUTO" | "" => QuestionKind::TextEntry {
+                        multiline: false,
+                        content,
+                    },
+                    "ML" | "ESTB" => QuestionKind::TextEntry {
+                        multiline: true,
+                        content,
+                    },
+                    "FORM" => unsupported(self, "text entry form with several fields"),
+                    other => {
+                        self.warn(format!(
+                            "question {id}: text entry layout {other} is shown as a single line"
+                        ));
+                        QuestionKind::TextEntry {
+                            multiline: false,
+                            content,
+                        }
+                    }
+                }
+            }
+            "Matrix" => {
+                let single = selector == "Likert"
+                    && matches!(sub.as_str(), "SingleAnswer" | "DL" | "DND" | "");
+                if single {
+                    let statements =
+                        self.choices(&id, p, "Choices", "ChoiceOrder", &BTreeMap::new(), false);
+                    let scale = self.choices(&id, p, "Answers", "AnswerOrder", &recodes, false);
+                    if statements.is_empty() || scale.is_empty() {
+                        unsupported(self, "matrix without statements or scale")
+                    } else {
+                        if sub == "DND" || sub == "DL" {
+                            self.warn(format!(
+                                "question {id}: matrix layout {sub} is shown as a standard Likert matrix"
+                            ));
+                        }
+                        QuestionKind::Matrix { statements, scale }
+                    }
+                } else {
+                    unsupported(
+                        self,
+                        &format!("matrix type {selector}/{sub} is not supported"),
+                    )
+                }
+            }
+            "Slider" => {
+                let num = |k: &str| config.and_then(|c| number_of(c.get(k)));
+                let (min, max) = match selector.as_str() {
+                    "STAR" => (0.0, num("StarCount").unwrap_or(5.0)),
+                    _ => (
+                        num("CSSliderMin").unwrap_or(0.0),
+                        num("CSSliderMax").unwrap_or(100.0),
+                    ),
+                };
+                let grid = num("GridLines").filter(|g| *g > 0.0);
+                let snap = config.is_some_and(|c| truthy(c.get("SnapToGrid")));
+                let step = match (snap, grid) {
+                    (true, Some(g)) => (max - min) / g,
+                    _ => 10f64.powi(-(num("NumDecimals").unwrap_or(0.0).clamp(0.0, 6.0) as i32)),
+                };
+                let mut statements =
+                    self.choices(&id, p, "Choices", "ChoiceOrder", &BTreeMap::new(), false);
+                if statements.is_empty() {
+                    statements.push(Choice {
+                        id: "1".into(),
+                        text: String::new(),
+                        recode: None,
+                        text_entry: false,
+                    });
+                }
+                if min < max && step > 0.0 && step.is_finite() {
+                    if !matches!(selector.as_str(), "HSLIDER" | "HBAR") {
+                        self.warn(format!(
+                            "question {id}: slider style {selector} is shown as a plain slider"
+                        ));
+                    }
+                    QuestionKind::Slider {
+                        min,
+                        max,
+                        step,
+                        statements,
+                    }
+                } else {
+                    unsupported(self, "slider with an unusable range")
+                }
+            }
+            "DB" => {
+                if selector != "TB" && selector != "PTB" {
+                    self.warn(format!(
+                        "question {id}: descriptive content {selector} is shown as text only"
+                    ));
+                }
+                QuestionKind::Descriptive
+            }
+            "Timing" => {
+                let seconds = config
+                    .and_then(|c| number_of(c.get("MaxSeconds")))
+                    .filter(|s| *s > 0.0)
+                    .map(|s| s as u32);
+                QuestionKind::Timing {
+                    auto_advance_seconds: seconds,
+                }
+            }
+            other => unsupported(self, &format!("question type {other} is not supported")),
+        };
+
+        Some(Question {
+            id,
+            export_tag,
+            text,
+            required,
+            kind,
+        })
+    }
+
+    /// Choices (or matrix answers) in display order: the `order` list when present, then any
+    /// left out of it, by numeric id.
+    fn choices(
+        &mut self,
+        qid: &str,
+        p: &Map<String, Value>,
+        key: &str,
+        order_key: &str,
+        recodes: &BTreeMap<String, String>,
+        allow_text_entry: bool,
+    ) -> Vec<Choice> {
+        let raw: Vec<(String, &Value)> = match p.get(key) {
+            Some(Value::Object(m)) => m.iter().map(|(k, v)| (k.clone(), v)).collect(),
+            // Old exports list choices; Qualtrics numbers them from 1.
+            Some(Value::Array(list)) => list
+                .iter()
+                .enumerate()
+                .map(|(i, v)| ((i + 1).to_string(), v))
+                .collect(),
+            _ => Vec::new(),
+        };
+        let mut order: Vec<String> = p
+            .get(order_key)
+            .and_then(Value::as_array)
+            .map(|list| list.iter().filter_map(|v| text_of(Some(v))).collect())
+            .unwrap_or_default();
+        order.retain(|id| raw.iter().any(|(k, _)| k == id));
+        let mut rest: Vec<&String> = raw
+            .iter()
+            .map(|(k, _)| k)
+            .filter(|k| !order.contains(k))
+            .collect();
+        rest.sort_by_key(|k| numeric_key(k));
+        order.extend(rest.into_iter().cloned());
+        let mut seen = BTreeSet::new();
+        let mut dropped_text = false;
+        let choices = order
+            .into_iter()
+            .filter(|id| seen.insert(id.clone()))
+            .filter_map(|id| {
+                let v = raw.iter().find(|(k, _)| *k == id)?.1;
+                let text = html::sanitize(text_of(v.get("Display")).unwrap_or_default().trim());
+                let wants_text = truthy(v.get("TextEntry"));
+                dropped_text |= wants_text && !allow_text_entry;
+                Some(Choice {
+                    recode: recodes.get(&id).cloned(),
+                    id,
+                    text,
+                    text_entry: wants_text && allow_text_entry,
+                })
+            })
+            .collect();
+        if dropped_text {
+            self.warn(format!(
+                "question {qid}: text entry beside a statement is not supported and was dropped"
+            ));
+        }
+        choices
+    }
+
+    fn flow(&mut self, list: &[Value], definition: &SurveyDefinition) -> Vec<FlowElement> {
+        let mut out = Vec::new();
+        for element in list {
+            let kind = text_of(element.get("Type")).unwrap_or_default();
+            let nested = || {
+                element
+                    .get("Flow")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default()
+            };
+            match kind.as_str() {
+                "Block" | "Standard" => {
+                    let id = text_of(element.get("ID")).unwrap_or_default();
+                    if definition.block(&id).is_some() {
+                        out.push(FlowElement::Block { block_id: id });
+                    } else {
+                        self.warn(format!(
+                            "the flow shows block {id}, which is not in the export; skipped"
+                        ));
+                    }
+                }
+                "EmbeddedData" => {
+                    let fields: Vec<EmbeddedField> = element
+                        .get("EmbeddedData")
+                        .and_then(Value::as_array)
+                        .map(|list| list.iter().filter_map(|f| self.embedded_field(f)).collect())
+                        .unwrap_or_default();
+                    if !fields.is_empty() {
+                        out.push(FlowElement::EmbeddedData { fields });
+                    }
+                }
+                "Branch" => {
+                    let description = text_of(element.get("Description")).unwrap_or_default();
+                    let condition = match element.get("BranchLogic").map(|l| logic(l, definition)) {
+                        Some(Ok(c)) => c,
+                        Some(Err(why)) => {
+                            self.warn(format!(
+                                "branch \"{description}\": {why}; the branch is imported as always taken"
+                            ));
+                            always()
+                        }
+                        None => {
+                            self.warn(format!(
+                                "branch \"{description}\" has no logic; imported as always taken"
+                            ));
+                            always()
+                        }
+                    };
+                    let flow = self.flow(&nested(), definition);
+                    out.push(FlowElement::Branch { condition, flow });
+                }
+                "EndSurvey" => {
+                    let options = element.get("Options");
+                    let termination = options.and_then(|o| text_of(o.get("SurveyTermination")));
+                    let message = options
+                        .and_then(|o| text_of(o.get("EOSMessage")))
+                        .filter(|m| !m.is_empty());
+                    if termination.as_deref() == Some("Redirect") {
+                        self.warn("an end-of-survey element redirects to a URL in Qualtrics; Sonde shows the end message instead");
+                    }
+                    let message = match message {
+                        Some(m) if m.starts_with("MS_") => {
+                            self.warn(format!(
+                                "an end-of-survey element uses library message {m}, which is not in the export; the survey's end message is used"
+                            ));
+                            None
+                        }
+                        other => other.map(|m| html::sanitize(&m)),
+                    };
+                    out.push(FlowElement::EndSurvey { message });
+                }
+                "BlockRandomizer" | "Randomizer" => {
+                    let subset = text_of(element.get("SubSet")).unwrap_or_default();
+                    let flow = self.flow(&nested(), definition);
+                    self.warn(format!(
+                        "a randomizer (presenting {} of {} elements in Qualtrics) is imported as a group showing all of them in authored order",
+                        if subset.is_empty() { "some".to_string() } else { subset.clone() },
+                        flow.len()
+                    ));
+                    out.push(FlowElement::Group {
+                        description: format!("Randomizer (Qualtrics presented {subset})"),
+                        flow,
+                    });
+                }
+                "Group" => {
+                    let flow = self.flow(&nested(), definition);
+                    out.push(FlowElement::Group {
+                        description: text_of(element.get("Description")).unwrap_or_default(),
+                        flow,
+                    });
+                }
+                other => {
+                    let inner = nested();
+                    if inner.is_empty() {
+                        self.warn(format!(
+                            "survey flow element {other} is not supported; skipped"
+                        ));
+                    } else {
+                        self.warn(format!(
+                            "survey flow element {other} is not supported; its contents are kept as a group"
+                        ));
+                        let flow = self.flow(&inner, definition);
+                        out.push(FlowElement::Group {
+                            description: other.to_string(),
+                            flow,
+                        });
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn embedded_field(&mut self, f: &Value) -> Option<EmbeddedField> {
+        let name = text_of(f.get("Field"))
+            .or_else(|| text_of(f.get("Description")))
+            .filter(|n| !n.trim().is_empty())?;
+        let kind = text_of(f.get("Type")).unwrap_or_default();
+        let value = text_of(f.get("Value")).filter(|v| !v.is_empty());
+        let value = match (kind.as_str(), value) {
+            ("Custom", Some(v)) => EmbeddedValue::Fixed(v),
+            ("Recipient" | "Custom" | "", _) => EmbeddedValue::Url,
+            (other, v) => {
+                self.warn(format!(
+                    "embedded data field {name}: source {other} is not supported; {}",
+                    if v.is_some() {
+                        "its value is set as given"
+                    } else {
+                        "it is read from the link instead"
+                    }
+                ));
+                match text_of(f.get("Value")).filter(|v| !v.is_empty()) {
+                    Some(v) => EmbeddedValue::Fixed(v),
+                    None => EmbeddedValue::Url,
+                }
+            }
+        };
+        Some(EmbeddedField { name, value })
+    }
+}
+
+/// A condition that always holds (an empty "all").
+fn always() -> Condition {
+    Condition::All {
+        conditions: Vec::new(),
+    }
+}
+
+/// `BranchLogic`: numbered condition sets (joined by their `Type`: If/And/Or), each holding
+/// numbered expressions (joined by their `Conjuction`, Qualtrics' spelling). Evaluated left to
+/// right as Qualtrics does.
+fn logic(value: &Value, definition: &SurveyDefinition) -> Result<Condition, String> {
+    let sets = value.as_object().ok_or("branch logic is not an object")?;
+    let mut result: Option<Condition> = None;
+    for set in numbered(sets) {
+        let set_obj = set.as_object().ok_or("malformed condition set")?;
+        let mut inner: Option<Condition> = None;
+        for expression in numbered(set_obj) {
+            let condition = expression_condition(expression, definition)?;
+            let conj = text_of(expression.get("Conjuction"))
+                .or_else(|| text_of(expression.get("Conjunction")));
+            inner = Some(join(inner, condition, conj.as_deref()));
+        }
+        let Some(inner) = inner else { continue };
+        let conj = text_of(set_obj.get("Conjuction"))
+            .or_else(|| text_of(set_obj.get("Type")))
+            .filter(|t| t != "If");
+        result = Some(join(result, inner, conj.as_deref()));
+    }
+    result.ok_or_else(|| "the branch logic has no conditions".to_string())
+}
+
+fn join(acc: Option<Condition>, next: Condition, conj: Option<&str>) -> Condition {
+    let Some(acc) = acc else { return next };
+    if conj == Some("Or") {
+        match acc {
+            Condition::Any { mut conditions } => {
+                conditions.push(next);
+                Condition::Any { conditions }
+            }
+            other => Condition::Any {
+                conditions: vec![other, next],
+            },
+        }
+    } else {
+        match acc {
+            Condition::All { mut conditions } if !conditions.is_empty() => {
+                conditions.push(next);
+                Condition::All { conditions }
+            }
+            other => Condition::All {
+                conditions: vec![other, next],
+            },
+        }
+    }
+}
+
+fn expression_condition(e: &Value, definition: &SurveyDefinition) -> Result<Condition, String> {
+    let logic_type = text_of(e.get("LogicType")).unwrap_or_default();
+    let operator = text_of(e.get("Operator")).unwrap_or_default();
+    let right = text_of(e.get("RightOperand")).unwrap_or_default();
+    let (op, negate) = match operator.as_str() {
+        "Selected" => (Operator::Selected, false),
+        "NotSelected" => (Operator::NotSelected, false),
+        "Displayed" => (Operator::Displayed, false),
+        "NotDisplayed" => (Operator::Displayed, true),
+        "EqualTo" | "Is" => (Operator::Equals, false),
+        "NotEqualTo" | "IsNot" => (Operator::NotEquals, false),
+        "GreaterThan" => (Operator::GreaterThan, false),
+        "GreaterThanOrEqual" => (Operator::GreaterOrEqual, false),
+        "LessThan" => (Operator::LessThan, false),
+        "LessThanOrEqual" => (Operator::LessOrEqual, false),
+        "Contains" => (Operator::Contains, false),
+        "DoesNotContain" => (Operator::DoesNotContain, false),
+        "Empty" => (Operator::IsEmpty, false),
+        "NotEmpty" => (Operator::IsNotEmpty, false),
+        other => return Err(format!("operator {other} is not supported")),
+    };
+    let condition = match logic_type.as_str() {
+        "Question" => {
+            let locator = text_of(e.get("LeftOperand"))
+                .or_else(|| text_of(e.get("ChoiceLocator")))
+                .unwrap_or_default();
+            let rest = locator
+                .strip_prefix("q://")
+                .ok_or_else(|| format!("question locator {locator} is not supported"))?;
+            let parts: Vec<&str> = rest.split('/').collect();
+            let question = parts.first().copied().unwrap_or_default().to_string();
+            if definition.question(&question).is_none() {
+                return Err(format!(
+                    "it refers to question {question}, which was not imported"
+                ));
+            }
+            let (statement, value) = match (parts.get(1).copied(), op) {
+                (Some("SelectableChoice"), Operator::Selected | Operator::NotSelected) => {
+                    (None, parts.get(2).copied().unwrap_or_default().to_string())
+                }
+                (Some("SelectableChoice") | None, Operator::Displayed) => (None, String::new()),
+                (Some("ChoiceTextEntryValue"), _) if parts.len() == 2 => (None, right),
+                (Some("ChoiceNumericEntryValue"), _) => {
+                    (parts.get(2).map(|s| s.to_string()), right)
+                }
+                (Some("SelectableAnswer"), Operator::Selected | Operator::NotSelected)
+                    if parts.len() == 4 =>
+                {
+                    // Matrix: SelectableAnswer/{scale}/{statement}... order differs between
+                    // exports, so only accept it when both ids exist the expected way round.
+                    let (scale_id, statement_id) = (parts[2], parts[3]);
+                    match &definition.question(&question).map(|q| &q.kind) {
+                        Some(QuestionKind::Matrix { statements, scale })
+                            if statements.iter().any(|s| s.id == statement_id)
+                                && scale.iter().any(|c| c.id == scale_id) =>
+                        {
+                            (Some(statement_id.to_string()), scale_id.to_string())
+                        }
+                        _ => return Err(format!("matrix locator {locator} is not supported")),
+                    }
+                }
+                _ => return Err(format!("question locator {locator} is not supported")),
+            };
+            Condition::Answer {
+                question,
+                statement,
+                op,
+                value,
+            }
+        }
+        "EmbeddedField" => {
+            let field = text_of(e.get("LeftOperand")).unwrap_or_default();
+            if field.is_empty() {
+                return Err("an embedded data condition names no field".into());
+            }
+            Condition::EmbeddedData {
+                field,
+                op,
+                value: right,
+            }
+        }
+        other => return Err(format!("{other} conditions are not supported")),
+    };
+    Ok(if negate {
+        Condition::Not {
+            condition: Box::new(condition),
+        }
+    } else {
+        condition
+    })
+}
+
+/// NPS end labels, when the export carries them.
+fn label(p: &Map<String, Value>, low: bool) -> String {
+    let Some(labels) = p.get("Labels").or_else(|| p.get("ColumnLabels")) else {
+        return String::new();
+    };
+    let values = list_or_object_values(labels);
+    let pick = if low { values.first() } else { values.last() };
+    pick.and_then(|v| text_of(v.get("Display")))
+        .map(|t| html::to_plain(&t))
+        .unwrap_or_default()
+}
+
+/// The numbered entries ("0", "1", ...) of a Qualtrics logic object, in numeric order.
+fn numbered(map: &Map<String, Value>) -> Vec<&Value> {
+    let mut entries: Vec<(u64, &Value)> = map
+        .iter()
+        .filter_map(|(k, v)| Some((k.parse::<u64>().ok()?, v)))
+        .collect();
+    entries.sort_by_key(|(k, _)| *k);
+    entries.into_iter().map(|(_, v)| v).collect()
+}
+
+/// Qualtrics writes some payloads as a list in one export and a numbered object in another.
+fn list_or_object_values(v: &Value) -> Vec<&Value> {
+    match v {
+        Value::Array(list) => list.iter().collect(),
+        Value::Object(map) => {
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_by_key(|(k, _)| numeric_key(k));
+            entries.into_iter().map(|(_, v)| v).collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Sorts "2" before "10", and non-numbers after numbers.
+fn numeric_key(k: &str) -> (u64, String) {
+    (k.parse::<u64>().unwrap_or(u64::MAX), k.to_string())
+}
+
+/// Strings, numbers and booleans as text (exports mix `"1"` and `1`).
+fn text_of(v: Option<&Value>) -> Option<String> {
+    match v? {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn number_of(v: Option<&Value>) -> Option<f64> {
+    match v? {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// `true`, `"true"`, `"1"`, `1`, `"ON"`, `"Yes"`.
+fn truthy(v: Option<&Value>) -> bool {
+    match v {
+        Some(Value::Bool(b)) => *b,
+        Some(Value::Number(n)) => n.as_f64().is_some_and(|n| n != 0.0),
+        Some(Value::String(s)) => matches!(
+            s.trim().to_ascii_lowercase().as_str(),
+            "true" | "1" | "on" | "yes"
+        ),
+        _ => false,
+    }
+}
+
+/// `PartialData` such as "+1 week" or "+2 days", in hours.
+fn partial_hours(text: &str) -> Option<u32> {
+    let mut parts = text.trim().trim_start_matches('+').split_whitespace();
+    let n: u32 = parts.next()?.parse().ok()?;
+    let unit = parts.next()?.trim_end_matches('s');
+    let hours = match unit {
+        "hour" => 1,
+        "day" => 24,
+        "week" => 24 * 7,
+        "month" => 24 * 30,
+        "year" => 24 * 365,
+        _ => return None,
+    };
+    n.checked_mul(hours)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn malformed_files_say_where() {
+        let err = import("{\n  \"SurveyEntry\": {,\n}").unwrap_err();
+        assert_eq!(err.line, 2);
+        assert!(
+            err.to_string()
+                .starts_with("line 2, column 19: not valid JSON"),
+            "{err}"
+        );
+        let err = import("[1, 2]").unwrap_err();
+        assert!(err.message.contains("not a Qualtrics survey export"));
+        let err = import("{\"SurveyEntry\": {}}").unwrap_err();
+        assert!(err.message.contains("SurveyElements"));
+    }
+
+    #[test]
+    fn partial_data_periods() {
+        assert_eq!(partial_hours("+1 week"), Some(168));
+        assert_eq!(partial_hours("+2 days"), Some(48));
+        assert_eq!(partial_hours("never"), None);
+    }
+}

@@ -1,0 +1,157 @@
+use survey::export::{csv_columns, csv_document, csv_row, json_value};
+use survey::sample::sample_definition;
+use survey::{Answer, DistributionChannel, ResponseData, ResponseMetadata};
+
+fn response() -> (ResponseMetadata, ResponseData) {
+    let metadata = ResponseMetadata {
+        response_id: "R_abcdefghijklmno".into(),
+        start_date: "2026-11-22T04:00:00Z".into(),
+        end_date: Some("2026-11-22T04:03:20Z".into()),
+        recorded_date: Some("2026-11-22T04:03:21Z".into()),
+        progress: 100,
+        duration_seconds: 200,
+        finished: true,
+        distribution_channel: DistributionChannel::Anonymous,
+    };
+    let mut data = ResponseData::default();
+    data.embedded_data
+        .insert("ContactId".into(), "003000000000001".into());
+    data.embedded_data.insert("OptOut".into(), "False".into());
+    data.answers.insert("QID3".into(), Answer::Number(9.0));
+    data.answers.insert("QID4".into(), crate::choices(&["2"]));
+    data.answers.insert(
+        "QID5".into(),
+        Answer::Choices {
+            selected: vec!["1".into(), "5".into()],
+            text: [("5".to_string(), "Fax, \"really\"".to_string())].into(),
+        },
+    );
+    data.answers.insert(
+        "QID6".into(),
+        Answer::Matrix {
+            rows: [
+                ("1".to_string(), "5".to_string()),
+                ("3".to_string(), "2".to_string()),
+            ]
+            .into(),
+        },
+    );
+    data.answers.insert(
+        "QID7".into(),
+        Answer::Slider {
+            values: [("1".to_string(), 8.0)].into(),
+        },
+    );
+    data.answers
+        .insert("QID2".into(), Answer::Timing { page_seconds: 42.5 });
+    data.answers
+        .insert("QID9".into(), Answer::Text("=HYPERLINK(\"x\")".into()));
+    (metadata, data)
+}
+
+#[test]
+fn columns_metadata_then_embedded_then_questions() {
+    let keys: Vec<String> = csv_columns(&sample_definition())
+        .into_iter()
+        .map(|c| c.key)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "StartDate",
+            "EndDate",
+            "Status",
+            "Progress",
+            "Duration (in seconds)",
+            "Finished",
+            "RecordedDate",
+            "ResponseId",
+            "DistributionChannel",
+            "UserLanguage",
+            "ContactId",
+            "AccountId",
+            "CaseId",
+            "sfContactId",
+            "sfAccountId",
+            "OptOut",
+            "SurveySource",
+            "NPS",
+            "NPS_NPS_GROUP",
+            "CSAT",
+            "Channels",
+            "Channels_5_TEXT",
+            "Agent_1",
+            "Agent_2",
+            "Agent_3",
+            "Effort_1",
+            "Q_Timing_Page Submit",
+            "Detractor_Why",
+            "Comments",
+            "FollowUpEmail",
+            "JobTitle",
+        ]
+    );
+    let columns = csv_columns(&sample_definition());
+    let agent = columns.iter().find(|c| c.key == "Agent_2").unwrap();
+    assert_eq!(
+        agent.label,
+        "How much do you agree with these statements about the person who helped you? - They were courteous"
+    );
+}
+
+#[test]
+fn a_row_lines_up_with_the_columns() {
+    let def = sample_definition();
+    let (metadata, data) = response();
+    let columns = csv_columns(&def);
+    let row = csv_row(&def, &metadata, &data);
+    assert_eq!(columns.len(), row.len());
+    let get = |key: &str| row[columns.iter().position(|c| c.key == key).unwrap()].as_str();
+    assert_eq!(get("StartDate"), "2026-11-22T04:00:00Z");
+    assert_eq!(get("Status"), "0");
+    assert_eq!(get("Duration (in seconds)"), "200");
+    assert_eq!(get("Finished"), "1");
+    assert_eq!(get("ResponseId"), "R_abcdefghijklmno");
+    assert_eq!(get("DistributionChannel"), "anonymous");
+    assert_eq!(get("UserLanguage"), "EN");
+    assert_eq!(get("ContactId"), "003000000000001");
+    assert_eq!(get("CaseId"), "");
+    assert_eq!(get("NPS"), "9");
+    assert_eq!(get("NPS_NPS_GROUP"), "3");
+    assert_eq!(get("CSAT"), "4"); // recode of "Satisfied"
+    assert_eq!(get("Channels"), "1,99");
+    assert_eq!(get("Channels_5_TEXT"), "Fax, \"really\"");
+    assert_eq!(get("Agent_1"), "5");
+    assert_eq!(get("Agent_2"), "");
+    assert_eq!(get("Effort_1"), "8");
+    assert_eq!(get("Q_Timing_Page Submit"), "42.5");
+
+    let csv = csv_document(&def, [(&metadata, &data)]);
+    let lines: Vec<&str> = csv.split("\r\n").collect();
+    assert!(lines[0].starts_with("StartDate,EndDate,Status"));
+    assert!(lines[1].starts_with("Start Date,End Date,Response Type"));
+    assert!(lines[2].contains(",\"Fax, \"\"really\"\"\","));
+    // A respondent's text never becomes a spreadsheet formula.
+    assert!(lines[2].contains("\"'=HYPERLINK(\"\"x\"\")\""));
+}
+
+#[test]
+fn json_export_carries_answers_values_and_labels() {
+    let def = sample_definition();
+    let (metadata, data) = response();
+    let value = json_value(&def, &metadata, &data);
+    assert_eq!(value["response_id"], "R_abcdefghijklmno");
+    assert_eq!(value["finished"], true);
+    assert_eq!(value["embedded_data"]["ContactId"], "003000000000001");
+    assert_eq!(value["answers"]["QID4"]["selected"][0], "2");
+    assert_eq!(value["values"]["CSAT"], "4");
+    assert_eq!(value["labels"]["CSAT"], "Satisfied");
+    assert_eq!(value["labels"]["Agent_3"], "Disagree");
+    assert!(value["values"].get("Agent_2").is_none());
+    // The answers read back as the API takes them.
+    let back: ResponseData = serde_json::from_value(serde_json::json!({
+        "answers": value["answers"], "embedded_data": value["embedded_data"]
+    }))
+    .unwrap();
+    assert_eq!(back, data);
+}
