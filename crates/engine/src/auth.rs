@@ -106,11 +106,17 @@ fn token_hash(token: &str) -> String {
 
 fn validate_email(email: &str) -> Result<String> {
     directory::EmailAddress::parse(email)
-        .map(|e| e.as_str().to_string())
-        .map_err(|e| Error::invalid_fields("invalid email", vec![crate::FieldProblem {
-            field: "email".into(),
-            message: e.message,
-        }]))
+        // Sign-in identities compare without case: Ada@X.com and ada@x.com are one person.
+        .map(|e| e.as_str().to_lowercase())
+        .map_err(|e| {
+            Error::invalid_fields(
+                "invalid email",
+                vec![crate::FieldProblem {
+                    field: "email".into(),
+                    message: e.message,
+                }],
+            )
+        })
 }
 
 impl Sonde {

@@ -139,7 +139,12 @@ impl Sonde {
         }
         Ok(self
             .store
-            .contacts(&actor.org_id, list_id, offset as i64, limit.clamp(1, 1000) as i64)
+            .contacts(
+                &actor.org_id,
+                list_id,
+                offset as i64,
+                limit.clamp(1, 1000) as i64,
+            )
             .await?
             .into_iter()
             .map(Contact::from_row)
@@ -205,7 +210,11 @@ impl Sonde {
                 }],
             ));
         }
-        Ok(self.store.create_mailing_list(&actor.org_id, name).await?.into())
+        Ok(self
+            .store
+            .create_mailing_list(&actor.org_id, name)
+            .await?
+            .into())
     }
 
     pub async fn mailing_lists(&self, actor: &Actor) -> Result<Vec<MailingList>> {
@@ -226,7 +235,12 @@ impl Sonde {
             .ok_or(Error::NotFound("mailing list"))
     }
 
-    pub async fn set_unsubscribed(&self, actor: &Actor, contact_id: &str, value: bool) -> Result<Contact> {
+    pub async fn set_unsubscribed(
+        &self,
+        actor: &Actor,
+        contact_id: &str,
+        value: bool,
+    ) -> Result<Contact> {
         actor.require(Role::Editor)?;
         if !self
             .store
@@ -272,7 +286,12 @@ impl Sonde {
     }
 
     /// A unique personal link tying one contact to one survey.
-    pub async fn personal_link(&self, actor: &Actor, survey_id: &str, contact_id: &str) -> Result<String> {
+    pub async fn personal_link(
+        &self,
+        actor: &Actor,
+        survey_id: &str,
+        contact_id: &str,
+    ) -> Result<String> {
         actor.require(Role::Editor)?;
         let survey = self.survey(actor, survey_id).await?;
         self.contact(actor, contact_id).await?;
@@ -280,6 +299,11 @@ impl Sonde {
             .store
             .create_personal_link(&actor.org_id, &survey.id, contact_id)
             .await?;
-        Ok(format!("{}/s/{}?l={}", self.public_url(), survey.id, link.token))
+        Ok(format!(
+            "{}/s/{}?l={}",
+            self.public_url(),
+            survey.id,
+            link.token
+        ))
     }
 }

@@ -139,12 +139,20 @@ impl Sonde {
         fields.insert("Email".into(), c.email.unwrap_or_default());
         fields.insert("PhoneNumber".into(), c.phone.unwrap_or_default());
         fields.insert("Language".into(), c.language.unwrap_or_default());
-        fields.insert("ExternalDataReference".into(), c.ext_ref.unwrap_or_default());
+        fields.insert(
+            "ExternalDataReference".into(),
+            c.ext_ref.unwrap_or_default(),
+        );
         Ok(fields)
     }
 
     /// Links for `${l://...}`: the survey link, and the opt-out link when a contact is known.
-    fn links(&self, survey_id: &str, org_id: &str, contact_id: Option<&str>) -> BTreeMap<String, String> {
+    fn links(
+        &self,
+        survey_id: &str,
+        org_id: &str,
+        contact_id: Option<&str>,
+    ) -> BTreeMap<String, String> {
         let mut links = BTreeMap::new();
         links.insert("SurveyURL".into(), self.anonymous_link(survey_id));
         if let Some(contact) = contact_id {
@@ -315,11 +323,10 @@ impl Sonde {
         let mut form = form.to_vec();
         if let Some(seconds) = page_seconds {
             for qid in &page.questions {
-                let is_timing = survey
-                    .definition
-                    .questions
-                    .iter()
-                    .any(|q| &q.id == qid && matches!(q.kind, survey::QuestionKind::Timing { .. }));
+                let is_timing =
+                    survey.definition.questions.iter().any(|q| {
+                        &q.id == qid && matches!(q.kind, survey::QuestionKind::Timing { .. })
+                    });
                 if is_timing {
                     form.push((format!("{qid}_PAGE_SECONDS"), format!("{seconds:.3}")));
                 }
@@ -486,7 +493,11 @@ impl Sonde {
             status,
             data: serde_json::to_string(&data)?,
             cursor: None,
-            progress: if input.finished { 100 } else { answered_progress(&survey, &data) },
+            progress: if input.finished {
+                100
+            } else {
+                answered_progress(&survey, &data)
+            },
             channel: DistributionChannel::Api.as_str().into(),
             started_at: now,
             updated_at: now,
@@ -539,8 +550,7 @@ impl Sonde {
         let more = rows.len() > limit;
         let rows: Vec<ResponseRow> = rows.into_iter().take(limit).collect();
         let next = if more {
-            rows.last()
-                .map(|r| encode_page_cursor(r.started_at, &r.id))
+            rows.last().map(|r| encode_page_cursor(r.started_at, &r.id))
         } else {
             None
         };
@@ -553,7 +563,10 @@ impl Sonde {
 
     pub async fn response_count(&self, actor: &Actor, survey_id: &str) -> Result<i64> {
         let survey = self.survey(actor, survey_id).await?;
-        Ok(self.store.count_responses(&actor.org_id, &survey.id).await?)
+        Ok(self
+            .store
+            .count_responses(&actor.org_id, &survey.id)
+            .await?)
     }
 
     /// Every response of a survey as CSV, one column per question or sub-question.
@@ -584,21 +597,24 @@ impl Sonde {
             after = Some((last.started_at, last.id.clone()));
             for row in rows {
                 let r = Response::from_row(row)?;
-                out.write_record(survey::export::csv_row(&survey.definition, &r.metadata, &r.data))
-                    .map_err(csv_err)?;
+                out.write_record(survey::export::csv_row(
+                    &survey.definition,
+                    &r.metadata,
+                    &r.data,
+                ))
+                .map_err(csv_err)?;
             }
         }
-        let bytes = out.into_inner().map_err(|e| Error::Internal(Box::new(e.into_error())))?;
+        let bytes = out
+            .into_inner()
+            .map_err(|e| Error::Internal(Box::new(e.into_error())))?;
         String::from_utf8(bytes).map_err(|e| Error::Internal(Box::new(e)))
     }
 
     /// Closes every abandoned response whose window has passed. Safe to run on every node:
     /// each response is closed by exactly one UPDATE.
     pub async fn close_abandoned_responses(&self) -> Result<usize> {
-        let closed = self
-            .store
-            .close_expired_responses(store::now_ms())
-            .await?;
+        let closed = self.store.close_expired_responses(store::now_ms()).await?;
         for r in &closed {
             tracing::info!(response_id = %r.id, survey_id = %r.survey_id, "response closed as incomplete");
         }
@@ -629,7 +645,9 @@ impl RespondentContext {
 fn form_mentions(form: &[(String, String)], qid: &str) -> bool {
     form.iter().any(|(k, v)| {
         !v.is_empty()
-            && (k == qid || k.strip_prefix(qid).is_some_and(|rest| rest.starts_with('_')))
+            && (k == qid
+                || k.strip_prefix(qid)
+                    .is_some_and(|rest| rest.starts_with('_')))
     })
 }
 

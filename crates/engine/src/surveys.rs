@@ -135,7 +135,9 @@ impl Sonde {
             .await?
             .filter(|u| u.org_id == actor.org_id)
             .ok_or(Error::NotFound("user"))?;
-        self.store.add_collaborator(&survey.id, &colleague.id).await?;
+        self.store
+            .add_collaborator(&survey.id, &colleague.id)
+            .await?;
         Ok(())
     }
 

@@ -43,7 +43,11 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[idx.min(sorted.len() - 1)]
 }
 
-async fn responses(requests: usize, concurrency: usize, postgres: Option<String>) -> anyhow::Result<()> {
+async fn responses(
+    requests: usize,
+    concurrency: usize,
+    postgres: Option<String>,
+) -> anyhow::Result<()> {
     let tmp = std::env::temp_dir().join(format!("sonde-bench-{}", store::ids::random_token(8)));
     let (store, backend) = match &postgres {
         Some(url) => (store::Store::connect(url).await?, "PostgreSQL"),
@@ -53,10 +57,21 @@ async fn responses(requests: usize, concurrency: usize, postgres: Option<String>
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let base = format!("http://{addr}");
-    let sonde = Sonde::new(store.clone(), Config { public_url: base.clone() }).await?;
+    let sonde = Sonde::new(
+        store.clone(),
+        Config {
+            public_url: base.clone(),
+        },
+    )
+    .await?;
     let org = store.create_organization("Bench").await?;
-    let email = format!("bench-{}@example.com", store::ids::random_token(6).to_lowercase());
-    let admin = sonde.add_user(Some(&org.id), &email, Role::Admin, "bench-password").await?;
+    let email = format!(
+        "bench-{}@example.com",
+        store::ids::random_token(6).to_lowercase()
+    );
+    let admin = sonde
+        .add_user(Some(&org.id), &email, Role::Admin, "bench-password")
+        .await?;
     let token = sonde.create_api_token(&email, "bench").await?;
     let definition = serde_json::to_string(&survey::sample::sample_definition())?;
     let survey_id = sonde.create_survey(&admin, &definition).await?.survey.id;
@@ -95,7 +110,10 @@ async fn responses(requests: usize, concurrency: usize, postgres: Option<String>
     latencies.sort();
     let n = latencies.len();
     println!("bench responses · {backend} · {n} submissions · {concurrency} concurrent clients");
-    println!("  throughput: {:.0} responses/s", n as f64 / elapsed.as_secs_f64());
+    println!(
+        "  throughput: {:.0} responses/s",
+        n as f64 / elapsed.as_secs_f64()
+    );
     println!(
         "  latency:    p50 {:.2} ms · p99 {:.2} ms · max {:.2} ms",
         percentile(&latencies, 0.50).as_secs_f64() * 1000.0,
@@ -103,7 +121,10 @@ async fn responses(requests: usize, concurrency: usize, postgres: Option<String>
         latencies.last().copied().unwrap_or_default().as_secs_f64() * 1000.0
     );
     if let Some(rss) = peak_rss_kib() {
-        println!("  peak RSS:   {:.1} MiB (server and client in one process)", rss as f64 / 1024.0);
+        println!(
+            "  peak RSS:   {:.1} MiB (server and client in one process)",
+            rss as f64 / 1024.0
+        );
     }
     server.abort();
     store.close().await;
@@ -121,7 +142,11 @@ async fn post(client: &reqwest::Client, url: &str, token: &str, body: &str) -> a
         .await
         .context("sending a response")?;
     if r.status() != reqwest::StatusCode::CREATED {
-        anyhow::bail!("unexpected status {}: {}", r.status(), r.text().await.unwrap_or_default());
+        anyhow::bail!(
+            "unexpected status {}: {}",
+            r.status(),
+            r.text().await.unwrap_or_default()
+        );
     }
     Ok(())
 }
@@ -151,7 +176,10 @@ pub fn complete_answers(def: &survey::SurveyDefinition) -> BTreeMap<String, Answ
                 if first.text_entry {
                     text.insert(first.id.clone(), "other".to_string());
                 }
-                Answer::Choices { selected: vec![first.id.clone()], text }
+                Answer::Choices {
+                    selected: vec![first.id.clone()],
+                    text,
+                }
             }
             QuestionKind::Nps { .. } => Answer::Number(9.0),
             QuestionKind::TextEntry { content, .. } => match content {
@@ -165,10 +193,18 @@ pub fn complete_answers(def: &survey::SurveyDefinition) -> BTreeMap<String, Answ
                     .filter_map(|s| scale.last().map(|c| (s.id.clone(), c.id.clone())))
                     .collect(),
             },
-            QuestionKind::Slider { min, max, step, statements } => {
+            QuestionKind::Slider {
+                min,
+                max,
+                step,
+                statements,
+            } => {
                 let steps = ((max - min) / step / 2.0).floor();
                 Answer::Slider {
-                    values: statements.iter().map(|s| (s.id.clone(), min + steps * step)).collect(),
+                    values: statements
+                        .iter()
+                        .map(|s| (s.id.clone(), min + steps * step))
+                        .collect(),
                 }
             }
             QuestionKind::Timing { .. } => Answer::Timing { page_seconds: 3.0 },

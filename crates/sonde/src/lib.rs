@@ -12,7 +12,11 @@ use std::path::PathBuf;
 use store::Store;
 
 #[derive(Parser, Debug)]
-#[command(name = "sonde", version, about = "Self-hosted surveys with a two-way Salesforce integration")]
+#[command(
+    name = "sonde",
+    version,
+    about = "Self-hosted surveys with a two-way Salesforce integration"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub db: DbArgs,
@@ -24,10 +28,20 @@ pub struct Cli {
 #[derive(Args, Debug, Clone)]
 pub struct DbArgs {
     /// Directory for the embedded SQLite database (and other local state).
-    #[arg(long, global = true, env = "SONDE_DATA_DIR", default_value = "./sonde-data")]
+    #[arg(
+        long,
+        global = true,
+        env = "SONDE_DATA_DIR",
+        default_value = "./sonde-data"
+    )]
     pub data_dir: PathBuf,
     /// `postgres://...` (several nodes) or `sqlite://...`; overrides --data-dir.
-    #[arg(long, global = true, env = "SONDE_DATABASE_URL", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "SONDE_DATABASE_URL",
+        hide_env_values = true
+    )]
     pub database_url: Option<String>,
 }
 
@@ -159,7 +173,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 other => other?,
             };
-            println!("{} ({}) in organization {}", actor.email, actor.role.as_str(), actor.org_id);
+            println!(
+                "{} ({}) in organization {}",
+                actor.email,
+                actor.role.as_str(),
+                actor.org_id
+            );
             Ok(())
         }
         Command::Tokens(TokensCommand::Create { email, name }) => {
@@ -264,7 +283,13 @@ async fn demo(db: &DbArgs, args: &ServeArgs) -> anyhow::Result<()> {
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{listener_probe}"));
-    let sonde = Sonde::new(store.clone(), Config { public_url: public_url.clone() }).await?;
+    let sonde = Sonde::new(
+        store.clone(),
+        Config {
+            public_url: public_url.clone(),
+        },
+    )
+    .await?;
     let password_file = db.data_dir.join("demo-admin-password");
     let (password, survey_id) = match sonde.user_by_email(DEMO_ADMIN).await {
         Ok(admin) => {
@@ -295,7 +320,9 @@ async fn demo(db: &DbArgs, args: &ServeArgs) -> anyhow::Result<()> {
     println!("  Admin UI:        {public_url}/login");
     println!("  Sign in as:      {DEMO_ADMIN}");
     println!("  Password:        {password}");
-    println!("  Sample survey:   {public_url}/s/{survey_id}?ContactId=0035g00000DemoAAA&OptOut=False");
+    println!(
+        "  Sample survey:   {public_url}/s/{survey_id}?ContactId=0035g00000DemoAAA&OptOut=False"
+    );
     println!("  API (OpenAPI):   {public_url}/api/v1/openapi.json");
     serve(store, args, None).await
 }

@@ -161,7 +161,12 @@ impl Store {
         rows.iter().map(contact_from).collect()
     }
 
-    pub async fn set_unsubscribed(&self, org_id: &str, contact_id: &str, value: bool) -> Result<bool> {
+    pub async fn set_unsubscribed(
+        &self,
+        org_id: &str,
+        contact_id: &str,
+        value: bool,
+    ) -> Result<bool> {
         let done = sqlx::query(
             "UPDATE contacts SET unsubscribed = $1, updated_at = $2 WHERE id = $3 AND org_id = $4",
         )
@@ -176,14 +181,16 @@ impl Store {
 
     pub async fn create_mailing_list(&self, org_id: &str, name: &str) -> Result<MailingListRow> {
         let id = ids::mailing_list();
-        sqlx::query("INSERT INTO mailing_lists (id, org_id, name, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(&id)
-            .bind(org_id)
-            .bind(name)
-            .bind(now_ms())
-            .execute(self.pool())
-            .await
-            .map_err(|e| conflict_or(e, format!("mailing list {name}")))?;
+        sqlx::query(
+            "INSERT INTO mailing_lists (id, org_id, name, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(&id)
+        .bind(org_id)
+        .bind(name)
+        .bind(now_ms())
+        .execute(self.pool())
+        .await
+        .map_err(|e| conflict_or(e, format!("mailing list {name}")))?;
         Ok(MailingListRow {
             id,
             org_id: org_id.into(),

@@ -57,7 +57,10 @@ impl Store {
     /// Opens (creating if needed) the SQLite file `sonde.db` under `data_dir`.
     pub async fn open_data_dir(data_dir: &Path) -> Result<Self> {
         std::fs::create_dir_all(data_dir).map_err(|e| {
-            StoreError::Corrupt(format!("cannot create data dir {}: {e}", data_dir.display()))
+            StoreError::Corrupt(format!(
+                "cannot create data dir {}: {e}",
+                data_dir.display()
+            ))
         })?;
         let file = data_dir.join("sonde.db");
         Self::connect(&format!("sqlite://{}?mode=rwc", file.display())).await

@@ -63,10 +63,9 @@ impl Store {
 
     /// The organization new users join when none is named: the first one created.
     pub async fn first_organization(&self) -> Result<Option<Organization>> {
-        let row =
-            sqlx::query("SELECT id, name FROM organizations ORDER BY created_at, id LIMIT 1")
-                .fetch_optional(self.pool())
-                .await?;
+        let row = sqlx::query("SELECT id, name FROM organizations ORDER BY created_at, id LIMIT 1")
+            .fetch_optional(self.pool())
+            .await?;
         row.map(|r| {
             Ok(Organization {
                 id: r.try_get("id")?,
@@ -195,7 +194,12 @@ impl Store {
         Ok(())
     }
 
-    pub async fn create_api_token(&self, user_id: &str, token_hash: &str, name: &str) -> Result<String> {
+    pub async fn create_api_token(
+        &self,
+        user_id: &str,
+        token_hash: &str,
+        name: &str,
+    ) -> Result<String> {
         let id = ids::api_token();
         sqlx::query(
             "INSERT INTO api_tokens (id, user_id, token_hash, name, created_at) VALUES ($1, $2, $3, $4, $5)",

@@ -72,7 +72,8 @@ fn response_from(row: &AnyRow) -> Result<ResponseRow> {
     })
 }
 
-const COLUMNS: &str = "id, org_id, survey_id, contact_id, status, data, cursor, progress, channel, \
+const COLUMNS: &str =
+    "id, org_id, survey_id, contact_id, status, data, cursor, progress, channel, \
                        started_at, updated_at, ended_at, recorded_at, expires_at";
 
 /// Which responses a listing returns.
@@ -188,13 +189,12 @@ impl Store {
     }
 
     pub async fn count_responses(&self, org_id: &str, survey_id: &str) -> Result<i64> {
-        let row = sqlx::query(
-            "SELECT COUNT(*) AS n FROM responses WHERE org_id = $1 AND survey_id = $2",
-        )
-        .bind(org_id)
-        .bind(survey_id)
-        .fetch_one(self.pool())
-        .await?;
+        let row =
+            sqlx::query("SELECT COUNT(*) AS n FROM responses WHERE org_id = $1 AND survey_id = $2")
+                .bind(org_id)
+                .bind(survey_id)
+                .fetch_one(self.pool())
+                .await?;
         Ok(row.try_get("n")?)
     }
 

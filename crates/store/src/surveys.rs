@@ -27,7 +27,8 @@ fn survey_from(row: &AnyRow) -> Result<SurveyRow> {
     })
 }
 
-const COLUMNS: &str = "s.id, s.org_id, s.owner_id, s.name, s.definition, s.created_at, s.updated_at";
+const COLUMNS: &str =
+    "s.id, s.org_id, s.owner_id, s.name, s.definition, s.created_at, s.updated_at";
 
 impl Store {
     pub async fn create_survey(
@@ -156,8 +157,6 @@ impl Store {
         .bind(survey_id)
         .fetch_all(self.pool())
         .await?;
-        rows.iter()
-            .map(|r| Ok(r.try_get("user_id")?))
-            .collect()
+        rows.iter().map(|r| Ok(r.try_get("user_id")?)).collect()
     }
 }

@@ -53,7 +53,10 @@ fn survey_summary(state: &AppState, s: &Survey) -> Value {
     })
 }
 
-pub async fn list_surveys(State(state): State<AppState>, ApiActor(actor): ApiActor) -> ApiResult<Json<Value>> {
+pub async fn list_surveys(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> ApiResult<Json<Value>> {
     let surveys = state.sonde.surveys(&actor).await?;
     Ok(Json(json!({
         "surveys": surveys.iter().map(|s| survey_summary(&state, s)).collect::<Vec<_>>()
@@ -63,7 +66,10 @@ pub async fn list_surveys(State(state): State<AppState>, ApiActor(actor): ApiAct
 fn created(created: engine::surveys::Created) -> Response {
     (
         StatusCode::CREATED,
-        [(header::LOCATION, format!("/api/v1/surveys/{}", created.survey.id))],
+        [(
+            header::LOCATION,
+            format!("/api/v1/surveys/{}", created.survey.id),
+        )],
         Json(json!({ "id": created.survey.id, "warnings": created.warnings })),
     )
         .into_response()
@@ -74,7 +80,9 @@ pub async fn create_survey(
     ApiActor(actor): ApiActor,
     body: Bytes,
 ) -> ApiResult<Response> {
-    Ok(created(state.sonde.create_survey(&actor, utf8(&body)?).await?))
+    Ok(created(
+        state.sonde.create_survey(&actor, utf8(&body)?).await?,
+    ))
 }
 
 pub async fn import_survey(
@@ -103,7 +111,9 @@ pub async fn update_survey(
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
     let updated = state.sonde.update_survey(&actor, &id, utf8(&body)?).await?;
-    Ok(Json(json!({ "id": updated.survey.id, "warnings": updated.warnings })))
+    Ok(Json(
+        json!({ "id": updated.survey.id, "warnings": updated.warnings }),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -135,7 +145,10 @@ pub async fn create_personal_link(
     body: Bytes,
 ) -> ApiResult<Response> {
     let body: LinkBody = json_body(&body)?;
-    let url = state.sonde.personal_link(&actor, &id, &body.contact_id).await?;
+    let url = state
+        .sonde
+        .personal_link(&actor, &id, &body.contact_id)
+        .await?;
     Ok((StatusCode::CREATED, Json(json!({ "url": url }))).into_response())
 }
 
@@ -195,7 +208,13 @@ pub async fn list_responses(
     };
     let (survey, responses, next) = state
         .sonde
-        .responses(&actor, &id, status, q.after.as_deref(), q.limit.unwrap_or(100))
+        .responses(
+            &actor,
+            &id,
+            status,
+            q.after.as_deref(),
+            q.limit.unwrap_or(100),
+        )
         .await?;
     Ok(Json(json!({
         "responses": responses.iter().map(|r| response_json(&survey, r)).collect::<Vec<_>>(),
@@ -241,7 +260,12 @@ pub async fn list_contacts(
 ) -> ApiResult<Json<Value>> {
     let contacts = state
         .sonde
-        .contacts(&actor, q.list_id.as_deref(), q.offset.unwrap_or(0), q.limit.unwrap_or(100))
+        .contacts(
+            &actor,
+            q.list_id.as_deref(),
+            q.offset.unwrap_or(0),
+            q.limit.unwrap_or(100),
+        )
         .await?;
     Ok(Json(json!({ "contacts": contacts })))
 }
@@ -257,7 +281,11 @@ pub async fn create_contact(
         .sonde
         .save_contact(&actor, &value, q.list_id.as_deref())
         .await?;
-    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     Ok((status, Json(json!(contact))).into_response())
 }
 
@@ -274,7 +302,9 @@ pub async fn unsubscribe_contact(
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    Ok(Json(json!(state.sonde.set_unsubscribed(&actor, &id, true).await?)))
+    Ok(Json(json!(
+        state.sonde.set_unsubscribed(&actor, &id, true).await?
+    )))
 }
 
 pub async fn import_contacts(
@@ -294,7 +324,9 @@ pub async fn list_mailing_lists(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
 ) -> ApiResult<Json<Value>> {
-    Ok(Json(json!({ "mailingLists": state.sonde.mailing_lists(&actor).await? })))
+    Ok(Json(
+        json!({ "mailingLists": state.sonde.mailing_lists(&actor).await? }),
+    ))
 }
 
 #[derive(Deserialize)]

@@ -22,7 +22,10 @@ impl FromRequestParts<AppState> for ApiActor {
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
             .map(str::trim)
             .ok_or(ApiError(Error::Unauthenticated))?;
         Ok(Self(state.sonde.authenticate_api_token(token).await?))
@@ -64,7 +67,8 @@ impl FromRequestParts<AppState> for WebUser {
     type Rejection = PageError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageError> {
-        let value = cookie(&parts.headers, SESSION_COOKIE).ok_or(PageError(Error::Unauthenticated))?;
+        let value =
+            cookie(&parts.headers, SESSION_COOKIE).ok_or(PageError(Error::Unauthenticated))?;
         let (actor, csrf) = state.sonde.web_session(value).await?;
         Ok(Self { actor, csrf })
     }
@@ -77,5 +81,7 @@ pub fn session_cookie(state: &AppState, value: &str, max_age_secs: i64) -> Strin
     } else {
         ""
     };
-    format!("{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}")
+    format!(
+        "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}"
+    )
 }

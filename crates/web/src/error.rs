@@ -108,7 +108,10 @@ impl IntoResponse for PageError {
                 "The link may be mistyped, or the item was removed or is not shared with you.",
             ),
             Error::Forbidden(_) => ("Not allowed", "Ask an administrator of your organization."),
-            Error::Invalid { .. } => ("That did not work", "Please correct the input and try again."),
+            Error::Invalid { .. } => (
+                "That did not work",
+                "Please correct the input and try again.",
+            ),
             Error::Conflict(_) => ("That did not work", "The item changed meanwhile."),
             Error::Internal(_) => (
                 "Something went wrong on our side",

@@ -54,15 +54,24 @@ pub fn router(state: AppState) -> Router {
         .route("/openapi.json", get(openapi::document))
         .route("/surveys", get(api::list_surveys).post(api::create_survey))
         .route("/surveys/import", post(api::import_survey))
-        .route("/surveys/{id}", get(api::get_survey).put(api::update_survey))
+        .route(
+            "/surveys/{id}",
+            get(api::get_survey).put(api::update_survey),
+        )
         .route("/surveys/{id}/collaborators", post(api::share_survey))
         .route("/surveys/{id}/links", post(api::create_personal_link))
         .route(
             "/surveys/{id}/responses",
             get(api::list_responses).post(api::create_response),
         )
-        .route("/surveys/{id}/responses/{response_id}", get(api::get_response))
-        .route("/contacts", get(api::list_contacts).post(api::create_contact))
+        .route(
+            "/surveys/{id}/responses/{response_id}",
+            get(api::get_response),
+        )
+        .route(
+            "/contacts",
+            get(api::list_contacts).post(api::create_contact),
+        )
         .route("/contacts/import", post(api::import_contacts))
         .route("/contacts/{id}", get(api::get_contact))
         .route("/contacts/{id}/unsubscribe", post(api::unsubscribe_contact))
@@ -77,7 +86,10 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", api)
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_page))
-        .route("/s/{survey_id}", get(respondent::open).post(respondent::submit))
+        .route(
+            "/s/{survey_id}",
+            get(respondent::open).post(respondent::submit),
+        )
         .route(
             "/optout/{token}",
             get(respondent::opt_out_page).post(respondent::opt_out_confirm),
@@ -141,7 +153,10 @@ async fn metrics_page(
 ) -> Result<Response, error::ApiError> {
     actor.require(engine::Role::Admin)?;
     Ok((
-        [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
         state.metrics.render(),
     )
         .into_response())

@@ -7,22 +7,70 @@ use serde_json::{json, Value};
 /// Every documented operation: (method, path, summary). The router test walks this list.
 pub const OPERATIONS: &[(&str, &str, &str)] = &[
     ("get", "/surveys", "List the surveys you can see"),
-    ("post", "/surveys", "Create a survey from the native JSON definition"),
-    ("post", "/surveys/import", "Import a Qualtrics .qsf export (raw file as the body)"),
+    (
+        "post",
+        "/surveys",
+        "Create a survey from the native JSON definition",
+    ),
+    (
+        "post",
+        "/surveys/import",
+        "Import a Qualtrics .qsf export (raw file as the body)",
+    ),
     ("get", "/surveys/{id}", "A survey with its definition"),
     ("put", "/surveys/{id}", "Replace a survey's definition"),
-    ("post", "/surveys/{id}/collaborators", "Share a survey with a colleague ({\"email\"})"),
-    ("post", "/surveys/{id}/links", "Create a unique personal link for a contact ({\"contactId\"})"),
-    ("get", "/surveys/{id}/responses", "List responses (paged JSON) or export them (?format=csv)"),
-    ("post", "/surveys/{id}/responses", "Create a response as a respondent's submission would"),
-    ("get", "/surveys/{id}/responses/{responseId}", "One response"),
-    ("get", "/contacts", "List contacts (optionally of one mailing list)"),
-    ("post", "/contacts", "Add or update a contact (matched by email or extRef)"),
-    ("post", "/contacts/import", "Import contacts from CSV (body), with a per-row report"),
+    (
+        "post",
+        "/surveys/{id}/collaborators",
+        "Share a survey with a colleague ({\"email\"})",
+    ),
+    (
+        "post",
+        "/surveys/{id}/links",
+        "Create a unique personal link for a contact ({\"contactId\"})",
+    ),
+    (
+        "get",
+        "/surveys/{id}/responses",
+        "List responses (paged JSON) or export them (?format=csv)",
+    ),
+    (
+        "post",
+        "/surveys/{id}/responses",
+        "Create a response as a respondent's submission would",
+    ),
+    (
+        "get",
+        "/surveys/{id}/responses/{responseId}",
+        "One response",
+    ),
+    (
+        "get",
+        "/contacts",
+        "List contacts (optionally of one mailing list)",
+    ),
+    (
+        "post",
+        "/contacts",
+        "Add or update a contact (matched by email or extRef)",
+    ),
+    (
+        "post",
+        "/contacts/import",
+        "Import contacts from CSV (body), with a per-row report",
+    ),
     ("get", "/contacts/{id}", "One contact"),
-    ("post", "/contacts/{id}/unsubscribe", "Unsubscribe a contact"),
+    (
+        "post",
+        "/contacts/{id}/unsubscribe",
+        "Unsubscribe a contact",
+    ),
     ("get", "/mailing-lists", "List mailing lists"),
-    ("post", "/mailing-lists", "Create a mailing list ({\"name\"})"),
+    (
+        "post",
+        "/mailing-lists",
+        "Create a mailing list ({\"name\"})",
+    ),
     ("get", "/mailing-lists/{id}", "One mailing list"),
 ];
 
@@ -39,7 +87,11 @@ fn parameters(path: &str) -> Vec<Value> {
             ("after", "the `next` cursor of the previous page"),
             ("limit", "page size, 1–1000 (default 100)"),
         ],
-        "/contacts" => &[("listId", "only this mailing list's contacts"), ("offset", "skip this many"), ("limit", "page size")],
+        "/contacts" => &[
+            ("listId", "only this mailing list's contacts"),
+            ("offset", "skip this many"),
+            ("limit", "page size"),
+        ],
         "/contacts/import" => &[("listId", "also add the imported contacts to this list")],
         _ => &[],
     };
@@ -54,10 +106,16 @@ fn request_body(method: &str, path: &str) -> Option<Value> {
         return None;
     }
     let content = match path {
-        "/surveys/import" => json!({"application/json": {"schema": {"type": "object", "description": "A Qualtrics .qsf file"}}}),
+        "/surveys/import" => {
+            json!({"application/json": {"schema": {"type": "object", "description": "A Qualtrics .qsf file"}}})
+        }
         "/contacts/import" => json!({"text/csv": {"schema": {"type": "string"}}}),
-        "/surveys/{id}/responses" => json!({"application/json": {"schema": {"$ref": "#/components/schemas/NewResponse"}}}),
-        "/surveys" | "/surveys/{id}" => json!({"application/json": {"schema": {"$ref": "#/components/schemas/SurveyDefinition"}}}),
+        "/surveys/{id}/responses" => {
+            json!({"application/json": {"schema": {"$ref": "#/components/schemas/NewResponse"}}})
+        }
+        "/surveys" | "/surveys/{id}" => {
+            json!({"application/json": {"schema": {"$ref": "#/components/schemas/SurveyDefinition"}}})
+        }
         _ => json!({"application/json": {"schema": {"type": "object"}}}),
     };
     Some(json!({"required": true, "content": content}))
@@ -81,9 +139,7 @@ pub fn spec() -> Value {
         if let Some(body) = request_body(method, path) {
             op["requestBody"] = body;
         }
-        let entry = paths
-            .entry(path.to_string())
-            .or_insert_with(|| json!({}));
+        let entry = paths.entry(path.to_string()).or_insert_with(|| json!({}));
         entry[*method] = op;
     }
     json!({

@@ -15,7 +15,7 @@ header.bar{background:#123047;color:#fff;padding:.6rem 1rem;display:flex;gap:1re
 header.bar a{color:#fff;text-decoration:none}
 header.bar .grow{flex:1}
 .card{background:#fff;border:1px solid #dde1e6;border-radius:8px;padding:1rem 1.2rem;margin:1rem 0}
-fieldset{border:0;margin:0;padding:0}
+fieldset{border:0;margin:0;padding:0;min-width:0}
 legend,.qtext{font-weight:600;margin-bottom:.5rem;display:block}
 label.opt{display:flex;gap:.6rem;align-items:center;padding:.45rem .5rem;border-radius:6px;cursor:pointer}
 label.opt:hover{background:#eef3f8}
@@ -107,7 +107,11 @@ pub struct RespondentPage<'a> {
 pub fn respondent_page(p: &RespondentPage) -> Markup {
     let def = &p.ctx.survey.definition;
     let pipe = p.ctx.pipe();
-    let text = |t: &str| PreEscaped(survey::html::sanitize(&survey::piped::render_html(t, &pipe)));
+    let text = |t: &str| {
+        PreEscaped(survey::html::sanitize(&survey::piped::render_html(
+            t, &pipe,
+        )))
+    };
     let auto_advance = p
         .questions
         .iter()
@@ -201,7 +205,10 @@ fn question(
                 }
             }
         }
-        QuestionKind::Nps { low_label, high_label } => {
+        QuestionKind::Nps {
+            low_label,
+            high_label,
+        } => {
             let current = match answer {
                 Some(Answer::Number(n)) => Some(*n as i64),
                 _ => None,
@@ -282,7 +289,12 @@ fn question(
                 }
             }
         }
-        QuestionKind::Slider { min, max, step, statements } => {
+        QuestionKind::Slider {
+            min,
+            max,
+            step,
+            statements,
+        } => {
             let values = match answer {
                 Some(Answer::Slider { values }) => values.clone(),
                 _ => BTreeMap::new(),
@@ -309,7 +321,11 @@ fn question(
             div.muted { (text(&q.text)) p { "(This question type, " (qualtrics_type) ", is not shown by Sonde yet.)" } }
         },
     };
-    let class = if error.is_some() { "card invalid" } else { "card" };
+    let class = if error.is_some() {
+        "card invalid"
+    } else {
+        "card"
+    };
     if matches!(q.kind, QuestionKind::Timing { .. }) {
         return body;
     }

@@ -128,10 +128,16 @@ async fn render(state: &AppState, survey_id: &str, view: PageView) -> Result<Res
             } else {
                 axum::http::StatusCode::UNPROCESSABLE_ENTITY
             };
-            Ok((status, [(header::SET_COOKIE, cookie)], Html(page.into_string())).into_response())
+            Ok((
+                status,
+                [(header::SET_COOKIE, cookie)],
+                Html(page.into_string()),
+            )
+                .into_response())
         }
         PageView::End { message_html } => {
-            let cookie = format!("{cookie_name}=; Path=/s/{survey_id}; HttpOnly; SameSite=Lax; Max-Age=0");
+            let cookie =
+                format!("{cookie_name}=; Path=/s/{survey_id}; HttpOnly; SameSite=Lax; Max-Age=0");
             Ok((
                 [(header::SET_COOKIE, cookie)],
                 Html(pages::end_page("Thank you", &message_html).into_string()),

@@ -55,12 +55,15 @@ pub struct LoginForm {
 pub async fn login(State(state): State<AppState>, Form(form): Form<LoginForm>) -> PageResult {
     match state.sonde.sign_in(&form.email, &form.password).await {
         Ok((_, session)) => {
-            let cookie = session_cookie(&state, &session.cookie, engine::auth::SESSION_HOURS * 3600);
+            let cookie =
+                session_cookie(&state, &session.cookie, engine::auth::SESSION_HOURS * 3600);
             Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/surveys")).into_response())
         }
         Err(Error::Unauthenticated) => Ok((
             axum::http::StatusCode::UNAUTHORIZED,
-            Html(login_page(Some("That email and password do not match an account.")).into_string()),
+            Html(
+                login_page(Some("That email and password do not match an account.")).into_string(),
+            ),
         )
             .into_response()),
         Err(e) => Err(e.into()),
@@ -152,29 +155,53 @@ async fn read_upload(mut multipart: Multipart) -> Result<Upload, PageError> {
     Ok(upload)
 }
 
-pub async fn import_survey(State(state): State<AppState>, user: WebUser, multipart: Multipart) -> PageResult {
+pub async fn import_survey(
+    State(state): State<AppState>,
+    user: WebUser,
+    multipart: Multipart,
+) -> PageResult {
     let upload = read_upload(multipart).await?;
     user.check_csrf(&upload.csrf)?;
-    let text = String::from_utf8(upload.file)
-        .map_err(|_| PageError(Error::invalid("the file is not UTF-8 text; export the survey again as .qsf")))?;
+    let text = String::from_utf8(upload.file).map_err(|_| {
+        PageError(Error::invalid(
+            "the file is not UTF-8 text; export the survey again as .qsf",
+        ))
+    })?;
     let created = state.sonde.import_qsf(&user.actor, &text).await?;
     survey_page(&state, &user, &created.survey.id, &created.warnings).await
 }
 
-pub async fn survey_detail(State(state): State<AppState>, user: WebUser, Path(id): Path<String>) -> PageResult {
+pub async fn survey_detail(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<String>,
+) -> PageResult {
     survey_page(&state, &user, &id, &[]).await
 }
 
-async fn survey_page(state: &AppState, user: &WebUser, id: &str, warnings: &[String]) -> PageResult {
+async fn survey_page(
+    state: &AppState,
+    user: &WebUser,
+    id: &str,
+    warnings: &[String],
+) -> PageResult {
     let s = state.sonde.survey(&user.actor, id).await?;
     let link = state.sonde.anonymous_link(&s.id);
-    let (_, responses, next) = state.sonde.responses(&user.actor, &s.id, None, None, 50).await?;
+    let (_, responses, next) = state
+        .sonde
+        .responses(&user.actor, &s.id, None, None, 50)
+        .await?;
     let total = state.sonde.response_count(&user.actor, &s.id).await?;
     let shown: Vec<&survey::Question> = s
         .definition
         .questions
         .iter()
-        .filter(|q| !matches!(q.kind, QuestionKind::Descriptive | QuestionKind::Timing { .. }))
+        .filter(|q| {
+            !matches!(
+                q.kind,
+                QuestionKind::Descriptive | QuestionKind::Timing { .. }
+            )
+        })
         .take(6)
         .collect();
     Ok(page(
@@ -274,23 +301,37 @@ pub async fn share_survey(
     Form(form): Form<ShareForm>,
 ) -> PageResult {
     user.check_csrf(&form.csrf)?;
-    state.sonde.share_survey(&user.actor, &id, &form.email).await?;
+    state
+        .sonde
+        .share_survey(&user.actor, &id, &form.email)
+        .await?;
     Ok(Redirect::to(&format!("/surveys/{id}")).into_response())
 }
 
-pub async fn export_csv(State(state): State<AppState>, user: WebUser, Path(id): Path<String>) -> PageResult {
+pub async fn export_csv(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<String>,
+) -> PageResult {
     let csv = state.sonde.export_csv(&user.actor, &id).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{id}-responses.csv\"")),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{id}-responses.csv\""),
+            ),
         ],
         csv,
     )
         .into_response())
 }
 
-pub async fn export_json(State(state): State<AppState>, user: WebUser, Path(id): Path<String>) -> PageResult {
+pub async fn export_json(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<String>,
+) -> PageResult {
     let mut all = Vec::new();
     let mut after: Option<String> = None;
     loop {
@@ -310,7 +351,10 @@ pub async fn export_json(State(state): State<AppState>, user: WebUser, Path(id):
     Ok((
         [
             (header::CONTENT_TYPE, "application/json".to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{id}-responses.json\"")),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{id}-responses.json\""),
+            ),
         ],
         serde_json::json!({ "responses": all }).to_string(),
     )
@@ -377,7 +421,11 @@ async fn contacts_page(
     ))
 }
 
-pub async fn import_contacts(State(state): State<AppState>, user: WebUser, multipart: Multipart) -> PageResult {
+pub async fn import_contacts(
+    State(state): State<AppState>,
+    user: WebUser,
+    multipart: Multipart,
+) -> PageResult {
     let upload = read_upload(multipart).await?;
     user.check_csrf(&upload.csrf)?;
     let report = state
@@ -417,13 +465,24 @@ pub struct NewListForm {
     name: String,
 }
 
-pub async fn create_list(State(state): State<AppState>, user: WebUser, Form(form): Form<NewListForm>) -> PageResult {
+pub async fn create_list(
+    State(state): State<AppState>,
+    user: WebUser,
+    Form(form): Form<NewListForm>,
+) -> PageResult {
     user.check_csrf(&form.csrf)?;
-    let list = state.sonde.create_mailing_list(&user.actor, &form.name).await?;
+    let list = state
+        .sonde
+        .create_mailing_list(&user.actor, &form.name)
+        .await?;
     Ok(Redirect::to(&format!("/lists/{}", list.id)).into_response())
 }
 
-pub async fn list_detail(State(state): State<AppState>, user: WebUser, Path(id): Path<String>) -> PageResult {
+pub async fn list_detail(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<String>,
+) -> PageResult {
     let list = state.sonde.mailing_list(&user.actor, &id).await?;
     let contacts = state.sonde.contacts(&user.actor, Some(&id), 0, 500).await?;
     Ok(page(

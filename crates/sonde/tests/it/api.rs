@@ -15,10 +15,19 @@ async fn every_sample_qsf_imports_over_http_and_reads_back() {
         .filter(|p| p.extension().is_some_and(|e| e == "qsf"))
         .collect();
     files.sort();
-    assert!(files.len() >= 10, "expected the sample .qsf files, found {}", files.len());
+    assert!(
+        files.len() >= 10,
+        "expected the sample .qsf files, found {}",
+        files.len()
+    );
     for file in files {
         let body = std::fs::read(&file).unwrap();
-        let r = app.post(&token, "/api/v1/surveys/import").body(body).send().await.unwrap();
+        let r = app
+            .post(&token, "/api/v1/surveys/import")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
         let status = r.status();
         let v: Value = r.json().await.unwrap();
         assert_eq!(status, 201, "{}: {v}", file.display());
@@ -33,7 +42,13 @@ async fn every_sample_qsf_imports_over_http_and_reads_back() {
             .await
             .unwrap();
         assert_eq!(got["id"], id);
-        assert!(got["definition"]["questions"].as_array().is_some_and(|q| !q.is_empty()), "{}", file.display());
+        assert!(
+            got["definition"]["questions"]
+                .as_array()
+                .is_some_and(|q| !q.is_empty()),
+            "{}",
+            file.display()
+        );
     }
 }
 
@@ -52,21 +67,45 @@ async fn malformed_qsf_is_refused_with_line_and_column() {
     let field = v["error"]["problems"][0]["field"].as_str().unwrap();
     assert!(field.starts_with("line 3, column"), "{v}");
     // Valid JSON that is not a survey export is refused too, with a message saying so.
-    let r = app.post(&token, "/api/v1/surveys/import").body("[1,2]").send().await.unwrap();
+    let r = app
+        .post(&token, "/api/v1/surveys/import")
+        .body("[1,2]")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 400);
-    assert!(app.sonde.surveys(&app.org_user(Role::Admin).await.0).await.unwrap().is_empty());
+    assert!(app
+        .sonde
+        .surveys(&app.org_user(Role::Admin).await.0)
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 #[tokio::test]
 async fn authentication_and_roles_are_enforced() {
     let app = TestApp::spawn(crate::harness::Backend::Sqlite).await;
-    let r = app.client.get(app.url("/api/v1/surveys")).send().await.unwrap();
+    let r = app
+        .client
+        .get(app.url("/api/v1/surveys"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
     assert!(r.headers().contains_key("www-authenticate"));
-    let r = app.get("sonde_forged", "/api/v1/surveys").send().await.unwrap();
+    let r = app
+        .get("sonde_forged", "/api/v1/surveys")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
     let (viewer, viewer_token) = app.org_user(Role::Viewer).await;
-    let r = app.post(&viewer_token, "/api/v1/surveys/import").body("{}").send().await.unwrap();
+    let r = app
+        .post(&viewer_token, "/api/v1/surveys/import")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 403);
     // Metrics are for admins.
     let r = app.get(&viewer_token, "/metrics").send().await.unwrap();
@@ -74,7 +113,11 @@ async fn authentication_and_roles_are_enforced() {
     let (_, admin_token) = app.user_in(&viewer.org_id, Role::Admin).await;
     let r = app.get(&admin_token, "/metrics").send().await.unwrap();
     assert_eq!(r.status(), 200);
-    assert!(r.text().await.unwrap().contains("sonde_http_requests_total"));
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("sonde_http_requests_total"));
     let r = app.client.get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(r.status(), 200);
 }
@@ -102,7 +145,11 @@ async fn responses_are_created_listed_and_exported() {
         assert_eq!(created["embeddedData"]["ContactId"], "0035g00000XyZAAA");
 
         // A finished response missing a required answer is refused, naming the question.
-        let required = def.questions.iter().find(|q| q.required).expect("sample has a required question");
+        let required = def
+            .questions
+            .iter()
+            .find(|q| q.required)
+            .expect("sample has a required question");
         let mut partial = answers.clone();
         partial.remove(&required.id);
         let r = app
@@ -143,20 +190,37 @@ async fn responses_are_created_listed_and_exported() {
         assert_eq!(one["responseId"], rid);
 
         let csv = app
-            .get(&token, &format!("/api/v1/surveys/{id}/responses?format=csv"))
+            .get(
+                &token,
+                &format!("/api/v1/surveys/{id}/responses?format=csv"),
+            )
             .send()
             .await
             .unwrap();
-        assert!(csv.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+        assert!(csv.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv"));
         let text = csv.text().await.unwrap();
-        let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(text.as_bytes());
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(text.as_bytes());
         let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
         assert_eq!(rows.len(), 3, "header, labels, one response");
         let header: Vec<&str> = rows[0].iter().collect();
-        let pos = |k: &str| header.iter().position(|h| *h == k).unwrap_or_else(|| panic!("column {k} in {header:?}"));
+        let pos = |k: &str| {
+            header
+                .iter()
+                .position(|h| *h == k)
+                .unwrap_or_else(|| panic!("column {k} in {header:?}"))
+        };
         assert_eq!(&rows[2][pos("ResponseId")], rid.as_str());
         assert_eq!(&rows[2][pos("ContactId")], "0035g00000XyZAAA");
-        for q in def.questions.iter().filter(|q| matches!(q.kind, survey::QuestionKind::Nps { .. })) {
+        for q in def
+            .questions
+            .iter()
+            .filter(|q| matches!(q.kind, survey::QuestionKind::Nps { .. }))
+        {
             assert_eq!(&rows[2][pos(&q.export_tag)], "9");
         }
     }
@@ -198,17 +262,31 @@ async fn directory_over_the_api() {
         .unwrap();
     let contacts = contacts["contacts"].as_array().unwrap();
     assert_eq!(contacts.len(), 2);
-    let ada = contacts.iter().find(|c| c["email"] == "ada@example.com").unwrap();
+    let ada = contacts
+        .iter()
+        .find(|c| c["email"] == "ada@example.com")
+        .unwrap();
     assert_eq!(ada["embeddedData"]["Tier"], "gold");
     let r = app
-        .post(&token, &format!("/api/v1/contacts/{}/unsubscribe", ada["id"].as_str().unwrap()))
+        .post(
+            &token,
+            &format!(
+                "/api/v1/contacts/{}/unsubscribe",
+                ada["id"].as_str().unwrap()
+            ),
+        )
         .send()
         .await
         .unwrap();
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["unsubscribed"], true);
     // A bad contact names the field.
-    let r = app.post(&token, "/api/v1/contacts").json(&json!({"email": "nope"})).send().await.unwrap();
+    let r = app
+        .post(&token, "/api/v1/contacts")
+        .json(&json!({"email": "nope"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 400);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["error"]["problems"][0]["field"], "email");
@@ -218,20 +296,39 @@ async fn directory_over_the_api() {
 async fn every_documented_operation_is_routed() {
     let app = TestApp::spawn(crate::harness::Backend::Sqlite).await;
     let (_, token) = app.org_user(Role::Admin).await;
-    let doc: Value = app.client.get(app.url("/api/v1/openapi.json")).send().await.unwrap().json().await.unwrap();
+    let doc: Value = app
+        .client
+        .get(app.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(doc["openapi"], "3.1.0");
     for (method, path, _) in web::openapi::OPERATIONS {
-        assert!(doc["paths"][path][method].is_object(), "{method} {path} missing from the document");
-        let concrete = path.replace("{id}", "SV_none").replace("{responseId}", "R_none");
+        assert!(
+            doc["paths"][path][method].is_object(),
+            "{method} {path} missing from the document"
+        );
+        let concrete = path
+            .replace("{id}", "SV_none")
+            .replace("{responseId}", "R_none");
         let req = match *method {
             "get" => app.get(&token, &format!("/api/v1{concrete}")),
             "post" => app.post(&token, &format!("/api/v1{concrete}")),
-            "put" => app.client.put(app.url(&format!("/api/v1{concrete}"))).bearer_auth(&token),
+            "put" => app
+                .client
+                .put(app.url(&format!("/api/v1{concrete}")))
+                .bearer_auth(&token),
             other => panic!("{other}"),
         };
         let r = req.body("{}").send().await.unwrap();
         assert_ne!(r.status(), 405, "{method} {path} not routed");
         let body: Value = r.json().await.unwrap_or(Value::Null);
-        assert_ne!(body["error"]["message"], "endpoint not found", "{method} {path} not routed");
+        assert_ne!(
+            body["error"]["message"], "endpoint not found",
+            "{method} {path} not routed"
+        );
     }
 }

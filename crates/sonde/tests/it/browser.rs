@@ -10,13 +10,16 @@ use std::time::{Duration, Instant};
 use survey::flow::{self, Step};
 use survey::{Answer, QuestionKind, ResponseData};
 
-const ELEMENT: &str = "element-6066-11e4-a52e-4f735d6e5ade";
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 fn find_binary(env: &str, candidates: &[&str]) -> Option<String> {
     if let Ok(p) = std::env::var(env) {
         return Some(p);
     }
-    candidates.iter().find(|p| std::path::Path::new(p).exists()).map(|p| p.to_string())
+    candidates
+        .iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .map(|p| p.to_string())
 }
 
 struct Browser {
@@ -37,14 +40,31 @@ impl Browser {
     /// Starts chromedriver and a headless session, or says why not.
     async fn start() -> Option<Self> {
         let required = std::env::var("SONDE_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
-        let driver = find_binary("SONDE_CHROMEDRIVER", &["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]);
-        let chromium = find_binary("SONDE_CHROMIUM", &["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"]);
+        let driver = find_binary(
+            "SONDE_CHROMEDRIVER",
+            &["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"],
+        );
+        let chromium = find_binary(
+            "SONDE_CHROMIUM",
+            &[
+                "/usr/bin/chromium",
+                "/usr/bin/chromium-browser",
+                "/usr/bin/google-chrome",
+            ],
+        );
         let (Some(driver), Some(chromium)) = (driver, chromium) else {
-            assert!(!required, "SONDE_REQUIRE_BROWSER=1 but chromium/chromedriver were not found");
+            assert!(
+                !required,
+                "SONDE_REQUIRE_BROWSER=1 but chromium/chromedriver were not found"
+            );
             eprintln!("note: chromium or chromedriver not found; browser test skipped");
             return None;
         };
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let child = Command::new(driver)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
@@ -58,7 +78,8 @@ impl Browser {
             assert!(Instant::now() < deadline, "chromedriver did not start");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        let profile = std::env::temp_dir().join(format!("sonde-chromium-{}", store::ids::random_token(8)));
+        let profile =
+            std::env::temp_dir().join(format!("sonde-chromium-{}", store::ids::random_token(8)));
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
             "goog:chromeOptions": {
@@ -69,9 +90,25 @@ impl Browser {
                          format!("--user-data-dir={}", profile.display())]
             }
         }}});
-        let v: Value = http.post(format!("{base}/session")).json(&caps).send().await.unwrap().json().await.unwrap();
-        let session = v["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {v}")).to_string();
-        Some(Self { driver: child, base, session, http })
+        let v: Value = http
+            .post(format!("{base}/session"))
+            .json(&caps)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let session = v["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no session: {v}"))
+            .to_string();
+        Some(Self {
+            driver: child,
+            base,
+            session,
+            http,
+        })
     }
 
     async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
@@ -81,36 +118,79 @@ impl Browser {
             req = req.json(&b);
         }
         let v: Value = req.send().await.unwrap().json().await.unwrap();
-        if v["value"].get("error").is_some() {
+        if v["value"].is_object() && v["value"].get("error").is_some() {
             panic!("webdriver {path}: {}", v["value"]);
         }
         v["value"].clone()
     }
 
     async fn goto(&self, url: &str) {
-        self.call(reqwest::Method::POST, "/url", Some(json!({"url": url}))).await;
+        self.call(reqwest::Method::POST, "/url", Some(json!({"url": url})))
+            .await;
     }
 
     async fn find(&self, css: &str) -> String {
         let v = self
-            .call(reqwest::Method::POST, "/element", Some(json!({"using": "css selector", "value": css})))
+            .call(
+                reqwest::Method::POST,
+                "/element",
+                Some(json!({"using": "css selector", "value": css})),
+            )
             .await;
-        v[ELEMENT].as_str().unwrap().to_string()
+        v[ELEMENT]
+            .as_str()
+            .unwrap_or_else(|| panic!("{css}: {v}"))
+            .to_string()
     }
 
     async fn click(&self, css: &str) {
         let id = self.find(css).await;
-        self.call(reqwest::Method::POST, &format!("/element/{id}/click"), Some(json!({}))).await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{id}/click"),
+            Some(json!({})),
+        )
+        .await;
     }
 
     async fn type_into(&self, css: &str, text: &str) {
         let id = self.find(css).await;
-        self.call(reqwest::Method::POST, &format!("/element/{id}/clear"), Some(json!({}))).await;
-        self.call(reqwest::Method::POST, &format!("/element/{id}/value"), Some(json!({"text": text}))).await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{id}/clear"),
+            Some(json!({})),
+        )
+        .await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{id}/value"),
+            Some(json!({"text": text})),
+        )
+        .await;
     }
 
     async fn source(&self) -> String {
-        self.call(reqwest::Method::GET, "/source", None).await.as_str().unwrap().to_string()
+        self.call(reqwest::Method::GET, "/source", None)
+            .await
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    /// Waits for the page to show `text` (a click's navigation finishes after the click returns).
+    async fn wait_for(&self, text: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let html = self.source().await;
+            if html.contains(text) {
+                return html;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "page never showed {text:?}:\n{html}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     async fn screenshot(&self, name: &str) {
@@ -125,7 +205,11 @@ impl Browser {
     }
 
     async fn quit(&self) {
-        let _ = self.http.delete(format!("{}/session/{}", self.base, self.session)).send().await;
+        let _ = self
+            .http
+            .delete(format!("{}/session/{}", self.base, self.session))
+            .send()
+            .await;
     }
 }
 
@@ -134,17 +218,26 @@ fn css_escape(id: &str) -> String {
 }
 
 /// Answers the questions on the current page through the page's own controls.
-async fn answer_page(b: &Browser, def: &survey::SurveyDefinition, questions: &[String], answers: &std::collections::BTreeMap<String, Answer>) {
+async fn answer_page(
+    b: &Browser,
+    def: &survey::SurveyDefinition,
+    questions: &[String],
+    answers: &std::collections::BTreeMap<String, Answer>,
+) {
     for qid in questions {
         let q = def.questions.iter().find(|q| &q.id == qid).unwrap();
-        let Some(answer) = answers.get(qid) else { continue };
+        let Some(answer) = answers.get(qid) else {
+            continue;
+        };
         match (&q.kind, answer) {
             (QuestionKind::MultipleChoice { .. }, Answer::Choices { selected, text }) => {
                 for c in selected {
-                    b.click(&format!("#{}", css_escape(&format!("{qid}-{c}")))).await;
+                    b.click(&format!("#{}", css_escape(&format!("{qid}-{c}"))))
+                        .await;
                 }
                 for (c, t) in text {
-                    b.type_into(&format!("input[name='{qid}_{c}_TEXT']"), t).await;
+                    b.type_into(&format!("input[name='{qid}_{c}_TEXT']"), t)
+                        .await;
                 }
             }
             (QuestionKind::Nps { .. }, Answer::Number(n)) => {
@@ -156,7 +249,8 @@ async fn answer_page(b: &Browser, def: &survey::SurveyDefinition, questions: &[S
             }
             (QuestionKind::Matrix { .. }, Answer::Matrix { rows }) => {
                 for (st, col) in rows {
-                    b.click(&format!("input[name='{qid}_{st}'][value='{col}']")).await;
+                    b.click(&format!("input[name='{qid}_{st}'][value='{col}']"))
+                        .await;
                 }
             }
             (QuestionKind::Slider { .. }, Answer::Slider { values }) => {
@@ -171,7 +265,9 @@ async fn answer_page(b: &Browser, def: &survey::SurveyDefinition, questions: &[S
 
 #[tokio::test]
 async fn a_respondent_answers_every_question_type_in_chromium() {
-    let Some(browser) = Browser::start().await else { return };
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
     let app = TestApp::spawn(Backend::Sqlite).await;
     let (_, token) = app.org_user(Role::Editor).await;
     let id = app.sample_survey(&token).await;
@@ -180,14 +276,20 @@ async fn a_respondent_answers_every_question_type_in_chromium() {
     answers.insert("QID3".into(), Answer::Number(4.0));
     answers.remove("QID2");
 
-    browser.goto(&app.url(&format!("/s/{id}?ContactId=0035g00000BrWsRAAA&OptOut=False"))).await;
+    browser
+        .goto(&app.url(&format!(
+            "/s/{id}?ContactId=0035g00000BrWsRAAA&OptOut=False"
+        )))
+        .await;
     let mut data = ResponseData::default();
     let mut step = flow::start(&def, &data);
     let mut pages = 0;
     while let Step::Page(page) = step {
         pages += 1;
         answer_page(&browser, &def, &page.questions, &answers).await;
-        browser.screenshot(&format!("respondent-page-{pages}")).await;
+        browser
+            .screenshot(&format!("respondent-page-{pages}"))
+            .await;
         for q in &page.questions {
             if let Some(a) = answers.get(q) {
                 data.answers.insert(q.clone(), a.clone());
@@ -195,36 +297,19 @@ async fn a_respondent_answers_every_question_type_in_chromium() {
         }
         browser.click("button[type=submit]").await;
         step = flow::next(&def, &page.cursor, &data);
+        if let Step::Page(next) = &step {
+            browser
+                .wait_for(&format!("name=\"_page\" value=\"{}\"", next.number))
+                .await;
+        }
     }
-    let end = browser.source().await;
+    let end = browser.wait_for("Thank").await;
     browser.screenshot("respondent-end").await;
     assert!(end.contains("Thank"), "end page:\n{end}");
     assert!(pages >= 3);
 
-    let list: Value = app.get(&token, &format!("/api/v1/surveys/{id}/responses")).send().await.unwrap().json().await.unwrap();
-    let r = &list["responses"][0];
-    assert_eq!(r["status"], "complete", "{r}");
-    assert_eq!(r["embeddedData"]["ContactId"], "0035g00000BrWsRAAA");
-    for (qid, expected) in &answers {
-        assert_eq!(&r["answers"][qid], &serde_json::to_value(expected).unwrap(), "answer to {qid}");
-    }
-    let csv = app.get(&token, &format!("/api/v1/surveys/{id}/responses?format=csv")).send().await.unwrap().text().await.unwrap();
-    assert!(csv.contains("0035g00000BrWsRAAA"), "{csv}");
-    assert!(csv.contains(r["responseId"].as_str().unwrap()));
-
-    // A second respondent answers the first page and leaves.
-    browser.quit().await;
-    let Some(second) = Browser::start().await else { return };
-    second.goto(&app.url(&format!("/s/{id}?ContactId=0035g00000LeFtAAAA"))).await;
-    let Step::Page(first) = flow::start(&def, &ResponseData::default()) else { panic!() };
-    answer_page(&second, &def, &first.questions, &answers).await;
-    second.click("button[type=submit]").await;
-    assert!(second.source().await.contains("name=\"_page\" value=\"2\""));
-    second.quit().await;
-    let hours = def.options.incomplete_after_hours as i64;
-    app.sonde.store.close_expired_responses(store::now_ms() + (hours + 1) * 3_600_000).await.unwrap();
     let list: Value = app
-        .get(&token, &format!("/api/v1/surveys/{id}/responses?status=incomplete"))
+        .get(&token, &format!("/api/v1/surveys/{id}/responses"))
         .send()
         .await
         .unwrap()
@@ -232,6 +317,65 @@ async fn a_respondent_answers_every_question_type_in_chromium() {
         .await
         .unwrap();
     let r = &list["responses"][0];
-    assert_eq!(r["embeddedData"]["ContactId"], "0035g00000LeFtAAAA", "{list}");
+    assert_eq!(r["status"], "complete", "{r}");
+    assert_eq!(r["embeddedData"]["ContactId"], "0035g00000BrWsRAAA");
+    for (qid, expected) in &answers {
+        assert_eq!(
+            &r["answers"][qid],
+            &serde_json::to_value(expected).unwrap(),
+            "answer to {qid}"
+        );
+    }
+    let csv = app
+        .get(
+            &token,
+            &format!("/api/v1/surveys/{id}/responses?format=csv"),
+        )
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(csv.contains("0035g00000BrWsRAAA"), "{csv}");
+    assert!(csv.contains(r["responseId"].as_str().unwrap()));
+
+    // A second respondent answers the first page and leaves.
+    browser.quit().await;
+    let Some(second) = Browser::start().await else {
+        return;
+    };
+    second
+        .goto(&app.url(&format!("/s/{id}?ContactId=0035g00000LeFtAAAA")))
+        .await;
+    let Step::Page(first) = flow::start(&def, &ResponseData::default()) else {
+        panic!()
+    };
+    answer_page(&second, &def, &first.questions, &answers).await;
+    second.click("button[type=submit]").await;
+    second.wait_for("name=\"_page\" value=\"2\"").await;
+    second.quit().await;
+    let hours = def.options.incomplete_after_hours as i64;
+    app.sonde
+        .store
+        .close_expired_responses(store::now_ms() + (hours + 1) * 3_600_000)
+        .await
+        .unwrap();
+    let list: Value = app
+        .get(
+            &token,
+            &format!("/api/v1/surveys/{id}/responses?status=incomplete"),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let r = &list["responses"][0];
+    assert_eq!(
+        r["embeddedData"]["ContactId"], "0035g00000LeFtAAAA",
+        "{list}"
+    );
     assert_eq!(r["answers"]["QID3"], 4.0);
 }

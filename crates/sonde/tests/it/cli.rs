@@ -22,20 +22,38 @@ impl Drop for Server {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 async fn operator_story(db: Vec<String>) {
     let mut add = sonde(&db)
-        .args(["users", "add", "admin@example.com", "--role", "admin", "--password-stdin"])
+        .args([
+            "users",
+            "add",
+            "admin@example.com",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    add.stdin.take().unwrap().write_all(b"a long admin password\n").unwrap();
+    add.stdin
+        .take()
+        .unwrap()
+        .write_all(b"a long admin password\n")
+        .unwrap();
     let out = add.wait_with_output().unwrap();
     assert!(out.status.success(), "users add: {out:?}");
-    let out = sonde(&db).args(["tokens", "create", "admin@example.com"]).output().unwrap();
+    let out = sonde(&db)
+        .args(["tokens", "create", "admin@example.com"])
+        .output()
+        .unwrap();
     assert!(out.status.success(), "tokens create: {out:?}");
     let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
     assert!(token.starts_with("sonde_"), "{token}");
@@ -111,20 +129,48 @@ async fn operator_commands_on_postgres() {
 fn bad_input_on_the_command_line_says_what_is_wrong() {
     let dir = TempDir::new();
     let db = vec!["--data-dir".to_string(), dir.0.display().to_string()];
-    let out = sonde(&db).args(["users", "add", "x@example.com", "--role", "boss", "--password-stdin"]).output().unwrap();
+    let out = sonde(&db)
+        .args([
+            "users",
+            "add",
+            "x@example.com",
+            "--role",
+            "boss",
+            "--password-stdin",
+        ])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown role"));
     let bad = dir.0.join("broken.qsf");
     std::fs::write(&bad, "{\"SurveyEntry\": ").unwrap();
     let mut add = sonde(&db)
-        .args(["users", "add", "x@example.com", "--role", "editor", "--password-stdin"])
+        .args([
+            "users",
+            "add",
+            "x@example.com",
+            "--role",
+            "editor",
+            "--password-stdin",
+        ])
         .stdin(Stdio::piped())
         .spawn()
         .unwrap();
-    add.stdin.take().unwrap().write_all(b"password123\n").unwrap();
+    add.stdin
+        .take()
+        .unwrap()
+        .write_all(b"password123\n")
+        .unwrap();
     assert!(add.wait().unwrap().success());
-    let out = sonde(&db).args(["survey", "import", "--owner", "x@example.com"]).arg(&bad).output().unwrap();
+    let out = sonde(&db)
+        .args(["survey", "import", "--owner", "x@example.com"])
+        .arg(&bad)
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("broken.qsf") && err.contains("line 1"), "{err}");
+    assert!(
+        err.contains("broken.qsf") && err.contains("line 1"),
+        "{err}"
+    );
 }

@@ -50,7 +50,10 @@ pub async fn fresh_db(backend: Backend) -> TestDb {
             let dir = TempDir::new();
             let store = Store::open_data_dir(&dir.0).await.expect("open sqlite");
             store.migrate().await.expect("migrate sqlite");
-            TestDb { store, _dir: Some(dir) }
+            TestDb {
+                store,
+                _dir: Some(dir),
+            }
         }
         Backend::Postgres => {
             let base = std::env::var("SONDE_TEST_POSTGRES_URL").unwrap();
@@ -65,7 +68,9 @@ pub async fn fresh_db(backend: Backend) -> TestDb {
 /// A new schema in the test database, and a URL whose connections use it.
 pub async fn fresh_pg_schema(base: &str) -> String {
     let schema = format!("t_{}", store::ids::random_token(12).to_lowercase());
-    let admin = Store::connect(base).await.expect("connect to SONDE_TEST_POSTGRES_URL");
+    let admin = Store::connect(base)
+        .await
+        .expect("connect to SONDE_TEST_POSTGRES_URL");
     sqlx_exec(&admin, &format!("CREATE SCHEMA {schema}")).await;
     admin.close().await;
     let sep = if base.contains('?') { '&' } else { '?' };
@@ -96,9 +101,14 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let base = format!("http://{addr}");
-        let sonde = Sonde::new(db.store.clone(), Config { public_url: base.clone() })
-            .await
-            .unwrap();
+        let sonde = Sonde::new(
+            db.store.clone(),
+            Config {
+                public_url: base.clone(),
+            },
+        )
+        .await
+        .unwrap();
         let app = web::router(web::AppState::new(sonde.clone()));
         let server = tokio::spawn(async move {
             axum::serve(listener, app).await.unwrap();

@@ -10,10 +10,16 @@ use survey::form::{field_name, FieldPart};
 use survey::{Answer, ResponseData, SurveyDefinition};
 
 /// The form fields a browser would send for these answers.
-pub fn form_fields(def: &SurveyDefinition, questions: &[String], answers: &BTreeMap<String, Answer>) -> Vec<(String, String)> {
+pub fn form_fields(
+    def: &SurveyDefinition,
+    questions: &[String],
+    answers: &BTreeMap<String, Answer>,
+) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for qid in questions {
-        let Some(answer) = answers.get(qid) else { continue };
+        let Some(answer) = answers.get(qid) else {
+            continue;
+        };
         let q = def.questions.iter().find(|q| &q.id == qid).unwrap();
         match answer {
             Answer::Choices { selected, text } => {
@@ -44,25 +50,48 @@ pub fn form_fields(def: &SurveyDefinition, questions: &[String], answers: &BTree
 
 fn hidden(html: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker).unwrap_or_else(|| panic!("no {name} in page:\n{html}")) + marker.len();
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} in page:\n{html}"))
+        + marker.len();
     html[start..].split('"').next().unwrap().to_string()
 }
 
-async fn submit(app: &TestApp, survey_id: &str, html: &str, fields: Vec<(String, String)>) -> (u16, String) {
+async fn submit(
+    app: &TestApp,
+    survey_id: &str,
+    html: &str,
+    fields: Vec<(String, String)>,
+) -> (u16, String) {
     let mut form = vec![
         ("_response".to_string(), hidden(html, "_response")),
         ("_page".to_string(), hidden(html, "_page")),
         ("_rendered_at".to_string(), hidden(html, "_rendered_at")),
     ];
     form.extend(fields);
-    let r = app.client.post(app.url(&format!("/s/{survey_id}"))).form(&form).send().await.unwrap();
+    let r = app
+        .client
+        .post(app.url(&format!("/s/{survey_id}")))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
     (r.status().as_u16(), r.text().await.unwrap())
 }
 
 /// Walks the whole survey, answering with `answers`; returns the end page.
-async fn walk(app: &TestApp, survey_id: &str, def: &SurveyDefinition, first: String, answers: &BTreeMap<String, Answer>) -> String {
+async fn walk(
+    app: &TestApp,
+    survey_id: &str,
+    def: &SurveyDefinition,
+    first: String,
+    answers: &BTreeMap<String, Answer>,
+) -> String {
     let mut html = first;
-    let mut data = ResponseData { answers: BTreeMap::new(), embedded_data: BTreeMap::new() };
+    let mut data = ResponseData {
+        answers: BTreeMap::new(),
+        embedded_data: BTreeMap::new(),
+    };
     let mut step = flow::start(def, &data);
     loop {
         let Step::Page(page) = step else { break };
@@ -93,7 +122,9 @@ async fn anonymous_link_fills_embedded_data_and_records_every_answer() {
         answers.remove("QID2");
         let first = app
             .client
-            .get(app.url(&format!("/s/{id}?ContactId=0035g00000AbCdEAAA&OptOut=True&NotDeclared=x")))
+            .get(app.url(&format!(
+                "/s/{id}?ContactId=0035g00000AbCdEAAA&OptOut=True&NotDeclared=x"
+            )))
             .send()
             .await
             .unwrap()
@@ -116,8 +147,14 @@ async fn anonymous_link_fills_embedded_data_and_records_every_answer() {
         assert_eq!(r["embeddedData"]["OptOut"], "True");
         assert!(r["embeddedData"].get("NotDeclared").is_none());
         assert_eq!(r["answers"]["QID3"], 3.0);
-        assert!(r["answers"]["QID8"].is_string(), "the detractor branch was answered: {r}");
-        assert!(r["answers"]["QID2"]["page_seconds"].is_number(), "timing recorded: {r}");
+        assert!(
+            r["answers"]["QID8"].is_string(),
+            "the detractor branch was answered: {r}"
+        );
+        assert!(
+            r["answers"]["QID2"]["page_seconds"].is_number(),
+            "timing recorded: {r}"
+        );
         assert_eq!(r["metadata"]["distribution_channel"], "anonymous");
     }
 }
@@ -127,14 +164,31 @@ async fn a_refused_page_shows_messages_and_keeps_answers() {
     let app = TestApp::spawn(Backend::Sqlite).await;
     let (_, token) = app.org_user(Role::Editor).await;
     let id = app.sample_survey(&token).await;
-    let first = app.client.get(app.url(&format!("/s/{id}"))).send().await.unwrap().text().await.unwrap();
+    let first = app
+        .client
+        .get(app.url(&format!("/s/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     // NPS (required) answered, CSAT (required) left out.
     let (status, page) = submit(&app, &id, &first, vec![("QID3".into(), "8".into())]).await;
     assert_eq!(status, 422);
     assert!(page.contains("Please answer this question."), "{page}");
-    assert!(page.contains("id=\"QID3-8\" name=\"QID3\" value=\"8\" checked"), "the NPS answer is kept:\n{page}");
+    assert!(
+        page.contains("id=\"QID3-8\" name=\"QID3\" value=\"8\" checked"),
+        "the NPS answer is kept:\n{page}"
+    );
     // The same page again; answering CSAT now moves on.
-    let (status, page2) = submit(&app, &id, &page, vec![("QID3".into(), "8".into()), ("QID4".into(), "1".into())]).await;
+    let (status, page2) = submit(
+        &app,
+        &id,
+        &page,
+        vec![("QID3".into(), "8".into()), ("QID4".into(), "1".into())],
+    )
+    .await;
     assert_eq!(status, 200, "{page2}");
     assert_eq!(hidden(&page2, "_page"), "2");
 }
@@ -145,17 +199,44 @@ async fn leaving_midway_becomes_incomplete() {
         let app = TestApp::spawn(backend).await;
         let (_, token) = app.org_user(Role::Editor).await;
         let id = app.sample_survey(&token).await;
-        let first = app.client.get(app.url(&format!("/s/{id}?ContactId=003x"))).send().await.unwrap().text().await.unwrap();
-        let (status, _) = submit(&app, &id, &first, vec![("QID3".into(), "10".into()), ("QID4".into(), "1".into())]).await;
+        let first = app
+            .client
+            .get(app.url(&format!("/s/{id}?ContactId=003x")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let (status, _) = submit(
+            &app,
+            &id,
+            &first,
+            vec![("QID3".into(), "10".into()), ("QID4".into(), "1".into())],
+        )
+        .await;
         assert_eq!(status, 200);
         // Nothing closes before the survey's window passes...
         assert_eq!(app.sonde.close_abandoned_responses().await.unwrap(), 0);
         // ...and once it has, the response is incomplete with the answers it had.
-        let hours = survey::sample::sample_definition().options.incomplete_after_hours as i64;
+        let hours = survey::sample::sample_definition()
+            .options
+            .incomplete_after_hours as i64;
         let later = store::now_ms() + (hours + 1) * 3_600_000;
-        assert_eq!(app.sonde.store.close_expired_responses(later).await.unwrap().len(), 1);
+        assert_eq!(
+            app.sonde
+                .store
+                .close_expired_responses(later)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
         let list: serde_json::Value = app
-            .get(&token, &format!("/api/v1/surveys/{id}/responses?status=incomplete"))
+            .get(
+                &token,
+                &format!("/api/v1/surveys/{id}/responses?status=incomplete"),
+            )
             .send()
             .await
             .unwrap()
@@ -197,23 +278,63 @@ async fn personal_links_and_opt_out() {
     assert!(end.contains("Thank"));
     let again = fresh.get(&url).send().await.unwrap().text().await.unwrap();
     assert!(again.contains("already completed"), "{again}");
-    let (_, responses, _) = app.sonde.responses(&admin, &id, None, None, 10).await.unwrap();
+    let (_, responses, _) = app
+        .sonde
+        .responses(&admin, &id, None, None, 10)
+        .await
+        .unwrap();
     assert_eq!(responses.len(), 1);
-    assert_eq!(responses[0].contact_id.as_deref(), Some(contact.id.as_str()));
-    assert_eq!(responses[0].data.embedded_data.get("AccountId").map(String::as_str), Some("001A"));
+    assert_eq!(
+        responses[0].contact_id.as_deref(),
+        Some(contact.id.as_str())
+    );
+    assert_eq!(
+        responses[0]
+            .data
+            .embedded_data
+            .get("AccountId")
+            .map(String::as_str),
+        Some("001A")
+    );
 
     let optout = app.sonde.opt_out_link(&admin.org_id, &contact.id);
     let path = optout.strip_prefix(&app.base).unwrap().to_string();
     let mut tampered = path.clone();
     let last = tampered.pop().unwrap();
     tampered.push(if last == 'A' { 'B' } else { 'A' });
-    assert_eq!(fresh.get(app.url(&tampered)).send().await.unwrap().status(), 403);
-    assert_eq!(fresh.post(app.url(&tampered)).send().await.unwrap().status(), 403);
+    assert_eq!(
+        fresh.get(app.url(&tampered)).send().await.unwrap().status(),
+        403
+    );
+    assert_eq!(
+        fresh
+            .post(app.url(&tampered))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
     // Looking at the page changes nothing; confirming unsubscribes.
-    assert_eq!(fresh.get(app.url(&path)).send().await.unwrap().status(), 200);
-    assert!(!app.sonde.contact(&admin, &contact.id).await.unwrap().unsubscribed);
+    assert_eq!(
+        fresh.get(app.url(&path)).send().await.unwrap().status(),
+        200
+    );
+    assert!(
+        !app.sonde
+            .contact(&admin, &contact.id)
+            .await
+            .unwrap()
+            .unsubscribed
+    );
     let r = fresh.post(app.url(&path)).send().await.unwrap();
     assert_eq!(r.status(), 200);
     assert!(r.text().await.unwrap().contains("unsubscribed"));
-    assert!(app.sonde.contact(&admin, &contact.id).await.unwrap().unsubscribed);
+    assert!(
+        app.sonde
+            .contact(&admin, &contact.id)
+            .await
+            .unwrap()
+            .unsubscribed
+    );
 }

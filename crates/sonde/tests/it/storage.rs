@@ -28,24 +28,46 @@ async fn users_tokens_and_sessions() {
             .await
             .unwrap();
         // The first user of an empty install lands in a new default organization.
-        assert!(sonde.store.organization(&admin.org_id).await.unwrap().is_some());
+        assert!(sonde
+            .store
+            .organization(&admin.org_id)
+            .await
+            .unwrap()
+            .is_some());
         let dup = sonde
             .add_user(None, "admin@example.com", Role::Viewer, "long enough pw")
             .await;
-        assert!(matches!(dup, Err(engine::Error::Conflict(_))), "{backend:?}: {dup:?}");
-        let token = sonde.create_api_token("admin@example.com", "t").await.unwrap();
+        assert!(
+            matches!(dup, Err(engine::Error::Conflict(_))),
+            "{backend:?}: {dup:?}"
+        );
+        let token = sonde
+            .create_api_token("admin@example.com", "t")
+            .await
+            .unwrap();
         assert_eq!(sonde.authenticate_api_token(&token).await.unwrap(), admin);
         assert!(sonde.authenticate_api_token("sonde_wrong").await.is_err());
-        let (_, session) = sonde.sign_in("admin@example.com", "long enough pw").await.unwrap();
+        let (_, session) = sonde
+            .sign_in("admin@example.com", "long enough pw")
+            .await
+            .unwrap();
         let (who, csrf) = sonde.web_session(&session.cookie).await.unwrap();
         assert_eq!(who.user_id, admin.user_id);
         assert_eq!(csrf, session.csrf_token);
-        assert!(sonde.sign_in("admin@example.com", "wrong password").await.is_err());
+        assert!(sonde
+            .sign_in("admin@example.com", "wrong password")
+            .await
+            .is_err());
         sonde.sign_out(&session.cookie).await.unwrap();
         assert!(sonde.web_session(&session.cookie).await.is_err());
         // Short passwords are refused with the field named.
-        match sonde.add_user(None, "x@example.com", Role::Viewer, "short").await {
-            Err(engine::Error::Invalid { problems, .. }) => assert_eq!(problems[0].field, "password"),
+        match sonde
+            .add_user(None, "x@example.com", Role::Viewer, "short")
+            .await
+        {
+            Err(engine::Error::Invalid { problems, .. }) => {
+                assert_eq!(problems[0].field, "password")
+            }
             other => panic!("{backend:?}: {other:?}"),
         }
     }
@@ -70,16 +92,38 @@ async fn tenants_never_see_each_other() {
             .await
             .unwrap();
         assert!(app.sonde.contact(&mallory, &contact.id).await.is_err());
-        assert!(app.sonde.contacts(&mallory, None, 0, 100).await.unwrap().is_empty());
-        assert!(app.sonde.set_unsubscribed(&mallory, &contact.id, true).await.is_err());
-        assert!(!app.sonde.contact(&alice, &contact.id).await.unwrap().unsubscribed);
+        assert!(app
+            .sonde
+            .contacts(&mallory, None, 0, 100)
+            .await
+            .unwrap()
+            .is_empty());
+        assert!(app
+            .sonde
+            .set_unsubscribed(&mallory, &contact.id, true)
+            .await
+            .is_err());
+        assert!(
+            !app.sonde
+                .contact(&alice, &contact.id)
+                .await
+                .unwrap()
+                .unsubscribed
+        );
         // Within one organization, an editor sees only what they own or was shared with them.
         let (bob, _) = app.user_in(&alice.org_id, Role::Editor).await;
         assert!(app.sonde.survey(&bob, &s.id).await.is_err());
-        app.sonde.share_survey(&alice, &s.id, &bob.email).await.unwrap();
+        app.sonde
+            .share_survey(&alice, &s.id, &bob.email)
+            .await
+            .unwrap();
         assert_eq!(app.sonde.survey(&bob, &s.id).await.unwrap().id, s.id);
         // Sharing across organizations is not possible.
-        assert!(app.sonde.share_survey(&alice, &s.id, &mallory.email).await.is_err());
+        assert!(app
+            .sonde
+            .share_survey(&alice, &s.id, &mallory.email)
+            .await
+            .is_err());
     }
 }
 
@@ -94,7 +138,14 @@ async fn responses_page_in_order_and_abandoned_ones_close_once() {
         for _ in 0..7 {
             let r = app
                 .sonde
-                .create_response(&admin, &s.id, NewResponse { finished: false, ..Default::default() })
+                .create_response(
+                    &admin,
+                    &s.id,
+                    NewResponse {
+                        finished: false,
+                        ..Default::default()
+                    },
+                )
                 .await
                 .unwrap();
             ids.push(r.id);
@@ -117,7 +168,10 @@ async fn responses_page_in_order_and_abandoned_ones_close_once() {
         expected.sort();
         let mut got = seen.clone();
         got.sort();
-        assert_eq!(got, expected, "{backend:?}: paging lost or repeated responses");
+        assert_eq!(
+            got, expected,
+            "{backend:?}: paging lost or repeated responses"
+        );
 
         // An in-progress response past its window closes exactly once.
         let now = store::now_ms();
@@ -140,11 +194,28 @@ async fn responses_page_in_order_and_abandoned_ones_close_once() {
         let mut tx = app.sonde.store.begin().await.unwrap();
         Store::insert_response(&mut tx, &row).await.unwrap();
         tx.commit().await.unwrap();
-        assert!(app.sonde.store.close_expired_responses(now).await.unwrap().is_empty());
-        let closed = app.sonde.store.close_expired_responses(now + 2000).await.unwrap();
+        assert!(app
+            .sonde
+            .store
+            .close_expired_responses(now)
+            .await
+            .unwrap()
+            .is_empty());
+        let closed = app
+            .sonde
+            .store
+            .close_expired_responses(now + 2000)
+            .await
+            .unwrap();
         assert_eq!(closed.len(), 1);
         assert_eq!(closed[0].status, ResponseStatus::Incomplete);
-        assert!(app.sonde.store.close_expired_responses(now + 3000).await.unwrap().is_empty());
+        assert!(app
+            .sonde
+            .store
+            .close_expired_responses(now + 3000)
+            .await
+            .unwrap()
+            .is_empty());
         let (_, incomplete, _) = app
             .sonde
             .responses(&admin, &s.id, Some(ResponseStatus::Incomplete), None, 100)
@@ -159,7 +230,11 @@ async fn directory_upserts_by_email_and_instance_secrets_are_stable() {
     for backend in backends() {
         let app = TestApp::spawn(backend).await;
         let (admin, _) = app.org_user(Role::Admin).await;
-        let list = app.sonde.create_mailing_list(&admin, "Customers").await.unwrap();
+        let list = app
+            .sonde
+            .create_mailing_list(&admin, "Customers")
+            .await
+            .unwrap();
         let (a, created) = app
             .sonde
             .save_contact(
@@ -183,7 +258,14 @@ async fn directory_upserts_by_email_and_instance_secrets_are_stable() {
         assert!(!created);
         assert_eq!(a.id, b.id);
         assert_eq!(b.last_name, "Lovelace");
-        assert_eq!(app.sonde.mailing_list(&admin, &list.id).await.unwrap().members, 1);
+        assert_eq!(
+            app.sonde
+                .mailing_list(&admin, &list.id)
+                .await
+                .unwrap()
+                .members,
+            1
+        );
         let k1 = app.sonde.store.instance_secret("k").await.unwrap();
         let k2 = app.sonde.store.instance_secret("k").await.unwrap();
         assert_eq!(k1, k2);
