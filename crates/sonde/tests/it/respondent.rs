@@ -93,8 +93,7 @@ async fn walk(
         embedded_data: BTreeMap::new(),
     };
     let mut step = flow::start(def, &data);
-    loop {
-        let Step::Page(page) = step else { break };
+    while let Step::Page(page) = step {
         let fields = form_fields(def, &page.questions, answers);
         for q in &page.questions {
             if let Some(a) = answers.get(q) {
