@@ -1,0 +1,1 @@
+//! Questions the connector and the local org ask about a parsed query.

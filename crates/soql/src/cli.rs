@@ -1,0 +1,1 @@
+//! Pure helpers behind `sonde soql fmt|check`.
