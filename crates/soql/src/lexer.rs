@@ -505,3 +505,16 @@ impl<'a> Lexer<'a> {
         char::from_u32(hi).ok_or_else(|| bad("unpaired surrogate"))
     }
 }
+
+/// Reads text that must be exactly one date or datetime literal (used for window bounds).
+pub(crate) fn single_temporal(s: &str) -> Option<crate::ast::Value> {
+    let toks = tokenize(s).ok()?;
+    match toks.as_slice() {
+        [t, eof] if eof.kind == Tok::Eof => match t.kind {
+            Tok::Date(d) => Some(crate::ast::Value::Date(d)),
+            Tok::DateTime(d) => Some(crate::ast::Value::DateTime(d)),
+            _ => None,
+        },
+        _ => None,
+    }
+}

@@ -120,6 +120,13 @@ impl<'a> Parser<'a> {
             return "end of input".into();
         }
         let s = self.text_of(t);
+        if let Tok::Str(_) = t.kind {
+            let mut short: String = s.chars().take(40).collect();
+            if short.len() < s.len() {
+                short.push('…');
+            }
+            return format!("string {short}");
+        }
         let mut short: String = s.chars().take(40).collect();
         if short.len() < s.len() {
             short.push('…');
@@ -221,8 +228,21 @@ impl<'a> Parser<'a> {
                 "SELECT at the start of the query"
             },
         )?;
-        let select = self.select_list()?;
+        let (select, field_aliases) = self.select_list()?;
         if !self.eat_kw("FROM") {
+            // `SELECT Name FROMAccount`: the word was read as an alias of the last field; point
+            // at it rather than at whatever follows.
+            if let Some(t) = field_aliases.last() {
+                if self.pos > 0 && self.toks[self.pos - 1].start == t.start {
+                    return Err(self.err_at(
+                        t,
+                        format!(
+                            "expected ',' or FROM after the select list, found {}",
+                            self.describe(t)
+                        ),
+                    ));
+                }
+            }
             return Err(self.expected("',' or FROM after the select list"));
         }
         let from = self.from_clause(nested)?;
@@ -256,6 +276,26 @@ impl<'a> Parser<'a> {
             self.advance();
             self.expect_kw("BY", "BY after GROUP")?;
             q.group_by = Some(self.group_by()?);
+        }
+        // Salesforce: "Only aggregate expressions use field aliasing".
+        if let Some(t) = field_aliases.first() {
+            let aggregates = q.group_by.is_some()
+                || q.select.iter().any(|i| match i {
+                    SelectItem::Expr {
+                        expr: Expr::Call(c),
+                        ..
+                    } => contains_aggregate(c),
+                    _ => false,
+                });
+            if !aggregates {
+                return Err(self.err_at(
+                    t,
+                    format!(
+                        "unexpected '{}': a plain field can only have an alias in an aggregate query (GROUP BY or aggregate functions); a missing comma or FROM?",
+                        self.text_of(t)
+                    ),
+                ));
+            }
         }
         if self.at_kw("HAVING") {
             if q.group_by.is_none() {
@@ -326,12 +366,23 @@ impl<'a> Parser<'a> {
         Ok(q)
     }
 
-    fn select_list(&mut self) -> Result<Vec<SelectItem>, ParseError> {
+    /// The select items, plus the alias tokens written after plain fields (checked once we
+    /// know whether the query aggregates).
+    fn select_list(&mut self) -> Result<(Vec<SelectItem>, Vec<Token>), ParseError> {
         let mut items = Vec::new();
+        let mut field_aliases = Vec::new();
         loop {
-            items.push(self.select_item()?);
+            let item = self.select_item()?;
+            if let SelectItem::Expr {
+                expr: Expr::Field(_),
+                alias: Some(_),
+            } = &item
+            {
+                field_aliases.push(self.toks[self.pos - 1].clone());
+            }
+            items.push(item);
             if !self.eat(&Tok::Comma) {
-                return Ok(items);
+                return Ok((items, field_aliases));
             }
         }
     }
@@ -448,6 +499,13 @@ impl<'a> Parser<'a> {
         let name_tok = self.advance();
         let name = self.text_of(&name_tok);
         let Some(function) = Function::from_name(name) else {
+            if self.is_kw_at(1, "SELECT") {
+                let paren = self.tok();
+                return Err(self.err_at(
+                    paren,
+                    format!("expected ',' before the subquery, found '(' after '{name}'"),
+                ));
+            }
             return Err(self.err_at(&name_tok, format!("unknown function '{name}'")));
         };
         self.enter()?;
@@ -1127,6 +1185,14 @@ impl<'a> Parser<'a> {
             }
         }
     }
+}
+
+fn contains_aggregate(c: &FunctionCall) -> bool {
+    c.function.is_aggregate()
+        || c.args.iter().any(|a| match a {
+            Arg::Call(inner) => contains_aggregate(inner),
+            _ => false,
+        })
 }
 
 /// `123`, `12.50` → exact decimal; `None` if it does not fit.
