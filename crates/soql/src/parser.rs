@@ -245,7 +245,7 @@ impl<'a> Parser<'a> {
             }
             return Err(self.expected("',' or FROM after the select list"));
         }
-        let from = self.from_clause(nested)?;
+        let from = self.parse_from(nested)?;
         let mut q = Query {
             select,
             from,
@@ -1011,7 +1011,7 @@ impl<'a> Parser<'a> {
 
     // ---- FROM / WITH / GROUP BY / ORDER BY --------------------------------------------------
 
-    fn from_clause(&mut self, nested: bool) -> Result<From, ParseError> {
+    fn parse_from(&mut self, nested: bool) -> Result<From, ParseError> {
         if !self.at(&Tok::Word) || (self.at_kw("ORDER") && self.is_kw_at(1, "BY")) {
             return Err(self.expected("an object name after FROM"));
         }
