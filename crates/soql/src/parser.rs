@@ -17,10 +17,11 @@ const RESERVED: &[&str] = &[
 ];
 
 pub(crate) fn parse_query(src: &str, opts: ParseOptions) -> Result<Query, ParseError> {
-    let toks = tokenize(src)?;
+    let lexed = tokenize(src)?;
     let mut p = Parser {
         src,
-        toks,
+        toks: lexed.tokens,
+        strings: lexed.strings,
         pos: 0,
         apex: opts.apex,
         depth: 0,
@@ -35,6 +36,7 @@ pub(crate) fn parse_query(src: &str, opts: ParseOptions) -> Result<Query, ParseE
 struct Parser<'a> {
     src: &'a str,
     toks: Vec<Token>,
+    strings: Vec<String>,
     pos: usize,
     apex: bool,
     depth: usize,
@@ -75,7 +77,7 @@ impl<'a> Parser<'a> {
     }
 
     fn advance(&mut self) -> Token {
-        let t = self.tok().clone();
+        let t = *self.tok();
         if self.pos + 1 < self.toks.len() {
             self.pos += 1;
         }
@@ -378,7 +380,7 @@ impl<'a> Parser<'a> {
                 alias: Some(_),
             } = &item
             {
-                field_aliases.push(self.toks[self.pos - 1].clone());
+                field_aliases.push(self.toks[self.pos - 1]);
             }
             items.push(item);
             if !self.eat(&Tok::Comma) {
@@ -586,8 +588,11 @@ impl<'a> Parser<'a> {
         let geo = self.call(Ctx::Filter)?;
         self.expect(&Tok::Comma, "',' before the DISTANCE unit")?;
         let unit = match &self.tok().kind {
-            Tok::Str(s) if s.eq_ignore_ascii_case("mi") || s.eq_ignore_ascii_case("km") => {
-                s.to_ascii_lowercase()
+            Tok::Str(i)
+                if self.strings[*i].eq_ignore_ascii_case("mi")
+                    || self.strings[*i].eq_ignore_ascii_case("km") =>
+            {
+                self.strings[*i].to_ascii_lowercase()
             }
             _ => {
                 return Err(self.expected("the unit 'mi' or 'km' as the third argument of DISTANCE"))
@@ -599,7 +604,7 @@ impl<'a> Parser<'a> {
 
     fn signed_number(&mut self, what: &str) -> Result<Decimal, ParseError> {
         let neg = self.eat(&Tok::Minus);
-        let t = self.tok().clone();
+        let t = *self.tok();
         let d = match t.kind {
             Tok::Int | Tok::Dec => self.decimal(&t)?,
             _ => return Err(self.expected(what)),
@@ -681,7 +686,7 @@ impl<'a> Parser<'a> {
 
     fn comparison(&mut self) -> Result<Condition, ParseError> {
         let left = self.expr(Ctx::Filter)?;
-        let op_tok = self.tok().clone();
+        let op_tok = *self.tok();
         let op = match &op_tok.kind {
             Tok::Eq => Operator::Eq,
             Tok::Ne | Tok::LtGt => Operator::Ne,
@@ -744,9 +749,9 @@ impl<'a> Parser<'a> {
     // ---- values --------------------------------------------------------------------------
 
     fn value(&mut self, what: &str) -> Result<Value, ParseError> {
-        let t = self.tok().clone();
+        let t = *self.tok();
         let v = match &t.kind {
-            Tok::Str(s) => Value::String(s.clone()),
+            Tok::Str(i) => Value::String(self.strings[*i].clone()),
             Tok::Int => match self.text_of(&t).parse::<i64>() {
                 Ok(i) => Value::Integer(i),
                 Err(_) => Value::Decimal(self.decimal(&t)?),
@@ -756,7 +761,7 @@ impl<'a> Parser<'a> {
             Tok::DateTime(d) => Value::DateTime(*d),
             Tok::Minus => {
                 self.advance();
-                let n = self.tok().clone();
+                let n = *self.tok();
                 return match n.kind {
                     Tok::Int => match format!("-{}", self.text_of(&n)).parse::<i64>() {
                         Ok(i) => {
@@ -792,7 +797,7 @@ impl<'a> Parser<'a> {
     }
 
     fn word_value(&mut self, what: &str) -> Result<Value, ParseError> {
-        let t = self.tok().clone();
+        let t = *self.tok();
         let w = self.text_of(&t);
         let upper = w.to_ascii_uppercase();
         match upper.as_str() {
@@ -820,7 +825,7 @@ impl<'a> Parser<'a> {
                 return Err(self.expected(&format!("':n' after {upper} (e.g. {upper}:30)")));
             }
             self.advance();
-            let nt = self.tok().clone();
+            let nt = *self.tok();
             let n = match nt.kind {
                 Tok::Int => self.text_of(&nt).parse::<u32>().map_err(|_| {
                     self.err_at(&nt, format!("{upper}:n needs n between 0 and {}", u32::MAX))
@@ -866,7 +871,7 @@ impl<'a> Parser<'a> {
     }
 
     fn count(&mut self, clause: &str) -> Result<Count, ParseError> {
-        let t = self.tok().clone();
+        let t = *self.tok();
         match t.kind {
             Tok::Int => {
                 let n = self.text_of(&t).parse::<u64>().map_err(|_| {
@@ -967,7 +972,7 @@ impl<'a> Parser<'a> {
 
     fn bind_arg(&mut self, out: &mut String) -> Result<(), ParseError> {
         self.enter()?;
-        let t = self.tok().clone();
+        let t = *self.tok();
         match t.kind {
             Tok::Int | Tok::Dec => {
                 out.push_str(self.text_of(&t));
