@@ -279,6 +279,9 @@ pub enum FieldsScope {
 }
 
 /// `FROM Object [alias] [, alias.Relationship [alias] …]`.
+///
+/// Named after the clause; a module that glob-imports `soql::ast::*` shadows the prelude's
+/// conversion trait, so write `std::convert::From` there (or import the AST types by name).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct From {
     /// The object name; in a child subquery it may be dotted (`Account.Contacts`).

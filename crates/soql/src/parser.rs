@@ -16,6 +16,12 @@ const RESERVED: &[&str] = &[
     "USING", "TYPEOF", "WHEN", "THEN", "ELSE", "END", "TRUE", "FALSE", "BY",
 ];
 
+/// Reserved words that cannot start a field reference.
+const NEVER_FIELDS: &[&str] = &[
+    "AND", "ASC", "DESC", "EXCLUDES", "FIRST", "FROM", "HAVING", "IN", "INCLUDES", "LAST", "LIKE",
+    "LIMIT", "NOT", "NULL", "NULLS", "OR", "SELECT", "WHERE", "WITH",
+];
+
 pub(crate) fn parse_query(src: &str, opts: ParseOptions) -> Result<Query, ParseError> {
     let lexed = tokenize(src)?;
     let mut p = Parser {
@@ -480,11 +486,16 @@ impl<'a> Parser<'a> {
             return Ok(Expr::Call(call));
         }
         let what = match ctx {
-            Ctx::Select => "a field name",
+            Ctx::Select => "a field, function or subquery in the select list",
             Ctx::Filter => "a field name or function",
             Ctx::GroupBy => "a field to group by",
             Ctx::OrderBy => "a field to order by",
         };
+        // SOQL's reserved words never name a field (`SELECT Id, FROM Account` lacks one).
+        // GROUP and ORDER are left out: they are also object names.
+        if self.at(&Tok::Word) && NEVER_FIELDS.iter().any(|k| k.eq_ignore_ascii_case(self.text())) {
+            return Err(self.expected(what));
+        }
         Ok(Expr::Field(self.field_path(what)?))
     }
 

@@ -150,3 +150,19 @@ fn deep_nesting_is_refused_not_overflowed() {
     );
     assert!(err(&fmt).contains("nested too deeply"));
 }
+
+#[test]
+fn reserved_words_are_not_fields() {
+    assert_eq!(
+        err("SELECT Id, FROM Account"),
+        "line 1, column 12: expected a field, function or subquery in the select list, found 'FROM'"
+    );
+    assert_eq!(
+        err("SELECT FROM Account"),
+        "line 1, column 8: expected a field, function or subquery in the select list, found 'FROM'"
+    );
+    // Group and Order are objects, and OFFSET is not reserved: `FROM Account OFFSET` aliases it.
+    assert!(parse("SELECT Id FROM Group WHERE Type = 'Queue'").is_ok());
+    assert!(parse("SELECT Id FROM Order ORDER BY Id").is_ok());
+    assert_eq!(parse("SELECT Name FROM Account OFFSET").unwrap().from.alias.as_deref(), Some("OFFSET"));
+}
