@@ -493,7 +493,11 @@ impl<'a> Parser<'a> {
         };
         // SOQL's reserved words never name a field (`SELECT Id, FROM Account` lacks one).
         // GROUP and ORDER are left out: they are also object names.
-        if self.at(&Tok::Word) && NEVER_FIELDS.iter().any(|k| k.eq_ignore_ascii_case(self.text())) {
+        if self.at(&Tok::Word)
+            && NEVER_FIELDS
+                .iter()
+                .any(|k| k.eq_ignore_ascii_case(self.text()))
+        {
             return Err(self.expected(what));
         }
         Ok(Expr::Field(self.field_path(what)?))

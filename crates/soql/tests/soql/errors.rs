@@ -164,5 +164,12 @@ fn reserved_words_are_not_fields() {
     // Group and Order are objects, and OFFSET is not reserved: `FROM Account OFFSET` aliases it.
     assert!(parse("SELECT Id FROM Group WHERE Type = 'Queue'").is_ok());
     assert!(parse("SELECT Id FROM Order ORDER BY Id").is_ok());
-    assert_eq!(parse("SELECT Name FROM Account OFFSET").unwrap().from.alias.as_deref(), Some("OFFSET"));
+    assert_eq!(
+        parse("SELECT Name FROM Account OFFSET")
+            .unwrap()
+            .from
+            .alias
+            .as_deref(),
+        Some("OFFSET")
+    );
 }

@@ -172,6 +172,21 @@ fn call() -> impl Strategy<Value = FunctionCall> {
         one(Function::Format),
         one(Function::ConvertCurrency),
         path(2).prop_map(|p| FunctionCall {
+            function: Function::CalendarYear,
+            args: vec![Arg::Call(FunctionCall {
+                function: Function::ConvertTimezone,
+                args: vec![Arg::Field(p)]
+            })],
+        }),
+        (
+            prop::sample::select(vec![Function::Count, Function::Grouping]),
+            prop::collection::vec(path(2), 1..3)
+        )
+            .prop_map(|(function, ps)| FunctionCall {
+                function,
+                args: ps.into_iter().map(Arg::Field).collect()
+            }),
+        path(2).prop_map(|p| FunctionCall {
             function: Function::Format,
             args: vec![Arg::Call(FunctionCall {
                 function: Function::Max,
@@ -314,6 +329,8 @@ fn with_clause() -> impl Strategy<Value = WithClause> {
         Just(WithClause::SystemMode),
         prop::collection::vec(filter, 1..3).prop_map(WithClause::DataCategory),
         (ident(), value()).prop_map(|(field, value)| WithClause::Filter { field, value }),
+        prop::collection::vec((ident(), value()), 1..3)
+            .prop_map(WithClause::RecordVisibilityContext),
     ]
 }
 
