@@ -48,7 +48,7 @@ struct Parser<'a> {
     depth: usize,
 }
 
-/// Which clause an expression is parsed for; decides what functions may appear.
+/// Which clause an expression is parsed for; names what was expected in error messages.
 #[derive(Clone, Copy, PartialEq)]
 enum Ctx {
     Select,
@@ -479,7 +479,7 @@ impl<'a> Parser<'a> {
 
     fn expr(&mut self, ctx: Ctx) -> Result<Expr, ParseError> {
         if self.at(&Tok::Word) && self.tok_at(1).kind == Tok::LParen {
-            let call = self.call(ctx)?;
+            let call = self.call()?;
             if call.function == Function::Geolocation {
                 return Err(self.geolocation_misplaced());
             }
@@ -512,7 +512,7 @@ impl<'a> Parser<'a> {
         )
     }
 
-    fn call(&mut self, ctx: Ctx) -> Result<FunctionCall, ParseError> {
+    fn call(&mut self) -> Result<FunctionCall, ParseError> {
         let name_tok = self.advance();
         let name = self.text_of(&name_tok);
         let Some(function) = Function::from_name(name) else {
@@ -528,7 +528,7 @@ impl<'a> Parser<'a> {
         self.enter()?;
         self.advance(); // (
         let args = match function {
-            Function::Distance => self.distance_args(&name_tok)?,
+            Function::Distance => self.distance_args()?,
             Function::Geolocation => {
                 let lat = self.signed_number("a latitude in GEOLOCATION")?;
                 self.expect(&Tok::Comma, "',' between latitude and longitude")?;
@@ -539,7 +539,7 @@ impl<'a> Parser<'a> {
                 let mut args = Vec::new();
                 if !self.at(&Tok::RParen) {
                     loop {
-                        args.push(self.fn_arg(ctx)?);
+                        args.push(self.fn_arg()?);
                         if !self.eat(&Tok::Comma) {
                             break;
                         }
@@ -576,9 +576,9 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn fn_arg(&mut self, ctx: Ctx) -> Result<Arg, ParseError> {
+    fn fn_arg(&mut self) -> Result<Arg, ParseError> {
         if self.at(&Tok::Word) && self.tok_at(1).kind == Tok::LParen {
-            let c = self.call(ctx)?;
+            let c = self.call()?;
             if c.function == Function::Geolocation {
                 return Err(self.geolocation_misplaced());
             }
@@ -589,8 +589,7 @@ impl<'a> Parser<'a> {
         ))
     }
 
-    fn distance_args(&mut self, name_tok: &Token) -> Result<Vec<Arg>, ParseError> {
-        let _ = name_tok;
+    fn distance_args(&mut self) -> Result<Vec<Arg>, ParseError> {
         // DISTANCE(location field, GEOLOCATION(lat, lon), 'mi'|'km')
         if !(self.at(&Tok::Word) && self.tok_at(1).kind != Tok::LParen) {
             return Err(self.expected("a location field as the first argument of DISTANCE"));
@@ -600,7 +599,7 @@ impl<'a> Parser<'a> {
         if !(self.at_kw("GEOLOCATION") && self.tok_at(1).kind == Tok::LParen) {
             return Err(self.expected("GEOLOCATION(lat, lon) as the second argument of DISTANCE"));
         }
-        let geo = self.call(Ctx::Filter)?;
+        let geo = self.call()?;
         self.expect(&Tok::Comma, "',' before the DISTANCE unit")?;
         let unit = match &self.tok().kind {
             Tok::Str(i)
@@ -836,11 +835,19 @@ impl<'a> Parser<'a> {
         }
         if let Some(make) = n_date_literal(&upper) {
             self.advance();
-            if !self.at(&Tok::Colon) {
-                return Err(self.expected(&format!("':n' after {upper} (e.g. {upper}:30)")));
+            // One lexeme in SOQL: `LAST_N_DAYS:30`, no spaces around the colon.
+            let colon = *self.tok();
+            if colon.kind != Tok::Colon || colon.start != t.end {
+                return Err(self.expected(&format!("':n' right after {upper} (e.g. {upper}:30)")));
             }
             self.advance();
             let nt = *self.tok();
+            if nt.kind == Tok::Int && nt.start != colon.end {
+                return Err(self.err_at(
+                    &nt,
+                    format!("write {upper}:n without a space after the colon"),
+                ));
+            }
             let n = match nt.kind {
                 Tok::Int => self.text_of(&nt).parse::<u32>().map_err(|_| {
                     self.err_at(&nt, format!("{upper}:n needs n between 0 and {}", u32::MAX))

@@ -173,3 +173,13 @@ fn reserved_words_are_not_fields() {
         Some("OFFSET")
     );
 }
+
+#[test]
+fn n_date_literals_are_one_lexeme() {
+    assert!(parse("SELECT Id FROM A WHERE CreatedDate = LAST_N_DAYS:30").is_ok());
+    assert!(err("SELECT Id FROM A WHERE CreatedDate = LAST_N_DAYS : 30")
+        .contains("':n' right after LAST_N_DAYS"));
+    assert!(err("SELECT Id FROM A WHERE CreatedDate = LAST_N_DAYS: 30").contains("without a space"));
+    assert!(err("SELECT Id FROM A WHERE CreatedDate = LAST_N_DAYS").contains("':n' right after"));
+    assert!(err("SELECT Id FROM A WHERE CreatedDate = LAST_N_DAYS:-1").contains("a whole number"));
+}
