@@ -87,6 +87,9 @@ pub enum Command {
     /// Survey files.
     #[command(subcommand)]
     Survey(SurveyCommand),
+    /// SOQL tools: canonical formatting and validation of a query read on stdin.
+    #[command(subcommand)]
+    Soql(SoqlCommand),
     /// Print benchmark figures.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -115,6 +118,24 @@ pub enum TokensCommand {
         email: String,
         #[arg(long, default_value = "cli")]
         name: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SoqlCommand {
+    /// Print the canonical form of the query on stdin; exit 1 with the error if invalid.
+    Fmt {
+        /// Also accept Apex-only syntax (bind variables, ALL ROWS).
+        #[arg(long)]
+        apex: bool,
+    },
+    /// Print `ok` if the query on stdin is valid; exit 1 with the error if not.
+    Check {
+        #[arg(long)]
+        apex: bool,
+        /// Also refuse what an inbound connector pull cannot use (GROUP BY, aggregates, ...).
+        #[arg(long)]
+        connector: bool,
     },
 }
 
@@ -204,6 +225,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Bench(cmd) => bench::run(cmd).await,
+        Command::Soql(cmd) => {
+            let mut query = String::new();
+            std::io::stdin().read_to_string(&mut query)?;
+            let outcome = match cmd {
+                SoqlCommand::Fmt { apex } => soql::cli::fmt(&query, apex).map(|s| println!("{s}")),
+                SoqlCommand::Check { apex, connector } => {
+                    soql::cli::check(&query, apex, connector).map(|()| println!("ok"))
+                }
+            };
+            if let Err(message) = outcome {
+                eprintln!("{message}");
+                std::process::exit(1);
+            }
+            Ok(())
+        }
     }
 }
 
