@@ -90,6 +90,8 @@ pub enum Command {
     /// SOQL tools: canonical formatting and validation of a query read on stdin.
     #[command(subcommand)]
     Soql(SoqlCommand),
+    /// Run the built-in local Salesforce org (prints one JSON line with its URLs and credentials).
+    Sfsim(sfsim::cli::Args),
     /// Print benchmark figures.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -225,6 +227,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Bench(cmd) => bench::run(cmd).await,
+        Command::Sfsim(args) => sfsim::cli::run(args).await,
         Command::Soql(cmd) => {
             let mut query = String::new();
             std::io::stdin().read_to_string(&mut query)?;
