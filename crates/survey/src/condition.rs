@@ -230,6 +230,7 @@ mod tests {
                     export_tag: "Q1".into(),
                     text: "Pick".into(),
                     required: false,
+                    display_logic: None,
                     kind: QuestionKind::MultipleChoice {
                         multiple: true,
                         choices: vec![choice("1", "10"), choice("2", "20")],
@@ -240,6 +241,7 @@ mod tests {
                     export_tag: "Q2".into(),
                     text: "NPS".into(),
                     required: false,
+                    display_logic: None,
                     kind: QuestionKind::Nps {
                         low_label: String::new(),
                         high_label: String::new(),

@@ -320,3 +320,24 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn display_logic_on_earlier_answers_is_kept() {
+    let imported = load("ctesta01__QualtricsTools__Sample_Survey.qsf");
+    let def = &imported.definition;
+    assert_eq!(
+        def.question("QID36").unwrap().display_logic,
+        Some(Condition::Answer {
+            question: "QID1".into(),
+            statement: None,
+            op: Operator::Selected,
+            value: "1".into(),
+        })
+    );
+    // "Choice displayed" cannot be known from answers: always shown, and said so.
+    assert_eq!(def.question("QID43").unwrap().display_logic, None);
+    assert!(imported
+        .warnings
+        .iter()
+        .any(|w| w.starts_with("question QID43: display logic")));
+}
