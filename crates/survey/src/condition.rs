@@ -1,7 +1,7 @@
 //! Evaluates `Condition`s against a response: used by flow branches and later by workflows.
 //! Missing answers and unparsable numbers make a test false rather than an error.
 
-use crate::definition::{Condition, Operator, Question, QuestionKind, SurveyDefinition};
+use crate::definition::{Choice, Condition, Operator, Question, QuestionKind, SurveyDefinition};
 use crate::response::{Answer, ResponseData, ResponseMetadata};
 
 /// Whether `condition` holds for the answers, embedded data and (when known) metadata so far.
@@ -72,7 +72,9 @@ fn answer_test(
     }
 }
 
-/// A choice matches by its id or its recode, as Qualtrics logic compares either.
+/// A choice matches by its id; when no choice of the question has that id, by its recode.
+/// Ids win because recodes often reuse the same digits in another order (a reversed 5..1
+/// scale), and Qualtrics logic itself refers to choice ids.
 fn is_selected(
     question: Option<&Question>,
     answer: Option<&Answer>,
@@ -81,25 +83,41 @@ fn is_selected(
 ) -> bool {
     let Some(answer) = answer else { return false };
     match answer {
-        Answer::Choices { selected, .. } => selected.iter().any(|id| {
-            id == value
-                || question
-                    .and_then(|q| q.choice(id))
-                    .is_some_and(|c| c.recode_value() == value)
-        }),
-        Answer::Matrix { rows } => {
-            let matches = |scale_id: &String| {
-                scale_id == value || scale_recode(question, scale_id).is_some_and(|r| r == value)
+        Answer::Choices { selected, .. } => {
+            let choices = match question.map(|q| &q.kind) {
+                Some(QuestionKind::MultipleChoice { choices, .. }) => choices.as_slice(),
+                _ => &[],
             };
+            let wanted = resolve_choice(choices, value);
+            selected.iter().any(|id| *id == wanted)
+        }
+        Answer::Matrix { rows } => {
+            let scale = match question.map(|q| &q.kind) {
+                Some(QuestionKind::Matrix { scale, .. }) => scale.as_slice(),
+                _ => &[],
+            };
+            let wanted = resolve_choice(scale, value);
             match statement {
-                Some(s) => rows.get(s).is_some_and(matches),
-                None => rows.values().any(matches),
+                Some(s) => rows.get(s).is_some_and(|id| *id == wanted),
+                None => rows.values().any(|id| *id == wanted),
             }
         }
         Answer::Number(n) => value.trim().parse::<f64>().is_ok_and(|v| v == *n),
         Answer::Text(t) => t == value,
         Answer::Slider { .. } | Answer::Timing { .. } => false,
     }
+}
+
+/// The choice id a condition value names: itself when a choice has that id, else the id of
+/// the first choice with that recode, else the value unchanged.
+fn resolve_choice<'a>(choices: &'a [Choice], value: &'a str) -> &'a str {
+    if choices.iter().any(|c| c.id == value) {
+        return value;
+    }
+    choices
+        .iter()
+        .find(|c| c.recode_value() == value)
+        .map_or(value, |c| c.id.as_str())
 }
 
 fn scale_recode<'q>(question: Option<&'q Question>, scale_id: &str) -> Option<&'q str> {
@@ -194,7 +212,6 @@ fn compare_text(actual: Option<&str>, op: Operator, expected: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::definition::{Choice, QuestionKind};
 
     fn def() -> SurveyDefinition {
         let choice = |id: &str, recode: &str| Choice {
@@ -213,6 +230,7 @@ mod tests {
                     export_tag: "Q1".into(),
                     text: "Pick".into(),
                     required: false,
+                    display_logic: None,
                     kind: QuestionKind::MultipleChoice {
                         multiple: true,
                         choices: vec![choice("1", "10"), choice("2", "20")],
@@ -223,6 +241,7 @@ mod tests {
                     export_tag: "Q2".into(),
                     text: "NPS".into(),
                     required: false,
+                    display_logic: None,
                     kind: QuestionKind::Nps {
                         low_label: String::new(),
                         high_label: String::new(),

@@ -109,6 +109,11 @@ pub struct Question {
     /// Force response: the page is refused until this question is answered.
     #[serde(default)]
     pub required: bool,
+    /// Display logic: the question is shown only when this holds for the answers given on
+    /// earlier pages. Without JavaScript a condition on the same page cannot be evaluated,
+    /// so validation warns about that.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_logic: Option<Condition>,
     #[serde(flatten)]
     pub kind: QuestionKind,
 }

@@ -21,6 +21,9 @@ pub struct Cursor {
     page: usize,
     /// 1-based count of pages shown so far, including this one.
     number: usize,
+    /// The questions shown, after display logic, so the page re-renders identically.
+    #[serde(default)]
+    questions: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -46,7 +49,7 @@ pub fn start(definition: &SurveyDefinition, data: &ResponseData) -> Step {
     let flow = effective_flow(definition);
     let mut path = Vec::new();
     match walk(definition, &flow, &mut path, 0, data) {
-        Found::Page { path, block, page } => make_page(definition, path, block, page, 1),
+        Found::Page { path, block, page } => make_page(definition, path, block, page, 1, data),
         Found::End(message) => end(definition, message),
         Found::Exhausted => end(definition, None),
     }
@@ -61,8 +64,8 @@ pub fn next(definition: &SurveyDefinition, after: &Cursor, data: &ResponseData) 
         if *block_id == after.block {
             if let Some(block) = definition.block(block_id) {
                 let pages = block_pages(definition, block);
-                if let Some(page) =
-                    (after.page + 1..pages.len()).find(|&p| displayable(definition, &pages[p]))
+                if let Some(page) = (after.page + 1..pages.len())
+                    .find(|&p| displayable(definition, &pages[p], data))
                 {
                     return make_page(
                         definition,
@@ -70,6 +73,7 @@ pub fn next(definition: &SurveyDefinition, after: &Cursor, data: &ResponseData) 
                         block_id.clone(),
                         page,
                         number,
+                        data,
                     );
                 }
             }
@@ -84,7 +88,7 @@ pub fn next(definition: &SurveyDefinition, after: &Cursor, data: &ResponseData) 
         let mut path = prefix.to_vec();
         match walk(definition, list, &mut path, after.path[depth] + 1, data) {
             Found::Page { path, block, page } => {
-                return make_page(definition, path, block, page, number)
+                return make_page(definition, path, block, page, number, data)
             }
             Found::End(message) => return end(definition, message),
             Found::Exhausted => {}
@@ -127,7 +131,11 @@ pub fn page(definition: &SurveyDefinition, cursor: &Cursor) -> Option<Page> {
         return None;
     }
     let pages = block_pages(definition, definition.block(block_id)?);
-    let questions = pages.get(cursor.page)?.clone();
+    let mut questions = pages.get(cursor.page)?.clone();
+    // Show what was shown, minus questions since removed from the survey.
+    if !cursor.questions.is_empty() {
+        questions.retain(|id| cursor.questions.contains(id));
+    }
     Some(Page {
         cursor: cursor.clone(),
         questions,
@@ -284,7 +292,8 @@ fn walk(
             FlowElement::Block { block_id } => {
                 if let Some(block) = definition.block(block_id) {
                     let pages = block_pages(definition, block);
-                    if let Some(page) = pages.iter().position(|p| displayable(definition, p)) {
+                    if let Some(page) = pages.iter().position(|p| displayable(definition, p, data))
+                    {
                         return Found::Page {
                             path: path.clone(),
                             block: block_id.clone(),
@@ -327,7 +336,7 @@ fn all_pages(
             FlowElement::Block { block_id } => {
                 if let Some(block) = definition.block(block_id) {
                     for (p, questions) in block_pages(definition, block).iter().enumerate() {
-                        if displayable(definition, questions) {
+                        if has_visible_question(definition, questions) {
                             out.push((path.clone(), p));
                         }
                     }
@@ -342,10 +351,43 @@ fn all_pages(
     }
 }
 
-fn displayable(definition: &SurveyDefinition, questions: &[String]) -> bool {
+/// Whether a page shows anything to this respondent.
+fn displayable(definition: &SurveyDefinition, questions: &[String], data: &ResponseData) -> bool {
+    questions.iter().any(|id| shown(definition, id, data))
+}
+
+/// Whether a page could show anything to someone (progress counts these pages).
+fn has_visible_question(definition: &SurveyDefinition, questions: &[String]) -> bool {
     questions
         .iter()
         .any(|id| definition.question(id).is_some_and(|q| q.is_displayed()))
+}
+
+/// A question is shown when it is visible at all and its display logic holds.
+fn shown(definition: &SurveyDefinition, id: &str, data: &ResponseData) -> bool {
+    definition.question(id).is_some_and(|q| {
+        q.is_displayed()
+            && q.display_logic
+                .as_ref()
+                .is_none_or(|c| condition::evaluate(c, definition, data, None))
+    })
+}
+
+/// The questions of a page this respondent gets: timing questions always (they record the
+/// page), the others when their display logic holds.
+fn page_questions(
+    definition: &SurveyDefinition,
+    questions: Vec<String>,
+    data: &ResponseData,
+) -> Vec<String> {
+    questions
+        .into_iter()
+        .filter(|id| {
+            definition
+                .question(id)
+                .is_some_and(|q| !q.is_displayed() || shown(definition, id, data))
+        })
+        .collect()
 }
 
 fn list_at<'a>(flow: &'a [FlowElement], prefix: &[usize]) -> Option<&'a [FlowElement]> {
@@ -370,17 +412,20 @@ fn make_page(
     block: String,
     page: usize,
     number: usize,
+    data: &ResponseData,
 ) -> Step {
     let questions = definition
         .block(&block)
         .and_then(|b| block_pages(definition, b).into_iter().nth(page))
         .unwrap_or_default();
+    let questions = page_questions(definition, questions, data);
     Step::Page(Page {
         cursor: Cursor {
             path,
             block,
             page,
             number,
+            questions: questions.clone(),
         },
         questions,
         number,

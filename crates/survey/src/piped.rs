@@ -37,6 +37,21 @@ pub struct PipeContext<'a> {
     pub links: &'a BTreeMap<String, String>,
 }
 
+impl<'a> PipeContext<'a> {
+    /// A context with no metadata, contact or links yet (a response in progress on an
+    /// anonymous link).
+    pub fn new(definition: &'a SurveyDefinition, data: &'a ResponseData) -> Self {
+        static EMPTY: BTreeMap<String, String> = BTreeMap::new();
+        PipeContext {
+            definition,
+            data,
+            metadata: None,
+            contact: &EMPTY,
+            links: &EMPTY,
+        }
+    }
+}
+
 /// An authoring problem in piped text. `offset` is in bytes; `line` and `column` count from 1
 /// (column in characters).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,6 +139,12 @@ pub fn render_html(text: &str, ctx: &PipeContext) -> String {
         }
     }
     out
+}
+
+/// Authored HTML as respondents should see it: sanitized first (see [`html::sanitize`]),
+/// then piped with escaped values. Use this for question, choice and end-message text.
+pub fn render_safe_html(text: &str, ctx: &PipeContext) -> String {
+    render_html(&html::sanitize(text), ctx)
 }
 
 fn is_web_url(url: &str) -> bool {

@@ -60,6 +60,8 @@ pub fn import(text: &str) -> Result<Imported, QsfError> {
 #[derive(Default)]
 struct Importer {
     warnings: Vec<String>,
+    /// Question id and its raw `DisplayLogic`, mapped after blocks and questions exist.
+    display_logic: Vec<(String, Value)>,
 }
 
 impl Importer {
@@ -136,6 +138,7 @@ impl Importer {
         if let Some(options) = options_payload {
             self.options(options, &mut definition);
         }
+        self.resolve_display_logic(&mut definition);
 
         // A last guard: anything the mapping above missed is reported, never fatal.
         match crate::validate::check_definition(&definition) {
@@ -149,6 +152,32 @@ impl Importer {
         Imported {
             definition,
             warnings: std::mem::take(&mut self.warnings),
+        }
+    }
+
+    fn resolve_display_logic(&mut self, definition: &mut SurveyDefinition) {
+        let same_page = "display logic on answers from the same page needs JavaScript, which Sonde pages do not use; the question is always shown";
+        for (id, raw) in std::mem::take(&mut self.display_logic) {
+            if truthy(raw.get("inPage")) {
+                self.warn(format!("question {id}: {same_page}"));
+                continue;
+            }
+            let condition = match logic(&raw, definition) {
+                Ok(c) => c,
+                Err(why) => {
+                    self.warn(format!(
+                        "question {id}: display logic: {why}; the question is always shown"
+                    ));
+                    continue;
+                }
+            };
+            if crate::validate::same_page_references(definition, &id, &condition).is_some() {
+                self.warn(format!("question {id}: {same_page}"));
+                continue;
+            }
+            if let Some(q) = definition.questions.iter_mut().find(|q| q.id == id) {
+                q.display_logic = Some(condition);
+            }
         }
     }
 
@@ -290,12 +319,9 @@ impl Importer {
             .unwrap_or_default();
         let config = p.get("Configuration").and_then(Value::as_object);
 
-        if p.get("DisplayLogic")
-            .is_some_and(|d| !d.is_null() && d != &Value::Bool(false))
-        {
-            self.warn(format!(
-                "question {id}: display logic is not supported; the question is always shown"
-            ));
+        if let Some(logic) = p.get("DisplayLogic").filter(|d| d.is_object()) {
+            // Resolved once every question and block is known.
+            self.display_logic.push((id.clone(), logic.clone()));
         }
         if p.get("SkipLogic")
             .is_some_and(|d| !d.is_null() && d != &Value::Bool(false))
@@ -495,6 +521,7 @@ impl Importer {
             export_tag,
             text,
             required,
+            display_logic: None,
             kind,
         })
     }
@@ -793,30 +820,43 @@ fn expression_condition(e: &Value, definition: &SurveyDefinition) -> Result<Cond
                     "it refers to question {question}, which was not imported"
                 ));
             }
-            let (statement, value) = match (parts.get(1).copied(), op) {
-                (Some("SelectableChoice"), Operator::Selected | Operator::NotSelected) => {
-                    (None, parts.get(2).copied().unwrap_or_default().to_string())
+            let matrix = match definition.question(&question).map(|q| &q.kind) {
+                Some(QuestionKind::Matrix { statements, scale }) => {
+                    Some((statements.as_slice(), scale.as_slice()))
                 }
-                (Some("SelectableChoice") | None, Operator::Displayed) => (None, String::new()),
-                (Some("ChoiceTextEntryValue"), _) if parts.len() == 2 => (None, right),
-                (Some("ChoiceNumericEntryValue"), _) => {
-                    (parts.get(2).map(|s| s.to_string()), right)
+                _ => None,
+            };
+            let is_matrix = matrix.is_some();
+            let selection = matches!(op, Operator::Selected | Operator::NotSelected);
+            let (statement, value) = match (parts.get(1).copied(), parts.len()) {
+                // A choice, or for a matrix a scale point in any row.
+                (Some("SelectableChoice"), 3) if selection && !is_matrix => {
+                    (None, parts[2].to_string())
                 }
-                (Some("SelectableAnswer"), Operator::Selected | Operator::NotSelected)
-                    if parts.len() == 4 =>
-                {
-                    // Matrix: SelectableAnswer/{scale}/{statement}... order differs between
-                    // exports, so only accept it when both ids exist the expected way round.
-                    let (scale_id, statement_id) = (parts[2], parts[3]);
-                    match &definition.question(&question).map(|q| &q.kind) {
-                        Some(QuestionKind::Matrix { statements, scale })
-                            if statements.iter().any(|s| s.id == statement_id)
-                                && scale.iter().any(|c| c.id == scale_id) =>
-                        {
-                            (Some(statement_id.to_string()), scale_id.to_string())
-                        }
-                        _ => return Err(format!("matrix locator {locator} is not supported")),
+                (Some("SelectableAnswer"), 3) if selection && is_matrix => {
+                    (None, parts[2].to_string())
+                }
+                // A matrix cell: row (statement), then column (scale point).
+                (Some("SelectableChoice" | "SelectableAnswer"), 4) if selection && is_matrix => {
+                    let (statement_id, scale_id) = (parts[2], parts[3]);
+                    let (statements, scale) = matrix.unwrap_or_default();
+                    if !statements.iter().any(|s| s.id == statement_id)
+                        || !scale.iter().any(|c| c.id == scale_id)
+                    {
+                        return Err(format!("matrix locator {locator} names no such cell"));
                     }
+                    (Some(statement_id.to_string()), scale_id.to_string())
+                }
+                // "Was displayed" is approximated by "has an answer": Sonde records answers,
+                // not what was on screen.
+                (Some("QuestionDisplayed" | "SelectableChoice") | None, _)
+                    if op == Operator::Displayed =>
+                {
+                    (None, String::new())
+                }
+                (Some("ChoiceTextEntryValue"), 2) if !selection => (None, right),
+                (Some("ChoiceNumericEntryValue"), 3) if !selection => {
+                    (Some(parts[2].to_string()), right)
                 }
                 _ => return Err(format!("question locator {locator} is not supported")),
             };

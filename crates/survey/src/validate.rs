@@ -156,6 +156,16 @@ pub fn check_definition(
         }
         r.lint(definition, &format!("{path}.text"), &question.text);
         check_question(definition, question, &path, &mut r);
+        if let Some(condition) = &question.display_logic {
+            let logic_path = format!("{path}.display_logic");
+            check_condition(definition, condition, &logic_path, &mut r);
+            if let Some(other) = same_page_references(definition, &question.id, condition) {
+                r.warn(
+                    logic_path,
+                    format!("depends on {other}, which is on the same page; it is evaluated with the answers from earlier pages only"),
+                );
+            }
+        }
     }
 
     check_flow(definition, &definition.flow, "flow", &mut r);
@@ -292,6 +302,41 @@ fn check_condition(
                 }
             }
         },
+        Condition::EmbeddedData { .. } | Condition::Metadata { .. } => {}
+    }
+}
+
+/// A question on the same page as `question_id` that `condition` refers to, if any: display
+/// logic cannot see answers to questions on the page being shown.
+pub(crate) fn same_page_references(
+    definition: &SurveyDefinition,
+    question_id: &str,
+    condition: &Condition,
+) -> Option<String> {
+    let mut referenced = Vec::new();
+    referenced_questions(condition, &mut referenced);
+    definition.blocks.iter().find_map(|block| {
+        flow::block_pages(definition, block)
+            .into_iter()
+            .find(|page| page.iter().any(|q| q == question_id))
+            .and_then(|page| {
+                referenced
+                    .iter()
+                    .find(|r| page.iter().any(|q| q == *r))
+                    .map(|r| r.to_string())
+            })
+    })
+}
+
+fn referenced_questions<'c>(condition: &'c Condition, out: &mut Vec<&'c str>) {
+    match condition {
+        Condition::All { conditions } | Condition::Any { conditions } => {
+            for c in conditions {
+                referenced_questions(c, out);
+            }
+        }
+        Condition::Not { condition } => referenced_questions(condition, out),
+        Condition::Answer { question, .. } => out.push(question),
         Condition::EmbeddedData { .. } | Condition::Metadata { .. } => {}
     }
 }

@@ -199,3 +199,79 @@ fn previous_replays_the_path_for_a_back_button() {
     assert_eq!(back.questions, vec!["QID8"]);
     assert_eq!(back.number, 3);
 }
+
+#[test]
+fn display_logic_hides_questions_and_skips_pages_left_empty() {
+    let mut def = sample_definition();
+    let very_satisfied = Condition::Answer {
+        question: "QID4".into(),
+        statement: None,
+        op: Operator::Selected,
+        value: "1".into(),
+    };
+    for id in ["QID9", "QID10", "QID11"] {
+        let q = def.questions.iter_mut().find(|q| q.id == id).unwrap();
+        q.display_logic = Some(very_satisfied.clone());
+    }
+    def.questions
+        .iter_mut()
+        .find(|q| q.id == "QID11")
+        .unwrap()
+        .display_logic = None;
+    assert!(survey::validate::check_definition(&def).is_ok());
+
+    let happy = with_answers(&[
+        ("QID3", Answer::Number(10.0)),
+        ("QID4", crate::choices(&["1"])),
+    ]);
+    let (pages, _) = walk(&def, &happy);
+    assert_eq!(pages[2], vec!["QID9", "QID10", "QID11"]);
+
+    let neutral = with_answers(&[
+        ("QID3", Answer::Number(10.0)),
+        ("QID4", crate::choices(&["3"])),
+    ]);
+    let (pages, _) = walk(&def, &neutral);
+    assert_eq!(pages[2], vec!["QID11"]);
+
+    // The stored cursor re-renders exactly what was shown, whatever the answers are now.
+    let first = flow::start(&def, &neutral);
+    let second = flow::next(&def, &cursor(&first), &neutral);
+    let third = flow::next(&def, &cursor(&second), &neutral);
+    assert_eq!(
+        flow::page(&def, &cursor(&third)).unwrap().questions,
+        vec!["QID11"]
+    );
+
+    // With every question of the page hidden, the page is skipped.
+    def.questions
+        .iter_mut()
+        .find(|q| q.id == "QID11")
+        .unwrap()
+        .display_logic = Some(very_satisfied);
+    let (pages, _) = walk(&def, &neutral);
+    assert_eq!(pages.len(), 2);
+    assert!(survey::validate::check_required(&def, &neutral).is_empty());
+}
+
+#[test]
+fn display_logic_on_the_same_page_is_flagged() {
+    let mut def = sample_definition();
+    def.questions
+        .iter_mut()
+        .find(|q| q.id == "QID4")
+        .unwrap()
+        .display_logic = Some(Condition::Answer {
+        question: "QID3".into(),
+        statement: None,
+        op: Operator::IsNotEmpty,
+        value: String::new(),
+    });
+    let warnings = survey::validate::check_definition(&def).unwrap();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.path == "questions[QID4].display_logic" && w.message.contains("QID3")),
+        "{warnings:?}"
+    );
+}

@@ -164,3 +164,27 @@ fn slider_range_and_step_and_timing() {
     assert!(page.is_valid());
     assert!(matches!(&page.answers["QID7"], Answer::Slider { values } if values["1"] == 7.0));
 }
+
+proptest::proptest! {
+    /// Whatever a browser (or someone crafting requests) posts, parsing answers or refuses.
+    #[test]
+    fn any_posted_form_parses_without_panicking(
+        fields in proptest::collection::vec(
+            (
+                "(QID[0-9]{1,2})(_[0-9]{1,2})?(_TEXT|_PAGE_SECONDS)?",
+                "(-?[0-9]{0,3}(\\.[0-9])?|[a-z@. ]{0,12}|NaN|inf|1e999)",
+            ),
+            0..20,
+        )
+    ) {
+        let def = sample_definition();
+        let questions: Vec<String> = def.questions.iter().map(|q| q.id.clone()).collect();
+        let page = parse_page(&def, &questions, &fields);
+        let data = survey::ResponseData { answers: page.answers.clone(), ..Default::default() };
+        // Whatever was accepted passes the API's own checks.
+        proptest::prop_assert_eq!(survey::validate::check_answers(&def, &data), Ok(()));
+        for id in page.errors.keys() {
+            proptest::prop_assert!(!page.answers.contains_key(id));
+        }
+    }
+}

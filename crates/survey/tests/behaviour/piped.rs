@@ -239,3 +239,20 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn safe_html_sanitizes_authored_text_then_pipes() {
+    let def = sample_definition();
+    let mut data = ResponseData::default();
+    data.embedded_data
+        .insert("CaseId".into(), "<b>42</b>".into());
+    let ctx = PipeContext::new(&def, &data);
+    assert_eq!(
+        survey::piped::render_safe_html(
+            "<p onclick=\"x()\">Case ${e://Field/CaseId}</p><script>alert(1)</script>",
+            &ctx
+        ),
+        "<p>Case &lt;b&gt;42&lt;/b&gt;</p>"
+    );
+    assert_eq!(render("Hi ${m://FirstName}!", &ctx), "Hi !");
+}

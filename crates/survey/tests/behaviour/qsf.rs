@@ -254,3 +254,90 @@ fn malformed_input_is_refused_with_a_position() {
         .message
         .contains("not a Qualtrics survey export"));
 }
+
+proptest::proptest! {
+    /// A damaged export is refused with a position, never a panic.
+    #[test]
+    fn truncated_exports_never_panic(cut in 0usize..20_000) {
+        let text = std::fs::read_to_string(format!("{DIR}/willgreenland__surveyhelper__Sample_Survey.qsf")).unwrap();
+        let mut end = cut.min(text.len());
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        if let Err(e) = import(&text[..end]) {
+            proptest::prop_assert!(e.line >= 1);
+        }
+    }
+}
+
+/// Replaces the `target`-th node (depth first) of a JSON document.
+fn replace_nth(
+    value: &mut serde_json::Value,
+    target: &mut usize,
+    with: &serde_json::Value,
+) -> bool {
+    if *target == 0 {
+        *value = with.clone();
+        return true;
+    }
+    *target -= 1;
+    match value {
+        serde_json::Value::Array(items) => items.iter_mut().any(|v| replace_nth(v, target, with)),
+        serde_json::Value::Object(map) => map.values_mut().any(|v| replace_nth(v, target, with)),
+        _ => false,
+    }
+}
+
+proptest::proptest! {
+    /// Exports whose fields hold unexpected JSON types (numbers for strings, nulls, lists for
+    /// objects) still import into a definition that passes validation.
+    #[test]
+    fn odd_field_types_still_import_cleanly(
+        file in 0usize..3,
+        node in 0usize..4000,
+        with in proptest::sample::select(vec![
+            serde_json::Value::Null,
+            serde_json::json!(7),
+            serde_json::json!("x"),
+            serde_json::json!([]),
+            serde_json::json!({}),
+            serde_json::json!(true),
+            serde_json::json!({"0": {"0": {"LogicType": "Question", "LeftOperand": "q://QID1/SelectableChoice/1", "Operator": "Selected"}}}),
+        ])
+    ) {
+        let name = [
+            "psych251__porter_2016_1_rescue__survey.qsf",
+            "ctesta01__QualtricsTools__sample.qsf",
+            "compsy__svc-qualtrics-converter__survey_standart_question_types.qsf",
+        ][file];
+        let text = std::fs::read_to_string(format!("{DIR}/{name}")).unwrap();
+        let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let mut target = node;
+        replace_nth(&mut value, &mut target, &with);
+        if let Ok(imported) = import(&value.to_string()) {
+            let checked = survey::validate::check_definition(&imported.definition);
+            proptest::prop_assert!(checked.is_ok(), "{:?}", checked);
+        }
+    }
+}
+
+#[test]
+fn display_logic_on_earlier_answers_is_kept() {
+    let imported = load("ctesta01__QualtricsTools__Sample_Survey.qsf");
+    let def = &imported.definition;
+    assert_eq!(
+        def.question("QID36").unwrap().display_logic,
+        Some(Condition::Answer {
+            question: "QID1".into(),
+            statement: None,
+            op: Operator::Selected,
+            value: "1".into(),
+        })
+    );
+    // "Choice displayed" cannot be known from answers: always shown, and said so.
+    assert_eq!(def.question("QID43").unwrap().display_logic, None);
+    assert!(imported
+        .warnings
+        .iter()
+        .any(|w| w.starts_with("question QID43: display logic")));
+}
