@@ -379,8 +379,23 @@ impl<'a> Parser<'a> {
     fn select_list(&mut self) -> Result<(Vec<SelectItem>, Vec<Token>), ParseError> {
         let mut items = Vec::new();
         let mut field_aliases = Vec::new();
+        let mut count_rows: Option<Token> = None;
         loop {
+            let start = *self.tok();
             let item = self.select_item()?;
+            if let SelectItem::Expr {
+                expr:
+                    Expr::Call(FunctionCall {
+                        function: Function::Count,
+                        args,
+                    }),
+                ..
+            } = &item
+            {
+                if args.is_empty() && count_rows.is_none() {
+                    count_rows = Some(start);
+                }
+            }
             if let SelectItem::Expr {
                 expr: Expr::Field(_),
                 alias: Some(_),
@@ -390,9 +405,18 @@ impl<'a> Parser<'a> {
             }
             items.push(item);
             if !self.eat(&Tok::Comma) {
-                return Ok((items, field_aliases));
+                break;
             }
         }
+        // Salesforce: COUNT() returns only a row count, so it must stand alone.
+        if let (Some(t), true) = (count_rows, items.len() > 1) {
+            return Err(self.err_at(
+                &t,
+                "COUNT() must be the only item in the select list; use COUNT(Id) beside other fields"
+                    .into(),
+            ));
+        }
+        Ok((items, field_aliases))
     }
 
     fn select_item(&mut self) -> Result<SelectItem, ParseError> {

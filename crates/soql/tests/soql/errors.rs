@@ -183,3 +183,13 @@ fn n_date_literals_are_one_lexeme() {
     assert!(err("SELECT Id FROM A WHERE CreatedDate = LAST_N_DAYS").contains("':n' right after"));
     assert!(err("SELECT Id FROM A WHERE CreatedDate = LAST_N_DAYS:-1").contains("a whole number"));
 }
+
+#[test]
+fn count_rows_stands_alone() {
+    assert_eq!(
+        err("SELECT Id, COUNT() FROM Account"),
+        "line 1, column 12: COUNT() must be the only item in the select list; use COUNT(Id) beside other fields"
+    );
+    assert!(parse("SELECT COUNT() total FROM Account").is_ok());
+    assert!(parse("SELECT Name, COUNT(Id) FROM Account GROUP BY Name").is_ok());
+}
