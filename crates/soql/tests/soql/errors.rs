@@ -193,3 +193,20 @@ fn count_rows_stands_alone() {
     assert!(parse("SELECT COUNT() total FROM Account").is_ok());
     assert!(parse("SELECT Name, COUNT(Id) FROM Account GROUP BY Name").is_ok());
 }
+
+#[test]
+fn every_function_is_known_by_its_canonical_name() {
+    use soql::ast::Function;
+    let mut names: Vec<&str> = Function::ALL.iter().map(|f| f.name()).collect();
+    for f in Function::ALL {
+        assert_eq!(Function::from_name(f.name()), Some(f));
+        assert_eq!(Function::from_name(&f.name().to_ascii_lowercase()), Some(f));
+    }
+    names.sort();
+    names.dedup();
+    assert_eq!(
+        names.len(),
+        Function::ALL.len(),
+        "ALL lists each function once"
+    );
+}
