@@ -210,3 +210,30 @@ fn every_function_is_known_by_its_canonical_name() {
         "ALL lists each function once"
     );
 }
+
+#[test]
+fn names_come_with_positions_on_request() {
+    use soql::{parse_with_positions, NameKind};
+    let (q, names) = parse_with_positions(
+        "SELECT Id,\n  Owner.Name FROM Contact WHERE Foo__c = 1",
+        ParseOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        q,
+        parse("SELECT Id, Owner.Name FROM Contact WHERE Foo__c = 1").unwrap()
+    );
+    let got: Vec<(&str, NameKind, usize, usize)> = names
+        .iter()
+        .map(|n| (n.name.as_str(), n.kind, n.line, n.column))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("Id", NameKind::Field, 1, 8),
+            ("Owner.Name", NameKind::Field, 2, 3),
+            ("Contact", NameKind::Object, 2, 19),
+            ("Foo__c", NameKind::Field, 2, 33),
+        ]
+    );
+}
