@@ -3,7 +3,7 @@
 
 use crate::ast::*;
 use crate::lexer::{tokenize, Tok, Token};
-use crate::{ParseError, ParseOptions};
+use crate::{NameKind, NameRef, ParseError, ParseOptions};
 
 /// Deeper nesting than this (parentheses, NOT chains, subqueries, function calls) is refused,
 /// so hostile input cannot exhaust the stack.
@@ -23,6 +23,21 @@ const NEVER_FIELDS: &[&str] = &[
 ];
 
 pub(crate) fn parse_query(src: &str, opts: ParseOptions) -> Result<Query, ParseError> {
+    parse_inner(src, opts, false).map(|(q, _)| q)
+}
+
+pub(crate) fn parse_query_with_names(
+    src: &str,
+    opts: ParseOptions,
+) -> Result<(Query, Vec<NameRef>), ParseError> {
+    parse_inner(src, opts, true).map(|(q, names)| (q, names.unwrap_or_default()))
+}
+
+fn parse_inner(
+    src: &str,
+    opts: ParseOptions,
+    record_names: bool,
+) -> Result<(Query, Option<Vec<NameRef>>), ParseError> {
     let lexed = tokenize(src)?;
     let mut p = Parser {
         src,
@@ -31,12 +46,13 @@ pub(crate) fn parse_query(src: &str, opts: ParseOptions) -> Result<Query, ParseE
         pos: 0,
         apex: opts.apex,
         depth: 0,
+        names: record_names.then(Vec::new),
     };
     let q = p.query(false)?;
     if !p.at(&Tok::Eof) {
         return Err(p.expected("end of query"));
     }
-    Ok(q)
+    Ok((q, p.names))
 }
 
 struct Parser<'a> {
@@ -46,6 +62,8 @@ struct Parser<'a> {
     pos: usize,
     apex: bool,
     depth: usize,
+    /// Where field and object names appear, when the caller asked for them.
+    names: Option<Vec<NameRef>>,
 }
 
 /// Which clause an expression is parsed for; names what was expected in error messages.
@@ -379,8 +397,23 @@ impl<'a> Parser<'a> {
     fn select_list(&mut self) -> Result<(Vec<SelectItem>, Vec<Token>), ParseError> {
         let mut items = Vec::new();
         let mut field_aliases = Vec::new();
+        let mut count_rows: Option<Token> = None;
         loop {
+            let start = *self.tok();
             let item = self.select_item()?;
+            if let SelectItem::Expr {
+                expr:
+                    Expr::Call(FunctionCall {
+                        function: Function::Count,
+                        args,
+                    }),
+                ..
+            } = &item
+            {
+                if args.is_empty() && count_rows.is_none() {
+                    count_rows = Some(start);
+                }
+            }
             if let SelectItem::Expr {
                 expr: Expr::Field(_),
                 alias: Some(_),
@@ -390,9 +423,18 @@ impl<'a> Parser<'a> {
             }
             items.push(item);
             if !self.eat(&Tok::Comma) {
-                return Ok((items, field_aliases));
+                break;
             }
         }
+        // Salesforce: COUNT() returns only a row count, so it must stand alone.
+        if let (Some(t), true) = (count_rows, items.len() > 1) {
+            return Err(self.err_at(
+                &t,
+                "COUNT() must be the only item in the select list; use COUNT(Id) beside other fields"
+                    .into(),
+            ));
+        }
+        Ok((items, field_aliases))
     }
 
     fn select_item(&mut self) -> Result<SelectItem, ParseError> {
@@ -467,12 +509,26 @@ impl<'a> Parser<'a> {
     }
 
     fn field_path(&mut self, what: &str) -> Result<FieldPath, ParseError> {
+        self.path_of_kind(what, NameKind::Field)
+    }
+
+    fn path_of_kind(&mut self, what: &str, kind: NameKind) -> Result<FieldPath, ParseError> {
+        let start = *self.tok();
         let mut parts = vec![self.ident(what)?];
         while self.at(&Tok::Dot) {
             self.advance();
             parts.push(self.ident("a field name after '.'")?);
         }
-        Ok(FieldPath { parts })
+        let path = FieldPath { parts };
+        if let Some(names) = &mut self.names {
+            names.push(NameRef {
+                name: path.dotted(),
+                kind,
+                line: start.line,
+                column: start.column,
+            });
+        }
+        Ok(path)
     }
 
     // ---- expressions ---------------------------------------------------------------------
@@ -1042,7 +1098,7 @@ impl<'a> Parser<'a> {
         if !self.at(&Tok::Word) || (self.at_kw("ORDER") && self.is_kw_at(1, "BY")) {
             return Err(self.expected("an object name after FROM"));
         }
-        let path = self.field_path("an object name after FROM")?;
+        let path = self.path_of_kind("an object name after FROM", NameKind::Object)?;
         if path.parts.len() > 1 && !nested {
             return Err(self.err_at(
                 &self.toks[self.pos - 1],

@@ -183,3 +183,57 @@ fn n_date_literals_are_one_lexeme() {
     assert!(err("SELECT Id FROM A WHERE CreatedDate = LAST_N_DAYS").contains("':n' right after"));
     assert!(err("SELECT Id FROM A WHERE CreatedDate = LAST_N_DAYS:-1").contains("a whole number"));
 }
+
+#[test]
+fn count_rows_stands_alone() {
+    assert_eq!(
+        err("SELECT Id, COUNT() FROM Account"),
+        "line 1, column 12: COUNT() must be the only item in the select list; use COUNT(Id) beside other fields"
+    );
+    assert!(parse("SELECT COUNT() total FROM Account").is_ok());
+    assert!(parse("SELECT Name, COUNT(Id) FROM Account GROUP BY Name").is_ok());
+}
+
+#[test]
+fn every_function_is_known_by_its_canonical_name() {
+    use soql::ast::Function;
+    let mut names: Vec<&str> = Function::ALL.iter().map(|f| f.name()).collect();
+    for f in Function::ALL {
+        assert_eq!(Function::from_name(f.name()), Some(f));
+        assert_eq!(Function::from_name(&f.name().to_ascii_lowercase()), Some(f));
+    }
+    names.sort();
+    names.dedup();
+    assert_eq!(
+        names.len(),
+        Function::ALL.len(),
+        "ALL lists each function once"
+    );
+}
+
+#[test]
+fn names_come_with_positions_on_request() {
+    use soql::{parse_with_positions, NameKind};
+    let (q, names) = parse_with_positions(
+        "SELECT Id,\n  Owner.Name FROM Contact WHERE Foo__c = 1",
+        ParseOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        q,
+        parse("SELECT Id, Owner.Name FROM Contact WHERE Foo__c = 1").unwrap()
+    );
+    let got: Vec<(&str, NameKind, usize, usize)> = names
+        .iter()
+        .map(|n| (n.name.as_str(), n.kind, n.line, n.column))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("Id", NameKind::Field, 1, 8),
+            ("Owner.Name", NameKind::Field, 2, 3),
+            ("Contact", NameKind::Object, 2, 19),
+            ("Foo__c", NameKind::Field, 2, 33),
+        ]
+    );
+}

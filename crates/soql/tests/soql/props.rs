@@ -409,6 +409,17 @@ fn query(depth: u32) -> BoxedStrategy<Query> {
                 update,
                 all_rows,
             )| {
+                // COUNT() must stand alone in a select list.
+                let count_rows = |i: &SelectItem| {
+                    matches!(i, SelectItem::Expr { expr: Expr::Call(c), .. } if c.function == Function::Count && c.args.is_empty())
+                };
+                let mut select = select;
+                if select.len() > 1 {
+                    select.retain(|i| !count_rows(i));
+                    if select.is_empty() {
+                        select.push(SelectItem::Fields(FieldsScope::All));
+                    }
+                }
                 let (group_by, having) = match group {
                     Some((kind, items, having)) => (Some(GroupBy { kind, items }), having),
                     None => (None, None),
