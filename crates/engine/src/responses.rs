@@ -615,6 +615,7 @@ impl Sonde {
     /// each response is closed by exactly one UPDATE.
     pub async fn close_abandoned_responses(&self) -> Result<usize> {
         let closed = self.store.close_expired_responses(store::now_ms()).await?;
+        metrics::counter!("sonde_responses_closed_incomplete_total").increment(closed.len() as u64);
         for r in &closed {
             tracing::info!(response_id = %r.id, survey_id = %r.survey_id, "response closed as incomplete");
         }
@@ -688,9 +689,9 @@ fn decode_page_cursor(s: &str) -> Result<(i64, String)> {
 }
 
 fn metrics_response_started() {
-    tracing::debug!("response started");
+    metrics::counter!("sonde_responses_started_total").increment(1);
 }
 
 fn metrics_response_recorded() {
-    tracing::debug!("response recorded");
+    metrics::counter!("sonde_responses_recorded_total").increment(1);
 }
