@@ -30,6 +30,13 @@ fn user_from(row: &AnyRow) -> Result<User> {
     })
 }
 
+fn organization_from(row: &AnyRow) -> Result<Organization> {
+    Ok(Organization {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+    })
+}
+
 const USER_COLUMNS: &str = "u.id, u.org_id, u.email, u.password_hash, u.role";
 
 impl Store {
@@ -52,13 +59,7 @@ impl Store {
             .bind(id)
             .fetch_optional(self.pool())
             .await?;
-        row.map(|r| {
-            Ok(Organization {
-                id: r.try_get("id")?,
-                name: r.try_get("name")?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(organization_from).transpose()
     }
 
     /// The organization new users join when none is named: the first one created.
@@ -66,13 +67,7 @@ impl Store {
         let row = sqlx::query("SELECT id, name FROM organizations ORDER BY created_at, id LIMIT 1")
             .fetch_optional(self.pool())
             .await?;
-        row.map(|r| {
-            Ok(Organization {
-                id: r.try_get("id")?,
-                name: r.try_get("name")?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(organization_from).transpose()
     }
 
     pub async fn create_user(

@@ -33,14 +33,7 @@ async fn every_sample_qsf_imports_over_http_and_reads_back() {
         assert_eq!(status, 201, "{}: {v}", file.display());
         assert!(v["warnings"].is_array());
         let id = v["id"].as_str().unwrap();
-        let got: Value = app
-            .get(&token, &format!("/api/v1/surveys/{id}"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let got: Value = app.get_json(&token, &format!("/api/v1/surveys/{id}")).await;
         assert_eq!(got["id"], id);
         assert!(
             got["definition"]["questions"]
@@ -170,23 +163,13 @@ async fn responses_are_created_listed_and_exported() {
             .unwrap();
         assert_eq!(r.status(), 400);
 
-        let list: Value = app
-            .get(&token, &format!("/api/v1/surveys/{id}/responses"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let list = app
+            .get_json(&token, &format!("/api/v1/surveys/{id}/responses"))
+            .await;
         assert_eq!(list["responses"].as_array().unwrap().len(), 1);
         let one: Value = app
-            .get(&token, &format!("/api/v1/surveys/{id}/responses/{rid}"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .get_json(&token, &format!("/api/v1/surveys/{id}/responses/{rid}"))
+            .await;
         assert_eq!(one["responseId"], rid);
 
         let csv = app
@@ -253,13 +236,8 @@ async fn directory_over_the_api() {
     assert_eq!(report["created"], 2, "{report}");
     assert_eq!(report["errors"][0]["line"], 3, "{report}");
     let contacts: Value = app
-        .get(&token, &format!("/api/v1/contacts?listId={list_id}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_json(&token, &format!("/api/v1/contacts?listId={list_id}"))
+        .await;
     let contacts = contacts["contacts"].as_array().unwrap();
     assert_eq!(contacts.len(), 2);
     let ada = contacts

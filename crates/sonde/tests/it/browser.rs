@@ -308,14 +308,9 @@ async fn a_respondent_answers_every_question_type_in_chromium() {
     assert!(end.contains("Thank"), "end page:\n{end}");
     assert!(pages >= 3);
 
-    let list: Value = app
-        .get(&token, &format!("/api/v1/surveys/{id}/responses"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list = app
+        .get_json(&token, &format!("/api/v1/surveys/{id}/responses"))
+        .await;
     let r = &list["responses"][0];
     assert_eq!(r["status"], "complete", "{r}");
     assert_eq!(r["embeddedData"]["ContactId"], "0035g00000BrWsRAAA");

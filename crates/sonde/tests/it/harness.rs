@@ -160,6 +160,17 @@ impl TestApp {
         self.client.post(self.url(path)).bearer_auth(token)
     }
 
+    /// GET with the token, decoded as JSON.
+    pub async fn get_json(&self, token: &str, path: &str) -> serde_json::Value {
+        self.get(token, path)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     /// Imports the sample survey through the API and returns its id.
     pub async fn sample_survey(&self, token: &str) -> String {
         let def = serde_json::to_string(&survey::sample::sample_definition()).unwrap();

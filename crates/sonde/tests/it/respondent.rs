@@ -132,14 +132,9 @@ async fn anonymous_link_fills_embedded_data_and_records_every_answer() {
             .unwrap();
         let end = walk(&app, &id, &def, first, &answers).await;
         assert!(end.contains("Thank"), "{end}");
-        let list: serde_json::Value = app
-            .get(&token, &format!("/api/v1/surveys/{id}/responses"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let list = app
+            .get_json(&token, &format!("/api/v1/surveys/{id}/responses"))
+            .await;
         let r = &list["responses"][0];
         assert_eq!(r["status"], "complete", "{backend:?}: {r}");
         assert_eq!(r["embeddedData"]["ContactId"], "0035g00000AbCdEAAA");
