@@ -1,0 +1,7 @@
+//! Integration tests for the soql crate: conformance corpus, round trips, errors, analysis.
+//! One test binary (modules below) so the workspace links it once.
+
+mod conformance;
+#[path = "corpus.rs"]
+mod corpus;
+mod roundtrip;
