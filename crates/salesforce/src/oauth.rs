@@ -503,6 +503,34 @@ mod tests {
     }
 
     #[test]
+    fn jwt_assertion_carries_salesforce_claims() {
+        let key = include_bytes!("../tests/data/jwt_test_key.pem");
+        let jwt = jwt_assertion(
+            "3MVG9id",
+            "ada@acme.example",
+            "https://login.salesforce.com",
+            key,
+        )
+        .unwrap();
+        let parts: Vec<&str> = jwt.expose().split('.').collect();
+        assert_eq!(parts.len(), 3);
+        let header: serde_json::Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[0]).unwrap()).unwrap();
+        assert_eq!(header["alg"], "RS256");
+        let claims: serde_json::Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+        assert_eq!(claims["iss"], "3MVG9id");
+        assert_eq!(claims["sub"], "ada@acme.example");
+        assert_eq!(claims["aud"], "https://login.salesforce.com");
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let exp = claims["exp"].as_u64().unwrap();
+        assert!(exp > now && exp <= now + 300);
+    }
+
+    #[test]
     fn jwt_rejects_a_non_key() {
         assert!(matches!(
             jwt_assertion("id", "u", "https://login.salesforce.com", b"not a key"),
