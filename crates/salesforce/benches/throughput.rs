@@ -56,7 +56,11 @@ async fn serve_org() {
     println!("{}", org.info());
     let _ = tokio::task::spawn_blocking(|| {
         let mut sink = String::new();
-        while std::io::stdin().read_line(&mut sink).map(|n| n > 0).unwrap_or(false) {}
+        while std::io::stdin()
+            .read_line(&mut sink)
+            .map(|n| n > 0)
+            .unwrap_or(false)
+        {}
     })
     .await;
     org.shutdown().await;
@@ -119,7 +123,10 @@ async fn bench() {
     let conn = Connection::builder(Tokens {
         access_token: Secret::new(info["access_token"].as_str().unwrap_or_default()),
         refresh_token: None,
-        instance_url: info["instance_url"].as_str().unwrap_or_default().to_string(),
+        instance_url: info["instance_url"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
     })
     .build()
     .expect("connection");
@@ -128,8 +135,14 @@ async fn bench() {
     let (_, rss0) = memory();
     let status = Command::new(&exe)
         .arg("--load")
-        .env("BENCH_TOKEN", info["access_token"].as_str().unwrap_or_default())
-        .env("BENCH_INSTANCE", info["instance_url"].as_str().unwrap_or_default())
+        .env(
+            "BENCH_TOKEN",
+            info["access_token"].as_str().unwrap_or_default(),
+        )
+        .env(
+            "BENCH_INSTANCE",
+            info["instance_url"].as_str().unwrap_or_default(),
+        )
         .env("BENCH_ROWS", rows.to_string())
         .status()
         .expect("loader");
@@ -141,7 +154,6 @@ async fn bench() {
 
 /// Writes: single-record REST, then collections up to `rows` records.
 async fn load(conn: Connection, rows: usize) {
-
     // Single-record REST, one at a time and 8 in flight.
     let n = 2000;
     let t = Instant::now();
@@ -157,9 +169,12 @@ async fn load(conn: Connection, rows: usize) {
             let conn = conn.clone();
             tokio::spawn(async move {
                 for i in 0..n / 8 {
-                    conn.create("Row__c", &json!({"N__c": w * 1000 + i, "Label__c": "single"}))
-                        .await
-                        .expect("create");
+                    conn.create(
+                        "Row__c",
+                        &json!({"N__c": w * 1000 + i, "Label__c": "single"}),
+                    )
+                    .await
+                    .expect("create");
                 }
             })
         })
@@ -168,7 +183,9 @@ async fn load(conn: Connection, rows: usize) {
         task.await.expect("task");
     }
     let par = n as f64 / t.elapsed().as_secs_f64();
-    println!("single-record REST create: {seq:.0} req/s sequential, {par:.0} req/s with 8 in flight");
+    println!(
+        "single-record REST create: {seq:.0} req/s sequential, {par:.0} req/s with 8 in flight"
+    );
 
     // Collections: a sequential batch, then the rest of the load with 4 writers.
     let loaded = 2 * n;
@@ -182,7 +199,10 @@ async fn load(conn: Connection, rows: usize) {
     let calls_before = conn.budget().calls(CallKind::Collections);
     let t = Instant::now();
     let batch = make(0, seq_batch);
-    let res = conn.create_many("Row__c", &batch, false).await.expect("collections");
+    let res = conn
+        .create_many("Row__c", &batch, false)
+        .await
+        .expect("collections");
     assert!(res.iter().all(|r| r.success));
     let coll_seq = seq_batch as f64 / t.elapsed().as_secs_f64();
     let rest = target - seq_batch;
@@ -220,7 +240,6 @@ async fn load(conn: Connection, rows: usize) {
         conn.budget().calls(CallKind::Collections) - calls_before,
         target
     );
-
 }
 
 /// Reads every row back through queryMore, then through Bulk 2.0.
@@ -281,7 +300,10 @@ async fn stream(conn: &Connection, rss0: u64) {
     while let Some(r) = stream.next().await {
         let r = r.expect("row");
         seen += 1;
-        sum += r.get("N__c").and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+        sum += r
+            .get("N__c")
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0);
     }
     let secs = t.elapsed().as_secs_f64();
     let (hwm, _) = memory();

@@ -220,6 +220,28 @@ async fn expired_session_refreshes_once_and_persists_before_use() {
     assert_eq!(saved[0].refresh_token, old.refresh_token);
 }
 
+#[tokio::test]
+async fn tokens_that_cannot_be_saved_are_not_used() {
+    let t = start().await;
+    let conn = Connection::builder(t.conn.tokens())
+        .oauth(t.oauth_config())
+        .persistence(PersistWith(|_: &Tokens| Err("disk full".to_string())))
+        .build()
+        .unwrap();
+    let before = conn.tokens();
+    t.org.expire_sessions();
+    t.org.reset_calls();
+    let e = conn.count("SELECT COUNT() FROM Contact").await.unwrap_err();
+    assert!(matches!(&e, Error::Persist(m) if m == "disk full"), "{e:?}");
+    assert_eq!(conn.tokens(), before, "the unsaved tokens were not adopted");
+    // The org counts only calls with a valid session: a retry with the new tokens would be 1.
+    assert_eq!(
+        t.org.calls_to("query"),
+        0,
+        "no call was made with the unsaved tokens"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rotation_under_concurrent_calls_refreshes_exactly_once() {
     let t = start_with(builder().rotate_refresh_tokens(true)).await;
