@@ -196,9 +196,7 @@ async fn upsert_answers_201_200_300_404() {
         .await;
     assert_eq!(old.status, 204, "old versions answer 204 on update");
     let got = t
-        .get(&format!(
-            "sobjects/Survey_Response__c/Response_Id__c/R_NEW_1"
-        ))
+        .get("sobjects/Survey_Response__c/Response_Id__c/R_NEW_1")
         .await;
     assert_eq!(got.json["NPS_Score__c"].as_f64(), Some(8.0));
     let no_ext = t.patch("sobjects/Account/Name/Acme", json!({})).await;
