@@ -216,7 +216,7 @@ fn execute_inner(
     let segs: Vec<&str> = req.segs.iter().map(String::as_str).collect();
     let method = req.method.as_str();
     match (method, segs.as_slice()) {
-        ("GET", []) => Ok(Reply::Json(200, resources(v))),
+        ("GET", []) => Ok(Reply::Json(200, resources(state, s, v))),
         ("GET", ["limits"]) => Ok(Reply::Json(200, limits(state))),
         ("GET", ["sobjects"]) => Ok(Reply::Json(200, describe::describe_global(&g.r().meta, v))),
         ("GET", ["sobjects", obj]) => {
@@ -999,9 +999,10 @@ fn sub_request(method: &str, url_text: &str, body: String, parent: &Req) -> Opti
     })
 }
 
-fn resources(v: &str) -> Value {
+fn resources(state: &OrgState, s: &Session, v: &str) -> Value {
     let b = format!("/services/data/v{v}");
     json!({
+        "identity": format!("{}/id/{}/{}", state.login_url(), state.org_id().to18(), s.user.to18()),
         "tooling": format!("{b}/tooling"),
         "composite": format!("{b}/composite"),
         "jobs": format!("{b}/jobs"),
