@@ -790,3 +790,47 @@ async fn outbound_listener_acks_and_dedupes_retries() {
     );
     assert!(deliveries.iter().any(|d| d.acknowledged));
 }
+
+// ---------------------------------------------------------------- TLS
+
+#[tokio::test]
+async fn works_over_tls_with_the_orgs_certificate() {
+    let org = sfsim::Org::builder().tls(true).start().await.unwrap();
+    assert!(org.instance_url().starts_with("https://"));
+    let pem = std::fs::read(org.ca_cert().expect("CA written")).unwrap();
+    let http = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
+        .build()
+        .unwrap();
+    let oauth = OAuthClient::with_http(
+        http.clone(),
+        OAuthConfig::new(org.login_url(), org.client_id()).client_secret(org.client_secret()),
+    );
+    let tokens = oauth
+        .password(&org.username(), &Secret::new(org.password()))
+        .await
+        .unwrap();
+    let conn = Connection::builder(tokens.into())
+        .http(http)
+        .build()
+        .unwrap();
+    let id = conn
+        .create("Account", &json!({"Name": "Secure"}))
+        .await
+        .unwrap();
+    let r: Record = conn
+        .retrieve("Account", &id, Some(&["Name"]))
+        .await
+        .unwrap();
+    assert_eq!(r["Name"], "Secure");
+
+    // Without the org's CA the handshake fails: configuration, neither transient nor a
+    // reconnect.
+    let plain = Connection::builder(conn.tokens()).build().unwrap();
+    let e = plain
+        .count("SELECT COUNT() FROM Account")
+        .await
+        .unwrap_err();
+    assert!(matches!(&e, Error::Config(m) if m.contains("TLS")), "{e:?}");
+    org.shutdown().await;
+}
