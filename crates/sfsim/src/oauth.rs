@@ -507,27 +507,31 @@ fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-fn check_authorize(state: &OrgState, p: &AuthorizeParams) -> Result<String, Response> {
+fn check_authorize(state: &OrgState, p: &AuthorizeParams) -> Result<String, Box<Response>> {
     if p.client_id.as_deref() != Some(state.config.client_id.as_str()) {
-        return Err((
-            StatusCode::BAD_REQUEST,
-            page(
-                "Error",
-                "<p>error=invalid_client_id: client identifier invalid</p>",
-            ),
-        )
-            .into_response());
+        return Err(Box::new(
+            (
+                StatusCode::BAD_REQUEST,
+                page(
+                    "Error",
+                    "<p>error=invalid_client_id: client identifier invalid</p>",
+                ),
+            )
+                .into_response(),
+        ));
     }
     let redirect = p.redirect_uri.clone().unwrap_or_default();
     if !redirect_allowed(state, &redirect) {
-        return Err((
-            StatusCode::BAD_REQUEST,
-            page(
-                "Error",
-                "<p>error=redirect_uri_mismatch: redirect_uri must match configuration</p>",
-            ),
-        )
-            .into_response());
+        return Err(Box::new(
+            (
+                StatusCode::BAD_REQUEST,
+                page(
+                    "Error",
+                    "<p>error=redirect_uri_mismatch: redirect_uri must match configuration</p>",
+                ),
+            )
+                .into_response(),
+        ));
     }
     if p.response_type.as_deref() != Some("code") {
         let mut u =
@@ -538,7 +542,7 @@ fn check_authorize(state: &OrgState, p: &AuthorizeParams) -> Result<String, Resp
         if let Some(s) = &p.state {
             u.query_pairs_mut().append_pair("state", s);
         }
-        return Err(Redirect::to(u.as_str()).into_response());
+        return Err(Box::new(Redirect::to(u.as_str()).into_response()));
     }
     Ok(redirect)
 }
@@ -582,7 +586,7 @@ pub async fn authorize_page(
 ) -> Response {
     match check_authorize(&state, &p) {
         Ok(_) => sign_in_form(&p, None).into_response(),
-        Err(r) => r,
+        Err(r) => *r,
     }
 }
 
@@ -593,7 +597,7 @@ pub async fn authorize_submit(
 ) -> Response {
     let redirect = match check_authorize(&state, &p) {
         Ok(r) => r,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let Ok(mut u) = url::Url::parse(&redirect) else {
         return StatusCode::BAD_REQUEST.into_response();

@@ -1379,25 +1379,6 @@ pub fn csv_value(store: &Store, rec: &Record, p: &Path) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn like_patterns() {
-        assert!(like("Acme Corp", "acme%"));
-        assert!(like("Acme", "A_me"));
-        assert!(!like("Acme", "B%"));
-        assert!(like("x", "%"));
-        assert!(like("abcabc", "%bc"));
-    }
-
-    #[test]
-    fn locate_finds_words() {
-        assert_eq!(locate("SELECT Foo FROM Account", "Foo"), (1, 8));
-    }
-}
-
 /// A compiled WHERE condition for one object (outbound message criteria).
 pub struct Filter(Cond);
 
@@ -1420,4 +1401,23 @@ pub fn condition(store: &Store, object: &str, criteria: &str, now: i64) -> Optio
 
 pub fn record_matches(store: &Store, f: &Filter, rec: &Record) -> bool {
     test(store, rec, &f.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_patterns() {
+        assert!(like("Acme Corp", "acme%"));
+        assert!(like("Acme", "A_me"));
+        assert!(!like("Acme", "B%"));
+        assert!(like("x", "%"));
+        assert!(like("abcabc", "%bc"));
+    }
+
+    #[test]
+    fn locate_finds_words() {
+        assert_eq!(locate("SELECT Foo FROM Account", "Foo"), (1, 8));
+    }
 }

@@ -665,10 +665,9 @@ impl Store {
         for (fi, f) in o.fields.iter().enumerate() {
             if f.required && f.ftype != FieldType::Boolean && rec.get(fi).is_null() {
                 // On update only the fields being set can newly go missing.
-                if insert || set.iter().any(|(i, _)| *i == fi) {
-                    if f.createable || !insert {
-                        missing.push(f.name.clone());
-                    }
+                let touched = insert || set.iter().any(|(i, _)| *i == fi);
+                if touched && (f.createable || !insert) {
+                    missing.push(f.name.clone());
                 }
             }
         }
@@ -680,7 +679,7 @@ impl Store {
             .with_fields(missing)]);
         }
         for (fi, f) in o.fields.iter().enumerate() {
-            if !f.unique && !(f.external_id && f.unique) {
+            if !f.unique {
                 continue;
             }
             let v = rec.get(fi);
@@ -808,6 +807,13 @@ impl Store {
             if rec.get(fi).is_null() {
                 if let Some(d) = &f.default {
                     rec.set(fi, d.clone());
+                }
+                // COUNT and SUM roll-ups read 0 on a parent with no children yet.
+                if f.rollup
+                    .as_ref()
+                    .is_some_and(|r| matches!(r.op, RollupOp::Count | RollupOp::Sum))
+                {
+                    rec.set(fi, Val::Num(0.0));
                 }
             }
         }
