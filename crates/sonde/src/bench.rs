@@ -50,7 +50,10 @@ async fn responses(
 ) -> anyhow::Result<()> {
     let tmp = std::env::temp_dir().join(format!("sonde-bench-{}", store::ids::random_token(8)));
     let (store, backend) = match &postgres {
-        Some(url) => (store::Store::connect(url).await?, "PostgreSQL"),
+        Some(url) => (
+            store::Store::connect_fresh_schema(url, "bench").await?.0,
+            "PostgreSQL",
+        ),
         None => (store::Store::open_data_dir(&tmp).await?, "SQLite"),
     };
     store.migrate().await?;

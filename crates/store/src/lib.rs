@@ -109,6 +109,20 @@ impl Store {
         Ok(Self { pool, backend })
     }
 
+    /// Connects to a new, empty schema of a PostgreSQL database (tests and benchmarks, so they
+    /// never touch the database's own tables). Returns the store and the schema's URL.
+    pub async fn connect_fresh_schema(base_url: &str, prefix: &str) -> Result<(Self, String)> {
+        let schema = format!("{prefix}_{}", ids::random_token(12).to_lowercase());
+        let admin = Self::connect(base_url).await?;
+        admin
+            .execute_raw(&format!("CREATE SCHEMA {schema}"))
+            .await?;
+        admin.close().await;
+        let sep = if base_url.contains('?') { '&' } else { '?' };
+        let url = format!("{base_url}{sep}options=-c%20search_path%3D{schema}");
+        Ok((Self::connect(&url).await?, url))
+    }
+
     pub async fn migrate(&self) -> Result<()> {
         MIGRATOR.run(&self.pool).await?;
         Ok(())

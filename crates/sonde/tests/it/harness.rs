@@ -67,18 +67,11 @@ pub async fn fresh_db(backend: Backend) -> TestDb {
 
 /// A new schema in the test database, and a URL whose connections use it.
 pub async fn fresh_pg_schema(base: &str) -> String {
-    let schema = format!("t_{}", store::ids::random_token(12).to_lowercase());
-    let admin = Store::connect(base)
+    let (store, url) = Store::connect_fresh_schema(base, "t")
         .await
         .expect("connect to SONDE_TEST_POSTGRES_URL");
-    sqlx_exec(&admin, &format!("CREATE SCHEMA {schema}")).await;
-    admin.close().await;
-    let sep = if base.contains('?') { '&' } else { '?' };
-    format!("{base}{sep}options=-c%20search_path%3D{schema}")
-}
-
-async fn sqlx_exec(store: &Store, sql: &str) {
-    store.execute_raw(sql).await.expect("raw statement");
+    store.close().await;
+    url
 }
 
 pub struct TestApp {
