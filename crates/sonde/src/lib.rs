@@ -74,8 +74,15 @@ pub struct ServeArgs {
 pub enum Command {
     /// Run the server.
     Serve(ServeArgs),
-    /// Run the server with a demo organization, admin login and sample survey (nothing to set up).
-    Demo(ServeArgs),
+    /// Run the server with a demo organization, admin login and sample survey, beside the
+    /// built-in Salesforce org with its demo company (nothing to set up).
+    Demo {
+        #[command(flatten)]
+        serve: ServeArgs,
+        /// Where the built-in Salesforce org listens.
+        #[arg(long, default_value = "127.0.0.1:8081")]
+        sfsim_listen: SocketAddr,
+    },
     /// Apply database migrations and exit.
     Migrate,
     /// Manage users.
@@ -169,7 +176,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let store = cli.db.open().await?;
             serve(store, &args, None).await
         }
-        Command::Demo(args) => demo(&cli.db, &args).await,
+        Command::Demo {
+            serve,
+            sfsim_listen,
+        } => demo(&cli.db, &serve, sfsim_listen).await,
         Command::Migrate => {
             cli.db.open().await?;
             println!("migrations applied");
@@ -315,8 +325,16 @@ fn spawn_housekeeping(sonde: Sonde) {
 const DEMO_ADMIN: &str = "admin@demo.sonde.local";
 
 /// Sets up (once) a demo organization with an admin and the sample survey, then serves.
-async fn demo(db: &DbArgs, args: &ServeArgs) -> anyhow::Result<()> {
+async fn demo(db: &DbArgs, args: &ServeArgs, sfsim_listen: SocketAddr) -> anyhow::Result<()> {
     let store = db.open().await?;
+    // The built-in org keeps its data beside Sonde's, so a restarted demo finds it again.
+    let org = sfsim::Org::builder()
+        .listen(sfsim_listen)
+        .seed(sfsim::Seed::Demo)
+        .state_dir(db.data_dir.join("sfsim"))
+        .start()
+        .await
+        .context("starting the built-in Salesforce org")?;
     let listener_probe = args.listen;
     let public_url = args
         .public_url
@@ -363,5 +381,12 @@ async fn demo(db: &DbArgs, args: &ServeArgs) -> anyhow::Result<()> {
         "  Sample survey:   {public_url}/s/{survey_id}?ContactId=0035g00000DemoAAA&OptOut=False"
     );
     println!("  API (OpenAPI):   {public_url}/api/v1/openapi.json");
-    serve(store, args, None).await
+    println!("Built-in Salesforce org (sonde sfsim):");
+    println!("  Login URL:       {}", org.login_url());
+    println!("  Instance URL:    {}", org.instance_url());
+    println!("  Username:        {}", org.username());
+    println!("  Password:        {}", org.password());
+    let served = serve(store, args, None).await;
+    org.shutdown().await;
+    served
 }

@@ -16,6 +16,7 @@ header.bar a{color:#fff;text-decoration:none}
 header.bar .grow{flex:1}
 .card{background:#fff;border:1px solid #dde1e6;border-radius:8px;padding:1rem 1.2rem;margin:1rem 0}
 fieldset{border:0;margin:0;padding:0;min-width:0}
+p > label{display:block;margin-bottom:.3rem}
 legend,.qtext{font-weight:600;margin-bottom:.5rem;display:block}
 label.opt{display:flex;gap:.6rem;align-items:center;padding:.45rem .5rem;border-radius:6px;cursor:pointer}
 label.opt:hover{background:#eef3f8}

@@ -226,3 +226,72 @@ fn soql_fmt_and_check() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("connector"));
 }
+
+/// The README's first command: `sonde demo` sets everything up and prints working URLs.
+#[tokio::test]
+async fn demo_prints_urls_that_work() {
+    use std::io::BufRead;
+    let dir = TempDir::new();
+    let (port, sf_port) = (free_port(), free_port());
+    let mut child = sonde(&["--data-dir".to_string(), dir.0.display().to_string()])
+        .args([
+            "demo",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--sfsim-listen",
+            &format!("127.0.0.1:{sf_port}"),
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let _server = Server(child);
+    // Read the banner up to the built-in org's password (its last line).
+    let mut lines: Vec<String> = Vec::new();
+    for line in std::io::BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        let done = line.contains("Password:") && lines.iter().any(|l| l.contains("Password:"));
+        lines.push(line);
+        if done {
+            break;
+        }
+    }
+    let value = |label: &str| {
+        lines
+            .iter()
+            .find_map(|l| l.trim().strip_prefix(label).map(|v| v.trim().to_string()))
+            .unwrap_or_else(|| panic!("no {label} in {lines:?}"))
+    };
+    let survey_url = value("Sample survey:");
+    let password = value("Password:");
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let page = loop {
+        if let Ok(r) = client.get(&survey_url).send().await {
+            break r.text().await.unwrap();
+        }
+        assert!(Instant::now() < deadline, "demo never served {survey_url}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(page.contains("Customer satisfaction"), "{page}");
+    let r = client
+        .post(format!("http://127.0.0.1:{port}/login"))
+        .form(&[
+            ("email", value("Sign in as:").as_str()),
+            ("password", password.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        r.text().await.unwrap().contains("Surveys"),
+        "the printed admin login works"
+    );
+    let versions = reqwest::get(format!("http://127.0.0.1:{sf_port}/services/data/"))
+        .await
+        .unwrap();
+    assert_eq!(versions.status(), 200, "the built-in org answers");
+}
