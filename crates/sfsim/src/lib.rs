@@ -26,6 +26,7 @@ pub mod query;
 pub mod rest;
 pub mod seed;
 pub mod server;
+pub mod soap;
 pub mod store;
 pub mod tls;
 pub mod val;

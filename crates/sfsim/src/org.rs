@@ -35,6 +35,8 @@ pub struct Config {
 
 pub struct OrgState {
     pub config: Config,
+    /// Fixed for the org's life; kept outside the store lock so no path reads it re-entrantly.
+    org: Id,
     pub store: RwLock<Store>,
     pub auth: Mutex<Auth>,
     pub clock: Clock,
@@ -64,6 +66,7 @@ impl OrgState {
     ) -> OrgState {
         OrgState {
             config,
+            org: store.org_id,
             store: RwLock::new(store),
             auth: Mutex::new(auth),
             clock,
@@ -85,7 +88,7 @@ impl OrgState {
     }
 
     pub fn org_id(&self) -> Id {
-        self.store.read().org_id
+        self.org
     }
 
     pub fn latest_version(&self) -> String {

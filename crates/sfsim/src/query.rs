@@ -88,6 +88,7 @@ enum Rhs {
 /// An open query locator.
 pub struct Cursor {
     plan: Arc<Plan>,
+    all: bool,
     rows: Rows,
     batch: usize,
     created: u64,
@@ -956,12 +957,7 @@ fn put_path(store: &Store, out: &mut Map<String, Value>, rec: &Record, p: &Path,
     }
     if let Some(r) = cur_rec {
         let f = &store.meta.objects[p.end.0].fields[p.end.1];
-        let fi = if store.meta.objects[p.end.0].name
-            == store
-                .object_of(r.id)
-                .map(|oi| store.meta.objects[oi].name.clone())
-                .unwrap_or_default()
-        {
+        let fi = if p.hops.is_empty() || store.object_of(r.id) == Some(p.end.0) {
             Some(p.end.1)
         } else {
             // A polymorphic reference led elsewhere: read the field by name there.
@@ -1286,6 +1282,7 @@ fn page(
             loc.clone(),
             Cursor {
                 plan,
+                all,
                 rows: Rows::Ids(ids),
                 batch,
                 created,
@@ -1308,20 +1305,19 @@ pub fn more(
     let invalid = || ApiError::bad("INVALID_QUERY_LOCATOR", "invalid query locator");
     let (loc, offset) = locator.rsplit_once('-').ok_or_else(invalid)?;
     let offset: usize = offset.parse().map_err(|_| invalid())?;
-    let (plan, rows, batch) = {
+    let (plan, rows, batch, all) = {
         let cursors = state.cursors.lock();
         let c = cursors.get(loc).ok_or_else(invalid)?;
         let rows = match &c.rows {
             Rows::Ids(ids) => Rows::Ids(ids.clone()),
         };
-        (c.plan.clone(), rows, c.batch)
+        (c.plan.clone(), rows, c.batch, c.all)
     };
     match rows {
         Rows::Ids(ids) => {
             if offset > ids.len() {
                 return Err(invalid());
             }
-            let all = locator.contains("queryAll");
             let out = page(
                 state,
                 store,

@@ -35,6 +35,7 @@ pub fn router(state: Arc<OrgState>) -> Router {
             get(crate::oauth::userinfo).post(crate::oauth::userinfo),
         )
         .route("/id/{org}/{user}", get(crate::oauth::identity_url))
+        .route("/services/Soap/u/{version}", post(crate::soap::login))
         .route("/_sim/info", get(sim_info))
         .route("/_sim/calls", get(sim_calls).delete(sim_reset_calls))
         .route(

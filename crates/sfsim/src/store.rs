@@ -411,8 +411,7 @@ impl Store {
     }
 
     pub fn object_of(&self, id: Id) -> Option<usize> {
-        let o = self.meta.object_by_prefix(id.prefix())?;
-        self.meta.object_index(&o.name)
+        self.meta.object_index_by_prefix(id.prefix())
     }
 
     pub fn get(&self, oi: usize, id: Id) -> Option<&Record> {

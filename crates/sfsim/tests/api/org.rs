@@ -28,19 +28,19 @@ async fn faults_errors_latency_and_forced_expiry() {
     let set = t
         .http
         .post(t.url("/_sim/faults"))
-        .json(&json!({"errorRate": 0.0}))
+        .json(&json!({"error_rate": 0.0}))
         .send()
         .await
         .unwrap();
     assert_eq!(
         set.status(),
         400,
-        "unknown keys are refused: snake_case names"
+        "unknown keys are refused: names are camelCase"
     );
     let set = t
         .http
         .post(t.url("/_sim/faults"))
-        .json(&json!({"error_rate": 1.0, "endpoints": ["limits"]}))
+        .json(&json!({"errorRate": 1.0, "endpoints": ["limits"]}))
         .send()
         .await
         .unwrap();
