@@ -279,6 +279,9 @@ pub enum FieldsScope {
 }
 
 /// `FROM Object [alias] [, alias.Relationship [alias] …]`.
+///
+/// Named after the clause; a module that glob-imports `soql::ast::*` shadows the prelude's
+/// conversion trait, so write `std::convert::From` there (or import the AST types by name).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct From {
     /// The object name; in a child subquery it may be dotted (`Account.Contacts`).
@@ -431,7 +434,7 @@ pub fn days_in_month(year: u16, month: u8) -> u8 {
         4 | 6 | 9 | 11 => 30,
         2 => {
             let y = year as u32;
-            if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 {
+            if (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400) {
                 29
             } else {
                 28

@@ -4,12 +4,12 @@
 use crate::ast::{Date, DateTime};
 use crate::ParseError;
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum Tok {
     /// Identifier or keyword; keywords are recognised by the parser, case-insensitively.
     Word,
-    /// Decoded string literal.
-    Str(String),
+    /// String literal; its decoded text is `Lexed::strings[i]` (kept aside so tokens stay `Copy`).
+    Str(usize),
     /// Unsigned integer literal (text kept in the source slice).
     Int,
     /// Unsigned decimal literal with a fraction.
@@ -36,7 +36,7 @@ pub(crate) enum Tok {
     Eof,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct Token {
     pub kind: Tok,
     /// Byte offsets into the source.
@@ -46,15 +46,23 @@ pub(crate) struct Token {
     pub column: usize,
 }
 
-pub(crate) fn tokenize(src: &str) -> Result<Vec<Token>, ParseError> {
+/// Tokens (ending with `Eof`) and the decoded string literals they refer to.
+pub(crate) struct Lexed {
+    pub tokens: Vec<Token>,
+    pub strings: Vec<String>,
+}
+
+pub(crate) fn tokenize(src: &str) -> Result<Lexed, ParseError> {
     let mut lx = Lexer {
         src,
         bytes: src.as_bytes(),
         pos: 0,
         line: 1,
         col: 1,
+        strings: Vec::new(),
     };
-    let mut out = Vec::new();
+    // Rough guess (a token every ~5 bytes) saves most regrowth.
+    let mut out = Vec::with_capacity(src.len() / 5 + 2);
     loop {
         lx.skip_ws();
         let (start, line, column) = (lx.pos, lx.line, lx.col);
@@ -67,7 +75,10 @@ pub(crate) fn tokenize(src: &str) -> Result<Vec<Token>, ParseError> {
                     line,
                     column,
                 });
-                return Ok(out);
+                return Ok(Lexed {
+                    tokens: out,
+                    strings: lx.strings,
+                });
             }
             Some(c) => lx.token(c)?,
         };
@@ -87,6 +98,7 @@ struct Lexer<'a> {
     pos: usize,
     line: usize,
     col: usize,
+    strings: Vec<String>,
 }
 
 fn is_ident_start(c: char) -> bool {
@@ -425,7 +437,10 @@ impl<'a> Lexer<'a> {
                 });
             };
             match c {
-                '\'' => return Ok(Tok::Str(out)),
+                '\'' => {
+                    self.strings.push(out);
+                    return Ok(Tok::Str(self.strings.len() - 1));
+                }
                 '\\' => {
                     let Some(e) = self.bump() else {
                         return Err(ParseError {
@@ -508,7 +523,7 @@ impl<'a> Lexer<'a> {
 
 /// Reads text that must be exactly one date or datetime literal (used for window bounds).
 pub(crate) fn single_temporal(s: &str) -> Option<crate::ast::Value> {
-    let toks = tokenize(s).ok()?;
+    let toks = tokenize(s).ok()?.tokens;
     match toks.as_slice() {
         [t, eof] if eof.kind == Tok::Eof => match t.kind {
             Tok::Date(d) => Some(crate::ast::Value::Date(d)),

@@ -54,3 +54,32 @@ pub fn parse(input: &str) -> Result<Query, ParseError> {
 pub fn parse_with(input: &str, opts: ParseOptions) -> Result<Query, ParseError> {
     parser::parse_query(input, opts)
 }
+
+/// What a [`NameRef`] names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NameKind {
+    /// An object after FROM (`Account`, or `Account.Contacts` in a child subquery).
+    Object,
+    /// A field or relationship path anywhere else (`Owner.Name`, `c.Account` in FROM).
+    Field,
+}
+
+/// Where a name is written in the query text (1-based, like [`ParseError`]), so the local org can
+/// point an INVALID_FIELD / INVALID_TYPE error at it the way Salesforce does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NameRef {
+    /// The dotted path as written (aliases not resolved).
+    pub name: String,
+    pub kind: NameKind,
+    pub line: usize,
+    pub column: usize,
+}
+
+/// Like [`parse_with`], also returning every object and field name with its position, in source
+/// order. The AST itself stays position-free so equality compares meaning only.
+pub fn parse_with_positions(
+    input: &str,
+    opts: ParseOptions,
+) -> Result<(Query, Vec<NameRef>), ParseError> {
+    parser::parse_query_with_names(input, opts)
+}

@@ -3,7 +3,7 @@
 
 use crate::ast::*;
 use crate::lexer::{tokenize, Tok, Token};
-use crate::{ParseError, ParseOptions};
+use crate::{NameKind, NameRef, ParseError, ParseOptions};
 
 /// Deeper nesting than this (parentheses, NOT chains, subqueries, function calls) is refused,
 /// so hostile input cannot exhaust the stack.
@@ -16,31 +16,57 @@ const RESERVED: &[&str] = &[
     "USING", "TYPEOF", "WHEN", "THEN", "ELSE", "END", "TRUE", "FALSE", "BY",
 ];
 
+/// Reserved words that cannot start a field reference.
+const NEVER_FIELDS: &[&str] = &[
+    "AND", "ASC", "DESC", "EXCLUDES", "FIRST", "FROM", "HAVING", "IN", "INCLUDES", "LAST", "LIKE",
+    "LIMIT", "NOT", "NULL", "NULLS", "OR", "SELECT", "WHERE", "WITH",
+];
+
 pub(crate) fn parse_query(src: &str, opts: ParseOptions) -> Result<Query, ParseError> {
-    let toks = tokenize(src)?;
+    parse_inner(src, opts, false).map(|(q, _)| q)
+}
+
+pub(crate) fn parse_query_with_names(
+    src: &str,
+    opts: ParseOptions,
+) -> Result<(Query, Vec<NameRef>), ParseError> {
+    parse_inner(src, opts, true).map(|(q, names)| (q, names.unwrap_or_default()))
+}
+
+fn parse_inner(
+    src: &str,
+    opts: ParseOptions,
+    record_names: bool,
+) -> Result<(Query, Option<Vec<NameRef>>), ParseError> {
+    let lexed = tokenize(src)?;
     let mut p = Parser {
         src,
-        toks,
+        toks: lexed.tokens,
+        strings: lexed.strings,
         pos: 0,
         apex: opts.apex,
         depth: 0,
+        names: record_names.then(Vec::new),
     };
     let q = p.query(false)?;
     if !p.at(&Tok::Eof) {
         return Err(p.expected("end of query"));
     }
-    Ok(q)
+    Ok((q, p.names))
 }
 
 struct Parser<'a> {
     src: &'a str,
     toks: Vec<Token>,
+    strings: Vec<String>,
     pos: usize,
     apex: bool,
     depth: usize,
+    /// Where field and object names appear, when the caller asked for them.
+    names: Option<Vec<NameRef>>,
 }
 
-/// Which clause an expression is parsed for; decides what functions may appear.
+/// Which clause an expression is parsed for; names what was expected in error messages.
 #[derive(Clone, Copy, PartialEq)]
 enum Ctx {
     Select,
@@ -75,7 +101,7 @@ impl<'a> Parser<'a> {
     }
 
     fn advance(&mut self) -> Token {
-        let t = self.tok().clone();
+        let t = *self.tok();
         if self.pos + 1 < self.toks.len() {
             self.pos += 1;
         }
@@ -245,7 +271,7 @@ impl<'a> Parser<'a> {
             }
             return Err(self.expected("',' or FROM after the select list"));
         }
-        let from = self.from_clause(nested)?;
+        let from = self.parse_from(nested)?;
         let mut q = Query {
             select,
             from,
@@ -371,20 +397,44 @@ impl<'a> Parser<'a> {
     fn select_list(&mut self) -> Result<(Vec<SelectItem>, Vec<Token>), ParseError> {
         let mut items = Vec::new();
         let mut field_aliases = Vec::new();
+        let mut count_rows: Option<Token> = None;
         loop {
+            let start = *self.tok();
             let item = self.select_item()?;
+            if let SelectItem::Expr {
+                expr:
+                    Expr::Call(FunctionCall {
+                        function: Function::Count,
+                        args,
+                    }),
+                ..
+            } = &item
+            {
+                if args.is_empty() && count_rows.is_none() {
+                    count_rows = Some(start);
+                }
+            }
             if let SelectItem::Expr {
                 expr: Expr::Field(_),
                 alias: Some(_),
             } = &item
             {
-                field_aliases.push(self.toks[self.pos - 1].clone());
+                field_aliases.push(self.toks[self.pos - 1]);
             }
             items.push(item);
             if !self.eat(&Tok::Comma) {
-                return Ok((items, field_aliases));
+                break;
             }
         }
+        // Salesforce: COUNT() returns only a row count, so it must stand alone.
+        if let (Some(t), true) = (count_rows, items.len() > 1) {
+            return Err(self.err_at(
+                &t,
+                "COUNT() must be the only item in the select list; use COUNT(Id) beside other fields"
+                    .into(),
+            ));
+        }
+        Ok((items, field_aliases))
     }
 
     fn select_item(&mut self) -> Result<SelectItem, ParseError> {
@@ -459,30 +509,53 @@ impl<'a> Parser<'a> {
     }
 
     fn field_path(&mut self, what: &str) -> Result<FieldPath, ParseError> {
+        self.path_of_kind(what, NameKind::Field)
+    }
+
+    fn path_of_kind(&mut self, what: &str, kind: NameKind) -> Result<FieldPath, ParseError> {
+        let start = *self.tok();
         let mut parts = vec![self.ident(what)?];
         while self.at(&Tok::Dot) {
             self.advance();
             parts.push(self.ident("a field name after '.'")?);
         }
-        Ok(FieldPath { parts })
+        let path = FieldPath { parts };
+        if let Some(names) = &mut self.names {
+            names.push(NameRef {
+                name: path.dotted(),
+                kind,
+                line: start.line,
+                column: start.column,
+            });
+        }
+        Ok(path)
     }
 
     // ---- expressions ---------------------------------------------------------------------
 
     fn expr(&mut self, ctx: Ctx) -> Result<Expr, ParseError> {
         if self.at(&Tok::Word) && self.tok_at(1).kind == Tok::LParen {
-            let call = self.call(ctx)?;
+            let call = self.call()?;
             if call.function == Function::Geolocation {
                 return Err(self.geolocation_misplaced());
             }
             return Ok(Expr::Call(call));
         }
         let what = match ctx {
-            Ctx::Select => "a field name",
+            Ctx::Select => "a field, function or subquery in the select list",
             Ctx::Filter => "a field name or function",
             Ctx::GroupBy => "a field to group by",
             Ctx::OrderBy => "a field to order by",
         };
+        // SOQL's reserved words never name a field (`SELECT Id, FROM Account` lacks one).
+        // GROUP and ORDER are left out: they are also object names.
+        if self.at(&Tok::Word)
+            && NEVER_FIELDS
+                .iter()
+                .any(|k| k.eq_ignore_ascii_case(self.text()))
+        {
+            return Err(self.expected(what));
+        }
         Ok(Expr::Field(self.field_path(what)?))
     }
 
@@ -495,7 +568,7 @@ impl<'a> Parser<'a> {
         )
     }
 
-    fn call(&mut self, ctx: Ctx) -> Result<FunctionCall, ParseError> {
+    fn call(&mut self) -> Result<FunctionCall, ParseError> {
         let name_tok = self.advance();
         let name = self.text_of(&name_tok);
         let Some(function) = Function::from_name(name) else {
@@ -511,7 +584,7 @@ impl<'a> Parser<'a> {
         self.enter()?;
         self.advance(); // (
         let args = match function {
-            Function::Distance => self.distance_args(&name_tok)?,
+            Function::Distance => self.distance_args()?,
             Function::Geolocation => {
                 let lat = self.signed_number("a latitude in GEOLOCATION")?;
                 self.expect(&Tok::Comma, "',' between latitude and longitude")?;
@@ -522,7 +595,7 @@ impl<'a> Parser<'a> {
                 let mut args = Vec::new();
                 if !self.at(&Tok::RParen) {
                     loop {
-                        args.push(self.fn_arg(ctx)?);
+                        args.push(self.fn_arg()?);
                         if !self.eat(&Tok::Comma) {
                             break;
                         }
@@ -559,9 +632,9 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn fn_arg(&mut self, ctx: Ctx) -> Result<Arg, ParseError> {
+    fn fn_arg(&mut self) -> Result<Arg, ParseError> {
         if self.at(&Tok::Word) && self.tok_at(1).kind == Tok::LParen {
-            let c = self.call(ctx)?;
+            let c = self.call()?;
             if c.function == Function::Geolocation {
                 return Err(self.geolocation_misplaced());
             }
@@ -572,8 +645,7 @@ impl<'a> Parser<'a> {
         ))
     }
 
-    fn distance_args(&mut self, name_tok: &Token) -> Result<Vec<Arg>, ParseError> {
-        let _ = name_tok;
+    fn distance_args(&mut self) -> Result<Vec<Arg>, ParseError> {
         // DISTANCE(location field, GEOLOCATION(lat, lon), 'mi'|'km')
         if !(self.at(&Tok::Word) && self.tok_at(1).kind != Tok::LParen) {
             return Err(self.expected("a location field as the first argument of DISTANCE"));
@@ -583,11 +655,14 @@ impl<'a> Parser<'a> {
         if !(self.at_kw("GEOLOCATION") && self.tok_at(1).kind == Tok::LParen) {
             return Err(self.expected("GEOLOCATION(lat, lon) as the second argument of DISTANCE"));
         }
-        let geo = self.call(Ctx::Filter)?;
+        let geo = self.call()?;
         self.expect(&Tok::Comma, "',' before the DISTANCE unit")?;
         let unit = match &self.tok().kind {
-            Tok::Str(s) if s.eq_ignore_ascii_case("mi") || s.eq_ignore_ascii_case("km") => {
-                s.to_ascii_lowercase()
+            Tok::Str(i)
+                if self.strings[*i].eq_ignore_ascii_case("mi")
+                    || self.strings[*i].eq_ignore_ascii_case("km") =>
+            {
+                self.strings[*i].to_ascii_lowercase()
             }
             _ => {
                 return Err(self.expected("the unit 'mi' or 'km' as the third argument of DISTANCE"))
@@ -599,7 +674,7 @@ impl<'a> Parser<'a> {
 
     fn signed_number(&mut self, what: &str) -> Result<Decimal, ParseError> {
         let neg = self.eat(&Tok::Minus);
-        let t = self.tok().clone();
+        let t = *self.tok();
         let d = match t.kind {
             Tok::Int | Tok::Dec => self.decimal(&t)?,
             _ => return Err(self.expected(what)),
@@ -681,7 +756,7 @@ impl<'a> Parser<'a> {
 
     fn comparison(&mut self) -> Result<Condition, ParseError> {
         let left = self.expr(Ctx::Filter)?;
-        let op_tok = self.tok().clone();
+        let op_tok = *self.tok();
         let op = match &op_tok.kind {
             Tok::Eq => Operator::Eq,
             Tok::Ne | Tok::LtGt => Operator::Ne,
@@ -744,9 +819,9 @@ impl<'a> Parser<'a> {
     // ---- values --------------------------------------------------------------------------
 
     fn value(&mut self, what: &str) -> Result<Value, ParseError> {
-        let t = self.tok().clone();
+        let t = *self.tok();
         let v = match &t.kind {
-            Tok::Str(s) => Value::String(s.clone()),
+            Tok::Str(i) => Value::String(self.strings[*i].clone()),
             Tok::Int => match self.text_of(&t).parse::<i64>() {
                 Ok(i) => Value::Integer(i),
                 Err(_) => Value::Decimal(self.decimal(&t)?),
@@ -756,7 +831,7 @@ impl<'a> Parser<'a> {
             Tok::DateTime(d) => Value::DateTime(*d),
             Tok::Minus => {
                 self.advance();
-                let n = self.tok().clone();
+                let n = *self.tok();
                 return match n.kind {
                     Tok::Int => match format!("-{}", self.text_of(&n)).parse::<i64>() {
                         Ok(i) => {
@@ -792,7 +867,7 @@ impl<'a> Parser<'a> {
     }
 
     fn word_value(&mut self, what: &str) -> Result<Value, ParseError> {
-        let t = self.tok().clone();
+        let t = *self.tok();
         let w = self.text_of(&t);
         let upper = w.to_ascii_uppercase();
         match upper.as_str() {
@@ -816,11 +891,19 @@ impl<'a> Parser<'a> {
         }
         if let Some(make) = n_date_literal(&upper) {
             self.advance();
-            if !self.at(&Tok::Colon) {
-                return Err(self.expected(&format!("':n' after {upper} (e.g. {upper}:30)")));
+            // One lexeme in SOQL: `LAST_N_DAYS:30`, no spaces around the colon.
+            let colon = *self.tok();
+            if colon.kind != Tok::Colon || colon.start != t.end {
+                return Err(self.expected(&format!("':n' right after {upper} (e.g. {upper}:30)")));
             }
             self.advance();
-            let nt = self.tok().clone();
+            let nt = *self.tok();
+            if nt.kind == Tok::Int && nt.start != colon.end {
+                return Err(self.err_at(
+                    &nt,
+                    format!("write {upper}:n without a space after the colon"),
+                ));
+            }
             let n = match nt.kind {
                 Tok::Int => self.text_of(&nt).parse::<u32>().map_err(|_| {
                     self.err_at(&nt, format!("{upper}:n needs n between 0 and {}", u32::MAX))
@@ -866,7 +949,7 @@ impl<'a> Parser<'a> {
     }
 
     fn count(&mut self, clause: &str) -> Result<Count, ParseError> {
-        let t = self.tok().clone();
+        let t = *self.tok();
         match t.kind {
             Tok::Int => {
                 let n = self.text_of(&t).parse::<u64>().map_err(|_| {
@@ -967,7 +1050,7 @@ impl<'a> Parser<'a> {
 
     fn bind_arg(&mut self, out: &mut String) -> Result<(), ParseError> {
         self.enter()?;
-        let t = self.tok().clone();
+        let t = *self.tok();
         match t.kind {
             Tok::Int | Tok::Dec => {
                 out.push_str(self.text_of(&t));
@@ -1011,11 +1094,11 @@ impl<'a> Parser<'a> {
 
     // ---- FROM / WITH / GROUP BY / ORDER BY --------------------------------------------------
 
-    fn from_clause(&mut self, nested: bool) -> Result<From, ParseError> {
+    fn parse_from(&mut self, nested: bool) -> Result<From, ParseError> {
         if !self.at(&Tok::Word) || (self.at_kw("ORDER") && self.is_kw_at(1, "BY")) {
             return Err(self.expected("an object name after FROM"));
         }
-        let path = self.field_path("an object name after FROM")?;
+        let path = self.path_of_kind("an object name after FROM", NameKind::Object)?;
         if path.parts.len() > 1 && !nested {
             return Err(self.err_at(
                 &self.toks[self.pos - 1],
