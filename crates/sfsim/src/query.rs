@@ -135,13 +135,37 @@ fn locate(q: &str, word: &str) -> (usize, usize) {
 struct Compiler<'a> {
     store: &'a Store,
     text: &'a str,
+    /// Where the parser saw each object and field name.
+    names: Vec<soql::NameRef>,
     session: &'a Session,
     now: i64,
 }
 
 impl Compiler<'_> {
+    /// The position of a name: the parser's record of it when there is one, else a text search.
+    fn position(&self, word: &str) -> (usize, usize) {
+        if let Some(n) = self
+            .names
+            .iter()
+            .find(|n| n.name.eq_ignore_ascii_case(word))
+        {
+            return (n.line, n.column);
+        }
+        // A relationship inside a dotted path: point at that segment.
+        for n in &self.names {
+            let mut offset = 0;
+            for part in n.name.split('.') {
+                if part.eq_ignore_ascii_case(word) {
+                    return (n.line, n.column + offset);
+                }
+                offset += part.chars().count() + 1;
+            }
+        }
+        locate(self.text, word)
+    }
+
     fn err(&self, code: &str, word: &str, msg: String) -> ApiError {
-        let (l, c) = locate(self.text, word);
+        let (l, c) = self.position(word);
         ApiError::bad(code, positioned(self.text, l, c, &msg))
     }
 
@@ -1197,15 +1221,17 @@ pub fn compile(store: &Store, s: &Session, text: &str, now: i64) -> Result<Plan,
             "A query string has to be specified",
         ));
     }
-    let q = soql::parse(text).map_err(|e| {
-        ApiError::bad(
-            "MALFORMED_QUERY",
-            positioned(text, e.line, e.column, &e.message),
-        )
-    })?;
+    let (q, names) =
+        soql::parse_with_positions(text, soql::ParseOptions::default()).map_err(|e| {
+            ApiError::bad(
+                "MALFORMED_QUERY",
+                positioned(text, e.line, e.column, &e.message),
+            )
+        })?;
     Compiler {
         store,
         text,
+        names,
         session: s,
         now,
     }
