@@ -272,7 +272,7 @@ fn results(state: &Arc<OrgState>, req: &Req, id: &str) -> Result<Reply, crate::e
         .filter(|m| *m > 0)
         .unwrap_or(100_000);
     let from = from.min(ids.len());
-    let end = (from + max).min(ids.len());
+    let end = from.saturating_add(max).min(ids.len());
     let next = if end < ids.len() {
         end.to_string()
     } else {

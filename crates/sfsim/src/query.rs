@@ -647,8 +647,17 @@ fn literal(v: &ast::Value, ftype: Option<FieldType>) -> Val {
 pub fn literal_range(d: ast::DateLiteral, now_ms: i64) -> (i64, i64) {
     use ast::DateLiteral::*;
     let today = val::naive_from_days(now_ms.div_euclid(86_400_000) as i32);
-    let day = |d: NaiveDate| val::date_from_naive(d) as i64 * 86_400_000;
-    let plus_days = |d: NaiveDate, n: i64| d + chrono::Duration::days(n);
+    let day = |d: NaiveDate| (d - val::epoch()).num_days().saturating_mul(86_400_000);
+    // Hostile N values (LAST_N_DAYS:4000000000) clamp instead of overflowing the calendar.
+    let plus_days = |d: NaiveDate, n: i64| {
+        chrono::TimeDelta::try_days(n)
+            .and_then(|delta| d.checked_add_signed(delta))
+            .unwrap_or(if n < 0 {
+                NaiveDate::MIN
+            } else {
+                NaiveDate::MAX
+            })
+    };
     let week0 = plus_days(today, -(today.weekday().num_days_from_sunday() as i64));
     let month0 = today.with_day(1).unwrap_or(today);
     let add_months = |d: NaiveDate, n: i64| {
@@ -907,7 +916,10 @@ pub fn matching(store: &Store, plan: &Plan, _now: i64, all_rows: bool) -> Vec<Id
         (all_rows || !r.deleted) && plan.filter.as_ref().is_none_or(|c| test(store, r, c))
     });
     let mut ids: Vec<Id> = if plan.order.is_empty() {
-        let take = plan.limit.map(|l| l + plan.offset).unwrap_or(usize::MAX);
+        let take = plan
+            .limit
+            .map(|l| l.saturating_add(plan.offset))
+            .unwrap_or(usize::MAX);
         rows.take(take).map(|r| r.id).collect()
     } else {
         let mut keyed: Vec<(Vec<Val>, Id)> = rows
@@ -1280,7 +1292,7 @@ fn page(
     all: bool,
 ) -> Result<Value, ApiError> {
     let now = state.clock.now_ms();
-    let end = (from + batch).min(ids.len());
+    let end = from.saturating_add(batch).min(ids.len());
     let slice = &ids[from.min(end)..end];
     let children = children_for(store, &plan, slice, now, all);
     let records: Vec<Value> = slice

@@ -356,7 +356,7 @@ async fn sim_set_clock(State(state): State<Arc<OrgState>>, body: Bytes) -> Respo
         }
     }
     if let Some(a) = b.advance_ms {
-        state.clock.set_ms(state.clock.now_ms() + a);
+        state.clock.set_ms(state.clock.now_ms().saturating_add(a));
     }
     if let Some(s) = b.scale {
         state.clock.set_scale(s);
