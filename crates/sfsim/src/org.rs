@@ -31,6 +31,8 @@ pub struct Config {
     /// Session lifetime in org milliseconds (2 h like a default org).
     pub session_ms: i64,
     pub state_dir: Option<PathBuf>,
+    /// The connected app's certificate public key (PEM) for verifying JWT bearer assertions.
+    pub jwt_public_key: Option<String>,
 }
 
 pub struct OrgState {
