@@ -1052,6 +1052,9 @@ fn children_for(
     now: i64,
     all: bool,
 ) -> Vec<HashMap<String, Vec<Id>>> {
+    if !plan.sels.iter().any(|s| matches!(s, Sel::Child(_))) {
+        return Vec::new();
+    }
     let wanted: HashSet<String> = parents.iter().map(|i| i.to18()).collect();
     let mut out = Vec::new();
     for s in &plan.sels {

@@ -73,11 +73,10 @@ async fn versions(State(_): State<Arc<OrgState>>) -> Response {
 }
 
 fn label_for(v: u32) -> String {
-    let seasons = ["Spring", "Summer", "Winter"];
-    // v20 was Winter '11; three releases a year since.
-    let idx = (v + 1) % 3;
-    let year = 11 + (v - 20 + 1) / 3;
-    format!("{} '{}", seasons[idx as usize], year)
+    // v20.0 was Winter '11; three releases a year since (Winter, Spring, Summer).
+    let n = v.saturating_sub(20);
+    let season = ["Winter", "Spring", "Summer"][(n % 3) as usize];
+    format!("{season} '{}", 11 + n / 3)
 }
 
 fn limit_header(resp: &mut Response, used: u64, max: u64) {
@@ -145,7 +144,10 @@ async fn data_api(
             }
             Injected::Timeout(d) => {
                 tokio::time::sleep(d).await;
-                return (StatusCode::GATEWAY_TIMEOUT, "").into_response();
+                let mut r = (StatusCode::GATEWAY_TIMEOUT, "").into_response();
+                let (used, max) = state.limits.usage(now);
+                limit_header(&mut r, used, max);
+                return r;
             }
         }
     }
@@ -437,5 +439,15 @@ async fn sim_snapshot(State(state): State<Arc<OrgState>>) -> Response {
             Json(json!({"error": e.to_string()})),
         )
             .into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn release_labels() {
+        assert_eq!(super::label_for(20), "Winter '11");
+        assert_eq!(super::label_for(59), "Winter '24");
+        assert_eq!(super::label_for(61), "Summer '24");
     }
 }
