@@ -57,6 +57,8 @@ pub fn router(state: Arc<OrgState>) -> Router {
         )
         .route("/_sim/snapshot", post(sim_snapshot))
         .fallback(not_found)
+        // 200 records with long text fields easily pass axum's 2 MB default; Salesforce takes far more.
+        .layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024))
         .with_state(state)
 }
 

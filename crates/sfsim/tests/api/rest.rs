@@ -249,6 +249,10 @@ async fn collections_all_or_none_and_limits() {
         )
         .await;
     assert_eq!(ok.json.as_array().unwrap().len(), 200);
+    // 200 records with 30 KB of text each: a 6 MB body a real org accepts.
+    let big: Vec<Value> = (0..200).map(|i| json!({"attributes": {"type": "Lead"}, "LastName": format!("B{i}"), "Company": "C", "Description": "x".repeat(30_000)})).collect();
+    let big = t.post("composite/sobjects", json!({"records": big})).await;
+    assert_eq!(big.status, 200, "{}", &big.text[..big.text.len().min(300)]);
     let too_many: Vec<Value> = (0..201)
         .map(|_| json!({"attributes": {"type": "Lead"}, "LastName": "x", "Company": "C"}))
         .collect();
