@@ -237,6 +237,12 @@ async fn data_api(
     .await;
     let mut resp = match reply {
         Ok(Reply::Json(status, v)) => (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), Json(v)).into_response(),
+        Ok(Reply::Text(status, text)) => (
+            StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
+            [(header::CONTENT_TYPE, "application/json;charset=UTF-8")],
+            text,
+        )
+            .into_response(),
         Ok(Reply::Empty(status)) => StatusCode::from_u16(status).unwrap_or(StatusCode::NO_CONTENT).into_response(),
         Ok(Reply::Raw(r)) => r,
         Err(_) => (
