@@ -27,7 +27,11 @@ async fn query_job_results_page_by_locator() {
     let id = job.json["id"].as_str().unwrap().to_string();
     assert!(id.starts_with("750"));
     let early = t.get(&format!("jobs/query/{id}/results")).await;
-    assert_eq!(early.status, 412, "results before completion");
+    assert_eq!(
+        (early.status.as_u16(), error_code(&early)),
+        (412, "JOB_NOT_COMPLETE".into()),
+        "results before completion"
+    );
     complete(&t, &id).await;
     let mut locator: Option<String> = None;
     let mut rows = 0;

@@ -336,3 +336,40 @@ async fn jwt_bearer_checks_issuer_audience_and_subject() {
         .await;
     assert_eq!(wrong_aud.json["error"], "invalid_grant");
 }
+
+#[tokio::test]
+async fn jwt_bearer_verifies_rs256_with_the_apps_key() {
+    use rsa::pkcs8::EncodePublicKey;
+    use rsa::signature::{SignatureEncoding, Signer};
+    let key = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 1024).unwrap();
+    let pem = key
+        .to_public_key()
+        .to_public_key_pem(rsa::pkcs8::LineEnding::LF)
+        .unwrap();
+    let t = start(Org::builder().jwt_public_key(pem)).await;
+    let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+    let claims = serde_json::json!({"iss": t.org.client_id(), "aud": t.org.login_url(), "sub": t.org.username(), "exp": chrono::Utc::now().timestamp() + 300});
+    let input = format!(
+        "{}.{}",
+        b64(br#"{"alg":"RS256"}"#),
+        b64(claims.to_string().as_bytes())
+    );
+    let signer = rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(key);
+    let signed = format!("{input}.{}", b64(&signer.sign(input.as_bytes()).to_bytes()));
+    let grant = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+    let ok = t
+        .form(
+            "/services/oauth2/token",
+            &[("grant_type", grant), ("assertion", &signed)],
+        )
+        .await;
+    assert_eq!(ok.status, 200, "{}", ok.text);
+    let forged = format!("{input}.{}", b64(b"not a signature"));
+    let bad = t
+        .form(
+            "/services/oauth2/token",
+            &[("grant_type", grant), ("assertion", &forged)],
+        )
+        .await;
+    assert_eq!(bad.json["error"], "invalid_grant");
+}

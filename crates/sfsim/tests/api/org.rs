@@ -28,19 +28,19 @@ async fn faults_errors_latency_and_forced_expiry() {
     let set = t
         .http
         .post(t.url("/_sim/faults"))
-        .json(&json!({"errorRate": 0.0}))
+        .json(&json!({"error_rate": 0.0}))
         .send()
         .await
         .unwrap();
     assert_eq!(
         set.status(),
         400,
-        "unknown keys are refused: snake_case names"
+        "unknown keys are refused: names are camelCase"
     );
     let set = t
         .http
         .post(t.url("/_sim/faults"))
-        .json(&json!({"error_rate": 1.0, "endpoints": ["limits"]}))
+        .json(&json!({"errorRate": 1.0, "endpoints": ["limits"]}))
         .send()
         .await
         .unwrap();
@@ -149,4 +149,82 @@ async fn tls_with_the_written_ca() {
     }
     org.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn hostile_requests_never_get_a_500() {
+    let t = demo().await;
+    let queries = [
+        "SELECT Id FROM Account LIMIT 18446744073709551615",
+        "SELECT Id FROM Account LIMIT 5 OFFSET 18446744073709551615",
+        "SELECT Id FROM Account WHERE CreatedDate = LAST_N_DAYS:4294967295",
+        "SELECT Id FROM Account WHERE CreatedDate > NEXT_N_YEARS:4294967295",
+        "SELECT Id FROM Account WHERE CreatedDate > 9999-12-31T23:59:59Z",
+        "SELECT COUNT(Id), MAX(CreatedDate) FROM Account GROUP BY CALENDAR_YEAR(CreatedDate)",
+        "SELECT Id, (SELECT Id FROM Nope) FROM Account",
+        "SELECT Id FROM Account WHERE Name LIKE '%%%%__%'",
+        "SELECT Owner.Profile.Name, Parent.Parent.Parent.Name FROM Account",
+        "SELECT FIELDS(ALL) FROM Contact LIMIT 1",
+        "SELECT TYPEOF Owner WHEN User THEN Name END FROM Account",
+        "\u{0}\u{1}💥",
+    ];
+    for q in queries {
+        let a = t.query(q).await;
+        assert!(a.status.as_u16() < 500, "{q}: {} {}", a.status, a.text);
+    }
+    let bodies = [
+        ("sobjects/Account", json!([1, 2])),
+        ("sobjects/Account", json!({"Name": {"nested": true}})),
+        (
+            "sobjects/Account",
+            json!({"Name": "x", "NumberOfEmployees": 1e300}),
+        ),
+        ("sobjects/Event", json!({})),
+        (
+            "composite/sobjects",
+            json!({"records": [1, null, {"attributes": {}}]}),
+        ),
+        (
+            "composite",
+            json!({"compositeRequest": [{"method": "DELETE", "url": "@{x.y}"}, {"method": "NOPE", "url": "http://elsewhere/"}]}),
+        ),
+        (
+            "jobs/query",
+            json!({"operation": "query", "query": "SELECT Id, (SELECT Id FROM Contacts) FROM Account"}),
+        ),
+        ("jobs/query", json!({"operation": "upsert"})),
+    ];
+    for (path, body) in bodies {
+        let a = t.post(path, body.clone()).await;
+        assert!(
+            a.status.as_u16() < 500,
+            "{path} {body}: {} {}",
+            a.status,
+            a.text
+        );
+    }
+    for path in [
+        "sobjects/Account/%F0%9F%92%A5",
+        "sobjects/Account/001/Name/x/y",
+        "query/",
+        "query/--",
+        "jobs/query/750x/results?locator=zz&maxRecords=18446744073709551615",
+        "/services/data/vNaN/limits",
+        "sobjects/Account/Id/",
+    ] {
+        let a = t.get(path).await;
+        assert!(a.status.as_u16() < 500, "{path}: {} {}", a.status, a.text);
+    }
+    let clock = t
+        .http
+        .post(t.url("/_sim/clock"))
+        .json(&json!({"advanceMs": i64::MAX}))
+        .send()
+        .await
+        .unwrap();
+    assert!(clock.status().as_u16() < 500);
+    assert!(
+        t.get("limits").await.status.as_u16() < 500,
+        "the org still answers"
+    );
 }

@@ -138,3 +138,57 @@ async fn unacknowledged_notifications_are_dropped_after_the_lifetime() {
     let d = t.org.outbound_deliveries();
     assert!(d.len() >= 3 && d.iter().all(|d| !d.acknowledged));
 }
+
+#[tokio::test]
+async fn duplicates_repeat_the_notification_id_and_batches_hold_at_most_100() {
+    let t = start(Org::builder().time_scale(600.0)).await;
+    let (endpoint, bodies) = listener(0).await;
+    t.org.set_outbound_settings(sfsim::OutboundSettings {
+        duplicate_rate: 1.0,
+        ..Default::default()
+    });
+    t.org
+        .add_outbound_rule(sfsim::OutboundRule {
+            id: String::new(),
+            name: String::new(),
+            object: "Lead".into(),
+            on_create: true,
+            on_update: false,
+            criteria: None,
+            fields: vec!["LastName".into()],
+            endpoint,
+            send_session_id: false,
+        })
+        .unwrap();
+    let records: Vec<Value> = (0..150).map(|i| json!({"attributes": {"type": "Lead"}, "LastName": format!("D{i}"), "Company": "C"})).collect();
+    t.post("composite/sobjects", json!({"records": records}))
+        .await;
+    wait_until(|| {
+        t.org.outbound_pending() == 0
+            && t.org
+                .outbound_deliveries()
+                .iter()
+                .map(|d| d.notification_ids.len())
+                .sum::<usize>()
+                == 300
+    })
+    .await;
+    let deliveries = t.org.outbound_deliveries();
+    assert!(deliveries.iter().all(|d| d.notification_ids.len() <= 100));
+    let mut seen = std::collections::HashMap::new();
+    for d in &deliveries {
+        for id in &d.notification_ids {
+            *seen.entry(id.clone()).or_insert(0) += 1;
+        }
+    }
+    assert_eq!(seen.len(), 150);
+    assert!(
+        seen.values().all(|n| *n == 2),
+        "each notification arrives exactly twice"
+    );
+    assert!(bodies
+        .lock()
+        .unwrap()
+        .iter()
+        .all(|b| b.contains("<SessionId xsi:nil=\"true\"/>")));
+}

@@ -226,6 +226,18 @@ async fn errors_carry_the_position_and_query_all_sees_deleted() {
         "{}",
         bad.text
     );
+    let rel = t
+        .query("SELECT Id FROM Contact WHERE Acount.Name = 'x'")
+        .await;
+    assert_eq!(error_code(&rel), "INVALID_FIELD");
+    assert!(
+        rel.json[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("ERROR at Row:1:Column:30"),
+        "{}",
+        rel.text
+    );
     let malformed = t.query("SELECT FROM Account").await;
     assert_eq!(error_code(&malformed), "MALFORMED_QUERY");
     assert!(malformed.json[0]["message"]

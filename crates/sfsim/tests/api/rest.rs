@@ -212,7 +212,10 @@ async fn upsert_answers_201_200_300_404() {
         .await;
     assert_eq!(only.status, 404);
     // A non-unique external id can match several records.
-    let meta = sfsim::MetadataFile::parse("objects:\n  - name: Item__c\n    fields:\n      - {name: Sku__c, type: text, externalId: true}\n").unwrap();
+    let meta = sfsim::MetadataFile::parse(
+        "objects:\n  - name: Item__c\n    fields:\n      - {name: Sku__c, type: text, externalId: true}\n  - name: Line__c\n    fields:\n      - {name: Item__c, type: lookup, referenceTo: Item__c}\n",
+    )
+    .unwrap();
     let t2 = start(Org::builder().metadata(meta)).await;
     t2.create("Item__c", json!({"Sku__c": "A"})).await;
     t2.create("Item__c", json!({"Sku__c": "a"})).await;
@@ -221,6 +224,18 @@ async fn upsert_answers_201_200_300_404() {
         .await;
     assert_eq!(multi.status, 300, "external ids match case-insensitively");
     assert_eq!(multi.json.as_array().unwrap().len(), 2);
+    let single = t2.create("Item__c", json!({"Sku__c": "B"})).await;
+    let line = t2
+        .create("Line__c", json!({"Item__r": {"Sku__c": "b"}}))
+        .await;
+    assert_eq!(
+        t2.get(&format!("sobjects/Line__c/{line}")).await.json["Item__c"],
+        single.as_str()
+    );
+    let ambiguous = t2
+        .post("sobjects/Line__c", json!({"Item__r": {"Sku__c": "A"}}))
+        .await;
+    assert_eq!(error_code(&ambiguous), "INVALID_FIELD");
 }
 
 #[tokio::test]
@@ -234,6 +249,10 @@ async fn collections_all_or_none_and_limits() {
         )
         .await;
     assert_eq!(ok.json.as_array().unwrap().len(), 200);
+    // 200 records with 30 KB of text each: a 6 MB body a real org accepts.
+    let big: Vec<Value> = (0..200).map(|i| json!({"attributes": {"type": "Lead"}, "LastName": format!("B{i}"), "Company": "C", "Description": "x".repeat(30_000)})).collect();
+    let big = t.post("composite/sobjects", json!({"records": big})).await;
+    assert_eq!(big.status, 200, "{}", &big.text[..big.text.len().min(300)]);
     let too_many: Vec<Value> = (0..201)
         .map(|_| json!({"attributes": {"type": "Lead"}, "LastName": "x", "Company": "C"}))
         .collect();
@@ -302,6 +321,9 @@ async fn collections_all_or_none_and_limits() {
         .unwrap()
         .iter()
         .all(|r| r["success"] == true));
+    // A parent named by its external id instead of its record id.
+    let via_ext = t.post("sobjects/Survey_Response__c", json!({"Account__c": first_account(&t).await, "Contact__r": {"Id": "003000000000000AAA"}})).await;
+    assert_eq!(error_code(&via_ext), "INVALID_FIELD", "{}", via_ext.text);
     let ups = t.patch("composite/sobjects/Survey_Response__c/Response_Id__c", json!({"records": [
         {"attributes": {"type": "Survey_Response__c"}, "Response_Id__c": "R_COL_1", "Account__c": first_account(&t).await},
     ]})).await;
