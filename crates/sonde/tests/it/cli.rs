@@ -184,13 +184,21 @@ fn soql(args: &[&str], stdin: &str) -> std::process::Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
     child.wait_with_output().unwrap()
 }
 
 #[test]
 fn soql_fmt_and_check() {
-    let out = soql(&["fmt"], "select id, name from account where name = 'Acme' limit 5");
+    let out = soql(
+        &["fmt"],
+        "select id, name from account where name = 'Acme' limit 5",
+    );
     assert!(out.status.success(), "{out:?}");
     assert_eq!(
         String::from_utf8_lossy(&out.stdout).trim(),
@@ -199,13 +207,22 @@ fn soql_fmt_and_check() {
     let out = soql(&["fmt"], "SELECT Id FROM Contact WHERE Name = WHERE");
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.starts_with("error: line 1, column 37: expected a value after"), "{err}");
+    assert!(
+        err.starts_with("error: line 1, column 37: expected a value after"),
+        "{err}"
+    );
     let out = soql(&["check"], "SELECT Id FROM Contact WHERE Id = :contactId");
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("Apex"));
-    let out = soql(&["check", "--apex"], "SELECT Id FROM Contact WHERE Id = :contactId");
+    let out = soql(
+        &["check", "--apex"],
+        "SELECT Id FROM Contact WHERE Id = :contactId",
+    );
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "ok");
-    let out = soql(&["check", "--connector"], "SELECT COUNT(Id) FROM Case GROUP BY Status");
+    let out = soql(
+        &["check", "--connector"],
+        "SELECT COUNT(Id) FROM Case GROUP BY Status",
+    );
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("connector"));
 }
