@@ -167,7 +167,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => {
             let store = cli.db.open().await?;
-            serve(store, &args, None).await
+            serve_in(store, &args, Some(&cli.db.data_dir), None).await
         }
         Command::Demo(args) => demo(&cli.db, &args).await,
         Command::Migrate => {
@@ -276,6 +276,18 @@ pub async fn serve(
     args: &ServeArgs,
     ready: Option<tokio::sync::oneshot::Sender<SocketAddr>>,
 ) -> anyhow::Result<()> {
+    serve_in(store, args, None, ready).await
+}
+
+/// As [`serve`], with the data directory that holds `secret.key` (the key sealing Salesforce
+/// tokens) when `SONDE_SECRET_KEY` is not set. PostgreSQL deployments must set the variable:
+/// every node needs the same key, so none is generated for them.
+pub async fn serve_in(
+    store: Store,
+    args: &ServeArgs,
+    data_dir: Option<&std::path::Path>,
+    ready: Option<tokio::sync::oneshot::Sender<SocketAddr>>,
+) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
@@ -284,8 +296,19 @@ pub async fn serve(
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{addr}"));
+    let backend = store.backend();
     let sonde = Sonde::new(store, Config { public_url }).await?;
+    match (engine::secrets::SecretBox::from_env()?, data_dir, backend) {
+        (Some(key), _, _) => sonde.set_secret_box(key),
+        (None, Some(dir), store::Backend::Sqlite) => {
+            sonde.set_secret_box(engine::secrets::SecretBox::load_or_create(dir)?)
+        }
+        (None, _, _) => tracing::warn!(
+            "SONDE_SECRET_KEY is not set: Salesforce orgs cannot be linked until it is (base64 of 32 bytes, the same on every node)"
+        ),
+    }
     spawn_housekeeping(sonde.clone());
+    sonde.spawn_workflow_worker();
     let app = web::router(web::AppState::new(sonde));
     tracing::info!(%addr, "sonde listening");
     if let Some(tx) = ready {
@@ -363,5 +386,5 @@ async fn demo(db: &DbArgs, args: &ServeArgs) -> anyhow::Result<()> {
         "  Sample survey:   {public_url}/s/{survey_id}?ContactId=0035g00000DemoAAA&OptOut=False"
     );
     println!("  API (OpenAPI):   {public_url}/api/v1/openapi.json");
-    serve(store, args, None).await
+    serve_in(store, args, Some(&db.data_dir), None).await
 }
