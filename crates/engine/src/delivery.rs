@@ -188,7 +188,7 @@ fn backoff_ms(base: i64, attempts: i64) -> i64 {
 fn idempotency_field(t: &SalesforceTask, describe: &SObjectDescribe) -> Option<String> {
     t.fields.iter().find_map(|(name, v)| {
         let from_response = match v {
-            FieldValue::Piped(text) => text.contains("${m://ResponseID}"),
+            FieldValue::Piped(text) => text.contains("ResponseID}"),
             FieldValue::Value(_) => false,
         };
         let field = describe.field(name)?;

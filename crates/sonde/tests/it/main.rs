@@ -9,3 +9,4 @@ mod queue;
 mod respondent;
 mod storage;
 mod ui;
+mod workflows;
