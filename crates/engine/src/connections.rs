@@ -73,7 +73,9 @@ impl SalesforceSettings {
 pub(crate) struct SalesforceState {
     pub settings: RwLock<SalesforceSettings>,
     pub secrets: RwLock<Option<SecretBox>>,
-    pub live: Mutex<HashMap<String, Connection>>,
+    /// Live connections by link id, with the sealed tokens they were built from: when the
+    /// stored tokens change (a relink, or another node's refresh) the connection is rebuilt.
+    pub live: Mutex<HashMap<String, (String, Connection)>>,
 }
 
 impl SalesforceState {
@@ -130,6 +132,10 @@ pub struct StartLink {
     /// A My Domain URL, for `custom`.
     #[serde(default)]
     pub login_url: Option<String>,
+    /// Reconnect this existing link (after Salesforce refused its tokens) instead of adding
+    /// one: workflows bound to it keep working once it is relinked.
+    #[serde(default)]
+    pub connection_id: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -288,6 +294,18 @@ impl Sonde {
     /// Starts linking an org: returns the Salesforce authorize URL to send the browser to.
     pub async fn start_salesforce_link(&self, actor: &Actor, input: StartLink) -> Result<String> {
         actor.require(crate::Role::Editor)?;
+        if let Some(id) = &input.connection_id {
+            let mut row = self.own_connection(actor, id).await?;
+            let config = self.oauth_config(&row.login_url)?;
+            let secrets = self.secret_box()?;
+            let req = salesforce::authorize_url(&config, Some("api refresh_token"))
+                .map_err(|e| Error::invalid(e.to_string()))?;
+            row.oauth_state = Some(req.state.clone());
+            row.pkce_verifier = Some(secrets.seal(req.pkce.verifier.expose()));
+            row.updated_at = store::now_ms();
+            self.store.update_connection(&row).await?;
+            return Ok(req.url.to_string());
+        }
         let (environment, login_url) = login_url_for(&input)?;
         self.ensure_room_for_connection(actor).await?;
         let config = self.oauth_config(&login_url)?;
@@ -344,25 +362,38 @@ impl Sonde {
             .store
             .connection_by_state(state)
             .await?
-            .filter(|r| r.status == "pending")
+            .filter(|r| r.status != "revoked")
             .ok_or_else(|| {
                 Error::invalid("this Salesforce sign-in link is unknown or was already used; start linking again")
             })?;
+        let relink = row.status != "pending";
+        // A relink's age is that of its latest start, not of the link.
+        let started = if relink {
+            row.updated_at
+        } else {
+            row.created_at
+        };
         if let Some(err) = error {
-            self.store.delete_connection(&row.id).await?;
+            if !relink {
+                self.store.delete_connection(&row.id).await?;
+            }
             return Err(Error::invalid(format!(
                 "Salesforce did not grant access ({err}); nothing was linked"
             )));
         }
-        if store::now_ms() - row.created_at > PENDING_TTL_MS {
-            self.store.delete_connection(&row.id).await?;
+        if store::now_ms() - started > PENDING_TTL_MS {
+            if !relink {
+                self.store.delete_connection(&row.id).await?;
+            }
             return Err(Error::invalid(
                 "this Salesforce sign-in took too long; start linking again",
             ));
         }
         let code = code.ok_or_else(|| Error::invalid("the callback carries no code"))?;
-        let owner = self.owner_actor(&row.org_id, &row.user_id).await?;
-        self.ensure_room_for_connection(&owner).await?;
+        if !relink {
+            let owner = self.owner_actor(&row.org_id, &row.user_id).await?;
+            self.ensure_room_for_connection(&owner).await?;
+        }
         let secrets = self.secret_box()?;
         let verifier = row
             .pkce_verifier
@@ -387,7 +418,9 @@ impl Sonde {
         row.oauth_state = None;
         row.status = "active".into();
         row.last_error = None;
+        row.paused_until = None;
         self.store.update_connection(&row).await?;
+        self.forget_live(&row.id);
         // Who linked, for the list; not worth failing the link over.
         if let Ok(conn) = self.live_connection(&row.id).await {
             if let Ok(info) = conn.userinfo().await {
@@ -443,15 +476,6 @@ impl Sonde {
 
     /// The process's one live connection for a link, built from its sealed tokens.
     pub async fn live_connection(&self, id: &str) -> Result<Connection> {
-        if let Some(c) = self
-            .salesforce
-            .live
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(id)
-        {
-            return Ok(c.clone());
-        }
         let row = self
             .store
             .connection_by_id(id)
@@ -460,17 +484,21 @@ impl Sonde {
         let sealed = row.tokens.as_deref().ok_or_else(|| {
             Error::invalid("this Salesforce connection is not linked; reconnect it")
         })?;
+        if let Some((built_from, c)) = self
+            .salesforce
+            .live
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(id)
+        {
+            // Our own refresh also changes the stored tokens; the clone's session has them
+            // already, so only a change made elsewhere needs a rebuild.
+            if built_from == sealed || c.tokens() == self.open_tokens(sealed)? {
+                return Ok(c.clone());
+            }
+        }
         let secrets = self.secret_box()?;
-        let stored: StoredTokens = serde_json::from_str(
-            &secrets
-                .open(sealed)
-                .map_err(|e| Error::Internal(Box::new(e)))?,
-        )?;
-        let tokens = Tokens {
-            access_token: Secret::new(stored.access_token),
-            refresh_token: stored.refresh_token.map(Secret::new),
-            instance_url: stored.instance_url,
-        };
+        let tokens = self.open_tokens(sealed)?;
         let conn = Connection::builder(tokens)
             .oauth(self.oauth_config(&row.login_url)?)
             .persistence(StorePersistence {
@@ -480,12 +508,26 @@ impl Sonde {
             })
             .build()
             .map_err(|e| Error::Internal(Box::new(e)))?;
-        let mut live = self
-            .salesforce
+        self.salesforce
             .live
             .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        Ok(live.entry(id.to_string()).or_insert(conn).clone())
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id.to_string(), (sealed.to_string(), conn.clone()));
+        Ok(conn)
+    }
+
+    fn open_tokens(&self, sealed: &str) -> Result<Tokens> {
+        let stored: StoredTokens = serde_json::from_str(
+            &self
+                .secret_box()?
+                .open(sealed)
+                .map_err(|e| Error::Internal(Box::new(e)))?,
+        )?;
+        Ok(Tokens {
+            access_token: Secret::new(stored.access_token),
+            refresh_token: stored.refresh_token.map(Secret::new),
+            instance_url: stored.instance_url,
+        })
     }
 }
 
