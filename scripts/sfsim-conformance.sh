@@ -20,13 +20,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
+TARGET="${CARGO_TARGET_DIR:-target}"
 if [[ -z "${SFSIM_CMD:-}" ]]; then
-  if [[ -x target/debug/sonde ]] || cargo build -q --bin sonde 2>/dev/null; then
-    SFSIM_CMD="target/debug/sonde sfsim"
+  if [[ -x "$TARGET/debug/sonde" ]] || cargo build -q --bin sonde 2>/dev/null; then
+    SFSIM_CMD="$TARGET/debug/sonde sfsim"
   else
     # Before the `sonde` binary exists, the sfsim crate's example runs the same CLI.
     cargo build -q -p sfsim --example sfsim || { echo "0 passed, 1 failed"; exit 1; }
-    SFSIM_CMD="${CARGO_TARGET_DIR:-target}/debug/examples/sfsim"
+    SFSIM_CMD="$TARGET/debug/examples/sfsim"
   fi
 fi
 

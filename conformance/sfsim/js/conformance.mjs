@@ -76,6 +76,22 @@ await check('login_with_password_grant', async () => {
   await expectError(bad.login(info.username, 'wrong-password'), 'invalid_grant');
 });
 
+await check('login_with_soap_partner_call', async () => {
+  const conn = new jsforce.Connection({ loginUrl: info.login_url, version: V });
+  const user = await conn.login(info.username, info.password + info.security_token);
+  assert(user.organizationId === info.org_id && conn.instanceUrl === info.instance_url, `${JSON.stringify(user)} ${conn.instanceUrl}`);
+  const res = await conn.query('SELECT COUNT() FROM User');
+  assert(res.totalSize >= 3, JSON.stringify(res));
+  const bad = new jsforce.Connection({ loginUrl: info.login_url, version: V });
+  // jsforce turns the SOAP fault into a plain Error carrying the faultstring.
+  try {
+    await bad.login(info.username, 'nope');
+    throw new Error('bad SOAP login accepted');
+  } catch (e) {
+    assert(e.message.startsWith('INVALID_LOGIN:'), e.message);
+  }
+});
+
 await check('identity_and_userinfo', async () => {
   const conn = session();
   const id = await conn.identity();

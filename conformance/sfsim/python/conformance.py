@@ -90,6 +90,25 @@ def login_with_password_grant():
 
 
 @check
+def login_with_soap_partner_call():
+    # Username + password + security token, no consumer key: simple-salesforce's SOAP login.
+    sf = Salesforce(
+        username=INFO["username"],
+        password=INFO["password"],
+        security_token=INFO["security_token"],
+        domain=f"{HOST}/services/Soap/u/{VERSION}?sfsim=",
+        version=VERSION,
+    )
+    assert sf.sf_instance == HOST, sf.sf_instance
+    assert sf.query("SELECT COUNT() FROM User")["totalSize"] >= 3
+    try:
+        Salesforce(username=INFO["username"], password="nope", security_token="", domain=f"{HOST}/services/Soap/u/{VERSION}?sfsim=")
+        raise AssertionError("bad SOAP login accepted")
+    except SalesforceAuthenticationFailed as e:
+        assert "INVALID_LOGIN" in str(e), e
+
+
+@check
 def describe_global_and_object():
     sf = session()
     names = {o["name"] for o in sf.describe()["sobjects"]}

@@ -252,10 +252,15 @@ fn results(state: &Arc<OrgState>, req: &Req, id: &str) -> Result<Reply, crate::e
         return Err(ApiError::new(409, "API_VERSION_MISMATCH", format!("This job was created in API version {version}; use the same version to get its results")).into());
     }
     if st != "JobComplete" {
+        let status = if st == "InProgress" {
+            "IN_PROGRESS"
+        } else {
+            "ABORTED"
+        };
         return Err(ApiError::new(
             412,
-            "PRECONDITION_FAILED",
-            format!("Job is not complete. Current state is {st}"),
+            "JOB_NOT_COMPLETE",
+            format!("can only download query results of successfully completed bulk job with status: JOB_COMPLETE. Current status: {status}"),
         )
         .into());
     }
@@ -272,7 +277,7 @@ fn results(state: &Arc<OrgState>, req: &Req, id: &str) -> Result<Reply, crate::e
         .filter(|m| *m > 0)
         .unwrap_or(100_000);
     let from = from.min(ids.len());
-    let end = (from + max).min(ids.len());
+    let end = from.saturating_add(max).min(ids.len());
     let next = if end < ids.len() {
         end.to_string()
     } else {

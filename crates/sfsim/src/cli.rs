@@ -49,6 +49,9 @@ pub struct Args {
     /// Fixed connected-app consumer secret.
     #[arg(long, env = "SFSIM_CLIENT_SECRET")]
     pub client_secret: Option<String>,
+    /// Public key (PEM) of the connected app's certificate; JWT bearer signatures are then verified.
+    #[arg(long, value_name = "FILE")]
+    pub jwt_public_key: Option<PathBuf>,
     /// Fixed password for the built-in users.
     #[arg(long, env = "SFSIM_PASSWORD")]
     pub password: Option<String>,
@@ -80,6 +83,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     }
     if let Some(p) = &args.password {
         b = b.password(p);
+    }
+    if let Some(path) = &args.jwt_public_key {
+        let pem = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
+        b = b.jwt_public_key(pem);
     }
     let org = b.start().await?;
     {

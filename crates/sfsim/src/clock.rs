@@ -36,7 +36,8 @@ impl Clock {
 
     pub fn now_ms(&self) -> i64 {
         let r = self.inner.lock();
-        r.org_ms + (r.real.elapsed().as_secs_f64() * 1000.0 * r.scale) as i64
+        r.org_ms
+            .saturating_add((r.real.elapsed().as_secs_f64() * 1000.0 * r.scale) as i64)
     }
 
     /// Sets the org's current time.
@@ -48,7 +49,7 @@ impl Clock {
 
     pub fn advance(&self, by: Duration) {
         let now = self.now_ms();
-        self.set_ms(now + by.as_millis() as i64);
+        self.set_ms(now.saturating_add(by.as_millis() as i64));
     }
 
     /// How many org seconds pass per real second (clamped to something sane).
@@ -71,6 +72,7 @@ impl Clock {
     /// The real time to wait for `org_ms` of org time to pass.
     pub fn real_duration(&self, org_ms: i64) -> Duration {
         let s = self.scale();
-        Duration::from_secs_f64((org_ms.max(0) as f64 / 1000.0) / s)
+        Duration::try_from_secs_f64((org_ms.max(0) as f64 / 1000.0) / s)
+            .unwrap_or(Duration::from_secs(86_400))
     }
 }

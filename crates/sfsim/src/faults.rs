@@ -7,7 +7,7 @@ use std::time::Duration;
 
 /// What the org does wrong on purpose. All zero means a well-behaved org.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct Faults {
     /// Share of API calls (0..1) answered with 503 SERVER_UNAVAILABLE.
     pub error_rate: f64,

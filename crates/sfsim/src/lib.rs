@@ -26,6 +26,7 @@ pub mod query;
 pub mod rest;
 pub mod seed;
 pub mod server;
+pub mod soap;
 pub mod store;
 pub mod tls;
 pub mod val;
@@ -69,6 +70,7 @@ pub struct OrgBuilder {
     client_id: Option<String>,
     client_secret: Option<String>,
     password: Option<String>,
+    jwt_public_key: Option<String>,
 }
 
 pub struct Org;
@@ -89,6 +91,7 @@ impl Org {
             client_id: None,
             client_secret: None,
             password: None,
+            jwt_public_key: None,
         }
     }
 }
@@ -151,6 +154,11 @@ impl OrgBuilder {
     }
     pub fn password(mut self, p: impl Into<String>) -> Self {
         self.password = Some(p.into());
+        self
+    }
+    /// The public key (PEM, SPKI or PKCS#1) that JWT bearer assertions must be signed for.
+    pub fn jwt_public_key(mut self, pem: impl Into<String>) -> Self {
+        self.jwt_public_key = Some(pem.into());
         self
     }
 
@@ -240,6 +248,7 @@ impl OrgBuilder {
             rotate_refresh_tokens: self.rotate_refresh_tokens,
             session_ms: self.session_secs * 1000,
             state_dir: self.state_dir.clone(),
+            jwt_public_key: self.jwt_public_key.clone(),
         };
         let state = Arc::new(OrgState::new(
             config,
@@ -521,7 +530,9 @@ impl RunningOrg {
     /// Adds an outbound message rule; returns its id.
     pub fn add_outbound_rule(&self, rule: OutboundRule) -> Result<String, String> {
         let store = self.state.store.read();
-        self.state.outbound.add_rule(&store, rule)
+        let id = self.state.outbound.add_rule(&store, rule)?;
+        self.state.mark_dirty();
+        Ok(id)
     }
     pub fn remove_outbound_rule(&self, id: &str) -> bool {
         self.state.outbound.remove_rule(id)

@@ -489,6 +489,10 @@ impl Metadata {
         self.object_index(name).map(|i| &self.objects[i])
     }
 
+    pub fn object_index_by_prefix(&self, prefix: &str) -> Option<usize> {
+        self.by_prefix.get(prefix).copied()
+    }
+
     pub fn object_by_prefix(&self, prefix: &str) -> Option<&ObjectDef> {
         self.by_prefix.get(prefix).map(|i| &self.objects[*i])
     }

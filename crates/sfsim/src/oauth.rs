@@ -365,11 +365,41 @@ pub async fn token(
     }
 }
 
+/// Checks an RS256 signature over `header.payload` with the connected app's public key.
+fn rs256_valid(public_key_pem: &str, signing_input: &str, signature_b64: &str) -> bool {
+    use rsa::pkcs1::DecodeRsaPublicKey;
+    use rsa::pkcs8::DecodePublicKey;
+    use rsa::signature::Verifier;
+    let key = rsa::RsaPublicKey::from_public_key_pem(public_key_pem)
+        .or_else(|_| rsa::RsaPublicKey::from_pkcs1_pem(public_key_pem));
+    let Ok(key) = key else { return false };
+    let Ok(sig_bytes) = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(signature_b64.trim_end_matches('='))
+    else {
+        return false;
+    };
+    let Ok(sig) = rsa::pkcs1v15::Signature::try_from(sig_bytes.as_slice()) else {
+        return false;
+    };
+    rsa::pkcs1v15::VerifyingKey::<Sha256>::new(key)
+        .verify(signing_input.as_bytes(), &sig)
+        .is_ok()
+}
+
 /// The JWT bearer grant. Claims are checked as Salesforce does (iss = client id, sub = a
-/// username, aud = the login host, exp in the future); the signature is not verified because
-/// the org holds no uploaded certificate — documented as a simulator limitation.
+/// username, aud = the login host, exp in the future). The RS256 signature is verified when the
+/// connected app has a public key (`--jwt-public-key`); without one only the claims are checked.
 fn jwt_bearer(state: &OrgState, assertion: &str) -> Response {
     let parts: Vec<&str> = assertion.split('.').collect();
+    if let (Some(pem), 3) = (&state.config.jwt_public_key, parts.len()) {
+        if !rs256_valid(pem, &format!("{}.{}", parts[0], parts[1]), parts[2]) {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_grant",
+                "invalid assertion",
+            );
+        }
+    }
     let claims: Option<Value> = parts
         .get(1)
         .and_then(|p| {
@@ -507,27 +537,31 @@ fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-fn check_authorize(state: &OrgState, p: &AuthorizeParams) -> Result<String, Response> {
+fn check_authorize(state: &OrgState, p: &AuthorizeParams) -> Result<String, Box<Response>> {
     if p.client_id.as_deref() != Some(state.config.client_id.as_str()) {
-        return Err((
-            StatusCode::BAD_REQUEST,
-            page(
-                "Error",
-                "<p>error=invalid_client_id: client identifier invalid</p>",
-            ),
-        )
-            .into_response());
+        return Err(Box::new(
+            (
+                StatusCode::BAD_REQUEST,
+                page(
+                    "Error",
+                    "<p>error=invalid_client_id: client identifier invalid</p>",
+                ),
+            )
+                .into_response(),
+        ));
     }
     let redirect = p.redirect_uri.clone().unwrap_or_default();
     if !redirect_allowed(state, &redirect) {
-        return Err((
-            StatusCode::BAD_REQUEST,
-            page(
-                "Error",
-                "<p>error=redirect_uri_mismatch: redirect_uri must match configuration</p>",
-            ),
-        )
-            .into_response());
+        return Err(Box::new(
+            (
+                StatusCode::BAD_REQUEST,
+                page(
+                    "Error",
+                    "<p>error=redirect_uri_mismatch: redirect_uri must match configuration</p>",
+                ),
+            )
+                .into_response(),
+        ));
     }
     if p.response_type.as_deref() != Some("code") {
         let mut u =
@@ -538,7 +572,7 @@ fn check_authorize(state: &OrgState, p: &AuthorizeParams) -> Result<String, Resp
         if let Some(s) = &p.state {
             u.query_pairs_mut().append_pair("state", s);
         }
-        return Err(Redirect::to(u.as_str()).into_response());
+        return Err(Box::new(Redirect::to(u.as_str()).into_response()));
     }
     Ok(redirect)
 }
@@ -582,7 +616,7 @@ pub async fn authorize_page(
 ) -> Response {
     match check_authorize(&state, &p) {
         Ok(_) => sign_in_form(&p, None).into_response(),
-        Err(r) => r,
+        Err(r) => *r,
     }
 }
 
@@ -593,7 +627,7 @@ pub async fn authorize_submit(
 ) -> Response {
     let redirect = match check_authorize(&state, &p) {
         Ok(r) => r,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let Ok(mut u) = url::Url::parse(&redirect) else {
         return StatusCode::BAD_REQUEST.into_response();

@@ -31,10 +31,14 @@ pub struct Config {
     /// Session lifetime in org milliseconds (2 h like a default org).
     pub session_ms: i64,
     pub state_dir: Option<PathBuf>,
+    /// The connected app's certificate public key (PEM) for verifying JWT bearer assertions.
+    pub jwt_public_key: Option<String>,
 }
 
 pub struct OrgState {
     pub config: Config,
+    /// Fixed for the org's life; kept outside the store lock so no path reads it re-entrantly.
+    org: Id,
     pub store: RwLock<Store>,
     pub auth: Mutex<Auth>,
     pub clock: Clock,
@@ -64,6 +68,7 @@ impl OrgState {
     ) -> OrgState {
         OrgState {
             config,
+            org: store.org_id,
             store: RwLock::new(store),
             auth: Mutex::new(auth),
             clock,
@@ -85,7 +90,7 @@ impl OrgState {
     }
 
     pub fn org_id(&self) -> Id {
-        self.store.read().org_id
+        self.org
     }
 
     pub fn latest_version(&self) -> String {

@@ -76,6 +76,8 @@ struct Pending {
     created_ms: i64,
     attempts: u32,
     next_ms: i64,
+    /// A deliberate re-delivery of an acknowledged notification; never duplicated again.
+    duplicate: bool,
 }
 
 /// One POST the sender made, for tests and the admin API.
@@ -228,6 +230,7 @@ impl Outbound {
                     created_ms: now,
                     attempts: 0,
                     next_ms: now,
+                    duplicate: false,
                 });
                 queued = true;
             }
@@ -411,8 +414,12 @@ async fn deliver_due(state: &Arc<OrgState>, client: &reqwest::Client) -> Duratio
                 if !ids.contains(&p.notification_id) {
                     return true;
                 }
-                if settings.duplicate_rate > 0.0 && rng.gen::<f64>() < settings.duplicate_rate {
+                if !p.duplicate
+                    && settings.duplicate_rate > 0.0
+                    && rng.gen::<f64>() < settings.duplicate_rate
+                {
                     let mut dup = p.clone();
+                    dup.duplicate = true;
                     dup.attempts += 1;
                     dup.next_ms = now + settings.first_retry_ms;
                     again.push(dup);

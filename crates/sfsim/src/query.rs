@@ -88,6 +88,7 @@ enum Rhs {
 /// An open query locator.
 pub struct Cursor {
     plan: Arc<Plan>,
+    all: bool,
     rows: Rows,
     batch: usize,
     created: u64,
@@ -134,13 +135,37 @@ fn locate(q: &str, word: &str) -> (usize, usize) {
 struct Compiler<'a> {
     store: &'a Store,
     text: &'a str,
+    /// Where the parser saw each object and field name.
+    names: Vec<soql::NameRef>,
     session: &'a Session,
     now: i64,
 }
 
 impl Compiler<'_> {
+    /// The position of a name: the parser's record of it when there is one, else a text search.
+    fn position(&self, word: &str) -> (usize, usize) {
+        if let Some(n) = self
+            .names
+            .iter()
+            .find(|n| n.name.eq_ignore_ascii_case(word))
+        {
+            return (n.line, n.column);
+        }
+        // A relationship inside a dotted path: point at that segment.
+        for n in &self.names {
+            let mut offset = 0;
+            for part in n.name.split('.') {
+                if part.eq_ignore_ascii_case(word) {
+                    return (n.line, n.column + offset);
+                }
+                offset += part.chars().count() + 1;
+            }
+        }
+        locate(self.text, word)
+    }
+
     fn err(&self, code: &str, word: &str, msg: String) -> ApiError {
-        let (l, c) = locate(self.text, word);
+        let (l, c) = self.position(word);
         ApiError::bad(code, positioned(self.text, l, c, &msg))
     }
 
@@ -622,8 +647,17 @@ fn literal(v: &ast::Value, ftype: Option<FieldType>) -> Val {
 pub fn literal_range(d: ast::DateLiteral, now_ms: i64) -> (i64, i64) {
     use ast::DateLiteral::*;
     let today = val::naive_from_days(now_ms.div_euclid(86_400_000) as i32);
-    let day = |d: NaiveDate| val::date_from_naive(d) as i64 * 86_400_000;
-    let plus_days = |d: NaiveDate, n: i64| d + chrono::Duration::days(n);
+    let day = |d: NaiveDate| (d - val::epoch()).num_days().saturating_mul(86_400_000);
+    // Hostile N values (LAST_N_DAYS:4000000000) clamp instead of overflowing the calendar.
+    let plus_days = |d: NaiveDate, n: i64| {
+        chrono::TimeDelta::try_days(n)
+            .and_then(|delta| d.checked_add_signed(delta))
+            .unwrap_or(if n < 0 {
+                NaiveDate::MIN
+            } else {
+                NaiveDate::MAX
+            })
+    };
     let week0 = plus_days(today, -(today.weekday().num_days_from_sunday() as i64));
     let month0 = today.with_day(1).unwrap_or(today);
     let add_months = |d: NaiveDate, n: i64| {
@@ -882,7 +916,10 @@ pub fn matching(store: &Store, plan: &Plan, _now: i64, all_rows: bool) -> Vec<Id
         (all_rows || !r.deleted) && plan.filter.as_ref().is_none_or(|c| test(store, r, c))
     });
     let mut ids: Vec<Id> = if plan.order.is_empty() {
-        let take = plan.limit.map(|l| l + plan.offset).unwrap_or(usize::MAX);
+        let take = plan
+            .limit
+            .map(|l| l.saturating_add(plan.offset))
+            .unwrap_or(usize::MAX);
         rows.take(take).map(|r| r.id).collect()
     } else {
         let mut keyed: Vec<(Vec<Val>, Id)> = rows
@@ -916,12 +953,15 @@ pub fn matching(store: &Store, plan: &Plan, _now: i64, all_rows: bool) -> Vec<Id
     ids
 }
 
+#[cfg(test)]
 fn attributes(store: &Store, oi: usize, id: Id, v: &str) -> Value {
     let name = &store.meta.objects[oi].name;
     json!({"type": name, "url": record_url(v, name, id)})
 }
 
 /// Puts a path's value into the nested output object, creating parent objects on the way.
+/// (The reference rendering: pages are written by `write_row`; tests check they agree.)
+#[cfg(test)]
 fn put_path(store: &Store, out: &mut Map<String, Value>, rec: &Record, p: &Path, v: &str) {
     let mut cur_rec = Some(rec);
     let mut cur = out;
@@ -956,12 +996,7 @@ fn put_path(store: &Store, out: &mut Map<String, Value>, rec: &Record, p: &Path,
     }
     if let Some(r) = cur_rec {
         let f = &store.meta.objects[p.end.0].fields[p.end.1];
-        let fi = if store.meta.objects[p.end.0].name
-            == store
-                .object_of(r.id)
-                .map(|oi| store.meta.objects[oi].name.clone())
-                .unwrap_or_default()
-        {
+        let fi = if p.hops.is_empty() || store.object_of(r.id) == Some(p.end.0) {
             Some(p.end.1)
         } else {
             // A polymorphic reference led elsewhere: read the field by name there.
@@ -977,6 +1012,7 @@ fn put_path(store: &Store, out: &mut Map<String, Value>, rec: &Record, p: &Path,
 }
 
 /// Renders one row of a non-aggregate plan, with child subqueries from `children`.
+#[cfg(test)]
 fn render_row(
     store: &Store,
     plan: &Plan,
@@ -1012,6 +1048,217 @@ fn render_row(
     Value::Object(m)
 }
 
+/// The output shape of a non-aggregate row, in select order: fields, nested relationships and
+/// child subqueries. Built once per page so rows are written straight to JSON text.
+enum Item {
+    Field(String, usize, usize),
+    Rel(String, usize, Vec<Item>),
+    Child(usize),
+}
+
+fn layout(plan: &Plan) -> Vec<Item> {
+    fn insert(items: &mut Vec<Item>, p: &Path, depth: usize) {
+        if depth == p.hops.len() {
+            let name = &p.names[depth];
+            if !items
+                .iter()
+                .any(|i| matches!(i, Item::Field(n, ..) if n == name))
+            {
+                items.push(Item::Field(name.clone(), p.end.0, p.end.1));
+            }
+            return;
+        }
+        let name = &p.names[depth];
+        let idx = match items
+            .iter()
+            .position(|i| matches!(i, Item::Rel(n, ..) if n == name))
+        {
+            Some(i) => i,
+            None => {
+                items.push(Item::Rel(name.clone(), p.hops[depth].1, Vec::new()));
+                items.len() - 1
+            }
+        };
+        if let Item::Rel(_, _, sub) = &mut items[idx] {
+            insert(sub, p, depth + 1);
+        }
+    }
+    let mut items = Vec::new();
+    let mut child = 0;
+    for s in &plan.sels {
+        match s {
+            Sel::Field(p) => insert(&mut items, p, 0),
+            Sel::Child(_) => {
+                items.push(Item::Child(child));
+                child += 1;
+            }
+            _ => {}
+        }
+    }
+    items
+}
+
+fn write_str(out: &mut Vec<u8>, s: &str) {
+    let _ = serde_json::to_writer(&mut *out, s);
+}
+
+fn write_val(out: &mut Vec<u8>, v: &Val, integer: bool) {
+    match v {
+        Val::Null => out.extend_from_slice(b"null"),
+        Val::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+        Val::Num(n) if integer && n.fract() == 0.0 && n.abs() < 9.0e15 => {
+            out.extend_from_slice((*n as i64).to_string().as_bytes())
+        }
+        Val::Num(n) => {
+            let _ = serde_json::to_writer(&mut *out, n);
+        }
+        Val::Str(s) => write_str(out, s),
+        Val::Date(d) => write_str(out, &val::format_date(*d)),
+        Val::DateTime(ms) => write_str(out, &val::format_datetime(*ms)),
+    }
+}
+
+fn write_attributes(out: &mut Vec<u8>, store: &Store, oi: usize, id: Id, v: &str) {
+    let name = &store.meta.objects[oi].name;
+    out.extend_from_slice(b"{\"attributes\":{\"type\":");
+    write_str(out, name);
+    out.extend_from_slice(b",\"url\":");
+    write_str(out, &record_url(v, name, id));
+    out.push(b'}');
+}
+
+#[allow(clippy::too_many_arguments)]
+fn write_items(
+    out: &mut Vec<u8>,
+    store: &Store,
+    oi: usize,
+    rec: &Record,
+    items: &[Item],
+    plan: &Plan,
+    children: &[HashMap<String, Vec<Id>>],
+    v: &str,
+) {
+    for item in items {
+        out.push(b',');
+        match item {
+            Item::Field(name, soi, fi) => {
+                write_str(out, name);
+                out.push(b':');
+                let f = &store.meta.objects[*soi].fields[*fi];
+                // A polymorphic reference may have led to another object: read the field by name.
+                let idx = if oi == *soi {
+                    Some(*fi)
+                } else {
+                    store.meta.objects[oi].field_index(&f.name)
+                };
+                match idx {
+                    Some(i) => write_val(out, rec.get(i), f.is_integer()),
+                    None => out.extend_from_slice(b"null"),
+                }
+            }
+            Item::Rel(name, ref_fi, sub) => {
+                write_str(out, name);
+                out.push(b':');
+                let parent = rec
+                    .get(*ref_fi)
+                    .as_str()
+                    .and_then(Id::parse)
+                    .and_then(|id| {
+                        let poi = store.object_of(id)?;
+                        store.get(poi, id).map(|r| (poi, r))
+                    });
+                match parent {
+                    None => out.extend_from_slice(b"null"),
+                    Some((poi, r)) => {
+                        write_attributes(out, store, poi, r.id, v);
+                        write_items(out, store, poi, r, sub, plan, &[], v);
+                        out.push(b'}');
+                    }
+                }
+            }
+            Item::Child(i) => {
+                let Some(cp) = plan
+                    .sels
+                    .iter()
+                    .filter_map(|s| {
+                        if let Sel::Child(cp) = s {
+                            Some(cp)
+                        } else {
+                            None
+                        }
+                    })
+                    .nth(*i)
+                else {
+                    continue;
+                };
+                write_str(out, &cp.rel_name);
+                out.push(b':');
+                let ids = children.get(*i).and_then(|c| c.get(&rec.id.to18()));
+                match ids {
+                    Some(ids) if !ids.is_empty() => {
+                        let rows: Vec<&Record> =
+                            ids.iter().filter_map(|id| store.get(cp.oi, *id)).collect();
+                        out.extend_from_slice(
+                            format!("{{\"totalSize\":{},\"done\":true,\"records\":[", rows.len())
+                                .as_bytes(),
+                        );
+                        let sub = layout(cp);
+                        for (k, r) in rows.iter().enumerate() {
+                            if k > 0 {
+                                out.push(b',');
+                            }
+                            write_attributes(out, store, cp.oi, r.id, v);
+                            write_items(out, store, cp.oi, r, &sub, cp, &[], v);
+                            out.push(b'}');
+                        }
+                        out.extend_from_slice(b"]}");
+                    }
+                    _ => out.extend_from_slice(b"null"),
+                }
+            }
+        }
+    }
+}
+
+/// One page of a non-aggregate query as JSON text.
+#[allow(clippy::too_many_arguments)]
+fn write_page(
+    store: &Store,
+    plan: &Plan,
+    slice: &[Id],
+    children: &[HashMap<String, Vec<Id>>],
+    total: usize,
+    done: bool,
+    next: Option<&str>,
+    v: &str,
+) -> String {
+    let mut out: Vec<u8> = Vec::with_capacity(slice.len() * 256 + 64);
+    out.extend_from_slice(
+        format!("{{\"totalSize\":{total},\"done\":{done},\"records\":[").as_bytes(),
+    );
+    let items = layout(plan);
+    let mut first = true;
+    for id in slice {
+        let Some(rec) = store.get(plan.oi, *id) else {
+            continue;
+        };
+        if !first {
+            out.push(b',');
+        }
+        first = false;
+        write_attributes(&mut out, store, plan.oi, rec.id, v);
+        write_items(&mut out, store, plan.oi, rec, &items, plan, children, v);
+        out.push(b'}');
+    }
+    out.push(b']');
+    if let Some(n) = next {
+        out.extend_from_slice(b",\"nextRecordsUrl\":");
+        write_str(&mut out, n);
+    }
+    out.push(b'}');
+    String::from_utf8(out).unwrap_or_default()
+}
+
 /// Child rows for the parents on one page: per subquery, parent id -> child ids in order.
 fn children_for(
     store: &Store,
@@ -1020,6 +1267,9 @@ fn children_for(
     now: i64,
     all: bool,
 ) -> Vec<HashMap<String, Vec<Id>>> {
+    if !plan.sels.iter().any(|s| matches!(s, Sel::Child(_))) {
+        return Vec::new();
+    }
     let wanted: HashSet<String> = parents.iter().map(|i| i.to18()).collect();
     let mut out = Vec::new();
     for s in &plan.sels {
@@ -1201,15 +1451,17 @@ pub fn compile(store: &Store, s: &Session, text: &str, now: i64) -> Result<Plan,
             "A query string has to be specified",
         ));
     }
-    let q = soql::parse(text).map_err(|e| {
-        ApiError::bad(
-            "MALFORMED_QUERY",
-            positioned(text, e.line, e.column, &e.message),
-        )
-    })?;
+    let (q, names) =
+        soql::parse_with_positions(text, soql::ParseOptions::default()).map_err(|e| {
+            ApiError::bad(
+                "MALFORMED_QUERY",
+                positioned(text, e.line, e.column, &e.message),
+            )
+        })?;
     Compiler {
         store,
         text,
+        names,
         session: s,
         now,
     }
@@ -1229,20 +1481,20 @@ pub fn run(
     all: bool,
     batch: usize,
     v: &str,
-) -> Result<Value, ApiError> {
+) -> Result<String, ApiError> {
     let now = state.clock.now_ms();
     let plan = compile(store, s, text, now)?;
     if plan.count_only {
         let n = matching(store, &plan, now, all).len();
-        return Ok(json!({"totalSize": n, "done": true, "records": []}));
+        return Ok(json!({"totalSize": n, "done": true, "records": []}).to_string());
     }
     if plan.aggregate {
         let rows = aggregate_rows(store, &plan, all);
-        return Ok(json!({"totalSize": rows.len(), "done": true, "records": rows}));
+        return Ok(json!({"totalSize": rows.len(), "done": true, "records": rows}).to_string());
     }
     let ids = Arc::new(matching(store, &plan, now, all));
     let plan = Arc::new(plan);
-    page(state, store, plan, ids, 0, batch, None, v, all)
+    page(state, store, plan, ids, 0, batch, None, v, all).map(|(text, _)| text)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -1256,18 +1508,13 @@ fn page(
     locator: Option<String>,
     v: &str,
     all: bool,
-) -> Result<Value, ApiError> {
+) -> Result<(String, bool), ApiError> {
     let now = state.clock.now_ms();
-    let end = (from + batch).min(ids.len());
+    let end = from.saturating_add(batch).min(ids.len());
     let slice = &ids[from.min(end)..end];
     let children = children_for(store, &plan, slice, now, all);
-    let records: Vec<Value> = slice
-        .iter()
-        .filter_map(|id| store.get(plan.oi, *id))
-        .map(|r| render_row(store, &plan, r, &children, v))
-        .collect();
     let total = ids.len();
-    let mut out = json!({"totalSize": total, "done": end >= total, "records": records});
+    let mut next = None;
     if end < total {
         let loc = locator.unwrap_or_else(locator_id);
         let mut cursors = state.cursors.lock();
@@ -1285,16 +1532,30 @@ fn page(
         cursors.insert(
             loc.clone(),
             Cursor {
-                plan,
-                rows: Rows::Ids(ids),
+                plan: plan.clone(),
+                all,
+                rows: Rows::Ids(ids.clone()),
                 batch,
                 created,
             },
         );
         let kind = if all { "queryAll" } else { "query" };
-        out["nextRecordsUrl"] = json!(format!("/services/data/v{v}/{kind}/{loc}-{end}"));
+        next = Some(format!("/services/data/v{v}/{kind}/{loc}-{end}"));
     }
-    Ok(out)
+    let done = end >= total;
+    Ok((
+        write_page(
+            store,
+            &plan,
+            slice,
+            &children,
+            total,
+            done,
+            next.as_deref(),
+            v,
+        ),
+        done,
+    ))
 }
 
 /// `GET /query/{locator}-{offset}`.
@@ -1304,25 +1565,24 @@ pub fn more(
     _s: &Session,
     locator: &str,
     v: &str,
-) -> Result<Value, ApiError> {
+) -> Result<String, ApiError> {
     let invalid = || ApiError::bad("INVALID_QUERY_LOCATOR", "invalid query locator");
     let (loc, offset) = locator.rsplit_once('-').ok_or_else(invalid)?;
     let offset: usize = offset.parse().map_err(|_| invalid())?;
-    let (plan, rows, batch) = {
+    let (plan, rows, batch, all) = {
         let cursors = state.cursors.lock();
         let c = cursors.get(loc).ok_or_else(invalid)?;
         let rows = match &c.rows {
             Rows::Ids(ids) => Rows::Ids(ids.clone()),
         };
-        (c.plan.clone(), rows, c.batch)
+        (c.plan.clone(), rows, c.batch, c.all)
     };
     match rows {
         Rows::Ids(ids) => {
             if offset > ids.len() {
                 return Err(invalid());
             }
-            let all = locator.contains("queryAll");
-            let out = page(
+            let (out, done) = page(
                 state,
                 store,
                 plan,
@@ -1333,7 +1593,7 @@ pub fn more(
                 v,
                 all,
             )?;
-            if out["done"] == json!(true) {
+            if done {
                 state.cursors.lock().remove(loc);
             }
             Ok(out)
@@ -1379,25 +1639,6 @@ pub fn csv_value(store: &Store, rec: &Record, p: &Path) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn like_patterns() {
-        assert!(like("Acme Corp", "acme%"));
-        assert!(like("Acme", "A_me"));
-        assert!(!like("Acme", "B%"));
-        assert!(like("x", "%"));
-        assert!(like("abcabc", "%bc"));
-    }
-
-    #[test]
-    fn locate_finds_words() {
-        assert_eq!(locate("SELECT Foo FROM Account", "Foo"), (1, 8));
-    }
-}
-
 /// A compiled WHERE condition for one object (outbound message criteria).
 pub struct Filter(Cond);
 
@@ -1420,4 +1661,57 @@ pub fn condition(store: &Store, object: &str, criteria: &str, now: i64) -> Optio
 
 pub fn record_matches(store: &Store, f: &Filter, rec: &Record) -> bool {
     test(store, rec, &f.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_patterns() {
+        assert!(like("Acme Corp", "acme%"));
+        assert!(like("Acme", "A_me"));
+        assert!(!like("Acme", "B%"));
+        assert!(like("x", "%"));
+        assert!(like("abcabc", "%bc"));
+    }
+
+    #[test]
+    fn written_pages_match_the_value_rendering() {
+        let mut store = Store::new(0, "pw");
+        let admin = store.admin().id;
+        let ctx = crate::store::Ctx {
+            now: 0,
+            user: admin,
+            profile: None,
+        };
+        store
+            .apply_metadata(&crate::seed::demo_metadata(), &ctx)
+            .unwrap();
+        crate::seed::demo(&mut store, &ctx).unwrap();
+        let s = Session {
+            user: admin,
+            token: String::new(),
+            ctx_profile: None,
+        };
+        for q in [
+            "SELECT Id, Name, NumberOfEmployees, AnnualRevenue, Owner.Name, Parent.Name FROM Account",
+            "SELECT LastName, Account.Name, Account.Owner.Alias, Account.Name, Birthdate, (SELECT Subject, IsClosed FROM Cases) FROM Contact",
+            "SELECT Name, NPS_Score__c, Completed_At__c, Account__r.Survey_Response_Count__c, RecordType.DeveloperName FROM Survey_Response__c",
+            "SELECT FIELDS(ALL) FROM Lead",
+        ] {
+            let plan = compile(&store, &s, q, 0).unwrap();
+            let ids = matching(&store, &plan, 0, false);
+            let children = children_for(&store, &plan, &ids, 0, false);
+            let written: Value = serde_json::from_str(&write_page(&store, &plan, &ids, &children, ids.len(), true, None, "59.0")).unwrap();
+            let rendered: Vec<Value> = ids.iter().map(|id| render_row(&store, &plan, store.get(plan.oi, *id).unwrap(), &children, "59.0")).collect();
+            assert_eq!(written, json!({"totalSize": ids.len(), "done": true, "records": rendered}), "{q}");
+            assert!(!ids.is_empty(), "{q}");
+        }
+    }
+
+    #[test]
+    fn locate_finds_words() {
+        assert_eq!(locate("SELECT Foo FROM Account", "Foo"), (1, 8));
+    }
 }

@@ -29,6 +29,8 @@ pub struct Req {
 /// What a handler answers.
 pub enum Reply {
     Json(u16, Value),
+    /// JSON already written as text (query pages are rendered straight to bytes).
+    Text(u16, String),
     Empty(u16),
     Raw(Response),
 }
@@ -293,11 +295,11 @@ fn execute_inner(
             let all = segs[0] == "queryAll";
             let batch = batch_size(&req.headers);
             let out = crate::query::run(state, g.r(), s, &q, all, batch, v)?;
-            Ok(Reply::Json(200, out))
+            Ok(Reply::Text(200, out))
         }
         ("GET", ["query" | "queryAll", locator]) => {
             let out = crate::query::more(state, g.r(), s, locator, v)?;
-            Ok(Reply::Json(200, out))
+            Ok(Reply::Text(200, out))
         }
         ("POST", ["composite", "sobjects"]) => {
             collections_write(state, s, req, g, CollectionOp::Create)
@@ -947,6 +949,7 @@ fn composite(
         };
         let (status, body) = match reply {
             Reply::Json(st, b) => (st, b),
+            Reply::Text(st, t) => (st, serde_json::from_str(&t).unwrap_or(Value::Null)),
             Reply::Empty(st) => (st, Value::Null),
             Reply::Raw(_) => (400, halted("unsupported subrequest")),
         };

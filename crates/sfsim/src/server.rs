@@ -35,6 +35,7 @@ pub fn router(state: Arc<OrgState>) -> Router {
             get(crate::oauth::userinfo).post(crate::oauth::userinfo),
         )
         .route("/id/{org}/{user}", get(crate::oauth::identity_url))
+        .route("/services/Soap/u/{version}", post(crate::soap::login))
         .route("/_sim/info", get(sim_info))
         .route("/_sim/calls", get(sim_calls).delete(sim_reset_calls))
         .route(
@@ -56,6 +57,8 @@ pub fn router(state: Arc<OrgState>) -> Router {
         )
         .route("/_sim/snapshot", post(sim_snapshot))
         .fallback(not_found)
+        // 200 records with long text fields easily pass axum's 2 MB default; Salesforce takes far more.
+        .layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024))
         .with_state(state)
 }
 
@@ -72,11 +75,10 @@ async fn versions(State(_): State<Arc<OrgState>>) -> Response {
 }
 
 fn label_for(v: u32) -> String {
-    let seasons = ["Spring", "Summer", "Winter"];
-    // v20 was Winter '11; three releases a year since.
-    let idx = (v + 1) % 3;
-    let year = 11 + (v - 20 + 1) / 3;
-    format!("{} '{}", seasons[idx as usize], year)
+    // v20.0 was Winter '11; three releases a year since (Winter, Spring, Summer).
+    let n = v.saturating_sub(20);
+    let season = ["Winter", "Spring", "Summer"][(n % 3) as usize];
+    format!("{season} '{}", 11 + n / 3)
 }
 
 fn limit_header(resp: &mut Response, used: u64, max: u64) {
@@ -144,7 +146,10 @@ async fn data_api(
             }
             Injected::Timeout(d) => {
                 tokio::time::sleep(d).await;
-                return (StatusCode::GATEWAY_TIMEOUT, "").into_response();
+                let mut r = (StatusCode::GATEWAY_TIMEOUT, "").into_response();
+                let (used, max) = state.limits.usage(now);
+                limit_header(&mut r, used, max);
+                return r;
             }
         }
     }
@@ -232,6 +237,12 @@ async fn data_api(
     .await;
     let mut resp = match reply {
         Ok(Reply::Json(status, v)) => (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), Json(v)).into_response(),
+        Ok(Reply::Text(status, text)) => (
+            StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
+            [(header::CONTENT_TYPE, "application/json;charset=UTF-8")],
+            text,
+        )
+            .into_response(),
         Ok(Reply::Empty(status)) => StatusCode::from_u16(status).unwrap_or(StatusCode::NO_CONTENT).into_response(),
         Ok(Reply::Raw(r)) => r,
         Err(_) => (
@@ -355,7 +366,7 @@ async fn sim_set_clock(State(state): State<Arc<OrgState>>, body: Bytes) -> Respo
         }
     }
     if let Some(a) = b.advance_ms {
-        state.clock.set_ms(state.clock.now_ms() + a);
+        state.clock.set_ms(state.clock.now_ms().saturating_add(a));
     }
     if let Some(s) = b.scale {
         state.clock.set_scale(s);
@@ -436,5 +447,15 @@ async fn sim_snapshot(State(state): State<Arc<OrgState>>) -> Response {
             Json(json!({"error": e.to_string()})),
         )
             .into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn release_labels() {
+        assert_eq!(super::label_for(20), "Winter '11");
+        assert_eq!(super::label_for(59), "Winter '24");
+        assert_eq!(super::label_for(61), "Summer '24");
     }
 }

@@ -411,8 +411,7 @@ impl Store {
     }
 
     pub fn object_of(&self, id: Id) -> Option<usize> {
-        let o = self.meta.object_by_prefix(id.prefix())?;
-        self.meta.object_index(&o.name)
+        self.meta.object_index_by_prefix(id.prefix())
     }
 
     pub fn get(&self, oi: usize, id: Id) -> Option<&Record> {
@@ -454,6 +453,19 @@ impl Store {
                 continue;
             }
             let Some(fi) = o.field_index(key) else {
+                // `"Account": {"Ext__c": "x"}` sets a lookup through the parent's external id.
+                if let (Some((fi, f)), Value::Object(by)) = (o.relationship(key), value) {
+                    let writable = if insert { f.createable } else { f.updateable };
+                    if !writable {
+                        not_writable.push(f.name.clone());
+                        continue;
+                    }
+                    match self.resolve_foreign_key(f, by) {
+                        Ok(id) => out.push((fi, Val::str(&id.to18()))),
+                        Err(e) => errors.push(e),
+                    }
+                    continue;
+                }
                 errors.push(ApiError::bad(
                     "INVALID_FIELD",
                     format!("No such column '{key}' on sobject of type {}", o.name),
@@ -502,6 +514,57 @@ impl Store {
             Ok(out)
         } else {
             Err(errors)
+        }
+    }
+
+    /// Finds the one parent record a `{"ExtField__c": value}` reference names.
+    fn resolve_foreign_key(&self, f: &FieldDef, by: &Map<String, Value>) -> Result<Id, ApiError> {
+        let target = f
+            .reference_to
+            .first()
+            .and_then(|t| self.meta.object_index(t));
+        let pair = by.iter().find(|(k, _)| k.as_str() != "attributes");
+        let (Some(toi), Some((ext, value))) = (target, pair) else {
+            return Err(ApiError::bad(
+                "INVALID_FIELD",
+                format!("Foreign key external ID for field {} is missing", f.name),
+            ));
+        };
+        let to = &self.meta.objects[toi];
+        let text = match value {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let Some(efi) = to
+            .field_index(ext)
+            .filter(|&i| to.fields[i].external_id || to.fields[i].name == "Id")
+        else {
+            return Err(ApiError::bad(
+                "INVALID_FIELD",
+                format!(
+                    "Field name provided, {ext} is not an External ID or indexed field for {}",
+                    to.name
+                ),
+            ));
+        };
+        let ids = if to.fields[efi].name == "Id" {
+            Id::parse(&text)
+                .filter(|id| self.get(toi, *id).is_some_and(|r| !r.deleted))
+                .into_iter()
+                .collect()
+        } else {
+            self.find_by(toi, efi, &text)
+        };
+        match ids.as_slice() {
+            [one] => Ok(*one),
+            [] => Err(ApiError::bad(
+                "INVALID_FIELD",
+                format!("Foreign key external ID: {text} not found for field {} in entity {}", to.fields[efi].name, to.name),
+            )),
+            _ => Err(ApiError::bad(
+                "INVALID_FIELD",
+                format!("Foreign key external ID: {text} matches more than one record for field {} in entity {}", to.fields[efi].name, to.name),
+            )),
         }
     }
 
@@ -665,10 +728,9 @@ impl Store {
         for (fi, f) in o.fields.iter().enumerate() {
             if f.required && f.ftype != FieldType::Boolean && rec.get(fi).is_null() {
                 // On update only the fields being set can newly go missing.
-                if insert || set.iter().any(|(i, _)| *i == fi) {
-                    if f.createable || !insert {
-                        missing.push(f.name.clone());
-                    }
+                let touched = insert || set.iter().any(|(i, _)| *i == fi);
+                if touched && (f.createable || !insert) {
+                    missing.push(f.name.clone());
                 }
             }
         }
@@ -680,7 +742,7 @@ impl Store {
             .with_fields(missing)]);
         }
         for (fi, f) in o.fields.iter().enumerate() {
-            if !f.unique && !(f.external_id && f.unique) {
+            if !f.unique {
                 continue;
             }
             let v = rec.get(fi);
@@ -808,6 +870,13 @@ impl Store {
             if rec.get(fi).is_null() {
                 if let Some(d) = &f.default {
                     rec.set(fi, d.clone());
+                }
+                // COUNT and SUM roll-ups read 0 on a parent with no children yet.
+                if f.rollup
+                    .as_ref()
+                    .is_some_and(|r| matches!(r.op, RollupOp::Count | RollupOp::Sum))
+                {
+                    rec.set(fi, Val::Num(0.0));
                 }
             }
         }

@@ -111,8 +111,11 @@ pub fn date_from_naive(d: NaiveDate) -> i32 {
     (d - epoch()).num_days() as i32
 }
 
+/// Out-of-range day numbers (from hostile input) clamp to the epoch instead of panicking.
 pub fn naive_from_days(days: i32) -> NaiveDate {
-    epoch() + chrono::Duration::days(days as i64)
+    chrono::TimeDelta::try_days(days as i64)
+        .and_then(|d| epoch().checked_add_signed(d))
+        .unwrap_or_else(epoch)
 }
 
 pub fn format_date(days: i32) -> String {
