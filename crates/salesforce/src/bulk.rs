@@ -459,6 +459,25 @@ mod tests {
         assert!(rows.is_empty());
     }
 
+    /// However the network splits the body, the rows are the same.
+    #[tokio::test]
+    async fn every_split_point_gives_the_same_rows() {
+        const CSV: &[u8] = b"\"Id\",\"Name\",\"Note\"\n\"001\",\"Acme, Inc.\",\"a \"\"b\"\"\nc\"\n\"002\",\"\xc3\xa9t\xc3\xa9\",\"\"\n003,plain,x\n";
+        let mut cols = None;
+        let whole = all_rows(page_of(vec![CSV]), &mut cols).await.unwrap();
+        assert_eq!(whole.len(), 3);
+        assert_eq!(whole[0][2], "a \"b\"\nc");
+        for cut in 0..=CSV.len() {
+            let (a, b) = CSV.split_at(cut);
+            let mut cols = None;
+            let rows = all_rows(page_of(vec![a, b]), &mut cols).await.unwrap();
+            assert_eq!(rows, whole, "split at {cut}");
+        }
+        let bytes: Vec<&'static [u8]> = CSV.chunks(1).collect();
+        let mut cols = None;
+        assert_eq!(all_rows(page_of(bytes), &mut cols).await.unwrap(), whole);
+    }
+
     #[tokio::test]
     async fn ragged_rows_are_an_error_not_a_panic() {
         let mut cols = None;

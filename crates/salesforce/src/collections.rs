@@ -36,6 +36,19 @@ pub struct RecordResult {
 }
 
 impl RecordResult {
+    /// True when this record failed only for a transient reason (a locked row, or a chunk
+    /// not sent / rolled back because of another record), so sending it again may succeed.
+    pub fn is_retryable(&self) -> bool {
+        !self.success
+            && !self.errors.is_empty()
+            && self.errors.iter().all(|e| {
+                matches!(
+                    e.code.as_str(),
+                    "UNABLE_TO_LOCK_ROW" | "ALL_OR_NONE_OPERATION_ROLLED_BACK" | NOT_ATTEMPTED
+                )
+            })
+    }
+
     fn not_attempted() -> Self {
         RecordResult {
             id: None,
@@ -231,6 +244,8 @@ mod tests {
         .unwrap();
         assert!(got[0].success);
         assert_eq!(got[1].errors[0].code, "REQUIRED_FIELD_MISSING");
+        assert!(!got[1].is_retryable());
+        assert!(RecordResult::not_attempted().is_retryable());
         assert!(check_count(got, 3).is_err());
     }
 }

@@ -207,6 +207,20 @@ impl From<reqwest::Error> for Error {
         if e.is_decode() {
             return Error::Protocol(e.to_string());
         }
+        // A certificate the client does not trust will not fix itself: that is configuration
+        // (wrong CA, wrong host), not a transient fault. reqwest exposes the TLS cause only
+        // through its source chain.
+        let mut source = std::error::Error::source(&e);
+        while let Some(cause) = source {
+            if cause
+                .to_string()
+                .to_ascii_lowercase()
+                .contains("certificate")
+            {
+                return Error::Config(format!("TLS: {cause}"));
+            }
+            source = cause.source();
+        }
         // Timeouts, refused connections, resets and broken bodies are all worth a retry.
         Error::Retryable {
             status: e.status().map(|s| s.as_u16()),

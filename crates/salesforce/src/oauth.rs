@@ -80,6 +80,16 @@ impl OAuthConfig {
         }
     }
 
+    /// A connected app on a production org (`login.salesforce.com`).
+    pub fn production(client_id: impl Into<String>) -> Self {
+        Self::new(PRODUCTION_LOGIN_URL, client_id)
+    }
+
+    /// A connected app on a sandbox (`test.salesforce.com`).
+    pub fn sandbox(client_id: impl Into<String>) -> Self {
+        Self::new(SANDBOX_LOGIN_URL, client_id)
+    }
+
     pub fn client_secret(mut self, secret: impl Into<Secret>) -> Self {
         self.client_secret = Some(secret.into());
         self

@@ -494,6 +494,19 @@ mod tests {
     }
 
     #[test]
+    fn every_truncation_is_an_error_not_a_panic() {
+        for cut in 0..SAMPLE.len() {
+            if !SAMPLE.is_char_boundary(cut) {
+                continue;
+            }
+            assert!(
+                parse_notifications(&SAMPLE[..cut]).is_err(),
+                "prefix of {cut} bytes"
+            );
+        }
+    }
+
+    #[test]
     fn structural_errors_are_named() {
         let e = parse_notifications(&SAMPLE.replace("<ActionId>04k000000000001AAA</ActionId>", ""))
             .unwrap_err();

@@ -117,10 +117,8 @@ impl Connection {
         next_records_url: &str,
         options: QueryOptions,
     ) -> Result<QueryPage<T>> {
-        let req = with_batch_size(
-            Req::new(CallKind::Query, Method::GET, next_records_url),
-            options,
-        );
+        let path = same_origin_path(&self.instance_url(), next_records_url)?;
+        let req = with_batch_size(Req::new(CallKind::Query, Method::GET, path), options);
         self.send_json(&req).await
     }
 
@@ -129,6 +127,19 @@ impl Connection {
         let page: QueryPage<serde::de::IgnoredAny> =
             self.query_page(soql, QueryOptions::default()).await?;
         Ok(page.total_size)
+    }
+}
+
+/// `nextRecordsUrl` is a path on the instance. The bearer token goes with it, so a URL that
+/// points anywhere else is refused rather than followed.
+fn same_origin_path(instance_url: &str, next: &str) -> Result<String> {
+    let path = next.strip_prefix(instance_url).unwrap_or(next);
+    if path.starts_with("/services/") {
+        Ok(path.to_string())
+    } else {
+        Err(crate::Error::Protocol(format!(
+            "nextRecordsUrl {next:?} is not a path on the instance"
+        )))
     }
 }
 
@@ -145,6 +156,16 @@ fn with_batch_size(req: Req, options: QueryOptions) -> Req {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn next_records_url_stays_on_the_instance() {
+        let i = "https://acme.my.salesforce.com";
+        let p = "/services/data/v62.0/query/01gxx-2000";
+        assert_eq!(same_origin_path(i, p).unwrap(), p);
+        assert_eq!(same_origin_path(i, &format!("{i}{p}")).unwrap(), p);
+        assert!(same_origin_path(i, &format!("https://evil.example{p}")).is_err());
+        assert!(same_origin_path(i, "//evil.example/services/x").is_err());
+    }
 
     #[test]
     fn page_shape() {

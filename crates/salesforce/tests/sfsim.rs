@@ -220,6 +220,28 @@ async fn expired_session_refreshes_once_and_persists_before_use() {
     assert_eq!(saved[0].refresh_token, old.refresh_token);
 }
 
+#[tokio::test]
+async fn tokens_that_cannot_be_saved_are_not_used() {
+    let t = start().await;
+    let conn = Connection::builder(t.conn.tokens())
+        .oauth(t.oauth_config())
+        .persistence(PersistWith(|_: &Tokens| Err("disk full".to_string())))
+        .build()
+        .unwrap();
+    let before = conn.tokens();
+    t.org.expire_sessions();
+    t.org.reset_calls();
+    let e = conn.count("SELECT COUNT() FROM Contact").await.unwrap_err();
+    assert!(matches!(&e, Error::Persist(m) if m == "disk full"), "{e:?}");
+    assert_eq!(conn.tokens(), before, "the unsaved tokens were not adopted");
+    // The org counts only calls with a valid session: a retry with the new tokens would be 1.
+    assert_eq!(
+        t.org.calls_to("query"),
+        0,
+        "no call was made with the unsaved tokens"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rotation_under_concurrent_calls_refreshes_exactly_once() {
     let t = start_with(builder().rotate_refresh_tokens(true)).await;
@@ -767,4 +789,48 @@ async fn outbound_listener_acks_and_dedupes_retries() {
         "the fault was seen as a failure"
     );
     assert!(deliveries.iter().any(|d| d.acknowledged));
+}
+
+// ---------------------------------------------------------------- TLS
+
+#[tokio::test]
+async fn works_over_tls_with_the_orgs_certificate() {
+    let org = sfsim::Org::builder().tls(true).start().await.unwrap();
+    assert!(org.instance_url().starts_with("https://"));
+    let pem = std::fs::read(org.ca_cert().expect("CA written")).unwrap();
+    let http = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
+        .build()
+        .unwrap();
+    let oauth = OAuthClient::with_http(
+        http.clone(),
+        OAuthConfig::new(org.login_url(), org.client_id()).client_secret(org.client_secret()),
+    );
+    let tokens = oauth
+        .password(&org.username(), &Secret::new(org.password()))
+        .await
+        .unwrap();
+    let conn = Connection::builder(tokens.into())
+        .http(http)
+        .build()
+        .unwrap();
+    let id = conn
+        .create("Account", &json!({"Name": "Secure"}))
+        .await
+        .unwrap();
+    let r: Record = conn
+        .retrieve("Account", &id, Some(&["Name"]))
+        .await
+        .unwrap();
+    assert_eq!(r["Name"], "Secure");
+
+    // Without the org's CA the handshake fails: configuration, neither transient nor a
+    // reconnect.
+    let plain = Connection::builder(conn.tokens()).build().unwrap();
+    let e = plain
+        .count("SELECT COUNT() FROM Account")
+        .await
+        .unwrap_err();
+    assert!(matches!(&e, Error::Config(m) if m.contains("TLS")), "{e:?}");
+    org.shutdown().await;
 }
