@@ -169,6 +169,9 @@ impl Item {
     }
 }
 
+/// A record waiting for its call: (run, task, record body).
+type Pending = (usize, usize, Value);
+
 /// Key of a group of writes sent together.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 struct GroupKey {
@@ -540,8 +543,7 @@ impl Sonde {
         };
         // Resolve each member's effective operation (a create becomes an upsert on an
         // external id filled from the response id) and build its record.
-        let mut calls: BTreeMap<(Operation, Option<String>), Vec<(usize, usize, Value)>> =
-            BTreeMap::new();
+        let mut calls: BTreeMap<(Operation, Option<String>), Vec<Pending>> = BTreeMap::new();
         for &(i, t) in &members {
             let Task::Salesforce(task) = &items[i].workflow.tasks[t] else {
                 continue;
@@ -761,5 +763,75 @@ impl Sonde {
 impl From<salesforce::Error> for Error {
     fn from(e: salesforce::Error) -> Self {
         Error::Internal(Box::new(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn describe() -> SObjectDescribe {
+        serde_json::from_value(json!({
+            "name": "Survey_Response__c",
+            "fields": [
+                {"name": "Response_Id__c", "type": "string", "createable": true, "externalId": true},
+                {"name": "Survey_Name__c", "type": "string", "createable": true},
+                {"name": "NPS_Score__c", "type": "double", "createable": true},
+                {"name": "Count__c", "type": "int", "createable": true},
+                {"name": "Done__c", "type": "boolean", "createable": true}
+            ]
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn rendered_text_becomes_the_fields_type() {
+        let d = describe();
+        assert_eq!(coerce(&d, "NPS_Score__c", json!("9")).unwrap(), json!(9.0));
+        assert_eq!(coerce(&d, "Count__c", json!("3.0")).unwrap(), json!(3));
+        assert_eq!(coerce(&d, "Done__c", json!("Yes")).unwrap(), json!(true));
+        assert_eq!(
+            coerce(&d, "NPS_Score__c", json!("  ")).unwrap(),
+            Value::Null
+        );
+        assert!(coerce(&d, "NPS_Score__c", json!("nine"))
+            .unwrap_err()
+            .contains("NPS_Score__c"));
+        assert!(coerce(&d, "Nope__c", json!("x")).is_err());
+        assert_eq!(coerce(&d, "Count__c", json!(4)).unwrap(), json!(4));
+    }
+
+    #[test]
+    fn a_create_keyed_by_the_response_id_is_idempotent() {
+        let d = describe();
+        let task = |field: &str, text: &str| SalesforceTask {
+            connection_id: "SC_1".into(),
+            object: "Survey_Response__c".into(),
+            operation: Operation::Create,
+            external_id_field: None,
+            record_id: None,
+            fields: [(field.to_string(), FieldValue::Piped(text.into()))].into(),
+        };
+        assert_eq!(
+            idempotency_field(&task("Response_Id__c", "${rm://ResponseID}"), &d).as_deref(),
+            Some("Response_Id__c")
+        );
+        assert_eq!(
+            idempotency_field(&task("Response_Id__c", "fixed"), &d),
+            None
+        );
+        // Not an external id: a plain create.
+        assert_eq!(
+            idempotency_field(&task("Survey_Name__c", "${rm://ResponseID}"), &d),
+            None
+        );
+    }
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        assert_eq!(backoff_ms(1000, 1), 1000);
+        assert_eq!(backoff_ms(1000, 3), 4000);
+        assert_eq!(backoff_ms(1000, 40), 600_000);
     }
 }

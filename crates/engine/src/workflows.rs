@@ -746,13 +746,11 @@ fn check_condition(
             }
         }
         survey::Condition::Not { condition } => check_condition(condition, def, at, problems),
-        survey::Condition::Answer { question, .. } => {
-            if def.question(question).is_none() {
-                problems.push(problem(
-                    format!("{at}.question"),
-                    format!("the survey has no question {question}"),
-                ));
-            }
+        survey::Condition::Answer { question, .. } if def.question(question).is_none() => {
+            problems.push(problem(
+                format!("{at}.question"),
+                format!("the survey has no question {question}"),
+            ));
         }
         _ => {}
     }
@@ -823,5 +821,59 @@ pub(crate) fn check_value(describe: &SObjectDescribe, field: &Field, v: &Value) 
             None
         }
         _ => (!v.is_string()).then(|| format!("{} is a text field: give text", field.name)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn describe() -> SObjectDescribe {
+        serde_json::from_value(json!({
+            "name": "Survey_Response__c",
+            "fields": [
+                {"name": "Channel__c", "type": "picklist", "createable": true, "nillable": true,
+                 "picklistValues": [{"value": "Email", "active": true}, {"value": "Web", "active": true}]},
+                {"name": "NPS_Score__c", "type": "double", "createable": true, "nillable": true},
+                {"name": "RecordTypeId", "type": "reference", "createable": true, "nillable": true}
+            ],
+            "recordTypeInfos": [{"recordTypeId": "012000000000001AAA", "name": "NPS", "available": true}]
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn specified_values_are_checked_against_the_fields_type() {
+        let d = describe();
+        let f = |n: &str| d.field(n).unwrap();
+        assert!(check_value(&d, f("Channel__c"), &json!("Web")).is_none());
+        let msg = check_value(&d, f("Channel__c"), &json!("Fax")).unwrap();
+        assert!(msg.contains("Channel__c") && msg.contains("Fax"), "{msg}");
+        assert!(check_value(&d, f("NPS_Score__c"), &json!(7)).is_none());
+        assert!(check_value(&d, f("NPS_Score__c"), &json!("high")).is_some());
+        assert!(check_value(&d, f("RecordTypeId"), &json!("012000000000001")).is_none());
+        assert!(check_value(&d, f("RecordTypeId"), &json!("012000000000009AAA")).is_some());
+    }
+
+    #[test]
+    fn workflow_bodies_parse_in_the_documented_shape() {
+        let input: WorkflowInput = serde_json::from_value(json!({
+            "name": "w",
+            "conditions": {"type": "any", "conditions": [{"type": "embedded_data", "field": "x", "op": "is_not_empty"}]},
+            "tasks": [
+                {"type": "salesforce", "connectionId": "SC_1", "object": "Case", "operation": "update",
+                 "recordId": "${e://Field/sfCaseId}", "fields": {"Status": {"value": "Closed"}}},
+                {"type": "directory", "action": "add_to_list", "listId": "CG_1",
+                 "fields": {"email": {"piped": "${q://QID10/ChoiceTextEntryValue}"}}}
+            ]
+        }))
+        .unwrap();
+        assert_eq!(input.event, Event::ResponseCreated);
+        assert!(input.enabled);
+        assert_eq!(input.tasks.len(), 2);
+        assert!(serde_json::from_value::<WorkflowInput>(
+            json!({"name": "w", "tasks": [], "bogus": 1})
+        )
+        .is_err());
     }
 }

@@ -721,3 +721,76 @@ async fn a_revoked_org_fails_runs_with_reconnect_until_relinked_and_retried() {
         org.shutdown().await;
     }
 }
+
+#[tokio::test]
+async fn directory_tasks_add_the_respondent_to_a_list() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let (_, token) = app.org_user(Role::Editor).await;
+        let survey = app.sample_survey(&token).await;
+        let r = app
+            .post(&token, "/api/v1/mailing-lists")
+            .json(&json!({"name": "Follow-ups"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        let list: Value = r.json().await.unwrap();
+        let list_id = list["id"].as_str().unwrap();
+        let body = json!({
+            "name": "Follow-up list",
+            "conditions": {"type": "answer", "question": "QID10", "op": "is_not_empty"},
+            "tasks": [{"type": "directory", "action": "add_to_list", "listId": list_id,
+                       "fields": {"email": {"piped": "${q://QID10/ChoiceTextEntryValue}"},
+                                  "lastName": {"value": "Respondent"}}}]
+        });
+        let wf = create_workflow(&app, &token, &survey, &body).await;
+        // A task field the directory does not know is refused by name.
+        let mut bad = body.clone();
+        bad["tasks"][0]["fields"]["shoeSize"] = json!({"value": "42"});
+        let r = app
+            .post(&token, &format!("/api/v1/surveys/{survey}/workflows"))
+            .json(&bad)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400);
+        assert!(r.text().await.unwrap().contains("tasks[0].fields.shoeSize"));
+
+        let def = survey::sample::sample_definition();
+        let answers = sonde::bench::complete_answers(&def);
+        let r = app
+            .post(&token, &format!("/api/v1/surveys/{survey}/responses"))
+            .json(&json!({"answers": answers, "finished": true}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        let report = app.sonde.drain_workflows().await.unwrap();
+        assert_eq!(report.succeeded, 1, "{report:?}");
+        let members: Value = app
+            .get(&token, &format!("/api/v1/contacts?listId={list_id}"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(
+            members.to_string().contains("respondent@example.com"),
+            "{members}"
+        );
+        let runs: Value = app
+            .get(
+                &token,
+                &format!("/api/v1/workflows/{}/runs", wf["id"].as_str().unwrap()),
+            )
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(runs["runs"][0]["tasks"][0]["status"], "succeeded", "{runs}");
+    }
+}
