@@ -20,8 +20,9 @@ use store::{Any, Store, Transaction};
 
 /// The queue kind of workflow runs.
 pub const WORKFLOW_JOB: &str = "workflow";
-/// How long a worker may hold a batch before another may take it over.
-const LEASE_MS: i64 = 5 * 60_000;
+/// How long a worker may hold a batch before another may take it over (a crashed node's
+/// work waits this long on PostgreSQL; a restarted SQLite node takes it back at once).
+const LEASE_MS: i64 = 2 * 60_000;
 /// Jobs claimed at once: enough for five full collections calls per group under backlog.
 pub const DEFAULT_BATCH: i64 = 1000;
 

@@ -307,6 +307,19 @@ pub async fn serve_in(
             "SONDE_SECRET_KEY is not set: Salesforce orgs cannot be linked until it is (base64 of 32 bytes, the same on every node)"
         ),
     }
+    if backend == store::Backend::Sqlite {
+        // One server per SQLite file: whatever a previous process held is orphaned now.
+        let released = sonde
+            .store
+            .release_all_leases(engine::delivery::WORKFLOW_JOB)
+            .await?;
+        if released > 0 {
+            tracing::info!(
+                released,
+                "requeued workflow runs left running by the previous process"
+            );
+        }
+    }
     spawn_housekeeping(sonde.clone());
     sonde.spawn_workflow_worker();
     let app = web::router(web::AppState::new(sonde));

@@ -195,6 +195,21 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Puts every running job of `kind` back in the queue, attempt not counted. Only for a
+    /// single node starting up (SQLite: one server per file), whose earlier process died
+    /// holding leases that would otherwise keep its work waiting until they expire.
+    pub async fn release_all_leases(&self, kind: &str) -> Result<u64> {
+        let done = sqlx::query(
+            "UPDATE jobs SET status = 'queued', lease_owner = NULL, lease_expires_at = NULL, \
+             attempts = attempts - 1, updated_at = $1 WHERE kind = $2 AND status = 'running'",
+        )
+        .bind(now_ms())
+        .bind(kind)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected())
+    }
+
     pub async fn job(&self, id: &str) -> Result<Option<Job>> {
         let row = sqlx::query(&format!("SELECT {COLUMNS} FROM jobs WHERE id = $1"))
             .bind(id)

@@ -111,6 +111,23 @@ async fn claim_complete_retry_fail_and_recover_expired_leases() {
         assert_eq!(d.attempts, 2);
         assert!(!s.complete_job(&d.id, "dead").await.unwrap());
         assert!(s.complete_job(&d.id, "alive").await.unwrap());
+
+        // A restarted single node takes back its dead process's leases at once.
+        let mut tx = s.begin().await.unwrap();
+        Store::enqueue_job(&mut tx, &job("e")).await.unwrap();
+        tx.commit().await.unwrap();
+        let held = s
+            .claim_jobs("test", "old-process", 10, 600_000)
+            .await
+            .unwrap();
+        assert!(held.iter().any(|j| j.dedupe_key == "e"));
+        assert!(s.release_all_leases("test").await.unwrap() >= 1);
+        let back = s
+            .claim_jobs("test", "new-process", 10, 60_000)
+            .await
+            .unwrap();
+        let e = back.iter().find(|j| j.dedupe_key == "e").expect("released");
+        assert_eq!(e.attempts, 1, "the dead claim is not counted");
     }
 }
 
