@@ -704,59 +704,51 @@ impl Sonde {
         }
     }
 
+    /// Records every outcome of the batch in one transaction: one commit, not two per run.
     async fn finish(&self, owner: &str, items: Vec<Item>, report: &mut DrainReport) -> Result<()> {
         let settings = self.salesforce_settings();
+        let mut tx = self.store.begin().await?;
         for item in items {
             let tasks = serde_json::to_string(&item.tasks)?;
             let id = &item.job.id;
+            let met = item.condition_met;
             match item.outcome.unwrap_or(Outcome::Succeeded) {
                 Outcome::Succeeded => {
-                    self.store
-                        .update_run(id, "succeeded", item.condition_met, &tasks, None)
-                        .await?;
-                    self.store.complete_job(id, owner).await?;
+                    Store::update_run_in(&mut tx, id, "succeeded", met, &tasks, None).await?;
+                    Store::complete_job_in(&mut tx, id, owner).await?;
                     report.succeeded += 1;
                 }
                 Outcome::Skipped => {
-                    self.store
-                        .update_run(id, "skipped", item.condition_met, &tasks, None)
-                        .await?;
-                    self.store.complete_job(id, owner).await?;
+                    Store::update_run_in(&mut tx, id, "skipped", met, &tasks, None).await?;
+                    Store::complete_job_in(&mut tx, id, owner).await?;
                     report.skipped += 1;
                 }
                 Outcome::Failed(msg) => {
-                    self.store
-                        .update_run(id, "failed", item.condition_met, &tasks, Some(&msg))
-                        .await?;
-                    self.store.fail_job(id, owner, &msg).await?;
+                    Store::update_run_in(&mut tx, id, "failed", met, &tasks, Some(&msg)).await?;
+                    Store::fail_job_in(&mut tx, id, owner, &msg).await?;
                     report.failed += 1;
                 }
                 Outcome::Retry(msg) if item.job.attempts >= settings.max_attempts => {
                     let msg = format!("gave up after {} attempts: {msg}", item.job.attempts);
-                    self.store
-                        .update_run(id, "failed", item.condition_met, &tasks, Some(&msg))
-                        .await?;
-                    self.store.fail_job(id, owner, &msg).await?;
+                    Store::update_run_in(&mut tx, id, "failed", met, &tasks, Some(&msg)).await?;
+                    Store::fail_job_in(&mut tx, id, owner, &msg).await?;
                     report.failed += 1;
                 }
                 Outcome::Retry(msg) => {
                     let at =
                         store::now_ms() + backoff_ms(settings.retry_base_ms, item.job.attempts);
-                    self.store
-                        .update_run(id, "retrying", item.condition_met, &tasks, Some(&msg))
-                        .await?;
-                    self.store.retry_job(id, owner, at, &msg, true).await?;
+                    Store::update_run_in(&mut tx, id, "retrying", met, &tasks, Some(&msg)).await?;
+                    Store::retry_job_in(&mut tx, id, owner, at, &msg, true).await?;
                     report.retried += 1;
                 }
                 Outcome::Defer(until, msg) => {
-                    self.store
-                        .update_run(id, "waiting", item.condition_met, &tasks, Some(&msg))
-                        .await?;
-                    self.store.retry_job(id, owner, until, &msg, false).await?;
+                    Store::update_run_in(&mut tx, id, "waiting", met, &tasks, Some(&msg)).await?;
+                    Store::retry_job_in(&mut tx, id, owner, until, &msg, false).await?;
                     report.deferred += 1;
                 }
             }
         }
+        tx.commit().await?;
         Ok(())
     }
 }

@@ -125,6 +125,18 @@ impl Store {
     /// Marks a claimed job done. False when the lease was lost meanwhile (another worker
     /// re-claimed it after expiry): the caller's result is then not the one that counts.
     pub async fn complete_job(&self, id: &str, owner: &str) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let done = Self::complete_job_in(&mut tx, id, owner).await?;
+        tx.commit().await?;
+        Ok(done)
+    }
+
+    /// As [`Store::complete_job`], in the caller's transaction (a worker finishes a batch in one).
+    pub async fn complete_job_in(
+        tx: &mut Transaction<'_, Any>,
+        id: &str,
+        owner: &str,
+    ) -> Result<bool> {
         let done = sqlx::query(
             "UPDATE jobs SET status = 'done', lease_owner = NULL, lease_expires_at = NULL, \
              last_error = NULL, updated_at = $1 WHERE id = $2 AND lease_owner = $3 AND status = 'running'",
@@ -132,7 +144,7 @@ impl Store {
         .bind(now_ms())
         .bind(id)
         .bind(owner)
-        .execute(self.pool())
+        .execute(&mut **tx)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -141,6 +153,20 @@ impl Store {
     /// `count_attempt = false` undoes the claim's attempt (e.g. the org's budget is paused).
     pub async fn retry_job(
         &self,
+        id: &str,
+        owner: &str,
+        run_after: i64,
+        error: &str,
+        count_attempt: bool,
+    ) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let done = Self::retry_job_in(&mut tx, id, owner, run_after, error, count_attempt).await?;
+        tx.commit().await?;
+        Ok(done)
+    }
+
+    pub async fn retry_job_in(
+        tx: &mut Transaction<'_, Any>,
         id: &str,
         owner: &str,
         run_after: i64,
@@ -159,13 +185,25 @@ impl Store {
         .bind(now_ms())
         .bind(id)
         .bind(owner)
-        .execute(self.pool())
+        .execute(&mut **tx)
         .await?;
         Ok(done.rows_affected() == 1)
     }
 
     /// Gives up on a claimed job: it stays `failed` until someone retries it.
     pub async fn fail_job(&self, id: &str, owner: &str, error: &str) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let done = Self::fail_job_in(&mut tx, id, owner, error).await?;
+        tx.commit().await?;
+        Ok(done)
+    }
+
+    pub async fn fail_job_in(
+        tx: &mut Transaction<'_, Any>,
+        id: &str,
+        owner: &str,
+        error: &str,
+    ) -> Result<bool> {
         let done = sqlx::query(
             "UPDATE jobs SET status = 'failed', lease_owner = NULL, lease_expires_at = NULL, \
              last_error = $1, updated_at = $2 WHERE id = $3 AND lease_owner = $4 AND status = 'running'",
@@ -174,7 +212,7 @@ impl Store {
         .bind(now_ms())
         .bind(id)
         .bind(owner)
-        .execute(self.pool())
+        .execute(&mut **tx)
         .await?;
         Ok(done.rows_affected() == 1)
     }

@@ -191,6 +191,20 @@ impl Store {
         tasks: &str,
         error: Option<&str>,
     ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        Self::update_run_in(&mut tx, id, status, condition_met, tasks, error).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn update_run_in(
+        tx: &mut Transaction<'_, Any>,
+        id: &str,
+        status: &str,
+        condition_met: Option<bool>,
+        tasks: &str,
+        error: Option<&str>,
+    ) -> Result<()> {
         sqlx::query(
             "UPDATE workflow_runs SET status = $1, condition_met = $2, tasks = $3, error = $4, \
              updated_at = $5 WHERE id = $6",
@@ -201,7 +215,7 @@ impl Store {
         .bind(error)
         .bind(now_ms())
         .bind(id)
-        .execute(self.pool())
+        .execute(&mut **tx)
         .await?;
         Ok(())
     }
