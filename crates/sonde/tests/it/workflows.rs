@@ -794,3 +794,44 @@ async fn directory_tasks_add_the_respondent_to_a_list() {
         assert_eq!(runs["runs"][0]["tasks"][0]["status"], "succeeded", "{runs}");
     }
 }
+
+#[tokio::test]
+async fn the_reserve_of_the_daily_budget_is_left_untouched() {
+    let org = start_org().await;
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    configure(&app, &org);
+    let mut settings = app.sonde.salesforce_settings();
+    settings.api_reserve = 0.5;
+    app.sonde.configure_salesforce(settings);
+    let (_, token) = app.org_user(Role::Editor).await;
+    let survey = app.sample_survey(&token).await;
+    let conn = link(&app, &token, &org).await;
+    let fx = fixture(&org).await;
+    // Half the allocation is already spent by the time the workflow is saved.
+    let (used, _) = org.api_usage();
+    org.set_daily_api_limit(used * 2 + 1);
+    create_workflow(
+        &app,
+        &token,
+        &survey,
+        &mapping(&conn, &fx.nps_record_type, "reserve"),
+    )
+    .await;
+    submit(&app, &token, &survey, &fx, 10).await;
+    org.reset_calls();
+    let r = app.sonde.drain_workflows().await.unwrap();
+    assert_eq!((r.deferred, r.succeeded, r.failed), (10, 0, 0), "{r:?}");
+    assert_eq!(org.calls_to("collections.upsert"), 0);
+    let listed: Value = app
+        .get(&token, "/api/v1/salesforce/connections")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let c = &listed["connections"][0];
+    assert!(c["pausedUntil"].as_i64().unwrap() > store::now_ms(), "{c}");
+    assert!(c["lastError"].as_str().unwrap().contains("reserve"), "{c}");
+    org.shutdown().await;
+}
