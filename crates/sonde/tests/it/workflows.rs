@@ -835,3 +835,63 @@ async fn the_reserve_of_the_daily_budget_is_left_untouched() {
     assert!(c["lastError"].as_str().unwrap().contains("reserve"), "{c}");
     org.shutdown().await;
 }
+
+#[tokio::test]
+async fn closing_an_abandoned_response_fires_incomplete_closed_workflows() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let (_, token) = app.org_user(Role::Editor).await;
+        let survey = app.sample_survey(&token).await;
+        let wf = create_workflow(
+            &app,
+            &token,
+            &survey,
+            &json!({
+                "name": "Chase abandoned",
+                "event": "incomplete_closed",
+                "tasks": [{"type": "directory", "action": "upsert_contact",
+                           "fields": {"email": {"value": "abandoned@example.com"},
+                                      "lastName": {"piped": "${e://Field/ContactId}"}}}]
+            }),
+        )
+        .await;
+        let page = app
+            .client
+            .get(app.url(&format!("/s/{survey}?ContactId=003abandoned")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 200);
+        // Nothing fires while the response is open.
+        assert_eq!(app.sonde.drain_workflows().await.unwrap().claimed, 0);
+        app.sonde
+            .store
+            .execute_raw("UPDATE responses SET expires_at = 1 WHERE status = 'in_progress'")
+            .await
+            .unwrap();
+        assert_eq!(app.sonde.close_abandoned_responses().await.unwrap(), 1);
+        let r = app.sonde.drain_workflows().await.unwrap();
+        assert_eq!(r.succeeded, 1, "{r:?}");
+        let runs: Value = app
+            .get(
+                &token,
+                &format!("/api/v1/workflows/{}/runs", wf["id"].as_str().unwrap()),
+            )
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(runs["runs"][0]["trigger"], "incomplete_closed", "{runs}");
+        let contacts: Value = app
+            .get(&token, "/api/v1/contacts")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(contacts.to_string().contains("003abandoned"), "{contacts}");
+    }
+}
