@@ -2,10 +2,14 @@
 //! store. The web layer calls these and only translates HTTP; nothing here knows about HTTP.
 
 pub mod auth;
+pub mod connections;
+pub mod delivery;
 pub mod directory;
 mod error;
 pub mod responses;
+pub mod secrets;
 pub mod surveys;
+pub mod workflows;
 
 pub use auth::{Actor, Role};
 pub use error::{Error, FieldProblem, Result};
@@ -25,6 +29,7 @@ pub struct Sonde {
     pub store: Store,
     pub config: Config,
     optout: std::sync::Arc<::directory::OptOutSigner>,
+    salesforce: connections::Shared,
 }
 
 impl Sonde {
@@ -35,6 +40,7 @@ impl Sonde {
             optout: std::sync::Arc::new(::directory::OptOutSigner::new(key.as_bytes())),
             store,
             config,
+            salesforce: std::sync::Arc::new(connections::SalesforceState::new()),
         })
     }
 

@@ -80,7 +80,7 @@ fn channel_of(s: &str) -> DistributionChannel {
 }
 
 impl Response {
-    fn from_row(row: ResponseRow) -> Result<Self> {
+    pub(crate) fn from_row(row: ResponseRow) -> Result<Self> {
         let data: ResponseData = serde_json::from_str(&row.data)?;
         let last = row.ended_at.unwrap_or(row.updated_at);
         let metadata = ResponseMetadata {
@@ -119,7 +119,7 @@ impl Sonde {
     }
 
     /// Contact fields for `${m://...}` and the contact's embedded data.
-    async fn contact_fields(
+    pub(crate) async fn contact_fields(
         &self,
         org_id: &str,
         contact_id: Option<&str>,
@@ -147,7 +147,7 @@ impl Sonde {
     }
 
     /// Links for `${l://...}`: the survey link, and the opt-out link when a contact is known.
-    fn links(
+    pub(crate) fn links(
         &self,
         survey_id: &str,
         org_id: &str,
@@ -386,6 +386,10 @@ impl Sonde {
         if !Store::update_open_response(&mut tx, &updated).await? {
             return Err(Error::Conflict("this response was closed meanwhile".into()));
         }
+        if updated.status == ResponseStatus::Complete {
+            crate::delivery::fire(&mut tx, &updated, crate::workflows::Event::ResponseCreated)
+                .await?;
+        }
         tx.commit().await?;
         match end_message {
             Some(message) => {
@@ -507,6 +511,12 @@ impl Sonde {
         };
         let mut tx = self.store.begin().await?;
         Store::insert_response(&mut tx, &row).await?;
+        let event = if input.finished {
+            crate::workflows::Event::ResponseCreated
+        } else {
+            crate::workflows::Event::IncompleteClosed
+        };
+        crate::delivery::fire(&mut tx, &row, event).await?;
         tx.commit().await?;
         metrics_response_recorded();
         Response::from_row(row)
@@ -614,7 +624,12 @@ impl Sonde {
     /// Closes every abandoned response whose window has passed. Safe to run on every node:
     /// each response is closed by exactly one UPDATE.
     pub async fn close_abandoned_responses(&self) -> Result<usize> {
-        let closed = self.store.close_expired_responses(store::now_ms()).await?;
+        let mut tx = self.store.begin().await?;
+        let closed = Store::close_expired_responses_in(&mut tx, store::now_ms()).await?;
+        for r in &closed {
+            crate::delivery::fire(&mut tx, r, crate::workflows::Event::IncompleteClosed).await?;
+        }
+        tx.commit().await?;
         metrics::counter!("sonde_responses_closed_incomplete_total").increment(closed.len() as u64);
         for r in &closed {
             tracing::info!(response_id = %r.id, survey_id = %r.survey_id, "response closed as incomplete");

@@ -174,7 +174,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => {
             let store = cli.db.open().await?;
-            serve(store, &args, None).await
+            serve_in(store, &args, Some(&cli.db.data_dir), None).await
         }
         Command::Demo {
             serve,
@@ -286,6 +286,18 @@ pub async fn serve(
     args: &ServeArgs,
     ready: Option<tokio::sync::oneshot::Sender<SocketAddr>>,
 ) -> anyhow::Result<()> {
+    serve_in(store, args, None, ready).await
+}
+
+/// As [`serve`], with the data directory that holds `secret.key` (the key sealing Salesforce
+/// tokens) when `SONDE_SECRET_KEY` is not set. PostgreSQL deployments must set the variable:
+/// every node needs the same key, so none is generated for them.
+pub async fn serve_in(
+    store: Store,
+    args: &ServeArgs,
+    data_dir: Option<&std::path::Path>,
+    ready: Option<tokio::sync::oneshot::Sender<SocketAddr>>,
+) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
@@ -294,8 +306,32 @@ pub async fn serve(
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{addr}"));
+    let backend = store.backend();
     let sonde = Sonde::new(store, Config { public_url }).await?;
+    match (engine::secrets::SecretBox::from_env()?, data_dir, backend) {
+        (Some(key), _, _) => sonde.set_secret_box(key),
+        (None, Some(dir), store::Backend::Sqlite) => {
+            sonde.set_secret_box(engine::secrets::SecretBox::load_or_create(dir)?)
+        }
+        (None, _, _) => tracing::warn!(
+            "SONDE_SECRET_KEY is not set: Salesforce orgs cannot be linked until it is (base64 of 32 bytes, the same on every node)"
+        ),
+    }
+    if backend == store::Backend::Sqlite {
+        // One server per SQLite file: whatever a previous process held is orphaned now.
+        let released = sonde
+            .store
+            .release_all_leases(engine::delivery::WORKFLOW_JOB)
+            .await?;
+        if released > 0 {
+            tracing::info!(
+                released,
+                "requeued workflow runs left running by the previous process"
+            );
+        }
+    }
     spawn_housekeeping(sonde.clone());
+    sonde.spawn_workflow_worker();
     let app = web::router(web::AppState::new(sonde));
     tracing::info!(%addr, "sonde listening");
     if let Some(tx) = ready {
@@ -386,7 +422,7 @@ async fn demo(db: &DbArgs, args: &ServeArgs, sfsim_listen: SocketAddr) -> anyhow
     println!("  Instance URL:    {}", org.instance_url());
     println!("  Username:        {}", org.username());
     println!("  Password:        {}", org.password());
-    let served = serve(store, args, None).await;
+    let served = serve_in(store, args, Some(&db.data_dir), None).await;
     org.shutdown().await;
     served
 }

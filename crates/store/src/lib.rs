@@ -1,11 +1,14 @@
 //! Sonde's storage: one schema and one set of queries for SQLite (the embedded default) and
 //! PostgreSQL (several nodes), through sqlx's `Any` driver so no query is written twice.
 
+pub mod connections;
 pub mod directory;
 pub mod ids;
 pub mod people;
+pub mod queue;
 pub mod responses;
 pub mod surveys;
+pub mod workflows;
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};

@@ -213,6 +213,24 @@ impl Store {
         rows.iter().map(response_from).collect()
     }
 
+    /// As [`Store::close_expired_responses`], inside the caller's transaction so that the
+    /// workflows the closing fires commit with it.
+    pub async fn close_expired_responses_in(
+        tx: &mut Transaction<'_, Any>,
+        now: i64,
+    ) -> Result<Vec<ResponseRow>> {
+        let rows = sqlx::query(&format!(
+            "UPDATE responses SET status = 'incomplete', recorded_at = $1, cursor = NULL \
+             WHERE status = 'in_progress' AND expires_at IS NOT NULL AND expires_at <= $2 \
+             RETURNING {COLUMNS}"
+        ))
+        .bind(now)
+        .bind(now)
+        .fetch_all(&mut **tx)
+        .await?;
+        rows.iter().map(response_from).collect()
+    }
+
     pub fn now(&self) -> i64 {
         now_ms()
     }

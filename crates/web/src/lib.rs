@@ -2,6 +2,7 @@
 //! status codes. The rules live in `engine`.
 
 pub mod api;
+pub mod api_salesforce;
 pub mod auth;
 pub mod error;
 pub mod openapi;
@@ -13,7 +14,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::Router;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use std::sync::OnceLock;
@@ -80,11 +81,43 @@ pub fn router(state: AppState) -> Router {
             get(api::list_mailing_lists).post(api::create_mailing_list),
         )
         .route("/mailing-lists/{id}", get(api::get_mailing_list))
+        .route(
+            "/salesforce/connections",
+            get(api_salesforce::list_connections).post(api_salesforce::start_connection),
+        )
+        .route(
+            "/salesforce/connections/{id}",
+            delete(api_salesforce::delete_connection),
+        )
+        .route(
+            "/salesforce/connections/{id}/check",
+            get(api_salesforce::check_connection),
+        )
+        .route(
+            "/surveys/{id}/workflows",
+            get(api_salesforce::list_workflows).post(api_salesforce::create_workflow),
+        )
+        .route(
+            "/workflows/{id}",
+            get(api_salesforce::get_workflow)
+                .put(api_salesforce::update_workflow)
+                .delete(api_salesforce::delete_workflow),
+        )
+        .route("/workflows/{id}/copy", post(api_salesforce::copy_workflow))
+        .route("/workflows/{id}/runs", get(api_salesforce::list_runs))
+        .route(
+            "/workflows/{id}/runs/{runId}/retry",
+            post(api_salesforce::retry_run),
+        )
         .fallback(api_not_found);
 
     Router::new()
         .nest("/api/v1", api)
         .route("/healthz", get(healthz))
+        .route(
+            "/oauth/salesforce/callback",
+            get(api_salesforce::oauth_callback),
+        )
         .route("/metrics", get(metrics_page))
         .route(
             "/s/{survey_id}",

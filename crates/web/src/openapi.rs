@@ -72,6 +72,50 @@ pub const OPERATIONS: &[(&str, &str, &str)] = &[
         "Create a mailing list ({\"name\"})",
     ),
     ("get", "/mailing-lists/{id}", "One mailing list"),
+    ("get", "/salesforce/connections", "Your linked Salesforce orgs (never their tokens)"),
+    (
+        "post",
+        "/salesforce/connections",
+        "Start linking an org ({\"environment\": production|sandbox|custom, \"loginUrl\"}): answers {\"authorizeUrl\"} to open in a browser; at most five per user",
+    ),
+    (
+        "delete",
+        "/salesforce/connections/{id}",
+        "Disconnect an org: its tokens are revoked at Salesforce and forgotten",
+    ),
+    (
+        "get",
+        "/salesforce/connections/{id}/check",
+        "Check API access and, per workflow using the org, object, field and record type rights (from describe)",
+    ),
+    ("get", "/surveys/{id}/workflows", "A survey's workflows"),
+    (
+        "post",
+        "/surveys/{id}/workflows",
+        "Create a workflow (event, conditions, tasks), validated against the org's describe",
+    ),
+    ("get", "/workflows/{id}", "One workflow (canEdit says whether you own it)"),
+    (
+        "put",
+        "/workflows/{id}",
+        "Replace a workflow (owner only; others get 403 and may copy it)",
+    ),
+    ("delete", "/workflows/{id}", "Delete a workflow (owner only)"),
+    (
+        "post",
+        "/workflows/{id}/copy",
+        "Make your own copy bound to one of your connections ({\"connectionId\"}, optional)",
+    ),
+    (
+        "get",
+        "/workflows/{id}/runs",
+        "Runs, newest first: trigger, condition result, per-task attempts, record ids, Salesforce's error text (?status=, ?limit=)",
+    ),
+    (
+        "post",
+        "/workflows/{id}/runs/{runId}/retry",
+        "Queue a failed run again",
+    ),
 ];
 
 fn parameters(path: &str) -> Vec<Value> {
@@ -102,7 +146,11 @@ fn parameters(path: &str) -> Vec<Value> {
 }
 
 fn request_body(method: &str, path: &str) -> Option<Value> {
-    if method == "get" || path.ends_with("/unsubscribe") {
+    if method == "get"
+        || method == "delete"
+        || path.ends_with("/unsubscribe")
+        || path.ends_with("/retry")
+    {
         return None;
     }
     let content = match path {

@@ -299,6 +299,10 @@ async fn every_documented_operation_is_routed() {
                 .client
                 .put(app.url(&format!("/api/v1{concrete}")))
                 .bearer_auth(&token),
+            "delete" => app
+                .client
+                .delete(app.url(&format!("/api/v1{concrete}")))
+                .bearer_auth(&token),
             other => panic!("{other}"),
         };
         let r = req.body("{}").send().await.unwrap();

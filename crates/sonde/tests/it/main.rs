@@ -5,6 +5,8 @@ mod api;
 mod browser;
 mod cli;
 mod harness;
+mod queue;
 mod respondent;
 mod storage;
 mod ui;
+mod workflows;

@@ -1,0 +1,830 @@
+//! Delivery: a recorded response fires its survey's workflows as jobs in the response's own
+//! transaction; workers claim jobs in batches, group Salesforce writes by (connection, object,
+//! operation) into sObject Collections calls of up to 200 records, and record every run.
+
+use crate::responses::Response;
+use crate::surveys::Survey;
+use crate::workflows::{
+    DirectoryAction, DirectoryTask, Event, FieldValue, Operation, SalesforceTask, Task, TaskRecord,
+    Workflow,
+};
+use crate::{Error, Result, Sonde};
+use salesforce::rest::SObjectDescribe;
+use serde_json::{Map, Value};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use store::queue::{Job, NewJob};
+use store::responses::ResponseRow;
+use store::workflows::RunRow;
+use store::{Any, Store, Transaction};
+
+/// The queue kind of workflow runs.
+pub const WORKFLOW_JOB: &str = "workflow";
+/// How long a worker may hold a batch before another may take it over (a crashed node's
+/// work waits this long on PostgreSQL; a restarted SQLite node takes it back at once).
+const LEASE_MS: i64 = 2 * 60_000;
+/// Jobs claimed at once: enough for five full collections calls per group under backlog.
+pub const DEFAULT_BATCH: i64 = 1000;
+
+/// What one pass of a worker did.
+#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DrainReport {
+    pub claimed: usize,
+    pub succeeded: usize,
+    pub skipped: usize,
+    pub failed: usize,
+    pub retried: usize,
+    pub deferred: usize,
+}
+
+impl DrainReport {
+    fn add(&mut self, o: &DrainReport) {
+        self.claimed += o.claimed;
+        self.succeeded += o.succeeded;
+        self.skipped += o.skipped;
+        self.failed += o.failed;
+        self.retried += o.retried;
+        self.deferred += o.deferred;
+    }
+}
+
+/// Writes the runs and jobs a response fires, inside the response's transaction.
+pub(crate) async fn fire(
+    tx: &mut Transaction<'_, Any>,
+    response: &ResponseRow,
+    event: Event,
+) -> Result<usize> {
+    let workflows = Store::workflows_for_event(tx, &response.survey_id, event.as_str()).await?;
+    let mut fired = 0;
+    for w in workflows {
+        let def: crate::workflows::Definition = serde_json::from_str(&w.definition)?;
+        let id = format!("RN_{}", store::ids::random_token(20));
+        let tasks: Vec<TaskRecord> = def
+            .tasks
+            .iter()
+            .enumerate()
+            .map(|(i, t)| pending_record(i, t))
+            .collect();
+        // An update may fire again; a creation or a close fires once per response.
+        let dedupe = match event {
+            Event::ResponseUpdated => {
+                format!(
+                    "wf:{}:{}:{}:{}",
+                    w.id,
+                    response.id,
+                    event.as_str(),
+                    response.updated_at
+                )
+            }
+            _ => format!("wf:{}:{}:{}", w.id, response.id, event.as_str()),
+        };
+        let job = NewJob {
+            id: id.clone(),
+            org_id: response.org_id.clone(),
+            kind: WORKFLOW_JOB.into(),
+            payload:
+                serde_json::json!({"runId": id, "workflowId": w.id, "responseId": response.id})
+                    .to_string(),
+            dedupe_key: dedupe,
+            run_after: 0,
+        };
+        if Store::enqueue_job(tx, &job).await? {
+            let now = store::now_ms();
+            Store::insert_run(
+                tx,
+                &RunRow {
+                    id,
+                    org_id: response.org_id.clone(),
+                    workflow_id: w.id.clone(),
+                    response_id: response.id.clone(),
+                    trigger: event.as_str().into(),
+                    status: "queued".into(),
+                    condition_met: None,
+                    tasks: serde_json::to_string(&tasks)?,
+                    error: None,
+                    created_at: now,
+                    updated_at: now,
+                },
+            )
+            .await?;
+            fired += 1;
+        }
+    }
+    Ok(fired)
+}
+
+fn pending_record(index: usize, t: &Task) -> TaskRecord {
+    TaskRecord {
+        index,
+        kind: match t {
+            Task::Salesforce(s) => format!("salesforce.{}:{}", s.operation.as_str(), s.object),
+            Task::Directory(_) => "directory".into(),
+        },
+        status: "pending".into(),
+        ..Default::default()
+    }
+}
+
+enum Outcome {
+    Succeeded,
+    Skipped,
+    Failed(String),
+    Retry(String),
+    Defer(i64, String),
+}
+
+/// One claimed run being worked on.
+struct Item {
+    job: Job,
+    run: RunRow,
+    workflow: Arc<Workflow>,
+    survey: Option<Arc<Survey>>,
+    response: Option<Response>,
+    contact: BTreeMap<String, String>,
+    links: BTreeMap<String, String>,
+    condition_met: Option<bool>,
+    tasks: Vec<TaskRecord>,
+    outcome: Option<Outcome>,
+}
+
+impl Item {
+    fn render(&self, text: &str) -> String {
+        let (Some(survey), Some(response)) = (&self.survey, &self.response) else {
+            return String::new();
+        };
+        let ctx = survey::piped::PipeContext {
+            definition: &survey.definition,
+            data: &response.data,
+            metadata: Some(&response.metadata),
+            contact: &self.contact,
+            links: &self.links,
+        };
+        survey::piped::render(text, &ctx)
+    }
+
+    fn value_text(&self, v: &FieldValue) -> Value {
+        match v {
+            FieldValue::Piped(t) => Value::String(self.render(t)),
+            FieldValue::Value(v) => v.clone(),
+        }
+    }
+}
+
+/// A record waiting for its call: (run, task, record body).
+type Pending = (usize, usize, Value);
+
+/// Key of a group of writes sent together.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+struct GroupKey {
+    connection: String,
+    object: String,
+    operation: &'static str,
+    external_id: Option<String>,
+}
+
+fn backoff_ms(base: i64, attempts: i64) -> i64 {
+    let exp = (attempts - 1).clamp(0, 12) as u32;
+    (base.max(1) * 2i64.pow(exp)).min(10 * 60_000)
+}
+
+/// The field that makes a create idempotent: an external id the task fills from the
+/// response id, so a retried create becomes an update of the same record.
+fn idempotency_field(t: &SalesforceTask, describe: &SObjectDescribe) -> Option<String> {
+    t.fields.iter().find_map(|(name, v)| {
+        let from_response = match v {
+            FieldValue::Piped(text) => text.contains("ResponseID}"),
+            FieldValue::Value(_) => false,
+        };
+        let field = describe.field(name)?;
+        (from_response && field.external_id && field.createable).then(|| field.name.clone())
+    })
+}
+
+/// Turns rendered text into the JSON Salesforce expects for the field's type.
+fn coerce(describe: &SObjectDescribe, name: &str, v: Value) -> std::result::Result<Value, String> {
+    let Some(field) = describe.field(name) else {
+        return Err(format!("{} has no field {name}", describe.name));
+    };
+    let Value::String(s) = v else { return Ok(v) };
+    let s = s.trim().to_string();
+    if s.is_empty() {
+        return Ok(Value::Null);
+    }
+    match field.kind.as_str() {
+        "boolean" => Ok(Value::Bool(matches!(
+            s.to_ascii_lowercase().as_str(),
+            "true" | "1" | "yes" | "on"
+        ))),
+        "double" | "currency" | "percent" => s
+            .parse::<f64>()
+            .ok()
+            .and_then(serde_json::Number::from_f64)
+            .map(Value::Number)
+            .ok_or_else(|| format!("{name}: {s:?} is not a number")),
+        "int" => s
+            .parse::<f64>()
+            .map(|f| Value::from(f.round() as i64))
+            .map_err(|_| format!("{name}: {s:?} is not a whole number")),
+        _ => Ok(Value::String(s)),
+    }
+}
+
+impl Sonde {
+    /// Claims one batch of due runs and works them to an outcome. Tests call this (or
+    /// [`Sonde::drain_workflows`]) to deliver deterministically; servers loop over it.
+    pub async fn try_execute_workflows(&self, owner: &str, batch: i64) -> Result<DrainReport> {
+        let jobs = self
+            .store
+            .claim_jobs(WORKFLOW_JOB, owner, batch, LEASE_MS)
+            .await?;
+        let mut report = DrainReport {
+            claimed: jobs.len(),
+            ..Default::default()
+        };
+        if jobs.is_empty() {
+            return Ok(report);
+        }
+        let mut items = self.load_items(jobs).await?;
+        self.run_stages(&mut items).await;
+        self.finish(owner, items, &mut report).await?;
+        Ok(report)
+    }
+
+    /// Works until nothing is due (runs put off to later stay queued).
+    pub async fn drain_workflows(&self) -> Result<DrainReport> {
+        let owner = format!("drain-{}", store::ids::random_token(8));
+        let mut total = DrainReport::default();
+        loop {
+            let r = self.try_execute_workflows(&owner, DEFAULT_BATCH).await?;
+            if r.claimed == 0 {
+                return Ok(total);
+            }
+            total.add(&r);
+        }
+    }
+
+    /// The server's worker loop: claims while there is work, naps when there is none.
+    pub fn spawn_workflow_worker(&self) -> tokio::task::JoinHandle<()> {
+        let sonde = self.clone();
+        tokio::spawn(async move {
+            let owner = format!("worker-{}", store::ids::random_token(8));
+            loop {
+                match sonde.try_execute_workflows(&owner, DEFAULT_BATCH).await {
+                    Ok(r) if r.claimed > 0 => continue,
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "workflow worker pass failed"),
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+            }
+        })
+    }
+
+    async fn load_items(&self, jobs: Vec<Job>) -> Result<Vec<Item>> {
+        let mut workflows: HashMap<String, Option<Arc<Workflow>>> = HashMap::new();
+        let mut surveys: HashMap<String, Option<Arc<Survey>>> = HashMap::new();
+        let mut items = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            let Some(run) = self.store.run_by_id(&job.id).await? else {
+                // A job without its run cannot be reported; nothing to do.
+                let _ = self
+                    .store
+                    .fail_job(
+                        &job.id,
+                        job.lease_owner.as_deref().unwrap_or(""),
+                        "run missing",
+                    )
+                    .await;
+                continue;
+            };
+            let wf = match workflows.get(&run.workflow_id) {
+                Some(w) => w.clone(),
+                None => {
+                    let w = self
+                        .store
+                        .workflow(&run.org_id, &run.workflow_id)
+                        .await?
+                        .map(|r| Workflow::from_row(&r))
+                        .transpose()?
+                        .map(Arc::new);
+                    workflows.insert(run.workflow_id.clone(), w.clone());
+                    w
+                }
+            };
+            let Some(workflow) = wf else {
+                let _ = self
+                    .store
+                    .fail_job(
+                        &job.id,
+                        job.lease_owner.as_deref().unwrap_or(""),
+                        "workflow deleted",
+                    )
+                    .await;
+                continue;
+            };
+            let mut tasks: Vec<TaskRecord> = serde_json::from_str(&run.tasks).unwrap_or_default();
+            if tasks.len() != workflow.tasks.len() {
+                // The workflow was edited since the firing: its current tasks count.
+                tasks = workflow
+                    .tasks
+                    .iter()
+                    .enumerate()
+                    .map(|(i, t)| {
+                        tasks
+                            .iter()
+                            .find(|r| r.index == i && r.status == "succeeded")
+                            .cloned()
+                            .unwrap_or_else(|| pending_record(i, t))
+                    })
+                    .collect();
+            }
+            let mut item = Item {
+                job,
+                run,
+                workflow,
+                survey: None,
+                response: None,
+                contact: BTreeMap::new(),
+                links: BTreeMap::new(),
+                condition_met: None,
+                tasks,
+                outcome: None,
+            };
+            let row = self
+                .store
+                .response(&item.run.org_id, &item.run.response_id)
+                .await?;
+            let Some(row) = row else {
+                item.outcome = Some(Outcome::Failed("the response was deleted".into()));
+                items.push(item);
+                continue;
+            };
+            let survey = match surveys.get(&row.survey_id) {
+                Some(s) => s.clone(),
+                None => {
+                    let s = self
+                        .store
+                        .survey(&row.org_id, &row.survey_id)
+                        .await?
+                        .map(Survey::from_row)
+                        .transpose()?
+                        .map(Arc::new);
+                    surveys.insert(row.survey_id.clone(), s.clone());
+                    s
+                }
+            };
+            item.contact = self
+                .contact_fields(&row.org_id, row.contact_id.as_deref())
+                .await?;
+            item.links = self.links(&row.survey_id, &row.org_id, row.contact_id.as_deref());
+            let response = Response::from_row(row)?;
+            if let Some(s) = &survey {
+                let met = item.workflow.conditions.as_ref().is_none_or(|c| {
+                    survey::condition::evaluate(
+                        c,
+                        &s.definition,
+                        &response.data,
+                        Some(&response.metadata),
+                    )
+                });
+                item.condition_met = Some(met);
+                if !met {
+                    item.outcome = Some(Outcome::Skipped);
+                }
+            } else {
+                item.outcome = Some(Outcome::Failed("the survey was deleted".into()));
+            }
+            item.survey = survey;
+            item.response = Some(response);
+            items.push(item);
+        }
+        Ok(items)
+    }
+
+    /// Runs tasks in order: at each stage every run's next pending task is gathered, and
+    /// Salesforce writes that can share a call are sent together.
+    async fn run_stages(&self, items: &mut [Item]) {
+        loop {
+            let mut groups: BTreeMap<GroupKey, Vec<(usize, usize)>> = BTreeMap::new();
+            let mut directory: Vec<(usize, usize)> = Vec::new();
+            for (i, item) in items.iter_mut().enumerate() {
+                if item.outcome.is_some() {
+                    continue;
+                }
+                let Some(t) = item.tasks.iter().position(|r| r.status == "pending") else {
+                    item.outcome = Some(Outcome::Succeeded);
+                    continue;
+                };
+                match &item.workflow.tasks[t] {
+                    Task::Salesforce(s) => groups
+                        .entry(GroupKey {
+                            connection: s.connection_id.clone(),
+                            object: s.object.clone(),
+                            operation: s.operation.as_str(),
+                            external_id: s.external_id_field.clone(),
+                        })
+                        .or_default()
+                        .push((i, t)),
+                    Task::Directory(_) => directory.push((i, t)),
+                }
+            }
+            if groups.is_empty() && directory.is_empty() {
+                return;
+            }
+            for (i, t) in directory {
+                self.run_directory_task(&mut items[i], t).await;
+            }
+            for (key, members) in groups {
+                self.run_salesforce_group(items, &key, members).await;
+            }
+        }
+    }
+
+    async fn run_directory_task(&self, item: &mut Item, t: usize) {
+        let Task::Directory(task) = item.workflow.tasks[t].clone() else {
+            return;
+        };
+        item.tasks[t].attempts += 1;
+        match self.directory_task(item, &task).await {
+            Ok(id) => {
+                item.tasks[t].status = "succeeded".into();
+                item.tasks[t].record_id = Some(id);
+                item.tasks[t].error = None;
+            }
+            Err(e) => {
+                let msg = e.to_string();
+                item.tasks[t].status = "failed".into();
+                item.tasks[t].error = Some(msg.clone());
+                item.outcome = Some(Outcome::Failed(format!("task {}: {msg}", t + 1)));
+            }
+        }
+    }
+
+    async fn directory_task(&self, item: &Item, task: &DirectoryTask) -> Result<String> {
+        let actor = self
+            .owner_actor(&item.run.org_id, &item.workflow.owner_id)
+            .await?;
+        let mut body = Map::new();
+        for (k, v) in &task.fields {
+            let v = item.value_text(v);
+            if !(v.is_null() || v.as_str() == Some("")) {
+                body.insert(k.clone(), v);
+            }
+        }
+        let list = match task.action {
+            DirectoryAction::AddToList => task.list_id.as_deref(),
+            _ => None,
+        };
+        let (contact, _) = self
+            .save_contact(&actor, &Value::Object(body), list)
+            .await?;
+        if task.action == DirectoryAction::Unsubscribe {
+            self.set_unsubscribed(&actor, &contact.id, true).await?;
+        }
+        Ok(contact.id)
+    }
+
+    async fn run_salesforce_group(
+        &self,
+        items: &mut [Item],
+        key: &GroupKey,
+        members: Vec<(usize, usize)>,
+    ) {
+        let settings = self.salesforce_settings();
+        let now = store::now_ms();
+        let set_all = |items: &mut [Item], o: &dyn Fn() -> Outcome| {
+            for (i, _) in &members {
+                items[*i].outcome = Some(o());
+            }
+        };
+        let row = match self.store.connection_by_id(&key.connection).await {
+            Ok(Some(r)) => r,
+            Ok(None) => {
+                return set_all(items, &|| {
+                    Outcome::Failed(
+                        "the Salesforce connection was removed; choose another in the workflow"
+                            .into(),
+                    )
+                })
+            }
+            Err(e) => return set_all(items, &|| Outcome::Retry(e.to_string())),
+        };
+        if row.status != "active" {
+            let why = row.last_error.clone().unwrap_or_else(|| row.status.clone());
+            return set_all(items, &|| {
+                Outcome::Failed(format!(
+                    "the Salesforce connection needs to be reconnected ({why}): relink it, then retry the run"
+                ))
+            });
+        }
+        if let Some(until) = row.paused_until.filter(|u| *u > now) {
+            return set_all(items, &|| {
+                Outcome::Defer(until, "the org's API budget is paused".into())
+            });
+        }
+        let conn = match self.live_connection(&key.connection).await {
+            Ok(c) => c,
+            Err(e) => return set_all(items, &|| Outcome::Failed(e.to_string())),
+        };
+        if let Some(usage) = conn.budget().usage() {
+            let reserve = (usage.max as f64 * settings.api_reserve).ceil() as u64;
+            if usage.max > 0 && usage.remaining() <= reserve {
+                let until = now + settings.limit_pause_ms;
+                let why = format!(
+                    "kept the reserve of the org's daily API budget ({} of {} left)",
+                    usage.remaining(),
+                    usage.max
+                );
+                let _ = self.store.pause_connection(&row.id, until, &why).await;
+                return set_all(items, &|| Outcome::Defer(until, why.clone()));
+            }
+        }
+        let describe = match conn.describe(&key.object).await {
+            Ok(d) => d,
+            Err(e) => return self.call_failed(items, &members, &row.id, e).await,
+        };
+        // Resolve each member's effective operation (a create becomes an upsert on an
+        // external id filled from the response id) and build its record.
+        let mut calls: BTreeMap<(Operation, Option<String>), Vec<Pending>> = BTreeMap::new();
+        for &(i, t) in &members {
+            let Task::Salesforce(task) = &items[i].workflow.tasks[t] else {
+                continue;
+            };
+            items[i].tasks[t].attempts += 1;
+            let (op, ext) = match task.operation {
+                Operation::Create => match idempotency_field(task, &describe) {
+                    Some(f) => (Operation::Upsert, Some(f)),
+                    None => (Operation::Create, None),
+                },
+                op => (op, task.external_id_field.clone()),
+            };
+            let mut record = Map::new();
+            let mut bad = None;
+            if matches!(op, Operation::Update | Operation::Delete) {
+                let id = items[i].render(task.record_id.as_deref().unwrap_or(""));
+                if id.trim().is_empty() {
+                    bad = Some("the record id rendered empty for this response".to_string());
+                }
+                record.insert("Id".into(), Value::String(id.trim().to_string()));
+            }
+            if op != Operation::Delete {
+                for (name, v) in &task.fields {
+                    match coerce(&describe, name, items[i].value_text(v)) {
+                        Ok(v) => {
+                            record.insert(name.clone(), v);
+                        }
+                        Err(e) => bad = Some(e),
+                    }
+                }
+            }
+            if let Some(e) = bad {
+                items[i].tasks[t].status = "failed".into();
+                items[i].tasks[t].error = Some(e.clone());
+                items[i].outcome = Some(Outcome::Failed(format!("task {}: {e}", t + 1)));
+                continue;
+            }
+            calls
+                .entry((op, ext))
+                .or_default()
+                .push((i, t, Value::Object(record)));
+        }
+        for ((op, ext), entries) in calls {
+            for chunk in entries.chunks(salesforce::collections::MAX_RECORDS_PER_CALL) {
+                let records: Vec<Value> = chunk.iter().map(|(_, _, r)| r.clone()).collect();
+                let result = match op {
+                    Operation::Create => conn.create_many(&key.object, &records, false).await,
+                    Operation::Update => conn.update_many(&key.object, &records, false).await,
+                    Operation::Upsert => {
+                        conn.upsert_many(
+                            &key.object,
+                            ext.as_deref().unwrap_or("Id"),
+                            &records,
+                            false,
+                        )
+                        .await
+                    }
+                    Operation::Delete => {
+                        let ids: Vec<String> = records
+                            .iter()
+                            .map(|r| r["Id"].as_str().unwrap_or("").to_string())
+                            .collect();
+                        conn.delete_many(&ids, false).await
+                    }
+                };
+                let chunk_members: Vec<(usize, usize)> =
+                    chunk.iter().map(|(i, t, _)| (*i, *t)).collect();
+                match result {
+                    Ok(results) => {
+                        for ((i, t), r) in chunk_members.into_iter().zip(results) {
+                            let rec = &mut items[i].tasks[t];
+                            if r.success {
+                                rec.status = "succeeded".into();
+                                rec.record_id = r.id;
+                                rec.created = r.created;
+                                rec.error = None;
+                            } else {
+                                let text = r
+                                    .errors
+                                    .iter()
+                                    .map(|e| e.to_string())
+                                    .collect::<Vec<_>>()
+                                    .join("; ");
+                                let retryable = r.errors.iter().any(|e| {
+                                    matches!(
+                                        e.code.as_str(),
+                                        "UNABLE_TO_LOCK_ROW" | "SERVER_UNAVAILABLE"
+                                    )
+                                });
+                                rec.error = Some(text.clone());
+                                if retryable {
+                                    items[i].outcome = Some(Outcome::Retry(text));
+                                } else {
+                                    rec.status = "failed".into();
+                                    items[i].outcome =
+                                        Some(Outcome::Failed(format!("task {}: {text}", t + 1)));
+                                }
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        for &(i, t) in &chunk_members {
+                            items[i].tasks[t].error = Some(e.to_string());
+                        }
+                        self.call_failed(items, &chunk_members, &row.id, e).await;
+                    }
+                }
+            }
+        }
+    }
+
+    /// A whole call failed: classify once for every run in it.
+    async fn call_failed(
+        &self,
+        items: &mut [Item],
+        members: &[(usize, usize)],
+        connection_id: &str,
+        e: salesforce::Error,
+    ) {
+        let text = e.to_string();
+        let mut permanent = false;
+        let outcome: Box<dyn Fn() -> Outcome> = if e.is_rate_limited() {
+            let until = store::now_ms() + self.salesforce_settings().limit_pause_ms;
+            let _ = self
+                .store
+                .pause_connection(connection_id, until, &text)
+                .await;
+            Box::new(move || Outcome::Defer(until, text.clone()))
+        } else if e.needs_reconnect() {
+            let _ = self
+                .store
+                .set_connection_status(connection_id, "reconnect", Some(&text))
+                .await;
+            self.forget_live(connection_id);
+            permanent = true;
+            Box::new(move || {
+                Outcome::Failed(format!(
+                    "the Salesforce connection needs to be reconnected ({text}): relink it, then retry the run"
+                ))
+            })
+        } else if e.is_retryable()
+            || matches!(
+                e,
+                salesforce::Error::Persist(_) | salesforce::Error::Protocol(_)
+            )
+        {
+            Box::new(move || Outcome::Retry(text.clone()))
+        } else {
+            permanent = true;
+            Box::new(move || Outcome::Failed(text.clone()))
+        };
+        for &(i, t) in members {
+            if permanent {
+                items[i].tasks[t].status = "failed".into();
+            }
+            items[i].outcome = Some(outcome());
+        }
+    }
+
+    /// Records every outcome of the batch in one transaction: one commit, not two per run.
+    async fn finish(&self, owner: &str, items: Vec<Item>, report: &mut DrainReport) -> Result<()> {
+        let settings = self.salesforce_settings();
+        let mut tx = self.store.begin().await?;
+        for item in items {
+            let tasks = serde_json::to_string(&item.tasks)?;
+            let id = &item.job.id;
+            let met = item.condition_met;
+            match item.outcome.unwrap_or(Outcome::Succeeded) {
+                Outcome::Succeeded => {
+                    Store::update_run_in(&mut tx, id, "succeeded", met, &tasks, None).await?;
+                    Store::complete_job_in(&mut tx, id, owner).await?;
+                    report.succeeded += 1;
+                }
+                Outcome::Skipped => {
+                    Store::update_run_in(&mut tx, id, "skipped", met, &tasks, None).await?;
+                    Store::complete_job_in(&mut tx, id, owner).await?;
+                    report.skipped += 1;
+                }
+                Outcome::Failed(msg) => {
+                    Store::update_run_in(&mut tx, id, "failed", met, &tasks, Some(&msg)).await?;
+                    Store::fail_job_in(&mut tx, id, owner, &msg).await?;
+                    report.failed += 1;
+                }
+                Outcome::Retry(msg) if item.job.attempts >= settings.max_attempts => {
+                    let msg = format!("gave up after {} attempts: {msg}", item.job.attempts);
+                    Store::update_run_in(&mut tx, id, "failed", met, &tasks, Some(&msg)).await?;
+                    Store::fail_job_in(&mut tx, id, owner, &msg).await?;
+                    report.failed += 1;
+                }
+                Outcome::Retry(msg) => {
+                    let at =
+                        store::now_ms() + backoff_ms(settings.retry_base_ms, item.job.attempts);
+                    Store::update_run_in(&mut tx, id, "retrying", met, &tasks, Some(&msg)).await?;
+                    Store::retry_job_in(&mut tx, id, owner, at, &msg, true).await?;
+                    report.retried += 1;
+                }
+                Outcome::Defer(until, msg) => {
+                    Store::update_run_in(&mut tx, id, "waiting", met, &tasks, Some(&msg)).await?;
+                    Store::retry_job_in(&mut tx, id, owner, until, &msg, false).await?;
+                    report.deferred += 1;
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+impl From<salesforce::Error> for Error {
+    fn from(e: salesforce::Error) -> Self {
+        Error::Internal(Box::new(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn describe() -> SObjectDescribe {
+        serde_json::from_value(json!({
+            "name": "Survey_Response__c",
+            "fields": [
+                {"name": "Response_Id__c", "type": "string", "createable": true, "externalId": true},
+                {"name": "Survey_Name__c", "type": "string", "createable": true},
+                {"name": "NPS_Score__c", "type": "double", "createable": true},
+                {"name": "Count__c", "type": "int", "createable": true},
+                {"name": "Done__c", "type": "boolean", "createable": true}
+            ]
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn rendered_text_becomes_the_fields_type() {
+        let d = describe();
+        assert_eq!(coerce(&d, "NPS_Score__c", json!("9")).unwrap(), json!(9.0));
+        assert_eq!(coerce(&d, "Count__c", json!("3.0")).unwrap(), json!(3));
+        assert_eq!(coerce(&d, "Done__c", json!("Yes")).unwrap(), json!(true));
+        assert_eq!(
+            coerce(&d, "NPS_Score__c", json!("  ")).unwrap(),
+            Value::Null
+        );
+        assert!(coerce(&d, "NPS_Score__c", json!("nine"))
+            .unwrap_err()
+            .contains("NPS_Score__c"));
+        assert!(coerce(&d, "Nope__c", json!("x")).is_err());
+        assert_eq!(coerce(&d, "Count__c", json!(4)).unwrap(), json!(4));
+    }
+
+    #[test]
+    fn a_create_keyed_by_the_response_id_is_idempotent() {
+        let d = describe();
+        let task = |field: &str, text: &str| SalesforceTask {
+            connection_id: "SC_1".into(),
+            object: "Survey_Response__c".into(),
+            operation: Operation::Create,
+            external_id_field: None,
+            record_id: None,
+            fields: [(field.to_string(), FieldValue::Piped(text.into()))].into(),
+        };
+        assert_eq!(
+            idempotency_field(&task("Response_Id__c", "${rm://ResponseID}"), &d).as_deref(),
+            Some("Response_Id__c")
+        );
+        assert_eq!(
+            idempotency_field(&task("Response_Id__c", "fixed"), &d),
+            None
+        );
+        // Not an external id: a plain create.
+        assert_eq!(
+            idempotency_field(&task("Survey_Name__c", "${rm://ResponseID}"), &d),
+            None
+        );
+    }
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        assert_eq!(backoff_ms(1000, 1), 1000);
+        assert_eq!(backoff_ms(1000, 3), 4000);
+        assert_eq!(backoff_ms(1000, 40), 600_000);
+    }
+}

@@ -1,0 +1,210 @@
+//! Linked Salesforce orgs: one row per link a user made, with its tokens encrypted by the
+//! engine (this module only stores the ciphertext) and the pause set when the org's budget ran out.
+
+use crate::{now_ms, Result, Store};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+#[derive(Clone, PartialEq)]
+pub struct ConnectionRow {
+    pub id: String,
+    pub org_id: String,
+    pub user_id: String,
+    pub environment: String,
+    pub login_url: String,
+    pub status: String,
+    /// Ciphertext of the tokens JSON.
+    pub tokens: Option<String>,
+    /// Ciphertext of the PKCE verifier while the link is pending.
+    pub pkce_verifier: Option<String>,
+    pub oauth_state: Option<String>,
+    pub instance_url: Option<String>,
+    pub sf_org_id: Option<String>,
+    pub sf_user_id: Option<String>,
+    pub username: Option<String>,
+    pub paused_until: Option<i64>,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl std::fmt::Debug for ConnectionRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectionRow")
+            .field("id", &self.id)
+            .field("user_id", &self.user_id)
+            .field("status", &self.status)
+            .field("instance_url", &self.instance_url)
+            .finish_non_exhaustive()
+    }
+}
+
+const COLUMNS: &str =
+    "id, org_id, user_id, environment, login_url, status, tokens, pkce_verifier, \
+     oauth_state, instance_url, sf_org_id, sf_user_id, username, paused_until, last_error, \
+     created_at, updated_at";
+
+fn connection_from(row: &AnyRow) -> Result<ConnectionRow> {
+    Ok(ConnectionRow {
+        id: row.try_get("id")?,
+        org_id: row.try_get("org_id")?,
+        user_id: row.try_get("user_id")?,
+        environment: row.try_get("environment")?,
+        login_url: row.try_get("login_url")?,
+        status: row.try_get("status")?,
+        tokens: row.try_get("tokens")?,
+        pkce_verifier: row.try_get("pkce_verifier")?,
+        oauth_state: row.try_get("oauth_state")?,
+        instance_url: row.try_get("instance_url")?,
+        sf_org_id: row.try_get("sf_org_id")?,
+        sf_user_id: row.try_get("sf_user_id")?,
+        username: row.try_get("username")?,
+        paused_until: row.try_get("paused_until")?,
+        last_error: row.try_get("last_error")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+impl Store {
+    pub async fn insert_connection(&self, c: &ConnectionRow) -> Result<()> {
+        sqlx::query(&format!(
+            "INSERT INTO salesforce_connections ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, \
+             $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
+        ))
+        .bind(&c.id)
+        .bind(&c.org_id)
+        .bind(&c.user_id)
+        .bind(&c.environment)
+        .bind(&c.login_url)
+        .bind(&c.status)
+        .bind(&c.tokens)
+        .bind(&c.pkce_verifier)
+        .bind(&c.oauth_state)
+        .bind(&c.instance_url)
+        .bind(&c.sf_org_id)
+        .bind(&c.sf_user_id)
+        .bind(&c.username)
+        .bind(c.paused_until)
+        .bind(&c.last_error)
+        .bind(c.created_at)
+        .bind(c.updated_at)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Every column but the ids and creation time.
+    pub async fn update_connection(&self, c: &ConnectionRow) -> Result<()> {
+        sqlx::query(
+            "UPDATE salesforce_connections SET environment = $1, login_url = $2, status = $3, \
+             tokens = $4, pkce_verifier = $5, oauth_state = $6, instance_url = $7, sf_org_id = $8, \
+             sf_user_id = $9, username = $10, paused_until = $11, last_error = $12, updated_at = $13 \
+             WHERE id = $14",
+        )
+        .bind(&c.environment)
+        .bind(&c.login_url)
+        .bind(&c.status)
+        .bind(&c.tokens)
+        .bind(&c.pkce_verifier)
+        .bind(&c.oauth_state)
+        .bind(&c.instance_url)
+        .bind(&c.sf_org_id)
+        .bind(&c.sf_user_id)
+        .bind(&c.username)
+        .bind(c.paused_until)
+        .bind(&c.last_error)
+        .bind(now_ms())
+        .bind(&c.id)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Saves refreshed tokens (ciphertext) before they are used.
+    pub async fn save_connection_tokens(&self, id: &str, tokens: &str) -> Result<()> {
+        sqlx::query("UPDATE salesforce_connections SET tokens = $1, updated_at = $2 WHERE id = $3")
+            .bind(tokens)
+            .bind(now_ms())
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    pub async fn set_connection_status(
+        &self,
+        id: &str,
+        status: &str,
+        error: Option<&str>,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE salesforce_connections SET status = $1, last_error = $2, updated_at = $3 WHERE id = $4",
+        )
+        .bind(status)
+        .bind(error)
+        .bind(now_ms())
+        .bind(id)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn pause_connection(&self, id: &str, until: i64, why: &str) -> Result<()> {
+        sqlx::query(
+            "UPDATE salesforce_connections SET paused_until = $1, last_error = $2, updated_at = $3 WHERE id = $4",
+        )
+        .bind(until)
+        .bind(why)
+        .bind(now_ms())
+        .bind(id)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Any connection by id, whatever its organization (workers; the engine checks scope).
+    pub async fn connection_by_id(&self, id: &str) -> Result<Option<ConnectionRow>> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM salesforce_connections WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(connection_from).transpose()
+    }
+
+    pub async fn connection_by_state(&self, state: &str) -> Result<Option<ConnectionRow>> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM salesforce_connections WHERE oauth_state = $1"
+        ))
+        .bind(state)
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(connection_from).transpose()
+    }
+
+    pub async fn connections_of_user(
+        &self,
+        org_id: &str,
+        user_id: &str,
+    ) -> Result<Vec<ConnectionRow>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM salesforce_connections WHERE org_id = $1 AND user_id = $2 \
+             AND status <> 'pending' AND status <> 'revoked' ORDER BY created_at, id"
+        ))
+        .bind(org_id)
+        .bind(user_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(connection_from).collect()
+    }
+
+    pub async fn delete_connection(&self, id: &str) -> Result<()> {
+        sqlx::query("DELETE FROM salesforce_connections WHERE id = $1")
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+}

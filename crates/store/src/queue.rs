@@ -1,0 +1,294 @@
+//! The durable job queue: jobs are enqueued inside the caller's transaction (so a response and
+//! the effects it triggers commit together), claimed in batches under a lease, and finished,
+//! retried with backoff or failed for good. A crashed worker's lease runs out and the job is
+//! claimed again.
+
+use crate::{now_ms, Backend, Result, Store};
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+
+/// A job to enqueue. `dedupe_key` names the effect: enqueuing it again is a no-op.
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    pub id: String,
+    pub org_id: String,
+    pub kind: String,
+    pub payload: String,
+    pub dedupe_key: String,
+    pub run_after: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Job {
+    pub id: String,
+    pub org_id: String,
+    pub kind: String,
+    pub payload: String,
+    pub dedupe_key: String,
+    pub status: String,
+    /// Claims so far, this one included.
+    pub attempts: i64,
+    pub run_after: i64,
+    pub lease_owner: Option<String>,
+    pub lease_expires_at: Option<i64>,
+    pub last_error: Option<String>,
+}
+
+const COLUMNS: &str = "id, org_id, kind, payload, dedupe_key, status, attempts, run_after, \
+                       lease_owner, lease_expires_at, last_error";
+
+fn job_from(row: &AnyRow) -> Result<Job> {
+    Ok(Job {
+        id: row.try_get("id")?,
+        org_id: row.try_get("org_id")?,
+        kind: row.try_get("kind")?,
+        payload: row.try_get("payload")?,
+        dedupe_key: row.try_get("dedupe_key")?,
+        status: row.try_get("status")?,
+        attempts: row.try_get("attempts")?,
+        run_after: row.try_get("run_after")?,
+        lease_owner: row.try_get("lease_owner")?,
+        lease_expires_at: row.try_get("lease_expires_at")?,
+        last_error: row.try_get("last_error")?,
+    })
+}
+
+/// Counts of jobs by status, for tests and metrics.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueueCounts {
+    pub queued: i64,
+    pub running: i64,
+    pub done: i64,
+    pub failed: i64,
+}
+
+impl Store {
+    /// Enqueues within the caller's transaction. Returns false when a job with the same
+    /// dedupe key already exists (nothing is written).
+    pub async fn enqueue_job(tx: &mut Transaction<'_, Any>, job: &NewJob) -> Result<bool> {
+        let now = now_ms();
+        let done = sqlx::query(
+            "INSERT INTO jobs (id, org_id, kind, payload, dedupe_key, status, attempts, run_after, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 'queued', 0, $6, $7, $8) \
+             ON CONFLICT (dedupe_key) DO NOTHING",
+        )
+        .bind(&job.id)
+        .bind(&job.org_id)
+        .bind(&job.kind)
+        .bind(&job.payload)
+        .bind(&job.dedupe_key)
+        .bind(job.run_after)
+        .bind(now)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Claims up to `limit` jobs of `kind` that are due, or whose lease has run out, for
+    /// `owner` until now + `lease_ms`. Two claimers never get the same job: PostgreSQL skips
+    /// rows another transaction has locked; SQLite has one writer at a time.
+    pub async fn claim_jobs(
+        &self,
+        kind: &str,
+        owner: &str,
+        limit: i64,
+        lease_ms: i64,
+    ) -> Result<Vec<Job>> {
+        let now = now_ms();
+        let locking = match self.backend() {
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
+        };
+        let sql = format!(
+            "UPDATE jobs SET status = 'running', lease_owner = $1, lease_expires_at = $2, \
+             attempts = attempts + 1, updated_at = $3 WHERE id IN (SELECT id FROM jobs \
+             WHERE kind = $4 AND ((status = 'queued' AND run_after <= $5) \
+             OR (status = 'running' AND lease_expires_at < $6)) \
+             ORDER BY run_after, id LIMIT $7{locking}) RETURNING {COLUMNS}"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(owner)
+            .bind(now + lease_ms)
+            .bind(now)
+            .bind(kind)
+            .bind(now)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(self.pool())
+            .await?;
+        let mut jobs = rows.iter().map(job_from).collect::<Result<Vec<_>>>()?;
+        jobs.sort_by(|a, b| (a.run_after, &a.id).cmp(&(b.run_after, &b.id)));
+        Ok(jobs)
+    }
+
+    /// Marks a claimed job done. False when the lease was lost meanwhile (another worker
+    /// re-claimed it after expiry): the caller's result is then not the one that counts.
+    pub async fn complete_job(&self, id: &str, owner: &str) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let done = Self::complete_job_in(&mut tx, id, owner).await?;
+        tx.commit().await?;
+        Ok(done)
+    }
+
+    /// As [`Store::complete_job`], in the caller's transaction (a worker finishes a batch in one).
+    pub async fn complete_job_in(
+        tx: &mut Transaction<'_, Any>,
+        id: &str,
+        owner: &str,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE jobs SET status = 'done', lease_owner = NULL, lease_expires_at = NULL, \
+             last_error = NULL, updated_at = $1 WHERE id = $2 AND lease_owner = $3 AND status = 'running'",
+        )
+        .bind(now_ms())
+        .bind(id)
+        .bind(owner)
+        .execute(&mut **tx)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Puts a claimed job back to run again at `run_after` (backoff chosen by the caller).
+    /// `count_attempt = false` undoes the claim's attempt (e.g. the org's budget is paused).
+    pub async fn retry_job(
+        &self,
+        id: &str,
+        owner: &str,
+        run_after: i64,
+        error: &str,
+        count_attempt: bool,
+    ) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let done = Self::retry_job_in(&mut tx, id, owner, run_after, error, count_attempt).await?;
+        tx.commit().await?;
+        Ok(done)
+    }
+
+    pub async fn retry_job_in(
+        tx: &mut Transaction<'_, Any>,
+        id: &str,
+        owner: &str,
+        run_after: i64,
+        error: &str,
+        count_attempt: bool,
+    ) -> Result<bool> {
+        let undo = if count_attempt { 0 } else { 1 };
+        let done = sqlx::query(
+            "UPDATE jobs SET status = 'queued', lease_owner = NULL, lease_expires_at = NULL, \
+             run_after = $1, last_error = $2, attempts = attempts - $3, updated_at = $4 \
+             WHERE id = $5 AND lease_owner = $6 AND status = 'running'",
+        )
+        .bind(run_after)
+        .bind(error)
+        .bind(undo as i64)
+        .bind(now_ms())
+        .bind(id)
+        .bind(owner)
+        .execute(&mut **tx)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Gives up on a claimed job: it stays `failed` until someone retries it.
+    pub async fn fail_job(&self, id: &str, owner: &str, error: &str) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let done = Self::fail_job_in(&mut tx, id, owner, error).await?;
+        tx.commit().await?;
+        Ok(done)
+    }
+
+    pub async fn fail_job_in(
+        tx: &mut Transaction<'_, Any>,
+        id: &str,
+        owner: &str,
+        error: &str,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE jobs SET status = 'failed', lease_owner = NULL, lease_expires_at = NULL, \
+             last_error = $1, updated_at = $2 WHERE id = $3 AND lease_owner = $4 AND status = 'running'",
+        )
+        .bind(error)
+        .bind(now_ms())
+        .bind(id)
+        .bind(owner)
+        .execute(&mut **tx)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Queues a failed job again now, with a fresh attempt count.
+    pub async fn requeue_failed_job(&self, org_id: &str, id: &str) -> Result<bool> {
+        let now = now_ms();
+        let done = sqlx::query(
+            "UPDATE jobs SET status = 'queued', attempts = 0, run_after = $1, updated_at = $2 \
+             WHERE id = $3 AND org_id = $4 AND status = 'failed'",
+        )
+        .bind(now)
+        .bind(now)
+        .bind(id)
+        .bind(org_id)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Puts every running job of `kind` back in the queue, attempt not counted. Only for a
+    /// single node starting up (SQLite: one server per file), whose earlier process died
+    /// holding leases that would otherwise keep its work waiting until they expire.
+    pub async fn release_all_leases(&self, kind: &str) -> Result<u64> {
+        let done = sqlx::query(
+            "UPDATE jobs SET status = 'queued', lease_owner = NULL, lease_expires_at = NULL, \
+             attempts = attempts - 1, updated_at = $1 WHERE kind = $2 AND status = 'running'",
+        )
+        .bind(now_ms())
+        .bind(kind)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    pub async fn job(&self, id: &str) -> Result<Option<Job>> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM jobs WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(job_from).transpose()
+    }
+
+    pub async fn queue_counts(&self, kind: &str) -> Result<QueueCounts> {
+        let rows =
+            sqlx::query("SELECT status, COUNT(*) AS n FROM jobs WHERE kind = $1 GROUP BY status")
+                .bind(kind)
+                .fetch_all(self.pool())
+                .await?;
+        let mut c = QueueCounts::default();
+        for row in rows {
+            let status: String = row.try_get("status")?;
+            let n: i64 = row.try_get("n")?;
+            match status.as_str() {
+                "queued" => c.queued = n,
+                "running" => c.running = n,
+                "done" => c.done = n,
+                "failed" => c.failed = n,
+                _ => {}
+            }
+        }
+        Ok(c)
+    }
+
+    /// When the next queued job of `kind` is due (None: nothing queued).
+    pub async fn next_job_due(&self, kind: &str) -> Result<Option<i64>> {
+        let row = sqlx::query(
+            "SELECT MIN(run_after) AS due FROM jobs WHERE kind = $1 AND status = 'queued'",
+        )
+        .bind(kind)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(row.try_get::<Option<i64>, _>("due")?)
+    }
+}
+
+pub fn job_id() -> String {
+    format!("JB_{}", crate::ids::random_token(20))
+}
