@@ -9,8 +9,13 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 use survey::{Answer, QuestionKind, TextContent};
 
+pub mod mapping;
+
 #[derive(Subcommand, Debug)]
 pub enum BenchCommand {
+    /// Responses mapped into Salesforce records: throughput and API calls per record under a
+    /// backlog, and submission-to-record latency at a steady rate, against the built-in org.
+    Mapping(mapping::MappingArgs),
     /// Response submissions per second and latency percentiles through HTTP.
     Responses {
         /// Total submissions.
@@ -27,6 +32,7 @@ pub enum BenchCommand {
 
 pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
     match cmd {
+        BenchCommand::Mapping(args) => mapping::run(args).await,
         BenchCommand::Responses {
             requests,
             concurrency,
@@ -35,7 +41,7 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
     }
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
+pub(crate) fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
     }
@@ -218,7 +224,7 @@ pub fn complete_answers(def: &survey::SurveyDefinition) -> BTreeMap<String, Answ
     answers
 }
 
-fn peak_rss_kib() -> Option<u64> {
+pub(crate) fn peak_rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     status
         .lines()
