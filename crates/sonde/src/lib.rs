@@ -298,6 +298,16 @@ pub async fn serve_in(
     data_dir: Option<&std::path::Path>,
     ready: Option<tokio::sync::oneshot::Sender<SocketAddr>>,
 ) -> anyhow::Result<()> {
+    let (listener, sonde) = prepare(store, args, data_dir).await?;
+    run_server(listener, sonde, ready).await
+}
+
+/// Binds the listener and builds the application (keys, leases) without serving yet.
+async fn prepare(
+    store: Store,
+    args: &ServeArgs,
+    data_dir: Option<&std::path::Path>,
+) -> anyhow::Result<(tokio::net::TcpListener, Sonde)> {
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
@@ -330,6 +340,16 @@ pub async fn serve_in(
             );
         }
     }
+    Ok((listener, sonde))
+}
+
+/// Starts the background work and serves until Ctrl-C.
+async fn run_server(
+    listener: tokio::net::TcpListener,
+    sonde: Sonde,
+    ready: Option<tokio::sync::oneshot::Sender<SocketAddr>>,
+) -> anyhow::Result<()> {
+    let addr = listener.local_addr()?;
     spawn_housekeeping(sonde.clone());
     sonde.spawn_workflow_worker();
     let app = web::router(web::AppState::new(sonde));
@@ -360,7 +380,9 @@ fn spawn_housekeeping(sonde: Sonde) {
 
 const DEMO_ADMIN: &str = "admin@demo.sonde.local";
 
-/// Sets up (once) a demo organization with an admin and the sample survey, then serves.
+/// Sets up (once) a demo organization with an admin, the sample survey, the built-in org
+/// linked through the real OAuth dance and a workflow writing each response into
+/// `Survey_Response__c` under the respondent's Account; then serves.
 async fn demo(db: &DbArgs, args: &ServeArgs, sfsim_listen: SocketAddr) -> anyhow::Result<()> {
     let store = db.open().await?;
     // The built-in org keeps its data beside Sonde's, so a restarted demo finds it again.
@@ -371,58 +393,115 @@ async fn demo(db: &DbArgs, args: &ServeArgs, sfsim_listen: SocketAddr) -> anyhow
         .start()
         .await
         .context("starting the built-in Salesforce org")?;
-    let listener_probe = args.listen;
-    let public_url = args
-        .public_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{listener_probe}"));
-    let sonde = Sonde::new(
-        store.clone(),
-        Config {
-            public_url: public_url.clone(),
-        },
-    )
-    .await?;
+    let (listener, sonde) = prepare(store.clone(), args, Some(&db.data_dir)).await?;
+    let mut settings = engine::connections::SalesforceSettings::from_env();
+    settings.client_id = Some(org.client_id().to_string());
+    settings.client_secret = Some(salesforce::Secret::new(org.client_secret()));
+    sonde.configure_salesforce(settings);
+    let public_url = sonde.public_url().to_string();
+    let server = tokio::spawn(run_server(listener, sonde.clone(), None));
+
     let password_file = db.data_dir.join("demo-admin-password");
-    let (password, survey_id) = match sonde.user_by_email(DEMO_ADMIN).await {
-        Ok(admin) => {
-            let password = std::fs::read_to_string(&password_file)
-                .unwrap_or_else(|_| "(set when the demo was first created)".into());
-            let survey_id = sonde
-                .surveys(&admin)
-                .await?
-                .last()
-                .map(|s| s.id.clone())
-                .unwrap_or_default();
-            (password.trim().to_string(), survey_id)
-        }
+    let admin = match sonde.user_by_email(DEMO_ADMIN).await {
+        Ok(admin) => admin,
         Err(_) => {
             let password = store::ids::random_token(16);
-            let org = store.create_organization("Demo Company").await?;
+            let company = store.create_organization("Demo Company").await?;
             let admin = sonde
-                .add_user(Some(&org.id), DEMO_ADMIN, Role::Admin, &password)
+                .add_user(Some(&company.id), DEMO_ADMIN, Role::Admin, &password)
                 .await?;
-            let definition = serde_json::to_string(&survey::sample::sample_definition())?;
-            let created = sonde.create_survey(&admin, &definition).await?;
-            let _ = std::fs::create_dir_all(&db.data_dir);
-            let _ = std::fs::write(&password_file, &password);
-            (password, created.survey.id)
+            std::fs::create_dir_all(&db.data_dir)?;
+            std::fs::write(&password_file, &password)?;
+            admin
         }
     };
+    let password = std::fs::read_to_string(&password_file)
+        .unwrap_or_else(|_| "(set when the demo was first created)".into());
+    let survey_id = match sonde.surveys(&admin).await?.last() {
+        Some(s) => s.id.clone(),
+        None => {
+            let definition = serde_json::to_string(&survey::sample::sample_definition())?;
+            sonde.create_survey(&admin, &definition).await?.survey.id
+        }
+    };
+    // A respondent from the demo company: their survey link carries their Salesforce ids.
+    let org_admin = salesforce::Connection::builder(salesforce::Tokens {
+        access_token: salesforce::Secret::new(
+            org.session_for(&org.username())
+                .context("built-in org session")?,
+        ),
+        refresh_token: None,
+        instance_url: org.instance_url().to_string(),
+    })
+    .build()?;
+    let contacts: Vec<serde_json::Value> =
+        futures::TryStreamExt::try_collect(org_admin.query_all::<serde_json::Value>(
+            "SELECT Id, AccountId, Account.Name FROM Contact WHERE AccountId != null LIMIT 1",
+        ))
+        .await?;
+    let contact = contacts.first().context("the demo org has a contact")?;
+    if sonde.workflows(&admin, &survey_id).await?.is_empty() {
+        let token = sonde.create_api_token(DEMO_ADMIN, "demo setup").await?;
+        let connection = bench::mapping::link_org_via_oauth(
+            &public_url,
+            &token,
+            org.login_url(),
+            &org.username(),
+            org.password(),
+        )
+        .await
+        .context("linking the built-in org")?;
+        let http = reqwest::Client::new();
+        let r = http
+            .post(format!("{public_url}/api/v1/surveys/{survey_id}/workflows"))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({
+                "name": "Responses into Salesforce",
+                "event": "response_created",
+                "conditions": {"type": "all", "conditions": [
+                    {"type": "embedded_data", "field": "sfAccountId", "op": "is_not_empty"}
+                ]},
+                "tasks": [{
+                    "type": "salesforce", "connectionId": connection,
+                    "object": "Survey_Response__c", "operation": "create",
+                    "fields": {
+                        "Account__c": {"piped": "${e://Field/sfAccountId}"},
+                        "Contact__c": {"piped": "${e://Field/sfContactId}"},
+                        "Response_Id__c": {"piped": "${rm://ResponseID}"},
+                        "NPS_Score__c": {"piped": "${q://QID3/ChoiceTextEntryValue}"},
+                        "Comments__c": {"piped": "${q://QID9/ChoiceTextEntryValue}"},
+                        "Survey_Name__c": {"value": "Demo support survey"},
+                        "Channel__c": {"value": "Web"}
+                    }
+                }]
+            }))
+            .send()
+            .await?;
+        if !r.status().is_success() {
+            anyhow::bail!("creating the demo workflow: {}", r.text().await?);
+        }
+    }
+    let account_name = contact["Account"]["Name"]
+        .as_str()
+        .unwrap_or("their account");
     println!("Sonde demo is starting.");
     println!("  Admin UI:        {public_url}/login");
     println!("  Sign in as:      {DEMO_ADMIN}");
-    println!("  Password:        {password}");
+    println!("  Password:        {}", password.trim());
     println!(
-        "  Sample survey:   {public_url}/s/{survey_id}?ContactId=0035g00000DemoAAA&OptOut=False"
+        "  Sample survey:   {public_url}/s/{survey_id}?sfContactId={}&sfAccountId={}&OptOut=False",
+        contact["Id"].as_str().unwrap_or_default(),
+        contact["AccountId"].as_str().unwrap_or_default()
     );
     println!("  API (OpenAPI):   {public_url}/api/v1/openapi.json");
+    println!("  Each answer becomes a Survey_Response__c under {account_name}; its roll-up");
+    println!("  Survey_Response_Count__c goes up (see the README's demo walkthrough).");
     println!("Built-in Salesforce org (sonde sfsim):");
     println!("  Login URL:       {}", org.login_url());
     println!("  Instance URL:    {}", org.instance_url());
     println!("  Username:        {}", org.username());
     println!("  Password:        {}", org.password());
-    let served = serve_in(store, args, Some(&db.data_dir), None).await;
+    let served = server.await?;
     org.shutdown().await;
     served
 }

@@ -294,4 +294,67 @@ async fn demo_prints_urls_that_work() {
         .await
         .unwrap();
     assert_eq!(versions.status(), 200, "the built-in org answers");
+
+    // The demo's workflow writes an answer into the built-in org under the respondent's account.
+    let out = sonde(&["--data-dir".to_string(), dir.0.display().to_string()])
+        .args(["tokens", "create", "admin@demo.sonde.local"])
+        .output()
+        .unwrap();
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let link = url::Url::parse(&survey_url).unwrap();
+    let survey_id = link.path().trim_start_matches("/s/").to_string();
+    let param = |k: &str| {
+        link.query_pairs()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.into_owned())
+            .unwrap()
+    };
+    let base = format!("http://127.0.0.1:{port}");
+    let answers = sonde::bench::complete_answers(&survey::sample::sample_definition());
+    let r = client
+        .post(format!("{base}/api/v1/surveys/{survey_id}/responses"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"answers": answers, "embeddedData": {"sfAccountId": param("sfAccountId"), "sfContactId": param("sfContactId")}, "finished": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let workflows: serde_json::Value = client
+        .get(format!("{base}/api/v1/surveys/{survey_id}/workflows"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let wf = workflows["workflows"][0]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{workflows}"))
+        .to_string();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let runs: serde_json::Value = client
+            .get(format!("{base}/api/v1/workflows/{wf}/runs"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if runs["runs"][0]["status"] == "succeeded" {
+            let id = runs["runs"][0]["tasks"][0]["recordId"].as_str().unwrap();
+            assert!(
+                id.starts_with("a0"),
+                "a Survey_Response__c record id: {runs}"
+            );
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the demo workflow did not deliver: {runs}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
