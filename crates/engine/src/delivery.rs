@@ -544,18 +544,18 @@ impl Sonde {
         };
         // Resolve each member's effective operation (a create becomes an upsert on an
         // external id filled from the response id) and build its record.
-        let mut calls: BTreeMap<(Operation, Option<String>), Vec<Pending>> = BTreeMap::new();
+        let mut calls: BTreeMap<(Operation, Option<String>, bool), Vec<Pending>> = BTreeMap::new();
         for &(i, t) in &members {
             let Task::Salesforce(task) = &items[i].workflow.tasks[t] else {
                 continue;
             };
             items[i].tasks[t].attempts += 1;
-            let (op, ext) = match task.operation {
+            let (op, ext, from_create) = match task.operation {
                 Operation::Create => match idempotency_field(task, &describe) {
-                    Some(f) => (Operation::Upsert, Some(f)),
-                    None => (Operation::Create, None),
+                    Some(f) => (Operation::Upsert, Some(f), true),
+                    None => (Operation::Create, None, false),
                 },
-                op => (op, task.external_id_field.clone()),
+                op => (op, task.external_id_field.clone(), false),
             };
             let mut record = Map::new();
             let mut bad = None;
@@ -583,11 +583,11 @@ impl Sonde {
                 continue;
             }
             calls
-                .entry((op, ext))
+                .entry((op, ext, from_create))
                 .or_default()
                 .push((i, t, Value::Object(record)));
         }
-        for ((op, ext), entries) in calls {
+        for ((op, ext, from_create), entries) in calls {
             for chunk in entries.chunks(salesforce::collections::MAX_RECORDS_PER_CALL) {
                 let records: Vec<Value> = chunk.iter().map(|(_, _, r)| r.clone()).collect();
                 let result = match op {
@@ -614,9 +614,39 @@ impl Sonde {
                     chunk.iter().map(|(i, t, _)| (*i, *t)).collect();
                 match result {
                     Ok(results) => {
-                        for ((i, t), r) in chunk_members.into_iter().zip(results) {
+                        // A create sent as an upsert fails on a record that an earlier,
+                        // interrupted attempt already wrote (e.g. a master-detail field cannot
+                        // be updated). Those records exist: find them before calling it a failure.
+                        let existing = match (&ext, from_create) {
+                            (Some(field), true) if results.iter().any(|r| !r.success) => {
+                                let values: Vec<String> = chunk
+                                    .iter()
+                                    .zip(&results)
+                                    .filter(|(_, r)| !r.success)
+                                    .filter_map(|((_, _, rec), _)| {
+                                        rec.get(field).and_then(Value::as_str).map(str::to_string)
+                                    })
+                                    .collect();
+                                self.existing_by_external_id(&conn, &key.object, field, &values)
+                                    .await
+                            }
+                            _ => HashMap::new(),
+                        };
+                        for (((i, t), r), (_, _, sent)) in
+                            chunk_members.into_iter().zip(results).zip(chunk)
+                        {
                             let rec = &mut items[i].tasks[t];
-                            if r.success {
+                            let already = ext
+                                .as_deref()
+                                .and_then(|f| sent.get(f))
+                                .and_then(Value::as_str)
+                                .and_then(|v| existing.get(v));
+                            if let (false, Some(id)) = (r.success, already) {
+                                rec.status = "succeeded".into();
+                                rec.record_id = Some(id.clone());
+                                rec.created = Some(false);
+                                rec.error = None;
+                            } else if r.success {
                                 rec.status = "succeeded".into();
                                 rec.record_id = r.id;
                                 rec.created = r.created;
@@ -654,6 +684,44 @@ impl Sonde {
                 }
             }
         }
+    }
+
+    /// Record ids by external-id value, for the values that exist (one query; empty on error,
+    /// which leaves the original failures standing).
+    async fn existing_by_external_id(
+        &self,
+        conn: &salesforce::Connection,
+        object: &str,
+        field: &str,
+        values: &[String],
+    ) -> HashMap<String, String> {
+        if values.is_empty() {
+            return HashMap::new();
+        }
+        let quoted: Vec<String> = values
+            .iter()
+            .map(|v| format!("'{}'", v.replace('\\', "\\\\").replace('\'', "\\'")))
+            .collect();
+        let soql = format!(
+            "SELECT Id, {field} FROM {object} WHERE {field} IN ({})",
+            quoted.join(", ")
+        );
+        let rows: Vec<Value> =
+            match futures::TryStreamExt::try_collect(conn.query::<Value>(&soql)).await {
+                Ok(rows) => rows,
+                Err(e) => {
+                    tracing::warn!(error = %e, "looking up already-written records failed");
+                    return HashMap::new();
+                }
+            };
+        rows.into_iter()
+            .filter_map(|r| {
+                Some((
+                    r.get(field)?.as_str()?.to_string(),
+                    r.get("Id")?.as_str()?.to_string(),
+                ))
+            })
+            .collect()
     }
 
     /// A whole call failed: classify once for every run in it.
