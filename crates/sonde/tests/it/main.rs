@@ -9,4 +9,5 @@ mod queue;
 mod respondent;
 mod storage;
 mod ui;
+mod workflow_ui;
 mod workflows;
