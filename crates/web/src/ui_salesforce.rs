@@ -31,6 +31,9 @@ const EXTRA_STYLE: &str = r#"
 .badge{display:inline-block;padding:.05rem .45rem;border-radius:999px;font-size:.85rem;background:#eef3f8}
 .badge.failed{background:#fde8e6;color:#b42318}.badge.succeeded,.badge.active{background:#e8f6ec;color:#146c2e}
 .sr{position:absolute;left:-9999px}
+.conn{border-bottom:1px solid #e5e8ec;padding:.5rem 0}
+.wrap{word-break:break-all}
+ol.tasks li{margin:.3rem 0}
 form.inline{display:inline;margin:0}
 "#;
 
@@ -142,47 +145,39 @@ async fn connections_page(
             h1 { "Salesforce orgs" }
             @if let Some(n) = &notice { (notice_markup(n)) }
             @if let Some((id, report)) = &check { (check_markup(id, report)) }
-            div.card.table-wrap {
+            div.card {
                 h2 { "Linked orgs (" (linked) " of " (engine::connections::MAX_CONNECTIONS_PER_USER) ")" }
                 @if shown.is_empty() {
                     p.muted { "No org linked yet. Link one below; workflows write to the orgs you link." }
                 } @else {
-                    table {
-                        thead { tr { th { "Environment" } th { "Login URL" } th { "Org / user" } th { "Linked" } th { "Status" } th { span.sr { "Actions" } } } }
-                        tbody {
-                            @for c in &shown {
-                                tr id={ "conn-" (c.id) } {
-                                    td { (c.environment) }
-                                    td { code { (c.login_url) } }
-                                    td {
-                                        (c.username.clone().unwrap_or_default()) br;
-                                        span.muted { (c.salesforce_org_id.clone().unwrap_or_default()) }
-                                        @if let Some(u) = &c.instance_url { br; span.muted { (u) } }
+                    @for c in &shown {
+                        div.conn id={ "conn-" (c.id) } {
+                            p {
+                                strong { (c.username.clone().unwrap_or_else(|| "(user unknown)".into())) } " "
+                                span class={ "badge " (c.status) } { (c.status) }
+                                br;
+                                span.muted { (c.environment) " · " code.wrap { (c.login_url) } }
+                                br;
+                                span.muted { "Org " (c.salesforce_org_id.clone().unwrap_or_default())
+                                    @if let Some(u) = &c.instance_url { " · " span.wrap { (u) } }
+                                    " · linked " (when(c.created_at)) }
+                                @if let Some(p) = c.paused_until.filter(|p| *p > store::now_ms()) {
+                                    br; span.muted { "paused until " (when(p)) " (API limit)" }
+                                }
+                                @if let Some(e) = &c.last_error { br; span.error { (e) } }
+                            }
+                            div.actions {
+                                a.button href={ "/salesforce/" (c.id) "/check" } { "Check connection" }
+                                @if c.status != "active" {
+                                    form.inline method="post" action="/salesforce/link" {
+                                        input type="hidden" name="csrf" value=(user.csrf);
+                                        input type="hidden" name="connection_id" value=(c.id);
+                                        button type="submit" { "Reconnect" }
                                     }
-                                    td { (when(c.created_at)) }
-                                    td {
-                                        span class={ "badge " (c.status) } { (c.status) }
-                                        @if let Some(p) = c.paused_until.filter(|p| *p > store::now_ms()) {
-                                            br; span.muted { "paused until " (when(p)) " (API limit)" }
-                                        }
-                                        @if let Some(e) = &c.last_error { br; span.error { (e) } }
-                                    }
-                                    td {
-                                        div.actions {
-                                            a.button href={ "/salesforce/" (c.id) "/check" } { "Check connection" }
-                                            @if c.status != "active" {
-                                                form.inline method="post" action="/salesforce/link" {
-                                                    input type="hidden" name="csrf" value=(user.csrf);
-                                                    input type="hidden" name="connection_id" value=(c.id);
-                                                    button type="submit" { "Reconnect" }
-                                                }
-                                            }
-                                            form.inline method="post" action={ "/salesforce/" (c.id) "/disconnect" } {
-                                                input type="hidden" name="csrf" value=(user.csrf);
-                                                button.secondary type="submit" { "Disconnect" }
-                                            }
-                                        }
-                                    }
+                                }
+                                form.inline method="post" action={ "/salesforce/" (c.id) "/disconnect" } {
+                                    input type="hidden" name="csrf" value=(user.csrf);
+                                    button.secondary type="submit" { "Disconnect" }
                                 }
                             }
                         }
@@ -1466,24 +1461,23 @@ pub async fn workflows(
             p { a href={ "/surveys/" (survey.id) } { "← " (survey.name) } }
             h1 { "Workflows" }
             p { a.button href={ "/surveys/" (survey.id) "/workflows/new" } { "New workflow" } }
-            div.card.table-wrap {
+            div.card {
                 @if list.is_empty() {
                     p.muted { "No workflows yet. A workflow turns each matching response into Salesforce records or directory changes." }
                 } @else {
-                    table {
-                        thead { tr { th { "Name" } th { "When" } th { "Conditions" } th { "Tasks" } th { "Owner" } th { "Enabled" } th { "Runs" } } }
-                        tbody {
-                            @for w in &list {
-                                tr {
-                                    td { a href={ "/workflows/" (w.id) } { (w.name) } }
-                                    td { (event_label(w.event)) }
-                                    td { @match &w.conditions { Some(c) => (condition_summary(c)), None => span.muted { "always" } } }
-                                    td { ul { @for t in &w.tasks { li { (task_summary(t)) } } } }
-                                    td { (owners.get(&w.owner_id).cloned().unwrap_or_default()) }
-                                    td { @if w.enabled { "Yes" } @else { "No" } }
-                                    td { a href={ "/workflows/" (w.id) "/runs" } { "Run history" } }
-                                }
+                    @for w in &list {
+                        div.conn {
+                            h2 style="font-size:1.1rem;margin:.2rem 0" { a href={ "/workflows/" (w.id) } { (w.name) } }
+                            p {
+                                strong { "When: " } (event_label(w.event))
+                                @if !w.enabled { " " span.badge { "disabled" } }
+                                br;
+                                strong { "Conditions: " } @match &w.conditions { Some(c) => (condition_summary(c)), None => span.muted { "always" } }
+                                br;
+                                strong { "Owner: " } (owners.get(&w.owner_id).cloned().unwrap_or_default())
                             }
+                            ol { @for t in &w.tasks { li { (task_summary(t)) } } }
+                            p { a href={ "/workflows/" (w.id) "/runs" } { "Run history" } }
                         }
                     }
                 }
@@ -1816,16 +1810,18 @@ pub async fn runs(
                     }
                     @if let Some(e) = &r.error { p.error { (e) } }
                     @if !r.tasks.is_empty() {
-                        div.table-wrap { table {
-                            thead { tr { th { "Task" } th { "Outcome" } th { "Attempts" } th { "Record" } th { "Salesforce says" } } }
-                            tbody { @for t in &r.tasks { tr {
-                                td { (t.index + 1) ". " (t.kind) }
-                                td { span class={ "badge " (t.status) } { (t.status) } @if t.created == Some(true) { " (created)" } }
-                                td { (t.attempts) }
-                                td { @if let Some(id) = &t.record_id { code.record-id { (id) } } }
-                                td { @if let Some(e) = &t.error { span.error { (e) } } }
-                            } } }
-                        } }
+                        ol.tasks {
+                            @for t in &r.tasks {
+                                li {
+                                    code.wrap { (t.kind) } " "
+                                    span class={ "badge " (t.status) } { (t.status) } @if t.created == Some(true) { " (created)" }
+                                    br;
+                                    span.muted { "attempts: " (t.attempts) }
+                                    @if let Some(id) = &t.record_id { " · record " code.record-id { (id) } }
+                                    @if let Some(e) = &t.error { br; span.error { "Salesforce says: " (e) } }
+                                }
+                            }
+                        }
                     }
                     @if r.status == "failed" {
                         form method="post" action={ "/workflows/" (w.id) "/runs/" (r.id) "/retry" } {

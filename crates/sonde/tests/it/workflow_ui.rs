@@ -478,6 +478,60 @@ async fn forms_without_the_csrf_token_change_nothing_and_others_see_a_read_only_
     assert!(html.contains("API access: yes"), "{html}");
     assert!(html.contains("UI workflow"), "{html}");
 
+    // A write Salesforce refuses shows its error text and a Retry button on the run history.
+    let answers = sonde::bench::complete_answers(&survey::sample::sample_definition());
+    let r = app
+        .post(&token, &format!("/api/v1/surveys/{survey_id}/responses"))
+        .json(&serde_json::json!({"answers": answers, "embeddedData": {"sfAccountId": "001000000000000AAA"}, "finished": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let report = app.sonde.drain_workflows().await.unwrap();
+    assert_eq!(report.failed, 1, "{report:?}");
+    let runs_page = format!("/workflows/{wf_id}/runs");
+    let html = client
+        .get(app.url(&runs_page))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Salesforce says: "), "{html}");
+    let retry = html
+        .split("action=\"")
+        .find(|s| s.contains("/retry\""))
+        .and_then(|s| s.split('"').next())
+        .expect("a Retry form")
+        .to_string();
+    let r = client
+        .post(app.url(&retry))
+        .form(&[("csrf", "forged")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let r = client
+        .post(app.url(&retry))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let html = client
+        .get(app.url(r.headers()["location"].to_str().unwrap()))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("is queued again") && html.contains(">queued<"),
+        "{html}"
+    );
+
     // A colleague sees the workflow read-only, with the refusal and a copy offer.
     let (colleague, _) = app.user_in(&owner.org_id, Role::Admin).await;
     let other = cookie_client();
