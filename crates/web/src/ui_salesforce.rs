@@ -442,7 +442,7 @@ impl Catalog {
                             label: o.label.clone(),
                         })
                         .collect();
-                    v.sort_by(|a, b| a.label.to_lowercase().cmp(&b.label.to_lowercase()));
+                    v.sort_by_key(|a| a.label.to_lowercase());
                     v
                 });
                 cat.objects.insert(
@@ -1195,8 +1195,9 @@ fn task_markup(p: &EditorPage, t: usize, task: &TaskForm, piped: &[(String, Stri
             x.field
                 .strip_prefix(&format!("{prefix}.fields."))
                 .is_some_and(|f| {
-                    !mapped.contains(&f.to_ascii_lowercase())
-                        && !(f.eq_ignore_ascii_case("RecordTypeId") && !task.record_type.is_empty())
+                    let picked_record_type =
+                        f.eq_ignore_ascii_case("RecordTypeId") && !task.record_type.is_empty();
+                    !(mapped.contains(&f.to_ascii_lowercase()) || picked_record_type)
                 })
         })
         .collect();

@@ -244,6 +244,7 @@ async fn link_an_org_build_a_workflow_and_read_its_runs_in_chromium() {
     choose(&b, "#t0_object", "Survey_Response__c").await;
     // The change reloads the form with the object's fields (a script clicks "Load fields").
     b.wait_for("Required on create").await;
+    b.screenshot("wfui-editor-top").await;
     choose(&b, "#t0_record_type", &nps_type).await;
     choose(&b, "#t0_m0_field", "Account__c").await;
     choose(&b, "#t0_m0_pick", "${e://Field/sfAccountId}").await;
@@ -340,6 +341,14 @@ async fn link_an_org_build_a_workflow_and_read_its_runs_in_chromium() {
     );
     assert_eq!(r["NPS_Score__c"].as_f64(), Some(9.0));
     assert_eq!(r["Survey_Name__c"], "ui-e2e");
+
+    // Check connection, from the Salesforce page.
+    b.goto(&app.url("/salesforce")).await;
+    b.click("a[href$='/check']").await;
+    let check = b.wait_for("check-report").await;
+    b.screenshot("wfui-check").await;
+    assert!(check.contains("API access: yes"), "{check}");
+    assert!(check.contains("Everything checks out."), "{check}");
     b.quit().await;
     org.shutdown().await;
 }
