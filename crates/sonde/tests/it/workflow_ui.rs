@@ -379,6 +379,47 @@ async fn forms_without_the_csrf_token_change_nothing_and_others_see_a_read_only_
         .unwrap()
         .is_empty());
 
+    // Denying at Salesforce lands back on the Salesforce page with the reason; nothing linked.
+    let r = client
+        .post(app.url("/salesforce/link"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("environment", "custom"),
+            ("login_url", org.login_url()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let authorize = r.headers()["location"].to_str().unwrap().to_string();
+    let html = client.get(&authorize).send().await.unwrap().text().await;
+    let mut form = hidden_inputs(&html.unwrap());
+    form.push(("action".into(), "Deny".into()));
+    let r = client
+        .post(format!("{}/services/oauth2/authorize", org.login_url()))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    let back = r.headers()["location"].to_str().unwrap().to_string();
+    let r = client.get(&back).send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("Linking failed") && html.contains("did not grant access"),
+        "{html}"
+    );
+    assert!(
+        html.contains("Link an org"),
+        "the Salesforce page, not a dead end"
+    );
+    assert!(app
+        .sonde
+        .salesforce_connections(&owner)
+        .await
+        .unwrap()
+        .is_empty());
+
     let (status, page) = link_via_pages(&app, &client, &csrf, &org).await;
     assert_eq!(status, 200);
     assert!(
