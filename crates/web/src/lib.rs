@@ -9,6 +9,7 @@ pub mod openapi;
 pub mod pages;
 pub mod respondent;
 pub mod ui;
+pub mod ui_salesforce;
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::StatusCode;
@@ -116,7 +117,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route(
             "/oauth/salesforce/callback",
-            get(api_salesforce::oauth_callback),
+            get(ui_salesforce::oauth_callback),
         )
         .route("/metrics", get(metrics_page))
         .route(
@@ -140,6 +141,32 @@ pub fn router(state: AppState) -> Router {
         .route("/contacts/import", post(ui::import_contacts))
         .route("/lists", get(ui::lists).post(ui::create_list))
         .route("/lists/{id}", get(ui::list_detail))
+        .route("/salesforce", get(ui_salesforce::connections))
+        .route("/salesforce/link", post(ui_salesforce::link))
+        .route("/salesforce/{id}/check", get(ui_salesforce::check))
+        .route(
+            "/salesforce/{id}/disconnect",
+            post(ui_salesforce::disconnect),
+        )
+        .route("/surveys/{id}/workflows", get(ui_salesforce::workflows))
+        .route(
+            "/surveys/{id}/workflows/new",
+            get(ui_salesforce::new_workflow).post(ui_salesforce::create_workflow),
+        )
+        .route(
+            "/workflows/{id}",
+            get(ui_salesforce::workflow).post(ui_salesforce::update_workflow),
+        )
+        .route(
+            "/workflows/{id}/delete",
+            post(ui_salesforce::delete_workflow),
+        )
+        .route("/workflows/{id}/copy", post(ui_salesforce::copy_workflow))
+        .route("/workflows/{id}/runs", get(ui_salesforce::runs))
+        .route(
+            "/workflows/{id}/runs/{run_id}/retry",
+            post(ui_salesforce::retry),
+        )
         .fallback(page_not_found)
         .layer(middleware::from_fn(track))
         .layer(axum::extract::DefaultBodyLimit::max(32 * 1024 * 1024))

@@ -60,6 +60,7 @@ pub fn layout(title: &str, nav: Option<(&str, &str)>, body: Markup) -> Markup {
                         a href="/surveys" { "Surveys" }
                         a href="/contacts" { "Directory" }
                         a href="/lists" { "Mailing lists" }
+                        a href="/salesforce" { "Salesforce" }
                         span.grow {}
                         span { (email) }
                         form method="post" action="/logout" style="margin:0" {

@@ -221,6 +221,7 @@ async fn survey_page(
                     button type="button" class="secondary" onclick="navigator.clipboard.writeText(document.getElementById('anon-link').textContent)" { "Copy link" } }
                 p { a.button href={ "/s/" (s.id) "?_preview=1" } target="_blank" { "Preview" } }
                 p.muted { (s.definition.questions.len()) " questions in " (s.definition.blocks.len()) " blocks." }
+                p { a href={ "/surveys/" (s.id) "/workflows" } { "Workflows" } " — send responses to Salesforce and the directory" }
             }
             div.card {
                 h2 { "Responses (" (total) ")" }

@@ -22,7 +22,7 @@ fn find_binary(env: &str, candidates: &[&str]) -> Option<String> {
         .map(|p| p.to_string())
 }
 
-struct Browser {
+pub(crate) struct Browser {
     driver: Child,
     base: String,
     session: String,
@@ -38,7 +38,7 @@ impl Drop for Browser {
 
 impl Browser {
     /// Starts chromedriver and a headless session, or says why not.
-    async fn start() -> Option<Self> {
+    pub(crate) async fn start() -> Option<Self> {
         let required = std::env::var("SONDE_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
         let driver = find_binary(
             "SONDE_CHROMEDRIVER",
@@ -111,7 +111,12 @@ impl Browser {
         })
     }
 
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+    pub(crate) async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Value {
         let url = format!("{}/session/{}{path}", self.base, self.session);
         let mut req = self.http.request(method, url);
         if let Some(b) = body {
@@ -124,12 +129,12 @@ impl Browser {
         v["value"].clone()
     }
 
-    async fn goto(&self, url: &str) {
+    pub(crate) async fn goto(&self, url: &str) {
         self.call(reqwest::Method::POST, "/url", Some(json!({"url": url})))
             .await;
     }
 
-    async fn find(&self, css: &str) -> String {
+    pub(crate) async fn find(&self, css: &str) -> String {
         let v = self
             .call(
                 reqwest::Method::POST,
@@ -143,7 +148,7 @@ impl Browser {
             .to_string()
     }
 
-    async fn click(&self, css: &str) {
+    pub(crate) async fn click(&self, css: &str) {
         let id = self.find(css).await;
         self.call(
             reqwest::Method::POST,
@@ -153,7 +158,7 @@ impl Browser {
         .await;
     }
 
-    async fn type_into(&self, css: &str, text: &str) {
+    pub(crate) async fn type_into(&self, css: &str, text: &str) {
         let id = self.find(css).await;
         self.call(
             reqwest::Method::POST,
@@ -169,7 +174,7 @@ impl Browser {
         .await;
     }
 
-    async fn source(&self) -> String {
+    pub(crate) async fn source(&self) -> String {
         self.call(reqwest::Method::GET, "/source", None)
             .await
             .as_str()
@@ -178,7 +183,7 @@ impl Browser {
     }
 
     /// Waits for the page to show `text` (a click's navigation finishes after the click returns).
-    async fn wait_for(&self, text: &str) -> String {
+    pub(crate) async fn wait_for(&self, text: &str) -> String {
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
             let html = self.source().await;
@@ -193,7 +198,7 @@ impl Browser {
         }
     }
 
-    async fn screenshot(&self, name: &str) {
+    pub(crate) async fn screenshot(&self, name: &str) {
         let v = self.call(reqwest::Method::GET, "/screenshot", None).await;
         if let Some(b64) = v.as_str() {
             use base64::Engine;
@@ -204,7 +209,7 @@ impl Browser {
         }
     }
 
-    async fn quit(&self) {
+    pub(crate) async fn quit(&self) {
         let _ = self
             .http
             .delete(format!("{}/session/{}", self.base, self.session))
@@ -218,7 +223,7 @@ fn css_escape(id: &str) -> String {
 }
 
 /// Answers the questions on the current page through the page's own controls.
-async fn answer_page(
+pub(crate) async fn answer_page(
     b: &Browser,
     def: &survey::SurveyDefinition,
     questions: &[String],

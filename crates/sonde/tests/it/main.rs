@@ -10,4 +10,5 @@ mod queue;
 mod respondent;
 mod storage;
 mod ui;
+mod workflow_ui;
 mod workflows;
