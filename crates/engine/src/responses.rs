@@ -51,6 +51,17 @@ pub struct Response {
     pub metadata: ResponseMetadata,
 }
 
+/// The body of `PATCH /api/v1/surveys/{id}/responses/{responseId}`: answers and embedded data
+/// to set (merged over what the response has; `null` removes an embedded data field).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResponseChanges {
+    #[serde(default)]
+    pub answers: BTreeMap<String, survey::Answer>,
+    #[serde(default, alias = "embeddedData")]
+    pub embedded_data: BTreeMap<String, Option<String>>,
+}
+
 /// The body of `POST /api/v1/surveys/{id}/responses`.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -520,6 +531,62 @@ impl Sonde {
         tx.commit().await?;
         metrics_response_recorded();
         Response::from_row(row)
+    }
+
+    /// Changes a recorded response (answers, embedded data) and fires the survey's
+    /// "response updated" workflows in the same transaction.
+    pub async fn update_response(
+        &self,
+        actor: &Actor,
+        survey_id: &str,
+        id: &str,
+        changes: ResponseChanges,
+    ) -> Result<Response> {
+        actor.require(crate::Role::Editor)?;
+        let current = self.response(actor, survey_id, id).await?;
+        if current.status == ResponseStatus::InProgress {
+            return Err(Error::Conflict(
+                "this response is still being answered; it can be changed once recorded".into(),
+            ));
+        }
+        let survey = self.survey(actor, survey_id).await?;
+        let mut data = current.data.clone();
+        data.answers.extend(changes.answers);
+        for (k, v) in changes.embedded_data {
+            match v {
+                Some(v) => data.embedded_data.insert(k, v),
+                None => data.embedded_data.remove(&k),
+            };
+        }
+        if let Err(errors) = survey::validate::check_answers(&survey.definition, &data) {
+            return Err(answer_problems("answers do not fit the survey", errors));
+        }
+        let now = store::now_ms();
+        let mut tx = self.store.begin().await?;
+        if !Store::update_recorded_response(
+            &mut tx,
+            &actor.org_id,
+            id,
+            &serde_json::to_string(&data)?,
+            now,
+        )
+        .await?
+        {
+            return Err(Error::Conflict(
+                "the response changed meanwhile; try again".into(),
+            ));
+        }
+        let row = self
+            .store
+            .response(&actor.org_id, id)
+            .await?
+            .ok_or(Error::NotFound("response"))?;
+        let mut row = row;
+        row.data = serde_json::to_string(&data)?;
+        row.updated_at = now;
+        crate::delivery::fire(&mut tx, &row, crate::workflows::Event::ResponseUpdated).await?;
+        tx.commit().await?;
+        self.response(actor, survey_id, id).await
     }
 
     pub async fn response(&self, actor: &Actor, survey_id: &str, id: &str) -> Result<Response> {

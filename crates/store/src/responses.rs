@@ -135,6 +135,28 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Replaces the data of a recorded (complete or incomplete) response; in-progress responses
+    /// belong to their respondent. Returns false when there is no such recorded response.
+    pub async fn update_recorded_response(
+        tx: &mut Transaction<'_, Any>,
+        org_id: &str,
+        id: &str,
+        data: &str,
+        updated_at: i64,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE responses SET data = $1, updated_at = $2 WHERE id = $3 AND org_id = $4 \
+             AND status <> 'in_progress'",
+        )
+        .bind(data)
+        .bind(updated_at)
+        .bind(id)
+        .bind(org_id)
+        .execute(&mut **tx)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     pub async fn response(&self, org_id: &str, id: &str) -> Result<Option<ResponseRow>> {
         let row = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM responses WHERE id = $1 AND org_id = $2"

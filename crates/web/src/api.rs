@@ -235,6 +235,21 @@ pub async fn create_response(
     Ok((StatusCode::CREATED, Json(response_json(&survey, &r))).into_response())
 }
 
+pub async fn update_response(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path((id, rid)): Path<(String, String)>,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    let changes: engine::responses::ResponseChanges = json_body(&body)?;
+    let survey = state.sonde.survey(&actor, &id).await?;
+    let r = state
+        .sonde
+        .update_response(&actor, &id, &rid, changes)
+        .await?;
+    Ok(Json(response_json(&survey, &r)))
+}
+
 pub async fn get_response(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,

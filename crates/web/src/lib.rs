@@ -68,7 +68,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/surveys/{id}/responses/{response_id}",
-            get(api::get_response),
+            get(api::get_response).patch(api::update_response),
         )
         .route(
             "/contacts",

@@ -895,3 +895,60 @@ async fn closing_an_abandoned_response_fires_incomplete_closed_workflows() {
         assert!(contacts.to_string().contains("003abandoned"), "{contacts}");
     }
 }
+
+#[tokio::test]
+async fn changing_a_recorded_response_fires_response_updated_workflows_each_time() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let (_, token) = app.org_user(Role::Editor).await;
+        let survey = app.sample_survey(&token).await;
+        let wf = create_workflow(
+            &app,
+            &token,
+            &survey,
+            &json!({
+                "name": "Follow changes",
+                "event": "response_updated",
+                "tasks": [{"type": "directory", "action": "upsert_contact",
+                           "fields": {"email": {"piped": "${e://Field/Email}"},
+                                      "lastName": {"piped": "${e://Field/Tier}"}}}]
+            }),
+        )
+        .await;
+        let wf_id = wf["id"].as_str().unwrap();
+        let created: Value = app
+            .post(&token, &format!("/api/v1/surveys/{survey}/responses"))
+            .json(&json!({"embeddedData": {"Email": "changed@example.com", "Tier": "silver"}, "finished": false}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let rid = created["responseId"].as_str().unwrap();
+        // Recording it is not an update.
+        assert_eq!(app.sonde.drain_workflows().await.unwrap().claimed, 0);
+        for tier in ["gold", "platinum"] {
+            let r = app
+                .client
+                .patch(app.url(&format!("/api/v1/surveys/{survey}/responses/{rid}")))
+                .bearer_auth(&token)
+                .json(&json!({"embeddedData": {"Tier": tier}}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200, "{backend:?}");
+            // Distinct millisecond timestamps make distinct firings.
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            let report = app.sonde.drain_workflows().await.unwrap();
+            assert_eq!(report.succeeded, 1, "{backend:?}: {report:?}");
+            let contacts = app.get_json(&token, "/api/v1/contacts").await;
+            assert!(contacts.to_string().contains(tier), "{contacts}");
+        }
+        let runs = app
+            .get_json(&token, &format!("/api/v1/workflows/{wf_id}/runs"))
+            .await;
+        assert_eq!(runs["runs"].as_array().unwrap().len(), 2, "{runs}");
+        assert_eq!(runs["runs"][0]["trigger"], "response_updated");
+    }
+}
