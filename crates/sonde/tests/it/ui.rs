@@ -1,14 +1,8 @@
 //! The admin UI over HTTP as a browser would use it: sign in, CSRF, survey import and
 //! detail page, exports, directory import report and mailing lists, error pages.
 
-use crate::harness::{qsf_dir, Backend, TestApp};
+use crate::harness::{csrf_of, qsf_dir, Backend, TestApp};
 use engine::Role;
-
-fn csrf_of(html: &str) -> String {
-    let marker = "name=\"csrf\" value=\"";
-    let start = html.find(marker).expect("a form with a CSRF token") + marker.len();
-    html[start..].split('"').next().unwrap().to_string()
-}
 
 async fn sign_in(app: &TestApp) -> String {
     let (admin, _) = app.org_user(Role::Admin).await;

@@ -3,11 +3,12 @@
 //! refusals and the non-owner's read-only view over plain HTTP.
 
 use crate::browser::{answer_page, Browser};
-use crate::harness::{Backend, TestApp};
+use crate::harness::{csrf_of, Backend, TestApp};
 use engine::connections::SalesforceSettings;
 use engine::Role;
 use futures::TryStreamExt;
 use serde_json::Value;
+use sonde::bench::mapping::hidden_inputs;
 use survey::flow::{self, Step};
 use survey::{Answer, ResponseData};
 
@@ -66,41 +67,6 @@ async fn fixture(org: &sfsim::RunningOrg) -> (String, String, String) {
         row["Id"].as_str().unwrap().to_string(),
         rt,
     )
-}
-
-fn csrf_of(html: &str) -> String {
-    let marker = "name=\"csrf\" value=\"";
-    let start = html.find(marker).expect("a form with a CSRF token") + marker.len();
-    html[start..].split('"').next().unwrap().to_string()
-}
-
-fn unescape(s: &str) -> String {
-    s.replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
-}
-
-fn hidden_inputs(html: &str) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    for part in html.split("<input").skip(1) {
-        let tag = part.split('>').next().unwrap_or("");
-        if !tag.contains("type=\"hidden\"") {
-            continue;
-        }
-        let attr = |name: &str| {
-            let key = format!("{name}=\"");
-            tag.find(&key).map(|i| {
-                let rest = &tag[i + key.len()..];
-                unescape(&rest[..rest.find('"').unwrap_or(rest.len())])
-            })
-        };
-        if let (Some(n), Some(v)) = (attr("name"), attr("value")) {
-            out.push((n, v));
-        }
-    }
-    out
 }
 
 fn cookie_client() -> reqwest::Client {

@@ -7,6 +7,7 @@ use engine::connections::SalesforceSettings;
 use engine::Role;
 use futures::TryStreamExt;
 use serde_json::{json, Value};
+use sonde::bench::mapping::hidden_inputs;
 use std::collections::{BTreeMap, HashSet};
 
 async fn start_org() -> sfsim::RunningOrg {
@@ -42,36 +43,6 @@ async fn org_admin(org: &sfsim::RunningOrg) -> salesforce::Connection {
 
 async fn query(conn: &salesforce::Connection, soql: &str) -> Vec<Value> {
     conn.query_all::<Value>(soql).try_collect().await.unwrap()
-}
-
-fn unescape(s: &str) -> String {
-    s.replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
-}
-
-/// Hidden inputs of the sign-in form, as a browser would submit them.
-fn hidden_inputs(html: &str) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    for part in html.split("<input").skip(1) {
-        let tag = part.split('>').next().unwrap_or("");
-        if !tag.contains("type=\"hidden\"") {
-            continue;
-        }
-        let attr = |name: &str| {
-            let key = format!("{name}=\"");
-            tag.find(&key).map(|i| {
-                let rest = &tag[i + key.len()..];
-                unescape(&rest[..rest.find('"').unwrap_or(rest.len())])
-            })
-        };
-        if let (Some(n), Some(v)) = (attr("name"), attr("value")) {
-            out.push((n, v));
-        }
-    }
-    out
 }
 
 /// Links an org through the redirect dance and returns the connection's id.
