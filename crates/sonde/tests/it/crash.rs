@@ -1,5 +1,6 @@
-//! Crash safety: with 10,000 responses queued for Salesforce, the server is killed with
-//! SIGKILL mid-delivery and started again; every response ends up in the org exactly once.
+//! Real `sonde serve` processes delivering to an in-process org: killed with SIGKILL
+//! mid-delivery and restarted, or two of them sharing one PostgreSQL database — every response
+//! ends up in the org exactly once.
 
 use crate::harness::TempDir;
 use futures::TryStreamExt;
@@ -8,8 +9,6 @@ use std::collections::HashSet;
 use std::io::Write;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-const RESPONSES: usize = 10_000;
 
 struct Server(Child);
 
@@ -20,42 +19,105 @@ impl Drop for Server {
     }
 }
 
-fn sonde(dir: &TempDir) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_sonde"));
-    c.arg("--data-dir").arg(&dir.0).env("RUST_LOG", "warn");
-    c
+/// How to run `sonde` against one database: a data dir, plus environment for PostgreSQL.
+struct Node {
+    dir: TempDir,
+    env: Vec<(&'static str, String)>,
 }
 
-fn start(dir: &TempDir, port: u16, org: &sfsim::RunningOrg) -> Server {
-    start_with(sonde(dir), port, org)
-}
+impl Node {
+    fn command(&self) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_sonde"));
+        c.arg("--data-dir").arg(&self.dir.0).env("RUST_LOG", "warn");
+        for (k, v) in &self.env {
+            c.env(k, v);
+        }
+        c
+    }
 
-fn start_with(mut command: Command, port: u16, org: &sfsim::RunningOrg) -> Server {
-    Server(
-        command
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-            .env("SONDE_PUBLIC_URL", format!("http://127.0.0.1:{port}"))
-            .env("SONDE_SALESFORCE_CLIENT_ID", org.client_id())
-            .env("SONDE_SALESFORCE_CLIENT_SECRET", org.client_secret())
+    /// An admin made with the CLI, and their API token.
+    fn operator_token(&self) -> String {
+        let mut add = self
+            .command()
+            .args([
+                "users",
+                "add",
+                "ops@example.com",
+                "--role",
+                "admin",
+                "--password-stdin",
+            ])
+            .stdin(Stdio::piped())
             .spawn()
-            .unwrap(),
-    )
-}
+            .unwrap();
+        add.stdin
+            .take()
+            .unwrap()
+            .write_all(b"a long admin password\n")
+            .unwrap();
+        assert!(add.wait().unwrap().success());
+        let out = self
+            .command()
+            .args(["tokens", "create", "ops@example.com"])
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    }
 
-async fn healthy(base: &str) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while reqwest::get(format!("{base}/healthz"))
-        .await
-        .map(|r| r.status() != 200)
-        .unwrap_or(true)
-    {
-        assert!(Instant::now() < deadline, "server did not start");
-        tokio::time::sleep(Duration::from_millis(100)).await;
+    async fn serve(&self, port: u16, org: &sfsim::RunningOrg) -> Server {
+        let server = Server(
+            self.command()
+                .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+                .env("SONDE_PUBLIC_URL", format!("http://127.0.0.1:{port}"))
+                .env("SONDE_SALESFORCE_CLIENT_ID", org.client_id())
+                .env("SONDE_SALESFORCE_CLIENT_SECRET", org.client_secret())
+                .spawn()
+                .unwrap(),
+        );
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while reqwest::get(format!("http://127.0.0.1:{port}/healthz"))
+            .await
+            .map(|r| r.status() != 200)
+            .unwrap_or(true)
+        {
+            assert!(Instant::now() < deadline, "server did not start");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        server
     }
 }
 
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn start_org() -> sfsim::RunningOrg {
+    sfsim::Org::builder()
+        .seed(sfsim::Seed::Demo)
+        .daily_api_limit(10_000_000)
+        .start()
+        .await
+        .unwrap()
+}
+
+async fn query(org: &sfsim::RunningOrg, soql: &str) -> Vec<Value> {
+    let admin = salesforce::Connection::builder(salesforce::Tokens {
+        access_token: salesforce::Secret::new(org.session_for(&org.username()).unwrap()),
+        refresh_token: None,
+        instance_url: org.instance_url().to_string(),
+    })
+    .build()
+    .unwrap();
+    admin.query_all::<Value>(soql).try_collect().await.unwrap()
+}
+
+/// Response ids of the records written under `label`, one entry per record.
 async fn records(org: &sfsim::RunningOrg, label: &str) -> Vec<String> {
-    records_of(
+    query(
         org,
         &format!("SELECT Response_Id__c FROM Survey_Response__c WHERE Survey_Name__c = '{label}'"),
     )
@@ -65,57 +127,19 @@ async fn records(org: &sfsim::RunningOrg, label: &str) -> Vec<String> {
     .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn kill_9_mid_delivery_loses_and_duplicates_nothing() {
-    let org = sfsim::Org::builder()
-        .seed(sfsim::Seed::Demo)
-        .daily_api_limit(10_000_000)
-        .start()
-        .await
-        .unwrap();
-    let dir = TempDir::new();
-    let mut add = sonde(&dir)
-        .args([
-            "users",
-            "add",
-            "ops@example.com",
-            "--role",
-            "admin",
-            "--password-stdin",
-        ])
-        .stdin(Stdio::piped())
-        .spawn()
-        .unwrap();
-    add.stdin
-        .take()
-        .unwrap()
-        .write_all(b"a long admin password\n")
-        .unwrap();
-    assert!(add.wait().unwrap().success());
-    let token = String::from_utf8(
-        sonde(&dir)
-            .args(["tokens", "create", "ops@example.com"])
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .unwrap()
-    .trim()
-    .to_string();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let base = format!("http://127.0.0.1:{port}");
-    let mut server = start(&dir, port, &org);
-    healthy(&base).await;
-
+/// The sample survey, the org linked through the OAuth dance, and a workflow writing each
+/// response into `Survey_Response__c` named `label`. Returns (survey id, workflow id).
+async fn survey_with_workflow(
+    base: &str,
+    token: &str,
+    org: &sfsim::RunningOrg,
+    label: &str,
+) -> (String, String) {
     let http = reqwest::Client::new();
     let def = serde_json::to_string(&survey::sample::sample_definition()).unwrap();
     let created: Value = http
         .post(format!("{base}/api/v1/surveys"))
-        .bearer_auth(&token)
+        .bearer_auth(token)
         .body(def)
         .send()
         .await
@@ -125,8 +149,8 @@ async fn kill_9_mid_delivery_loses_and_duplicates_nothing() {
         .unwrap();
     let survey_id = created["id"].as_str().unwrap().to_string();
     let connection = sonde::bench::mapping::link_org_via_oauth(
-        &base,
-        &token,
+        base,
+        token,
         org.login_url(),
         &org.username(),
         org.password(),
@@ -135,13 +159,13 @@ async fn kill_9_mid_delivery_loses_and_duplicates_nothing() {
     .unwrap();
     let wf: Value = http
         .post(format!("{base}/api/v1/surveys/{survey_id}/workflows"))
-        .bearer_auth(&token)
+        .bearer_auth(token)
         .json(&json!({
-            "name": "crash", "event": "response_created",
+            "name": label, "event": "response_created",
             "tasks": [{"type": "salesforce", "connectionId": connection, "object": "Survey_Response__c", "operation": "create",
                 "fields": {"Account__c": {"piped": "${e://Field/sfAccountId}"},
                            "Response_Id__c": {"piped": "${rm://ResponseID}"},
-                           "Survey_Name__c": {"value": "crash"}}}]
+                           "Survey_Name__c": {"value": label}}}]
         }))
         .send()
         .await
@@ -153,25 +177,37 @@ async fn kill_9_mid_delivery_loses_and_duplicates_nothing() {
         .as_str()
         .unwrap_or_else(|| panic!("{wf}"))
         .to_string();
-    let account = records_of(&org, "SELECT Id FROM Account LIMIT 1").await[0]["Id"]
+    (survey_id, workflow_id)
+}
+
+/// Submits `n` finished responses, 16 at a time, spread over `bases` in turn; returns their ids.
+async fn submit(
+    bases: &[String],
+    token: &str,
+    survey_id: &str,
+    org: &sfsim::RunningOrg,
+    n: usize,
+) -> HashSet<String> {
+    let account = query(org, "SELECT Id FROM Account LIMIT 1").await[0]["Id"]
         .as_str()
         .unwrap()
         .to_string();
-
-    // 10,000 responses, 16 at a time, while the server's worker delivers.
     let body = json!({
         "answers": sonde::bench::complete_answers(&survey::sample::sample_definition()),
         "embeddedData": {"sfAccountId": account},
         "finished": true
     });
-    let url = format!("{base}/api/v1/surveys/{survey_id}/responses");
+    let http = reqwest::Client::new();
     let mut ids = HashSet::new();
-    let mut next = 0;
-    while next < RESPONSES {
-        let batch: Vec<_> = (next..(next + 16).min(RESPONSES))
-            .map(|_| {
-                let (http, url, token, body) =
-                    (http.clone(), url.clone(), token.clone(), body.clone());
+    for chunk in (0..n).collect::<Vec<_>>().chunks(16) {
+        let batch: Vec<_> = chunk
+            .iter()
+            .map(|i| {
+                let url = format!(
+                    "{}/api/v1/surveys/{survey_id}/responses",
+                    bases[i % bases.len()]
+                );
+                let (http, token, body) = (http.clone(), token.to_string(), body.clone());
                 tokio::spawn(async move {
                     http.post(&url)
                         .bearer_auth(&token)
@@ -185,8 +221,8 @@ async fn kill_9_mid_delivery_loses_and_duplicates_nothing() {
                 })
             })
             .collect();
-        for b in batch {
-            let v = b.await.unwrap();
+        for t in batch {
+            let v = t.await.unwrap();
             ids.insert(
                 v["responseId"]
                     .as_str()
@@ -194,214 +230,29 @@ async fn kill_9_mid_delivery_loses_and_duplicates_nothing() {
                     .to_string(),
             );
         }
-        next += 16;
     }
-    assert_eq!(ids.len(), RESPONSES);
+    assert_eq!(ids.len(), n);
+    ids
+}
 
-    // Kill it while records are still being written.
-    let delivered_before = records(&org, "crash").await.len();
-    assert!(
-        delivered_before < RESPONSES,
-        "the backlog was already gone before the kill"
-    );
-    server.0.kill().unwrap(); // SIGKILL
-    server.0.wait().unwrap();
-    let at_kill = records(&org, "crash").await.len();
-    eprintln!("killed with {at_kill} of {RESPONSES} records in the org");
-
-    let _server = start(&dir, port, &org);
-    healthy(&base).await;
+/// Waits until the workflow reports `n` succeeded runs.
+async fn wait_for_runs(base: &str, token: &str, workflow_id: &str, n: usize) {
+    let http = reqwest::Client::new();
     let deadline = Instant::now() + Duration::from_secs(300);
     loop {
         let runs: Value = http
             .get(format!(
                 "{base}/api/v1/workflows/{workflow_id}/runs?limit=1"
             ))
-            .bearer_auth(&token)
+            .bearer_auth(token)
             .send()
             .await
             .unwrap()
             .json()
             .await
             .unwrap();
-        if runs["counts"]["succeeded"].as_u64() == Some(RESPONSES as u64) {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "delivery did not finish after restart: {}",
-            runs["counts"]
-        );
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-    let written = records(&org, "crash").await;
-    let distinct: HashSet<_> = written.iter().cloned().collect();
-    assert_eq!(
-        distinct, ids,
-        "every response, and only those, is in the org"
-    );
-    assert_eq!(written.len(), RESPONSES, "no response was written twice");
-}
-
-/// Two `sonde serve` processes on one PostgreSQL database share a backlog: every record is
-/// written exactly once.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_serve_nodes_on_postgres_write_each_record_once() {
-    let Ok(base_url) = std::env::var("SONDE_TEST_POSTGRES_URL") else {
-        eprintln!("note: SONDE_TEST_POSTGRES_URL not set; skipped");
-        return;
-    };
-    const N: usize = 2_000;
-    let url = crate::harness::fresh_pg_schema(&base_url).await;
-    let org = sfsim::Org::builder()
-        .seed(sfsim::Seed::Demo)
-        .daily_api_limit(10_000_000)
-        .start()
-        .await
-        .unwrap();
-    let dir = TempDir::new();
-    let key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="; // the same 32-byte key on both nodes
-    let node = |dir: &TempDir| {
-        let mut c = sonde(dir);
-        c.env("SONDE_DATABASE_URL", &url)
-            .env("SONDE_SECRET_KEY", key);
-        c
-    };
-    let mut add = node(&dir)
-        .args([
-            "users",
-            "add",
-            "ops@example.com",
-            "--role",
-            "admin",
-            "--password-stdin",
-        ])
-        .stdin(Stdio::piped())
-        .spawn()
-        .unwrap();
-    add.stdin
-        .take()
-        .unwrap()
-        .write_all(b"a long admin password\n")
-        .unwrap();
-    assert!(add.wait().unwrap().success());
-    let token = String::from_utf8(
-        node(&dir)
-            .args(["tokens", "create", "ops@example.com"])
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .unwrap()
-    .trim()
-    .to_string();
-    let free = || {
-        std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port()
-    };
-    let (port_a, port_b) = (free(), free());
-    let _a = start_with(node(&dir), port_a, &org);
-    let _b = start_with(node(&dir), port_b, &org);
-    let (a, b) = (
-        format!("http://127.0.0.1:{port_a}"),
-        format!("http://127.0.0.1:{port_b}"),
-    );
-    healthy(&a).await;
-    healthy(&b).await;
-
-    let http = reqwest::Client::new();
-    let def = serde_json::to_string(&survey::sample::sample_definition()).unwrap();
-    let created: Value = http
-        .post(format!("{a}/api/v1/surveys"))
-        .bearer_auth(&token)
-        .body(def)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let survey_id = created["id"].as_str().unwrap().to_string();
-    let connection = sonde::bench::mapping::link_org_via_oauth(
-        &a,
-        &token,
-        org.login_url(),
-        &org.username(),
-        org.password(),
-    )
-    .await
-    .unwrap();
-    let wf: Value = http
-        .post(format!("{b}/api/v1/surveys/{survey_id}/workflows"))
-        .bearer_auth(&token)
-        .json(&json!({
-            "name": "two nodes", "event": "response_created",
-            "tasks": [{"type": "salesforce", "connectionId": connection, "object": "Survey_Response__c", "operation": "create",
-                "fields": {"Account__c": {"piped": "${e://Field/sfAccountId}"},
-                           "Response_Id__c": {"piped": "${rm://ResponseID}"},
-                           "Survey_Name__c": {"value": "two-nodes"}}}]
-        }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let workflow_id = wf["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{wf}"))
-        .to_string();
-    let account: String = {
-        let rows = records_of(&org, "SELECT Id FROM Account LIMIT 1").await;
-        rows[0]["Id"].as_str().unwrap().to_string()
-    };
-    let body = json!({
-        "answers": sonde::bench::complete_answers(&survey::sample::sample_definition()),
-        "embeddedData": {"sfAccountId": account},
-        "finished": true
-    });
-    // Half the submissions reach each node; both nodes' workers deliver.
-    let mut ids = HashSet::new();
-    for chunk in (0..N).collect::<Vec<_>>().chunks(16) {
-        let batch: Vec<_> = chunk
-            .iter()
-            .map(|i| {
-                let base = if i % 2 == 0 { a.clone() } else { b.clone() };
-                let (http, token, body, survey_id) =
-                    (http.clone(), token.clone(), body.clone(), survey_id.clone());
-                tokio::spawn(async move {
-                    http.post(format!("{base}/api/v1/surveys/{survey_id}/responses"))
-                        .bearer_auth(&token)
-                        .json(&body)
-                        .send()
-                        .await
-                        .unwrap()
-                        .json::<Value>()
-                        .await
-                        .unwrap()
-                })
-            })
-            .collect();
-        for t in batch {
-            ids.insert(t.await.unwrap()["responseId"].as_str().unwrap().to_string());
-        }
-    }
-    let deadline = Instant::now() + Duration::from_secs(180);
-    loop {
-        let runs: Value = http
-            .get(format!("{a}/api/v1/workflows/{workflow_id}/runs?limit=1"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if runs["counts"]["succeeded"].as_u64() == Some(N as u64) {
-            break;
+        if runs["counts"]["succeeded"].as_u64() == Some(n as u64) {
+            return;
         }
         assert!(
             Instant::now() < deadline,
@@ -410,19 +261,83 @@ async fn two_serve_nodes_on_postgres_write_each_record_once() {
         );
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
-    let written = records(&org, "two-nodes").await;
-    let distinct: HashSet<_> = written.iter().cloned().collect();
-    assert_eq!(distinct, ids);
-    assert_eq!(written.len(), N, "no response was written twice");
 }
 
-async fn records_of(org: &sfsim::RunningOrg, soql: &str) -> Vec<Value> {
-    let admin = salesforce::Connection::builder(salesforce::Tokens {
-        access_token: salesforce::Secret::new(org.session_for(&org.username()).unwrap()),
-        refresh_token: None,
-        instance_url: org.instance_url().to_string(),
-    })
-    .build()
-    .unwrap();
-    admin.query_all::<Value>(soql).try_collect().await.unwrap()
+async fn assert_exactly_once(org: &sfsim::RunningOrg, label: &str, ids: &HashSet<String>) {
+    let written = records(org, label).await;
+    let distinct: HashSet<_> = written.iter().cloned().collect();
+    assert_eq!(
+        &distinct, ids,
+        "every response, and only those, is in the org"
+    );
+    assert_eq!(written.len(), ids.len(), "no response was written twice");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_mid_delivery_loses_and_duplicates_nothing() {
+    const N: usize = 10_000;
+    let org = start_org().await;
+    let node = Node {
+        dir: TempDir::new(),
+        env: Vec::new(),
+    };
+    let token = node.operator_token();
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = node.serve(port, &org).await;
+    let (survey_id, workflow_id) = survey_with_workflow(&base, &token, &org, "crash").await;
+    // The server's worker delivers while the responses arrive.
+    let ids = submit(std::slice::from_ref(&base), &token, &survey_id, &org, N).await;
+
+    // Kill it while records are still being written.
+    assert!(
+        records(&org, "crash").await.len() < N,
+        "the backlog was already gone before the kill"
+    );
+    server.0.kill().unwrap(); // SIGKILL
+    server.0.wait().unwrap();
+    eprintln!(
+        "killed with {} of {N} records in the org",
+        records(&org, "crash").await.len()
+    );
+
+    let _restarted = node.serve(port, &org).await;
+    wait_for_runs(&base, &token, &workflow_id, N).await;
+    assert_exactly_once(&org, "crash", &ids).await;
+}
+
+/// Two `sonde serve` processes on one PostgreSQL database share a backlog.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_serve_nodes_on_postgres_write_each_record_once() {
+    const N: usize = 2_000;
+    let Ok(base_url) = std::env::var("SONDE_TEST_POSTGRES_URL") else {
+        eprintln!("note: SONDE_TEST_POSTGRES_URL not set; skipped");
+        return;
+    };
+    let url = crate::harness::fresh_pg_schema(&base_url).await;
+    let org = start_org().await;
+    // Every node needs the same sealing key to read the tokens another node stored.
+    let node = Node {
+        dir: TempDir::new(),
+        env: vec![
+            ("SONDE_DATABASE_URL", url),
+            (
+                "SONDE_SECRET_KEY",
+                "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=".into(),
+            ),
+        ],
+    };
+    let token = node.operator_token();
+    let (port_a, port_b) = (free_port(), free_port());
+    let _a = node.serve(port_a, &org).await;
+    let _b = node.serve(port_b, &org).await;
+    let bases = [
+        format!("http://127.0.0.1:{port_a}"),
+        format!("http://127.0.0.1:{port_b}"),
+    ];
+    let (survey_id, workflow_id) = survey_with_workflow(&bases[0], &token, &org, "two-nodes").await;
+    // Half the submissions reach each node, and both nodes' workers deliver.
+    let ids = submit(&bases, &token, &survey_id, &org, N).await;
+    wait_for_runs(&bases[1], &token, &workflow_id, N).await;
+    assert_exactly_once(&org, "two-nodes", &ids).await;
 }
