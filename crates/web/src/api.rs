@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use store::responses::ResponseStatus;
 
-type ApiResult<T> = Result<T, ApiError>;
+pub(crate) type ApiResult<T> = Result<T, ApiError>;
 
 fn utf8(body: &Bytes) -> ApiResult<&str> {
     std::str::from_utf8(body).map_err(|e| {
@@ -29,8 +29,14 @@ fn utf8(body: &Bytes) -> ApiResult<&str> {
     })
 }
 
-fn json_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> ApiResult<T> {
-    let text = utf8(body)?;
+/// A JSON request body, with serde's line and column on error. An empty body reads as `{}`,
+/// so calls whose body is all optional (a retry, a relink) may send none.
+pub(crate) fn json_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> ApiResult<T> {
+    let text = if body.iter().all(u8::is_ascii_whitespace) {
+        "{}"
+    } else {
+        utf8(body)?
+    };
     serde_json::from_str(text).map_err(|e| {
         ApiError(engine::Error::invalid_fields(
             "the request body is not valid JSON for this call",

@@ -1,8 +1,8 @@
 //! `/api/v1` for linked Salesforce orgs, workflows and their runs, and the OAuth callback the
 //! browser returns to after signing in to Salesforce.
 
+use crate::api::{json_body as body, ApiResult};
 use crate::auth::ApiActor;
-use crate::error::ApiError;
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -13,26 +13,6 @@ use engine::connections::StartLink;
 use engine::workflows::WorkflowInput;
 use serde::Deserialize;
 use serde_json::{json, Value};
-
-type ApiResult<T> = Result<T, ApiError>;
-
-fn body<T: serde::de::DeserializeOwned>(bytes: &Bytes) -> ApiResult<T> {
-    let text = if bytes.iter().all(|b| b.is_ascii_whitespace()) {
-        "{}"
-    } else {
-        std::str::from_utf8(bytes)
-            .map_err(|_| ApiError::bad_request("the request body is not UTF-8 text"))?
-    };
-    serde_json::from_str(text).map_err(|e| {
-        ApiError(engine::Error::invalid_fields(
-            "the request body is not valid JSON for this call",
-            vec![engine::FieldProblem {
-                field: format!("line {}, column {}", e.line(), e.column()),
-                message: e.to_string(),
-            }],
-        ))
-    })
-}
 
 pub async fn list_connections(
     State(state): State<AppState>,

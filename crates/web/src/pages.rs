@@ -5,6 +5,7 @@ use engine::responses::RespondentContext;
 use engine::FieldProblem;
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 use std::collections::BTreeMap;
+use survey::html::to_plain;
 use survey::{Answer, Question, QuestionKind, TextContent};
 
 const STYLE: &str = r#"
@@ -200,7 +201,7 @@ fn question(
                         }
                         @if c.text_entry {
                             @let name = format!("{}_{}_TEXT", q.id, c.id);
-                            input type="text" name=(name) aria-label={ (plain(&c.text)) " (please specify)" }
+                            input type="text" name=(name) aria-label={ (to_plain(&c.text)) " (please specify)" }
                                 value=(raw.get(&name).cloned().or_else(|| typed.get(&c.id).cloned()).unwrap_or_default());
                         }
                     }
@@ -279,7 +280,7 @@ fn question(
                                         @for s in scale {
                                             td {
                                                 input type="radio" name={ (q.id) "_" (st.id) } value=(s.id)
-                                                    aria-label={ (plain(&st.text)) ": " (plain(&s.text)) }
+                                                    aria-label={ (to_plain(&st.text)) ": " (to_plain(&s.text)) }
                                                     checked[rows.get(&st.id) == Some(&s.id)];
                                             }
                                         }
@@ -332,19 +333,4 @@ fn question(
         return body;
     }
     html! { div class=(class) id={ "q-" (q.id) } { (body) } }
-}
-
-/// Authored text without tags, for attributes such as aria-label.
-fn plain(s: &str) -> String {
-    let mut out = String::new();
-    let mut in_tag = false;
-    for c in s.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => in_tag = false,
-            c if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    out
 }

@@ -56,17 +56,7 @@ fn when(ms: i64) -> String {
 
 /// Authored text without tags, shortened for a picker.
 fn plain(s: &str, max: usize) -> String {
-    let mut out = String::new();
-    let mut in_tag = false;
-    for c in s.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => in_tag = false,
-            c if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    let out = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    let out = survey::html::to_plain(s);
     if out.chars().count() > max {
         format!("{}…", out.chars().take(max).collect::<String>())
     } else {

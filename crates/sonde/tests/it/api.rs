@@ -33,7 +33,7 @@ async fn every_sample_qsf_imports_over_http_and_reads_back() {
         assert_eq!(status, 201, "{}: {v}", file.display());
         assert!(v["warnings"].is_array());
         let id = v["id"].as_str().unwrap();
-        let got: Value = app.get_json(&token, &format!("/api/v1/surveys/{id}")).await;
+        let got = app.get_json(&token, &format!("/api/v1/surveys/{id}")).await;
         assert_eq!(got["id"], id);
         assert!(
             got["definition"]["questions"]

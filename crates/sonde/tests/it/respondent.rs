@@ -226,17 +226,12 @@ async fn leaving_midway_becomes_incomplete() {
                 .len(),
             1
         );
-        let list: serde_json::Value = app
-            .get(
+        let list = app
+            .get_json(
                 &token,
                 &format!("/api/v1/surveys/{id}/responses?status=incomplete"),
             )
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .await;
         let r = &list["responses"][0];
         assert_eq!(r["status"], "incomplete", "{backend:?}");
         assert_eq!(r["answers"]["QID3"], 10.0);

@@ -297,14 +297,9 @@ async fn a_thousand_responses_arrive_once_in_collections_calls() {
         assert!(per_record <= 0.01, "{per_record} calls per record");
         assert_delivered(&org, &label, &fx.nps_record_type, &expected).await;
 
-        let runs: Value = app
-            .get(&token, &format!("/api/v1/workflows/{wf_id}/runs?limit=5"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let runs = app
+            .get_json(&token, &format!("/api/v1/workflows/{wf_id}/runs?limit=5"))
+            .await;
         assert_eq!(runs["counts"]["succeeded"], 1000, "{runs}");
         let run = &runs["runs"][0];
         assert_eq!(run["status"], "succeeded");
@@ -371,14 +366,7 @@ async fn faults_and_token_expiry_still_deliver_exactly_once() {
         org.exhaust_api_limit(true);
         let r = app.sonde.drain_workflows().await.unwrap();
         assert_eq!((r.deferred, r.failed), (5, 0), "{r:?}");
-        let listed: Value = app
-            .get(&token, "/api/v1/salesforce/connections")
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let listed = app.get_json(&token, "/api/v1/salesforce/connections").await;
         assert!(listed["connections"][0]["pausedUntil"].as_i64().unwrap() > store::now_ms());
         org.exhaust_api_limit(false);
         org.shutdown().await;
@@ -498,17 +486,12 @@ async fn a_sixth_org_is_refused_and_bad_mappings_name_the_field() {
     assert_ne!(copy["ownerId"], wf["ownerId"]);
 
     // Check reports per workflow.
-    let check: Value = app
-        .get(
+    let check = app
+        .get_json(
             &token,
             &format!("/api/v1/salesforce/connections/{}/check", conns[0]),
         )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(check["apiAccess"], true, "{check}");
     assert_eq!(check["workflows"][0]["ok"], true, "{check}");
 
@@ -524,17 +507,12 @@ async fn a_sixth_org_is_refused_and_bad_mappings_name_the_field() {
     submit(&app, &token, &survey, &fx, 1).await;
     let r = app.sonde.drain_workflows().await.unwrap();
     assert_eq!(r.failed, 1, "{r:?}");
-    let runs: Value = app
-        .get(
+    let runs = app
+        .get_json(
             &token,
             &format!("/api/v1/workflows/{wf_id}/runs?status=failed"),
         )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert!(
         runs["runs"][0]["error"]
             .as_str()
@@ -654,17 +632,12 @@ async fn a_revoked_org_fails_runs_with_reconnect_until_relinked_and_retried() {
         let expected = submit(&app, &token, &survey, &fx, 3).await;
         let r = app.sonde.drain_workflows().await.unwrap();
         assert_eq!(r.failed, 3, "{r:?}");
-        let runs: Value = app
-            .get(
+        let runs = app
+            .get_json(
                 &token,
                 &format!("/api/v1/workflows/{wf_id}/runs?status=failed"),
             )
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .await;
         let failed = runs["runs"].as_array().unwrap();
         assert_eq!(failed.len(), 3);
         assert!(
@@ -739,29 +712,19 @@ async fn directory_tasks_add_the_respondent_to_a_list() {
         assert_eq!(r.status(), 201);
         let report = app.sonde.drain_workflows().await.unwrap();
         assert_eq!(report.succeeded, 1, "{report:?}");
-        let members: Value = app
-            .get(&token, &format!("/api/v1/contacts?listId={list_id}"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let members = app
+            .get_json(&token, &format!("/api/v1/contacts?listId={list_id}"))
+            .await;
         assert!(
             members.to_string().contains("respondent@example.com"),
             "{members}"
         );
-        let runs: Value = app
-            .get(
+        let runs = app
+            .get_json(
                 &token,
                 &format!("/api/v1/workflows/{}/runs", wf["id"].as_str().unwrap()),
             )
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .await;
         assert_eq!(runs["runs"][0]["tasks"][0]["status"], "succeeded", "{runs}");
     }
 }
@@ -793,14 +756,7 @@ async fn the_reserve_of_the_daily_budget_is_left_untouched() {
     let r = app.sonde.drain_workflows().await.unwrap();
     assert_eq!((r.deferred, r.succeeded, r.failed), (10, 0, 0), "{r:?}");
     assert_eq!(org.calls_to("collections.upsert"), 0);
-    let listed: Value = app
-        .get(&token, "/api/v1/salesforce/connections")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed = app.get_json(&token, "/api/v1/salesforce/connections").await;
     let c = &listed["connections"][0];
     assert!(c["pausedUntil"].as_i64().unwrap() > store::now_ms(), "{c}");
     assert!(c["lastError"].as_str().unwrap().contains("reserve"), "{c}");
@@ -843,26 +799,14 @@ async fn closing_an_abandoned_response_fires_incomplete_closed_workflows() {
         assert_eq!(app.sonde.close_abandoned_responses().await.unwrap(), 1);
         let r = app.sonde.drain_workflows().await.unwrap();
         assert_eq!(r.succeeded, 1, "{r:?}");
-        let runs: Value = app
-            .get(
+        let runs = app
+            .get_json(
                 &token,
                 &format!("/api/v1/workflows/{}/runs", wf["id"].as_str().unwrap()),
             )
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .await;
         assert_eq!(runs["runs"][0]["trigger"], "incomplete_closed", "{runs}");
-        let contacts: Value = app
-            .get(&token, "/api/v1/contacts")
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let contacts = app.get_json(&token, "/api/v1/contacts").await;
         assert!(contacts.to_string().contains("003abandoned"), "{contacts}");
     }
 }
