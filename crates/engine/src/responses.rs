@@ -543,14 +543,19 @@ impl Sonde {
         changes: ResponseChanges,
     ) -> Result<Response> {
         actor.require(crate::Role::Editor)?;
-        let current = self.response(actor, survey_id, id).await?;
-        if current.status == ResponseStatus::InProgress {
+        let survey = self.survey(actor, survey_id).await?;
+        let mut row = self
+            .store
+            .response(&actor.org_id, id)
+            .await?
+            .filter(|r| r.survey_id == survey.id)
+            .ok_or(Error::NotFound("response"))?;
+        if row.status == ResponseStatus::InProgress {
             return Err(Error::Conflict(
                 "this response is still being answered; it can be changed once recorded".into(),
             ));
         }
-        let survey = self.survey(actor, survey_id).await?;
-        let mut data = current.data.clone();
+        let mut data: ResponseData = serde_json::from_str(&row.data)?;
         data.answers.extend(changes.answers);
         for (k, v) in changes.embedded_data {
             match v {
@@ -561,32 +566,19 @@ impl Sonde {
         if let Err(errors) = survey::validate::check_answers(&survey.definition, &data) {
             return Err(answer_problems("answers do not fit the survey", errors));
         }
-        let now = store::now_ms();
+        row.data = serde_json::to_string(&data)?;
+        row.updated_at = store::now_ms();
         let mut tx = self.store.begin().await?;
-        if !Store::update_recorded_response(
-            &mut tx,
-            &actor.org_id,
-            id,
-            &serde_json::to_string(&data)?,
-            now,
-        )
-        .await?
+        if !Store::update_recorded_response(&mut tx, &actor.org_id, id, &row.data, row.updated_at)
+            .await?
         {
             return Err(Error::Conflict(
                 "the response changed meanwhile; try again".into(),
             ));
         }
-        let row = self
-            .store
-            .response(&actor.org_id, id)
-            .await?
-            .ok_or(Error::NotFound("response"))?;
-        let mut row = row;
-        row.data = serde_json::to_string(&data)?;
-        row.updated_at = now;
         crate::delivery::fire(&mut tx, &row, crate::workflows::Event::ResponseUpdated).await?;
         tx.commit().await?;
-        self.response(actor, survey_id, id).await
+        Response::from_row(row)
     }
 
     pub async fn response(&self, actor: &Actor, survey_id: &str, id: &str) -> Result<Response> {
