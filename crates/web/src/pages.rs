@@ -41,6 +41,17 @@ progress{width:100%;height:.6rem}
 code.link{background:#eef3f8;padding:.2rem .4rem;border-radius:4px;word-break:break-all}
 .notice{background:#fff7e0;border:1px solid #f0d48a;padding:.6rem 1rem;border-radius:6px}
 .ok{background:#e8f6ec;border:1px solid #9fd3ae;padding:.6rem 1rem;border-radius:6px}
+.row{display:grid;grid-template-columns:repeat(auto-fit,minmax(9rem,1fr));gap:.5rem;align-items:end;padding:.4rem 0;border-bottom:1px dashed #dde1e6}
+.row label{font-size:.85rem;color:#5b6773}
+.task{border:1px solid #b9c1ca;border-radius:8px;padding:.8rem;margin:.8rem 0}
+.actions{display:flex;gap:.5rem;flex-wrap:wrap;margin:.6rem 0}
+.badge{display:inline-block;padding:.05rem .45rem;border-radius:999px;font-size:.85rem;background:#eef3f8}
+.badge.failed{background:#fde8e6;color:#b42318}.badge.succeeded,.badge.active{background:#e8f6ec;color:#146c2e}
+.sr{position:absolute;left:-9999px}
+.conn{border-bottom:1px solid #e5e8ec;padding:.5rem 0}
+.wrap{word-break:break-all}
+ol.tasks li{margin:.3rem 0}
+form.inline{display:inline;margin:0}
 "#;
 
 /// The frame around every page.

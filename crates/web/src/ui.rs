@@ -16,8 +16,22 @@ use survey::QuestionKind;
 
 type PageResult = Result<Response, PageError>;
 
-fn page(user: &WebUser, title: &str, body: Markup) -> Response {
-    Html(layout(title, Some((&user.actor.email, &user.csrf)), body).into_string()).into_response()
+/// A signed-in page in the shared frame.
+pub(crate) fn page(user: &WebUser, title: &str, body: Markup) -> Response {
+    page_with_status(user, axum::http::StatusCode::OK, title, body)
+}
+
+pub(crate) fn page_with_status(
+    user: &WebUser,
+    status: axum::http::StatusCode,
+    title: &str,
+    body: Markup,
+) -> Response {
+    (
+        status,
+        Html(layout(title, Some((&user.actor.email, &user.csrf)), body).into_string()),
+    )
+        .into_response()
 }
 
 pub async fn home() -> Redirect {

@@ -3,11 +3,10 @@
 
 use crate::auth::{cookie, WebUser, SESSION_COOKIE};
 use crate::error::PageError;
-use crate::pages::layout;
 use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, Uri};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use engine::connections::{SalesforceConnection, StartLink};
 use engine::workflows::{
@@ -23,32 +22,7 @@ use survey::{Condition, Operator, QuestionKind, SurveyDefinition};
 
 type PageResult = Result<Response, PageError>;
 
-const EXTRA_STYLE: &str = r#"
-.row{display:grid;grid-template-columns:repeat(auto-fit,minmax(9rem,1fr));gap:.5rem;align-items:end;padding:.4rem 0;border-bottom:1px dashed #dde1e6}
-.row label{font-size:.85rem;color:#5b6773}
-.task{border:1px solid #b9c1ca;border-radius:8px;padding:.8rem;margin:.8rem 0}
-.actions{display:flex;gap:.5rem;flex-wrap:wrap;margin:.6rem 0}
-.badge{display:inline-block;padding:.05rem .45rem;border-radius:999px;font-size:.85rem;background:#eef3f8}
-.badge.failed{background:#fde8e6;color:#b42318}.badge.succeeded,.badge.active{background:#e8f6ec;color:#146c2e}
-.sr{position:absolute;left:-9999px}
-.conn{border-bottom:1px solid #e5e8ec;padding:.5rem 0}
-.wrap{word-break:break-all}
-ol.tasks li{margin:.3rem 0}
-form.inline{display:inline;margin:0}
-"#;
-
-fn page(user: &WebUser, title: &str, body: Markup) -> Response {
-    page_with_status(user, StatusCode::OK, title, body)
-}
-
-fn page_with_status(user: &WebUser, status: StatusCode, title: &str, body: Markup) -> Response {
-    let body = html! { style { (PreEscaped(EXTRA_STYLE)) } (body) };
-    (
-        status,
-        Html(layout(title, Some((&user.actor.email, &user.csrf)), body).into_string()),
-    )
-        .into_response()
-}
+use crate::ui::{page, page_with_status};
 
 fn when(ms: i64) -> String {
     engine::responses::rfc3339(ms)
