@@ -125,6 +125,7 @@ fn pending_record(index: usize, t: &Task) -> TaskRecord {
     }
 }
 
+#[derive(Clone)]
 enum Outcome {
     Succeeded,
     Skipped,
@@ -233,10 +234,20 @@ impl Sonde {
     /// Claims one batch of due runs and works them to an outcome. Tests call this (or
     /// [`Sonde::drain_workflows`]) to deliver deterministically; servers loop over it.
     pub async fn try_execute_workflows(&self, owner: &str, batch: i64) -> Result<DrainReport> {
-        let jobs = self
+        let jobs = self.claim_workflow_runs(owner, batch).await?;
+        self.execute_workflow_runs(owner, jobs).await
+    }
+
+    /// Claims up to `batch` due runs for `owner` (leased for two minutes).
+    pub async fn claim_workflow_runs(&self, owner: &str, batch: i64) -> Result<Vec<Job>> {
+        Ok(self
             .store
             .claim_jobs(WORKFLOW_JOB, owner, batch, LEASE_MS)
-            .await?;
+            .await?)
+    }
+
+    /// Works runs `owner` claimed to an outcome and records them.
+    pub async fn execute_workflow_runs(&self, owner: &str, jobs: Vec<Job>) -> Result<DrainReport> {
         let mut report = DrainReport {
             claimed: jobs.len(),
             ..Default::default()
@@ -246,7 +257,7 @@ impl Sonde {
         }
         let mut items = self.load_items(jobs).await?;
         self.run_stages(&mut items).await;
-        self.finish(owner, items, &mut report).await?;
+        self.finish_with_retries(owner, &items, &mut report).await?;
         Ok(report)
     }
 
@@ -375,7 +386,7 @@ impl Sonde {
             item.contact = self
                 .contact_fields(&row.org_id, row.contact_id.as_deref())
                 .await?;
-            item.links = self.links(&row.survey_id, &row.org_id, row.contact_id.as_deref());
+            item.links = self.links(&row.survey_id, &row.org_id, row.contact_id.as_deref())?;
             let response = Response::from_row(row)?;
             if let Some(s) = &survey {
                 let met = item.workflow.conditions.as_ref().is_none_or(|c| {
@@ -449,6 +460,13 @@ impl Sonde {
                 item.tasks[t].status = "succeeded".into();
                 item.tasks[t].record_id = Some(id);
                 item.tasks[t].error = None;
+            }
+            // The store was busy, locked or full: the task stays pending and the run is tried
+            // again with backoff, like a Salesforce call that may pass later.
+            Err(e) if e.is_transient() => {
+                let msg = format!("the database was unavailable ({}); trying again", source_text(&e));
+                item.tasks[t].error = Some(msg.clone());
+                item.outcome = Some(Outcome::Retry(format!("task {}: {msg}", t + 1)));
             }
             Err(e) => {
                 let msg = e.to_string();
@@ -772,15 +790,44 @@ impl Sonde {
         }
     }
 
+    /// Records the batch, trying again while the store is only briefly unavailable: the
+    /// work is done (Salesforce written), and forgetting it would redo it once the lease ran
+    /// out. Gives up with the error after half the lease, so no other worker takes over runs
+    /// whose outcome is still being recorded.
+    async fn finish_with_retries(
+        &self,
+        owner: &str,
+        items: &[Item],
+        report: &mut DrainReport,
+    ) -> Result<()> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_millis(LEASE_MS as u64 / 2);
+        let mut pause = std::time::Duration::from_millis(250);
+        loop {
+            let mut counted = report.clone();
+            match self.finish(owner, items, &mut counted).await {
+                Ok(()) => {
+                    *report = counted;
+                    return Ok(());
+                }
+                Err(e) if e.is_transient() && std::time::Instant::now() + pause < deadline => {
+                    tracing::warn!(error = %e, cause = %source_text(&e), "recording workflow runs failed; trying again");
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(std::time::Duration::from_secs(5));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
     /// Records every outcome of the batch in one transaction: one commit, not two per run.
-    async fn finish(&self, owner: &str, items: Vec<Item>, report: &mut DrainReport) -> Result<()> {
+    async fn finish(&self, owner: &str, items: &[Item], report: &mut DrainReport) -> Result<()> {
         let settings = self.salesforce_settings();
         let mut tx = self.store.begin().await?;
         for item in items {
             let tasks = serde_json::to_string(&item.tasks)?;
             let id = &item.job.id;
             let met = item.condition_met;
-            match item.outcome.unwrap_or(Outcome::Succeeded) {
+            match item.outcome.clone().unwrap_or(Outcome::Succeeded) {
                 Outcome::Succeeded => {
                     Store::update_run_in(&mut tx, id, "succeeded", met, &tasks, None).await?;
                     Store::complete_job_in(&mut tx, id, owner).await?;
@@ -819,6 +866,14 @@ impl Sonde {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// The cause under an error, for run records and logs (a transient store error's own text
+/// only says to try again).
+fn source_text(e: &Error) -> String {
+    std::error::Error::source(e)
+        .map(|s| s.to_string())
+        .unwrap_or_default()
 }
 
 impl From<salesforce::Error> for Error {

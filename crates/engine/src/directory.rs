@@ -254,18 +254,27 @@ impl Sonde {
 
     /// The `${l://OptOutURL}` of a contact: a signed token, so nobody can unsubscribe
     /// someone else by editing the link.
-    pub fn opt_out_link(&self, org_id: &str, contact_id: &str) -> String {
-        format!(
+    pub fn opt_out_link(&self, org_id: &str, contact_id: &str) -> Result<String> {
+        Ok(format!(
             "{}/optout/{}",
             self.public_url(),
-            self.optout.token(contact_id, org_id)
-        )
+            self.opt_out_signer()?.token(contact_id, org_id)
+        ))
+    }
+
+    fn opt_out_signer(&self) -> Result<&::directory::OptOutSigner> {
+        self.optout.as_deref().ok_or_else(|| {
+            Error::Internal(
+                "opt-out links need the instance key: set SONDE_SECRET_KEY (base64 of 32 bytes, the same on every node)"
+                    .into(),
+            )
+        })
     }
 
     /// Who an opt-out link belongs to, if its signature holds.
     pub async fn opt_out_target(&self, token: &str) -> Result<(String, String)> {
         let claim = self
-            .optout
+            .opt_out_signer()?
             .verify(token)
             .map_err(|_| Error::Forbidden("this opt-out link is not valid".into()))?;
         self.store

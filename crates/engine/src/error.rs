@@ -31,6 +31,10 @@ pub enum Error {
     },
     #[error("{0}")]
     Conflict(String),
+    /// The store cannot take this for now (busy, locked by another process, out of space,
+    /// unreachable): nothing was changed and the same request may succeed shortly.
+    #[error("the service is briefly unavailable: please try again in a few seconds")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -41,6 +45,11 @@ impl Error {
             message: message.into(),
             problems: Vec::new(),
         }
+    }
+
+    /// True when trying again later may succeed (see [`Error::Unavailable`]).
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Error::Unavailable(_))
     }
 
     pub fn invalid_fields(message: impl Into<String>, problems: Vec<FieldProblem>) -> Self {
@@ -55,6 +64,7 @@ impl From<store::StoreError> for Error {
     fn from(e: store::StoreError) -> Self {
         match e {
             store::StoreError::Conflict(what) => Error::Conflict(format!("{what} already exists")),
+            other if other.is_transient() => Error::Unavailable(Box::new(other)),
             other => Error::Internal(Box::new(other)),
         }
     }
@@ -62,7 +72,7 @@ impl From<store::StoreError> for Error {
 
 impl From<store::DbError> for Error {
     fn from(e: store::DbError) -> Self {
-        Error::Internal(Box::new(e))
+        store::StoreError::Database(e).into()
     }
 }
 

@@ -28,20 +28,55 @@ pub struct Config {
 pub struct Sonde {
     pub store: Store,
     pub config: Config,
-    optout: std::sync::Arc<::directory::OptOutSigner>,
+    /// Signs opt-out links; None without an instance key (see [`Sonde::with_secrets`]).
+    optout: Option<std::sync::Arc<::directory::OptOutSigner>>,
     salesforce: connections::Shared,
 }
 
+/// The instance secret that signs opt-out links.
+const OPT_OUT_KEY: &str = "optout-signing-key";
+
 impl Sonde {
-    /// Opens the services over a migrated store.
+    /// Opens the services over a migrated store, with the instance key from
+    /// `SONDE_SECRET_KEY` when it is set.
     pub async fn new(store: Store, config: Config) -> Result<Self> {
-        let key = store.instance_secret("optout-signing-key").await?;
-        Ok(Self {
-            optout: std::sync::Arc::new(::directory::OptOutSigner::new(key.as_bytes())),
+        let secrets =
+            secrets::SecretBox::from_env().map_err(|e| Error::invalid(e.to_string()))?;
+        Self::with_secrets(store, config, secrets).await
+    }
+
+    /// Opens the services with the instance key that seals secrets at rest (Salesforce
+    /// tokens, the opt-out signing key). Without one, linking an org and opt-out links
+    /// fail saying what to set; `sonde serve` refuses to start without one.
+    pub async fn with_secrets(
+        store: Store,
+        config: Config,
+        secrets: Option<secrets::SecretBox>,
+    ) -> Result<Self> {
+        let optout = match &secrets {
+            Some(b) => {
+                let key = secrets::instance_secret(&store, b, OPT_OUT_KEY).await?;
+                Some(std::sync::Arc::new(::directory::OptOutSigner::new(
+                    key.as_bytes(),
+                )))
+            }
+            None => None,
+        };
+        let sonde = Self {
+            optout,
             store,
             config,
             salesforce: std::sync::Arc::new(connections::SalesforceState::new()),
-        })
+        };
+        if let Some(b) = secrets {
+            sonde.set_secret_box(b);
+        }
+        Ok(sonde)
+    }
+
+    /// A named instance secret, created on first use, sealed at rest.
+    pub async fn instance_secret(&self, name: &str) -> Result<String> {
+        secrets::instance_secret(&self.store, &self.secret_box()?, name).await
     }
 
     pub fn public_url(&self) -> &str {

@@ -163,13 +163,13 @@ impl Sonde {
         survey_id: &str,
         org_id: &str,
         contact_id: Option<&str>,
-    ) -> BTreeMap<String, String> {
+    ) -> Result<BTreeMap<String, String>> {
         let mut links = BTreeMap::new();
         links.insert("SurveyURL".into(), self.anonymous_link(survey_id));
         if let Some(contact) = contact_id {
-            links.insert("OptOutURL".into(), self.opt_out_link(org_id, contact));
+            links.insert("OptOutURL".into(), self.opt_out_link(org_id, contact)?);
         }
-        links
+        Ok(links)
     }
 
     /// Opens a survey for a respondent: resumes `resume` when it is still in progress,
@@ -424,7 +424,7 @@ impl Sonde {
         let contact = self
             .contact_fields(&row.org_id, row.contact_id.as_deref())
             .await?;
-        let links = self.links(&survey.id, &row.org_id, row.contact_id.as_deref());
+        let links = self.links(&survey.id, &row.org_id, row.contact_id.as_deref())?;
         let ctx = survey::piped::PipeContext {
             definition: &survey.definition,
             data,
@@ -452,7 +452,7 @@ impl Sonde {
         let contact = self
             .contact_fields(&row.org_id, row.contact_id.as_deref())
             .await?;
-        let links = self.links(&survey.id, &row.org_id, row.contact_id.as_deref());
+        let links = self.links(&survey.id, &row.org_id, row.contact_id.as_deref())?;
         let response = Response::from_row(row)?;
         Ok(RespondentContext {
             survey,

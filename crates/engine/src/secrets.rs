@@ -1,6 +1,7 @@
-//! Secrets at rest: Salesforce tokens and PKCE verifiers are sealed with AES-256-GCM under the
-//! instance key (`SONDE_SECRET_KEY`, base64 of 32 bytes, or `{data dir}/secret.key` created on
-//! first run). The key is never in the database, so a database dump alone reveals no token.
+//! Secrets at rest: Salesforce tokens, PKCE verifiers and the instance secrets (the opt-out
+//! signing key) are sealed with AES-256-GCM under the instance key (`SONDE_SECRET_KEY`, base64
+//! of 32 bytes, or `{data dir}/secret.key` created 0600 on first run). The key is never in the
+//! database, so a database dump alone reveals no token and forges no opt-out.
 
 use aes_gcm::aead::{Aead, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce};
@@ -8,6 +9,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use rand::RngCore;
 use std::path::Path;
+use store::Store;
 
 /// The environment variable that carries the key (required for PostgreSQL deployments, where
 /// every node must share it).
@@ -70,9 +72,9 @@ impl SecretBox {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let mut key = [0u8; 32];
                 rand::rngs::OsRng.fill_bytes(&mut key);
-                std::fs::create_dir_all(data_dir)
+                store::private_files::create_private_dir(data_dir)
                     .map_err(|e| SecretError::KeyFile(shown.clone(), e.to_string()))?;
-                write_private(&path, &STANDARD.encode(key))
+                store::private_files::create_private(&path, STANDARD.encode(key).as_bytes())
                     .map_err(|e| SecretError::KeyFile(shown.clone(), e.to_string()))?;
                 Ok(Self::from_key(&key))
             }
@@ -112,21 +114,43 @@ impl SecretBox {
     }
 }
 
-#[cfg(unix)]
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)?;
-    f.write_all(text.as_bytes())
+/// A named instance secret, created on first use and stored sealed. A value an older
+/// version kept in plain text is sealed in place when first read, and keeps its value, so
+/// opt-out links mailed before the upgrade still verify.
+pub(crate) async fn instance_secret(
+    store: &Store,
+    secrets: &SecretBox,
+    name: &str,
+) -> crate::Result<String> {
+    let undecryptable = |e: SecretError| {
+        crate::Error::Internal(format!("instance secret {name}: {e}").into())
+    };
+    let stored = match store.instance_secret(name).await? {
+        Some(stored) => stored,
+        None => {
+            let fresh = store::ids::random_token(48);
+            store
+                .create_instance_secret(name, &secrets.seal(&fresh))
+                .await?
+        }
+    };
+    if is_sealed(&stored) {
+        return secrets.open(&stored).map_err(undecryptable);
+    }
+    // Sealed by whichever node gets there first; the value stays the same either way.
+    if !store
+        .replace_instance_secret(name, &stored, &secrets.seal(&stored))
+        .await?
+    {
+        tracing::debug!(name, "instance secret sealed by another node meanwhile");
+    }
+    Ok(stored)
 }
 
-#[cfg(not(unix))]
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    std::fs::write(path, text)
+/// Sealed values carry the format prefix; the plain values older versions stored (random
+/// alphanumeric tokens) never contain a dot.
+fn is_sealed(value: &str) -> bool {
+    value.starts_with("v1.")
 }
 
 #[cfg(test)]

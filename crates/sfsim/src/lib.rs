@@ -201,8 +201,8 @@ impl OrgBuilder {
                 .unwrap_or_else(|| format!("Sfsim-{}", oauth::random_token(12))),
         };
         if let (Some(dir), Some(p)) = (&self.state_dir, &creds_path) {
-            std::fs::create_dir_all(dir)?;
-            std::fs::write(p, serde_json::to_vec_pretty(&creds)?)?;
+            org::create_private_dir(dir)?;
+            org::write_private(p, &serde_json::to_vec_pretty(&creds)?)?;
         }
 
         let loaded = match &self.state_dir {

@@ -119,7 +119,7 @@ impl OrgState {
         let Some(dir) = &self.config.state_dir else {
             return Ok(());
         };
-        std::fs::create_dir_all(dir)?;
+        create_private_dir(dir)?;
         let data = {
             let store = self.store.read();
             serde_json::to_vec(&*store)?
@@ -135,11 +135,39 @@ impl OrgState {
             ("outbound-rules.json", rules),
         ] {
             let tmp = dir.join(format!("{name}.tmp"));
-            std::fs::write(&tmp, bytes)?;
+            write_private(&tmp, &bytes)?;
             std::fs::rename(&tmp, dir.join(name))?;
         }
         Ok(())
     }
+}
+
+/// The state directory holds the connected app's secret and live sessions: its owner's only
+/// (0700), whatever the umask.
+pub(crate) fn create_private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}
+
+/// Writes a state file readable by its owner only (0600).
+pub(crate) fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut f = options.open(path)?;
+    // The mode above applies only to a new file; an existing one is restricted here.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    std::io::Write::write_all(&mut f, bytes)
 }
 
 /// Loads a snapshot written by [`OrgState::snapshot`], if there is one.

@@ -271,13 +271,31 @@ fn describe(e: &engine::Error) -> String {
 
 async fn open_sonde(db: &DbArgs, public_url: Option<String>) -> anyhow::Result<Sonde> {
     let store = db.open().await?;
-    Ok(Sonde::new(
+    let key = instance_key(Some(&db.data_dir), store.backend())?;
+    Ok(Sonde::with_secrets(
         store,
         Config {
             public_url: public_url.unwrap_or_else(|| "http://127.0.0.1:8080".into()),
         },
+        key,
     )
     .await?)
+}
+
+/// The key that seals secrets at rest: `SONDE_SECRET_KEY`, else on SQLite the data dir's
+/// `secret.key` (created on first run). None on PostgreSQL without the variable: every node
+/// needs the same key, so none is generated for them.
+fn instance_key(
+    data_dir: Option<&std::path::Path>,
+    backend: store::Backend,
+) -> anyhow::Result<Option<engine::secrets::SecretBox>> {
+    Ok(match (engine::secrets::SecretBox::from_env()?, data_dir, backend) {
+        (Some(key), _, _) => Some(key),
+        (None, Some(dir), store::Backend::Sqlite) => {
+            Some(engine::secrets::SecretBox::load_or_create(dir)?)
+        }
+        (None, _, _) => None,
+    })
 }
 
 /// Binds, then serves until Ctrl-C. `ready` receives the bound address (tests, demo).
@@ -317,16 +335,16 @@ async fn prepare(
         .clone()
         .unwrap_or_else(|| format!("http://{addr}"));
     let backend = store.backend();
-    let sonde = Sonde::new(store, Config { public_url }).await?;
-    match (engine::secrets::SecretBox::from_env()?, data_dir, backend) {
-        (Some(key), _, _) => sonde.set_secret_box(key),
-        (None, Some(dir), store::Backend::Sqlite) => {
-            sonde.set_secret_box(engine::secrets::SecretBox::load_or_create(dir)?)
-        }
-        (None, _, _) => tracing::warn!(
-            "SONDE_SECRET_KEY is not set: Salesforce orgs cannot be linked until it is (base64 of 32 bytes, the same on every node)"
-        ),
-    }
+    // A server without the key could neither sign opt-out links nor keep Salesforce tokens:
+    // refuse to start rather than fail respondents later.
+    let Some(key) = instance_key(data_dir, backend)? else {
+        bail!(
+            "set {} (base64 of 32 bytes, e.g. `openssl rand -base64 32`; the same on every node): \
+             it seals Salesforce tokens and the opt-out signing key in the database",
+            engine::secrets::KEY_ENV
+        );
+    };
+    let sonde = Sonde::with_secrets(store, Config { public_url }, Some(key)).await?;
     if backend == store::Backend::Sqlite {
         // One server per SQLite file: whatever a previous process held is orphaned now.
         let released = sonde
@@ -410,8 +428,8 @@ async fn demo(db: &DbArgs, args: &ServeArgs, sfsim_listen: SocketAddr) -> anyhow
             let admin = sonde
                 .add_user(Some(&company.id), DEMO_ADMIN, Role::Admin, &password)
                 .await?;
-            std::fs::create_dir_all(&db.data_dir)?;
-            std::fs::write(&password_file, &password)?;
+            store::private_files::create_private_dir(&db.data_dir)?;
+            store::private_files::write_private(&password_file, password.as_bytes())?;
             admin
         }
     };

@@ -1,10 +1,12 @@
 //! Sonde's storage: one schema and one set of queries for SQLite (the embedded default) and
 //! PostgreSQL (several nodes), through sqlx's `Any` driver so no query is written twice.
 
+pub mod availability;
 pub mod connections;
 pub mod directory;
 pub mod ids;
 pub mod people;
+pub mod private_files;
 pub mod queue;
 pub mod responses;
 pub mod surveys;
@@ -13,11 +15,21 @@ pub mod workflows;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 use std::path::Path;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub use sqlx::{Any, Error as DbError, Transaction};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// How long a write waits for another writer's lock before giving up with a transient error
+/// (SQLite's busy timeout, PostgreSQL's `lock_timeout`). Long enough to ride out another
+/// writer's ordinary transaction or a checkpoint; short enough that a request stuck behind a
+/// lock another process holds hears 503 with `Retry-After` within a few seconds, well before
+/// clients and proxies give up (commonly after 30 s), instead of a 500 after ten.
+pub const LOCK_WAIT: Duration = Duration::from_secs(5);
+/// How long a caller waits for a free pooled connection before the store counts as busy.
+const ACQUIRE_WAIT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -45,6 +57,12 @@ pub enum Backend {
 #[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
+    /// One connection of its own for the health probe, so probing never waits for (or ties
+    /// up) the connections requests use.
+    probe_pool: AnyPool,
+    probe_state: Arc<availability::ProbeState>,
+    /// The SQLite data dir, whose disk the probe checks for room.
+    data_dir: Option<Arc<Path>>,
     backend: Backend,
 }
 
@@ -57,16 +75,29 @@ impl std::fmt::Debug for Store {
 }
 
 impl Store {
-    /// Opens (creating if needed) the SQLite file `sonde.db` under `data_dir`.
+    /// Opens (creating if needed) the SQLite file `sonde.db` under `data_dir`. The directory
+    /// is made 0700 and the database files 0600: they hold sessions and the sealed secrets.
     pub async fn open_data_dir(data_dir: &Path) -> Result<Self> {
-        std::fs::create_dir_all(data_dir).map_err(|e| {
+        let private = |what: &Path, e: std::io::Error| {
             StoreError::Corrupt(format!(
-                "cannot create data dir {}: {e}",
-                data_dir.display()
+                "cannot make {} private to its owner: {e}",
+                what.display()
             ))
-        })?;
+        };
+        private_files::create_private_dir(data_dir).map_err(|e| private(data_dir, e))?;
         let file = data_dir.join("sonde.db");
-        Self::connect(&format!("sqlite://{}?mode=rwc", file.display())).await
+        // SQLite creates its files with 0644 (less the umask) and gives the -wal and -shm
+        // files the database file's mode: an empty 0600 file is a valid new database.
+        if !file.exists() {
+            private_files::write_private(&file, b"").map_err(|e| private(&file, e))?;
+        }
+        for name in ["sonde.db", "sonde.db-wal", "sonde.db-shm"] {
+            let path = data_dir.join(name);
+            private_files::restrict_file(&path).map_err(|e| private(&path, e))?;
+        }
+        let mut store = Self::connect(&format!("sqlite://{}?mode=rwc", file.display())).await?;
+        store.data_dir = Some(Arc::from(data_dir));
+        Ok(store)
     }
 
     /// Connects to `sqlite://...` or `postgres://...`. Migrations are not run here: call
@@ -80,36 +111,55 @@ impl Store {
         } else {
             return Err(StoreError::UnsupportedUrl(redact_url(url)));
         };
-        let options = AnyPoolOptions::new();
-        let pool = match backend {
-            // One writer at a time is SQLite's nature; WAL lets readers proceed meanwhile and the
-            // busy timeout makes writers queue instead of failing.
-            Backend::Sqlite => {
-                options
-                    .max_connections(8)
-                    .after_connect(|conn, _| {
-                        Box::pin(async move {
-                            sqlx::query("PRAGMA journal_mode = WAL")
-                                .execute(&mut *conn)
-                                .await?;
-                            sqlx::query("PRAGMA busy_timeout = 10000")
-                                .execute(&mut *conn)
-                                .await?;
-                            sqlx::query("PRAGMA synchronous = NORMAL")
-                                .execute(&mut *conn)
-                                .await?;
-                            sqlx::query("PRAGMA foreign_keys = ON")
-                                .execute(&mut *conn)
-                                .await?;
-                            Ok(())
-                        })
-                    })
-                    .connect(url)
-                    .await?
-            }
-            Backend::Postgres => options.max_connections(16).connect(url).await?,
-        };
-        Ok(Self { pool, backend })
+        let pool = Self::pool_options(backend, (8, 16), LOCK_WAIT)
+            .connect(url)
+            .await?;
+        // The probe gives up on a held lock before its own deadline, so it can say why.
+        let probe_pool = Self::pool_options(backend, (1, 1), availability::PROBE_LOCK_WAIT)
+            .connect_lazy(url)?;
+        Ok(Self {
+            pool,
+            probe_pool,
+            probe_state: Arc::default(),
+            data_dir: None,
+            backend,
+        })
+    }
+
+    /// Pool settings for either engine: at most `(sqlite, postgres)` connections, each
+    /// waiting `lock_wait` for another writer's lock.
+    fn pool_options(
+        backend: Backend,
+        (sqlite, postgres): (u32, u32),
+        lock_wait: Duration,
+    ) -> AnyPoolOptions {
+        let lock_wait = lock_wait.as_millis();
+        AnyPoolOptions::new()
+            .max_connections(match backend {
+                Backend::Sqlite => sqlite,
+                Backend::Postgres => postgres,
+            })
+            .acquire_timeout(ACQUIRE_WAIT)
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    let settings = match backend {
+                        // One writer at a time is SQLite's nature; WAL lets readers proceed
+                        // meanwhile and the busy timeout makes writers queue instead of failing.
+                        Backend::Sqlite => vec![
+                            "PRAGMA journal_mode = WAL".to_string(),
+                            format!("PRAGMA busy_timeout = {lock_wait}"),
+                            "PRAGMA synchronous = NORMAL".to_string(),
+                            "PRAGMA foreign_keys = ON".to_string(),
+                        ],
+                        Backend::Postgres => vec![format!("SET lock_timeout = {lock_wait}")],
+                    };
+                    for statement in settings {
+                        sqlx::query(&statement).execute(&mut *conn).await?;
+                    }
+                    Ok(())
+                })
+            })
+            .after_release(|conn, _| Box::pin(availability::fit_for_reuse(conn)))
     }
 
     /// Connects to a new, empty schema of a PostgreSQL database (tests and benchmarks, so they
@@ -127,7 +177,26 @@ impl Store {
     }
 
     pub async fn migrate(&self) -> Result<()> {
-        MIGRATOR.run(&self.pool).await?;
+        let mut conn = self.pool.acquire().await?;
+        if self.backend == Backend::Postgres {
+            // Nodes starting together queue on the migrator's lock for as long as the first
+            // one's migrations take, which may be longer than a request's lock wait.
+            sqlx::query("SET lock_timeout = 0")
+                .execute(&mut *conn)
+                .await?;
+        }
+        let migrated = MIGRATOR.run(&mut *conn).await;
+        if self.backend == Backend::Postgres {
+            // Back to the wait every pooled connection has (or closed, should that fail).
+            if sqlx::query(&format!("SET lock_timeout = {}", LOCK_WAIT.as_millis()))
+                .execute(&mut *conn)
+                .await
+                .is_err()
+            {
+                let _ = conn.close().await;
+            }
+        }
+        migrated?;
         Ok(())
     }
 
@@ -139,8 +208,15 @@ impl Store {
         &self.pool
     }
 
+    /// Starts a write transaction. On SQLite it takes the write lock at once (`BEGIN
+    /// IMMEDIATE`): a deferred transaction that read first could not upgrade to a writer
+    /// once another connection had committed (SQLITE_BUSY_SNAPSHOT), whatever the busy
+    /// timeout; taking the lock up front makes writers queue for it instead.
     pub async fn begin(&self) -> Result<Transaction<'static, Any>> {
-        Ok(self.pool.begin().await?)
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
     }
 
     /// Runs one statement without parameters (administration and tests).
@@ -149,35 +225,45 @@ impl Store {
         Ok(())
     }
 
-    pub async fn healthy(&self) -> bool {
-        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
-    }
-
     pub async fn close(&self) {
+        self.probe_pool.close().await;
         self.pool.close().await;
     }
 
-    /// A named instance secret, created on first use. Racing nodes both try to insert; the
-    /// loser reads the winner's value, so every node signs with the same key.
-    pub async fn instance_secret(&self, name: &str) -> Result<String> {
-        if let Some(row) = sqlx::query("SELECT value FROM instance_secrets WHERE name = $1")
-            .bind(name)
-            .fetch_optional(&self.pool)
-            .await?
-        {
-            return Ok(row.try_get("value")?);
-        }
-        let fresh = ids::random_token(48);
-        let _ = sqlx::query("INSERT INTO instance_secrets (name, value) VALUES ($1, $2)")
-            .bind(name)
-            .bind(&fresh)
-            .execute(&self.pool)
-            .await;
+    /// The stored value of a named instance secret (sealed by the engine), if there is one.
+    pub async fn instance_secret(&self, name: &str) -> Result<Option<String>> {
         let row = sqlx::query("SELECT value FROM instance_secrets WHERE name = $1")
             .bind(name)
-            .fetch_one(&self.pool)
+            .fetch_optional(&self.pool)
             .await?;
-        Ok(row.try_get("value")?)
+        Ok(row.map(|r| r.try_get("value")).transpose()?)
+    }
+
+    /// Stores `value` unless the name has one already, and answers the value that is stored:
+    /// racing nodes both try, the loser reads the winner's, so every node signs alike.
+    pub async fn create_instance_secret(&self, name: &str, value: &str) -> Result<String> {
+        sqlx::query(
+            "INSERT INTO instance_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(value)
+        .execute(&self.pool)
+        .await?;
+        self.instance_secret(name)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt(format!("instance secret {name} vanished")))
+    }
+
+    /// Replaces the value `old` of a named secret by `new` (a plain value sealed); false when
+    /// another node changed it first.
+    pub async fn replace_instance_secret(&self, name: &str, old: &str, new: &str) -> Result<bool> {
+        let done = sqlx::query("UPDATE instance_secrets SET value = $1 WHERE name = $2 AND value = $3")
+            .bind(new)
+            .bind(name)
+            .bind(old)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
     }
 }
 

@@ -1,5 +1,6 @@
 //! The one place engine errors become HTTP: JSON for the API, a readable page for people.
-//! Internal errors are logged with their cause and never shown.
+//! Internal errors are logged with their cause and never shown. A store that is briefly
+//! unavailable answers 503 with `Retry-After`, so clients and proxies know to come back.
 
 use crate::pages;
 use axum::http::{header, StatusCode};
@@ -15,6 +16,7 @@ fn status_of(e: &Error) -> StatusCode {
         Error::NotFound(_) => StatusCode::NOT_FOUND,
         Error::Invalid { .. } => StatusCode::BAD_REQUEST,
         Error::Conflict(_) => StatusCode::CONFLICT,
+        Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -26,12 +28,16 @@ fn code_of(e: &Error) -> &'static str {
         Error::NotFound(_) => "not_found",
         Error::Invalid { .. } => "invalid",
         Error::Conflict(_) => "conflict",
+        Error::Unavailable(_) => "unavailable",
         Error::Internal(_) => "internal",
     }
 }
 
+/// Seconds a client is asked to wait before retrying a 503: about the store's lock wait.
+pub const RETRY_AFTER_SECS: u64 = 5;
+
 fn log_internal(e: &Error) {
-    if let Error::Internal(cause) = e {
+    let chain = |cause: &(dyn std::error::Error + 'static)| {
         let mut chain = cause.to_string();
         let mut source = cause.source();
         while let Some(s) = source {
@@ -39,8 +45,34 @@ fn log_internal(e: &Error) {
             chain.push_str(&s.to_string());
             source = s.source();
         }
-        tracing::error!(error = %chain, "internal error");
+        chain
+    };
+    match e {
+        Error::Internal(cause) => tracing::error!(error = %chain(cause.as_ref()), "internal error"),
+        Error::Unavailable(cause) => {
+            tracing::warn!(error = %chain(cause.as_ref()), "store unavailable, answered 503")
+        }
+        _ => {}
     }
+}
+
+/// Adds the headers a status calls for: a challenge for 401, a retry time for 503.
+fn with_status_headers(mut response: Response) -> Response {
+    let status = response.status();
+    let headers = response.headers_mut();
+    match status {
+        StatusCode::UNAUTHORIZED => {
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer realm=\"sonde\""),
+            );
+        }
+        StatusCode::SERVICE_UNAVAILABLE => {
+            headers.insert(header::RETRY_AFTER, header::HeaderValue::from(RETRY_AFTER_SECS));
+        }
+        _ => {}
+    }
+    response
 }
 
 /// An engine error answered as JSON.
@@ -74,14 +106,7 @@ impl IntoResponse for ApiError {
                 "problems": problems,
             }
         });
-        let mut response = (status, Json(body)).into_response();
-        if status == StatusCode::UNAUTHORIZED {
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                header::HeaderValue::from_static("Bearer realm=\"sonde\""),
-            );
-        }
-        response
+        with_status_headers((status, Json(body)).into_response())
     }
 }
 
@@ -113,6 +138,10 @@ impl IntoResponse for PageError {
                 "Please correct the input and try again.",
             ),
             Error::Conflict(_) => ("That did not work", "The item changed meanwhile."),
+            Error::Unavailable(_) => (
+                "Briefly unavailable",
+                "Nothing you did caused this, and nothing was saved yet. Please try again in a few seconds.",
+            ),
             Error::Internal(_) => (
                 "Something went wrong on our side",
                 "Nothing you did caused this. Please try again in a moment.",
@@ -120,7 +149,7 @@ impl IntoResponse for PageError {
             Error::Unauthenticated => ("Sign in", ""),
         };
         let detail = match &self.0 {
-            Error::Internal(_) => String::new(),
+            Error::Internal(_) | Error::Unavailable(_) => String::new(),
             other => other.to_string(),
         };
         let problems = match &self.0 {
@@ -128,6 +157,6 @@ impl IntoResponse for PageError {
             _ => Vec::new(),
         };
         let body = pages::error_page(title, &detail, advice, &problems);
-        (status, body).into_response()
+        with_status_headers((status, body).into_response())
     }
 }

@@ -198,11 +198,20 @@ async fn track(req: Request, next: Next) -> Response {
     response
 }
 
+/// Healthy means the store takes a write now (a real, bounded write probe): a node whose disk
+/// is full or whose database another process holds locked is taken out of rotation.
 async fn healthz(State(state): State<AppState>) -> Response {
-    if state.sonde.store.healthy().await {
-        (StatusCode::OK, "ok\n").into_response()
-    } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n").into_response()
+    match state.sonde.store.probe_write().await {
+        Ok(()) => (StatusCode::OK, "ok\n").into_response(),
+        Err(reason) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(
+                axum::http::header::RETRY_AFTER,
+                error::RETRY_AFTER_SECS.to_string(),
+            )],
+            format!("{reason}\n"),
+        )
+            .into_response(),
     }
 }
 

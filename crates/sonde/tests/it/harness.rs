@@ -94,11 +94,12 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let base = format!("http://{addr}");
-        let sonde = Sonde::new(
+        let sonde = Sonde::with_secrets(
             db.store.clone(),
             Config {
                 public_url: base.clone(),
             },
+            Some(engine::secrets::SecretBox::from_key(&[0x5e; 32])),
         )
         .await
         .unwrap();
@@ -117,6 +118,11 @@ impl TestApp {
             _db: db,
             server,
         }
+    }
+
+    /// The SQLite data directory (None on PostgreSQL).
+    pub fn data_dir(&self) -> Option<&std::path::Path> {
+        self._db._dir.as_ref().map(|d| d.0.as_path())
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -7,6 +7,7 @@ mod cli;
 mod crash;
 mod harness;
 mod queue;
+mod resilience;
 mod respondent;
 mod storage;
 mod ui;

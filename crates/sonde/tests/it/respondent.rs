@@ -286,7 +286,7 @@ async fn personal_links_and_opt_out() {
         Some("001A")
     );
 
-    let optout = app.sonde.opt_out_link(&admin.org_id, &contact.id);
+    let optout = app.sonde.opt_out_link(&admin.org_id, &contact.id).unwrap();
     let path = optout.strip_prefix(&app.base).unwrap().to_string();
     let mut tampered = path.clone();
     let last = tampered.pop().unwrap();

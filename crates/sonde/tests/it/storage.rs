@@ -266,8 +266,8 @@ async fn directory_upserts_by_email_and_instance_secrets_are_stable() {
                 .members,
             1
         );
-        let k1 = app.sonde.store.instance_secret("k").await.unwrap();
-        let k2 = app.sonde.store.instance_secret("k").await.unwrap();
+        let k1 = app.sonde.instance_secret("k").await.unwrap();
+        let k2 = app.sonde.instance_secret("k").await.unwrap();
         assert_eq!(k1, k2);
         assert!(k1.len() >= 32);
     }
