@@ -464,7 +464,10 @@ impl Sonde {
             // The store was busy, locked or full: the task stays pending and the run is tried
             // again with backoff, like a Salesforce call that may pass later.
             Err(e) if e.is_transient() => {
-                let msg = format!("the database was unavailable ({}); trying again", source_text(&e));
+                let msg = format!(
+                    "the database was unavailable ({}); trying again",
+                    source_text(&e)
+                );
                 item.tasks[t].error = Some(msg.clone());
                 item.outcome = Some(Outcome::Retry(format!("task {}: {msg}", t + 1)));
             }
@@ -800,7 +803,8 @@ impl Sonde {
         items: &[Item],
         report: &mut DrainReport,
     ) -> Result<()> {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_millis(LEASE_MS as u64 / 2);
+        let deadline =
+            std::time::Instant::now() + std::time::Duration::from_millis(LEASE_MS as u64 / 2);
         let mut pause = std::time::Duration::from_millis(250);
         loop {
             let mut counted = report.clone();

@@ -40,8 +40,7 @@ impl Sonde {
     /// Opens the services over a migrated store, with the instance key from
     /// `SONDE_SECRET_KEY` when it is set.
     pub async fn new(store: Store, config: Config) -> Result<Self> {
-        let secrets =
-            secrets::SecretBox::from_env().map_err(|e| Error::invalid(e.to_string()))?;
+        let secrets = secrets::SecretBox::from_env().map_err(|e| Error::invalid(e.to_string()))?;
         Self::with_secrets(store, config, secrets).await
     }
 

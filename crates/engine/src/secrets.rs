@@ -122,9 +122,8 @@ pub(crate) async fn instance_secret(
     secrets: &SecretBox,
     name: &str,
 ) -> crate::Result<String> {
-    let undecryptable = |e: SecretError| {
-        crate::Error::Internal(format!("instance secret {name}: {e}").into())
-    };
+    let undecryptable =
+        |e: SecretError| crate::Error::Internal(format!("instance secret {name}: {e}").into());
     let stored = match store.instance_secret(name).await? {
         Some(stored) => stored,
         None => {

@@ -289,13 +289,15 @@ fn instance_key(
     data_dir: Option<&std::path::Path>,
     backend: store::Backend,
 ) -> anyhow::Result<Option<engine::secrets::SecretBox>> {
-    Ok(match (engine::secrets::SecretBox::from_env()?, data_dir, backend) {
-        (Some(key), _, _) => Some(key),
-        (None, Some(dir), store::Backend::Sqlite) => {
-            Some(engine::secrets::SecretBox::load_or_create(dir)?)
-        }
-        (None, _, _) => None,
-    })
+    Ok(
+        match (engine::secrets::SecretBox::from_env()?, data_dir, backend) {
+            (Some(key), _, _) => Some(key),
+            (None, Some(dir), store::Backend::Sqlite) => {
+                Some(engine::secrets::SecretBox::load_or_create(dir)?)
+            }
+            (None, _, _) => None,
+        },
+    )
 }
 
 /// Binds, then serves until Ctrl-C. `ready` receives the bound address (tests, demo).

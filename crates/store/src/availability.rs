@@ -179,7 +179,9 @@ mod tests {
 
     #[test]
     fn postgres_states_that_pass() {
-        for transient in ["40001", "40P01", "55P03", "57P01", "08006", "53100", "53300"] {
+        for transient in [
+            "40001", "40P01", "55P03", "57P01", "08006", "53100", "53300",
+        ] {
             assert!(postgres_transient(transient), "{transient}");
         }
         for permanent in ["23505", "42P01", "22P02", "42601"] {

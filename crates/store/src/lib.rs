@@ -115,8 +115,8 @@ impl Store {
             .connect(url)
             .await?;
         // The probe gives up on a held lock before its own deadline, so it can say why.
-        let probe_pool = Self::pool_options(backend, (1, 1), availability::PROBE_LOCK_WAIT)
-            .connect_lazy(url)?;
+        let probe_pool =
+            Self::pool_options(backend, (1, 1), availability::PROBE_LOCK_WAIT).connect_lazy(url)?;
         Ok(Self {
             pool,
             probe_pool,
@@ -257,12 +257,13 @@ impl Store {
     /// Replaces the value `old` of a named secret by `new` (a plain value sealed); false when
     /// another node changed it first.
     pub async fn replace_instance_secret(&self, name: &str, old: &str, new: &str) -> Result<bool> {
-        let done = sqlx::query("UPDATE instance_secrets SET value = $1 WHERE name = $2 AND value = $3")
-            .bind(new)
-            .bind(name)
-            .bind(old)
-            .execute(&self.pool)
-            .await?;
+        let done =
+            sqlx::query("UPDATE instance_secrets SET value = $1 WHERE name = $2 AND value = $3")
+                .bind(new)
+                .bind(name)
+                .bind(old)
+                .execute(&self.pool)
+                .await?;
         Ok(done.rows_affected() == 1)
     }
 }

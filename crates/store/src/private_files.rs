@@ -84,7 +84,8 @@ mod tests {
 
     #[test]
     fn directories_and_files_are_the_owners_only() {
-        let dir = std::env::temp_dir().join(format!("sonde-private-{}", crate::ids::random_token(8)));
+        let dir =
+            std::env::temp_dir().join(format!("sonde-private-{}", crate::ids::random_token(8)));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
         create_private_dir(&dir).unwrap();

@@ -68,7 +68,10 @@ fn with_status_headers(mut response: Response) -> Response {
             );
         }
         StatusCode::SERVICE_UNAVAILABLE => {
-            headers.insert(header::RETRY_AFTER, header::HeaderValue::from(RETRY_AFTER_SECS));
+            headers.insert(
+                header::RETRY_AFTER,
+                header::HeaderValue::from(RETRY_AFTER_SECS),
+            );
         }
         _ => {}
     }

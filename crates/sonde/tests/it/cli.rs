@@ -11,7 +11,10 @@ fn sonde(db: &[String]) -> Command {
     c.args(db).env("RUST_LOG", "warn");
     // A data dir makes its own key; a database URL needs the operator's (as on PostgreSQL).
     if db.iter().any(|a| a == "--database-url") {
-        c.env("SONDE_SECRET_KEY", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=");
+        c.env(
+            "SONDE_SECRET_KEY",
+            "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+        );
     }
     c
 }

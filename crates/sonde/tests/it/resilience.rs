@@ -23,7 +23,9 @@ struct Instance {
 
 impl Instance {
     async fn start(dir: &Path) -> Self {
-        let store = store::Store::open_data_dir(dir).await.expect("open data dir");
+        let store = store::Store::open_data_dir(dir)
+            .await
+            .expect("open data dir");
         store.migrate().await.expect("migrate");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
@@ -113,9 +115,7 @@ impl Instance {
     async fn stored_responses(&self, token: &str, survey_id: &str) -> BTreeSet<String> {
         let v: Value = self
             .client
-            .get(self.url(&format!(
-                "/api/v1/surveys/{survey_id}/responses?limit=1000"
-            )))
+            .get(self.url(&format!("/api/v1/surveys/{survey_id}/responses?limit=1000")))
             .bearer_auth(token)
             .send()
             .await
@@ -393,7 +393,11 @@ async fn a_held_database_lock_answers_503_with_retry_after() {
         let (api, page) = (api.unwrap(), page.unwrap());
         eprintln!("{backend:?}: a write under a held lock waited {waited:?} before its answer");
         assert_eq!(api.status(), 503, "{backend:?}");
-        assert!(retry_after(&api).is_some(), "{backend:?}: {:?}", api.headers());
+        assert!(
+            retry_after(&api).is_some(),
+            "{backend:?}: {:?}",
+            api.headers()
+        );
         let body: Value = api.json().await.unwrap();
         assert_eq!(body["error"]["code"], "unavailable", "{body}");
         assert_eq!(page.status(), 503, "{backend:?}");
@@ -419,7 +423,11 @@ async fn a_held_database_lock_answers_503_with_retry_after() {
             .send()
             .await
             .unwrap();
-        assert_eq!(r.status(), 201, "{backend:?}: writes resume once the lock is gone");
+        assert_eq!(
+            r.status(),
+            201,
+            "{backend:?}: writes resume once the lock is gone"
+        );
         let health = healthz_until(&app.client, &app.base, 200).await;
         assert_eq!(health.0, 200, "{backend:?}: {health:?}");
     }
@@ -450,15 +458,24 @@ async fn a_directory_task_that_meets_a_busy_store_is_retried() {
 
         // The run is claimed first; then another process holds the lock the contact write
         // needs for longer than a write waits.
-        let jobs = app.sonde.claim_workflow_runs("test-worker", 10).await.unwrap();
+        let jobs = app
+            .sonde
+            .claim_workflow_runs("test-worker", 10)
+            .await
+            .unwrap();
         assert_eq!(jobs.len(), 1);
         let lock = HeldLock::take(&app, backend, "contacts").await;
         let sonde = app.sonde.clone();
-        let pass = tokio::spawn(async move { sonde.execute_workflow_runs("test-worker", jobs).await });
+        let pass =
+            tokio::spawn(async move { sonde.execute_workflow_runs("test-worker", jobs).await });
         tokio::time::sleep(store::LOCK_WAIT + Duration::from_secs(2)).await;
         lock.release().await;
         let report = pass.await.unwrap().unwrap();
-        assert_eq!((report.retried, report.failed), (1, 0), "{backend:?}: {report:?}");
+        assert_eq!(
+            (report.retried, report.failed),
+            (1, 0),
+            "{backend:?}: {report:?}"
+        );
         let runs = app
             .get_json(&token, &format!("/api/v1/workflows/{wf_id}/runs"))
             .await;
@@ -580,7 +597,11 @@ async fn the_data_dir_and_everything_in_it_are_private() {
     let dir_mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
     assert_eq!(dir_mode, 0o700, "the data dir");
     for (name, mode) in &modes {
-        let want = if dir.join(name).is_dir() { 0o700 } else { 0o600 };
+        let want = if dir.join(name).is_dir() {
+            0o700
+        } else {
+            0o600
+        };
         assert_eq!(*mode, want, "{name} is {mode:o}");
     }
 }
@@ -626,9 +647,12 @@ async fn the_opt_out_signing_key_is_sealed_and_links_survive_a_restart() {
         .json()
         .await
         .unwrap();
-    let contact = created["id"].as_str().unwrap_or_else(|| panic!("{created}"));
+    let contact = created["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{created}"));
     let link = app.sonde.opt_out_link(&admin.org_id, contact).unwrap();
-    let mailed_before = directory::OptOutSigner::new(plain.as_bytes()).token(contact, &admin.org_id);
+    let mailed_before =
+        directory::OptOutSigner::new(plain.as_bytes()).token(contact, &admin.org_id);
     assert!(link.ends_with(&mailed_before), "the key kept its value");
     app.stop().await;
 
