@@ -82,10 +82,16 @@ fn postgres_transient(sqlstate: &str) -> bool {
 /// it: the next `begin` would open a savepoint in a dead or still-open transaction, and its
 /// "commit" would only release that savepoint — acknowledged, never stored, and holding the
 /// write lock. Such a connection is closed instead.
-pub(crate) async fn fit_for_reuse(conn: &mut sqlx::AnyConnection) -> Result<bool, sqlx::Error> {
-    // The ping queues behind a rollback the dropped transaction left, so the transaction
-    // depth read next is the one after it.
-    conn.ping().await?;
+pub(crate) async fn fit_for_reuse(
+    conn: &mut sqlx::AnyConnection,
+    backend: crate::Backend,
+) -> Result<bool, sqlx::Error> {
+    if backend == crate::Backend::Sqlite {
+        // SQLite's driver queues the rollback a dropped transaction leaves: the ping waits
+        // behind it, so the transaction depth read next is the one after it. (PostgreSQL's
+        // driver counts the rollback at once.)
+        conn.ping().await?;
+    }
     if conn.is_in_transaction() {
         tracing::warn!("discarding a database connection left inside a failed transaction");
         return Ok(false);

@@ -159,7 +159,7 @@ impl Store {
                     Ok(())
                 })
             })
-            .after_release(|conn, _| Box::pin(availability::fit_for_reuse(conn)))
+            .after_release(move |conn, _| Box::pin(availability::fit_for_reuse(conn, backend)))
     }
 
     /// Connects to a new, empty schema of a PostgreSQL database (tests and benchmarks, so they
