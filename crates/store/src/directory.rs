@@ -412,3 +412,93 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The migration that makes emails unique meets directories that races already gave
+    /// duplicates: it must keep every contact and key the one the old lookup chose.
+    #[tokio::test]
+    async fn the_email_key_migration_keeps_duplicates_and_keys_the_oldest() {
+        let dir = std::env::temp_dir().join(format!("sonde-store-{}", ids::random_token(10)));
+        let mut stores = vec![Store::open_data_dir(&dir).await.unwrap()];
+        if let Ok(url) = std::env::var("SONDE_TEST_POSTGRES_URL") {
+            stores.push(Store::connect_fresh_schema(&url, "t").await.unwrap().0);
+        }
+        for store in stores {
+            // The migrations before this one, as a directory of their own.
+            let earlier = dir.join("earlier-migrations");
+            std::fs::create_dir_all(&earlier).unwrap();
+            let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+            for file in std::fs::read_dir(source).unwrap() {
+                let path = file.unwrap().path();
+                let name = path.file_name().unwrap().to_string_lossy().to_string();
+                if name.as_str() < "20261201000002" {
+                    std::fs::copy(&path, earlier.join(name)).unwrap();
+                }
+            }
+            sqlx::migrate::Migrator::new(earlier.as_path())
+                .await
+                .unwrap()
+                .run(store.pool())
+                .await
+                .unwrap();
+            let org = store.create_organization("Dupes").await.unwrap();
+            for (id, email, created_at) in [
+                ("CID_b", "ADA@example.com", 2),
+                ("CID_a", "ada@example.com", 1),
+                ("CID_c", "Ada@example.com", 3),
+                ("CID_d", "grace@example.com", 4),
+            ] {
+                sqlx::query(
+                    "INSERT INTO contacts (id, org_id, first_name, last_name, email, embedded_data, \
+                     unsubscribed, created_at, updated_at) VALUES ($1, $2, '', '', $3, '{}', 0, $4, $5)",
+                )
+                .bind(id)
+                .bind(&org.id)
+                .bind(email)
+                .bind(created_at)
+                .bind(created_at)
+                .execute(store.pool())
+                .await
+                .unwrap();
+            }
+            store.migrate().await.unwrap();
+            let rows = sqlx::query("SELECT id, email_key FROM contacts ORDER BY id")
+                .fetch_all(store.pool())
+                .await
+                .unwrap();
+            let keys: Vec<(String, Option<String>)> = rows
+                .iter()
+                .map(|r| (r.get("id"), r.get("email_key")))
+                .collect();
+            let key = |s: &str| Some(s.to_string());
+            assert_eq!(
+                keys,
+                [
+                    ("CID_a".into(), key("ada@example.com")),
+                    ("CID_b".into(), None),
+                    ("CID_c".into(), None),
+                    ("CID_d".into(), key("grace@example.com")),
+                ]
+            );
+            let mut tx = store.begin().await.unwrap();
+            let (id, created) = Store::upsert_contact(
+                &mut tx,
+                &ContactRow {
+                    org_id: org.id.clone(),
+                    email: Some("adA@example.com".into()),
+                    embedded_data: "{}".into(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+            tx.commit().await.unwrap();
+            assert_eq!((id.as_str(), created), ("CID_a", false));
+            store.close().await;
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
