@@ -94,137 +94,227 @@ enum Column {
 /// `default_country` (ISO 3166 alpha-2); without it they must be international.
 pub fn import_csv(bytes: &[u8], default_country: Option<&str>) -> CsvImport {
     let mut out = CsvImport::default();
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-
-    // Refuse the whole file rather than import the rows that happen to be ASCII: a Latin-1 file
-    // would otherwise import half its contacts, and the other half with every accent reported.
-    if let Err(e) = std::str::from_utf8(bytes) {
-        let line = line_at(bytes, e.valid_up_to());
-        out.errors.push(RowError::file(
-            line,
-            format!(
-                "the file is not UTF-8 text (first unreadable character on line {line}); \
-                 save it as \"CSV UTF-8\" and import again"
-            ),
-        ));
-        return out;
-    }
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        out.errors.push(RowError::file(
-            1,
-            "the file is empty; its first row must name the columns, e.g. FirstName,LastName,Email",
-        ));
-        return out;
-    }
-
-    let delimiter = sniff_delimiter(bytes);
-    // The csv reader reads an unclosed quote to the end of the file as one cell, which would
-    // silently swallow every later row into the last contact; find out up front.
-    let unclosed_quote = ends_inside_quotes(bytes, delimiter);
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(delimiter)
-        .from_reader(bytes);
-    let mut records = reader.records().peekable();
-    let mut lines = LineCounter::new(bytes);
-
-    let (header_line, headers) = match records.next() {
-        Some(Ok(record)) if unclosed_quote && records.peek().is_none() => {
-            out.errors
-                .push(RowError::file(lines.line_of(&record), UNCLOSED_QUOTE));
-            return out;
-        }
-        Some(Ok(record)) => (lines.line_of(&record), record),
-        Some(Err(e)) => {
-            out.errors.push(csv_error(&e));
-            return out;
-        }
-        None => {
-            out.errors
-                .push(RowError::file(1, "the file has no header row"));
-            return out;
-        }
-    };
-    let headers: Vec<String> = headers.iter().map(|h| h.trim().to_string()).collect();
-    let columns = match plan_columns(&headers, header_line) {
-        Ok(columns) => columns,
-        Err(e) => {
-            out.errors.push(e);
-            return out;
-        }
-    };
-
-    let mut seen_emails: HashMap<String, usize> = HashMap::new();
-    let mut seen_refs: HashMap<String, usize> = HashMap::new();
-    while let Some(record) = records.next() {
-        let is_last = records.peek().is_none();
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                // The csv reader cannot resynchronise after a read error; stop with what we have.
-                out.errors.push(csv_error(&e));
-                break;
-            }
-        };
-        let line = lines.line_of(&record);
-        if unclosed_quote && is_last {
-            out.errors.push(RowError::file(line, UNCLOSED_QUOTE));
-            break;
-        }
-        if record.iter().all(|cell| cell.trim().is_empty()) {
-            continue;
-        }
-        if record.len() != headers.len() {
-            out.errors.push(RowError::file(
-                line,
-                format!(
-                    "has {} fields but the header row has {}; check for a missing or extra \
-                     delimiter, or a stray quote",
-                    record.len(),
-                    headers.len()
-                ),
-            ));
-            continue;
-        }
-
-        let (contact, mut errors) = parse_row(&record, &headers, &columns, line, default_country);
-        if let Some(contact) = &contact {
-            let email_key = contact.email.as_ref().map(|e| e.as_str().to_lowercase());
-            let ref_key = contact.external_ref.clone();
-            let dup_email = email_key.as_ref().and_then(|k| seen_emails.get(k));
-            let dup_ref = ref_key.as_ref().and_then(|k| seen_refs.get(k));
-            if let Some(&first) = dup_email {
-                errors.push(RowError {
-                    line,
-                    column: column_of(&headers, &columns, Field::Email),
-                    message: format!(
-                        "duplicate of line {first}: same email address; the first row was kept"
-                    ),
-                });
-            } else if let Some(&first) = dup_ref {
-                errors.push(RowError {
-                    line,
-                    column: column_of(&headers, &columns, Field::ExtRef),
-                    message: format!(
-                        "duplicate of line {first}: same external reference; the first row was kept"
-                    ),
-                });
-            } else {
-                if let Some(k) = email_key {
-                    seen_emails.insert(k, line);
-                }
-                if let Some(k) = ref_key {
-                    seen_refs.insert(k, line);
+    match CsvContacts::open(bytes, default_country) {
+        Err(e) => out.errors.push(e),
+        Ok(rows) => {
+            for row in rows {
+                match row {
+                    Ok(contact) => out.contacts.push(contact),
+                    Err(mut errors) => out.errors.append(&mut errors),
                 }
             }
-        }
-        match contact {
-            Some(contact) if errors.is_empty() => out.contacts.push((line, contact)),
-            _ => out.errors.append(&mut errors),
         }
     }
     out
+}
+
+/// The rows of a CSV file one at a time, so a large import holds one row's contact at a time
+/// (and the emails and references seen, to report duplicates) rather than every contact.
+///
+/// Each item is a row's contact with its line, or that row's problems. A problem with the whole
+/// file is [`CsvContacts::open`]'s error, and nothing is imported.
+pub struct CsvContacts<B: AsRef<[u8]>> {
+    reader: csv::Reader<std::io::Cursor<B>>,
+    /// The record read ahead, to know which record is the last one.
+    ahead: Option<Result<csv::StringRecord, csv::Error>>,
+    /// Where the CSV text starts (after a byte-order mark).
+    start: usize,
+    lines: LineCounter,
+    headers: Vec<String>,
+    columns: Vec<Column>,
+    default_country: Option<String>,
+    unclosed_quote: bool,
+    seen_emails: HashMap<String, usize>,
+    seen_refs: HashMap<String, usize>,
+    finished: bool,
+}
+
+impl<B: AsRef<[u8]>> CsvContacts<B> {
+    /// Checks the file as a whole (UTF-8, a header row naming contact fields) and reads its
+    /// header. National phone numbers are completed with `default_country` (ISO 3166
+    /// alpha-2); without it they must be international.
+    pub fn open(file: B, default_country: Option<&str>) -> Result<Self, RowError> {
+        let all = file.as_ref();
+        let start = if all.starts_with(b"\xEF\xBB\xBF") {
+            3
+        } else {
+            0
+        };
+        let bytes = &all[start..];
+
+        // Refuse the whole file rather than import the rows that happen to be ASCII: a Latin-1
+        // file would otherwise import half its contacts, and the other half with every accent
+        // reported.
+        if let Err(e) = std::str::from_utf8(bytes) {
+            let line = line_at(bytes, e.valid_up_to());
+            return Err(RowError::file(
+                line,
+                format!(
+                    "the file is not UTF-8 text (first unreadable character on line {line}); \
+                     save it as \"CSV UTF-8\" and import again"
+                ),
+            ));
+        }
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(RowError::file(
+                1,
+                "the file is empty; its first row must name the columns, e.g. FirstName,LastName,Email",
+            ));
+        }
+
+        let delimiter = sniff_delimiter(bytes);
+        // The csv reader reads an unclosed quote to the end of the file as one cell, which
+        // would silently swallow every later row into the last contact; find out up front.
+        let unclosed_quote = ends_inside_quotes(bytes, delimiter);
+        let mut cursor = std::io::Cursor::new(file);
+        cursor.set_position(start as u64);
+        let reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .delimiter(delimiter)
+            .from_reader(cursor);
+        let mut rows = Self {
+            reader,
+            ahead: None,
+            start,
+            lines: LineCounter::new(),
+            headers: Vec::new(),
+            columns: Vec::new(),
+            default_country: default_country.map(str::to_string),
+            unclosed_quote,
+            seen_emails: HashMap::new(),
+            seen_refs: HashMap::new(),
+            finished: false,
+        };
+        rows.ahead = rows.read();
+        let header = match rows.ahead.take() {
+            Some(Ok(record)) => {
+                let line = rows.line_of(&record);
+                rows.ahead = rows.read();
+                if unclosed_quote && rows.ahead.is_none() {
+                    return Err(RowError::file(line, UNCLOSED_QUOTE));
+                }
+                (line, record)
+            }
+            Some(Err(e)) => return Err(csv_error(&e)),
+            None => return Err(RowError::file(1, "the file has no header row")),
+        };
+        let (header_line, headers) = header;
+        rows.headers = headers.iter().map(|h| h.trim().to_string()).collect();
+        rows.columns = plan_columns(&rows.headers, header_line)?;
+        Ok(rows)
+    }
+
+    fn read(&mut self) -> Option<Result<csv::StringRecord, csv::Error>> {
+        let mut record = csv::StringRecord::new();
+        match self.reader.read_record(&mut record) {
+            Ok(true) => Some(Ok(record)),
+            Ok(false) => None,
+            Err(e) => Some(Err(e)),
+        }
+    }
+
+    fn line_of(&mut self, record: &csv::StringRecord) -> usize {
+        let bytes = &self.reader.get_ref().get_ref().as_ref()[self.start..];
+        self.lines.line_of(bytes, record)
+    }
+
+    /// The next row that is not blank: its contact, or its problems.
+    fn next_row(&mut self) -> Option<Result<(usize, ContactInput), Vec<RowError>>> {
+        loop {
+            if self.finished {
+                return None;
+            }
+            let record = self.ahead.take()?;
+            self.ahead = self.read();
+            let is_last = self.ahead.is_none();
+            let record = match record {
+                Ok(r) => r,
+                Err(e) => {
+                    // The csv reader cannot resynchronise after a read error; stop here.
+                    self.finished = true;
+                    return Some(Err(vec![csv_error(&e)]));
+                }
+            };
+            let line = self.line_of(&record);
+            if self.unclosed_quote && is_last {
+                self.finished = true;
+                return Some(Err(vec![RowError::file(line, UNCLOSED_QUOTE)]));
+            }
+            if record.iter().all(|cell| cell.trim().is_empty()) {
+                continue;
+            }
+            if record.len() != self.headers.len() {
+                return Some(Err(vec![RowError::file(
+                    line,
+                    format!(
+                        "has {} fields but the header row has {}; check for a missing or extra \
+                         delimiter, or a stray quote",
+                        record.len(),
+                        self.headers.len()
+                    ),
+                )]));
+            }
+            let (contact, mut errors) = parse_row(
+                &record,
+                &self.headers,
+                &self.columns,
+                line,
+                self.default_country.as_deref(),
+            );
+            if let Some(contact) = &contact {
+                if let Some(duplicate) = self.duplicate(contact, line) {
+                    errors.push(duplicate);
+                }
+            }
+            return Some(match contact {
+                Some(contact) if errors.is_empty() => Ok((line, contact)),
+                _ => Err(errors),
+            });
+        }
+    }
+
+    /// A row with the email or external reference of an earlier row is a duplicate of it;
+    /// otherwise the row's email and reference are remembered.
+    fn duplicate(&mut self, contact: &ContactInput, line: usize) -> Option<RowError> {
+        let email_key = contact.email.as_ref().map(|e| e.as_str().to_lowercase());
+        let ref_key = contact.external_ref.clone();
+        let dup_email = email_key.as_ref().and_then(|k| self.seen_emails.get(k));
+        let dup_ref = ref_key.as_ref().and_then(|k| self.seen_refs.get(k));
+        if let Some(&first) = dup_email {
+            return Some(RowError {
+                line,
+                column: column_of(&self.headers, &self.columns, Field::Email),
+                message: format!(
+                    "duplicate of line {first}: same email address; the first row was kept"
+                ),
+            });
+        }
+        if let Some(&first) = dup_ref {
+            return Some(RowError {
+                line,
+                column: column_of(&self.headers, &self.columns, Field::ExtRef),
+                message: format!(
+                    "duplicate of line {first}: same external reference; the first row was kept"
+                ),
+            });
+        }
+        if let Some(k) = email_key {
+            self.seen_emails.insert(k, line);
+        }
+        if let Some(k) = ref_key {
+            self.seen_refs.insert(k, line);
+        }
+        None
+    }
+}
+
+impl<B: AsRef<[u8]>> Iterator for CsvContacts<B> {
+    type Item = Result<(usize, ContactInput), Vec<RowError>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_row()
+    }
 }
 
 const UNCLOSED_QUOTE: &str = "a quote (\") opened on this row is never closed, so the rest of the \
@@ -404,33 +494,28 @@ fn line_at(bytes: &[u8], offset: usize) -> usize {
 /// Finds the line a record starts on. The csv reader's own line count lags behind blank lines
 /// and the `\n` of a CRLF (it records the position before skipping them), so the line is counted
 /// from the record's byte offset instead, moving forward only, as records arrive in order.
-struct LineCounter<'a> {
-    bytes: &'a [u8],
+struct LineCounter {
     offset: usize,
     line: usize,
 }
 
-impl<'a> LineCounter<'a> {
-    fn new(bytes: &'a [u8]) -> Self {
-        Self {
-            bytes,
-            offset: 0,
-            line: 1,
-        }
+impl LineCounter {
+    fn new() -> Self {
+        Self { offset: 0, line: 1 }
     }
 
-    fn line_of(&mut self, record: &csv::StringRecord) -> usize {
+    fn line_of(&mut self, bytes: &[u8], record: &csv::StringRecord) -> usize {
         let Some(position) = record.position() else {
             return self.line;
         };
         let mut start = usize::try_from(position.byte())
             .unwrap_or(usize::MAX)
-            .min(self.bytes.len());
-        while start < self.bytes.len() && matches!(self.bytes[start], b'\r' | b'\n') {
+            .min(bytes.len());
+        while start < bytes.len() && matches!(bytes[start], b'\r' | b'\n') {
             start += 1;
         }
         if start > self.offset {
-            self.line += self.bytes[self.offset..start]
+            self.line += bytes[self.offset..start]
                 .iter()
                 .filter(|&&b| b == b'\n')
                 .count();

@@ -17,7 +17,7 @@ mod opt_out;
 mod phone;
 
 pub use contact::ContactInput;
-pub use csv_import::{import_csv, CsvImport, RowError};
+pub use csv_import::{import_csv, CsvContacts, CsvImport, RowError};
 pub use email::EmailAddress;
 pub use error::FieldError;
 pub use language::Language;

@@ -495,12 +495,14 @@ impl Sonde {
             DirectoryAction::AddToList => task.list_id.as_deref(),
             _ => None,
         };
-        let (contact, _) = self
-            .save_contact(&actor, &Value::Object(body), list)
-            .await?;
-        if task.action == DirectoryAction::Unsubscribe {
-            self.set_unsubscribed(&actor, &contact.id, true).await?;
-        }
+        let upsert = crate::directory::Upsert {
+            actor: &actor,
+            list_id: list,
+            unsubscribe: task.action == DirectoryAction::Unsubscribe,
+            source: crate::directory::OptOutSource::Workflow,
+            detail: Some(format!("run {}", item.run.id)),
+        };
+        let (contact, _) = self.upsert_contact(&Value::Object(body), &upsert).await?;
         Ok(contact.id)
     }
 

@@ -1,10 +1,11 @@
-//! The directory: contacts, mailing lists, CSV import with a per-row report, unique personal
-//! links, and unsubscribing (by an admin, or by the contact through a signed opt-out link).
+//! The directory: contacts, mailing lists, unique personal links, and opt-outs (by a user, an
+//! import or a workflow, or by the contact through a signed opt-out link), each change recorded.
+//! CSV import is in `contact_import`.
 
 use crate::{Actor, Error, FieldProblem, Result, Role, Sonde};
 use directory::ContactInput;
 use std::collections::BTreeMap;
-use store::directory::{ContactRow, MailingListRow};
+use store::directory::{ContactRow, MailingListRow, SubscriptionChange};
 use store::Store;
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -59,6 +60,8 @@ impl From<MailingListRow> for MailingList {
 pub struct ImportReport {
     pub created: usize,
     pub updated: usize,
+    /// Rows refused; `errors` may list only the first of them.
+    pub refused: usize,
     pub errors: Vec<RowProblem>,
 }
 
@@ -85,6 +88,88 @@ fn row_of(org_id: &str, input: &ContactInput) -> Result<ContactRow> {
     })
 }
 
+/// Where a change of a contact's opt-out came from; recorded with the change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OptOutSource {
+    /// An API call (or the admin UI) by a signed-in user.
+    Api,
+    /// A CSV import; the detail names the line.
+    Import,
+    /// A directory task of a workflow run, acting for the workflow's owner.
+    Workflow,
+    /// The contact themself, through their signed opt-out link.
+    OptOutLink,
+}
+
+impl OptOutSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Api => "api",
+            Self::Import => "import",
+            Self::Workflow => "workflow",
+            Self::OptOutLink => "opt_out_link",
+        }
+    }
+}
+
+/// One recorded change of a contact's opt-out.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OptOutEvent {
+    /// `unsubscribe` or `resubscribe`.
+    pub action: String,
+    /// `api`, `import`, `workflow` or `opt_out_link`.
+    pub source: String,
+    /// The user who acted; none when the contact used their opt-out link.
+    pub actor_id: Option<String>,
+    /// Where: `line 12` of an import, `run RN_…` of a workflow.
+    pub detail: Option<String>,
+    /// When, RFC 3339.
+    pub at: String,
+}
+
+/// What saving a contact writes besides the contact: a mailing list, and an opt-out asked
+/// for by the input (an `unsubscribed: true`, an unsubscribe task). No upsert ever clears an
+/// opt-out; only [`Sonde::set_unsubscribed`] with `false` (a resubscribe) does.
+pub(crate) struct Upsert<'a> {
+    pub actor: &'a Actor,
+    pub list_id: Option<&'a str>,
+    pub unsubscribe: bool,
+    pub source: OptOutSource,
+    pub detail: Option<String>,
+}
+
+impl Upsert<'_> {
+    /// Writes one contact inside the caller's transaction; returns its id and whether it was
+    /// created.
+    pub(crate) async fn write(
+        &self,
+        tx: &mut store::Transaction<'_, store::Any>,
+        input: &ContactInput,
+    ) -> Result<(String, bool)> {
+        let row = row_of(&self.actor.org_id, input)?;
+        let (id, created) = Store::upsert_contact(tx, &row).await?;
+        if let Some(list) = self.list_id {
+            Store::add_to_mailing_list(tx, list, &id).await?;
+        }
+        if self.unsubscribe || input.unsubscribed {
+            Store::change_subscription(
+                tx,
+                &SubscriptionChange {
+                    org_id: &self.actor.org_id,
+                    contact_id: &id,
+                    unsubscribed: true,
+                    source: self.source.as_str(),
+                    actor_id: Some(&self.actor.user_id),
+                    detail: self.detail.clone(),
+                },
+            )
+            .await?;
+        }
+        Ok((id, created))
+    }
+}
+
 impl Sonde {
     /// Adds a contact, or updates the one with the same email or external reference.
     pub async fn save_contact(
@@ -93,6 +178,25 @@ impl Sonde {
         body: &serde_json::Value,
         list_id: Option<&str>,
     ) -> Result<(Contact, bool)> {
+        self.upsert_contact(
+            body,
+            &Upsert {
+                actor,
+                list_id,
+                unsubscribe: false,
+                source: OptOutSource::Api,
+                detail: None,
+            },
+        )
+        .await
+    }
+
+    pub(crate) async fn upsert_contact(
+        &self,
+        body: &serde_json::Value,
+        upsert: &Upsert<'_>,
+    ) -> Result<(Contact, bool)> {
+        let actor = upsert.actor;
         actor.require(Role::Editor)?;
         let input = ContactInput::from_json_value(body).map_err(|errors| {
             Error::invalid_fields(
@@ -106,15 +210,11 @@ impl Sonde {
                     .collect(),
             )
         })?;
-        if let Some(list) = list_id {
+        if let Some(list) = upsert.list_id {
             self.mailing_list(actor, list).await?;
         }
-        let row = row_of(&actor.org_id, &input)?;
         let mut tx = self.store.begin().await?;
-        let (id, created) = Store::upsert_contact(&mut tx, &row).await?;
-        if let Some(list) = list_id {
-            Store::add_to_mailing_list(&mut tx, list, &id).await?;
-        }
+        let (id, created) = upsert.write(&mut tx, &input).await?;
         tx.commit().await?;
         Ok((self.contact(actor, &id).await?, created))
     }
@@ -149,53 +249,6 @@ impl Sonde {
             .into_iter()
             .map(Contact::from_row)
             .collect())
-    }
-
-    /// Imports a CSV file. Good rows are saved even when others are refused; each refused
-    /// row is reported with its line number (and column where known).
-    pub async fn import_contacts_csv(
-        &self,
-        actor: &Actor,
-        bytes: &[u8],
-        list_id: Option<&str>,
-    ) -> Result<ImportReport> {
-        actor.require(Role::Editor)?;
-        if let Some(list) = list_id {
-            self.mailing_list(actor, list).await?;
-        }
-        let parsed = directory::import_csv(bytes, None);
-        let mut report = ImportReport {
-            errors: parsed
-                .errors
-                .into_iter()
-                .map(|e| RowProblem {
-                    line: e.line,
-                    column: e.column,
-                    message: e.message,
-                })
-                .collect(),
-            ..Default::default()
-        };
-        // One transaction per chunk keeps a large import quick without holding SQLite's
-        // write lock for the whole file.
-        for chunk in parsed.contacts.chunks(500) {
-            let mut tx = self.store.begin().await?;
-            for (_, input) in chunk {
-                let row = row_of(&actor.org_id, input)?;
-                let (id, created) = Store::upsert_contact(&mut tx, &row).await?;
-                if let Some(list) = list_id {
-                    Store::add_to_mailing_list(&mut tx, list, &id).await?;
-                }
-                if created {
-                    report.created += 1;
-                } else {
-                    report.updated += 1;
-                }
-            }
-            tx.commit().await?;
-        }
-        report.errors.sort_by_key(|e| e.line);
-        Ok(report)
     }
 
     pub async fn create_mailing_list(&self, actor: &Actor, name: &str) -> Result<MailingList> {
@@ -235,6 +288,8 @@ impl Sonde {
             .ok_or(Error::NotFound("mailing list"))
     }
 
+    /// Unsubscribes (`true`) or resubscribes (`false`) a contact on a user's request, and
+    /// records it. Resubscribing is the only way an opt-out is cleared.
     pub async fn set_unsubscribed(
         &self,
         actor: &Actor,
@@ -242,14 +297,46 @@ impl Sonde {
         value: bool,
     ) -> Result<Contact> {
         actor.require(Role::Editor)?;
-        if !self
-            .store
-            .set_unsubscribed(&actor.org_id, contact_id, value)
-            .await?
-        {
-            return Err(Error::NotFound("contact"));
-        }
+        self.contact(actor, contact_id).await?;
+        self.change_subscription(SubscriptionChange {
+            org_id: &actor.org_id,
+            contact_id,
+            unsubscribed: value,
+            source: OptOutSource::Api.as_str(),
+            actor_id: Some(&actor.user_id),
+            detail: None,
+        })
+        .await?;
         self.contact(actor, contact_id).await
+    }
+
+    async fn change_subscription(&self, change: SubscriptionChange<'_>) -> Result<bool> {
+        let mut tx = self.store.begin().await?;
+        let changed = Store::change_subscription(&mut tx, &change).await?;
+        tx.commit().await?;
+        Ok(changed)
+    }
+
+    /// Every change of a contact's opt-out, oldest first.
+    pub async fn opt_out_events(
+        &self,
+        actor: &Actor,
+        contact_id: &str,
+    ) -> Result<Vec<OptOutEvent>> {
+        self.contact(actor, contact_id).await?;
+        Ok(self
+            .store
+            .opt_out_events(&actor.org_id, contact_id)
+            .await?
+            .into_iter()
+            .map(|e| OptOutEvent {
+                action: e.action,
+                source: e.source,
+                actor_id: e.actor_id,
+                detail: e.detail,
+                at: crate::responses::rfc3339(e.created_at),
+            })
+            .collect())
     }
 
     /// The `${l://OptOutURL}` of a contact: a signed token, so nobody can unsubscribe
@@ -287,9 +374,15 @@ impl Sonde {
     /// Unsubscribes the contact an opt-out link names.
     pub async fn opt_out(&self, token: &str) -> Result<()> {
         let (org_id, contact_id) = self.opt_out_target(token).await?;
-        self.store
-            .set_unsubscribed(&org_id, &contact_id, true)
-            .await?;
+        self.change_subscription(SubscriptionChange {
+            org_id: &org_id,
+            contact_id: &contact_id,
+            unsubscribed: true,
+            source: OptOutSource::OptOutLink.as_str(),
+            actor_id: None,
+            detail: None,
+        })
+        .await?;
         tracing::info!(%contact_id, "contact unsubscribed through opt-out link");
         Ok(())
     }

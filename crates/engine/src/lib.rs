@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod connections;
+pub mod contact_import;
 pub mod delivery;
 pub mod directory;
 mod error;

@@ -51,6 +51,11 @@ pub struct Response {
     pub metadata: ResponseMetadata,
 }
 
+/// How often a change to a recorded response is merged again after losing a race to another
+/// change; each round at least one contender wins, so this covers far more concurrent changes
+/// of one response than any client makes.
+const UPDATE_ATTEMPTS: usize = 100;
+
 /// The body of `PATCH /api/v1/surveys/{id}/responses/{responseId}`: answers and embedded data
 /// to set (merged over what the response has; `null` removes an embedded data field).
 #[derive(Debug, Clone, Default, serde::Deserialize)]
@@ -535,6 +540,11 @@ impl Sonde {
 
     /// Changes a recorded response (answers, embedded data) and fires the survey's
     /// "response updated" workflows in the same transaction.
+    ///
+    /// The changes are merged over the response as read, and written only if it is still as
+    /// read; otherwise it is read and merged again. So concurrent changes to one response all
+    /// land, and each acknowledged change fires the workflows once (its `updated_at` is new for
+    /// the response, and names the firing).
     pub async fn update_response(
         &self,
         actor: &Actor,
@@ -544,41 +554,57 @@ impl Sonde {
     ) -> Result<Response> {
         actor.require(crate::Role::Editor)?;
         let survey = self.survey(actor, survey_id).await?;
-        let mut row = self
-            .store
-            .response(&actor.org_id, id)
+        for attempt in 0..UPDATE_ATTEMPTS {
+            let mut row = self
+                .store
+                .response(&actor.org_id, id)
+                .await?
+                .filter(|r| r.survey_id == survey.id)
+                .ok_or(Error::NotFound("response"))?;
+            if row.status == ResponseStatus::InProgress {
+                return Err(Error::Conflict(
+                    "this response is still being answered; it can be changed once recorded".into(),
+                ));
+            }
+            let mut data: ResponseData = serde_json::from_str(&row.data)?;
+            data.answers.extend(changes.answers.clone());
+            for (k, v) in &changes.embedded_data {
+                match v {
+                    Some(v) => data.embedded_data.insert(k.clone(), v.clone()),
+                    None => data.embedded_data.remove(k),
+                };
+            }
+            if let Err(errors) = survey::validate::check_answers(&survey.definition, &data) {
+                return Err(answer_problems("answers do not fit the survey", errors));
+            }
+            let (read_data, read_updated_at) = (row.data, row.updated_at);
+            row.data = serde_json::to_string(&data)?;
+            row.updated_at = store::now_ms().max(read_updated_at + 1);
+            let mut tx = self.store.begin().await?;
+            if Store::update_recorded_response(
+                &mut tx,
+                &actor.org_id,
+                id,
+                &read_data,
+                read_updated_at,
+                &row.data,
+                row.updated_at,
+            )
             .await?
-            .filter(|r| r.survey_id == survey.id)
-            .ok_or(Error::NotFound("response"))?;
-        if row.status == ResponseStatus::InProgress {
-            return Err(Error::Conflict(
-                "this response is still being answered; it can be changed once recorded".into(),
-            ));
+            {
+                crate::delivery::fire(&mut tx, &row, crate::workflows::Event::ResponseUpdated)
+                    .await?;
+                tx.commit().await?;
+                return Response::from_row(row);
+            }
+            tx.rollback().await?;
+            // Another change landed first: let the others through before reading again.
+            let jitter = rand::random::<u64>() % (2 + attempt as u64 * 2);
+            tokio::time::sleep(std::time::Duration::from_millis(jitter)).await;
         }
-        let mut data: ResponseData = serde_json::from_str(&row.data)?;
-        data.answers.extend(changes.answers);
-        for (k, v) in changes.embedded_data {
-            match v {
-                Some(v) => data.embedded_data.insert(k, v),
-                None => data.embedded_data.remove(&k),
-            };
-        }
-        if let Err(errors) = survey::validate::check_answers(&survey.definition, &data) {
-            return Err(answer_problems("answers do not fit the survey", errors));
-        }
-        row.data = serde_json::to_string(&data)?;
-        row.updated_at = store::now_ms();
-        let mut tx = self.store.begin().await?;
-        if !Store::update_recorded_response(&mut tx, &actor.org_id, id, &row.data, row.updated_at)
-            .await?
-        {
-            return Err(Error::Conflict(
-                "the response changed meanwhile; try again".into(),
-            ));
-        }
-        crate::delivery::fire(&mut tx, &row, crate::workflows::Event::ResponseUpdated).await?;
-        tx.commit().await?;
-        Response::from_row(row)
+        Err(Error::Conflict(
+            "the response kept changing while this change was applied; try again".into(),
+        ))
     }
 
     pub async fn response(&self, actor: &Actor, survey_id: &str, id: &str) -> Result<Response> {

@@ -54,65 +54,189 @@ pub struct PersonalLink {
     pub response_id: Option<String>,
 }
 
+/// How a contact with an email is found: the address lower-cased (the local part as well, as
+/// mail systems treat it in practice and as the CSV import's duplicate check does).
+pub fn email_key(email: &str) -> String {
+    email.to_lowercase()
+}
+
+/// One change of a contact's opt-out, as recorded in `opt_out_events`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubscriptionChange<'a> {
+    pub org_id: &'a str,
+    pub contact_id: &'a str,
+    pub unsubscribed: bool,
+    /// api | import | workflow | opt_out_link
+    pub source: &'a str,
+    pub actor_id: Option<&'a str>,
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OptOutEventRow {
+    pub id: String,
+    pub contact_id: String,
+    /// unsubscribe | resubscribe
+    pub action: String,
+    pub source: String,
+    pub actor_id: Option<String>,
+    pub detail: Option<String>,
+    pub created_at: i64,
+}
+
 impl Store {
-    /// Inserts, or updates the contact with the same email (or external reference) in the
-    /// organization: a directory keeps one record per person. Returns the id and whether it
-    /// was created.
+    /// Inserts, or updates the contact with the same email (or, failing that, external
+    /// reference) in the organization: a directory keeps one record per person. Returns the id
+    /// and whether it was created.
+    ///
+    /// Every statement here writes, so on SQLite the transaction holds the write lock from its
+    /// first statement (no read snapshot to go stale), and the unique `(org_id, email_key)`
+    /// index settles two upserts of one email on either engine. `unsubscribed` is never
+    /// written here: an opt-out changes only through [`Store::change_subscription`].
     pub async fn upsert_contact(
         tx: &mut Transaction<'_, Any>,
         c: &ContactRow,
     ) -> Result<(String, bool)> {
-        let existing = sqlx::query(
-            "SELECT id FROM contacts WHERE org_id = $1 AND ((email IS NOT NULL AND lower(email) = lower($2)) \
-             OR (ext_ref IS NOT NULL AND ext_ref = $3)) ORDER BY created_at LIMIT 1",
-        )
-        .bind(&c.org_id)
-        .bind(c.email.clone().unwrap_or_default())
-        .bind(c.ext_ref.clone().unwrap_or_default())
-        .fetch_optional(&mut **tx)
-        .await?;
+        let key = c.email.as_deref().map(email_key);
         let now = now_ms();
-        if let Some(row) = existing {
-            let id: String = row.try_get("id")?;
-            sqlx::query(
+        if let Some(ext_ref) = &c.ext_ref {
+            if key.is_none() && tx.backend_name() == "PostgreSQL" {
+                // No unique key to settle two first-time upserts of one external reference:
+                // take them in turn. (SQLite's single writer already does.)
+                sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+                    .bind(format!("contact-ref:{}:{ext_ref}", c.org_id))
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            // The contact with this email, else the oldest with this external reference.
+            let updated = sqlx::query(
                 "UPDATE contacts SET first_name = $1, last_name = $2, email = COALESCE($3, email), \
-                 phone = COALESCE($4, phone), language = COALESCE($5, language), ext_ref = COALESCE($6, ext_ref), \
-                 embedded_data = $7, unsubscribed = $8, updated_at = $9 WHERE id = $10",
+                 email_key = COALESCE($4, email_key), phone = COALESCE($5, phone), \
+                 language = COALESCE($6, language), ext_ref = $7, embedded_data = $8, updated_at = $9 \
+                 WHERE id = COALESCE(\
+                   (SELECT id FROM contacts WHERE org_id = $10 AND email_key = $11), \
+                   (SELECT id FROM contacts WHERE org_id = $12 AND ext_ref = $13 ORDER BY created_at, id LIMIT 1)) \
+                 RETURNING id",
             )
             .bind(&c.first_name)
             .bind(&c.last_name)
             .bind(&c.email)
+            .bind(&key)
             .bind(&c.phone)
             .bind(&c.language)
-            .bind(&c.ext_ref)
+            .bind(ext_ref)
             .bind(&c.embedded_data)
-            .bind(i64::from(c.unsubscribed))
             .bind(now)
-            .bind(&id)
-            .execute(&mut **tx)
-            .await?;
-            return Ok((id, false));
+            .bind(&c.org_id)
+            .bind(&key)
+            .bind(&c.org_id)
+            .bind(ext_ref)
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(|e| conflict_or(e, format!("a contact with email {}", c.email.as_deref().unwrap_or(""))))?;
+            if let Some(row) = updated {
+                return Ok((row.try_get("id")?, false));
+            }
         }
         let id = ids::contact();
-        sqlx::query(
-            "INSERT INTO contacts (id, org_id, first_name, last_name, email, phone, language, ext_ref, \
-             embedded_data, unsubscribed, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        let row = sqlx::query(
+            "INSERT INTO contacts (id, org_id, first_name, last_name, email, email_key, phone, language, \
+             ext_ref, embedded_data, unsubscribed, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11, $12) \
+             ON CONFLICT (org_id, email_key) DO UPDATE SET first_name = excluded.first_name, \
+             last_name = excluded.last_name, email = excluded.email, \
+             phone = COALESCE(excluded.phone, contacts.phone), \
+             language = COALESCE(excluded.language, contacts.language), \
+             ext_ref = COALESCE(excluded.ext_ref, contacts.ext_ref), \
+             embedded_data = excluded.embedded_data, updated_at = excluded.updated_at \
+             RETURNING id",
         )
         .bind(&id)
         .bind(&c.org_id)
         .bind(&c.first_name)
         .bind(&c.last_name)
         .bind(&c.email)
+        .bind(&key)
         .bind(&c.phone)
         .bind(&c.language)
         .bind(&c.ext_ref)
         .bind(&c.embedded_data)
-        .bind(i64::from(c.unsubscribed))
         .bind(now)
+        .bind(now)
+        .fetch_one(&mut **tx)
+        .await?;
+        let got: String = row.try_get("id")?;
+        let created = got == id;
+        Ok((got, created))
+    }
+
+    /// Unsubscribes or resubscribes a contact and records who did it, when and how. Changes
+    /// nothing (and records nothing) when the contact is already in that state; returns whether
+    /// it changed.
+    pub async fn change_subscription(
+        tx: &mut Transaction<'_, Any>,
+        change: &SubscriptionChange<'_>,
+    ) -> Result<bool> {
+        let now = now_ms();
+        let value = i64::from(change.unsubscribed);
+        let done = sqlx::query(
+            "UPDATE contacts SET unsubscribed = $1, updated_at = $2 \
+             WHERE id = $3 AND org_id = $4 AND unsubscribed <> $5",
+        )
+        .bind(value)
+        .bind(now)
+        .bind(change.contact_id)
+        .bind(change.org_id)
+        .bind(value)
+        .execute(&mut **tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO opt_out_events (id, org_id, contact_id, action, source, actor_id, detail, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(ids::opt_out_event())
+        .bind(change.org_id)
+        .bind(change.contact_id)
+        .bind(if change.unsubscribed { "unsubscribe" } else { "resubscribe" })
+        .bind(change.source)
+        .bind(change.actor_id)
+        .bind(&change.detail)
         .bind(now)
         .execute(&mut **tx)
         .await?;
-        Ok((id, true))
+        Ok(true)
+    }
+
+    /// A contact's opt-out history, oldest first.
+    pub async fn opt_out_events(
+        &self,
+        org_id: &str,
+        contact_id: &str,
+    ) -> Result<Vec<OptOutEventRow>> {
+        let rows = sqlx::query(
+            "SELECT id, contact_id, action, source, actor_id, detail, created_at FROM opt_out_events \
+             WHERE org_id = $1 AND contact_id = $2 ORDER BY created_at, id",
+        )
+        .bind(org_id)
+        .bind(contact_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(OptOutEventRow {
+                    id: r.try_get("id")?,
+                    contact_id: r.try_get("contact_id")?,
+                    action: r.try_get("action")?,
+                    source: r.try_get("source")?,
+                    actor_id: r.try_get("actor_id")?,
+                    detail: r.try_get("detail")?,
+                    created_at: r.try_get("created_at")?,
+                })
+            })
+            .collect()
     }
 
     pub async fn contact(&self, org_id: &str, id: &str) -> Result<Option<ContactRow>> {
@@ -159,24 +283,6 @@ impl Store {
             }
         };
         rows.iter().map(contact_from).collect()
-    }
-
-    pub async fn set_unsubscribed(
-        &self,
-        org_id: &str,
-        contact_id: &str,
-        value: bool,
-    ) -> Result<bool> {
-        let done = sqlx::query(
-            "UPDATE contacts SET unsubscribed = $1, updated_at = $2 WHERE id = $3 AND org_id = $4",
-        )
-        .bind(i64::from(value))
-        .bind(now_ms())
-        .bind(contact_id)
-        .bind(org_id)
-        .execute(self.pool())
-        .await?;
-        Ok(done.rows_affected() == 1)
     }
 
     pub async fn create_mailing_list(&self, org_id: &str, name: &str) -> Result<MailingListRow> {
@@ -233,20 +339,14 @@ impl Store {
         list_id: &str,
         contact_id: &str,
     ) -> Result<()> {
-        let exists = sqlx::query(
-            "SELECT 1 AS one FROM mailing_list_members WHERE list_id = $1 AND contact_id = $2",
+        sqlx::query(
+            "INSERT INTO mailing_list_members (list_id, contact_id) VALUES ($1, $2) \
+             ON CONFLICT (list_id, contact_id) DO NOTHING",
         )
         .bind(list_id)
         .bind(contact_id)
-        .fetch_optional(&mut **tx)
+        .execute(&mut **tx)
         .await?;
-        if exists.is_none() {
-            sqlx::query("INSERT INTO mailing_list_members (list_id, contact_id) VALUES ($1, $2)")
-                .bind(list_id)
-                .bind(contact_id)
-                .execute(&mut **tx)
-                .await?;
-        }
         Ok(())
     }
 
@@ -310,5 +410,95 @@ impl Store {
         .execute(&mut **tx)
         .await?;
         Ok(done.rows_affected() == 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The migration that makes emails unique meets directories that races already gave
+    /// duplicates: it must keep every contact and key the one the old lookup chose.
+    #[tokio::test]
+    async fn the_email_key_migration_keeps_duplicates_and_keys_the_oldest() {
+        let dir = std::env::temp_dir().join(format!("sonde-store-{}", ids::random_token(10)));
+        let mut stores = vec![Store::open_data_dir(&dir).await.unwrap()];
+        if let Ok(url) = std::env::var("SONDE_TEST_POSTGRES_URL") {
+            stores.push(Store::connect_fresh_schema(&url, "t").await.unwrap().0);
+        }
+        for store in stores {
+            // The migrations before this one, as a directory of their own.
+            let earlier = dir.join("earlier-migrations");
+            std::fs::create_dir_all(&earlier).unwrap();
+            let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+            for file in std::fs::read_dir(source).unwrap() {
+                let path = file.unwrap().path();
+                let name = path.file_name().unwrap().to_string_lossy().to_string();
+                if name.as_str() < "20261201000002" {
+                    std::fs::copy(&path, earlier.join(name)).unwrap();
+                }
+            }
+            sqlx::migrate::Migrator::new(earlier.as_path())
+                .await
+                .unwrap()
+                .run(store.pool())
+                .await
+                .unwrap();
+            let org = store.create_organization("Dupes").await.unwrap();
+            for (id, email, created_at) in [
+                ("CID_b", "ADA@example.com", 2),
+                ("CID_a", "ada@example.com", 1),
+                ("CID_c", "Ada@example.com", 3),
+                ("CID_d", "grace@example.com", 4),
+            ] {
+                sqlx::query(
+                    "INSERT INTO contacts (id, org_id, first_name, last_name, email, embedded_data, \
+                     unsubscribed, created_at, updated_at) VALUES ($1, $2, '', '', $3, '{}', 0, $4, $5)",
+                )
+                .bind(id)
+                .bind(&org.id)
+                .bind(email)
+                .bind(created_at)
+                .bind(created_at)
+                .execute(store.pool())
+                .await
+                .unwrap();
+            }
+            store.migrate().await.unwrap();
+            let rows = sqlx::query("SELECT id, email_key FROM contacts ORDER BY id")
+                .fetch_all(store.pool())
+                .await
+                .unwrap();
+            let keys: Vec<(String, Option<String>)> = rows
+                .iter()
+                .map(|r| (r.get("id"), r.get("email_key")))
+                .collect();
+            let key = |s: &str| Some(s.to_string());
+            assert_eq!(
+                keys,
+                [
+                    ("CID_a".into(), key("ada@example.com")),
+                    ("CID_b".into(), None),
+                    ("CID_c".into(), None),
+                    ("CID_d".into(), key("grace@example.com")),
+                ]
+            );
+            let mut tx = store.begin().await.unwrap();
+            let (id, created) = Store::upsert_contact(
+                &mut tx,
+                &ContactRow {
+                    org_id: org.id.clone(),
+                    email: Some("adA@example.com".into()),
+                    embedded_data: "{}".into(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+            tx.commit().await.unwrap();
+            assert_eq!((id.as_str(), created), ("CID_a", false));
+            store.close().await;
+        }
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

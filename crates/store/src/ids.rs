@@ -34,6 +34,9 @@ pub fn contact() -> String {
 pub fn mailing_list() -> String {
     prefixed("CG_")
 }
+pub fn opt_out_event() -> String {
+    prefixed("OE_")
+}
 pub fn api_token() -> String {
     prefixed("TK_")
 }

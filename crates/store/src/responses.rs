@@ -135,23 +135,30 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Replaces the data of a recorded (complete or incomplete) response; in-progress responses
-    /// belong to their respondent. Returns false when there is no such recorded response.
+    /// Replaces the data of a recorded (complete or incomplete) response, if it is still as the
+    /// caller read it (`expected_data` and `expected_updated_at`): a compare-and-swap, so two
+    /// changes made from one reading can never both succeed and one silently undo the other.
+    /// In-progress responses belong to their respondent. Returns false when there is no such
+    /// recorded response in that state (the caller reads again and retries).
     pub async fn update_recorded_response(
         tx: &mut Transaction<'_, Any>,
         org_id: &str,
         id: &str,
+        expected_data: &str,
+        expected_updated_at: i64,
         data: &str,
         updated_at: i64,
     ) -> Result<bool> {
         let done = sqlx::query(
             "UPDATE responses SET data = $1, updated_at = $2 WHERE id = $3 AND org_id = $4 \
-             AND status <> 'in_progress'",
+             AND status <> 'in_progress' AND data = $5 AND updated_at = $6",
         )
         .bind(data)
         .bind(updated_at)
         .bind(id)
         .bind(org_id)
+        .bind(expected_data)
+        .bind(expected_updated_at)
         .execute(&mut **tx)
         .await?;
         Ok(done.rows_affected() == 1)

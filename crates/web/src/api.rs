@@ -328,17 +328,103 @@ pub async fn unsubscribe_contact(
     )))
 }
 
+pub async fn resubscribe_contact(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(json!(
+        state.sonde.set_unsubscribed(&actor, &id, false).await?
+    )))
+}
+
+pub async fn contact_opt_out_events(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(
+        json!({ "events": state.sonde.opt_out_events(&actor, &id).await? }),
+    ))
+}
+
+/// The report is streamed as the import goes: `{"errors": [...], "created", "updated",
+/// "refused"}`, each batch's refused rows written once the batch is, so neither side holds
+/// the whole report and the client hears from the server throughout a long import. The
+/// import runs to the end even if the client goes away. Should the database fail midway,
+/// `"stopped": {"line", "message"}` says from which line nothing was imported.
 pub async fn import_contacts(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
     Query(q): Query<ContactQuery>,
     body: Bytes,
-) -> ApiResult<Json<Value>> {
-    let report = state
+) -> ApiResult<Response> {
+    let mut import = state
         .sonde
-        .import_contacts_csv(&actor, &body, q.list_id.as_deref())
+        .start_contact_import(&actor, Vec::from(body), q.list_id.as_deref())
         .await?;
-    Ok(Json(json!(report)))
+    let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(8);
+    tokio::spawn(async move {
+        // A client that went away stops reading, not the import.
+        let send = |chunk: Vec<u8>| {
+            let tx = tx.clone();
+            async move {
+                let _ = tx.send(Bytes::from(chunk)).await;
+            }
+        };
+        send(br#"{"errors":["#.to_vec()).await;
+        let mut first = true;
+        let mut stopped = None;
+        loop {
+            match import.next_batch().await {
+                Ok(Some(batch)) if batch.problems.is_empty() => {}
+                Ok(Some(batch)) => {
+                    let mut chunk = Vec::new();
+                    for p in &batch.problems {
+                        if !std::mem::take(&mut first) {
+                            chunk.push(b',');
+                        }
+                        // A RowProblem always serializes.
+                        let _ = serde_json::to_writer(&mut chunk, p);
+                    }
+                    send(chunk).await;
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    tracing::error!(error = %e, "contact import stopped");
+                    stopped = Some(json!({
+                        "line": e.line,
+                        "message": format!(
+                            "the import stopped at line {} because of an internal error; the rows \
+                             before it were imported, import the rest again",
+                            e.line
+                        ),
+                    }));
+                    break;
+                }
+            }
+        }
+        let totals = import.totals();
+        let mut tail = format!(
+            r#"],"created":{},"updated":{},"refused":{}"#,
+            totals.created, totals.updated, totals.refused
+        );
+        if let Some(stopped) = stopped {
+            tail.push_str(&format!(r#","stopped":{stopped}"#));
+        }
+        tail.push('}');
+        send(tail.into_bytes()).await;
+    });
+    let chunks = futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv()
+            .await
+            .map(|chunk| (Ok::<_, std::convert::Infallible>(chunk), rx))
+    });
+    Ok((
+        [(header::CONTENT_TYPE, "application/json")],
+        axum::body::Body::from_stream(chunks),
+    )
+        .into_response())
 }
 
 pub async fn list_mailing_lists(

@@ -77,6 +77,11 @@ pub fn router(state: AppState) -> Router {
         .route("/contacts/import", post(api::import_contacts))
         .route("/contacts/{id}", get(api::get_contact))
         .route("/contacts/{id}/unsubscribe", post(api::unsubscribe_contact))
+        .route("/contacts/{id}/resubscribe", post(api::resubscribe_contact))
+        .route(
+            "/contacts/{id}/opt-out-events",
+            get(api::contact_opt_out_events),
+        )
         .route(
             "/mailing-lists",
             get(api::list_mailing_lists).post(api::create_mailing_list),

@@ -52,18 +52,30 @@ pub const OPERATIONS: &[(&str, &str, &str)] = &[
     (
         "post",
         "/contacts",
-        "Add or update a contact (matched by email or extRef)",
+        "Add or update a contact (matched by email, case-insensitively, else by extRef); \
+         `unsubscribed: true` unsubscribes, but no upsert ever clears an opt-out (see resubscribe)",
     ),
     (
         "post",
         "/contacts/import",
-        "Import contacts from CSV (body), with a per-row report",
+        "Import contacts from CSV (body) in batches that let other writes in; the report \
+         {errors: [{line, column, message}], created, updated, refused} streams as rows are written",
     ),
     ("get", "/contacts/{id}", "One contact"),
     (
         "post",
         "/contacts/{id}/unsubscribe",
-        "Unsubscribe a contact",
+        "Unsubscribe a contact (recorded in its opt-out history)",
+    ),
+    (
+        "post",
+        "/contacts/{id}/resubscribe",
+        "Clear a contact's opt-out: the only way one is cleared; editor role; recorded",
+    ),
+    (
+        "get",
+        "/contacts/{id}/opt-out-events",
+        "A contact's opt-out history, oldest first: {events: [{action, source, actorId, detail, at}]}",
     ),
     ("get", "/mailing-lists", "List mailing lists"),
     (
@@ -149,6 +161,7 @@ fn request_body(method: &str, path: &str) -> Option<Value> {
     if method == "get"
         || method == "delete"
         || path.ends_with("/unsubscribe")
+        || path.ends_with("/resubscribe")
         || path.ends_with("/retry")
     {
         return None;

@@ -394,7 +394,10 @@ async fn contacts_page(
             h1 { "Directory" }
             @if let Some(r) = report {
                 div.ok role="status" {
-                    p { "Imported: " (r.created) " created, " (r.updated) " updated, " (r.errors.len()) " row(s) refused." }
+                    p { "Imported: " (r.created) " created, " (r.updated) " updated, " (r.refused) " row(s) refused." }
+                    @if r.errors.len() < r.refused {
+                        p { "The first " (r.errors.len()) " problems:" }
+                    }
                     @if !r.errors.is_empty() {
                         ul { @for e in &r.errors {
                             li { "Line " (e.line) @if let Some(c) = &e.column { ", column " (c) } ": " (e.message) }
@@ -436,6 +439,9 @@ async fn contacts_page(
     ))
 }
 
+/// How many refused rows an import's page lists (all are counted); the API streams them all.
+const UI_IMPORT_PROBLEMS: usize = 1000;
+
 pub async fn import_contacts(
     State(state): State<AppState>,
     user: WebUser,
@@ -445,7 +451,12 @@ pub async fn import_contacts(
     user.check_csrf(&upload.csrf)?;
     let report = state
         .sonde
-        .import_contacts_csv(&user.actor, &upload.file, upload.list_id.as_deref())
+        .import_contacts_csv(
+            &user.actor,
+            upload.file,
+            upload.list_id.as_deref(),
+            UI_IMPORT_PROBLEMS,
+        )
         .await?;
     contacts_page(&state, &user, Some(&report)).await
 }

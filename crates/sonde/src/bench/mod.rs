@@ -1,6 +1,7 @@
 //! Benchmarks as programs that print figures (never timed assertions in tests).
 //! `sonde bench responses` drives response submissions through HTTP against a server started
 //! in this process, on SQLite (a fresh temporary data dir) or on the PostgreSQL URL given.
+//! `sonde bench contacts` imports a large CSV file while responses keep arriving.
 
 use anyhow::Context;
 use clap::Subcommand;
@@ -9,6 +10,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 use survey::{Answer, QuestionKind, TextContent};
 
+pub mod contacts;
 pub mod mapping;
 
 #[derive(Subcommand, Debug)]
@@ -16,6 +18,9 @@ pub enum BenchCommand {
     /// Responses mapped into Salesforce records: throughput and API calls per record under a
     /// backlog, and submission-to-record latency at a steady rate, against the built-in org.
     Mapping(mapping::MappingArgs),
+    /// CSV contact import rows/s as the directory grows (at 30k and 200k contacts), with the
+    /// latency of responses posted meanwhile.
+    Contacts(contacts::ContactsArgs),
     /// Response submissions per second and latency percentiles through HTTP.
     Responses {
         /// Total submissions.
@@ -33,6 +38,7 @@ pub enum BenchCommand {
 pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
     match cmd {
         BenchCommand::Mapping(args) => mapping::run(args).await,
+        BenchCommand::Contacts(args) => contacts::run(args).await,
         BenchCommand::Responses {
             requests,
             concurrency,
@@ -49,49 +55,100 @@ pub(crate) fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[idx.min(sorted.len() - 1)]
 }
 
+/// A server on a loopback port over a fresh database, with one organization, an admin, their
+/// API token and the sample survey.
+pub(crate) struct BenchServer {
+    pub backend: &'static str,
+    pub base: String,
+    pub store: store::Store,
+    pub sonde: Sonde,
+    pub admin: engine::Actor,
+    pub token: String,
+    pub survey_id: String,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    tmp: Option<std::path::PathBuf>,
+}
+
+impl BenchServer {
+    pub async fn start(postgres: Option<&str>) -> anyhow::Result<Self> {
+        let (store, backend, tmp) = match postgres {
+            Some(url) => (
+                store::Store::connect_fresh_schema(url, "bench").await?.0,
+                "PostgreSQL",
+                None,
+            ),
+            None => {
+                let tmp = std::env::temp_dir()
+                    .join(format!("sonde-bench-{}", store::ids::random_token(8)));
+                (
+                    store::Store::open_data_dir(&tmp).await?,
+                    "SQLite",
+                    Some(tmp),
+                )
+            }
+        };
+        store.migrate().await?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let base = format!("http://{}", listener.local_addr()?);
+        let sonde = Sonde::new(
+            store.clone(),
+            Config {
+                public_url: base.clone(),
+            },
+        )
+        .await?;
+        let org = store.create_organization("Bench").await?;
+        let email = format!(
+            "bench-{}@example.com",
+            store::ids::random_token(6).to_lowercase()
+        );
+        let admin = sonde
+            .add_user(Some(&org.id), &email, Role::Admin, "bench-password")
+            .await?;
+        let token = sonde.create_api_token(&email, "bench").await?;
+        let definition = serde_json::to_string(&survey::sample::sample_definition())?;
+        let survey_id = sonde.create_survey(&admin, &definition).await?.survey.id;
+        let app = web::router(web::AppState::new(sonde.clone()));
+        let server = tokio::spawn(async move { axum::serve(listener, app).await });
+        Ok(Self {
+            backend,
+            base,
+            store,
+            sonde,
+            admin,
+            token,
+            survey_id,
+            server,
+            tmp,
+        })
+    }
+
+    pub fn responses_url(&self) -> String {
+        format!("{}/api/v1/surveys/{}/responses", self.base, self.survey_id)
+    }
+
+    pub async fn stop(self) {
+        self.server.abort();
+        self.store.close().await;
+        if let Some(tmp) = &self.tmp {
+            let _ = std::fs::remove_dir_all(tmp);
+        }
+    }
+}
+
 async fn responses(
     requests: usize,
     concurrency: usize,
     postgres: Option<String>,
 ) -> anyhow::Result<()> {
-    let tmp = std::env::temp_dir().join(format!("sonde-bench-{}", store::ids::random_token(8)));
-    let (store, backend) = match &postgres {
-        Some(url) => (
-            store::Store::connect_fresh_schema(url, "bench").await?.0,
-            "PostgreSQL",
-        ),
-        None => (store::Store::open_data_dir(&tmp).await?, "SQLite"),
-    };
-    store.migrate().await?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let base = format!("http://{addr}");
-    let sonde = Sonde::new(
-        store.clone(),
-        Config {
-            public_url: base.clone(),
-        },
-    )
-    .await?;
-    let org = store.create_organization("Bench").await?;
-    let email = format!(
-        "bench-{}@example.com",
-        store::ids::random_token(6).to_lowercase()
-    );
-    let admin = sonde
-        .add_user(Some(&org.id), &email, Role::Admin, "bench-password")
-        .await?;
-    let token = sonde.create_api_token(&email, "bench").await?;
-    let definition = serde_json::to_string(&survey::sample::sample_definition())?;
-    let survey_id = sonde.create_survey(&admin, &definition).await?.survey.id;
-    let app = web::router(web::AppState::new(sonde));
-    let server = tokio::spawn(async move { axum::serve(listener, app).await });
-
+    let bench = BenchServer::start(postgres.as_deref()).await?;
+    let backend = bench.backend;
+    let token = bench.token.clone();
     let body = sample_response_body();
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(concurrency)
         .build()?;
-    let url = format!("{base}/api/v1/surveys/{survey_id}/responses");
+    let url = bench.responses_url();
     // Warm up connections and caches so the figures describe steady state.
     for _ in 0..20 {
         post(&client, &url, &token, &body).await?;
@@ -135,13 +192,16 @@ async fn responses(
             rss as f64 / 1024.0
         );
     }
-    server.abort();
-    store.close().await;
-    let _ = std::fs::remove_dir_all(&tmp);
+    bench.stop().await;
     Ok(())
 }
 
-async fn post(client: &reqwest::Client, url: &str, token: &str, body: &str) -> anyhow::Result<()> {
+pub(crate) async fn post(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+    body: &str,
+) -> anyhow::Result<()> {
     let r = client
         .post(url)
         .bearer_auth(token)

@@ -4,6 +4,7 @@
 mod api;
 mod browser;
 mod cli;
+mod concurrency;
 mod crash;
 mod harness;
 mod queue;

@@ -172,7 +172,12 @@ fn mapping(connection: &str, record_type: &str, label: &str) -> Value {
     })
 }
 
-async fn create_workflow(app: &TestApp, token: &str, survey: &str, body: &Value) -> Value {
+pub(crate) async fn create_workflow(
+    app: &TestApp,
+    token: &str,
+    survey: &str,
+    body: &Value,
+) -> Value {
     let r = app
         .post(token, &format!("/api/v1/surveys/{survey}/workflows"))
         .json(body)
