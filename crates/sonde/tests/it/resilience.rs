@@ -410,6 +410,7 @@ async fn a_held_database_lock_answers_503_with_retry_after() {
             let started = Instant::now();
             let r = app.client.get(app.url("/healthz")).send().await.unwrap();
             let took = started.elapsed();
+            eprintln!("{backend:?}: /healthz under a held lock answered in {took:?}");
             assert_eq!(r.status(), 503);
             assert!(retry_after(&r).is_some());
             let reason = r.text().await.unwrap();
