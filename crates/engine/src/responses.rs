@@ -250,7 +250,9 @@ impl Sonde {
         let mut tx = self.store.begin().await?;
         if let Some(l) = &link {
             if !Store::claim_personal_link(&mut tx, &l.token, &id).await? {
-                return Ok(PageView::AlreadyCompleted);
+                // Another tab claimed the link first: its response is this one too.
+                drop(tx);
+                return self.claimed_link_page(&survey, &l.token).await;
             }
         }
         let view = match &step {
@@ -280,6 +282,23 @@ impl Sonde {
             }),
             None => self.current_page(&survey, row).await,
         }
+    }
+
+    /// The page of the response a personal link was claimed by, or "already completed".
+    async fn claimed_link_page(&self, survey: &Survey, token: &str) -> Result<PageView> {
+        let claimed = self
+            .store
+            .personal_link(token)
+            .await?
+            .and_then(|l| l.response_id);
+        if let Some(id) = claimed {
+            if let Some(row) = self.store.response_for_survey(&survey.id, &id).await? {
+                if row.status == ResponseStatus::InProgress {
+                    return self.current_page(survey, row).await;
+                }
+            }
+        }
+        Ok(PageView::AlreadyCompleted)
     }
 
     async fn current_page(&self, survey: &Survey, row: ResponseRow) -> Result<PageView> {
@@ -641,13 +660,11 @@ impl Sonde {
     /// Every response of a survey as CSV, one column per question or sub-question.
     pub async fn export_csv(&self, actor: &Actor, survey_id: &str) -> Result<String> {
         let survey = self.survey(actor, survey_id).await?;
-        let columns = survey::export::csv_columns(&survey.definition);
         let mut out = csv::Writer::from_writer(Vec::new());
         let csv_err = |e: csv::Error| Error::Internal(Box::new(e));
-        out.write_record(columns.iter().map(|c| c.key.as_str()))
-            .map_err(csv_err)?;
-        out.write_record(columns.iter().map(|c| c.label.as_str()))
-            .map_err(csv_err)?;
+        for header in survey::export::csv_header_rows(&survey.definition) {
+            out.write_record(&header).map_err(csv_err)?;
+        }
         let mut after = None;
         loop {
             let rows = self

@@ -8,6 +8,7 @@ mod crash;
 mod harness;
 mod queue;
 mod respondent;
+mod sf_safety;
 mod storage;
 mod ui;
 mod workflow_ui;
