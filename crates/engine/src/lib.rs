@@ -6,6 +6,8 @@ pub mod connections;
 pub mod delivery;
 pub mod directory;
 mod error;
+pub mod link_signing;
+mod record_trust;
 pub mod responses;
 pub mod secrets;
 pub mod surveys;

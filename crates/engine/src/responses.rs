@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use store::responses::{ResponseFilter, ResponseRow, ResponseStatus};
 use store::Store;
 use survey::flow::{self, Cursor, Step};
-use survey::{DistributionChannel, ResponseData, ResponseMetadata};
+use survey::{DistributionChannel, Provenance, ResponseData, ResponseMetadata};
 
 /// How a respondent arrived.
 #[derive(Debug, Clone, Default)]
@@ -38,6 +38,9 @@ pub enum PageView {
     End { message_html: String },
     /// A personal link that was already used to the end.
     AlreadyCompleted,
+    /// A link whose parameters are refused (tampered, expired, or unsigned where the survey
+    /// requires signed links); `reason` is written for the respondent.
+    LinkRefused { reason: String },
 }
 
 /// A stored response with its survey-level meaning.
@@ -212,15 +215,27 @@ impl Sonde {
             .map(|r| r.org_id)
             .ok_or(Error::NotFound("survey"))?;
         let contact_id = link.as_ref().map(|l| l.contact_id.clone());
-        // Declared fields take the query string first, then the contact's embedded data.
-        let mut sources = arrival.query.clone();
-        for (k, v) in self.contact_fields(&org_id, contact_id.as_deref()).await? {
-            sources.push((k, v));
+        let verdict = self
+            .link_verdict(&survey.id, &survey.definition, &arrival.query)
+            .await?;
+        if let crate::link_signing::LinkVerdict::Refused(reason) = verdict {
+            return Ok(PageView::LinkRefused { reason });
         }
-        let data = ResponseData {
-            answers: BTreeMap::new(),
-            embedded_data: flow::initial_embedded_data(&survey.definition, &sources),
-        };
+        // A personal link's contact data is Sonde's own and comes first: an edited link
+        // cannot override it. The query string fills what is left, signed or not.
+        let contact: Vec<(String, String)> = self
+            .contact_fields(&org_id, contact_id.as_deref())
+            .await?
+            .into_iter()
+            .filter(|(_, v)| !v.is_empty())
+            .collect();
+        let data = flow::initial_embedded_data(
+            &survey.definition,
+            &[
+                (Provenance::Contact, &contact),
+                (verdict.provenance(), &arrival.query),
+            ],
+        );
         let channel = if arrival.preview {
             DistributionChannel::Preview
         } else if link.is_some() {
@@ -250,8 +265,9 @@ impl Sonde {
         let mut tx = self.store.begin().await?;
         if let Some(l) = &link {
             if !Store::claim_personal_link(&mut tx, &l.token, &id).await? {
-                // Another tab claimed the link first: its response is this one too.
-                drop(tx);
+                // Another tab claimed the link first: its response is this one too. Roll back
+                // now (not on drop) so this connection's write lock is released at once.
+                tx.rollback().await?;
                 return self.claimed_link_page(&survey, &l.token).await;
             }
         }
@@ -491,15 +507,16 @@ impl Sonde {
         input: NewResponse,
     ) -> Result<Response> {
         let survey = self.survey(actor, survey_id).await?;
-        let mut data = ResponseData {
-            answers: input.answers,
-            embedded_data: BTreeMap::new(),
-        };
         let given: Vec<(String, String)> = input.embedded_data.clone().into_iter().collect();
-        data.embedded_data = flow::initial_embedded_data(&survey.definition, &given);
+        let mut data =
+            flow::initial_embedded_data(&survey.definition, &[(Provenance::Api, &given)]);
+        data.answers = input.answers;
         // The API may also carry fields the flow does not declare (integration ids).
         for (k, v) in input.embedded_data {
-            data.embedded_data.entry(k).or_insert(v);
+            if !data.embedded_data.contains_key(&k) {
+                data.provenance.insert(k.clone(), Provenance::Api);
+                data.embedded_data.insert(k, v);
+            }
         }
         if let Err(errors) = survey::validate::check_answers(&survey.definition, &data) {
             return Err(answer_problems("answers do not fit the survey", errors));
@@ -578,8 +595,14 @@ impl Sonde {
         data.answers.extend(changes.answers);
         for (k, v) in changes.embedded_data {
             match v {
-                Some(v) => data.embedded_data.insert(k, v),
-                None => data.embedded_data.remove(&k),
+                Some(v) => {
+                    data.provenance.insert(k.clone(), Provenance::Api);
+                    data.embedded_data.insert(k, v);
+                }
+                None => {
+                    data.provenance.remove(&k);
+                    data.embedded_data.remove(&k);
+                }
             };
         }
         if let Err(errors) = survey::validate::check_answers(&survey.definition, &data) {

@@ -4,6 +4,7 @@
 pub mod connections;
 pub mod directory;
 pub mod ids;
+pub mod link_keys;
 pub mod people;
 pub mod queue;
 pub mod responses;
