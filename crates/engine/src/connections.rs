@@ -4,7 +4,7 @@
 
 use crate::secrets::SecretBox;
 use crate::{Actor, Error, Result, Sonde};
-use salesforce::{Connection, OAuthConfig, Secret, TokenPersistence, Tokens};
+use salesforce::{AllowedHosts, Connection, OAuthConfig, Secret, TokenPersistence, Tokens};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
@@ -29,20 +29,36 @@ pub struct SalesforceSettings {
     pub retry_base_ms: i64,
     /// Attempts before a retryable failure becomes a failed run.
     pub max_attempts: i64,
+    /// Hosts login and instance URLs may be on: Salesforce's domains over HTTPS, plus what the
+    /// operator lists in `SONDE_SALESFORCE_ALLOWED_HOSTS` (a local org such as `sonde sfsim`).
+    pub allowed_hosts: AllowedHosts,
 }
+
+/// The variable naming hosts beyond Salesforce's own that orgs may be linked at.
+pub const ALLOWED_HOSTS_VAR: &str = "SONDE_SALESFORCE_ALLOWED_HOSTS";
 
 impl std::fmt::Debug for SalesforceSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SalesforceSettings")
             .field("client_id", &self.client_id)
             .field("api_reserve", &self.api_reserve)
+            .field("allowed_hosts", &self.allowed_hosts)
             .finish_non_exhaustive()
     }
 }
 
 impl SalesforceSettings {
+    /// `SONDE_SALESFORCE_ALLOWED_HOSTS`: a comma-separated list of `host`, `host:port` or
+    /// `*.domain` entries; unset means Salesforce's domains only. The server checks it at start
+    /// so a typo stops it with this message instead of silently refusing every link.
+    pub fn allowed_hosts_from_env() -> std::result::Result<AllowedHosts, String> {
+        let list = std::env::var(ALLOWED_HOSTS_VAR).unwrap_or_default();
+        AllowedHosts::parse(&list).map_err(|e| format!("{ALLOWED_HOSTS_VAR}: {e}"))
+    }
+
     /// `SONDE_SALESFORCE_CLIENT_ID`, `SONDE_SALESFORCE_CLIENT_SECRET`,
-    /// `SONDE_SALESFORCE_API_RESERVE` (percent, default 10).
+    /// `SONDE_SALESFORCE_API_RESERVE` (percent, default 10), `SONDE_SALESFORCE_ALLOWED_HOSTS`
+    /// (unreadable: Salesforce's domains only, which is never less safe).
     pub fn from_env() -> Self {
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
         SalesforceSettings {
@@ -52,6 +68,10 @@ impl SalesforceSettings {
                 .and_then(|v| v.parse::<f64>().ok())
                 .map(|p| (p / 100.0).clamp(0.0, 0.9))
                 .unwrap_or(0.10),
+            allowed_hosts: Self::allowed_hosts_from_env().unwrap_or_else(|e| {
+                tracing::error!("{e}; only Salesforce's own hosts are allowed");
+                AllowedHosts::salesforce_only()
+            }),
             ..Self::defaults()
         }
     }
@@ -64,6 +84,7 @@ impl SalesforceSettings {
             limit_pause_ms: 15 * 60_000,
             retry_base_ms: 1_000,
             max_attempts: 10,
+            allowed_hosts: AllowedHosts::salesforce_only(),
         }
     }
 }
@@ -180,7 +201,17 @@ fn new_connection_id() -> String {
     format!("SC_{}", store::ids::random_token(15))
 }
 
-fn login_url_for(input: &StartLink) -> Result<(String, String)> {
+/// What to tell the person linking when a URL is not one credentials may go to.
+fn untrusted_host(e: &salesforce::Error) -> Option<String> {
+    match e {
+        salesforce::Error::UntrustedHost(why) => Some(format!(
+            "{why}. Salesforce orgs live on https:// Salesforce hosts; an operator can allow another host (a local org) with {ALLOWED_HOSTS_VAR}"
+        )),
+        _ => None,
+    }
+}
+
+fn login_url_for(input: &StartLink, allowed: &AllowedHosts) -> Result<(String, String)> {
     let env = input.environment.as_deref().unwrap_or("production");
     match env {
         "production" => Ok((env.into(), salesforce::oauth::PRODUCTION_LOGIN_URL.into())),
@@ -196,13 +227,13 @@ fn login_url_for(input: &StartLink) -> Result<(String, String)> {
                     }],
                 )
             })?;
-            let loopback = matches!(url.host_str(), Some("127.0.0.1") | Some("localhost"));
-            if url.scheme() != "https" && !loopback {
+            // The client secret and the authorization code go to this host.
+            if let Err(e) = allowed.check(url.as_str(), "the login URL") {
                 return Err(Error::invalid_fields(
-                    "the login URL must use HTTPS",
+                    "the login URL is not a Salesforce host",
                     vec![crate::FieldProblem {
                         field: "loginUrl".into(),
-                        message: "must start with https://".into(),
+                        message: untrusted_host(&e).unwrap_or_else(|| e.to_string()),
                     }],
                 ));
             }
@@ -273,7 +304,8 @@ impl Sonde {
             )
         })?;
         let mut config = OAuthConfig::new(login_url, client_id)
-            .redirect_uri(format!("{}/oauth/salesforce/callback", self.public_url()));
+            .redirect_uri(format!("{}/oauth/salesforce/callback", self.public_url()))
+            .allowed_hosts(settings.allowed_hosts);
         if let Some(secret) = settings.client_secret {
             config = config.client_secret(secret);
         }
@@ -299,14 +331,15 @@ impl Sonde {
             let config = self.oauth_config(&row.login_url)?;
             let secrets = self.secret_box()?;
             let req = salesforce::authorize_url(&config, Some("api refresh_token"))
-                .map_err(|e| Error::invalid(e.to_string()))?;
+                .map_err(|e| Error::invalid(untrusted_host(&e).unwrap_or_else(|| e.to_string())))?;
             row.oauth_state = Some(req.state.clone());
             row.pkce_verifier = Some(secrets.seal(req.pkce.verifier.expose()));
             row.updated_at = store::now_ms();
             self.store.update_connection(&row).await?;
             return Ok(req.url.to_string());
         }
-        let (environment, login_url) = login_url_for(&input)?;
+        let (environment, login_url) =
+            login_url_for(&input, &self.salesforce_settings().allowed_hosts)?;
         self.ensure_room_for_connection(actor).await?;
         let config = self.oauth_config(&login_url)?;
         let secrets = self.secret_box()?;
@@ -408,7 +441,10 @@ impl Sonde {
         let got = oauth
             .exchange_code(code, verifier.as_ref())
             .await
-            .map_err(|e| Error::invalid(format!("Salesforce refused the sign-in: {e}")))?;
+            .map_err(|e| match untrusted_host(&e) {
+                Some(why) => Error::invalid(format!("nothing was linked: {why}")),
+                None => Error::invalid(format!("Salesforce refused the sign-in: {e}")),
+            })?;
         row.sf_org_id = got.org_id().map(str::to_string);
         row.sf_user_id = got.user_id().map(str::to_string);
         let tokens: Tokens = got.into();
@@ -507,7 +543,12 @@ impl Sonde {
                 id: id.to_string(),
             })
             .build()
-            .map_err(|e| Error::Internal(Box::new(e)))?;
+            .map_err(|e| match untrusted_host(&e) {
+                Some(why) => Error::invalid(format!(
+                    "this Salesforce connection cannot be used: {why}; relink it"
+                )),
+                None => Error::Internal(Box::new(e)),
+            })?;
         self.salesforce
             .live
             .lock()

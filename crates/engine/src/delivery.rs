@@ -18,6 +18,9 @@ use store::responses::ResponseRow;
 use store::workflows::RunRow;
 use store::{Any, Store, Transaction};
 
+mod idempotency;
+pub(crate) use idempotency::duplicate_warning;
+
 /// The queue kind of workflow runs.
 pub const WORKFLOW_JOB: &str = "workflow";
 /// How long a worker may hold a batch before another may take it over (a crashed node's
@@ -581,10 +584,16 @@ impl Sonde {
                 op => (op, task.external_id_field.clone(), false),
             };
             let mut record = Map::new();
-            let mut bad = None;
+            let mut bad = items[i].response.as_ref().and_then(|r| {
+                crate::record_trust::unsigned_pick(
+                    task,
+                    r,
+                    items[i].workflow.allow_unsigned_record_ids,
+                )
+            });
             if matches!(op, Operation::Update | Operation::Delete) {
                 let id = items[i].render(task.record_id.as_deref().unwrap_or(""));
-                if id.trim().is_empty() {
+                if id.trim().is_empty() && bad.is_none() {
                     bad = Some("the record id rendered empty for this response".to_string());
                 }
                 record.insert("Id".into(), Value::String(id.trim().to_string()));
@@ -595,7 +604,7 @@ impl Sonde {
                         Ok(v) => {
                             record.insert(name.clone(), v);
                         }
-                        Err(e) => bad = Some(e),
+                        Err(e) => bad = bad.or(Some(e)),
                     }
                 }
             }
@@ -609,6 +618,10 @@ impl Sonde {
                 .entry((op, ext, from_create))
                 .or_default()
                 .push((i, t, Value::Object(record)));
+        }
+        if let Some(entries) = calls.get_mut(&(Operation::Create, None, false)) {
+            self.skip_already_created(&conn, &describe, items, entries)
+                .await;
         }
         for ((op, ext, from_create), entries) in calls {
             for chunk in entries.chunks(salesforce::collections::MAX_RECORDS_PER_CALL) {

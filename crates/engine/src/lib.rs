@@ -7,6 +7,8 @@ pub mod contact_import;
 pub mod delivery;
 pub mod directory;
 mod error;
+pub mod link_signing;
+mod record_trust;
 pub mod responses;
 pub mod secrets;
 pub mod surveys;

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use store::responses::{ResponseFilter, ResponseRow, ResponseStatus};
 use store::Store;
 use survey::flow::{self, Cursor, Step};
-use survey::{DistributionChannel, ResponseData, ResponseMetadata};
+use survey::{DistributionChannel, Provenance, ResponseData, ResponseMetadata};
 
 /// How a respondent arrived.
 #[derive(Debug, Clone, Default)]
@@ -38,6 +38,9 @@ pub enum PageView {
     End { message_html: String },
     /// A personal link that was already used to the end.
     AlreadyCompleted,
+    /// A link whose parameters are refused (tampered, expired, or unsigned where the survey
+    /// requires signed links); `reason` is written for the respondent.
+    LinkRefused { reason: String },
 }
 
 /// A stored response with its survey-level meaning.
@@ -217,15 +220,27 @@ impl Sonde {
             .map(|r| r.org_id)
             .ok_or(Error::NotFound("survey"))?;
         let contact_id = link.as_ref().map(|l| l.contact_id.clone());
-        // Declared fields take the query string first, then the contact's embedded data.
-        let mut sources = arrival.query.clone();
-        for (k, v) in self.contact_fields(&org_id, contact_id.as_deref()).await? {
-            sources.push((k, v));
+        let verdict = self
+            .link_verdict(&survey.id, &survey.definition, &arrival.query)
+            .await?;
+        if let crate::link_signing::LinkVerdict::Refused(reason) = verdict {
+            return Ok(PageView::LinkRefused { reason });
         }
-        let data = ResponseData {
-            answers: BTreeMap::new(),
-            embedded_data: flow::initial_embedded_data(&survey.definition, &sources),
-        };
+        // A personal link's contact data is Sonde's own and comes first: an edited link
+        // cannot override it. The query string fills what is left, signed or not.
+        let contact: Vec<(String, String)> = self
+            .contact_fields(&org_id, contact_id.as_deref())
+            .await?
+            .into_iter()
+            .filter(|(_, v)| !v.is_empty())
+            .collect();
+        let data = flow::initial_embedded_data(
+            &survey.definition,
+            &[
+                (Provenance::Contact, &contact),
+                (verdict.provenance(), &arrival.query),
+            ],
+        );
         let channel = if arrival.preview {
             DistributionChannel::Preview
         } else if link.is_some() {
@@ -255,7 +270,10 @@ impl Sonde {
         let mut tx = self.store.begin().await?;
         if let Some(l) = &link {
             if !Store::claim_personal_link(&mut tx, &l.token, &id).await? {
-                return Ok(PageView::AlreadyCompleted);
+                // Another tab claimed the link first: its response is this one too. Roll back
+                // now (not on drop) so this connection's write lock is released at once.
+                tx.rollback().await?;
+                return self.claimed_link_page(&survey, &l.token).await;
             }
         }
         let view = match &step {
@@ -285,6 +303,23 @@ impl Sonde {
             }),
             None => self.current_page(&survey, row).await,
         }
+    }
+
+    /// The page of the response a personal link was claimed by, or "already completed".
+    async fn claimed_link_page(&self, survey: &Survey, token: &str) -> Result<PageView> {
+        let claimed = self
+            .store
+            .personal_link(token)
+            .await?
+            .and_then(|l| l.response_id);
+        if let Some(id) = claimed {
+            if let Some(row) = self.store.response_for_survey(&survey.id, &id).await? {
+                if row.status == ResponseStatus::InProgress {
+                    return self.current_page(survey, row).await;
+                }
+            }
+        }
+        Ok(PageView::AlreadyCompleted)
     }
 
     async fn current_page(&self, survey: &Survey, row: ResponseRow) -> Result<PageView> {
@@ -477,15 +512,16 @@ impl Sonde {
         input: NewResponse,
     ) -> Result<Response> {
         let survey = self.survey(actor, survey_id).await?;
-        let mut data = ResponseData {
-            answers: input.answers,
-            embedded_data: BTreeMap::new(),
-        };
         let given: Vec<(String, String)> = input.embedded_data.clone().into_iter().collect();
-        data.embedded_data = flow::initial_embedded_data(&survey.definition, &given);
+        let mut data =
+            flow::initial_embedded_data(&survey.definition, &[(Provenance::Api, &given)]);
+        data.answers = input.answers;
         // The API may also carry fields the flow does not declare (integration ids).
         for (k, v) in input.embedded_data {
-            data.embedded_data.entry(k).or_insert(v);
+            if !data.embedded_data.contains_key(&k) {
+                data.provenance.insert(k.clone(), Provenance::Api);
+                data.embedded_data.insert(k, v);
+            }
         }
         if let Err(errors) = survey::validate::check_answers(&survey.definition, &data) {
             return Err(answer_problems("answers do not fit the survey", errors));
@@ -570,8 +606,14 @@ impl Sonde {
             data.answers.extend(changes.answers.clone());
             for (k, v) in &changes.embedded_data {
                 match v {
-                    Some(v) => data.embedded_data.insert(k.clone(), v.clone()),
-                    None => data.embedded_data.remove(k),
+                    Some(v) => {
+                        data.provenance.insert(k.clone(), Provenance::Api);
+                        data.embedded_data.insert(k.clone(), v.clone());
+                    }
+                    None => {
+                        data.provenance.remove(k);
+                        data.embedded_data.remove(k);
+                    }
                 };
             }
             if let Err(errors) = survey::validate::check_answers(&survey.definition, &data) {
@@ -667,13 +709,11 @@ impl Sonde {
     /// Every response of a survey as CSV, one column per question or sub-question.
     pub async fn export_csv(&self, actor: &Actor, survey_id: &str) -> Result<String> {
         let survey = self.survey(actor, survey_id).await?;
-        let columns = survey::export::csv_columns(&survey.definition);
         let mut out = csv::Writer::from_writer(Vec::new());
         let csv_err = |e: csv::Error| Error::Internal(Box::new(e));
-        out.write_record(columns.iter().map(|c| c.key.as_str()))
-            .map_err(csv_err)?;
-        out.write_record(columns.iter().map(|c| c.label.as_str()))
-            .map_err(csv_err)?;
+        for header in survey::export::csv_header_rows(&survey.definition) {
+            out.write_record(&header).map_err(csv_err)?;
+        }
         let mut after = None;
         loop {
             let rows = self

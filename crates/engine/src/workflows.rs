@@ -116,6 +116,10 @@ pub struct WorkflowInput {
     pub conditions: Option<survey::Condition>,
     #[serde(default)]
     pub tasks: Vec<Task>,
+    /// Lets update, delete and upsert tasks pick their record by values a respondent could
+    /// have chosen (an unsigned link parameter, an answer). Off, such runs fail instead.
+    #[serde(default)]
+    pub allow_unsigned_record_ids: bool,
 }
 
 fn yes() -> bool {
@@ -128,6 +132,11 @@ pub struct Definition {
     #[serde(default)]
     pub conditions: Option<survey::Condition>,
     pub tasks: Vec<Task>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_unsigned_record_ids: bool,
+    /// What the last save warned about (accepted, but worth knowing), as shown then.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<FieldProblem>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -141,6 +150,10 @@ pub struct Workflow {
     pub enabled: bool,
     pub conditions: Option<survey::Condition>,
     pub tasks: Vec<Task>,
+    pub allow_unsigned_record_ids: bool,
+    /// Saved, but worth knowing: retries that can duplicate a record, record ids a respondent
+    /// could choose. Each names the field it is about, like a refusal's problems.
+    pub warnings: Vec<FieldProblem>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -157,6 +170,8 @@ impl Workflow {
             enabled: row.enabled,
             conditions: def.conditions,
             tasks: def.tasks,
+            allow_unsigned_record_ids: def.allow_unsigned_record_ids,
+            warnings: def.warnings,
             created_at: row.created_at,
             updated_at: row.updated_at,
         })
@@ -247,7 +262,7 @@ impl Sonde {
     ) -> Result<Workflow> {
         actor.require(Role::Editor)?;
         let survey = self.survey(actor, survey_id).await?;
-        self.validate_workflow(actor, &survey, &input).await?;
+        let warnings = self.validate_workflow(actor, &survey, &input).await?;
         let now = store::now_ms();
         let row = WorkflowRow {
             id: new_workflow_id(),
@@ -260,6 +275,8 @@ impl Sonde {
             definition: serde_json::to_string(&Definition {
                 conditions: input.conditions,
                 tasks: input.tasks,
+                allow_unsigned_record_ids: input.allow_unsigned_record_ids,
+                warnings,
             })?,
             created_at: now,
             updated_at: now,
@@ -287,13 +304,15 @@ impl Sonde {
         let mut row = self.workflow_row(actor, id).await?;
         Self::ensure_owner(&row, actor)?;
         let survey = self.survey(actor, &row.survey_id).await?;
-        self.validate_workflow(actor, &survey, &input).await?;
+        let warnings = self.validate_workflow(actor, &survey, &input).await?;
         row.name = input.name.trim().to_string();
         row.event = input.event.as_str().into();
         row.enabled = input.enabled;
         row.definition = serde_json::to_string(&Definition {
             conditions: input.conditions,
             tasks: input.tasks,
+            allow_unsigned_record_ids: input.allow_unsigned_record_ids,
+            warnings,
         })?;
         row.updated_at = store::now_ms();
         self.store.update_workflow(&row).await?;
@@ -340,18 +359,22 @@ impl Sonde {
             enabled: source.enabled,
             conditions: source.conditions,
             tasks,
+            allow_unsigned_record_ids: source.allow_unsigned_record_ids,
         };
         self.create_workflow(actor, &source.survey_id, input).await
     }
 
-    /// Checks a workflow against the org's describe; every problem names its field.
+    /// Checks a workflow against the org's describe; every problem names its field. What is
+    /// accepted but worth knowing comes back as warnings, named the same way.
     async fn validate_workflow(
         &self,
         actor: &Actor,
         survey: &crate::surveys::Survey,
         input: &WorkflowInput,
-    ) -> Result<()> {
+    ) -> Result<Vec<FieldProblem>> {
         let mut problems = Vec::new();
+        let mut warnings = Vec::new();
+        let signing_required = self.links_must_be_signed(&survey.id).await?;
         if input.name.trim().is_empty() {
             problems.push(problem("name", "give the workflow a name"));
         }
@@ -365,8 +388,15 @@ impl Sonde {
             let at = format!("tasks[{i}]");
             match task {
                 Task::Salesforce(t) => {
-                    self.validate_salesforce_task(actor, &at, t, &mut problems)
-                        .await
+                    self.validate_salesforce_task(actor, &at, t, &mut problems, &mut warnings)
+                        .await;
+                    warnings.extend(crate::record_trust::unsigned_pick_warning(
+                        &at,
+                        t,
+                        &survey.definition,
+                        signing_required,
+                        input.allow_unsigned_record_ids,
+                    ));
                 }
                 Task::Directory(t) => {
                     self.validate_directory_task(actor, &at, t, &mut problems)
@@ -375,7 +405,7 @@ impl Sonde {
             }
         }
         if problems.is_empty() {
-            Ok(())
+            Ok(warnings)
         } else {
             Err(Error::invalid_fields(
                 "the workflow does not fit the Salesforce org or the survey",
@@ -434,6 +464,7 @@ impl Sonde {
         at: &str,
         t: &SalesforceTask,
         problems: &mut Vec<FieldProblem>,
+        warnings: &mut Vec<FieldProblem>,
     ) {
         if self.own_connection(actor, &t.connection_id).await.is_err() {
             problems.push(problem(
@@ -571,6 +602,9 @@ impl Sonde {
                 }
             }
         }
+        if t.operation == Operation::Create {
+            warnings.extend(crate::delivery::duplicate_warning(at, t, &describe));
+        }
         if matches!(t.operation, Operation::Create | Operation::Upsert) {
             for f in describe.required_on_create() {
                 if !t.fields.keys().any(|k| k.eq_ignore_ascii_case(&f.name)) {
@@ -603,6 +637,7 @@ impl Sonde {
         let mut all_ok = true;
         for w in self.workflows_using(actor, id).await? {
             let mut problems = Vec::new();
+            let mut warnings = Vec::new();
             for (i, task) in w.tasks.iter().enumerate() {
                 if let Task::Salesforce(t) = task {
                     if t.connection_id == id {
@@ -611,13 +646,14 @@ impl Sonde {
                             &format!("tasks[{i}]"),
                             t,
                             &mut problems,
+                            &mut warnings,
                         )
                         .await;
                     }
                 }
             }
             all_ok &= problems.is_empty();
-            reports.push(json!({"workflowId": w.id, "name": w.name, "ok": problems.is_empty(), "problems": problems}));
+            reports.push(json!({"workflowId": w.id, "name": w.name, "ok": problems.is_empty(), "problems": problems, "warnings": warnings}));
         }
         Ok(
             json!({"connectionId": row.id, "apiAccess": true, "user": api, "ok": all_ok, "workflows": reports}),

@@ -15,7 +15,9 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use salesforce::{BulkQueryOptions, CallKind, Connection, QueryOptions, Record, Secret, Tokens};
+use salesforce::{
+    AllowedHosts, BulkQueryOptions, CallKind, Connection, QueryOptions, Record, Secret, Tokens,
+};
 use serde_json::json;
 
 const METADATA: &str = r#"
@@ -96,14 +98,28 @@ fn rows() -> usize {
         .unwrap_or(1_000_000)
 }
 
-fn connect_from_env() -> Connection {
+/// A connection to the org this bench started itself, on loopback: its host is allowed
+/// explicitly (a client refuses hosts outside Salesforce's domains otherwise).
+fn local_connection(access_token: &str, instance_url: &str) -> Connection {
+    let host = url::Url::parse(instance_url)
+        .ok()
+        .and_then(|u| Some(format!("{}:{}", u.host_str()?, u.port_or_known_default()?)))
+        .expect("instance URL");
     Connection::builder(Tokens {
-        access_token: Secret::new(std::env::var("BENCH_TOKEN").unwrap_or_default()),
+        access_token: Secret::new(access_token),
         refresh_token: None,
-        instance_url: std::env::var("BENCH_INSTANCE").unwrap_or_default(),
+        instance_url: instance_url.to_string(),
     })
+    .allowed_hosts(AllowedHosts::parse(&host).expect("host"))
     .build()
     .expect("connection")
+}
+
+fn connect_from_env() -> Connection {
+    local_connection(
+        &std::env::var("BENCH_TOKEN").unwrap_or_default(),
+        &std::env::var("BENCH_INSTANCE").unwrap_or_default(),
+    )
 }
 
 async fn bench() {
@@ -120,16 +136,10 @@ async fn bench() {
         .read_line(&mut line)
         .expect("ready line");
     let info: serde_json::Value = serde_json::from_str(&line).expect("ready JSON");
-    let conn = Connection::builder(Tokens {
-        access_token: Secret::new(info["access_token"].as_str().unwrap_or_default()),
-        refresh_token: None,
-        instance_url: info["instance_url"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string(),
-    })
-    .build()
-    .expect("connection");
+    let conn = local_connection(
+        info["access_token"].as_str().unwrap_or_default(),
+        info["instance_url"].as_str().unwrap_or_default(),
+    );
 
     println!("salesforce client throughput against sfsim (separate process), {rows} rows");
     let (_, rss0) = memory();

@@ -10,6 +10,7 @@ use reqwest::header::{HeaderName, HeaderValue, CONTENT_TYPE};
 use reqwest::Method;
 
 use crate::error::{Error, Result};
+use crate::hosts::AllowedHosts;
 use crate::limits::{Budget, CallKind};
 use crate::oauth::{NoPersistence, OAuthClient, OAuthConfig, Secret, TokenPersistence, Tokens};
 use crate::rest::SObjectDescribe;
@@ -64,9 +65,18 @@ pub struct ConnectionBuilder {
     http: Option<reqwest::Client>,
     api_version: String,
     persistence: Arc<dyn TokenPersistence>,
+    allowed_hosts: Option<AllowedHosts>,
 }
 
 impl ConnectionBuilder {
+    /// Hosts the instance URL may be on (default: those of the connected app given to
+    /// [`ConnectionBuilder::oauth`], else Salesforce's domains over HTTPS). Refreshes are held
+    /// to the same hosts.
+    pub fn allowed_hosts(mut self, hosts: AllowedHosts) -> Self {
+        self.allowed_hosts = Some(hosts);
+        self
+    }
+
     /// The connected app, needed to refresh. Without it an expired session is an `Auth` error.
     pub fn oauth(mut self, config: OAuthConfig) -> Self {
         self.oauth = Some(config);
@@ -101,17 +111,22 @@ impl ConnectionBuilder {
             Some(h) => h,
             None => crate::default_http_client()?,
         };
-        if url::Url::parse(&self.tokens.instance_url).is_err() {
-            return Err(Error::Config(format!(
-                "instance_url {:?} is not a URL",
-                self.tokens.instance_url
-            )));
-        }
+        let allowed = match (self.allowed_hosts, &self.oauth) {
+            (Some(h), _) => h,
+            (None, Some(config)) => config.allowed_hosts.clone(),
+            (None, None) => AllowedHosts::default(),
+        };
+        // The bearer token goes to this host on every call.
+        allowed.check(&self.tokens.instance_url, "the instance URL")?;
         let mut tokens = self.tokens;
         tokens.instance_url = tokens.instance_url.trim_end_matches('/').to_string();
+        let oauth = self.oauth.map(|mut c| {
+            c.allowed_hosts = allowed.clone();
+            OAuthClient::with_http(http.clone(), c)
+        });
         Ok(Connection {
             inner: Arc::new(Inner {
-                oauth: self.oauth.map(|c| OAuthClient::with_http(http.clone(), c)),
+                oauth,
                 http,
                 api_version: self.api_version,
                 session: RwLock::new(Session {
@@ -178,6 +193,7 @@ impl Connection {
             http: None,
             api_version: DEFAULT_API_VERSION.to_string(),
             persistence: Arc::new(NoPersistence),
+            allowed_hosts: None,
         }
     }
 

@@ -87,6 +87,11 @@ pub enum Error {
     #[error("Salesforce client misconfigured: {0}")]
     Config(String),
 
+    /// A login or instance URL that credentials may not be sent to: not a Salesforce host
+    /// over HTTPS and not allowed explicitly ([`crate::AllowedHosts`]). Nothing was sent there.
+    #[error("{0}")]
+    UntrustedHost(String),
+
     /// Saving refreshed tokens failed; the new tokens were not used, so nothing is lost but
     /// the caller's store needs attention.
     #[error("persisting refreshed Salesforce tokens failed: {0}")]

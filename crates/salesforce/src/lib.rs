@@ -11,6 +11,7 @@ pub mod canvas;
 pub mod collections;
 pub mod connection;
 pub mod error;
+pub mod hosts;
 pub mod limits;
 pub mod oauth;
 pub mod outbound;
@@ -22,6 +23,7 @@ pub use canvas::{verify_signed_request, CanvasRequest};
 pub use collections::RecordResult;
 pub use connection::{Connection, ConnectionBuilder, DEFAULT_API_VERSION};
 pub use error::{ApiError, Error, Result};
+pub use hosts::AllowedHosts;
 pub use limits::{ApiUsage, Budget, CallKind};
 pub use oauth::{
     authorize_url, AuthorizeRequest, NoPersistence, OAuthClient, OAuthConfig, PersistWith, Pkce,

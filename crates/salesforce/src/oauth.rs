@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 use url::Url;
 
 use crate::error::{Error, Result};
+use crate::hosts::AllowedHosts;
 
 /// The production login host.
 pub const PRODUCTION_LOGIN_URL: &str = "https://login.salesforce.com";
@@ -68,6 +69,9 @@ pub struct OAuthConfig {
     pub client_secret: Option<Secret>,
     /// Where Salesforce sends the browser back in the web-server flow.
     pub redirect_uri: Option<String>,
+    /// Hosts the login URL and every token response's `instance_url` must be on (default:
+    /// Salesforce's domains over HTTPS).
+    pub allowed_hosts: AllowedHosts,
 }
 
 impl OAuthConfig {
@@ -77,6 +81,7 @@ impl OAuthConfig {
             client_id: client_id.into(),
             client_secret: None,
             redirect_uri: None,
+            allowed_hosts: AllowedHosts::default(),
         }
     }
 
@@ -100,7 +105,16 @@ impl OAuthConfig {
         self
     }
 
+    /// Hosts beyond Salesforce's own that this app may log in at and call (a local org).
+    pub fn allowed_hosts(mut self, hosts: AllowedHosts) -> Self {
+        self.allowed_hosts = hosts;
+        self
+    }
+
+    /// An endpoint on the login host, which must be an allowed host: codes, secrets and
+    /// passwords go there.
     fn endpoint(&self, path: &str) -> Result<Url> {
+        self.allowed_hosts.check(&self.login_url, "the login URL")?;
         oauth_endpoint(&self.login_url, path)
     }
 }
@@ -412,9 +426,19 @@ impl OAuthClient {
         if !(200..300).contains(&status) {
             return Err(Error::from_response(status, &body));
         }
-        serde_json::from_slice(&body).map_err(|e| {
+        let tokens: TokenResponse = serde_json::from_slice(&body).map_err(|e| {
             Error::Protocol(format!("token response is not the documented shape: {e}"))
-        })
+        })?;
+        // Every later call carries the bearer token to `instance_url`: a token endpoint that
+        // names a host outside the allowed ones gets nothing more (a refresh may leave it out,
+        // and then the current instance stays).
+        if !tokens.instance_url.is_empty() {
+            self.config.allowed_hosts.check(
+                &tokens.instance_url,
+                "the instance URL in Salesforce's token response",
+            )?;
+        }
+        Ok(tokens)
     }
 }
 

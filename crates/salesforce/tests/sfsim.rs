@@ -10,8 +10,8 @@ use futures::{StreamExt, TryStreamExt};
 use salesforce::collections::NOT_ATTEMPTED;
 use salesforce::oauth::PersistWith;
 use salesforce::{
-    BulkQueryOptions, CallKind, Connection, Error, OAuthClient, OAuthConfig, QueryOptions, Record,
-    Secret, Tokens,
+    AllowedHosts, BulkQueryOptions, CallKind, Connection, Error, OAuthClient, OAuthConfig,
+    QueryOptions, Record, Secret, Tokens,
 };
 use serde_json::json;
 use sfsim::{MetadataFile, OrgBuilder, RunningOrg};
@@ -34,10 +34,20 @@ struct TestOrg {
     saved: Arc<Mutex<Vec<Tokens>>>,
 }
 
+/// The local org is on loopback, not a Salesforce domain: the client must be told it may
+/// send credentials there, as Sonde's operators do with `SONDE_SALESFORCE_ALLOWED_HOSTS`.
+fn allowed(org: &RunningOrg) -> AllowedHosts {
+    AllowedHosts::parse(&org.host()).unwrap()
+}
+
+/// The connected app of `org`, allowed to reach it.
+fn app_of(org: &RunningOrg, client_id: &str) -> OAuthConfig {
+    OAuthConfig::new(org.login_url(), client_id).allowed_hosts(allowed(org))
+}
+
 impl TestOrg {
     fn oauth_config(&self) -> OAuthConfig {
-        OAuthConfig::new(self.org.login_url(), self.org.client_id())
-            .client_secret(self.org.client_secret())
+        app_of(&self.org, self.org.client_id()).client_secret(self.org.client_secret())
     }
 
     fn saved(&self) -> Vec<Tokens> {
@@ -62,7 +72,7 @@ async fn start_with(b: OrgBuilder) -> TestOrg {
         refresh_token: Some(Secret::new(org.refresh_token())),
         instance_url: org.instance_url().to_string(),
     })
-    .oauth(OAuthConfig::new(org.login_url(), org.client_id()).client_secret(org.client_secret()))
+    .oauth(app_of(&org, org.client_id()).client_secret(org.client_secret()))
     .persistence(PersistWith(move |t: &Tokens| {
         sink.lock().unwrap().push(t.clone());
         Ok(())
@@ -113,7 +123,7 @@ async fn password_login_then_userinfo_versions_and_limits() {
         .await
         .unwrap_err();
     assert!(wrong.needs_reconnect(), "{wrong:?}");
-    let bad_client = OAuthClient::new(OAuthConfig::new(t.org.login_url(), "unknown"))
+    let bad_client = OAuthClient::new(app_of(&t.org, "unknown"))
         .unwrap()
         .password(&t.org.username(), &password)
         .await
@@ -174,7 +184,10 @@ async fn web_server_flow_with_state_and_pkce() {
         .unwrap();
     assert!(tokens.refresh_token.is_some());
     assert_eq!(tokens.org_id(), Some(t.org.org_id().as_str()));
-    let conn = Connection::builder(tokens.into()).build().unwrap();
+    let conn = Connection::builder(tokens.into())
+        .allowed_hosts(allowed(&t.org))
+        .build()
+        .unwrap();
     assert_eq!(conn.count("SELECT COUNT() FROM Contact").await.unwrap(), 0);
 }
 
@@ -182,7 +195,7 @@ async fn web_server_flow_with_state_and_pkce() {
 async fn jwt_bearer_flow() {
     let t = start().await;
     let key = include_bytes!("data/jwt_test_key.pem");
-    let oauth = OAuthClient::new(OAuthConfig::new(t.org.login_url(), t.org.client_id())).unwrap();
+    let oauth = OAuthClient::new(app_of(&t.org, t.org.client_id())).unwrap();
     let tokens = oauth
         .jwt_bearer(&t.org.username(), key, None)
         .await
@@ -804,7 +817,7 @@ async fn works_over_tls_with_the_orgs_certificate() {
         .unwrap();
     let oauth = OAuthClient::with_http(
         http.clone(),
-        OAuthConfig::new(org.login_url(), org.client_id()).client_secret(org.client_secret()),
+        app_of(&org, org.client_id()).client_secret(org.client_secret()),
     );
     let tokens = oauth
         .password(&org.username(), &Secret::new(org.password()))
@@ -812,6 +825,7 @@ async fn works_over_tls_with_the_orgs_certificate() {
         .unwrap();
     let conn = Connection::builder(tokens.into())
         .http(http)
+        .allowed_hosts(allowed(&org))
         .build()
         .unwrap();
     let id = conn
@@ -826,7 +840,10 @@ async fn works_over_tls_with_the_orgs_certificate() {
 
     // Without the org's CA the handshake fails: configuration, neither transient nor a
     // reconnect.
-    let plain = Connection::builder(conn.tokens()).build().unwrap();
+    let plain = Connection::builder(conn.tokens())
+        .allowed_hosts(allowed(&org))
+        .build()
+        .unwrap();
     let e = plain
         .count("SELECT COUNT() FROM Account")
         .await

@@ -1,5 +1,6 @@
-//! Fault injection for reliability tests: a share of API calls fail with 503 or hang, every
-//! call can be slowed, and the admin API can expire all sessions or spend the API pool.
+//! Fault injection for reliability tests: a share of API calls fail with 503 or hang, or are
+//! carried out but lose their reply, every call can be slowed, and the admin API can expire all
+//! sessions or spend the API pool.
 
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -16,6 +17,9 @@ pub struct Faults {
     /// Share of API calls (0..1) that hang for `timeout_ms` and then drop the connection.
     pub timeout_rate: f64,
     pub timeout_ms: u64,
+    /// Share of API calls (0..1) that are carried out and committed, after which the reply is
+    /// lost: the caller gets 504 with an empty body, as from a proxy that dropped it.
+    pub lost_reply_rate: f64,
     /// Only these endpoint names are affected; empty means all.
     pub endpoints: Vec<String>,
 }
@@ -25,6 +29,8 @@ pub enum Injected {
     None,
     Error,
     Timeout(Duration),
+    /// Carry the call out, then answer 504 instead of its result.
+    LostReply,
 }
 
 impl Faults {
@@ -39,6 +45,9 @@ impl Faults {
         }
         if self.error_rate > 0.0 && rng.gen::<f64>() < self.error_rate {
             return Injected::Error;
+        }
+        if self.lost_reply_rate > 0.0 && rng.gen::<f64>() < self.lost_reply_rate {
+            return Injected::LostReply;
         }
         Injected::None
     }

@@ -392,6 +392,21 @@ impl RunningOrg {
     pub fn instance_url(&self) -> &str {
         self.state.instance_url()
     }
+    /// `host:port` of the login and instance URLs: what a client's list of allowed hosts
+    /// (Sonde's `SONDE_SALESFORCE_ALLOWED_HOSTS`) names for this org, which is not on a
+    /// Salesforce domain.
+    pub fn host(&self) -> String {
+        url::Url::parse(self.state.instance_url())
+            .ok()
+            .and_then(|u| {
+                let host = u.host_str()?.to_string();
+                Some(match u.port_or_known_default() {
+                    Some(port) => format!("{host}:{port}"),
+                    None => host,
+                })
+            })
+            .unwrap_or_default()
+    }
     pub fn org_id(&self) -> String {
         self.state.org_id().to18()
     }

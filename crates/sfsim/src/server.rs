@@ -128,12 +128,14 @@ async fn data_api(
     };
     let endpoint = rest::endpoint_name(&method, &segs);
     let faults = state.faults.lock().clone();
+    let mut lose_reply = false;
     if faults.applies_to(endpoint) {
         if faults.latency_ms > 0 {
             tokio::time::sleep(std::time::Duration::from_millis(faults.latency_ms)).await;
         }
         match faults.roll() {
             Injected::None => {}
+            Injected::LostReply => lose_reply = true,
             Injected::Error => {
                 let mut r = (
                     StatusCode::SERVICE_UNAVAILABLE,
@@ -251,6 +253,10 @@ async fn data_api(
         )
             .into_response(),
     };
+    if lose_reply {
+        // The work is done and committed; only the answer goes missing.
+        resp = (StatusCode::GATEWAY_TIMEOUT, "").into_response();
+    }
     limit_header(&mut resp, used, max);
     resp
 }

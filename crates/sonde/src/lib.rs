@@ -337,6 +337,9 @@ async fn prepare(
         .clone()
         .unwrap_or_else(|| format!("http://{addr}"));
     let backend = store.backend();
+    // A typo in the list of allowed hosts stops the server instead of refusing every link.
+    engine::connections::SalesforceSettings::allowed_hosts_from_env()
+        .map_err(anyhow::Error::msg)?;
     // A server without the key could neither sign opt-out links nor keep Salesforce tokens:
     // refuse to start rather than fail respondents later.
     let Some(key) = instance_key(data_dir, backend)? else {
@@ -417,7 +420,11 @@ async fn demo(db: &DbArgs, args: &ServeArgs, sfsim_listen: SocketAddr) -> anyhow
     let mut settings = engine::connections::SalesforceSettings::from_env();
     settings.client_id = Some(org.client_id().to_string());
     settings.client_secret = Some(salesforce::Secret::new(org.client_secret()));
-    sonde.configure_salesforce(settings);
+    // The built-in org is on this machine, not a Salesforce domain: allow it by name, beside
+    // whatever the operator allows.
+    let sfsim_host = org.host();
+    settings.allowed_hosts = settings.allowed_hosts.allow(&sfsim_host)?;
+    sonde.configure_salesforce(settings.clone());
     let public_url = sonde.public_url().to_string();
     let server = tokio::spawn(run_server(listener, sonde.clone(), None));
 
@@ -453,6 +460,7 @@ async fn demo(db: &DbArgs, args: &ServeArgs, sfsim_listen: SocketAddr) -> anyhow
         refresh_token: None,
         instance_url: org.instance_url().to_string(),
     })
+    .allowed_hosts(settings.allowed_hosts.clone())
     .build()?;
     let contacts: Vec<serde_json::Value> =
         futures::TryStreamExt::try_collect(org_admin.query_all::<serde_json::Value>(

@@ -5,6 +5,7 @@ pub mod availability;
 pub mod connections;
 pub mod directory;
 pub mod ids;
+pub mod link_keys;
 pub mod people;
 pub mod private_files;
 pub mod queue;

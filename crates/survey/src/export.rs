@@ -7,6 +7,7 @@ use crate::flow;
 use crate::html::to_plain;
 use crate::response::{Answer, DistributionChannel, ResponseData, ResponseMetadata};
 use serde_json::{json, Map, Value};
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 /// One export column: `key` heads the CSV (`Q1`, `Q1_4_TEXT`, `Q5_1`), `label` is the plain
@@ -140,8 +141,25 @@ pub fn csv_columns(definition: &SurveyDefinition) -> Vec<Column> {
     layout(definition).into_iter().map(|(c, _)| c).collect()
 }
 
+/// The two CSV header rows (keys, then question texts), formula-guarded like every cell:
+/// imported question texts are not to be trusted either.
+pub fn csv_header_rows(definition: &SurveyDefinition) -> [Vec<String>; 2] {
+    let columns = csv_columns(definition);
+    [
+        columns
+            .iter()
+            .map(|c| guard_formula(&c.key).into_owned())
+            .collect(),
+        columns
+            .iter()
+            .map(|c| guard_formula(&c.label).into_owned())
+            .collect(),
+    ]
+}
+
 /// One response as CSV cells, aligned with [`csv_columns`]. Choices export their recodes
-/// (Qualtrics' "numeric values"); several selected choices join with commas.
+/// (Qualtrics' "numeric values"); several selected choices join with commas. Cells are
+/// formula-guarded ([`guard_formula`]), so whatever writes them out needs only CSV quoting.
 pub fn csv_row(
     definition: &SurveyDefinition,
     metadata: &ResponseMetadata,
@@ -149,8 +167,56 @@ pub fn csv_row(
 ) -> Vec<String> {
     layout(definition)
         .iter()
-        .map(|(_, source)| cell(source, definition, metadata, data))
+        .map(|(_, source)| {
+            let value = cell(source, definition, metadata, data);
+            match guard_formula(&value) {
+                Cow::Borrowed(_) => value,
+                Cow::Owned(guarded) => guarded,
+            }
+        })
         .collect()
+}
+
+/// First characters that make a spreadsheet read a cell as a formula: OWASP's CSV injection
+/// list (`=` `+` `-` `@`, tab, carriage return) and NUL from ASVS 1.2.10.
+const FORMULA_TRIGGERS: [char; 7] = ['=', '+', '-', '@', '\t', '\r', '\0'];
+
+/// OWASP's guard against CSV (formula) injection: a cell starting with a formula trigger gets
+/// a leading `'`, which spreadsheets take as "this is text". A cell that is wholly a plain
+/// number (`-5`, `+3.25`, `-1.5e3`) is left alone: spreadsheets read it as that number, never
+/// as a formula, and quoting it would turn every negative score into text.
+pub fn guard_formula(cell: &str) -> Cow<'_, str> {
+    if cell.starts_with(FORMULA_TRIGGERS) && !is_plain_number(cell) {
+        Cow::Owned(format!("'{cell}"))
+    } else {
+        Cow::Borrowed(cell)
+    }
+}
+
+/// `[+-]digits[.digits][e[+-]digits]` and nothing else (unlike `f64::from_str`, no `inf`/`NaN`).
+fn is_plain_number(s: &str) -> bool {
+    fn digits(s: &str) -> (&str, bool) {
+        let rest = s.trim_start_matches(|c: char| c.is_ascii_digit());
+        (rest, rest.len() < s.len())
+    }
+    let s = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let (mut rest, mut any) = digits(s);
+    if let Some(fraction) = rest.strip_prefix('.') {
+        let (r, some) = digits(fraction);
+        rest = r;
+        any |= some;
+    }
+    if !any {
+        return false;
+    }
+    if let Some(exponent) = rest.strip_prefix(['e', 'E']) {
+        let (r, some) = digits(exponent.strip_prefix(['+', '-']).unwrap_or(exponent));
+        if !some {
+            return false;
+        }
+        rest = r;
+    }
+    rest.is_empty()
 }
 
 fn cell(
@@ -232,10 +298,10 @@ pub fn csv_document<'a>(
     definition: &SurveyDefinition,
     responses: impl IntoIterator<Item = (&'a ResponseMetadata, &'a ResponseData)>,
 ) -> String {
-    let columns = csv_columns(definition);
     let mut out = String::new();
-    push_csv_line(&mut out, columns.iter().map(|c| c.key.as_str()));
-    push_csv_line(&mut out, columns.iter().map(|c| c.label.as_str()));
+    for header in csv_header_rows(definition) {
+        push_csv_line(&mut out, header.iter().map(String::as_str));
+    }
     for (metadata, data) in responses {
         let row = csv_row(definition, metadata, data);
         push_csv_line(&mut out, row.iter().map(String::as_str));
@@ -255,16 +321,8 @@ fn push_csv_line<'a>(out: &mut String, cells: impl Iterator<Item = &'a str>) {
     out.push_str("\r\n");
 }
 
-/// RFC 4180 quoting; cells starting with `=`, `+`, `-`, `@` get a leading `'` so a
-/// respondent's text cannot become a spreadsheet formula.
+/// RFC 4180 quoting (cells from [`csv_row`] and [`csv_header_rows`] are already guarded).
 pub fn csv_escape(cell: &str) -> String {
-    let guarded;
-    let cell = if cell.starts_with(['=', '+', '-', '@']) && cell.parse::<f64>().is_err() {
-        guarded = format!("'{cell}");
-        guarded.as_str()
-    } else {
-        cell
-    };
     if cell.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", cell.replace('"', "\"\""))
     } else {

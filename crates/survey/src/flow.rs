@@ -5,10 +5,10 @@ use crate::condition;
 use crate::definition::{
     Block, BlockElement, EmbeddedField, EmbeddedValue, FlowElement, SurveyDefinition,
 };
-use crate::response::ResponseData;
+use crate::response::{Provenance, ResponseData};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 /// A position in the flow: the path of indices through nested flow elements down to a block
 /// element, and the page within that block. Stored between requests as JSON.
@@ -188,32 +188,45 @@ pub fn declared_embedded_fields(definition: &SurveyDefinition) -> Vec<&EmbeddedF
     out
 }
 
-/// Embedded data at the start of a response: URL-sourced fields from the query string (exact
-/// name first, then case-insensitive), fixed values as given. Undeclared parameters are
-/// ignored so a link cannot inject fields the survey never asked for.
+/// Values offered for a response's embedded data, all from one place.
+pub type EmbeddedSource<'a> = (Provenance, &'a [(String, String)]);
+
+/// Embedded data at the start of a response, with where each value came from. URL-sourced
+/// ("from the link") fields take the first source, in the order given, that has a value (exact
+/// name first, then case-insensitive): a personal link lists its contact's data before the
+/// query string, so an edited link cannot override it. Fixed values are the survey's.
+/// Undeclared names are ignored so a link cannot inject fields the survey never asked for.
 pub fn initial_embedded_data(
     definition: &SurveyDefinition,
-    query: &[(String, String)],
-) -> BTreeMap<String, String> {
-    let mut data = BTreeMap::new();
+    sources: &[EmbeddedSource],
+) -> ResponseData {
+    let mut data = ResponseData::default();
     for field in declared_embedded_fields(definition) {
-        match &field.value {
-            EmbeddedValue::Url => {
-                let value = query.iter().find(|(k, _)| *k == field.name).or_else(|| {
-                    query
+        let found = match &field.value {
+            EmbeddedValue::Url => sources.iter().find_map(|(provenance, pairs)| {
+                let value = pairs.iter().find(|(k, _)| *k == field.name).or_else(|| {
+                    pairs
                         .iter()
                         .find(|(k, _)| k.eq_ignore_ascii_case(&field.name))
                 });
-                if let Some((_, v)) = value {
-                    data.insert(field.name.clone(), v.clone());
-                }
-            }
-            EmbeddedValue::Fixed(v) => {
-                data.insert(field.name.clone(), v.clone());
-            }
+                value.map(|(_, v)| (v.clone(), *provenance))
+            }),
+            EmbeddedValue::Fixed(v) => Some((v.clone(), Provenance::Survey)),
+        };
+        if let Some((value, provenance)) = found {
+            data.embedded_data.insert(field.name.clone(), value);
+            data.provenance.insert(field.name.clone(), provenance);
         }
     }
     data
+}
+
+/// Whether `name` is a declared embedded data field filled from the link, matched the way
+/// [`initial_embedded_data`] matches query parameters (case-insensitively).
+pub fn is_url_field(definition: &SurveyDefinition, name: &str) -> bool {
+    declared_embedded_fields(definition)
+        .iter()
+        .any(|f| f.value == EmbeddedValue::Url && f.name.eq_ignore_ascii_case(name))
 }
 
 /// The question ids of every page the respondent's answers lead through, start to end.

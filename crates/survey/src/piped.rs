@@ -152,6 +152,48 @@ fn is_web_url(url: &str) -> bool {
     lower.starts_with("http://") || lower.starts_with("https://")
 }
 
+/// What one placeholder reads, to judge how far a rendered value can be trusted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PipeSource {
+    /// `${e://Field/Name}`: embedded data (falling back to response metadata and then to the
+    /// contact's fields when the response has no such field).
+    EmbeddedData(String),
+    /// `${q://QID…/…}`: what the respondent answered to that question.
+    Answer(String),
+    /// Text the survey's author wrote: a question's text, its choices.
+    Authored,
+    /// `${m://…}`: the contact's record in Sonde's directory.
+    Contact,
+    /// `${l://…}`: a link Sonde makes.
+    Link,
+    /// `${rm://…}`: response metadata Sonde records.
+    Metadata,
+    /// A placeholder that renders empty (unknown or unsupported).
+    Nothing,
+}
+
+/// Every placeholder in `text`, in order, by what it reads.
+pub fn sources(text: &str) -> Vec<PipeSource> {
+    tokenize(text)
+        .into_iter()
+        .filter_map(|token| match token {
+            Token::Pipe { inner, .. } => Some(match parse(inner) {
+                Ok(Ref::Embedded(name)) => PipeSource::EmbeddedData(name.to_string()),
+                Ok(Ref::Question {
+                    field: QuestionField::QuestionText | QuestionField::AllChoices,
+                    ..
+                }) => PipeSource::Authored,
+                Ok(Ref::Question { id, .. }) => PipeSource::Answer(id.to_string()),
+                Ok(Ref::Contact(_) | Ref::ContactField(_)) => PipeSource::Contact,
+                Ok(Ref::Link { .. }) => PipeSource::Link,
+                Ok(Ref::Metadata(_)) => PipeSource::Metadata,
+                Err(_) => PipeSource::Nothing,
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Authoring-time problems: unterminated `${`, unknown schemes and fields.
 pub fn lint(text: &str) -> Vec<PipeIssue> {
     lint_with(text, None)
@@ -550,6 +592,23 @@ fn question_value(id: &str, field: &QuestionField, ctx: &PipeContext) -> String 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sources_name_what_each_placeholder_reads() {
+        assert_eq!(
+            sources("Case ${e://Field/sfCaseId} for ${m://Email}, ${q://QID3/ChoiceTextEntryValue} ${q://QID3/QuestionText} ${rm://ResponseID} ${l://SurveyURL} ${x://y}"),
+            vec![
+                PipeSource::EmbeddedData("sfCaseId".into()),
+                PipeSource::Contact,
+                PipeSource::Answer("QID3".into()),
+                PipeSource::Authored,
+                PipeSource::Metadata,
+                PipeSource::Link,
+                PipeSource::Nothing,
+            ]
+        );
+        assert!(sources("500000000000001").is_empty());
+    }
 
     #[test]
     fn tokenizer_keeps_prose_after_an_unterminated_placeholder() {

@@ -11,6 +11,44 @@ pub struct ResponseData {
     pub answers: BTreeMap<String, Answer>,
     #[serde(default)]
     pub embedded_data: BTreeMap<String, String>,
+    /// Where each embedded data value came from. A value without an entry (recorded before
+    /// Sonde tracked this) counts as unsigned, unless the response came through the API.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub provenance: BTreeMap<String, Provenance>,
+}
+
+/// Where an embedded data value came from, and so whether it can be trusted to pick which
+/// Salesforce record a workflow changes: every source but a plain link parameter is signed
+/// (Sonde itself, or an authenticated caller, vouches for it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Provenance {
+    /// A parameter of a link that carries no valid signature: anyone can edit it.
+    Url,
+    /// A link parameter covered by the survey's link signature.
+    SignedUrl,
+    /// The contact record behind a personal link.
+    Contact,
+    /// A fixed value in the survey definition.
+    Survey,
+    /// Given through the API by an authenticated caller.
+    Api,
+}
+
+impl Provenance {
+    pub fn is_signed(self) -> bool {
+        self != Provenance::Url
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Provenance::Url => "url",
+            Provenance::SignedUrl => "signed_url",
+            Provenance::Contact => "contact",
+            Provenance::Survey => "survey",
+            Provenance::Api => "api",
+        }
+    }
 }
 
 /// One question's answer. The JSON form is what `POST /api/v1/surveys/{id}/responses` accepts.

@@ -144,6 +144,34 @@ pub struct LinkBody {
     contact_id: String,
 }
 
+pub async fn get_link_signing(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Json<engine::link_signing::LinkSigning>> {
+    Ok(Json(state.sonde.link_signing(&actor, &id).await?))
+}
+
+pub async fn set_link_signing(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult<Json<engine::link_signing::LinkSigning>> {
+    let input = json_body(&body)?;
+    Ok(Json(
+        state.sonde.set_link_signing(&actor, &id, input).await?,
+    ))
+}
+
+pub async fn rotate_link_secret(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Json<engine::link_signing::LinkSigning>> {
+    Ok(Json(state.sonde.rotate_link_secret(&actor, &id).await?))
+}
+
 pub async fn create_personal_link(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -167,6 +195,9 @@ fn response_json(survey: &Survey, r: &engine::responses::Response) -> Value {
         "metadata": r.metadata,
         "answers": r.data.answers,
         "embeddedData": r.data.embedded_data,
+        // Where each value came from: url (a link parameter anyone can edit), signed_url,
+        // contact, survey, api.
+        "embeddedDataProvenance": r.data.provenance,
         "values": survey::export::json_value(&survey.definition, &r.metadata, &r.data),
     })
 }

@@ -63,6 +63,14 @@ pub fn router(state: AppState) -> Router {
         .route("/surveys/{id}/collaborators", post(api::share_survey))
         .route("/surveys/{id}/links", post(api::create_personal_link))
         .route(
+            "/surveys/{id}/link-signing",
+            get(api::get_link_signing).put(api::set_link_signing),
+        )
+        .route(
+            "/surveys/{id}/link-signing/rotate",
+            post(api::rotate_link_secret),
+        )
+        .route(
             "/surveys/{id}/responses",
             get(api::list_responses).post(api::create_response),
         )

@@ -31,6 +31,21 @@ pub const OPERATIONS: &[(&str, &str, &str)] = &[
     ),
     (
         "get",
+        "/surveys/{id}/link-signing",
+        "Signed links (editors): the HMAC-SHA256 secret, whether unsigned link parameters are refused, and how the signed string is formed (docs/signed-links.md)",
+    ),
+    (
+        "put",
+        "/surveys/{id}/link-signing",
+        "Require signed link parameters or not ({\"required\"}); creates the secret on first use",
+    ),
+    (
+        "post",
+        "/surveys/{id}/link-signing/rotate",
+        "A new signing secret: links signed with the old one stop working",
+    ),
+    (
+        "get",
         "/surveys/{id}/responses",
         "List responses (paged JSON) or export them (?format=csv)",
     ),
@@ -163,6 +178,7 @@ fn request_body(method: &str, path: &str) -> Option<Value> {
         || path.ends_with("/unsubscribe")
         || path.ends_with("/resubscribe")
         || path.ends_with("/retry")
+        || path.ends_with("/rotate")
     {
         return None;
     }

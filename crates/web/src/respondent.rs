@@ -144,6 +144,19 @@ async fn render(state: &AppState, survey_id: &str, view: PageView) -> Result<Res
             )
                 .into_response())
         }
+        PageView::LinkRefused { reason } => {
+            let body = html! {
+                p { (reason) }
+                p { "Nothing was recorded." }
+            };
+            Ok((
+                axum::http::StatusCode::FORBIDDEN,
+                Html(
+                    pages::end_page("This link cannot be used", &body.into_string()).into_string(),
+                ),
+            )
+                .into_response())
+        }
         PageView::AlreadyCompleted => Ok(Html(
             pages::end_page(
                 "Already completed",

@@ -626,6 +626,9 @@ struct Editor {
     /// Conditions the row editor cannot show (nested groups, negation): kept as they are.
     kept_conditions: Option<Condition>,
     tasks: Vec<TaskForm>,
+    allow_unsigned_record_ids: bool,
+    /// What the last save warned about (shown, not part of the form).
+    warnings: Vec<FieldProblem>,
 }
 
 fn blank_rows(n: usize) -> Vec<MapRow> {
@@ -696,6 +699,8 @@ impl Editor {
             conds: vec![CondRow::default()],
             kept_conditions: None,
             tasks: vec![new_task("salesforce", own)],
+            allow_unsigned_record_ids: false,
+            warnings: Vec::new(),
         }
     }
 
@@ -704,6 +709,8 @@ impl Editor {
             name: w.name.clone(),
             event: w.event.as_str().into(),
             enabled: w.enabled,
+            allow_unsigned_record_ids: w.allow_unsigned_record_ids,
+            warnings: w.warnings.clone(),
             ..Default::default()
         };
         match &w.conditions {
@@ -784,6 +791,7 @@ impl Editor {
             name: get("name"),
             event: get("event"),
             enabled: m.contains_key("enabled"),
+            allow_unsigned_record_ids: m.contains_key("allow_unsigned_record_ids"),
             any: get("match") == "any",
             kept_conditions: m
                 .get("kept_conditions")
@@ -946,6 +954,7 @@ impl Editor {
             enabled: self.enabled,
             conditions,
             tasks,
+            allow_unsigned_record_ids: self.allow_unsigned_record_ids,
         })
     }
 
@@ -1036,6 +1045,12 @@ fn editor_markup(p: &EditorPage) -> Markup {
         @if let Some(Flash::Saved) = &p.flash {
             p.ok role="status" id="saved" { "Workflow saved." }
         }
+        @if !e.warnings.is_empty() {
+            div.notice role="status" id="warnings" {
+                p { strong { "Worth knowing about this workflow:" } }
+                ul { @for x in &e.warnings { li { strong { (x.field) } ": " (x.message) } } }
+            }
+        }
         @if let Some(Flash::Refused(err)) = &p.flash {
             div.notice role="alert" id="form-errors" {
                 p.error { (err) }
@@ -1066,6 +1081,10 @@ fn editor_markup(p: &EditorPage) -> Markup {
                     }
                 }
                 label.opt for="wf-enabled" { input type="checkbox" id="wf-enabled" name="enabled" checked[e.enabled]; span { "Enabled" } }
+                label.opt for="wf-allow-unsigned" {
+                    input type="checkbox" id="wf-allow-unsigned" name="allow_unsigned_record_ids" checked[e.allow_unsigned_record_ids];
+                    span { "Let update, delete and upsert tasks use record ids a respondent could have chosen (link parameters that are not signed, answers)" }
+                }
             }
             fieldset.card id="conditions" {
                 legend { "Conditions (optional)" }

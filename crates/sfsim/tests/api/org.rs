@@ -4,6 +4,25 @@ use crate::*;
 use serde_json::json;
 
 #[tokio::test]
+async fn a_lost_reply_still_commits_the_write() {
+    let t = demo().await;
+    t.org.set_faults(sfsim::Faults {
+        lost_reply_rate: 1.0,
+        endpoints: vec!["sobject.create".into()],
+        ..Default::default()
+    });
+    let a = t
+        .post("sobjects/Account", json!({"Name": "Written, reply lost"}))
+        .await;
+    assert_eq!((a.status.as_u16(), a.text.as_str()), (504, ""));
+    t.org.clear_faults();
+    let q = t
+        .query("SELECT Id FROM Account WHERE Name = 'Written, reply lost'")
+        .await;
+    assert_eq!(q.json["totalSize"], 1, "{}", q.text);
+}
+
+#[tokio::test]
 async fn faults_errors_latency_and_forced_expiry() {
     let t = demo().await;
     t.org.set_faults(sfsim::Faults {

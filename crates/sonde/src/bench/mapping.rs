@@ -141,7 +141,9 @@ pub async fn run(args: MappingArgs) -> anyhow::Result<()> {
     let mut settings = SalesforceSettings::defaults();
     settings.client_id = Some(org.client_id().to_string());
     settings.client_secret = Some(salesforce::Secret::new(org.client_secret()));
-    sonde.configure_salesforce(settings);
+    // The local org is on loopback, which only an explicit allowance lets Sonde call.
+    settings.allowed_hosts = salesforce::AllowedHosts::parse(&org.host())?;
+    sonde.configure_salesforce(settings.clone());
     sonde.set_secret_box(engine::secrets::SecretBox::from_key(&rand::random::<
         [u8; 32],
     >()));
@@ -177,6 +179,7 @@ pub async fn run(args: MappingArgs) -> anyhow::Result<()> {
         refresh_token: None,
         instance_url: org.instance_url().to_string(),
     })
+    .allowed_hosts(settings.allowed_hosts.clone())
     .build()?;
     let people: Vec<Value> = org_admin
         .query_all::<Value>("SELECT Id, AccountId FROM Contact WHERE AccountId != null")

@@ -71,6 +71,7 @@ impl Node {
                 .env("SONDE_PUBLIC_URL", format!("http://127.0.0.1:{port}"))
                 .env("SONDE_SALESFORCE_CLIENT_ID", org.client_id())
                 .env("SONDE_SALESFORCE_CLIENT_SECRET", org.client_secret())
+                .env("SONDE_SALESFORCE_ALLOWED_HOSTS", org.host())
                 .spawn()
                 .unwrap(),
         );
@@ -105,13 +106,7 @@ async fn start_org() -> sfsim::RunningOrg {
 }
 
 async fn query(org: &sfsim::RunningOrg, soql: &str) -> Vec<Value> {
-    let admin = salesforce::Connection::builder(salesforce::Tokens {
-        access_token: salesforce::Secret::new(org.session_for(&org.username()).unwrap()),
-        refresh_token: None,
-        instance_url: org.instance_url().to_string(),
-    })
-    .build()
-    .unwrap();
+    let admin = crate::harness::sfsim_admin(org);
     admin.query_all::<Value>(soql).try_collect().await.unwrap()
 }
 

@@ -196,3 +196,30 @@ pub fn csrf_of(html: &str) -> String {
     let start = html.find(marker).expect("a form with a CSRF token") + marker.len();
     html[start..].split('"').next().unwrap().to_string()
 }
+
+/// The hosts a local org lives on (loopback, not a Salesforce domain), allowed explicitly as an
+/// operator does with `SONDE_SALESFORCE_ALLOWED_HOSTS`.
+pub fn sfsim_hosts(org: &sfsim::RunningOrg) -> salesforce::AllowedHosts {
+    salesforce::AllowedHosts::parse(&org.host()).unwrap()
+}
+
+/// Delivery settings for tests against a local org: its connected app, its host allowed.
+pub fn sfsim_settings(org: &sfsim::RunningOrg) -> engine::connections::SalesforceSettings {
+    let mut s = engine::connections::SalesforceSettings::defaults();
+    s.client_id = Some(org.client_id().to_string());
+    s.client_secret = Some(salesforce::Secret::new(org.client_secret()));
+    s.allowed_hosts = sfsim_hosts(org);
+    s
+}
+
+/// The org's own admin session, to look at what arrived without going through Sonde.
+pub fn sfsim_admin(org: &sfsim::RunningOrg) -> salesforce::Connection {
+    salesforce::Connection::builder(salesforce::Tokens {
+        access_token: salesforce::Secret::new(org.session_for(&org.username()).unwrap()),
+        refresh_token: None,
+        instance_url: org.instance_url().to_string(),
+    })
+    .allowed_hosts(sfsim_hosts(org))
+    .build()
+    .unwrap()
+}

@@ -10,6 +10,7 @@ mod harness;
 mod queue;
 mod resilience;
 mod respondent;
+mod sf_safety;
 mod storage;
 mod ui;
 mod workflow_ui;

@@ -80,7 +80,7 @@ async fn submit(
 }
 
 /// Walks the whole survey, answering with `answers`; returns the end page.
-async fn walk(
+pub(crate) async fn walk(
     app: &TestApp,
     survey_id: &str,
     def: &SurveyDefinition,
@@ -88,10 +88,7 @@ async fn walk(
     answers: &BTreeMap<String, Answer>,
 ) -> String {
     let mut html = first;
-    let mut data = ResponseData {
-        answers: BTreeMap::new(),
-        embedded_data: BTreeMap::new(),
-    };
+    let mut data = ResponseData::default();
     let mut step = flow::start(def, &data);
     while let Step::Page(page) = step {
         let fields = form_fields(def, &page.questions, answers);

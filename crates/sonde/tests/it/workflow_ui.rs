@@ -4,7 +4,6 @@
 
 use crate::browser::{answer_page, Browser};
 use crate::harness::{csrf_of, Backend, TestApp};
-use engine::connections::SalesforceSettings;
 use engine::Role;
 use futures::TryStreamExt;
 use serde_json::Value;
@@ -22,9 +21,7 @@ async fn start_org() -> sfsim::RunningOrg {
 }
 
 fn configure(app: &TestApp, org: &sfsim::RunningOrg) {
-    let mut s = SalesforceSettings::defaults();
-    s.client_id = Some(org.client_id().to_string());
-    s.client_secret = Some(salesforce::Secret::new(org.client_secret()));
+    let mut s = crate::harness::sfsim_settings(org);
     s.retry_base_ms = 1;
     app.sonde.configure_salesforce(s);
     app.sonde
@@ -33,13 +30,7 @@ fn configure(app: &TestApp, org: &sfsim::RunningOrg) {
 
 /// The org's own admin session, to look at what arrived without going through Sonde.
 fn org_admin(org: &sfsim::RunningOrg) -> salesforce::Connection {
-    salesforce::Connection::builder(salesforce::Tokens {
-        access_token: salesforce::Secret::new(org.session_for(&org.username()).unwrap()),
-        refresh_token: None,
-        instance_url: org.instance_url().to_string(),
-    })
-    .build()
-    .unwrap()
+    crate::harness::sfsim_admin(org)
 }
 
 async fn query(conn: &salesforce::Connection, soql: &str) -> Vec<Value> {

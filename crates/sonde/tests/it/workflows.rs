@@ -3,7 +3,6 @@
 //! responses delivered exactly once in collections calls, faults, and two PostgreSQL claimers.
 
 use crate::harness::{backends, Backend, TestApp};
-use engine::connections::SalesforceSettings;
 use engine::Role;
 use futures::TryStreamExt;
 use serde_json::{json, Value};
@@ -20,9 +19,7 @@ async fn start_org() -> sfsim::RunningOrg {
 }
 
 fn configure(app: &TestApp, org: &sfsim::RunningOrg) {
-    let mut s = SalesforceSettings::defaults();
-    s.client_id = Some(org.client_id().to_string());
-    s.client_secret = Some(salesforce::Secret::new(org.client_secret()));
+    let mut s = crate::harness::sfsim_settings(org);
     s.retry_base_ms = 1;
     s.max_attempts = 50;
     app.sonde.configure_salesforce(s);
@@ -32,13 +29,7 @@ fn configure(app: &TestApp, org: &sfsim::RunningOrg) {
 
 /// The org's own admin session, to look at what arrived (not through Sonde).
 async fn org_admin(org: &sfsim::RunningOrg) -> salesforce::Connection {
-    salesforce::Connection::builder(salesforce::Tokens {
-        access_token: salesforce::Secret::new(org.session_for(&org.username()).unwrap()),
-        refresh_token: None,
-        instance_url: org.instance_url().to_string(),
-    })
-    .build()
-    .unwrap()
+    crate::harness::sfsim_admin(org)
 }
 
 async fn query(conn: &salesforce::Connection, soql: &str) -> Vec<Value> {

@@ -155,3 +155,35 @@ fn json_export_carries_answers_values_and_labels() {
     .unwrap();
     assert_eq!(back, data);
 }
+
+#[test]
+fn formula_cells_are_neutralised_in_every_csv_row() {
+    let def = sample_definition();
+    let (metadata, mut data) = response();
+    let columns = csv_columns(&def);
+    let at = |key: &str| columns.iter().position(|c| c.key == key).unwrap();
+    for (text, expected) in [
+        (
+            "=HYPERLINK(\"http://x\",\"y\")",
+            "'=HYPERLINK(\"http://x\",\"y\")",
+        ),
+        ("@SUM(A1:A9)", "'@SUM(A1:A9)"),
+        ("+1+cmd|' /C calc'!A0", "'+1+cmd|' /C calc'!A0"),
+        ("-2+3", "'-2+3"),
+        ("\t=1+1", "'\t=1+1"),
+        ("\r=1+1", "'\r=1+1"),
+        ("\0=1", "'\0=1"),
+        // A plain number is read as a number, never as a formula: it stays as it is.
+        ("-5", "-5"),
+        ("+3.25", "+3.25"),
+        ("-1.5e3", "-1.5e3"),
+        ("plain text", "plain text"),
+    ] {
+        data.answers
+            .insert("QID9".into(), Answer::Text(text.into()));
+        data.embedded_data.insert("CaseId".into(), text.into());
+        let row = csv_row(&def, &metadata, &data);
+        assert_eq!(row[at("Comments")], expected, "answer {text:?}");
+        assert_eq!(row[at("CaseId")], expected, "embedded data {text:?}");
+    }
+}

@@ -3,7 +3,7 @@ use survey::flow::{self, Cursor, Step};
 use survey::sample::sample_definition;
 use survey::{
     Answer, Block, BlockElement, Condition, EmbeddedField, EmbeddedValue, FlowElement, Operator,
-    ResponseData, SurveyDefinition,
+    Provenance, ResponseData, SurveyDefinition,
 };
 
 fn page_questions(step: &Step) -> Vec<String> {
@@ -177,12 +177,32 @@ fn embedded_data_from_the_query_string() {
         ("optout", "True"),
         ("Injected", "nope"),
     ]);
-    let data = flow::initial_embedded_data(&def, &query);
+    let start = flow::initial_embedded_data(&def, &[(Provenance::Url, &query)]);
+    let data = &start.embedded_data;
     assert_eq!(data["ContactId"], "003000000000001");
     assert_eq!(data["OptOut"], "True");
     assert_eq!(data["SurveySource"], "Sonde demo");
     assert!(!data.contains_key("Injected"));
     assert!(!data.contains_key("CaseId"));
+    assert_eq!(start.provenance["ContactId"], Provenance::Url);
+    assert_eq!(start.provenance["SurveySource"], Provenance::Survey);
+}
+
+#[test]
+fn a_personal_links_contact_data_wins_over_the_query_string() {
+    let def = sample_definition();
+    let contact = pairs(&[("CaseId", "500000000000001")]);
+    let query = pairs(&[("CaseId", "500000000000999"), ("OptOut", "True")]);
+    let start = flow::initial_embedded_data(
+        &def,
+        &[(Provenance::Contact, &contact), (Provenance::Url, &query)],
+    );
+    assert_eq!(start.embedded_data["CaseId"], "500000000000001");
+    assert_eq!(start.provenance["CaseId"], Provenance::Contact);
+    // What the contact does not have, the link may still fill: unsigned.
+    assert_eq!(start.embedded_data["OptOut"], "True");
+    assert_eq!(start.provenance["OptOut"], Provenance::Url);
+    assert!(!Provenance::Url.is_signed() && Provenance::Contact.is_signed());
 }
 
 #[test]

@@ -16,7 +16,7 @@ pub fn with_answers(answers: &[(&str, Answer)]) -> ResponseData {
             .iter()
             .map(|(k, v)| (k.to_string(), v.clone()))
             .collect(),
-        embedded_data: Default::default(),
+        ..Default::default()
     }
 }
 
