@@ -235,7 +235,7 @@ async fn resubscribing_clears_an_opt_out_and_every_change_is_recorded() {
         let id = c["id"].as_str().unwrap().to_string();
 
         // The contact opts out through their signed link.
-        let link = app.sonde.opt_out_link(&editor.org_id, &id);
+        let link = app.sonde.opt_out_link(&editor.org_id, &id).unwrap();
         let path = link.strip_prefix(&app.base).unwrap();
         let r = app.client.post(app.url(path)).send().await.unwrap();
         assert_eq!(r.status(), 200);
