@@ -161,10 +161,10 @@ impl ContactImport {
         if contacts.is_empty() && batch.problems.is_empty() {
             return Ok(None);
         }
-        if let Some((first_line, _)) = contacts.first() {
-            let first_line = *first_line;
+        if let Some(&(first_line, _)) = contacts.first() {
+            let (lines, inputs): (Vec<usize>, Vec<ContactInput>) = contacts.into_iter().unzip();
             let started = Instant::now();
-            self.write(&contacts, &mut batch)
+            self.write(&lines, &inputs, &mut batch)
                 .await
                 .map_err(|error| ImportStopped {
                     line: first_line,
@@ -183,20 +183,26 @@ impl ContactImport {
 
     async fn write(
         &self,
-        contacts: &[(usize, ContactInput)],
+        lines: &[usize],
+        inputs: &[ContactInput],
         batch: &mut ImportBatch,
     ) -> Result<()> {
+        let upsert = Upsert {
+            actor: &self.actor,
+            list_id: self.list_id.as_deref(),
+            unsubscribe: false,
+            source: OptOutSource::Import,
+            detail: None,
+        };
         let mut tx = self.sonde.store.begin().await?;
-        for (line, input) in contacts {
-            let upsert = Upsert {
-                actor: &self.actor,
-                list_id: self.list_id.as_deref(),
-                unsubscribe: false,
-                source: OptOutSource::Import,
-                detail: input.unsubscribed.then(|| format!("line {line}")),
-            };
-            let (_, created) = upsert.write(&mut tx, input).await?;
-            if created {
+        let written = upsert.write_all(&mut tx, inputs).await?;
+        for ((line, input), (id, created)) in lines.iter().zip(inputs).zip(&written) {
+            if input.unsubscribed {
+                upsert
+                    .unsubscribe(&mut tx, id, Some(format!("line {line}")))
+                    .await?;
+            }
+            if *created {
                 batch.created += 1;
             } else {
                 batch.updated += 1;

@@ -140,33 +140,61 @@ pub(crate) struct Upsert<'a> {
 }
 
 impl Upsert<'_> {
-    /// Writes one contact inside the caller's transaction; returns its id and whether it was
-    /// created.
+    /// Writes one contact inside the caller's transaction, unsubscribing it if asked; returns
+    /// its id and whether it was created.
     pub(crate) async fn write(
         &self,
         tx: &mut store::Transaction<'_, store::Any>,
         input: &ContactInput,
     ) -> Result<(String, bool)> {
-        let row = row_of(&self.actor.org_id, input)?;
-        let (id, created) = Store::upsert_contact(tx, &row).await?;
-        if let Some(list) = self.list_id {
-            Store::add_to_mailing_list(tx, list, &id).await?;
-        }
+        let (id, created) = self
+            .write_all(tx, std::slice::from_ref(input))
+            .await?
+            .remove(0);
         if self.unsubscribe || input.unsubscribed {
-            Store::change_subscription(
-                tx,
-                &SubscriptionChange {
-                    org_id: &self.actor.org_id,
-                    contact_id: &id,
-                    unsubscribed: true,
-                    source: self.source.as_str(),
-                    actor_id: Some(&self.actor.user_id),
-                    detail: self.detail.clone(),
-                },
-            )
-            .await?;
+            self.unsubscribe(tx, &id, self.detail.clone()).await?;
         }
         Ok((id, created))
+    }
+
+    /// Writes contacts (and their list membership) in order, leaving opt-outs to the caller.
+    pub(crate) async fn write_all(
+        &self,
+        tx: &mut store::Transaction<'_, store::Any>,
+        inputs: &[ContactInput],
+    ) -> Result<Vec<(String, bool)>> {
+        let rows = inputs
+            .iter()
+            .map(|input| row_of(&self.actor.org_id, input))
+            .collect::<Result<Vec<_>>>()?;
+        let written = Store::upsert_contacts(tx, &rows).await?;
+        if let Some(list) = self.list_id {
+            let ids: Vec<String> = written.iter().map(|(id, _)| id.clone()).collect();
+            Store::add_to_mailing_list(tx, list, &ids).await?;
+        }
+        Ok(written)
+    }
+
+    /// Records an opt-out from this upsert's source (nothing when already unsubscribed).
+    pub(crate) async fn unsubscribe(
+        &self,
+        tx: &mut store::Transaction<'_, store::Any>,
+        contact_id: &str,
+        detail: Option<String>,
+    ) -> Result<()> {
+        Store::change_subscription(
+            tx,
+            &SubscriptionChange {
+                org_id: &self.actor.org_id,
+                contact_id,
+                unsubscribed: true,
+                source: self.source.as_str(),
+                actor_id: Some(&self.actor.user_id),
+                detail,
+            },
+        )
+        .await?;
+        Ok(())
     }
 }
 

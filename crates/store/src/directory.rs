@@ -1,8 +1,9 @@
 //! The contact directory: contacts, mailing lists and unique personal links.
 
-use crate::{conflict_or, get_bool, ids, now_ms, Result, Store};
+use crate::{conflict_or, get_bool, ids, now_ms, Result, Store, StoreError};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
+use std::collections::HashMap;
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ContactRow {
@@ -59,6 +60,10 @@ pub struct PersonalLink {
 pub fn email_key(email: &str) -> String {
     email.to_lowercase()
 }
+
+/// Contacts per multi-row upsert statement (12 parameters each, well within both engines'
+/// limits).
+const MULTI_ROW: usize = 100;
 
 /// One change of a contact's opt-out, as recorded in `opt_out_events`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,36 +143,134 @@ impl Store {
                 return Ok((row.try_get("id")?, false));
             }
         }
-        let id = ids::contact();
-        let row = sqlx::query(
+        let mut got = Self::insert_on_email(tx, &[c]).await?;
+        Ok(got.remove(0))
+    }
+
+    /// [`Store::upsert_contact`] for many contacts (an import's batch), in order, in far fewer
+    /// statements: runs of contacts without an external reference go as multi-row upserts.
+    pub async fn upsert_contacts(
+        tx: &mut Transaction<'_, Any>,
+        contacts: &[ContactRow],
+    ) -> Result<Vec<(String, bool)>> {
+        let mut out = Vec::with_capacity(contacts.len());
+        let mut run: Vec<&ContactRow> = Vec::new();
+        let mut run_keys = std::collections::HashSet::new();
+        for c in contacts {
+            let key = c.email.as_deref().map(email_key);
+            // One statement may not upsert one key twice (PostgreSQL refuses it), and a contact
+            // matched by reference must be written in its place in the order.
+            let repeated = key.as_ref().is_some_and(|k| run_keys.contains(k));
+            if c.ext_ref.is_some() || repeated || run.len() == MULTI_ROW {
+                out.extend(Self::insert_on_email(tx, &run).await?);
+                run.clear();
+                run_keys.clear();
+            }
+            if c.ext_ref.is_some() {
+                out.push(Self::upsert_contact(tx, c).await?);
+            } else {
+                run_keys.extend(key);
+                run.push(c);
+            }
+        }
+        out.extend(Self::insert_on_email(tx, &run).await?);
+        Ok(out)
+    }
+
+    /// Inserts contacts, each updating instead the contact that has its email: one
+    /// `INSERT ... ON CONFLICT (org_id, email_key) DO UPDATE`. Returns each one's id and
+    /// whether it was created, in order. No two may share an email.
+    async fn insert_on_email(
+        tx: &mut Transaction<'_, Any>,
+        contacts: &[&ContactRow],
+    ) -> Result<Vec<(String, bool)>> {
+        if contacts.is_empty() {
+            return Ok(Vec::new());
+        }
+        const COLUMNS: usize = 12;
+        let values: Vec<String> = (0..contacts.len())
+            .map(|i| {
+                let p: Vec<String> = (1..=COLUMNS)
+                    .map(|n| format!("${}", i * COLUMNS + n))
+                    .collect();
+                format!(
+                    "({}, 0, {})",
+                    p[..COLUMNS - 2].join(", "),
+                    p[COLUMNS - 2..].join(", ")
+                )
+            })
+            .collect();
+        let sql = format!(
             "INSERT INTO contacts (id, org_id, first_name, last_name, email, email_key, phone, language, \
-             ext_ref, embedded_data, unsubscribed, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11, $12) \
+             ext_ref, embedded_data, unsubscribed, created_at, updated_at) VALUES {} \
              ON CONFLICT (org_id, email_key) DO UPDATE SET first_name = excluded.first_name, \
              last_name = excluded.last_name, email = excluded.email, \
              phone = COALESCE(excluded.phone, contacts.phone), \
              language = COALESCE(excluded.language, contacts.language), \
              ext_ref = COALESCE(excluded.ext_ref, contacts.ext_ref), \
              embedded_data = excluded.embedded_data, updated_at = excluded.updated_at \
-             RETURNING id",
-        )
-        .bind(&id)
-        .bind(&c.org_id)
-        .bind(&c.first_name)
-        .bind(&c.last_name)
-        .bind(&c.email)
-        .bind(&key)
-        .bind(&c.phone)
-        .bind(&c.language)
-        .bind(&c.ext_ref)
-        .bind(&c.embedded_data)
-        .bind(now)
-        .bind(now)
-        .fetch_one(&mut **tx)
-        .await?;
-        let got: String = row.try_get("id")?;
-        let created = got == id;
-        Ok((got, created))
+             RETURNING id, email_key",
+            values.join(", ")
+        );
+        let now = now_ms();
+        let fresh: Vec<String> = contacts.iter().map(|_| ids::contact()).collect();
+        let keys: Vec<Option<String>> = contacts
+            .iter()
+            .map(|c| c.email.as_deref().map(email_key))
+            .collect();
+        let mut query = sqlx::query(&sql);
+        for ((c, id), key) in contacts.iter().zip(&fresh).zip(&keys) {
+            query = query
+                .bind(id)
+                .bind(&c.org_id)
+                .bind(&c.first_name)
+                .bind(&c.last_name)
+                .bind(&c.email)
+                .bind(key)
+                .bind(&c.phone)
+                .bind(&c.language)
+                .bind(&c.ext_ref)
+                .bind(&c.embedded_data)
+                .bind(now)
+                .bind(now);
+        }
+        let rows = query.fetch_all(&mut **tx).await?;
+        // RETURNING does not promise the order of VALUES: a new id is ours, an existing
+        // contact is known by its key.
+        let by_id: HashMap<&str, usize> = fresh
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (id.as_str(), i))
+            .collect();
+        let by_key: HashMap<&str, usize> = keys
+            .iter()
+            .enumerate()
+            .filter_map(|(i, k)| k.as_deref().map(|k| (k, i)))
+            .collect();
+        let mut out: Vec<Option<(String, bool)>> = vec![None; contacts.len()];
+        for row in rows {
+            let id: String = row.try_get("id")?;
+            let key: Option<String> = row.try_get("email_key")?;
+            let (i, created) = match by_id.get(id.as_str()) {
+                Some(&i) => (i, true),
+                None => match key.as_deref().and_then(|k| by_key.get(k)) {
+                    Some(&i) => (i, false),
+                    None => {
+                        return Err(StoreError::Corrupt(format!(
+                            "upsert returned unknown contact {id}"
+                        )))
+                    }
+                },
+            };
+            out[i] = Some((id, created));
+        }
+        out.into_iter()
+            .map(|r| {
+                r.ok_or_else(|| {
+                    StoreError::Corrupt("upsert returned fewer contacts than sent".into())
+                })
+            })
+            .collect()
     }
 
     /// Unsubscribes or resubscribes a contact and records who did it, when and how. Changes
@@ -333,20 +436,27 @@ impl Store {
             .find(|l| l.id == id))
     }
 
-    /// Adds within the caller's transaction; adding a member twice is harmless.
+    /// Adds contacts within the caller's transaction; adding a member twice is harmless.
     pub async fn add_to_mailing_list(
         tx: &mut Transaction<'_, Any>,
         list_id: &str,
-        contact_id: &str,
+        contact_ids: &[String],
     ) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO mailing_list_members (list_id, contact_id) VALUES ($1, $2) \
-             ON CONFLICT (list_id, contact_id) DO NOTHING",
-        )
-        .bind(list_id)
-        .bind(contact_id)
-        .execute(&mut **tx)
-        .await?;
+        for chunk in contact_ids.chunks(MULTI_ROW) {
+            let values: Vec<String> = (0..chunk.len())
+                .map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2))
+                .collect();
+            let sql = format!(
+                "INSERT INTO mailing_list_members (list_id, contact_id) VALUES {} \
+                 ON CONFLICT (list_id, contact_id) DO NOTHING",
+                values.join(", ")
+            );
+            let mut query = sqlx::query(&sql);
+            for id in chunk {
+                query = query.bind(list_id).bind(id);
+            }
+            query.execute(&mut **tx).await?;
+        }
         Ok(())
     }
 
@@ -497,6 +607,65 @@ mod tests {
             .unwrap();
             tx.commit().await.unwrap();
             assert_eq!((id.as_str(), created), ("CID_a", false));
+            store.close().await;
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A batch mixes new and known emails, a repeated email and contacts matched by external
+    /// reference; each comes back in order with the contact it wrote.
+    #[tokio::test]
+    async fn a_batch_upsert_answers_in_order_whatever_the_mix() {
+        let dir = std::env::temp_dir().join(format!("sonde-store-{}", ids::random_token(10)));
+        let mut stores = vec![Store::open_data_dir(&dir).await.unwrap()];
+        if let Ok(url) = std::env::var("SONDE_TEST_POSTGRES_URL") {
+            stores.push(Store::connect_fresh_schema(&url, "t").await.unwrap().0);
+        }
+        for store in stores {
+            store.migrate().await.unwrap();
+            let org = store.create_organization("Batch").await.unwrap();
+            let contact = |email: Option<&str>, ext_ref: Option<&str>, last: &str| ContactRow {
+                org_id: org.id.clone(),
+                email: email.map(str::to_string),
+                ext_ref: ext_ref.map(str::to_string),
+                last_name: last.into(),
+                embedded_data: "{}".into(),
+                ..Default::default()
+            };
+            let mut tx = store.begin().await.unwrap();
+            let known =
+                Store::upsert_contacts(&mut tx, &[contact(Some("known@example.com"), None, "0")])
+                    .await
+                    .unwrap();
+            let mut batch = vec![
+                contact(Some("new1@example.com"), None, "1"),
+                contact(Some("KNOWN@example.com"), None, "2"),
+                contact(None, Some("R1"), "3"),
+                contact(Some("new1@example.com"), None, "4"),
+                contact(Some("ref@example.com"), Some("R1"), "5"),
+            ];
+            batch.extend(
+                (0..250).map(|i| contact(Some(&format!("bulk{i}@example.com")), None, "6")),
+            );
+            let got = Store::upsert_contacts(&mut tx, &batch).await.unwrap();
+            tx.commit().await.unwrap();
+            assert_eq!(got.len(), 255);
+            let created: Vec<bool> = got.iter().take(5).map(|(_, c)| *c).collect();
+            assert_eq!(created, [true, false, true, false, false]);
+            assert_eq!(got[1].0, known[0].0);
+            assert_eq!(got[3].0, got[0].0);
+            // The reference matched the contact made from it, which now has the email.
+            assert_eq!(got[4].0, got[2].0);
+            assert!(got[5..].iter().all(|(_, c)| *c));
+            let r1 = store.contact(&org.id, &got[2].0).await.unwrap().unwrap();
+            assert_eq!(r1.email.as_deref(), Some("ref@example.com"));
+            assert_eq!(r1.last_name, "5");
+            let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM contacts")
+                .fetch_one(store.pool())
+                .await
+                .unwrap()
+                .get("n");
+            assert_eq!(n, 1 + 2 + 250);
             store.close().await;
         }
         let _ = std::fs::remove_dir_all(&dir);
