@@ -546,18 +546,6 @@ async fn the_data_dir_and_everything_in_it_are_private() {
             .unwrap()
             .port()
     };
-    let (web, sf) = (port(()), port(()));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sonde"))
-        .arg("--data-dir")
-        .arg(&dir)
-        .args(["demo", "--listen", &format!("127.0.0.1:{web}")])
-        .args(["--sfsim-listen", &format!("127.0.0.1:{sf}")])
-        .env("RUST_LOG", "warn")
-        .env_remove("SONDE_SECRET_KEY")
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
     struct Kill(std::process::Child);
     impl Drop for Kill {
         fn drop(&mut self) {
@@ -565,20 +553,42 @@ async fn the_data_dir_and_everything_in_it_are_private() {
             let _ = self.0.wait();
         }
     }
-    let _demo = Kill(child);
-    let mut banner = Vec::new();
-    for line in std::io::BufReader::new(stdout).lines() {
-        let line = line.unwrap();
-        let last = line.contains("Instance URL:");
-        banner.push(line);
-        if last {
-            break;
+    // A port picked free can be taken by another test before the demo binds it: start again
+    // on fresh ports (and a fresh data dir) when the demo could not listen.
+    let mut attempt = 0;
+    let (_demo, web) = loop {
+        attempt += 1;
+        let _ = std::fs::remove_dir_all(&dir);
+        let (web, sf) = (port(()), port(()));
+        let mut child = Command::new(env!("CARGO_BIN_EXE_sonde"))
+            .arg("--data-dir")
+            .arg(&dir)
+            .args(["demo", "--listen", &format!("127.0.0.1:{web}")])
+            .args(["--sfsim-listen", &format!("127.0.0.1:{sf}")])
+            .env("RUST_LOG", "warn")
+            .env_remove("SONDE_SECRET_KEY")
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let demo = Kill(child);
+        let mut banner = Vec::new();
+        for line in std::io::BufReader::new(stdout).lines() {
+            let line = line.unwrap();
+            let last = line.contains("Instance URL:");
+            banner.push(line);
+            if last {
+                break;
+            }
         }
-    }
-    assert!(
-        banner.iter().any(|l| l.contains("Sonde demo is starting")),
-        "{banner:?}"
-    );
+        if banner.iter().any(|l| l.contains("Instance URL:")) || attempt == 3 {
+            assert!(
+                banner.iter().any(|l| l.contains("Sonde demo is starting")),
+                "{banner:?}"
+            );
+            break (demo, web);
+        }
+    };
     // A respondent's visit writes (the WAL and shared-memory files exist by now).
     let r = reqwest::get(format!("http://127.0.0.1:{web}/healthz"))
         .await
