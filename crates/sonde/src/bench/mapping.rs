@@ -39,6 +39,39 @@ pub async fn link_org_via_oauth(
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()?;
+    let callback = authorize_via_oauth(base, token, login_url, username, password).await?;
+    let r = http.get(&callback).send().await?;
+    if !r.status().is_success() && !r.status().is_redirection() {
+        bail!("callback failed: {}", r.text().await?);
+    }
+    let list: Value = http
+        .get(format!("{base}/api/v1/salesforce/connections"))
+        .bearer_auth(token)
+        .send()
+        .await?
+        .json()
+        .await?;
+    list["connections"]
+        .as_array()
+        .and_then(|c| c.last())
+        .and_then(|c| c["id"].as_str())
+        .map(str::to_string)
+        .context("no connection after linking")
+}
+
+/// The first half of the dance: starts a link for the token's user, signs in and allows on the
+/// org's page, and returns the callback URL (with `state` and `code`) the org sends the
+/// browser back to, not yet followed.
+pub async fn authorize_via_oauth(
+    base: &str,
+    token: &str,
+    login_url: &str,
+    username: &str,
+    password: &str,
+) -> anyhow::Result<String> {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
     let started: Value = http
         .post(format!("{base}/api/v1/salesforce/connections"))
         .bearer_auth(token)
@@ -60,29 +93,11 @@ pub async fn link_org_via_oauth(
         .form(&form)
         .send()
         .await?;
-    let callback = r
-        .headers()
+    Ok(r.headers()
         .get("location")
         .and_then(|v| v.to_str().ok())
         .context("the org did not redirect back")?
-        .to_string();
-    let r = http.get(&callback).send().await?;
-    if !r.status().is_success() && !r.status().is_redirection() {
-        bail!("callback failed: {}", r.text().await?);
-    }
-    let list: Value = http
-        .get(format!("{base}/api/v1/salesforce/connections"))
-        .bearer_auth(token)
-        .send()
-        .await?
-        .json()
-        .await?;
-    list["connections"]
-        .as_array()
-        .and_then(|c| c.last())
-        .and_then(|c| c["id"].as_str())
-        .map(str::to_string)
-        .context("no connection after linking")
+        .to_string())
 }
 
 /// The hidden inputs of an HTML form, values unescaped.

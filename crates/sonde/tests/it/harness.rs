@@ -74,6 +74,17 @@ pub async fn fresh_pg_schema(base: &str) -> String {
     url
 }
 
+/// The password every test user is given.
+pub const PASSWORD: &str = "correct horse battery";
+
+/// A person signed in to the admin UI: the session cookie's value and the CSRF token its
+/// forms echo.
+#[derive(Debug, Clone)]
+pub struct WebSession {
+    pub cookie: String,
+    pub csrf: String,
+}
+
 pub struct TestApp {
     pub base: String,
     pub sonde: Sonde,
@@ -144,7 +155,7 @@ impl TestApp {
         let email = format!("{}@example.com", store::ids::random_token(8).to_lowercase());
         let actor = self
             .sonde
-            .add_user(Some(org_id), &email, role, "correct horse battery")
+            .add_user(Some(org_id), &email, role, PASSWORD)
             .await
             .unwrap();
         let token = self.sonde.create_api_token(&email, "test").await.unwrap();
@@ -168,6 +179,44 @@ impl TestApp {
             .json()
             .await
             .unwrap()
+    }
+
+    /// Signs `email` in through the login form, without a cookie jar, so several people can be
+    /// signed in side by side.
+    pub async fn sign_in(&self, email: &str) -> WebSession {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let r = http
+            .post(self.url("/login"))
+            .form(&[("email", email), ("password", PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303, "{email} signs in");
+        let cookie = r
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|v| v.strip_prefix("sonde_session="))
+            .and_then(|v| v.split(';').next())
+            .expect("a session cookie")
+            .to_string();
+        let page = http
+            .get(self.url("/surveys"))
+            .header("cookie", format!("sonde_session={cookie}"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        WebSession {
+            csrf: csrf_of(&page),
+            cookie,
+        }
     }
 
     /// Imports the sample survey through the API and returns its id.
@@ -210,6 +259,36 @@ pub fn sfsim_settings(org: &sfsim::RunningOrg) -> engine::connections::Salesforc
     s.client_secret = Some(salesforce::Secret::new(org.client_secret()));
     s.allowed_hosts = sfsim_hosts(org);
     s
+}
+
+/// A local org seeded with demo data and room for many API calls.
+pub async fn start_sfsim() -> sfsim::RunningOrg {
+    sfsim::Org::builder()
+        .seed(sfsim::Seed::Demo)
+        .daily_api_limit(1_000_000)
+        .start()
+        .await
+        .unwrap()
+}
+
+/// Points the app's Salesforce linking and delivery at a local org, retrying quickly.
+pub fn use_sfsim(app: &TestApp, org: &sfsim::RunningOrg) {
+    let mut s = sfsim_settings(org);
+    s.retry_base_ms = 1;
+    app.sonde.configure_salesforce(s);
+}
+
+/// Links the local org to the token's user through the OAuth redirect dance; the connection id.
+pub async fn link_sfsim(app: &TestApp, token: &str, org: &sfsim::RunningOrg) -> String {
+    sonde::bench::mapping::link_org_via_oauth(
+        &app.base,
+        token,
+        org.login_url(),
+        &org.username(),
+        org.password(),
+    )
+    .await
+    .unwrap()
 }
 
 /// The org's own admin session, to look at what arrived without going through Sonde.

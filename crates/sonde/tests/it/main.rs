@@ -1,6 +1,7 @@
 //! Sonde's integration tests, in one binary so they link once. Every storage-touching test
 //! runs on SQLite, and on PostgreSQL too when `SONDE_TEST_POSTGRES_URL` is set.
 
+mod access;
 mod api;
 mod browser;
 mod cli;

@@ -1,0 +1,212 @@
+//! The role × route matrix: one row per route and method the router registers
+//! (`web::routes::table`), each called as every caller of `CALLERS`, the outcome compared
+//! with the row. Adding a route without adding its row here fails `every_route_has_a_row`.
+
+use super::{at, Outcome, Row, Spend, World, CALLERS};
+use crate::harness::backends;
+use reqwest::Method;
+use std::collections::BTreeSet;
+
+/// `METHOD "route as registered" call => anonymous other-org viewer editor admin;`
+macro_rules! rows {
+    ($($method:ident $route:literal $call:expr => $a:ident $b:ident $c:ident $d:ident $e:ident;)*) => {
+        vec![$(Row {
+            method: Method::$method,
+            route: $route,
+            call: $call,
+            expect: [Outcome::$a, Outcome::$b, Outcome::$c, Outcome::$d, Outcome::$e],
+        }),*]
+    };
+}
+
+/// Ok: let through. Login: 401 or sent to sign in. Denied: 403. Hidden: 404.
+/// The survey, its workflows and the connections are the editor's; the viewer collaborates on
+/// the survey; contacts and lists belong to the organization. Workflows and Salesforce
+/// connections are changed by their owner only, and connections are visible to their owner
+/// only (so the admin, too, is refused someone else's).
+fn table() -> Vec<Row> {
+    rows! {
+        // ---- API (Bearer token) --------------------------------------------------------------------------- anon  other   viewer  editor  admin
+        GET    "/api/v1/openapi.json" at("/api/v1/openapi.json")                                                  => Ok    Ok      Ok      Ok      Ok;
+        GET    "/api/v1/surveys" at("/api/v1/surveys")                                                            => Login Ok      Ok      Ok      Ok;
+        POST   "/api/v1/surveys" at("/api/v1/surveys").json("{survey_definition}")                                => Login Ok      Denied  Ok      Ok;
+        POST   "/api/v1/surveys/import" at("/api/v1/surveys/import").text("application/json", "{qsf}")            => Login Ok      Denied  Ok      Ok;
+        GET    "/api/v1/surveys/{id}" at("/api/v1/surveys/{survey}")                                              => Login Hidden  Ok      Ok      Ok;
+        PUT    "/api/v1/surveys/{id}" at("/api/v1/surveys/{survey}").json("{survey_definition}")                  => Login Hidden  Denied  Ok      Ok;
+        POST   "/api/v1/surveys/{id}/collaborators" at("/api/v1/surveys/{survey}/collaborators")
+                   .json(r#"{"email": "{viewer_email}"}"#)                                                        => Login Hidden  Denied  Ok      Ok;
+        POST   "/api/v1/surveys/{id}/links" at("/api/v1/surveys/{survey}/links")
+                   .json(r#"{"contactId": "{contact}"}"#)                                                         => Login Hidden  Denied  Ok      Ok;
+        GET    "/api/v1/surveys/{id}/link-signing" at("/api/v1/surveys/{survey}/link-signing")                    => Login Hidden  Denied  Ok      Ok;
+        PUT    "/api/v1/surveys/{id}/link-signing" at("/api/v1/surveys/{survey}/link-signing")
+                   .json(r#"{"required": false}"#)                                                                => Login Hidden  Denied  Ok      Ok;
+        POST   "/api/v1/surveys/{id}/link-signing/rotate" at("/api/v1/surveys/{survey}/link-signing/rotate")      => Login Hidden  Denied  Ok      Ok;
+        GET    "/api/v1/surveys/{id}/responses" at("/api/v1/surveys/{survey}/responses")                          => Login Hidden  Ok      Ok      Ok;
+        POST   "/api/v1/surveys/{id}/responses" at("/api/v1/surveys/{survey}/responses")
+                   .json(r#"{"answers": {answers}, "embeddedData": {"CaseId": "{case_id}"}, "finished": true}"#)  => Login Hidden  Denied  Ok      Ok;
+        GET    "/api/v1/surveys/{id}/responses/{response_id}" at("/api/v1/surveys/{survey}/responses/{response}") => Login Hidden  Ok      Ok      Ok;
+        PATCH  "/api/v1/surveys/{id}/responses/{response_id}" at("/api/v1/surveys/{survey}/responses/{response}")
+                   .json(r#"{"embeddedData": {"Note": "checked {n}"}}"#)                                          => Login Hidden  Denied  Ok      Ok;
+        GET    "/api/v1/contacts" at("/api/v1/contacts")                                                          => Login Ok      Ok      Ok      Ok;
+        POST   "/api/v1/contacts" at("/api/v1/contacts").json(r#"{"email": "grace{n}@example.com"}"#)             => Login Ok      Denied  Ok      Ok;
+        POST   "/api/v1/contacts/import" at("/api/v1/contacts/import")
+                   .text("text/csv", "Email,FirstName\nlin{n}@example.com,Lin\n")                                 => Login Ok      Denied  Ok      Ok;
+        GET    "/api/v1/contacts/{id}" at("/api/v1/contacts/{contact}")                                           => Login Hidden  Ok      Ok      Ok;
+        POST   "/api/v1/contacts/{id}/unsubscribe" at("/api/v1/contacts/{contact}/unsubscribe")                   => Login Hidden  Denied  Ok      Ok;
+        POST   "/api/v1/contacts/{id}/resubscribe" at("/api/v1/contacts/{contact}/resubscribe")                   => Login Hidden  Denied  Ok      Ok;
+        GET    "/api/v1/contacts/{id}/opt-out-events" at("/api/v1/contacts/{contact}/opt-out-events")             => Login Hidden  Ok      Ok      Ok;
+        GET    "/api/v1/mailing-lists" at("/api/v1/mailing-lists")                                                => Login Ok      Ok      Ok      Ok;
+        POST   "/api/v1/mailing-lists" at("/api/v1/mailing-lists").json(r#"{"name": "List {n}"}"#)                => Login Ok      Denied  Ok      Ok;
+        GET    "/api/v1/mailing-lists/{id}" at("/api/v1/mailing-lists/{list}")                                    => Login Hidden  Ok      Ok      Ok;
+        GET    "/api/v1/salesforce/connections" at("/api/v1/salesforce/connections")                              => Login Ok      Ok      Ok      Ok;
+        POST   "/api/v1/salesforce/connections" at("/api/v1/salesforce/connections")
+                   .json(r#"{"environment": "custom", "loginUrl": "{login_url}"}"#)                               => Login Ok      Denied  Ok      Ok;
+        DELETE "/api/v1/salesforce/connections/{id}" at("/api/v1/salesforce/connections/{spare_connection}")
+                   .spends(Spend::SpareConnection)                                                                => Login Hidden  Denied  Ok      Hidden;
+        GET    "/api/v1/salesforce/connections/{id}/check" at("/api/v1/salesforce/connections/{connection}/check")=> Login Hidden  Hidden  Ok      Hidden;
+        GET    "/api/v1/surveys/{id}/workflows" at("/api/v1/surveys/{survey}/workflows")                          => Login Hidden  Ok      Ok      Ok;
+        POST   "/api/v1/surveys/{id}/workflows" at("/api/v1/surveys/{survey}/workflows").json("{dir_workflow_json}")
+                                                                                                                  => Login Hidden  Denied  Ok      Ok;
+        GET    "/api/v1/workflows/{id}" at("/api/v1/workflows/{workflow}")                                        => Login Hidden  Ok      Ok      Ok;
+        PUT    "/api/v1/workflows/{id}" at("/api/v1/workflows/{workflow}").json("{workflow_json}")                => Login Hidden  Denied  Ok      Denied;
+        DELETE "/api/v1/workflows/{id}" at("/api/v1/workflows/{spare_workflow}").spends(Spend::SpareWorkflow)     => Login Hidden  Denied  Ok      Denied;
+        POST   "/api/v1/workflows/{id}/copy" at("/api/v1/workflows/{dir_workflow}/copy")                          => Login Hidden  Denied  Ok      Ok;
+        GET    "/api/v1/workflows/{id}/runs" at("/api/v1/workflows/{workflow}/runs")                              => Login Hidden  Ok      Ok      Ok;
+        POST   "/api/v1/workflows/{id}/runs/{runId}/retry" at("/api/v1/workflows/{workflow}/runs/{failed_run}/retry")
+                   .spends(Spend::FailedRun)                                                                      => Login Hidden  Denied  Ok      Ok;
+
+        // ---- operations, Salesforce's return, respondents (no sign-in) ------------------------------------ anon  other   viewer  editor  admin
+        GET    "/healthz" at("/healthz")                                                                          => Ok    Ok      Ok      Ok      Ok;
+        GET    "/metrics" at("/metrics")                                                                          => Login Ok      Denied  Denied  Ok;
+        GET    "/oauth/salesforce/callback" at("/oauth/salesforce/callback?{oauth_grant}").spends(Spend::OAuthGrant)
+                                                                                                                  => Ok    Ok      Ok      Ok      Ok;
+        GET    "/s/{survey_id}" at("/s/{survey}")                                                                 => Ok    Ok      Ok      Ok      Ok;
+        POST   "/s/{survey_id}" at("/s/{survey}").form(&[("_response", "{in_progress}"), ("_page", "99")])        => Ok    Ok      Ok      Ok      Ok;
+        GET    "/optout/{token}" at("/optout/{optout_token}")                                                     => Ok    Ok      Ok      Ok      Ok;
+        POST   "/optout/{token}" at("/optout/{optout_token}").form(&[])                                           => Ok    Ok      Ok      Ok      Ok;
+
+        // ---- admin UI (session cookie; forms carry the caller's CSRF token) -------------------------------- anon  other   viewer  editor  admin
+        GET    "/" at("/")                                                                                        => Ok    Ok      Ok      Ok      Ok;
+        GET    "/login" at("/login")                                                                              => Ok    Ok      Ok      Ok      Ok;
+        POST   "/login" at("/login").form(&[("email", "{editor_email}"), ("password", "{password}")])             => Ok    Ok      Ok      Ok      Ok;
+        POST   "/logout" at("/logout").form(&[]).spends(Spend::Session)                                           => Login Ok      Ok      Ok      Ok;
+        GET    "/surveys" at("/surveys")                                                                          => Login Ok      Ok      Ok      Ok;
+        POST   "/surveys/import" at("/surveys/import").upload("{qsf}", &[])                                       => Login Ok      Denied  Ok      Ok;
+        GET    "/surveys/{id}" at("/surveys/{survey}")                                                            => Login Hidden  Ok      Ok      Ok;
+        POST   "/surveys/{id}/share" at("/surveys/{survey}/share").form(&[("email", "{viewer_email}")])           => Login Hidden  Denied  Ok      Ok;
+        GET    "/surveys/{id}/export.csv" at("/surveys/{survey}/export.csv")                                      => Login Hidden  Ok      Ok      Ok;
+        GET    "/surveys/{id}/export.json" at("/surveys/{survey}/export.json")                                    => Login Hidden  Ok      Ok      Ok;
+        GET    "/contacts" at("/contacts")                                                                        => Login Ok      Ok      Ok      Ok;
+        POST   "/contacts/import" at("/contacts/import")
+                   .upload("Email,FirstName\nmae{n}@example.com,Mae\n", &[("list_id", "")])                       => Login Ok      Denied  Ok      Ok;
+        GET    "/lists" at("/lists")                                                                              => Login Ok      Ok      Ok      Ok;
+        POST   "/lists" at("/lists").form(&[("name", "UI list {n}")])                                             => Login Ok      Denied  Ok      Ok;
+        GET    "/lists/{id}" at("/lists/{list}")                                                                  => Login Hidden  Ok      Ok      Ok;
+        GET    "/salesforce" at("/salesforce")                                                                    => Login Ok      Ok      Ok      Ok;
+        POST   "/salesforce/link" at("/salesforce/link")
+                   .form(&[("environment", "custom"), ("login_url", "{login_url}")])                              => Login Ok      Denied  Ok      Ok;
+        GET    "/salesforce/{id}/check" at("/salesforce/{connection}/check")                                      => Login Hidden  Hidden  Ok      Hidden;
+        POST   "/salesforce/{id}/disconnect" at("/salesforce/{spare_connection}/disconnect").form(&[])
+                   .spends(Spend::SpareConnection)                                                                => Login Hidden  Denied  Ok      Hidden;
+        GET    "/surveys/{id}/workflows" at("/surveys/{survey}/workflows")                                        => Login Hidden  Ok      Ok      Ok;
+        GET    "/surveys/{id}/workflows/new" at("/surveys/{survey}/workflows/new")                                => Login Hidden  Denied  Ok      Ok;
+        POST   "/surveys/{id}/workflows/new" at("/surveys/{survey}/workflows/new").form(DIRECTORY_WORKFLOW_FORM)   => Login Hidden  Denied  Ok      Ok;
+        GET    "/workflows/{id}" at("/workflows/{workflow}")                                                      => Login Hidden  Ok      Ok      Ok;
+        POST   "/workflows/{id}" at("/workflows/{dir_workflow}").form(DIRECTORY_WORKFLOW_FORM)                    => Login Hidden  Denied  Ok      Denied;
+        POST   "/workflows/{id}/delete" at("/workflows/{spare_workflow}/delete").form(&[])
+                   .spends(Spend::SpareWorkflow)                                                                  => Login Hidden  Denied  Ok      Denied;
+        POST   "/workflows/{id}/copy" at("/workflows/{dir_workflow}/copy").form(&[])                              => Login Hidden  Denied  Ok      Ok;
+        GET    "/workflows/{id}/runs" at("/workflows/{workflow}/runs")                                            => Login Hidden  Ok      Ok      Ok;
+        POST   "/workflows/{id}/runs/{run_id}/retry" at("/workflows/{workflow}/runs/{failed_run}/retry").form(&[])
+                   .spends(Spend::FailedRun)                                                                      => Login Hidden  Denied  Ok      Ok;
+    }
+}
+
+/// The workflow editor's form for a directory task adding the respondent to the list, saved.
+const DIRECTORY_WORKFLOW_FORM: &[(&str, &str)] = &[
+    ("action", "save"),
+    ("name", "Respondents join the list {n}"),
+    ("event", "response_updated"),
+    ("enabled", "on"),
+    ("match", "all"),
+    ("t0_kind", "directory"),
+    ("t0_action", "add_to_list"),
+    ("t0_list", "{list}"),
+    ("t0_m0_field", "email"),
+    ("t0_m0_kind", "piped"),
+    ("t0_m0_text", "${e://Field/Email}"),
+];
+
+fn key(method: &Method, path: &str) -> String {
+    format!("{method} {path}")
+}
+
+#[test]
+fn every_route_has_a_row() {
+    let registered: BTreeSet<String> = web::routes::table()
+        .iter()
+        .map(|r| key(&r.method, r.path))
+        .collect();
+    let rows = table();
+    let mut in_table = BTreeSet::new();
+    for row in &rows {
+        assert!(
+            in_table.insert(key(&row.method, row.route)),
+            "two rows for {}",
+            key(&row.method, row.route)
+        );
+    }
+    let missing: Vec<_> = registered.difference(&in_table).collect();
+    let stale: Vec<_> = in_table.difference(&registered).collect();
+    assert!(
+        missing.is_empty(),
+        "routes without a row in the access matrix (add one to access/matrix.rs): {missing:#?}"
+    );
+    assert!(
+        stale.is_empty(),
+        "rows for routes the router does not have: {stale:#?}"
+    );
+}
+
+#[tokio::test]
+async fn every_route_answers_each_role_as_the_matrix_says() {
+    let mut all_wrong = Vec::new();
+    for backend in backends() {
+        let mut world = World::build(backend).await;
+        let rows = table();
+        let mut wrong = Vec::new();
+        for row in &rows {
+            for (who, caller) in CALLERS.iter().enumerate() {
+                let answer = world.call(who, &row.method, &row.call).await;
+                let got = answer.outcome();
+                if got != Some(row.expect[who]) {
+                    let body: String = answer.body.chars().take(300).collect();
+                    wrong.push(format!(
+                        "{backend:?}: {} {} as {caller}: expected {:?}, got {} {:?} ({}) {body}",
+                        row.method,
+                        row.route,
+                        row.expect[who],
+                        answer.status,
+                        got,
+                        answer.location.as_deref().unwrap_or("-"),
+                    ));
+                }
+            }
+        }
+        let failed_rows: BTreeSet<_> = wrong
+            .iter()
+            .map(|w| w.split(" as ").next().unwrap().to_string())
+            .collect();
+        eprintln!(
+            "access matrix on {backend:?}: {} routes × {} callers = {} calls; {} calls in {} rows differ",
+            rows.len(),
+            CALLERS.len(),
+            rows.len() * CALLERS.len(),
+            wrong.len(),
+            failed_rows.len(),
+        );
+        all_wrong.extend(wrong);
+        world.shutdown().await;
+    }
+    assert!(all_wrong.is_empty(), "{}", all_wrong.join("\n"));
+}

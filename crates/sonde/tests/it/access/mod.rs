@@ -1,0 +1,548 @@
+//! Who may call what. `matrix.rs` calls every route of the router as five kinds of caller
+//! against one set of fixtures and compares each outcome with the table written out there;
+//! `rejections.rs` checks that malformed API input is answered with the API's JSON error.
+
+mod matrix;
+mod rejections;
+
+use crate::harness::{self, Backend, TestApp, WebSession};
+use engine::{Actor, Role};
+use reqwest::Method;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+
+/// What a call came to, as far as access goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Let through: a 2xx, or a redirect anywhere but the sign-in page.
+    Ok,
+    /// Sign-in asked for: 401, or a redirect to `/login`.
+    Login,
+    /// 403: known, and not this caller's to do.
+    Denied,
+    /// 404: not there for this caller (another organization's, or not shared with them).
+    Hidden,
+}
+
+/// The callers of every row, in the order of the table's columns. The other organization's
+/// user is its admin, so tenant isolation is tested against the strongest role.
+pub const CALLERS: [&str; 5] = ["anonymous", "other-org admin", "viewer", "editor", "admin"];
+const EDITOR: usize = 3;
+
+/// A fixture a call uses up when it is let through, made again before the next call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Spend {
+    /// The caller's web session (signing out ends it).
+    Session,
+    /// `{failed_run}`: a retry queues it again.
+    FailedRun,
+    /// `{spare_workflow}`: deleted.
+    SpareWorkflow,
+    /// `{spare_connection}`: disconnected.
+    SpareConnection,
+    /// `{oauth_grant}`: a code Salesforce gives once.
+    OAuthGrant,
+}
+
+/// A request body; its text may hold `{fixture}` placeholders.
+#[derive(Debug, Clone, Copy)]
+pub enum Body {
+    Empty,
+    Json(&'static str),
+    /// A content type and the text.
+    Text(&'static str, &'static str),
+    /// A form; the caller's CSRF token is added as `csrf`.
+    Form(&'static [(&'static str, &'static str)]),
+    /// A multipart upload: the file's content and other fields; `csrf` is added.
+    Upload(&'static str, &'static [(&'static str, &'static str)]),
+}
+
+/// What a row sends: the concrete path (placeholders filled from the fixtures) and body.
+#[derive(Debug, Clone, Copy)]
+pub struct Call {
+    pub path: &'static str,
+    pub body: Body,
+    pub spends: Option<Spend>,
+}
+
+pub fn at(path: &'static str) -> Call {
+    Call {
+        path,
+        body: Body::Empty,
+        spends: None,
+    }
+}
+
+impl Call {
+    pub fn json(self, text: &'static str) -> Self {
+        Self {
+            body: Body::Json(text),
+            ..self
+        }
+    }
+    pub fn text(self, content_type: &'static str, text: &'static str) -> Self {
+        Self {
+            body: Body::Text(content_type, text),
+            ..self
+        }
+    }
+    pub fn form(self, fields: &'static [(&'static str, &'static str)]) -> Self {
+        Self {
+            body: Body::Form(fields),
+            ..self
+        }
+    }
+    pub fn upload(
+        self,
+        file: &'static str,
+        fields: &'static [(&'static str, &'static str)],
+    ) -> Self {
+        Self {
+            body: Body::Upload(file, fields),
+            ..self
+        }
+    }
+    pub fn spends(self, spend: Spend) -> Self {
+        Self {
+            spends: Some(spend),
+            ..self
+        }
+    }
+}
+
+/// One route + method of the router, the call that exercises it and the outcome expected for
+/// each caller of [`CALLERS`].
+pub struct Row {
+    pub method: Method,
+    pub route: &'static str,
+    pub call: Call,
+    pub expect: [Outcome; 5],
+}
+
+/// Someone calling: an API token and a web session, both sent on every call (each route
+/// reads the one it uses).
+struct Caller {
+    token: Option<String>,
+    email: Option<String>,
+    session: Option<WebSession>,
+}
+
+/// An answer, as much of it as the matrix looks at.
+pub struct Answer {
+    pub status: u16,
+    pub location: Option<String>,
+    /// The answer clears the session cookie: signing out, whose answer is also a redirect to
+    /// the sign-in page.
+    pub ends_session: bool,
+    pub body: String,
+}
+
+impl Answer {
+    /// The outcome class, or None for an answer that is none of them (a 400, a 409, a 500):
+    /// a call that should be let through must get through with valid input.
+    pub fn outcome(&self) -> Option<Outcome> {
+        let to_login = !self.ends_session
+            && self
+                .location
+                .as_deref()
+                .is_some_and(|l| l == "/login" || l.starts_with("/login?"));
+        match self.status {
+            401 => Some(Outcome::Login),
+            300..=399 if to_login => Some(Outcome::Login),
+            200..=399 => Some(Outcome::Ok),
+            // A refused CSRF token would hide what the role check says: every caller sends
+            // their own valid one, so this must not happen.
+            403 if self.body.contains("did not come from Sonde") => None,
+            403 => Some(Outcome::Denied),
+            404 => Some(Outcome::Hidden),
+            _ => None,
+        }
+    }
+}
+
+/// The fixtures every row is called against: an organization with a viewer (a collaborator
+/// on the survey), an editor (who owns the survey, the linked org and the workflows) and an
+/// admin; another organization with its admin; a survey with responses, a contact on a list,
+/// a Salesforce connection to a local org, a workflow writing to it and its runs.
+pub struct World {
+    pub app: TestApp,
+    sf: sfsim::RunningOrg,
+    editor: Actor,
+    callers: Vec<Caller>,
+    values: HashMap<&'static str, String>,
+    counter: std::cell::Cell<u64>,
+    http: reqwest::Client,
+}
+
+/// A Salesforce id of the right shape that names no record: runs that update it fail.
+const MISSING_CASE: &str = "500000000000000AAA";
+
+impl World {
+    pub async fn build(backend: Backend) -> Self {
+        let sf = harness::start_sfsim().await;
+        let app = TestApp::spawn(backend).await;
+        harness::use_sfsim(&app, &sf);
+        let (editor, editor_token) = app.org_user(Role::Editor).await;
+        let (viewer, viewer_token) = app.user_in(&editor.org_id, Role::Viewer).await;
+        let (admin, admin_token) = app.user_in(&editor.org_id, Role::Admin).await;
+        let (other, other_token) = app.org_user(Role::Admin).await;
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let mut callers = vec![Caller {
+            token: None,
+            email: None,
+            session: None,
+        }];
+        for (actor, token) in [
+            (&other, other_token),
+            (&viewer, viewer_token),
+            (&editor, editor_token.clone()),
+            (&admin, admin_token),
+        ] {
+            callers.push(Caller {
+                session: Some(app.sign_in(&actor.email).await),
+                email: Some(actor.email.clone()),
+                token: Some(token),
+            });
+        }
+        let mut w = Self {
+            app,
+            sf,
+            editor,
+            callers,
+            values: HashMap::new(),
+            counter: Default::default(),
+            http,
+        };
+        let def = survey::sample::sample_definition();
+        let answers = serde_json::to_string(&sonde::bench::complete_answers(&def)).unwrap();
+        let qsf = std::fs::read_to_string(
+            harness::qsf_dir().join("ctesta01__QualtricsTools__Sample_Survey.qsf"),
+        )
+        .unwrap();
+        let case = harness::sfsim_admin(&w.sf)
+            .create("Case", &json!({"Subject": "Access matrix"}))
+            .await
+            .unwrap();
+        for (k, v) in [
+            ("survey_definition", serde_json::to_string(&def).unwrap()),
+            ("answers", answers),
+            ("qsf", qsf),
+            ("case_id", case),
+            ("viewer_email", viewer.email.clone()),
+            ("editor_email", w.editor.email.clone()),
+            ("password", harness::PASSWORD.to_string()),
+            ("login_url", w.sf.login_url().to_string()),
+            ("survey", w.app.sample_survey(&editor_token).await),
+        ] {
+            w.values.insert(k, v);
+        }
+        w.editor_call(
+            Method::POST,
+            "/api/v1/surveys/{survey}/collaborators",
+            r#"{"email": "{viewer_email}"}"#,
+            204,
+        )
+        .await;
+        let list = w
+            .editor_call(
+                Method::POST,
+                "/api/v1/mailing-lists",
+                r#"{"name": "Customers"}"#,
+                201,
+            )
+            .await;
+        w.values.insert("list", list["id"].as_str().unwrap().into());
+        let contact = w
+            .editor_call(
+                Method::POST,
+                "/api/v1/contacts?listId={list}",
+                r#"{"email": "ada@example.com", "firstName": "Ada"}"#,
+                201,
+            )
+            .await;
+        let contact = contact["id"].as_str().unwrap().to_string();
+        let opt_out = w
+            .app
+            .sonde
+            .opt_out_link(&w.editor.org_id, &contact)
+            .unwrap();
+        w.values
+            .insert("optout_token", opt_out.rsplit('/').next().unwrap().into());
+        w.values.insert("contact", contact);
+        let connection = harness::link_sfsim(&w.app, &editor_token, &w.sf).await;
+        w.values.insert("connection", connection);
+        w.values.insert(
+            "workflow_json",
+            w.fill(
+                r#"{"name": "Close the respondent's Case", "event": "response_created",
+                    "tasks": [{"type": "salesforce", "connectionId": "{connection}", "object": "Case",
+                               "operation": "update", "recordId": "${e://Field/CaseId}",
+                               "fields": {"Status": {"value": "Closed"}}}]}"#,
+            ),
+        );
+        w.values.insert(
+            "dir_workflow_json",
+            w.fill(
+                r#"{"name": "Respondents join the list", "event": "response_updated",
+                    "tasks": [{"type": "directory", "action": "add_to_list", "listId": "{list}",
+                               "fields": {"email": {"piped": "${e://Field/Email}"}}}]}"#,
+            ),
+        );
+        for (name, body) in [
+            ("workflow", "{workflow_json}"),
+            ("dir_workflow", "{dir_workflow_json}"),
+        ] {
+            let v = w
+                .editor_call(
+                    Method::POST,
+                    "/api/v1/surveys/{survey}/workflows",
+                    body,
+                    201,
+                )
+                .await;
+            w.values.insert(name, v["id"].as_str().unwrap().into());
+        }
+        // A recorded response whose run closed the Case, and one whose run failed.
+        let r = w
+            .editor_call(
+                Method::POST,
+                "/api/v1/surveys/{survey}/responses",
+                r#"{"answers": {answers}, "embeddedData": {"CaseId": "{case_id}"}, "finished": true}"#,
+                201,
+            )
+            .await;
+        w.values
+            .insert("response", r["responseId"].as_str().unwrap().into());
+        let report = w.app.sonde.drain_workflows().await.unwrap();
+        assert_eq!(
+            report.succeeded, 1,
+            "the fixture's run closes the Case: {report:?}"
+        );
+        let view = w
+            .app
+            .sonde
+            .open_survey(&w.values["survey"], &Default::default(), None)
+            .await
+            .unwrap();
+        let engine::responses::PageView::Page { response_id, .. } = view else {
+            panic!("the survey opens on a page")
+        };
+        w.values.insert("in_progress", response_id);
+        for spend in [
+            Spend::FailedRun,
+            Spend::SpareWorkflow,
+            Spend::SpareConnection,
+            Spend::OAuthGrant,
+        ] {
+            w.renew(spend, EDITOR).await;
+        }
+        w
+    }
+
+    /// `text` with every `{name}` replaced by the fixture of that name (`{n}`: a number new
+    /// on each use). Values are not scanned again, so a survey file's braces stay as they are.
+    fn fill(&self, text: &str) -> String {
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(open) = rest.find('{') {
+            out.push_str(&rest[..open]);
+            let after = &rest[open + 1..];
+            let name_len = after
+                .find(|c: char| !(c.is_ascii_lowercase() || c == '_'))
+                .unwrap_or(after.len());
+            if name_len > 0 && after[name_len..].starts_with('}') {
+                let name = &after[..name_len];
+                if name == "n" {
+                    self.counter.set(self.counter.get() + 1);
+                    out.push_str(&self.counter.get().to_string());
+                } else {
+                    let value = self
+                        .values
+                        .get(name)
+                        .unwrap_or_else(|| panic!("no fixture named {{{name}}} (in {text})"));
+                    out.push_str(value);
+                }
+                rest = &after[name_len + 1..];
+            } else {
+                out.push('{');
+                rest = after;
+            }
+        }
+        out.push_str(rest);
+        out
+    }
+
+    /// Calls the API as the editor while building fixtures, expecting `status`.
+    async fn editor_call(&mut self, method: Method, path: &str, body: &str, status: u16) -> Value {
+        let url = self.app.url(&self.fill(path));
+        let body = self.fill(body);
+        let r = self
+            .http
+            .request(method, url)
+            .bearer_auth(self.callers[EDITOR].token.as_deref().unwrap())
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let got = r.status().as_u16();
+        let text = r.text().await.unwrap();
+        assert_eq!(got, status, "{path}: {text}");
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    }
+
+    /// Makes a spent fixture again (for `who`, when it is theirs).
+    async fn renew(&mut self, spend: Spend, who: usize) {
+        match spend {
+            Spend::Session => {
+                let email = self.callers[who].email.clone().expect("a signed-in caller");
+                self.callers[who].session = Some(self.app.sign_in(&email).await);
+            }
+            Spend::FailedRun => {
+                let r = self
+                    .editor_call(
+                        Method::POST,
+                        "/api/v1/surveys/{survey}/responses",
+                        &format!(
+                            r#"{{"answers": {{answers}}, "embeddedData": {{"CaseId": "{MISSING_CASE}"}}, "finished": true}}"#
+                        ),
+                        201,
+                    )
+                    .await;
+                let response = r["responseId"].as_str().unwrap();
+                self.app.sonde.drain_workflows().await.unwrap();
+                let (runs, _) = self
+                    .app
+                    .sonde
+                    .workflow_runs(&self.editor, &self.values["workflow"], Some("failed"), 1000)
+                    .await
+                    .unwrap();
+                let run = runs
+                    .into_iter()
+                    .find(|r| r.response_id == response)
+                    .expect("the run updating a missing Case failed");
+                self.values.insert("failed_run", run.id);
+            }
+            Spend::SpareWorkflow => {
+                let v = self
+                    .editor_call(
+                        Method::POST,
+                        "/api/v1/surveys/{survey}/workflows",
+                        "{dir_workflow_json}",
+                        201,
+                    )
+                    .await;
+                self.values
+                    .insert("spare_workflow", v["id"].as_str().unwrap().into());
+            }
+            Spend::SpareConnection => {
+                let token = self.callers[EDITOR].token.clone().unwrap();
+                let id = harness::link_sfsim(&self.app, &token, &self.sf).await;
+                self.values.insert("spare_connection", id);
+            }
+            Spend::OAuthGrant => {
+                // The last grant made the editor a connection; let it go so the five-link
+                // limit is never reached.
+                for c in self
+                    .app
+                    .sonde
+                    .salesforce_connections(&self.editor)
+                    .await
+                    .unwrap()
+                {
+                    let kept = [&self.values["connection"], &self.values["spare_connection"]];
+                    if !kept.contains(&&c.id) {
+                        self.app
+                            .sonde
+                            .disconnect_salesforce(&self.editor, &c.id)
+                            .await
+                            .unwrap();
+                    }
+                }
+                let token = self.callers[EDITOR].token.clone().unwrap();
+                let callback = sonde::bench::mapping::authorize_via_oauth(
+                    &self.app.base,
+                    &token,
+                    self.sf.login_url(),
+                    &self.sf.username(),
+                    self.sf.password(),
+                )
+                .await
+                .unwrap();
+                let query = callback.split_once('?').expect("state and code").1;
+                self.values.insert("oauth_grant", query.to_string());
+            }
+        }
+    }
+
+    /// Sends a row's call as caller `who`; renews what it spent if it was let through.
+    pub async fn call(&mut self, who: usize, method: &Method, call: &Call) -> Answer {
+        let url = self.app.url(&self.fill(call.path));
+        let caller = &self.callers[who];
+        let mut req = self.http.request(method.clone(), url);
+        if let Some(token) = &caller.token {
+            req = req.bearer_auth(token);
+        }
+        if let Some(s) = &caller.session {
+            req = req.header("cookie", format!("sonde_session={}", s.cookie));
+        }
+        let csrf = caller
+            .session
+            .as_ref()
+            .map(|s| s.csrf.clone())
+            .unwrap_or_default();
+        req = match call.body {
+            Body::Empty => req,
+            Body::Json(text) => req
+                .header("content-type", "application/json")
+                .body(self.fill(text)),
+            Body::Text(content_type, text) => req
+                .header("content-type", content_type)
+                .body(self.fill(text)),
+            Body::Form(fields) => {
+                let mut pairs: Vec<(String, String)> = fields
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), self.fill(v)))
+                    .collect();
+                pairs.push(("csrf".into(), csrf));
+                req.form(&pairs)
+            }
+            Body::Upload(file, fields) => {
+                let mut form = reqwest::multipart::Form::new().text("csrf", csrf);
+                for (k, v) in fields {
+                    form = form.text(*k, self.fill(v));
+                }
+                let part = reqwest::multipart::Part::bytes(self.fill(file).into_bytes())
+                    .file_name("upload");
+                req.multipart(form.part("file", part))
+            }
+        };
+        let r = req.send().await.unwrap();
+        let answer = Answer {
+            status: r.status().as_u16(),
+            location: r
+                .headers()
+                .get("location")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
+            ends_session: r
+                .headers()
+                .get_all("set-cookie")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .any(|v| v.starts_with("sonde_session=;")),
+            body: r.text().await.unwrap_or_default(),
+        };
+        if let (Some(spend), Some(Outcome::Ok)) = (call.spends, answer.outcome()) {
+            self.renew(spend, who).await;
+        }
+        answer
+    }
+
+    pub async fn shutdown(self) {
+        self.sf.shutdown().await;
+    }
+}

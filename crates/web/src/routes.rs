@@ -1,0 +1,173 @@
+//! Every route Sonde serves, in the one table the router is built from. The role × route test
+//! walks this same table, so a route cannot be added without the access matrix knowing of it.
+
+use crate::{api, api_salesforce, openapi, respondent, ui, ui_salesforce, AppState};
+use axum::handler::Handler;
+use axum::http::Method;
+use axum::routing::{on, MethodFilter, MethodRouter};
+
+/// Where the API lives: its routes are nested there and every error it answers is JSON.
+pub const API_PREFIX: &str = "/api/v1";
+
+/// One method on one path, as the router registers it.
+pub struct Route {
+    pub method: Method,
+    /// The full path template, `{name}` for each path parameter.
+    pub path: &'static str,
+    pub(crate) endpoint: MethodRouter<AppState>,
+}
+
+fn route<H, T>(method: Method, path: &'static str, handler: H) -> Route
+where
+    H: Handler<T, AppState>,
+    T: 'static,
+{
+    let filter = MethodFilter::try_from(method.clone()).expect("a method the router serves");
+    Route {
+        method,
+        path,
+        endpoint: on(filter, handler),
+    }
+}
+
+fn get<H: Handler<T, AppState>, T: 'static>(path: &'static str, handler: H) -> Route {
+    route(Method::GET, path, handler)
+}
+
+fn post<H: Handler<T, AppState>, T: 'static>(path: &'static str, handler: H) -> Route {
+    route(Method::POST, path, handler)
+}
+
+fn put<H: Handler<T, AppState>, T: 'static>(path: &'static str, handler: H) -> Route {
+    route(Method::PUT, path, handler)
+}
+
+fn patch<H: Handler<T, AppState>, T: 'static>(path: &'static str, handler: H) -> Route {
+    route(Method::PATCH, path, handler)
+}
+
+fn delete<H: Handler<T, AppState>, T: 'static>(path: &'static str, handler: H) -> Route {
+    route(Method::DELETE, path, handler)
+}
+
+/// The routes, API first, then the operational endpoints, the respondent's pages and the
+/// admin UI. Adding a route here is all the router needs; the access matrix then asks for its
+/// row.
+pub fn table() -> Vec<Route> {
+    vec![
+        get("/api/v1/openapi.json", openapi::document),
+        get("/api/v1/surveys", api::list_surveys),
+        post("/api/v1/surveys", api::create_survey),
+        post("/api/v1/surveys/import", api::import_survey),
+        get("/api/v1/surveys/{id}", api::get_survey),
+        put("/api/v1/surveys/{id}", api::update_survey),
+        post("/api/v1/surveys/{id}/collaborators", api::share_survey),
+        post("/api/v1/surveys/{id}/links", api::create_personal_link),
+        get("/api/v1/surveys/{id}/link-signing", api::get_link_signing),
+        put("/api/v1/surveys/{id}/link-signing", api::set_link_signing),
+        post(
+            "/api/v1/surveys/{id}/link-signing/rotate",
+            api::rotate_link_secret,
+        ),
+        get("/api/v1/surveys/{id}/responses", api::list_responses),
+        post("/api/v1/surveys/{id}/responses", api::create_response),
+        get(
+            "/api/v1/surveys/{id}/responses/{response_id}",
+            api::get_response,
+        ),
+        patch(
+            "/api/v1/surveys/{id}/responses/{response_id}",
+            api::update_response,
+        ),
+        get("/api/v1/contacts", api::list_contacts),
+        post("/api/v1/contacts", api::create_contact),
+        post("/api/v1/contacts/import", api::import_contacts),
+        get("/api/v1/contacts/{id}", api::get_contact),
+        post(
+            "/api/v1/contacts/{id}/unsubscribe",
+            api::unsubscribe_contact,
+        ),
+        post(
+            "/api/v1/contacts/{id}/resubscribe",
+            api::resubscribe_contact,
+        ),
+        get(
+            "/api/v1/contacts/{id}/opt-out-events",
+            api::contact_opt_out_events,
+        ),
+        get("/api/v1/mailing-lists", api::list_mailing_lists),
+        post("/api/v1/mailing-lists", api::create_mailing_list),
+        get("/api/v1/mailing-lists/{id}", api::get_mailing_list),
+        get(
+            "/api/v1/salesforce/connections",
+            api_salesforce::list_connections,
+        ),
+        post(
+            "/api/v1/salesforce/connections",
+            api_salesforce::start_connection,
+        ),
+        delete(
+            "/api/v1/salesforce/connections/{id}",
+            api_salesforce::delete_connection,
+        ),
+        get(
+            "/api/v1/salesforce/connections/{id}/check",
+            api_salesforce::check_connection,
+        ),
+        get(
+            "/api/v1/surveys/{id}/workflows",
+            api_salesforce::list_workflows,
+        ),
+        post(
+            "/api/v1/surveys/{id}/workflows",
+            api_salesforce::create_workflow,
+        ),
+        get("/api/v1/workflows/{id}", api_salesforce::get_workflow),
+        put("/api/v1/workflows/{id}", api_salesforce::update_workflow),
+        delete("/api/v1/workflows/{id}", api_salesforce::delete_workflow),
+        post("/api/v1/workflows/{id}/copy", api_salesforce::copy_workflow),
+        get("/api/v1/workflows/{id}/runs", api_salesforce::list_runs),
+        post(
+            "/api/v1/workflows/{id}/runs/{runId}/retry",
+            api_salesforce::retry_run,
+        ),
+        get("/healthz", crate::healthz),
+        get("/metrics", crate::metrics_page),
+        get("/oauth/salesforce/callback", ui_salesforce::oauth_callback),
+        get("/s/{survey_id}", respondent::open),
+        post("/s/{survey_id}", respondent::submit),
+        get("/optout/{token}", respondent::opt_out_page),
+        post("/optout/{token}", respondent::opt_out_confirm),
+        get("/", ui::home),
+        get("/login", ui::login_form),
+        post("/login", ui::login),
+        post("/logout", ui::logout),
+        get("/surveys", ui::surveys),
+        post("/surveys/import", ui::import_survey),
+        get("/surveys/{id}", ui::survey_detail),
+        post("/surveys/{id}/share", ui::share_survey),
+        get("/surveys/{id}/export.csv", ui::export_csv),
+        get("/surveys/{id}/export.json", ui::export_json),
+        get("/contacts", ui::contacts),
+        post("/contacts/import", ui::import_contacts),
+        get("/lists", ui::lists),
+        post("/lists", ui::create_list),
+        get("/lists/{id}", ui::list_detail),
+        get("/salesforce", ui_salesforce::connections),
+        post("/salesforce/link", ui_salesforce::link),
+        get("/salesforce/{id}/check", ui_salesforce::check),
+        post("/salesforce/{id}/disconnect", ui_salesforce::disconnect),
+        get("/surveys/{id}/workflows", ui_salesforce::workflows),
+        get("/surveys/{id}/workflows/new", ui_salesforce::new_workflow),
+        post(
+            "/surveys/{id}/workflows/new",
+            ui_salesforce::create_workflow,
+        ),
+        get("/workflows/{id}", ui_salesforce::workflow),
+        post("/workflows/{id}", ui_salesforce::update_workflow),
+        post("/workflows/{id}/delete", ui_salesforce::delete_workflow),
+        post("/workflows/{id}/copy", ui_salesforce::copy_workflow),
+        get("/workflows/{id}/runs", ui_salesforce::runs),
+        post("/workflows/{id}/runs/{run_id}/retry", ui_salesforce::retry),
+    ]
+}
