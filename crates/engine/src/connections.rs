@@ -488,6 +488,7 @@ impl Sonde {
 
     /// Disconnects: revokes the tokens at Salesforce and forgets them here.
     pub async fn disconnect_salesforce(&self, actor: &Actor, id: &str) -> Result<()> {
+        actor.require(crate::Role::Editor)?;
         let mut row = self.own_connection(actor, id).await?;
         if let Ok(conn) = self.live_connection(id).await {
             if let Err(e) = conn.revoke().await {

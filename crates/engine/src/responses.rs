@@ -511,6 +511,8 @@ impl Sonde {
         survey_id: &str,
         input: NewResponse,
     ) -> Result<Response> {
+        // Recording a response fires the survey's workflows, which write to Salesforce.
+        actor.require(crate::Role::Editor)?;
         let survey = self.survey(actor, survey_id).await?;
         let given: Vec<(String, String)> = input.embedded_data.clone().into_iter().collect();
         let mut data =

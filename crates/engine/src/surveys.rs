@@ -121,8 +121,11 @@ impl Sonde {
             .collect()
     }
 
-    /// Shares a survey with a colleague in the same organization. Only its owner or an admin.
+    /// Shares a survey with a colleague in the same organization. Only its owner or an admin,
+    /// and not an owner since made a viewer. Sharing lets the colleague see the survey; what
+    /// they may do with it is their own role's (a viewer reads, an editor changes).
     pub async fn share_survey(&self, actor: &Actor, id: &str, email: &str) -> Result<()> {
+        actor.require(Role::Editor)?;
         let survey = self.survey(actor, id).await?;
         if survey.owner_id != actor.user_id && actor.role != Role::Admin {
             return Err(Error::Forbidden(

@@ -301,6 +301,7 @@ impl Sonde {
         id: &str,
         input: WorkflowInput,
     ) -> Result<Workflow> {
+        actor.require(Role::Editor)?;
         let mut row = self.workflow_row(actor, id).await?;
         Self::ensure_owner(&row, actor)?;
         let survey = self.survey(actor, &row.survey_id).await?;
@@ -320,6 +321,7 @@ impl Sonde {
     }
 
     pub async fn delete_workflow(&self, actor: &Actor, id: &str) -> Result<()> {
+        actor.require(Role::Editor)?;
         let row = self.workflow_row(actor, id).await?;
         Self::ensure_owner(&row, actor)?;
         self.store.delete_workflow(&actor.org_id, id).await?;
@@ -334,6 +336,7 @@ impl Sonde {
         id: &str,
         connection_id: Option<&str>,
     ) -> Result<Workflow> {
+        actor.require(Role::Editor)?;
         let source = self.workflow(actor, id).await?;
         let connection = match connection_id {
             Some(c) => Some(self.own_connection(actor, c).await?.id),
@@ -712,8 +715,10 @@ impl Sonde {
         Ok((runs, counts))
     }
 
-    /// Queues a failed run again (after a fix such as relinking the org).
+    /// Queues a failed run again (after a fix such as relinking the org). Editors and admins
+    /// only: a retried run writes to Salesforce again.
     pub async fn retry_run(&self, actor: &Actor, workflow_id: &str, run_id: &str) -> Result<Run> {
+        actor.require(Role::Editor)?;
         let wf = self.workflow_row(actor, workflow_id).await?;
         let run = self
             .store

@@ -1,11 +1,13 @@
 //! `/api/v1`: JSON over the engine for API-token holders. Bodies are read as text and parsed
 //! by the engine so that errors can name the line and column.
 
+// The API's own Query: a parameter that does not parse is a JSON error naming it.
+use crate::api_query::Query;
 use crate::auth::ApiActor;
 use crate::error::ApiError;
 use crate::AppState;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;

@@ -2,10 +2,12 @@
 //! browser returns to after signing in to Salesforce.
 
 use crate::api::{json_body as body, ApiResult};
+// The API's own Query: a parameter that does not parse is a JSON error naming it.
+use crate::api_query::Query;
 use crate::auth::ApiActor;
 use crate::AppState;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
@@ -60,7 +62,10 @@ pub struct Callback {
 }
 
 /// Where Salesforce sends the browser back: a small page saying what happened.
-pub async fn oauth_callback(State(state): State<AppState>, Query(q): Query<Callback>) -> Response {
+pub async fn oauth_callback(
+    State(state): State<AppState>,
+    axum::extract::Query(q): axum::extract::Query<Callback>,
+) -> Response {
     let error = q
         .error
         .as_ref()

@@ -1,12 +1,16 @@
 //! The one place engine errors become HTTP: JSON for the API, a readable page for people.
-//! Internal errors are logged with their cause and never shown. A store that is briefly
-//! unavailable answers 503 with `Retry-After`, so clients and proxies know to come back.
+//! Internal errors are logged with their cause and never shown. Input the API cannot read (a
+//! query, a path, a body, a method) gets the same JSON error as any other API error. A store
+//! that is briefly unavailable answers 503 with `Retry-After`, so clients and proxies know to
+//! come back.
 
 use crate::pages;
+use axum::extract::Request;
 use axum::http::{header, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use engine::Error;
+use engine::{Error, FieldProblem};
 use serde_json::json;
 
 fn status_of(e: &Error) -> StatusCode {
@@ -97,20 +101,88 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         log_internal(&self.0);
-        let status = status_of(&self.0);
         let problems = match &self.0 {
-            Error::Invalid { problems, .. } => problems.clone(),
-            _ => Vec::new(),
+            Error::Invalid { problems, .. } => problems.as_slice(),
+            _ => &[],
         };
-        let body = json!({
-            "error": {
-                "code": code_of(&self.0),
-                "message": self.0.to_string(),
-                "problems": problems,
-            }
-        });
-        with_status_headers((status, Json(body)).into_response())
+        api_error(
+            status_of(&self.0),
+            code_of(&self.0),
+            &self.0.to_string(),
+            problems,
+        )
     }
+}
+
+/// The API's JSON error: `{"error": {"code", "message", "problems"}}`.
+fn api_error(status: StatusCode, code: &str, message: &str, problems: &[FieldProblem]) -> Response {
+    let body = json!({
+        "error": { "code": code, "message": message, "problems": problems }
+    });
+    with_status_headers((status, Json(body)).into_response())
+}
+
+/// What axum answers by itself before a handler runs — a path that does not decode, a body
+/// over the limit, a method the endpoint does not take — comes as plain text (or nothing);
+/// this layer over the API answers those as the API's JSON error too.
+pub async fn json_errors(req: Request, next: Next) -> Response {
+    let method = req.method().clone();
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|p| p.as_str().to_string());
+    let response = next.run(req).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let body = response.into_body();
+    // Rejection texts are a line or two; more is not a rejection worth quoting.
+    let text = axum::body::to_bytes(body, 16 * 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .unwrap_or_default();
+    let message = match status {
+        StatusCode::METHOD_NOT_ALLOWED => {
+            // axum adds its Allow header after this layer; the route table knows the same.
+            let takes = route
+                .as_deref()
+                .map(crate::routes::methods_of)
+                .unwrap_or_default()
+                .iter()
+                .map(|m| m.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
+            format!("this endpoint does not take {method}; it takes {takes}")
+        }
+        StatusCode::PAYLOAD_TOO_LARGE => format!(
+            "the request body is larger than the {} MiB Sonde reads",
+            crate::BODY_LIMIT / (1024 * 1024)
+        ),
+        s if s.is_server_error() => {
+            tracing::error!(status = %s, detail = %text, "request rejected before its handler");
+            "internal error".to_string()
+        }
+        _ if text.is_empty() => status.canonical_reason().unwrap_or("error").to_lowercase(),
+        _ => text,
+    };
+    let code = match status {
+        StatusCode::UNAUTHORIZED => "unauthenticated",
+        StatusCode::FORBIDDEN => "forbidden",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::SERVICE_UNAVAILABLE => "unavailable",
+        s if s.is_server_error() => "internal",
+        _ => "invalid",
+    };
+    api_error(status, code, &message, &[])
 }
 
 /// An engine error answered as a page a person understands.

@@ -2,6 +2,7 @@
 //! status codes. The rules live in `engine`.
 
 pub mod api;
+mod api_query;
 pub mod api_salesforce;
 pub mod auth;
 pub mod error;
@@ -51,6 +52,9 @@ fn metrics_handle() -> PrometheusHandle {
         .clone()
 }
 
+/// The largest request body read (a big `.qsf`, a contact import).
+pub const BODY_LIMIT: usize = 32 * 1024 * 1024;
+
 /// The whole application: the routes of [`routes::table`], the API's nested under
 /// [`routes::API_PREFIX`] with its own not-found answer and JSON errors.
 pub fn router(state: AppState) -> Router {
@@ -62,11 +66,13 @@ pub fn router(state: AppState) -> Router {
             None => site = site.route(r.path, r.endpoint),
         }
     }
-    let api = api.fallback(api_not_found);
+    let api = api
+        .fallback(api_not_found)
+        .layer(middleware::from_fn(error::json_errors));
     site.nest(routes::API_PREFIX, api)
         .fallback(page_not_found)
         .layer(middleware::from_fn(track))
-        .layer(axum::extract::DefaultBodyLimit::max(32 * 1024 * 1024))
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
 }
 

@@ -50,6 +50,17 @@ fn delete<H: Handler<T, AppState>, T: 'static>(path: &'static str, handler: H) -
     route(Method::DELETE, path, handler)
 }
 
+/// The methods a path template is served with (for a 405's message).
+pub fn methods_of(path: &str) -> Vec<Method> {
+    static ROUTES: std::sync::OnceLock<Vec<(Method, &'static str)>> = std::sync::OnceLock::new();
+    ROUTES
+        .get_or_init(|| table().into_iter().map(|r| (r.method, r.path)).collect())
+        .iter()
+        .filter(|(_, p)| *p == path)
+        .map(|(m, _)| m.clone())
+        .collect()
+}
+
 /// The routes, API first, then the operational endpoints, the respondent's pages and the
 /// admin UI. Adding a route here is all the router needs; the access matrix then asks for its
 /// row.

@@ -1531,6 +1531,8 @@ pub async fn new_workflow(
     user: WebUser,
     Path(survey_id): Path<String>,
 ) -> PageResult {
+    // A viewer could fill the editor in but never save it: say so before they start.
+    user.actor.require(engine::Role::Editor)?;
     let ctx = editor_context(&state, &user, &survey_id).await?;
     let editor = Editor::new_for(&ctx.own);
     Ok(render_editor(
@@ -1627,6 +1629,7 @@ pub async fn create_workflow(
     Path(survey_id): Path<String>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> PageResult {
+    user.actor.require(engine::Role::Editor)?;
     let ctx = editor_context(&state, &user, &survey_id).await?;
     submit_editor(&state, &user, &ctx, &pairs, None).await
 }

@@ -4,6 +4,7 @@
 
 mod matrix;
 mod rejections;
+mod viewers;
 
 use crate::harness::{self, Backend, TestApp, WebSession};
 use engine::{Actor, Role};

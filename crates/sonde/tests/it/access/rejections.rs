@@ -91,4 +91,8 @@ async fn unreadable_input_gets_the_apis_json_error() {
     )
     .await;
     assert_eq!(status, 413, "{v}");
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("32 MiB"),
+        "{v}"
+    );
 }
