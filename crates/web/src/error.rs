@@ -16,6 +16,7 @@ fn status_of(e: &Error) -> StatusCode {
         Error::NotFound(_) => StatusCode::NOT_FOUND,
         Error::Invalid { .. } => StatusCode::BAD_REQUEST,
         Error::Conflict(_) => StatusCode::CONFLICT,
+        Error::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
         Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
@@ -28,6 +29,7 @@ fn code_of(e: &Error) -> &'static str {
         Error::NotFound(_) => "not_found",
         Error::Invalid { .. } => "invalid",
         Error::Conflict(_) => "conflict",
+        Error::TooManyAttempts { .. } => "too_many_attempts",
         Error::Unavailable(_) => "unavailable",
         Error::Internal(_) => "internal",
     }
@@ -56,10 +58,17 @@ fn log_internal(e: &Error) {
     }
 }
 
-/// Adds the headers a status calls for: a challenge for 401, a retry time for 503.
-fn with_status_headers(mut response: Response) -> Response {
+/// Adds the headers a status calls for: a challenge for 401, a retry time for 503 and for 429
+/// (the wait the error names).
+fn with_status_headers(e: &Error, mut response: Response) -> Response {
     let status = response.status();
     let headers = response.headers_mut();
+    if let Error::TooManyAttempts { retry_after } = e {
+        headers.insert(
+            header::RETRY_AFTER,
+            header::HeaderValue::from(engine::retry_after_secs(retry_after)),
+        );
+    }
     match status {
         StatusCode::UNAUTHORIZED => {
             headers.insert(
@@ -109,7 +118,7 @@ impl IntoResponse for ApiError {
                 "problems": problems,
             }
         });
-        with_status_headers((status, Json(body)).into_response())
+        with_status_headers(&self.0, (status, Json(body)).into_response())
     }
 }
 
@@ -141,6 +150,10 @@ impl IntoResponse for PageError {
                 "Please correct the input and try again.",
             ),
             Error::Conflict(_) => ("That did not work", "The item changed meanwhile."),
+            Error::TooManyAttempts { .. } => (
+                "Too many attempts",
+                "Please wait as long as the message says, then try again.",
+            ),
             Error::Unavailable(_) => (
                 "Briefly unavailable",
                 "Nothing you did caused this, and nothing was saved yet. Please try again in a few seconds.",
@@ -160,6 +173,6 @@ impl IntoResponse for PageError {
             _ => Vec::new(),
         };
         let body = pages::error_page(title, &detail, advice, &problems);
-        with_status_headers((status, body).into_response())
+        with_status_headers(&self.0, (status, body).into_response())
     }
 }

@@ -1,16 +1,22 @@
 //! HTTP only: routing, authentication, request parsing, HTML and mapping engine errors to
 //! status codes. The rules live in `engine`.
 
+pub mod account;
 pub mod api;
+pub mod api_credentials;
 pub mod api_salesforce;
+pub mod assets;
 pub mod auth;
 pub mod error;
 pub mod openapi;
 pub mod pages;
 pub mod respondent;
+pub mod security;
+pub mod sign_in;
 pub mod ui;
 pub mod ui_salesforce;
 
+use axum::extract::connect_info::IntoMakeServiceWithConnectInfo;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
@@ -18,6 +24,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::Router;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use std::net::SocketAddr;
 use std::sync::OnceLock;
 use std::time::Instant;
 
@@ -118,6 +125,21 @@ pub fn router(state: AppState) -> Router {
                 .delete(api_salesforce::delete_workflow),
         )
         .route("/workflows/{id}/copy", post(api_salesforce::copy_workflow))
+        .route(
+            "/tokens",
+            get(api_credentials::list_tokens).post(api_credentials::create_token),
+        )
+        .route("/tokens/{id}", delete(api_credentials::revoke_token))
+        .route("/account/password", post(api_credentials::change_password))
+        .route("/users", get(api_credentials::list_users))
+        .route(
+            "/users/{id}/deactivate",
+            post(api_credentials::deactivate_user),
+        )
+        .route(
+            "/users/{id}/reactivate",
+            post(api_credentials::reactivate_user),
+        )
         .route("/workflows/{id}/runs", get(api_salesforce::list_runs))
         .route(
             "/workflows/{id}/runs/{runId}/retry",
@@ -141,9 +163,14 @@ pub fn router(state: AppState) -> Router {
             "/optout/{token}",
             get(respondent::opt_out_page).post(respondent::opt_out_confirm),
         )
+        .route("/assets/{name}", get(assets::serve))
         .route("/", get(ui::home))
-        .route("/login", get(ui::login_form).post(ui::login))
-        .route("/logout", post(ui::logout))
+        .route("/login", get(sign_in::login_form).post(sign_in::login))
+        .route("/logout", post(sign_in::logout))
+        .route("/account", get(account::show))
+        .route("/account/tokens", post(account::create_token))
+        .route("/account/tokens/{id}/revoke", post(account::revoke_token))
+        .route("/account/password", post(account::change_password))
         .route("/surveys", get(ui::surveys))
         .route("/surveys/import", post(ui::import_survey))
         .route("/surveys/{id}", get(ui::survey_detail))
@@ -182,8 +209,15 @@ pub fn router(state: AppState) -> Router {
         )
         .fallback(page_not_found)
         .layer(middleware::from_fn(track))
+        .layer(middleware::from_fn(security::headers))
         .layer(axum::extract::DefaultBodyLimit::max(32 * 1024 * 1024))
         .with_state(state)
+}
+
+/// The application as a service that records each connection's peer address, which sign-in
+/// throttling needs ([`auth::ClientAddress`]): serve this, not the bare [`router`].
+pub fn app(state: AppState) -> IntoMakeServiceWithConnectInfo<Router, SocketAddr> {
+    router(state).into_make_service_with_connect_info::<SocketAddr>()
 }
 
 async fn api_not_found() -> error::ApiError {

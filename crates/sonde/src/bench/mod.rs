@@ -113,7 +113,7 @@ impl BenchServer {
         let token = sonde.create_api_token(&email, "bench").await?;
         let definition = serde_json::to_string(&survey::sample::sample_definition())?;
         let survey_id = sonde.create_survey(&admin, &definition).await?.survey.id;
-        let app = web::router(web::AppState::new(sonde.clone()));
+        let app = web::app(web::AppState::new(sonde.clone()));
         let server = tokio::spawn(async move { axum::serve(listener, app).await });
         Ok(Self {
             backend,

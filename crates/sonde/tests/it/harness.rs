@@ -74,6 +74,54 @@ pub async fn fresh_pg_schema(base: &str) -> String {
     url
 }
 
+/// The password of every user the harness creates.
+pub const PASSWORD: &str = "correct horse battery";
+
+/// A client as a browser is one: it keeps cookies and shows redirects instead of following them.
+pub fn cookie_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// As [`cookie_client`], connecting from `address` (any of 127.0.0.0/8 reaches a loopback
+/// server), so tests can sign in from addresses of their own.
+pub fn cookie_client_from(address: std::net::IpAddr) -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .local_address(address)
+        .build()
+        .unwrap()
+}
+
+/// Signs in at `base` as a browser does: the form first (which sets the sign-in CSRF cookie and
+/// carries its token), then the POST with the token. Answers the POST's response.
+pub async fn sign_in_at(
+    client: &reqwest::Client,
+    base: &str,
+    email: &str,
+    password: &str,
+) -> reqwest::Response {
+    let form = client
+        .get(format!("{base}/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = csrf_of(&form);
+    client
+        .post(format!("{base}/login"))
+        .form(&[("email", email), ("password", password), ("csrf", &csrf)])
+        .send()
+        .await
+        .unwrap()
+}
+
 pub struct TestApp {
     pub base: String,
     pub sonde: Sonde,
@@ -103,7 +151,7 @@ impl TestApp {
         )
         .await
         .unwrap();
-        let app = web::router(web::AppState::new(sonde.clone()));
+        let app = web::app(web::AppState::new(sonde.clone()));
         let server = tokio::spawn(async move {
             axum::serve(listener, app).await.unwrap();
         });
@@ -144,11 +192,21 @@ impl TestApp {
         let email = format!("{}@example.com", store::ids::random_token(8).to_lowercase());
         let actor = self
             .sonde
-            .add_user(Some(org_id), &email, role, "correct horse battery")
+            .add_user(Some(org_id), &email, role, PASSWORD)
             .await
             .unwrap();
         let token = self.sonde.create_api_token(&email, "test").await.unwrap();
         (actor, token)
+    }
+
+    /// Signs `email` in on `client` through the sign-in form (see [`sign_in_at`]).
+    pub async fn sign_in_web(
+        &self,
+        client: &reqwest::Client,
+        email: &str,
+        password: &str,
+    ) -> reqwest::Response {
+        sign_in_at(client, &self.base, email, password).await
     }
 
     pub fn get(&self, token: &str, path: &str) -> reqwest::RequestBuilder {
