@@ -43,12 +43,19 @@ fn when(ms: i64) -> String {
     format!("{} UTC", s.get(..16).unwrap_or(&s).replace('T', " "))
 }
 
-fn plural(n: u64, one: &str, many: &str) -> String {
-    if n == 1 {
-        format!("1 {one}")
-    } else {
-        format!("{n} {many}")
-    }
+/// What a password change ended, as a sentence.
+fn ended_sentence(ended: engine::credentials::Ended) -> String {
+    let sessions = match ended.sessions {
+        0 => "No other session was signed in".to_string(),
+        1 => "1 other session was signed out".to_string(),
+        n => format!("{n} other sessions were signed out"),
+    };
+    let tokens = match ended.api_tokens {
+        0 => "no API token was revoked".to_string(),
+        1 => "1 API token was revoked".to_string(),
+        n => format!("{n} API tokens were revoked"),
+    };
+    format!("{sessions}, and {tokens}.")
 }
 
 fn token_item(user: &WebUser, t: &ApiToken, now: i64) -> Markup {
@@ -96,9 +103,7 @@ async fn account_page(
         p.muted { "Signed in as " strong { (user.actor.email) } " (" (user.actor.role.as_str()) ")." }
         @if let Some(Flash::PasswordChanged(ended)) = &flash {
             div.ok role="status" {
-                p { strong { "Password changed." } " "
-                    (plural(ended.sessions, "other session was", "other sessions were")) " signed out and "
-                    (plural(ended.api_tokens, "API token", "API tokens")) " revoked." }
+                p { strong { "Password changed." } " " (ended_sentence(*ended)) }
             }
         }
         @if let Some(Flash::Created(new)) = &flash {

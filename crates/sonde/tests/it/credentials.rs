@@ -773,3 +773,105 @@ async fn every_kind_of_page_sends_security_headers() {
         .unwrap()
         .starts_with("text/javascript"));
 }
+
+/// Where the browser test leaves its screenshots: `SONDE_SCREENSHOTS` if set.
+fn shot(name: &str) -> std::path::PathBuf {
+    let dir = std::env::var("SONDE_SCREENSHOTS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(format!("{name}.png"))
+}
+
+async fn shots(b: &crate::browser::Browser, name: &str) {
+    for (width, height, kind) in [(1280, 900, "desktop"), (390, 844, "phone")] {
+        b.resize(width, height).await;
+        b.screenshot_to(&shot(&format!("{name}-{kind}"))).await;
+    }
+}
+
+#[tokio::test]
+async fn the_account_and_sign_in_pages_work_in_chromium_under_the_policy() {
+    let Some(b) = crate::browser::Browser::start().await else {
+        return;
+    };
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let (me, token) = app.org_user(Role::Editor).await;
+    let (locked, _) = app.user_in(&me.org_id, Role::Editor).await;
+
+    // The script comes from /assets and runs: a timed page submits itself (its required
+    // questions unanswered, so it comes back asking for them).
+    let mut def = serde_json::to_value(survey::sample::sample_definition()).unwrap();
+    for q in def["questions"].as_array_mut().unwrap() {
+        if q["type"] == "timing" {
+            q["auto_advance_seconds"] = json!(1);
+        }
+    }
+    def["blocks"][0]["elements"]
+        .as_array_mut()
+        .unwrap()
+        .insert(0, json!({"type": "question", "id": "QID2"}));
+    let r = app
+        .post(&token, "/api/v1/surveys")
+        .json(&def)
+        .send()
+        .await
+        .unwrap();
+    let timed: Value = r.json().await.unwrap();
+    b.goto(&app.url(&format!("/s/{}", timed["id"].as_str().unwrap())))
+        .await;
+    b.wait_for("Some answers need your attention").await;
+
+    // The stylesheet applies.
+    b.goto(&app.url("/login")).await;
+    b.wait_for("Sign in to Sonde").await;
+    let background = b
+        .execute("return getComputedStyle(document.body).backgroundColor")
+        .await;
+    assert_eq!(
+        background, "rgb(246, 247, 249)",
+        "the stylesheet from /assets"
+    );
+    shots(&b, "login").await;
+
+    // A throttled account is told how long to wait.
+    for _ in 0..6 {
+        app.sign_in_web(&cookie_client(), &locked.email, "guess")
+            .await;
+    }
+    b.type_into("#email", &locked.email).await;
+    b.type_into("#password", PASSWORD).await;
+    b.click("button[type=submit]").await;
+    b.wait_for("Too many sign-in attempts").await;
+    shots(&b, "login-throttled").await;
+
+    b.goto(&app.url("/login")).await;
+    b.type_into("#email", &me.email).await;
+    b.type_into("#password", PASSWORD).await;
+    b.click("button[type=submit]").await;
+    b.wait_for("Import a Qualtrics survey").await;
+    b.click("a[href='/account']").await;
+    b.wait_for("Create an API token").await;
+    b.type_into("#token-name", "Salesforce Flow").await;
+    b.click("form[action='/account/tokens'] button[type=submit]")
+        .await;
+    let page = b.wait_for("Copy it now").await;
+    assert!(page.contains("sonde_"), "the new token is shown");
+    shots(&b, "account").await;
+    b.execute("document.getElementById('current-password').scrollIntoView(); return 0")
+        .await;
+    shots(&b, "account-forms").await;
+
+    b.type_into("#current-password", "not it at all").await;
+    b.type_into("#new-password", NEW_PASSWORD).await;
+    b.click("form[action='/account/password'] button[type=submit]")
+        .await;
+    b.wait_for("does not match").await;
+    b.type_into("#current-password", PASSWORD).await;
+    b.type_into("#new-password", NEW_PASSWORD).await;
+    b.click("form[action='/account/password'] button[type=submit]")
+        .await;
+    b.wait_for("Password changed").await;
+    shots(&b, "account-password-changed").await;
+    b.quit().await;
+}
