@@ -4,18 +4,21 @@
 pub mod auth;
 pub mod connections;
 pub mod contact_import;
+pub mod credentials;
 pub mod delivery;
 pub mod directory;
 mod error;
 pub mod link_signing;
+pub mod passwords;
 mod record_trust;
 pub mod responses;
 pub mod secrets;
+pub mod sign_in_throttle;
 pub mod surveys;
 pub mod workflows;
 
 pub use auth::{Actor, Role};
-pub use error::{Error, FieldProblem, Result};
+pub use error::{retry_after_secs, Error, FieldProblem, Result};
 
 use store::Store;
 

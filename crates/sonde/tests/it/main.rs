@@ -7,6 +7,7 @@ mod browser;
 mod cli;
 mod concurrency;
 mod crash;
+mod credentials;
 mod harness;
 mod queue;
 mod resilience;

@@ -48,14 +48,14 @@ async fn users_tokens_and_sessions() {
         assert_eq!(sonde.authenticate_api_token(&token).await.unwrap(), admin);
         assert!(sonde.authenticate_api_token("sonde_wrong").await.is_err());
         let (_, session) = sonde
-            .sign_in("admin@example.com", "long enough pw")
+            .sign_in("admin@example.com", "long enough pw", [127, 0, 0, 1].into())
             .await
             .unwrap();
         let (who, csrf) = sonde.web_session(&session.cookie).await.unwrap();
         assert_eq!(who.user_id, admin.user_id);
         assert_eq!(csrf, session.csrf_token);
         assert!(sonde
-            .sign_in("admin@example.com", "wrong password")
+            .sign_in("admin@example.com", "wrong password", [127, 0, 0, 1].into())
             .await
             .is_err());
         sonde.sign_out(&session.cookie).await.unwrap();
