@@ -117,7 +117,10 @@ pub async fn sanitize(args: SanitizeArgs) -> anyhow::Result<()> {
     let all = started.elapsed();
     views_done.store(true, Ordering::Relaxed);
     let worst_health = health.await?;
-    println!("  4 concurrent page views of the 80 KB survey ({}):", bench.backend);
+    println!(
+        "  4 concurrent page views of the 80 KB survey ({}):",
+        bench.backend
+    );
     println!(
         "    slowest view {:.0} ms · all done in {:.0} ms · slowest /healthz meanwhile {:.0} ms",
         slowest.as_secs_f64() * 1000.0,
@@ -134,7 +137,8 @@ pub fn big_qsf(bytes: usize) -> String {
     const CHOICES: usize = 40;
     let filler = "Somewhat agree with the statement as it was put to me, considering everything \
                   I know about the service, the people and the <b>place</b> where it happened. ";
-    let choice_text = |q: usize, c: usize| format!("Option {c} of question {q}: {}", filler.repeat(3));
+    let choice_text =
+        |q: usize, c: usize| format!("Option {c} of question {q}: {}", filler.repeat(3));
     let per_question = CHOICES * (choice_text(1, 1).len() + 30) + 1200;
     let questions = (bytes / per_question).max(1);
     let mut out = String::with_capacity(bytes + 4096);
@@ -164,7 +168,10 @@ pub fn big_qsf(bytes: usize) -> String {
             })
             .collect();
         let order: Vec<String> = (1..=CHOICES).map(|c| c.to_string()).collect();
-        let text = format!("<p>Question {q}: how much do you agree? {}</p>", filler.repeat(6));
+        let text = format!(
+            "<p>Question {q}: how much do you agree? {}</p>",
+            filler.repeat(6)
+        );
         out.push_str(&format!(
             r#",{{"SurveyID":"SV_bench","Element":"SQ","PrimaryAttribute":"QID{q}","Payload":{{"QuestionText":{},"DataExportTag":"Q{q}","QuestionType":"MC","Selector":"SAVR","SubSelector":"TX","Configuration":{{"QuestionDescriptionOption":"UseText"}},"Choices":{{{}}},"ChoiceOrder":[{}],"Validation":{{"Settings":{{"ForceResponse":"OFF","Type":"None"}}}},"Language":[],"QuestionID":"QID{q}"}}}}"#,
             serde_json::to_string(&text).expect("a string serializes"),

@@ -124,10 +124,7 @@ async fn oversized_parts_of_a_survey_are_refused_naming_the_part_and_the_limit()
         // A .qsf is held to the same limits, whatever the importer made of it.
         let mut qsf: Value = serde_json::from_str(&sonde::bench::surveys::big_qsf(50_000)).unwrap();
         let elements = qsf["SurveyElements"].as_array_mut().unwrap();
-        let question = elements
-            .iter_mut()
-            .find(|e| e["Element"] == "SQ")
-            .unwrap();
+        let question = elements.iter_mut().find(|e| e["Element"] == "SQ").unwrap();
         question["Payload"]["QuestionText"] = json!("y".repeat(200 * 1024));
         let r = app
             .post(&token, "/api/v1/surveys/import")
@@ -190,8 +187,7 @@ async fn editing_a_live_survey_keeps_respondents_on_the_version_they_started() {
             .text()
             .await
             .unwrap();
-        let (status, second) =
-            submit(&app, &id, &first, vec![("QID1".into(), "one".into())]).await;
+        let (status, second) = submit(&app, &id, &first, vec![("QID1".into(), "one".into())]).await;
         assert_eq!(status, 200, "{second}");
         assert!(second.contains("Second question"), "{second}");
 
@@ -208,10 +204,12 @@ async fn editing_a_live_survey_keeps_respondents_on_the_version_they_started() {
         let r = app.client.get(&survey_url).send().await.unwrap();
         let status = r.status();
         let reloaded = r.text().await.unwrap();
-        assert_eq!(status, 200, "{backend:?}: reload after the edit:\n{reloaded}");
+        assert_eq!(
+            status, 200,
+            "{backend:?}: reload after the edit:\n{reloaded}"
+        );
         assert!(reloaded.contains("Second question"), "{reloaded}");
-        let (status, end) =
-            submit(&app, &id, &reloaded, vec![("QID2".into(), "two".into())]).await;
+        let (status, end) = submit(&app, &id, &reloaded, vec![("QID2".into(), "two".into())]).await;
         assert_eq!(status, 200, "{end}");
         assert!(end.contains("Thank"), "{end}");
 
@@ -298,7 +296,10 @@ async fn a_closing_window_under_one_hour_is_refused() {
             "{v}"
         );
         let imported = app
-            .get_json(&token, &format!("/api/v1/surveys/{}", v["id"].as_str().unwrap()))
+            .get_json(
+                &token,
+                &format!("/api/v1/surveys/{}", v["id"].as_str().unwrap()),
+            )
             .await;
         assert_eq!(
             imported["definition"]["options"]["incomplete_after_hours"], 1,

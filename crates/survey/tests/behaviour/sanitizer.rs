@@ -1,6 +1,7 @@
 //! The HTML sanitizer on hostile input: whatever it is given, what comes out is only the
 //! allowed tags with safe attributes, well nested, and sanitizing again changes nothing; and it
-//! costs time in proportion to the input (issue #8: `"<a b"` × 20,000 took seconds).
+//! costs what ordinary text of the same length costs (issue #8: `"<a b"` × 20,000 took
+//! seconds per page view).
 
 use proptest::prelude::*;
 use std::time::{Duration, Instant};
@@ -49,7 +50,8 @@ fn assert_safe(out: &str) -> Result<(), String> {
                 } else {
                     let mut attrs = &tag[name_end..];
                     while let Some(rest) = attrs.strip_prefix(' ') {
-                        let (attr, rest) = rest.split_once("=\"").ok_or("an attribute without =\"")?;
+                        let (attr, rest) =
+                            rest.split_once("=\"").ok_or("an attribute without =\"")?;
                         let (value, rest) = rest.split_once('"').ok_or("an unquoted value")?;
                         if value.contains('<') || value.contains('>') {
                             return Err(format!("markup in the value {value:?}"));
@@ -113,24 +115,38 @@ proptest! {
     }
 }
 
-/// The fastest of a few runs: what the code costs, without the machine's other work.
+/// The fastest of up to five runs (what the code costs, without the machine's other work);
+/// after a second of trying, the fastest so far.
 fn fastest(f: fn(&str) -> String, text: &str) -> Duration {
-    (0..5)
-        .map(|_| {
-            let t = Instant::now();
-            std::hint::black_box(f(std::hint::black_box(text)));
-            t.elapsed()
-        })
-        .min()
-        .expect("five runs")
+    let started = Instant::now();
+    let mut best = Duration::MAX;
+    for _ in 0..5 {
+        let t = Instant::now();
+        std::hint::black_box(f(std::hint::black_box(text)));
+        best = best.min(t.elapsed());
+        if started.elapsed() > Duration::from_secs(1) {
+            break;
+        }
+    }
+    best
 }
 
-/// Ten times the input may take about ten times as long; a quadratic pass takes a hundred.
-/// Timing ratios of the same code, the fastest of several runs each, so a busy machine does
-/// not decide the outcome.
+/// Hostile text of about the given length in bytes.
+type Shape = fn(usize) -> String;
+
+/// Text as authors write it: words, formatting, a link, an entity.
+fn ordinary(bytes: usize) -> String {
+    "Plain words, <b>bold</b> &amp; <a href=\"https://example.org/\">a link</a>. "
+        .repeat(bytes / 64)
+}
+
+/// 80 KB of hostile text costs about what 80 KB of ordinary text costs (a single pass reads
+/// either in a few milliseconds); a pass that rescans the rest of the text at each `<` or `&`
+/// takes thousands of times longer (the old sanitizer: over a minute here). Both sides are
+/// timed the same way on the same machine, so a busy machine does not decide the outcome.
 #[test]
-fn hostile_text_costs_time_in_proportion_to_its_length() {
-    let shapes: [(&str, fn(usize) -> String); 6] = [
+fn hostile_text_costs_about_what_ordinary_text_of_its_length_costs() {
+    let shapes: [(&str, Shape); 6] = [
         ("unclosed tags", |n| "<a b".repeat(n / 4)),
         ("unclosed quotes", |n| "<a x=\"".repeat(n / 6)),
         ("ampersands", |n| format!("{};", "&".repeat(n))),
@@ -138,17 +154,22 @@ fn hostile_text_costs_time_in_proportion_to_its_length() {
         ("unmatched closing tags", |n| {
             format!("{}{}", "<b>".repeat(n / 8), "</i>".repeat(n / 8))
         }),
-        ("unclosed comments and declarations", |n| "<!-<!a<?".repeat(n / 8)),
+        ("unclosed comments and declarations", |n| {
+            "<!-<!a<?".repeat(n / 8)
+        }),
     ];
-    for (shape, make) in shapes {
-        let small = make(8_000);
-        let big = make(80_000);
-        for (name, f) in [("sanitize", sanitize as fn(&str) -> String), ("to_plain", to_plain)] {
-            let (t_small, t_big) = (fastest(f, &small), fastest(f, &big));
-            let ratio = t_big.as_secs_f64() / t_small.as_secs_f64().max(1e-7);
+    let ordinary = ordinary(80_000);
+    for (name, f) in [
+        ("sanitize", sanitize as fn(&str) -> String),
+        ("to_plain", to_plain),
+    ] {
+        let baseline = fastest(f, &ordinary);
+        for (shape, make) in shapes {
+            let took = fastest(f, &make(80_000));
+            let ratio = took.as_secs_f64() / baseline.as_secs_f64().max(1e-6);
             assert!(
-                ratio < 30.0,
-                "{name} on {shape}: 8 KB took {t_small:?}, 80 KB took {t_big:?} ({ratio:.0}x)"
+                ratio < 20.0,
+                "{name} on 80 KB of {shape} took {took:?}, {ratio:.0}x the {baseline:?} of ordinary text"
             );
         }
     }
