@@ -11,9 +11,11 @@ mod error;
 pub mod link_signing;
 pub mod passwords;
 mod record_trust;
+pub mod respondent;
 pub mod responses;
 pub mod secrets;
 pub mod sign_in_throttle;
+mod survey_versions;
 pub mod surveys;
 pub mod workflows;
 
@@ -37,6 +39,8 @@ pub struct Sonde {
     /// Signs opt-out links; None without an instance key (see [`Sonde::with_secrets`]).
     optout: Option<std::sync::Arc<::directory::OptOutSigner>>,
     salesforce: connections::Shared,
+    /// Parsed survey definitions by version, shared by every request of this process.
+    definitions: std::sync::Arc<survey_versions::Definitions>,
 }
 
 /// The instance secret that signs opt-out links.
@@ -72,6 +76,7 @@ impl Sonde {
             store,
             config,
             salesforce: std::sync::Arc::new(connections::SalesforceState::new()),
+            definitions: std::sync::Arc::new(survey_versions::Definitions::new()),
         };
         if let Some(b) = secrets {
             sonde.set_secret_box(b);

@@ -288,9 +288,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let sonde = open_sonde(&cli.db, None).await?;
             let actor = sonde.user_by_email(&owner).await?;
             let created = if file.extension().is_some_and(|e| e == "json") {
-                sonde.create_survey(&actor, &text).await
+                sonde.create_survey(&actor, text).await
             } else {
-                sonde.import_qsf(&actor, &text).await
+                sonde.import_qsf(&actor, text).await
             }
             .map_err(|e| anyhow::anyhow!("{}: {}", file.display(), describe(&e)))?;
             println!("{}", created.survey.id);

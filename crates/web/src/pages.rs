@@ -71,6 +71,8 @@ pub struct RespondentPage<'a> {
     pub answers: &'a BTreeMap<String, Answer>,
     pub errors: &'a BTreeMap<String, String>,
     pub raw: &'a BTreeMap<String, String>,
+    /// Said above the questions (the respondent was moved: the survey changed).
+    pub notice: Option<&'a str>,
     pub rendered_at: i64,
 }
 
@@ -98,6 +100,9 @@ pub fn respondent_page(p: &RespondentPage) -> Markup {
         html! {
             h1 { (def.name) }
             progress value=(p.progress) max="100" aria-label="Progress" { (p.progress) "%" }
+            @if let Some(notice) = p.notice {
+                p.notice role="status" { (notice) }
+            }
             @if !p.errors.is_empty() {
                 p.notice role="alert" { "Some answers need your attention; they are marked below." }
             }

@@ -117,7 +117,7 @@ pub async fn import_survey(
             "the file is not UTF-8 text; export the survey again as .qsf",
         ))
     })?;
-    let created = state.sonde.import_qsf(&user.actor, &text).await?;
+    let created = state.sonde.import_qsf(&user.actor, text).await?;
     survey_page(&state, &user, &created.survey.id, &created.warnings).await
 }
 

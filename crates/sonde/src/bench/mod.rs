@@ -3,6 +3,7 @@
 //! in this process, on SQLite (a fresh temporary data dir) or on the PostgreSQL URL given.
 //! `sonde bench contacts` imports a large CSV file while responses keep arriving.
 //! `sonde bench login` floods sign-ins while measuring `/healthz`.
+//! `sonde bench sanitize` and `sonde bench survey-memory` measure hostile and big surveys.
 
 use anyhow::Context;
 use clap::Subcommand;
@@ -14,6 +15,7 @@ use survey::{Answer, QuestionKind, TextContent};
 pub mod contacts;
 pub mod login;
 pub mod mapping;
+pub mod surveys;
 
 #[derive(Subcommand, Debug)]
 pub enum BenchCommand {
@@ -25,6 +27,12 @@ pub enum BenchCommand {
     Contacts(contacts::ContactsArgs),
     /// `/healthz` latency while people sign in as fast as they can (password hashing load).
     Login(login::LoginArgs),
+    /// The HTML sanitizer on an 80 KB hostile question text, and /healthz during four
+    /// concurrent page views of a survey holding it.
+    Sanitize(surveys::SanitizeArgs),
+    /// Peak and kept RSS of four concurrent imports of a ~30 MiB `.qsf`, then four concurrent
+    /// page views of it.
+    SurveyMemory(surveys::SurveyMemoryArgs),
     /// Response submissions per second and latency percentiles through HTTP.
     Responses {
         /// Total submissions.
@@ -44,6 +52,8 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Mapping(args) => mapping::run(args).await,
         BenchCommand::Contacts(args) => contacts::run(args).await,
         BenchCommand::Login(args) => login::run(args).await,
+        BenchCommand::Sanitize(args) => surveys::sanitize(args).await,
+        BenchCommand::SurveyMemory(args) => surveys::survey_memory(args).await,
         BenchCommand::Responses {
             requests,
             concurrency,

@@ -225,6 +225,10 @@ impl TestApp {
         self.client.post(self.url(path)).bearer_auth(token)
     }
 
+    pub fn put(&self, token: &str, path: &str) -> reqwest::RequestBuilder {
+        self.client.put(self.url(path)).bearer_auth(token)
+    }
+
     /// GET with the token, decoded as JSON.
     pub async fn get_json(&self, token: &str, path: &str) -> serde_json::Value {
         self.get(token, path)
@@ -288,6 +292,40 @@ impl TestApp {
 
 pub fn qsf_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance/qsf")
+}
+
+/// The value of a hidden field of a respondent page (`_response`, `_page`, ...).
+pub fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} in page:\n{html}"))
+        + marker.len();
+    html[start..].split('"').next().unwrap().to_string()
+}
+
+/// Submits a respondent page as a browser would (its hidden fields plus `fields`) with the
+/// app's client, so the resume cookie travels; the status and the next page.
+pub async fn submit(
+    app: &TestApp,
+    survey_id: &str,
+    html: &str,
+    fields: Vec<(String, String)>,
+) -> (u16, String) {
+    let mut form = vec![
+        ("_response".to_string(), hidden(html, "_response")),
+        ("_page".to_string(), hidden(html, "_page")),
+        ("_rendered_at".to_string(), hidden(html, "_rendered_at")),
+    ];
+    form.extend(fields);
+    let r = app
+        .client
+        .post(app.url(&format!("/s/{survey_id}")))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
 }
 
 /// The CSRF token of the first form on a page.

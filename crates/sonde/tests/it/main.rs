@@ -14,6 +14,7 @@ mod resilience;
 mod respondent;
 mod sf_safety;
 mod storage;
+mod survey_safety;
 mod ui;
 mod workflow_ui;
 mod workflows;

@@ -179,6 +179,7 @@ async fn responses_page_in_order_and_abandoned_ones_close_once() {
             id: store::ids::response(),
             org_id: admin.org_id.clone(),
             survey_id: s.id.clone(),
+            survey_version: s.version,
             contact_id: None,
             status: ResponseStatus::InProgress,
             data: "{}".into(),
