@@ -4,6 +4,7 @@
 pub mod api;
 pub mod api_salesforce;
 pub mod auth;
+mod definition_uploads;
 pub mod error;
 pub mod openapi;
 pub mod pages;
@@ -181,6 +182,10 @@ pub fn router(state: AppState) -> Router {
             post(ui_salesforce::retry),
         )
         .fallback(page_not_found)
+        .layer(middleware::from_fn_with_state(
+            definition_uploads::permits(),
+            definition_uploads::one_of_few,
+        ))
         .layer(middleware::from_fn(track))
         .layer(axum::extract::DefaultBodyLimit::max(32 * 1024 * 1024))
         .with_state(state)
