@@ -94,15 +94,6 @@ impl Definitions {
         }
     }
 
-    /// Keeps a definition just written (create, import, edit), so its first page view does
-    /// not parse it again.
-    pub(crate) fn remember(&self, key: Key, definition: Arc<SurveyDefinition>, bytes: usize) {
-        let cell = self.cell(&key);
-        if cell.set(definition).is_ok() {
-            self.account(&key, bytes);
-        }
-    }
-
     /// Runs CPU-heavy work on a blocking thread; work on `bytes` of at least [`HEAVY_BYTES`]
     /// first waits for a permit.
     pub(crate) async fn heavy<T: Send + 'static>(

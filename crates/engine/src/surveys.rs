@@ -97,7 +97,6 @@ impl Sonde {
     }
 
     async fn insert_survey(&self, actor: &Actor, checked: Checked) -> Result<Created> {
-        let bytes = checked.json.len();
         let row = self
             .store
             .create_survey(
@@ -107,11 +106,10 @@ impl Sonde {
                 checked.json,
             )
             .await?;
-        let definition = Arc::new(checked.definition);
-        self.definitions
-            .remember((row.id.clone(), row.version), definition.clone(), bytes);
+        // Not put in the cache: the first page view parses it (once), so surveys created but
+        // never answered on this node hold no memory here.
         Ok(Created {
-            survey: Survey::new(row, definition),
+            survey: Survey::new(row, Arc::new(checked.definition)),
             warnings: checked.warnings,
         })
     }
@@ -127,8 +125,7 @@ impl Sonde {
         let current = self.survey_row(actor, id).await?;
         actor.require(Role::Editor)?;
         let checked = self.parse_and_check(json.into()).await?;
-        let bytes = checked.json.len();
-        let version = self
+        let row = self
             .store
             .update_survey_definition(
                 &actor.org_id,
@@ -138,11 +135,8 @@ impl Sonde {
             )
             .await?
             .ok_or(Error::NotFound("survey"))?;
-        let definition = Arc::new(checked.definition);
-        self.definitions
-            .remember((current.id.clone(), version), definition, bytes);
         Ok(Created {
-            survey: self.survey(actor, id).await?,
+            survey: Survey::new(row, Arc::new(checked.definition)),
             warnings: checked.warnings,
         })
     }

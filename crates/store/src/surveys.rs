@@ -70,21 +70,22 @@ impl Store {
         })
     }
 
-    /// Stores a new version and makes it current; returns it, or `None` when there is no such
-    /// survey in the organization. Versions older than it that no response in progress uses
-    /// are removed.
+    /// Stores a new version and makes it current; returns the survey at it, or `None` when
+    /// there is no such survey in the organization. Versions older than it that no response
+    /// in progress uses are removed.
     pub async fn update_survey_definition(
         &self,
         org_id: &str,
         id: &str,
         name: &str,
         definition: String,
-    ) -> Result<Option<i64>> {
+    ) -> Result<Option<SurveyRow>> {
         let now = now_ms();
         let mut tx = self.begin().await?;
         let row = sqlx::query(
             "UPDATE surveys SET name = $1, version = version + 1, updated_at = $2 \
-             WHERE id = $3 AND org_id = $4 RETURNING version",
+             WHERE id = $3 AND org_id = $4 \
+             RETURNING id, org_id, owner_id, name, version, created_at, updated_at",
         )
         .bind(name)
         .bind(now)
@@ -95,7 +96,8 @@ impl Store {
         let Some(row) = row else {
             return Ok(None);
         };
-        let version: i64 = row.try_get("version")?;
+        let survey = survey_from(&row)?;
+        let version = survey.version;
         insert_version(&mut tx, id, version, definition, now).await?;
         sqlx::query(
             "DELETE FROM survey_versions WHERE survey_id = $1 AND version < $2 AND NOT EXISTS \
@@ -107,7 +109,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(Some(version))
+        Ok(Some(survey))
     }
 
     /// One version's definition JSON; `None` once it was removed (or never existed).

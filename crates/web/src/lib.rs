@@ -8,6 +8,7 @@ mod api_query;
 pub mod api_salesforce;
 pub mod assets;
 pub mod auth;
+mod definition_uploads;
 pub mod error;
 pub mod openapi;
 pub mod pages;
@@ -78,6 +79,10 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(error::json_errors));
     site.nest(routes::API_PREFIX, api)
         .fallback(page_not_found)
+        .layer(middleware::from_fn_with_state(
+            definition_uploads::permits(),
+            definition_uploads::one_of_few,
+        ))
         .layer(middleware::from_fn(track))
         .layer(middleware::from_fn(security::headers))
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
