@@ -9,6 +9,7 @@ pub mod openapi;
 pub mod pages;
 pub mod respondent;
 pub mod ui;
+pub mod ui_linked_orgs;
 pub mod ui_salesforce;
 
 use axum::extract::{MatchedPath, Request, State};
@@ -159,7 +160,7 @@ pub fn router(state: AppState) -> Router {
         .route("/salesforce/{id}/check", get(ui_salesforce::check))
         .route(
             "/salesforce/{id}/disconnect",
-            post(ui_salesforce::disconnect),
+            get(ui_linked_orgs::confirm_disconnect).post(ui_salesforce::disconnect),
         )
         .route("/surveys/{id}/workflows", get(ui_salesforce::workflows))
         .route(
