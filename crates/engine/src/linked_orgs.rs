@@ -96,7 +96,7 @@ pub(crate) async fn probe_api(conn: &Connection) -> ApiProbe {
                 "apiAccess": false,
                 "errorCode": e.code(),
                 "message": salesforce_message(&e),
-                "hint": "the linked Salesforce user may not use the API: its profile or a permission set needs \"API Enabled\". Link a user who has it, or ask your Salesforce admin.",
+                "hint": "The linked Salesforce user may not use the API: its profile or a permission set needs \"API Enabled\". Link a user who has it, or ask your Salesforce admin.",
             }))
         }
         Err(e @ salesforce::Error::Permanent { .. }) => {

@@ -170,7 +170,7 @@ fn check_markup(id: &str, report: &Value) -> Markup {
     let workflows = report["workflows"].as_array().cloned().unwrap_or_default();
     html! {
         div.card id="check-report" role="status" {
-            h2 { "Connection check" } p.muted { "Link " code { (id) } ", read from Salesforce's describe of each object your workflows use." }
+            h2 { "Connection check" } p.muted { "Link " @if let Some(l) = report["label"].as_str() { strong { (l) } " " } code { (id) } ", read from Salesforce's describe of each object your workflows use." }
             @if !api {
                 p.error { "No API access: " (report["message"].as_str().unwrap_or("Salesforce refused the connection"))
                     @if let Some(code) = report["errorCode"].as_str() { " (" (code) ")" } }

@@ -540,3 +540,60 @@ async fn workflows_naming_what_the_survey_does_not_have_are_refused_with_the_pat
         org.shutdown().await;
     }
 }
+
+#[tokio::test]
+async fn labels_the_no_api_check_and_the_disconnect_confirmation_in_chromium() {
+    let Some(b) = crate::browser::Browser::start().await else {
+        return;
+    };
+    let org = start_shared_app_org().await;
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    app.sonde.configure_salesforce(shared_app_settings(&[&org]));
+    let (me, token) = app.org_user(Role::Editor).await;
+    let survey = app.sample_survey(&token).await;
+    let admin = link(&app, &token, &org, ADMIN).await;
+    let noapi = link(&app, &token, &org, NOAPI).await;
+    let (admin_id, noapi_id) = (admin["id"].as_str().unwrap(), noapi["id"].as_str().unwrap());
+    let fx = fixture(&org).await;
+    create_workflow(
+        &app,
+        &token,
+        &survey,
+        &mapping(admin_id, &fx.nps_record_type, "chromium"),
+    )
+    .await;
+
+    b.goto(&app.url("/login")).await;
+    b.type_into("#email", &me.email).await;
+    b.type_into("#password", "correct horse battery").await;
+    b.click("button[type=submit]").await;
+    b.wait_for("Import a Qualtrics survey").await;
+
+    b.goto(&app.url("/salesforce")).await;
+    let list = b.wait_for("Linked orgs (2 of 5)").await;
+    assert!(
+        list.contains("Sfsim Demo Co · production · admin@sfsim.example"),
+        "{list}"
+    );
+    b.screenshot("linked-orgs-labels").await;
+
+    b.click(&format!("a[href='/salesforce/{noapi_id}/check']"))
+        .await;
+    let check = b.wait_for("check-report").await;
+    assert!(check.contains("No API access"), "{check}");
+    assert!(check.contains("The REST API is not enabled for this Organization."));
+    b.screenshot("linked-orgs-check-no-api").await;
+
+    b.click(&format!("a[href='/salesforce/{admin_id}/disconnect']"))
+        .await;
+    let confirm = b.wait_for("Keep it linked").await;
+    assert!(confirm.contains("Responses into Salesforce"), "{confirm}");
+    b.screenshot("linked-orgs-disconnect-confirm").await;
+    b.click("#disconnect-submit").await;
+    let done = b.wait_for("Disconnected ").await;
+    assert!(done.contains("Responses into Salesforce"), "{done}");
+    assert!(done.contains("Linked orgs (1 of 5)"), "{done}");
+    b.screenshot("linked-orgs-disconnected").await;
+    b.quit().await;
+    org.shutdown().await;
+}
