@@ -8,10 +8,12 @@ pub mod delivery;
 pub mod directory;
 mod error;
 pub mod link_signing;
+pub mod linked_orgs;
 mod record_trust;
 pub mod responses;
 pub mod secrets;
 pub mod surveys;
+pub mod workflow_survey;
 pub mod workflows;
 
 pub use auth::{Actor, Role};

@@ -9,6 +9,7 @@ pub mod form;
 pub mod html;
 pub mod native;
 pub mod piped;
+pub mod piped_values;
 pub mod qsf;
 pub mod response;
 pub mod sample;

@@ -11,6 +11,7 @@ pub mod pages;
 pub mod respondent;
 pub mod routes;
 pub mod ui;
+pub mod ui_linked_orgs;
 pub mod ui_salesforce;
 
 use axum::extract::{MatchedPath, Request, State};

@@ -1,7 +1,9 @@
 //! Every route Sonde serves, in the one table the router is built from. The role × route test
 //! walks this same table, so a route cannot be added without the access matrix knowing of it.
 
-use crate::{api, api_salesforce, openapi, respondent, ui, ui_salesforce, AppState};
+use crate::{
+    api, api_salesforce, openapi, respondent, ui, ui_linked_orgs, ui_salesforce, AppState,
+};
 use axum::handler::Handler;
 use axum::http::Method;
 use axum::routing::{on, MethodFilter, MethodRouter};
@@ -167,6 +169,10 @@ pub fn table() -> Vec<Route> {
         get("/salesforce", ui_salesforce::connections),
         post("/salesforce/link", ui_salesforce::link),
         get("/salesforce/{id}/check", ui_salesforce::check),
+        get(
+            "/salesforce/{id}/disconnect",
+            ui_linked_orgs::confirm_disconnect,
+        ),
         post("/salesforce/{id}/disconnect", ui_salesforce::disconnect),
         get("/surveys/{id}/workflows", ui_salesforce::workflows),
         get("/surveys/{id}/workflows/new", ui_salesforce::new_workflow),

@@ -8,6 +8,7 @@ mod cli;
 mod concurrency;
 mod crash;
 mod harness;
+mod linked_orgs;
 mod queue;
 mod resilience;
 mod respondent;
