@@ -135,7 +135,7 @@ const DIRECTORY_WORKFLOW_FORM: &[(&str, &str)] = &[
     ("t0_list", "{list}"),
     ("t0_m0_field", "email"),
     ("t0_m0_kind", "piped"),
-    ("t0_m0_text", "${e://Field/Email}"),
+    ("t0_m0_text", "${m://Email}"),
 ];
 
 fn key(method: &Method, path: &str) -> String {
