@@ -2,11 +2,11 @@
 //! and API tokens. Only hashes of session and API tokens are stored, so a database leak does
 //! not hand out live credentials.
 
-use crate::{Error, Result, Sonde};
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
+use crate::{passwords, sign_in_throttle, Error, Result, Sonde};
 use sha2::{Digest, Sha256};
+use std::net::IpAddr;
 use store::people::User;
+use store::sign_in_throttle::Attempt;
 
 /// What a user may do in their organization.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -47,7 +47,7 @@ pub struct Actor {
 }
 
 impl Actor {
-    fn from_user(user: User) -> Result<Self> {
+    pub(crate) fn from_user(user: User) -> Result<Self> {
         let role = Role::parse(&user.role).ok_or_else(|| {
             Error::Internal(format!("user {} has unknown role {:?}", user.id, user.role).into())
         })?;
@@ -79,27 +79,25 @@ pub struct WebSession {
 }
 
 pub const SESSION_HOURS: i64 = 12;
-const API_TOKEN_PREFIX: &str = "sonde_";
+pub(crate) const API_TOKEN_PREFIX: &str = "sonde_";
+/// How often a token's "last used" time is written: a write per API call would cost more than
+/// the answer is worth.
+const LAST_USED_PRECISION_MS: i64 = 60_000;
 
-pub fn hash_password(password: &str) -> Result<String> {
-    let salt = SaltString::generate(&mut rand::rngs::OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| Error::Internal(format!("password hashing failed: {e}").into()))
+pub(crate) fn check_new_password(password: &str, field: &str) -> Result<()> {
+    if password.chars().count() < 8 {
+        return Err(Error::invalid_fields(
+            "password too short",
+            vec![crate::FieldProblem {
+                field: field.into(),
+                message: "must be at least 8 characters".into(),
+            }],
+        ));
+    }
+    Ok(())
 }
 
-fn password_matches(password: &str, stored: &str) -> bool {
-    PasswordHash::new(stored)
-        .map(|parsed| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
-        })
-        .unwrap_or(false)
-}
-
-fn token_hash(token: &str) -> String {
+pub(crate) fn token_hash(token: &str) -> String {
     let digest = Sha256::digest(token.as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -130,15 +128,7 @@ impl Sonde {
         password: &str,
     ) -> Result<Actor> {
         let email = validate_email(email)?;
-        if password.chars().count() < 8 {
-            return Err(Error::invalid_fields(
-                "password too short",
-                vec![crate::FieldProblem {
-                    field: "password".into(),
-                    message: "must be at least 8 characters".into(),
-                }],
-            ));
-        }
+        check_new_password(password, "password")?;
         let org_id = match org_id {
             Some(id) => id.to_string(),
             None => match self.store.first_organization().await? {
@@ -146,7 +136,7 @@ impl Sonde {
                 None => self.store.create_organization("Default").await?.id,
             },
         };
-        let hash = hash_password(password)?;
+        let hash = passwords::hash(password).await?;
         let user = self
             .store
             .create_user(&org_id, &email, &hash, role.as_str())
@@ -155,17 +145,19 @@ impl Sonde {
     }
 
     /// Sets a new password and role on an existing user (used when `users add` meets an
-    /// existing email with `--update`).
+    /// existing email with `--update`), and ends the user's sessions: whoever signed in with
+    /// the old password is signed out. API tokens stay (`sonde tokens revoke` for those).
     pub async fn reset_user(&self, email: &str, role: Role, password: &str) -> Result<Actor> {
         let user = self
             .store
             .user_by_email(email)
             .await?
             .ok_or(Error::NotFound("user"))?;
-        let hash = hash_password(password)?;
+        let hash = passwords::hash(password).await?;
         self.store
             .set_user_password_and_role(&user.id, &hash, role.as_str())
             .await?;
+        self.store.end_web_sessions(&user.id).await?;
         let user = self
             .store
             .user_by_email(email)
@@ -183,15 +175,51 @@ impl Sonde {
         Actor::from_user(user)
     }
 
-    /// Checks the password; the same answer for an unknown email and a wrong password, so
-    /// sign-in does not reveal who has an account.
-    pub async fn sign_in(&self, email: &str, password: &str) -> Result<(Actor, WebSession)> {
+    /// Checks the password of a person signing in from `client`; the same answer for an
+    /// unknown email and a wrong password, so sign-in does not reveal who has an account.
+    /// Guessing is throttled per account and per address (`sign_in_throttle`): while either
+    /// waits, the attempt is refused without checking anything.
+    pub async fn sign_in(
+        &self,
+        email: &str,
+        password: &str,
+        client: IpAddr,
+    ) -> Result<(Actor, WebSession)> {
+        let account = sign_in_throttle::account_subject(email);
+        let address = sign_in_throttle::address_subject(client);
+        let now = store::now_ms();
+        let forget_before = now - sign_in_throttle::FORGET_AFTER.as_millis() as i64;
+        let attempt = self
+            .store
+            .count_sign_in_attempt(
+                &[
+                    (&account, &sign_in_throttle::ACCOUNT),
+                    (&address, &sign_in_throttle::ADDRESS),
+                ],
+                now,
+                forget_before,
+            )
+            .await?;
+        if let Attempt::Blocked { until } = attempt {
+            return Err(Error::TooManyAttempts {
+                retry_after: std::time::Duration::from_millis((until - now).max(0) as u64),
+            });
+        }
         let user = self.store.user_by_email(email.trim()).await?;
-        let Some(user) = user.filter(|u| password_matches(password, &u.password_hash)) else {
-            // Spend comparable time when the user does not exist.
-            let _ = hash_password(password);
+        let Some(user) = user else {
+            passwords::spend_a_check(password).await;
             return Err(Error::Unauthenticated);
         };
+        if !passwords::matches(password, &user.password_hash).await? {
+            return Err(Error::Unauthenticated);
+        }
+        self.store.sign_in_succeeded(&account, &address).await?;
+        if user.deactivated_at.is_some() {
+            // Said only to someone who knows the password: it tells them whom to ask.
+            return Err(Error::Forbidden(
+                "this account is deactivated; ask an administrator of your organization".into(),
+            ));
+        }
         let cookie = store::ids::random_token(40);
         let csrf_token = store::ids::random_token(32);
         let expires = store::now_ms() + SESSION_HOURS * 3_600_000;
@@ -216,29 +244,36 @@ impl Sonde {
         Ok(())
     }
 
-    /// Issues an API token; the plaintext is returned once and never stored.
+    /// Issues an API token without expiry for a user named by email (the CLI, the demo, tests);
+    /// the plaintext is returned once and never stored.
     pub async fn create_api_token(&self, email: &str, name: &str) -> Result<String> {
-        let user = self
-            .store
-            .user_by_email(email)
-            .await?
-            .ok_or(Error::NotFound("user"))?;
-        let token = format!("{API_TOKEN_PREFIX}{}", store::ids::random_token(40));
-        self.store
-            .create_api_token(&user.id, &token_hash(&token), name)
-            .await?;
-        Ok(token)
+        Ok(self.create_api_token_for(email, name, None).await?.token)
     }
 
+    /// The active user behind a live (not revoked, not expired) token.
     pub async fn authenticate_api_token(&self, token: &str) -> Result<Actor> {
         if !token.starts_with(API_TOKEN_PREFIX) {
             return Err(Error::Unauthenticated);
         }
-        let user = self
+        let owner = self
             .store
             .user_by_api_token(&token_hash(token))
             .await?
             .ok_or(Error::Unauthenticated)?;
-        Actor::from_user(user)
+        let now = store::now_ms();
+        if owner
+            .last_used_at
+            .is_none_or(|at| at < now - LAST_USED_PRECISION_MS)
+        {
+            // Off the request's path and best effort: a busy store must not refuse the call.
+            let store = self.store.clone();
+            let id = owner.token_id.clone();
+            tokio::spawn(async move {
+                if let Err(e) = store.touch_api_token(&id, now).await {
+                    tracing::debug!(error = %e, "recording a token's last use failed");
+                }
+            });
+        }
+        Actor::from_user(owner.user)
     }
 }

@@ -375,13 +375,10 @@ impl Sonde {
             let survey = match surveys.get(&row.survey_id) {
                 Some(s) => s.clone(),
                 None => {
-                    let s = self
-                        .store
-                        .survey(&row.org_id, &row.survey_id)
-                        .await?
-                        .map(Survey::from_row)
-                        .transpose()?
-                        .map(Arc::new);
+                    let s = match self.store.survey(&row.org_id, &row.survey_id).await? {
+                        Some(found) => Some(Arc::new(self.survey_from_row(found).await?)),
+                        None => None,
+                    };
                     surveys.insert(row.survey_id.clone(), s.clone());
                     s
                 }

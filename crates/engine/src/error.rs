@@ -31,12 +31,21 @@ pub enum Error {
     },
     #[error("{0}")]
     Conflict(String),
+    /// Too many failed sign-ins for this account or from this address: nothing was checked,
+    /// and the same attempt is refused until `retry_after` has passed.
+    #[error("too many sign-in attempts; try again in {} seconds", retry_after_secs(.retry_after))]
+    TooManyAttempts { retry_after: std::time::Duration },
     /// The store cannot take this for now (busy, locked by another process, out of space,
     /// unreachable): nothing was changed and the same request may succeed shortly.
     #[error("the service is briefly unavailable: please try again in a few seconds")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// Whole seconds to wait, rounded up, and at least one.
+pub fn retry_after_secs(wait: &std::time::Duration) -> u64 {
+    wait.as_millis().div_ceil(1000).max(1) as u64
 }
 
 impl Error {

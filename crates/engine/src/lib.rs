@@ -4,20 +4,25 @@
 pub mod auth;
 pub mod connections;
 pub mod contact_import;
+pub mod credentials;
 pub mod delivery;
 pub mod directory;
 mod error;
 pub mod link_signing;
 pub mod linked_orgs;
+pub mod passwords;
 mod record_trust;
+pub mod respondent;
 pub mod responses;
 pub mod secrets;
+pub mod sign_in_throttle;
+mod survey_versions;
 pub mod surveys;
 pub mod workflow_survey;
 pub mod workflows;
 
 pub use auth::{Actor, Role};
-pub use error::{Error, FieldProblem, Result};
+pub use error::{retry_after_secs, Error, FieldProblem, Result};
 
 use store::Store;
 
@@ -36,6 +41,8 @@ pub struct Sonde {
     /// Signs opt-out links; None without an instance key (see [`Sonde::with_secrets`]).
     optout: Option<std::sync::Arc<::directory::OptOutSigner>>,
     salesforce: connections::Shared,
+    /// Parsed survey definitions by version, shared by every request of this process.
+    definitions: std::sync::Arc<survey_versions::Definitions>,
 }
 
 /// The instance secret that signs opt-out links.
@@ -71,6 +78,7 @@ impl Sonde {
             store,
             config,
             salesforce: std::sync::Arc::new(connections::SalesforceState::new()),
+            definitions: std::sync::Arc::new(survey_versions::Definitions::new()),
         };
         if let Some(b) = secrets {
             sonde.set_secret_box(b);

@@ -1,32 +1,38 @@
 //! Surveys: create from the native JSON, import from Qualtrics `.qsf`, share, and who may see
 //! or change what. Admins see all of their organization's surveys; others see the surveys they
-//! own or collaborate on.
+//! own or collaborate on. An edit stores a new version (see `survey_versions`).
 
 use crate::{Actor, Error, FieldProblem, Result, Role, Sonde};
+use std::sync::Arc;
 use store::surveys::SurveyRow;
 use survey::SurveyDefinition;
 
+/// A survey with one version of its definition: the current one, or for a response in
+/// progress the one it started on. Cheap to clone: the definition is shared.
 #[derive(Debug, Clone)]
 pub struct Survey {
     pub id: String,
+    pub org_id: String,
     pub owner_id: String,
     pub name: String,
-    pub definition: SurveyDefinition,
+    pub version: i64,
+    pub definition: Arc<SurveyDefinition>,
     pub created_at: i64,
     pub updated_at: i64,
 }
 
 impl Survey {
-    pub(crate) fn from_row(row: SurveyRow) -> Result<Self> {
-        let definition: SurveyDefinition = serde_json::from_str(&row.definition)?;
-        Ok(Self {
+    pub(crate) fn new(row: SurveyRow, definition: Arc<SurveyDefinition>) -> Self {
+        Self {
             id: row.id,
+            org_id: row.org_id,
             owner_id: row.owner_id,
             name: row.name,
+            version: row.version,
             definition,
             created_at: row.created_at,
             updated_at: row.updated_at,
-        })
+        }
     }
 }
 
@@ -37,67 +43,118 @@ pub struct Created {
     pub warnings: Vec<String>,
 }
 
+/// A definition ready to store: checked, with its JSON and what the checks warned about.
+struct Checked {
+    definition: SurveyDefinition,
+    json: String,
+    warnings: Vec<String>,
+}
+
 impl Sonde {
-    pub async fn import_qsf(&self, actor: &Actor, text: &str) -> Result<Created> {
+    /// Imports a Qualtrics export. The file is parsed and checked on a blocking thread (big
+    /// ones two at a time) and dropped before the survey is stored.
+    pub async fn import_qsf(&self, actor: &Actor, text: impl Into<String>) -> Result<Created> {
         actor.require(Role::Editor)?;
-        let imported = survey::qsf::import(text).map_err(|e| {
-            Error::invalid_fields(
-                format!("not a valid .qsf file: {e}"),
-                vec![FieldProblem {
-                    field: format!("line {}, column {}", e.line, e.column),
-                    message: e.message.clone(),
-                }],
-            )
-        })?;
-        let mut warnings = imported.warnings;
-        warnings.extend(check(&imported.definition)?);
-        self.insert_survey(actor, imported.definition, warnings)
-            .await
+        let text = text.into();
+        size_limit(".qsf file", text.len())?;
+        let checked = self
+            .definitions
+            .heavy(text.len(), move || {
+                let imported = survey::qsf::import(&text).map_err(|e| {
+                    Error::invalid_fields(
+                        format!("not a valid .qsf file: {e}"),
+                        vec![FieldProblem {
+                            field: format!("line {}, column {}", e.line, e.column),
+                            message: e.message.clone(),
+                        }],
+                    )
+                })?;
+                drop(text);
+                let mut warnings = imported.warnings;
+                warnings.extend(check(&imported.definition)?);
+                to_store(imported.definition, warnings)
+            })
+            .await??;
+        self.insert_survey(actor, checked).await
     }
 
-    pub async fn create_survey(&self, actor: &Actor, json: &str) -> Result<Created> {
+    pub async fn create_survey(&self, actor: &Actor, json: impl Into<String>) -> Result<Created> {
         actor.require(Role::Editor)?;
-        let definition = parse_native(json)?;
-        let warnings = check(&definition)?;
-        self.insert_survey(actor, definition, warnings).await
+        let checked = self.parse_and_check(json.into()).await?;
+        self.insert_survey(actor, checked).await
     }
 
-    async fn insert_survey(
-        &self,
-        actor: &Actor,
-        definition: SurveyDefinition,
-        warnings: Vec<String>,
-    ) -> Result<Created> {
-        let json = serde_json::to_string(&definition)?;
+    async fn parse_and_check(&self, json: String) -> Result<Checked> {
+        size_limit("the survey definition", json.len())?;
+        self.definitions
+            .heavy(json.len(), move || {
+                let definition = parse_native(&json)?;
+                drop(json);
+                let warnings = check(&definition)?;
+                to_store(definition, warnings)
+            })
+            .await?
+    }
+
+    async fn insert_survey(&self, actor: &Actor, checked: Checked) -> Result<Created> {
+        let bytes = checked.json.len();
         let row = self
             .store
-            .create_survey(&actor.org_id, &actor.user_id, &definition.name, &json)
+            .create_survey(
+                &actor.org_id,
+                &actor.user_id,
+                &checked.definition.name,
+                checked.json,
+            )
             .await?;
+        let definition = Arc::new(checked.definition);
+        self.definitions
+            .remember((row.id.clone(), row.version), definition.clone(), bytes);
         Ok(Created {
-            survey: Survey::from_row(row)?,
-            warnings,
+            survey: Survey::new(row, definition),
+            warnings: checked.warnings,
         })
     }
 
-    /// Replaces the definition. Owners, collaborators (editor role and up) and admins may.
-    pub async fn update_survey(&self, actor: &Actor, id: &str, json: &str) -> Result<Created> {
-        let current = self.survey(actor, id).await?;
+    /// Replaces the definition with a new version; responses in progress keep the version they
+    /// started on. Owners, collaborators (editor role and up) and admins may.
+    pub async fn update_survey(
+        &self,
+        actor: &Actor,
+        id: &str,
+        json: impl Into<String>,
+    ) -> Result<Created> {
+        let current = self.survey_row(actor, id).await?;
         actor.require(Role::Editor)?;
-        let definition = parse_native(json)?;
-        let warnings = check(&definition)?;
-        let stored = serde_json::to_string(&definition)?;
-        self.store
-            .update_survey_definition(&actor.org_id, &current.id, &definition.name, &stored)
-            .await?;
+        let checked = self.parse_and_check(json.into()).await?;
+        let bytes = checked.json.len();
+        let version = self
+            .store
+            .update_survey_definition(
+                &actor.org_id,
+                &current.id,
+                &checked.definition.name,
+                checked.json,
+            )
+            .await?
+            .ok_or(Error::NotFound("survey"))?;
+        let definition = Arc::new(checked.definition);
+        self.definitions
+            .remember((current.id.clone(), version), definition, bytes);
         Ok(Created {
             survey: self.survey(actor, id).await?,
-            warnings,
+            warnings: checked.warnings,
         })
     }
 
     /// A survey the actor may see; anything else (another organization's, not shared) is
     /// "not found", so ids reveal nothing.
     pub async fn survey(&self, actor: &Actor, id: &str) -> Result<Survey> {
+        let row = self.survey_row(actor, id).await?;
+        self.survey_from_row(row).await
+    }
+
+    async fn survey_row(&self, actor: &Actor, id: &str) -> Result<SurveyRow> {
         let row = self
             .store
             .survey(&actor.org_id, id)
@@ -109,16 +166,19 @@ impl Sonde {
         {
             return Err(Error::NotFound("survey"));
         }
-        Survey::from_row(row)
+        Ok(row)
     }
 
     pub async fn surveys(&self, actor: &Actor) -> Result<Vec<Survey>> {
-        self.store
+        let rows = self
+            .store
             .surveys_visible_to(&actor.org_id, &actor.user_id, actor.role == Role::Admin)
-            .await?
-            .into_iter()
-            .map(Survey::from_row)
-            .collect()
+            .await?;
+        let mut surveys = Vec::with_capacity(rows.len());
+        for row in rows {
+            surveys.push(self.survey_from_row(row).await?);
+        }
+        Ok(surveys)
     }
 
     /// Shares a survey with a colleague in the same organization. Only its owner or an admin,
@@ -148,6 +208,28 @@ impl Sonde {
     pub fn anonymous_link(&self, survey_id: &str) -> String {
         format!("{}/s/{survey_id}", self.public_url())
     }
+}
+
+/// A whole definition or file over [`survey::limits::MAX_DEFINITION_BYTES`] is refused before
+/// it is read.
+fn size_limit(what: &str, bytes: usize) -> Result<()> {
+    survey::limits::check_bytes(what, bytes).map_err(|e| {
+        Error::invalid_fields(
+            format!("{what} is too big"),
+            vec![FieldProblem {
+                field: what.to_string(),
+                message: e.message,
+            }],
+        )
+    })
+}
+
+fn to_store(definition: SurveyDefinition, warnings: Vec<String>) -> Result<Checked> {
+    Ok(Checked {
+        json: serde_json::to_string(&definition)?,
+        definition,
+        warnings,
+    })
 }
 
 fn parse_native(json: &str) -> Result<SurveyDefinition> {

@@ -5,6 +5,7 @@ pub mod bench;
 
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
+use engine::responses::rfc3339;
 use engine::{Config, Role, Sonde};
 use std::io::Read;
 use std::net::SocketAddr;
@@ -114,10 +115,15 @@ pub enum UsersCommand {
         /// Read the password from standard input (first line).
         #[arg(long)]
         password_stdin: bool,
-        /// Update the password and role if the user exists.
+        /// Update the password and role if the user exists (ends the user's sessions).
         #[arg(long)]
         update: bool,
     },
+    /// Deactivate a user: their sessions end, their API tokens are revoked, and they cannot
+    /// sign in until reactivated.
+    Deactivate { email: String },
+    /// Let a deactivated user sign in again (their old API tokens stay revoked).
+    Reactivate { email: String },
 }
 
 #[derive(Subcommand, Debug)]
@@ -127,7 +133,14 @@ pub enum TokensCommand {
         email: String,
         #[arg(long, default_value = "cli")]
         name: String,
+        /// The token stops working after this many days (default: it does not expire).
+        #[arg(long)]
+        expires_in_days: Option<i64>,
     },
+    /// List a user's API tokens (id, name, created, last used, expiry; never the secret).
+    List { email: String },
+    /// Revoke an API token by id (from `tokens list`).
+    Revoke { id: String },
 }
 
 #[derive(Subcommand, Debug)]
@@ -214,9 +227,59 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Tokens(TokensCommand::Create { email, name }) => {
+        Command::Users(UsersCommand::Deactivate { email }) => {
             let sonde = open_sonde(&cli.db, None).await?;
-            println!("{}", sonde.create_api_token(&email, &name).await?);
+            let ended = sonde.deactivate_user_by_email(&email).await?;
+            println!(
+                "{email} deactivated: {} session(s) ended, {} API token(s) revoked",
+                ended.sessions, ended.api_tokens
+            );
+            Ok(())
+        }
+        Command::Users(UsersCommand::Reactivate { email }) => {
+            let sonde = open_sonde(&cli.db, None).await?;
+            sonde.reactivate_user_by_email(&email).await?;
+            println!("{email} may sign in again");
+            Ok(())
+        }
+        Command::Tokens(TokensCommand::Create {
+            email,
+            name,
+            expires_in_days,
+        }) => {
+            let sonde = open_sonde(&cli.db, None).await?;
+            let made = sonde
+                .create_api_token_for(&email, &name, expires_in_days)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", describe(&e)))?;
+            println!("{}", made.token);
+            Ok(())
+        }
+        Command::Tokens(TokensCommand::List { email }) => {
+            let sonde = open_sonde(&cli.db, None).await?;
+            let now = store::now_ms();
+            for t in sonde.api_tokens_of(&email).await? {
+                let used = t.last_used_at.map_or("never used".into(), |at| {
+                    format!("last used {}", rfc3339(at))
+                });
+                let expiry = match t.expires_at {
+                    Some(at) if at <= now => format!("expired {}", rfc3339(at)),
+                    Some(at) => format!("expires {}", rfc3339(at)),
+                    None => "does not expire".into(),
+                };
+                println!(
+                    "{}\t{}\tcreated {}\t{used}\t{expiry}",
+                    t.id,
+                    t.name,
+                    rfc3339(t.created_at)
+                );
+            }
+            Ok(())
+        }
+        Command::Tokens(TokensCommand::Revoke { id }) => {
+            let sonde = open_sonde(&cli.db, None).await?;
+            sonde.revoke_api_token_by_id(&id).await?;
+            println!("{id} revoked");
             Ok(())
         }
         Command::Survey(SurveyCommand::Import { file, owner }) => {
@@ -225,9 +288,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let sonde = open_sonde(&cli.db, None).await?;
             let actor = sonde.user_by_email(&owner).await?;
             let created = if file.extension().is_some_and(|e| e == "json") {
-                sonde.create_survey(&actor, &text).await
+                sonde.create_survey(&actor, text).await
             } else {
-                sonde.import_qsf(&actor, &text).await
+                sonde.import_qsf(&actor, text).await
             }
             .map_err(|e| anyhow::anyhow!("{}: {}", file.display(), describe(&e)))?;
             println!("{}", created.survey.id);
@@ -375,7 +438,7 @@ async fn run_server(
     let addr = listener.local_addr()?;
     spawn_housekeeping(sonde.clone());
     sonde.spawn_workflow_worker();
-    let app = web::router(web::AppState::new(sonde));
+    let app = web::app(web::AppState::new(sonde));
     tracing::info!(%addr, "sonde listening");
     if let Some(tx) = ready {
         let _ = tx.send(addr);
@@ -396,6 +459,9 @@ fn spawn_housekeeping(sonde: Sonde) {
             tick.tick().await;
             if let Err(e) = sonde.close_abandoned_responses().await {
                 tracing::warn!(error = %e, "closing abandoned responses failed");
+            }
+            if let Err(e) = sonde.forget_stale_credentials().await {
+                tracing::warn!(error = %e, "forgetting expired sessions and sign-in failures failed");
             }
         }
     });

@@ -3,6 +3,7 @@
 
 pub mod availability;
 pub mod connections;
+pub mod credentials;
 pub mod directory;
 pub mod ids;
 pub mod link_keys;
@@ -10,6 +11,7 @@ pub mod people;
 pub mod private_files;
 pub mod queue;
 pub mod responses;
+pub mod sign_in_throttle;
 pub mod surveys;
 pub mod workflows;
 

@@ -1,5 +1,6 @@
-//! Organizations, their users, web sessions and API tokens. Secrets are stored only as hashes
-//! computed by the caller; this module never sees a plaintext token.
+//! Organizations, their users and web sessions (API tokens and revocation are in
+//! `credentials`). Secrets are stored only as hashes computed by the caller; this module never
+//! sees a plaintext token.
 
 use crate::{conflict_or, ids, now_ms, Result, Store};
 use sqlx::any::AnyRow;
@@ -18,15 +19,18 @@ pub struct User {
     pub email: String,
     pub password_hash: String,
     pub role: String,
+    /// When an admin deactivated the user; such a user has no live session or token.
+    pub deactivated_at: Option<i64>,
 }
 
-fn user_from(row: &AnyRow) -> Result<User> {
+pub(crate) fn user_from(row: &AnyRow) -> Result<User> {
     Ok(User {
         id: row.try_get("id")?,
         org_id: row.try_get("org_id")?,
         email: row.try_get("email")?,
         password_hash: row.try_get("password_hash")?,
         role: row.try_get("role")?,
+        deactivated_at: row.try_get("deactivated_at")?,
     })
 }
 
@@ -37,7 +41,8 @@ fn organization_from(row: &AnyRow) -> Result<Organization> {
     })
 }
 
-const USER_COLUMNS: &str = "u.id, u.org_id, u.email, u.password_hash, u.role";
+pub(crate) const USER_COLUMNS: &str =
+    "u.id, u.org_id, u.email, u.password_hash, u.role, u.deactivated_at";
 
 impl Store {
     pub async fn create_organization(&self, name: &str) -> Result<Organization> {
@@ -97,6 +102,7 @@ impl Store {
             email: email.into(),
             password_hash: password_hash.into(),
             role: role.into(),
+            deactivated_at: None,
         })
     }
 
@@ -167,11 +173,13 @@ impl Store {
         Ok(())
     }
 
-    /// The signed-in user and the session's CSRF token, if the session is alive.
+    /// The signed-in user and the session's CSRF token, if the session is alive and its user
+    /// active.
     pub async fn web_session(&self, token_hash: &str) -> Result<Option<(User, String)>> {
         let row = sqlx::query(&format!(
             "SELECT {USER_COLUMNS}, s.csrf_token FROM web_sessions s \
-             JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2"
+             JOIN users u ON u.id = s.user_id \
+             WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.deactivated_at IS NULL"
         ))
         .bind(token_hash)
         .bind(now_ms())
@@ -187,36 +195,5 @@ impl Store {
             .execute(self.pool())
             .await?;
         Ok(())
-    }
-
-    pub async fn create_api_token(
-        &self,
-        user_id: &str,
-        token_hash: &str,
-        name: &str,
-    ) -> Result<String> {
-        let id = ids::api_token();
-        sqlx::query(
-            "INSERT INTO api_tokens (id, user_id, token_hash, name, created_at) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(&id)
-        .bind(user_id)
-        .bind(token_hash)
-        .bind(name)
-        .bind(now_ms())
-        .execute(self.pool())
-        .await?;
-        Ok(id)
-    }
-
-    pub async fn user_by_api_token(&self, token_hash: &str) -> Result<Option<User>> {
-        let row = sqlx::query(&format!(
-            "SELECT {USER_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id \
-             WHERE t.token_hash = $1"
-        ))
-        .bind(token_hash)
-        .fetch_optional(self.pool())
-        .await?;
-        row.as_ref().map(user_from).transpose()
     }
 }

@@ -36,6 +36,8 @@ pub struct ResponseRow {
     pub id: String,
     pub org_id: String,
     pub survey_id: String,
+    /// The survey version the response was started on (and is shown and checked against).
+    pub survey_version: i64,
     pub contact_id: Option<String>,
     pub status: ResponseStatus,
     /// `survey::ResponseData` as JSON.
@@ -57,6 +59,7 @@ fn response_from(row: &AnyRow) -> Result<ResponseRow> {
         id: row.try_get("id")?,
         org_id: row.try_get("org_id")?,
         survey_id: row.try_get("survey_id")?,
+        survey_version: row.try_get("survey_version")?,
         contact_id: row.try_get("contact_id")?,
         status: ResponseStatus::parse(&status)
             .ok_or_else(|| crate::StoreError::Corrupt(format!("response status {status:?}")))?,
@@ -74,7 +77,7 @@ fn response_from(row: &AnyRow) -> Result<ResponseRow> {
 
 const COLUMNS: &str =
     "id, org_id, survey_id, contact_id, status, data, cursor, progress, channel, \
-                       started_at, updated_at, ended_at, recorded_at, expires_at";
+                       started_at, updated_at, ended_at, recorded_at, expires_at, survey_version";
 
 /// Which responses a listing returns.
 #[derive(Debug, Clone, Default)]
@@ -90,7 +93,7 @@ impl Store {
     /// written in the same commit.
     pub async fn insert_response(tx: &mut Transaction<'_, Any>, r: &ResponseRow) -> Result<()> {
         sqlx::query(&format!(
-            "INSERT INTO responses ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+            "INSERT INTO responses ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
         ))
         .bind(&r.id)
         .bind(&r.org_id)
@@ -106,6 +109,7 @@ impl Store {
         .bind(r.ended_at)
         .bind(r.recorded_at)
         .bind(r.expires_at)
+        .bind(r.survey_version)
         .execute(&mut **tx)
         .await?;
         Ok(())
@@ -119,7 +123,8 @@ impl Store {
     ) -> Result<bool> {
         let done = sqlx::query(
             "UPDATE responses SET status = $1, data = $2, cursor = $3, progress = $4, updated_at = $5, \
-             ended_at = $6, recorded_at = $7, expires_at = $8 WHERE id = $9 AND status = 'in_progress'",
+             ended_at = $6, recorded_at = $7, expires_at = $8, survey_version = $9 \
+             WHERE id = $10 AND status = 'in_progress'",
         )
         .bind(r.status.as_str())
         .bind(&r.data)
@@ -129,6 +134,7 @@ impl Store {
         .bind(r.ended_at)
         .bind(r.recorded_at)
         .bind(r.expires_at)
+        .bind(r.survey_version)
         .bind(&r.id)
         .execute(&mut **tx)
         .await?;

@@ -1,16 +1,20 @@
-//! Survey rows: the definition is stored as its native JSON; the engine parses it.
+//! Survey rows and their definitions by version. A definition is stored as its native JSON in
+//! `survey_versions`, never changed once written: an edit adds a version, and a response in
+//! progress keeps the one it started on. The engine parses (and caches) definitions.
 
 use crate::{ids, now_ms, Result, Store};
 use sqlx::any::AnyRow;
-use sqlx::Row;
+use sqlx::{Any, Row, Transaction};
 
+/// A survey without its definition (fetched by version with [`Store::survey_definition`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SurveyRow {
     pub id: String,
     pub org_id: String,
     pub owner_id: String,
     pub name: String,
-    pub definition: String,
+    /// The current definition's version, from 1.
+    pub version: i64,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -21,67 +25,101 @@ fn survey_from(row: &AnyRow) -> Result<SurveyRow> {
         org_id: row.try_get("org_id")?,
         owner_id: row.try_get("owner_id")?,
         name: row.try_get("name")?,
-        definition: row.try_get("definition")?,
+        version: row.try_get("version")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })
 }
 
-const COLUMNS: &str =
-    "s.id, s.org_id, s.owner_id, s.name, s.definition, s.created_at, s.updated_at";
+const COLUMNS: &str = "s.id, s.org_id, s.owner_id, s.name, s.version, s.created_at, s.updated_at";
 
 impl Store {
+    /// A new survey at version 1.
     pub async fn create_survey(
         &self,
         org_id: &str,
         owner_id: &str,
         name: &str,
-        definition: &str,
+        definition: String,
     ) -> Result<SurveyRow> {
         let id = ids::survey();
         let now = now_ms();
+        let mut tx = self.begin().await?;
         sqlx::query(
-            "INSERT INTO surveys (id, org_id, owner_id, name, definition, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO surveys (id, org_id, owner_id, name, version, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, 1, $5, $6)",
         )
         .bind(&id)
         .bind(org_id)
         .bind(owner_id)
         .bind(name)
-        .bind(definition)
         .bind(now)
         .bind(now)
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await?;
+        insert_version(&mut tx, &id, 1, definition, now).await?;
+        tx.commit().await?;
         Ok(SurveyRow {
             id,
             org_id: org_id.into(),
             owner_id: owner_id.into(),
             name: name.into(),
-            definition: definition.into(),
+            version: 1,
             created_at: now,
             updated_at: now,
         })
     }
 
+    /// Stores a new version and makes it current; returns it, or `None` when there is no such
+    /// survey in the organization. Versions older than it that no response in progress uses
+    /// are removed.
     pub async fn update_survey_definition(
         &self,
         org_id: &str,
         id: &str,
         name: &str,
-        definition: &str,
-    ) -> Result<bool> {
-        let done = sqlx::query(
-            "UPDATE surveys SET name = $1, definition = $2, updated_at = $3 WHERE id = $4 AND org_id = $5",
+        definition: String,
+    ) -> Result<Option<i64>> {
+        let now = now_ms();
+        let mut tx = self.begin().await?;
+        let row = sqlx::query(
+            "UPDATE surveys SET name = $1, version = version + 1, updated_at = $2 \
+             WHERE id = $3 AND org_id = $4 RETURNING version",
         )
         .bind(name)
-        .bind(definition)
-        .bind(now_ms())
+        .bind(now)
         .bind(id)
         .bind(org_id)
-        .execute(self.pool())
+        .fetch_optional(&mut *tx)
         .await?;
-        Ok(done.rows_affected() == 1)
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let version: i64 = row.try_get("version")?;
+        insert_version(&mut tx, id, version, definition, now).await?;
+        sqlx::query(
+            "DELETE FROM survey_versions WHERE survey_id = $1 AND version < $2 AND NOT EXISTS \
+             (SELECT 1 FROM responses r WHERE r.survey_id = survey_versions.survey_id \
+              AND r.survey_version = survey_versions.version AND r.status = 'in_progress')",
+        )
+        .bind(id)
+        .bind(version)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Some(version))
+    }
+
+    /// One version's definition JSON; `None` once it was removed (or never existed).
+    pub async fn survey_definition(&self, survey_id: &str, version: i64) -> Result<Option<String>> {
+        let row = sqlx::query(
+            "SELECT definition FROM survey_versions WHERE survey_id = $1 AND version = $2",
+        )
+        .bind(survey_id)
+        .bind(version)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|r| Ok(r.try_get("definition")?)).transpose()
     }
 
     /// A survey of this organization; ids from another organization are not found.
@@ -159,4 +197,24 @@ impl Store {
         .await?;
         rows.iter().map(|r| Ok(r.try_get("user_id")?)).collect()
     }
+}
+
+async fn insert_version(
+    tx: &mut Transaction<'_, Any>,
+    survey_id: &str,
+    version: i64,
+    definition: String,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO survey_versions (survey_id, version, definition, created_at) \
+         VALUES ($1, $2, $3, $4)",
+    )
+    .bind(survey_id)
+    .bind(version)
+    .bind(definition)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }

@@ -7,6 +7,7 @@ pub mod export;
 pub mod flow;
 pub mod form;
 pub mod html;
+pub mod limits;
 pub mod native;
 pub mod piped;
 pub mod piped_values;

@@ -92,11 +92,18 @@ impl Report {
     }
 }
 
-/// Everything a definition needs to be served: unique ids, existing references, usable
-/// choices and ranges. Piped text problems are warnings, since they only render empty.
+/// Everything a definition needs to be served: each part within its limit
+/// ([`crate::limits`]), unique ids, existing references, usable choices and ranges. Piped text
+/// problems are warnings, since they only render empty.
 pub fn check_definition(
     definition: &SurveyDefinition,
 ) -> Result<Vec<Warning>, Vec<DefinitionError>> {
+    // Over a size limit nothing else is worth checking (and checking it would cost what the
+    // limits are there to prevent).
+    let over = crate::limits::check(definition);
+    if !over.is_empty() {
+        return Err(over);
+    }
     let mut r = Report {
         errors: Vec::new(),
         warnings: Vec::new(),

@@ -20,15 +20,22 @@ use store::responses::ResponseStatus;
 pub(crate) type ApiResult<T> = Result<T, ApiError>;
 
 fn utf8(body: &Bytes) -> ApiResult<&str> {
-    std::str::from_utf8(body).map_err(|e| {
-        ApiError(engine::Error::invalid_fields(
-            "the request body is not UTF-8 text",
-            vec![engine::FieldProblem {
-                field: format!("byte {}", e.valid_up_to()),
-                message: "invalid UTF-8 sequence".into(),
-            }],
-        ))
-    })
+    std::str::from_utf8(body).map_err(not_utf8)
+}
+
+/// The body as text in the buffer it arrived in: a big survey is not copied.
+fn utf8_owned(body: Bytes) -> ApiResult<String> {
+    String::from_utf8(Vec::from(body)).map_err(|e| not_utf8(e.utf8_error()))
+}
+
+fn not_utf8(e: std::str::Utf8Error) -> ApiError {
+    ApiError(engine::Error::invalid_fields(
+        "the request body is not UTF-8 text",
+        vec![engine::FieldProblem {
+            field: format!("byte {}", e.valid_up_to()),
+            message: "invalid UTF-8 sequence".into(),
+        }],
+    ))
 }
 
 /// A JSON request body, with serde's line and column on error. An empty body reads as `{}`,
@@ -89,7 +96,7 @@ pub async fn create_survey(
     body: Bytes,
 ) -> ApiResult<Response> {
     Ok(created(
-        state.sonde.create_survey(&actor, utf8(&body)?).await?,
+        state.sonde.create_survey(&actor, utf8_owned(body)?).await?,
     ))
 }
 
@@ -98,7 +105,9 @@ pub async fn import_survey(
     ApiActor(actor): ApiActor,
     body: Bytes,
 ) -> ApiResult<Response> {
-    Ok(created(state.sonde.import_qsf(&actor, utf8(&body)?).await?))
+    Ok(created(
+        state.sonde.import_qsf(&actor, utf8_owned(body)?).await?,
+    ))
 }
 
 pub async fn get_survey(
@@ -118,7 +127,10 @@ pub async fn update_survey(
     Path(id): Path<String>,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
-    let updated = state.sonde.update_survey(&actor, &id, utf8(&body)?).await?;
+    let updated = state
+        .sonde
+        .update_survey(&actor, &id, utf8_owned(body)?)
+        .await?;
     Ok(Json(
         json!({ "id": updated.survey.id, "warnings": updated.warnings }),
     ))

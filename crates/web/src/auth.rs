@@ -18,18 +18,21 @@ impl FromRequestParts<AppState> for ApiActor {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(str::trim)
-            .ok_or(ApiError(Error::Unauthenticated))?;
+        let token = bearer_token(&parts.headers).ok_or(ApiError(Error::Unauthenticated))?;
         Ok(Self(state.sonde.authenticate_api_token(token).await?))
     }
+}
+
+/// The API token of `Authorization: Bearer <token>`.
+pub fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
 }
 
 /// A signed-in person using the web UI.
@@ -76,12 +79,42 @@ impl FromRequestParts<AppState> for WebUser {
 
 /// `Set-Cookie` for a session: HttpOnly and SameSite=Lax always, Secure behind HTTPS.
 pub fn session_cookie(state: &AppState, value: &str, max_age_secs: i64) -> String {
+    cookie_header(state, SESSION_COOKIE, value, "/", max_age_secs)
+}
+
+/// `Set-Cookie` for one of Sonde's cookies: HttpOnly and SameSite=Lax always, Secure behind
+/// HTTPS.
+pub fn cookie_header(
+    state: &AppState,
+    name: &str,
+    value: &str,
+    path: &str,
+    max_age_secs: i64,
+) -> String {
     let secure = if state.sonde.public_url().starts_with("https://") {
         "; Secure"
     } else {
         ""
     };
-    format!(
-        "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}"
-    )
+    format!("{name}={value}; Path={path}; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}")
+}
+
+/// The address the request came from (the TCP peer). The server must be run with
+/// [`crate::app`], which records it.
+pub struct ClientAddress(pub std::net::IpAddr);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, PageError> {
+        parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| Self(info.0.ip()))
+            .ok_or_else(|| {
+                PageError(Error::Internal(
+                    "the client's address is unknown: serve with web::app, which records it".into(),
+                ))
+            })
+    }
 }

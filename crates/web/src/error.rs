@@ -20,6 +20,7 @@ fn status_of(e: &Error) -> StatusCode {
         Error::NotFound(_) => StatusCode::NOT_FOUND,
         Error::Invalid { .. } => StatusCode::BAD_REQUEST,
         Error::Conflict(_) => StatusCode::CONFLICT,
+        Error::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
         Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
@@ -32,6 +33,7 @@ fn code_of(e: &Error) -> &'static str {
         Error::NotFound(_) => "not_found",
         Error::Invalid { .. } => "invalid",
         Error::Conflict(_) => "conflict",
+        Error::TooManyAttempts { .. } => "too_many_attempts",
         Error::Unavailable(_) => "unavailable",
         Error::Internal(_) => "internal",
     }
@@ -58,6 +60,17 @@ fn log_internal(e: &Error) {
         }
         _ => {}
     }
+}
+
+/// A 429's retry time: the wait the error names.
+fn with_wait(e: &Error, mut response: Response) -> Response {
+    if let Error::TooManyAttempts { retry_after } = e {
+        response.headers_mut().insert(
+            header::RETRY_AFTER,
+            header::HeaderValue::from(engine::retry_after_secs(retry_after)),
+        );
+    }
+    response
 }
 
 /// Adds the headers a status calls for: a challenge for 401, a retry time for 503.
@@ -105,12 +118,13 @@ impl IntoResponse for ApiError {
             Error::Invalid { problems, .. } => problems.as_slice(),
             _ => &[],
         };
-        api_error(
+        let response = api_error(
             status_of(&self.0),
             code_of(&self.0),
             &self.0.to_string(),
             problems,
-        )
+        );
+        with_wait(&self.0, response)
     }
 }
 
@@ -213,6 +227,10 @@ impl IntoResponse for PageError {
                 "Please correct the input and try again.",
             ),
             Error::Conflict(_) => ("That did not work", "The item changed meanwhile."),
+            Error::TooManyAttempts { .. } => (
+                "Too many attempts",
+                "Please wait as long as the message says, then try again.",
+            ),
             Error::Unavailable(_) => (
                 "Briefly unavailable",
                 "Nothing you did caused this, and nothing was saved yet. Please try again in a few seconds.",
@@ -232,6 +250,6 @@ impl IntoResponse for PageError {
             _ => Vec::new(),
         };
         let body = pages::error_page(title, &detail, advice, &problems);
-        with_status_headers((status, body).into_response())
+        with_wait(&self.0, with_status_headers((status, body).into_response()))
     }
 }

@@ -1,25 +1,32 @@
 //! HTTP only: routing, authentication, request parsing, HTML and mapping engine errors to
 //! status codes. The rules live in `engine`.
 
+pub mod account;
 pub mod api;
+pub mod api_credentials;
 mod api_query;
 pub mod api_salesforce;
+pub mod assets;
 pub mod auth;
 pub mod error;
 pub mod openapi;
 pub mod pages;
 pub mod respondent;
 pub mod routes;
+pub mod security;
+pub mod sign_in;
 pub mod ui;
 pub mod ui_linked_orgs;
 pub mod ui_salesforce;
 
+use axum::extract::connect_info::IntoMakeServiceWithConnectInfo;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use std::net::SocketAddr;
 use std::sync::OnceLock;
 use std::time::Instant;
 
@@ -73,8 +80,15 @@ pub fn router(state: AppState) -> Router {
     site.nest(routes::API_PREFIX, api)
         .fallback(page_not_found)
         .layer(middleware::from_fn(track))
+        .layer(middleware::from_fn(security::headers))
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
+}
+
+/// The application as a service that records each connection's peer address, which sign-in
+/// throttling needs ([`auth::ClientAddress`]): serve this, not the bare [`router`].
+pub fn app(state: AppState) -> IntoMakeServiceWithConnectInfo<Router, SocketAddr> {
+    router(state).into_make_service_with_connect_info::<SocketAddr>()
 }
 
 async fn api_not_found() -> error::ApiError {

@@ -143,6 +143,41 @@ pub const OPERATIONS: &[(&str, &str, &str)] = &[
         "/workflows/{id}/runs/{runId}/retry",
         "Queue a failed run again",
     ),
+    (
+        "get",
+        "/tokens",
+        "Your API tokens, newest first: {tokens: [{id, name, createdAt, lastUsedAt, expiresAt, expired}]}; never their secrets",
+    ),
+    (
+        "post",
+        "/tokens",
+        "Create an API token for yourself ({\"name\", \"expiresInDays\": 1–3650, optional: none never expires}); the answer's `token` is the only time the secret is shown",
+    ),
+    (
+        "delete",
+        "/tokens/{id}",
+        "Revoke one of your API tokens: it stops working at once",
+    ),
+    (
+        "post",
+        "/account/password",
+        "Change your password ({\"currentPassword\", \"newPassword\", \"keepApiTokens\": false}): your web sessions end and, unless kept, your other API tokens are revoked (the calling token stays); answers {sessionsEnded, apiTokensRevoked}",
+    ),
+    (
+        "get",
+        "/users",
+        "Your organization's users (admins): {users: [{id, email, role, active}]}",
+    ),
+    (
+        "post",
+        "/users/{id}/deactivate",
+        "Deactivate a user (admins; not yourself): their sessions end, their API tokens are revoked and they cannot sign in",
+    ),
+    (
+        "post",
+        "/users/{id}/reactivate",
+        "Let a deactivated user sign in again (admins); their old tokens stay revoked",
+    ),
 ];
 
 fn parameters(path: &str) -> Vec<Value> {

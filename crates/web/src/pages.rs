@@ -1,5 +1,6 @@
 //! Server-rendered HTML: the shared layout, error pages and the respondent's survey pages.
-//! Pages work without JavaScript; scripts only add conveniences (copy link, auto-advance).
+//! Pages work without JavaScript; `/assets/sonde.js` only adds conveniences (copy link,
+//! auto-advance), wired by data attributes: no page carries inline script or style.
 
 use engine::responses::RespondentContext;
 use engine::FieldProblem;
@@ -7,52 +8,6 @@ use maud::{html, Markup, PreEscaped, DOCTYPE};
 use std::collections::BTreeMap;
 use survey::html::to_plain;
 use survey::{Answer, Question, QuestionKind, TextContent};
-
-const STYLE: &str = r#"
-*{box-sizing:border-box}
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1d2329;background:#f6f7f9;line-height:1.5}
-main{max-width:52rem;margin:0 auto;padding:1rem}
-header.bar{background:#123047;color:#fff;padding:.6rem 1rem;display:flex;gap:1rem;align-items:center;flex-wrap:wrap}
-header.bar a{color:#fff;text-decoration:none}
-header.bar .grow{flex:1}
-.card{background:#fff;border:1px solid #dde1e6;border-radius:8px;padding:1rem 1.2rem;margin:1rem 0}
-fieldset{border:0;margin:0;padding:0;min-width:0}
-p > label{display:block;margin-bottom:.3rem}
-legend,.qtext{font-weight:600;margin-bottom:.5rem;display:block}
-label.opt{display:flex;gap:.6rem;align-items:center;padding:.45rem .5rem;border-radius:6px;cursor:pointer}
-label.opt:hover{background:#eef3f8}
-input[type=radio],input[type=checkbox]{width:1.2rem;height:1.2rem}
-input[type=text],input[type=email],input[type=number],input[type=password],textarea,select{width:100%;padding:.55rem;border:1px solid #b9c1ca;border-radius:6px;font:inherit}
-textarea{min-height:6rem}
-button,.button{background:#1f6feb;color:#fff;border:0;border-radius:6px;padding:.6rem 1.2rem;font:inherit;cursor:pointer;text-decoration:none;display:inline-block}
-button.secondary{background:#5b6773}
-:focus-visible{outline:3px solid #f0a30a;outline-offset:2px}
-.error{color:#b42318;font-weight:600;margin:.3rem 0}
-.card.invalid{border-color:#b42318;border-width:2px}
-.nps{display:flex;flex-wrap:wrap;gap:.3rem}
-.nps label{display:flex;flex-direction:column;align-items:center;min-width:2.4rem;padding:.3rem;border:1px solid #dde1e6;border-radius:6px}
-.scale-ends{display:flex;justify-content:space-between;font-size:.9rem;color:#5b6773}
-table{border-collapse:collapse;width:100%}
-th,td{padding:.4rem;border-bottom:1px solid #e5e8ec;text-align:left;vertical-align:top}
-.matrix td{text-align:center}
-.matrix-wrap,.table-wrap{overflow-x:auto}
-progress{width:100%;height:.6rem}
-.muted{color:#5b6773}
-code.link{background:#eef3f8;padding:.2rem .4rem;border-radius:4px;word-break:break-all}
-.notice{background:#fff7e0;border:1px solid #f0d48a;padding:.6rem 1rem;border-radius:6px}
-.ok{background:#e8f6ec;border:1px solid #9fd3ae;padding:.6rem 1rem;border-radius:6px}
-.row{display:grid;grid-template-columns:repeat(auto-fit,minmax(9rem,1fr));gap:.5rem;align-items:end;padding:.4rem 0;border-bottom:1px dashed #dde1e6}
-.row label{font-size:.85rem;color:#5b6773}
-.task{border:1px solid #b9c1ca;border-radius:8px;padding:.8rem;margin:.8rem 0}
-.actions{display:flex;gap:.5rem;flex-wrap:wrap;margin:.6rem 0}
-.badge{display:inline-block;padding:.05rem .45rem;border-radius:999px;font-size:.85rem;background:#eef3f8}
-.badge.failed{background:#fde8e6;color:#b42318}.badge.succeeded,.badge.active{background:#e8f6ec;color:#146c2e}
-.sr{position:absolute;left:-9999px}
-.conn{border-bottom:1px solid #e5e8ec;padding:.5rem 0}
-.wrap{word-break:break-all}
-ol.tasks li{margin:.3rem 0}
-form.inline{display:inline;margin:0}
-"#;
 
 /// The frame around every page.
 pub fn layout(title: &str, nav: Option<(&str, &str)>, body: Markup) -> Markup {
@@ -63,7 +18,8 @@ pub fn layout(title: &str, nav: Option<(&str, &str)>, body: Markup) -> Markup {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · Sonde" }
-                style { (PreEscaped(STYLE)) }
+                link rel="stylesheet" href=(crate::assets::STYLESHEET.url());
+                script src=(crate::assets::SCRIPT.url()) defer {}
             }
             body {
                 @if let Some((email, csrf)) = nav {
@@ -74,8 +30,8 @@ pub fn layout(title: &str, nav: Option<(&str, &str)>, body: Markup) -> Markup {
                         a href="/lists" { "Mailing lists" }
                         a href="/salesforce" { "Salesforce" }
                         span.grow {}
-                        span { (email) }
-                        form method="post" action="/logout" style="margin:0" {
+                        a href="/account" title="Your account: password and API tokens" { (email) }
+                        form method="post" action="/logout" {
                             input type="hidden" name="csrf" value=(csrf);
                             button.secondary type="submit" { "Sign out" }
                         }
@@ -99,7 +55,7 @@ pub fn error_page(title: &str, detail: &str, advice: &str, problems: &[FieldProb
                     ul { @for p in problems { li { strong { (p.field) } ": " (p.message) } } }
                 }
                 @if !advice.is_empty() { p.muted { (advice) } }
-                p { a href="javascript:history.back()" { "Go back" } }
+                p { a href="/" data-back { "Go back" } }
             }
         },
     )
@@ -115,6 +71,8 @@ pub struct RespondentPage<'a> {
     pub answers: &'a BTreeMap<String, Answer>,
     pub errors: &'a BTreeMap<String, String>,
     pub raw: &'a BTreeMap<String, String>,
+    /// Said above the questions (the respondent was moved: the survey changed).
+    pub notice: Option<&'a str>,
     pub rendered_at: i64,
 }
 
@@ -142,10 +100,14 @@ pub fn respondent_page(p: &RespondentPage) -> Markup {
         html! {
             h1 { (def.name) }
             progress value=(p.progress) max="100" aria-label="Progress" { (p.progress) "%" }
+            @if let Some(notice) = p.notice {
+                p.notice role="status" { (notice) }
+            }
             @if !p.errors.is_empty() {
                 p.notice role="alert" { "Some answers need your attention; they are marked below." }
             }
-            form method="post" action=(p.action) novalidate id="survey-form" {
+            form method="post" action=(p.action) novalidate id="survey-form"
+                data-auto-advance=[auto_advance.map(|s| u64::from(s) * 1000)] {
                 input type="hidden" name="_response" value=(p.ctx.response.id);
                 input type="hidden" name="_page" value=(p.number);
                 input type="hidden" name="_rendered_at" value=(p.rendered_at);
@@ -155,12 +117,6 @@ pub fn respondent_page(p: &RespondentPage) -> Markup {
                     }
                 }
                 button type="submit" { "Next" }
-            }
-            @if let Some(seconds) = auto_advance {
-                script { (PreEscaped(format!(
-                    "setTimeout(function(){{document.getElementById('survey-form').submit();}},{});",
-                    u64::from(seconds) * 1000
-                ))) }
             }
         },
     )

@@ -102,38 +102,49 @@ async fn render(state: &AppState, survey_id: &str, view: PageView) -> Result<Res
             answers,
             errors,
             raw,
+            notice,
         } => {
             let ctx = state
                 .sonde
                 .render_for_respondent(survey_id, &response_id)
                 .await?;
-            let page = pages::respondent_page(&pages::RespondentPage {
-                ctx: &ctx,
-                action: format!("/s/{survey_id}"),
-                number,
-                progress,
-                questions: &questions,
-                answers: &answers,
-                errors: &errors,
-                raw: &raw,
-                rendered_at: store::now_ms(),
-            });
-            let hours = ctx.survey.definition.options.incomplete_after_hours;
+            let hours = ctx
+                .survey
+                .definition
+                .options
+                .incomplete_after_hours
+                .max(survey::limits::MIN_INCOMPLETE_AFTER_HOURS);
             let cookie = format!(
                 "{cookie_name}={response_id}; Path=/s/{survey_id}; HttpOnly; SameSite=Lax; Max-Age={}",
                 u64::from(hours) * 3600
             );
-            let status = if errors.is_empty() {
-                axum::http::StatusCode::OK
-            } else {
+            let refused = !errors.is_empty();
+            // Rendering sanitizes every authored text on the page: CPU work for a big page,
+            // kept off the threads that answer everyone else.
+            let action = format!("/s/{survey_id}");
+            let page = tokio::task::spawn_blocking(move || {
+                pages::respondent_page(&pages::RespondentPage {
+                    ctx: &ctx,
+                    action,
+                    number,
+                    progress,
+                    questions: &questions,
+                    answers: &answers,
+                    errors: &errors,
+                    raw: &raw,
+                    notice: notice.as_deref(),
+                    rendered_at: store::now_ms(),
+                })
+                .into_string()
+            })
+            .await
+            .map_err(|e| PageError(engine::Error::Internal(Box::new(e))))?;
+            let status = if refused {
                 axum::http::StatusCode::UNPROCESSABLE_ENTITY
+            } else {
+                axum::http::StatusCode::OK
             };
-            Ok((
-                status,
-                [(header::SET_COOKIE, cookie)],
-                Html(page.into_string()),
-            )
-                .into_response())
+            Ok((status, [(header::SET_COOKIE, cookie)], Html(page)).into_response())
         }
         PageView::End { message_html } => {
             let cookie =

@@ -2,7 +2,8 @@
 //! walks this same table, so a route cannot be added without the access matrix knowing of it.
 
 use crate::{
-    api, api_salesforce, openapi, respondent, ui, ui_linked_orgs, ui_salesforce, AppState,
+    account, api, api_credentials, api_salesforce, assets, openapi, respondent, sign_in, ui,
+    ui_linked_orgs, ui_salesforce, AppState,
 };
 use axum::handler::Handler;
 use axum::http::Method;
@@ -144,6 +145,19 @@ pub fn table() -> Vec<Route> {
             "/api/v1/workflows/{id}/runs/{runId}/retry",
             api_salesforce::retry_run,
         ),
+        get("/api/v1/tokens", api_credentials::list_tokens),
+        post("/api/v1/tokens", api_credentials::create_token),
+        delete("/api/v1/tokens/{id}", api_credentials::revoke_token),
+        post("/api/v1/account/password", api_credentials::change_password),
+        get("/api/v1/users", api_credentials::list_users),
+        post(
+            "/api/v1/users/{id}/deactivate",
+            api_credentials::deactivate_user,
+        ),
+        post(
+            "/api/v1/users/{id}/reactivate",
+            api_credentials::reactivate_user,
+        ),
         get("/healthz", crate::healthz),
         get("/metrics", crate::metrics_page),
         get("/oauth/salesforce/callback", ui_salesforce::oauth_callback),
@@ -151,10 +165,15 @@ pub fn table() -> Vec<Route> {
         post("/s/{survey_id}", respondent::submit),
         get("/optout/{token}", respondent::opt_out_page),
         post("/optout/{token}", respondent::opt_out_confirm),
+        get("/assets/{name}", assets::serve),
         get("/", ui::home),
-        get("/login", ui::login_form),
-        post("/login", ui::login),
-        post("/logout", ui::logout),
+        get("/login", sign_in::login_form),
+        post("/login", sign_in::login),
+        post("/logout", sign_in::logout),
+        get("/account", account::show),
+        post("/account/tokens", account::create_token),
+        post("/account/tokens/{id}/revoke", account::revoke_token),
+        post("/account/password", account::change_password),
         get("/surveys", ui::surveys),
         post("/surveys/import", ui::import_survey),
         get("/surveys/{id}", ui::survey_detail),

@@ -1,7 +1,8 @@
-//! The admin UI: sign in, surveys (import, preview, links, responses, export), directory and
-//! mailing lists. Every state-changing form carries the session's CSRF token.
+//! The admin UI: surveys (import, preview, links, responses, export), directory and mailing
+//! lists (signing in is `sign_in`, the account page `account`). Every state-changing form
+//! carries the session's CSRF token.
 
-use crate::auth::{session_cookie, WebUser};
+use crate::auth::WebUser;
 use crate::error::PageError;
 use crate::pages::layout;
 use crate::AppState;
@@ -36,71 +37,6 @@ pub(crate) fn page_with_status(
 
 pub async fn home() -> Redirect {
     Redirect::to("/surveys")
-}
-
-pub async fn login_form() -> Html<String> {
-    Html(login_page(None).into_string())
-}
-
-fn login_page(error: Option<&str>) -> Markup {
-    layout(
-        "Sign in",
-        None,
-        html! {
-            div.card style="max-width:26rem;margin:3rem auto" {
-                h1 { "Sign in to Sonde" }
-                @if let Some(e) = error { p.error role="alert" { (e) } }
-                form method="post" action="/login" {
-                    p { label for="email" { "Email" } input type="email" id="email" name="email" autocomplete="username" required; }
-                    p { label for="password" { "Password" } input type="password" id="password" name="password" autocomplete="current-password" required; }
-                    button type="submit" { "Sign in" }
-                }
-            }
-        },
-    )
-}
-
-#[derive(Deserialize)]
-pub struct LoginForm {
-    email: String,
-    password: String,
-}
-
-pub async fn login(State(state): State<AppState>, Form(form): Form<LoginForm>) -> PageResult {
-    match state.sonde.sign_in(&form.email, &form.password).await {
-        Ok((_, session)) => {
-            let cookie =
-                session_cookie(&state, &session.cookie, engine::auth::SESSION_HOURS * 3600);
-            Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/surveys")).into_response())
-        }
-        Err(Error::Unauthenticated) => Ok((
-            axum::http::StatusCode::UNAUTHORIZED,
-            Html(
-                login_page(Some("That email and password do not match an account.")).into_string(),
-            ),
-        )
-            .into_response()),
-        Err(e) => Err(e.into()),
-    }
-}
-
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    csrf: String,
-}
-
-pub async fn logout(
-    State(state): State<AppState>,
-    user: WebUser,
-    headers: axum::http::HeaderMap,
-    Form(form): Form<CsrfForm>,
-) -> PageResult {
-    user.check_csrf(&form.csrf)?;
-    if let Some(cookie) = crate::auth::cookie(&headers, crate::auth::SESSION_COOKIE) {
-        state.sonde.sign_out(cookie).await?;
-    }
-    let cookie = session_cookie(&state, "", 0);
-    Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/login")).into_response())
 }
 
 pub async fn surveys(State(state): State<AppState>, user: WebUser) -> PageResult {
@@ -181,7 +117,7 @@ pub async fn import_survey(
             "the file is not UTF-8 text; export the survey again as .qsf",
         ))
     })?;
-    let created = state.sonde.import_qsf(&user.actor, &text).await?;
+    let created = state.sonde.import_qsf(&user.actor, text).await?;
     survey_page(&state, &user, &created.survey.id, &created.warnings).await
 }
 
@@ -232,7 +168,7 @@ async fn survey_page(
             div.card {
                 h2 { "Anonymous link" }
                 p { code.link id="anon-link" { (link) } " "
-                    button type="button" class="secondary" onclick="navigator.clipboard.writeText(document.getElementById('anon-link').textContent)" { "Copy link" } }
+                    button type="button" class="secondary" data-copy="anon-link" { "Copy link" } }
                 p { a.button href={ "/s/" (s.id) "?_preview=1" } target="_blank" { "Preview" } }
                 p.muted { (s.definition.questions.len()) " questions in " (s.definition.blocks.len()) " blocks." }
                 p { a href={ "/surveys/" (s.id) "/workflows" } { "Workflows" } " — send responses to Salesforce and the directory" }

@@ -14,7 +14,7 @@ use engine::workflows::{
     WorkflowInput,
 };
 use engine::{Error, FieldProblem};
-use maud::{html, Markup, PreEscaped};
+use maud::{html, Markup};
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
@@ -1145,16 +1145,8 @@ fn editor_markup(p: &EditorPage) -> Markup {
                 }
             }
         }
-        script { (PreEscaped(EDITOR_SCRIPT)) }
     }
 }
-
-/// Optional conveniences: a picker change refreshes the form (the button does it without JS).
-const EDITOR_SCRIPT: &str = r#"
-document.querySelectorAll('select[data-refresh]').forEach(function(s){
-  s.addEventListener('change',function(){var b=document.getElementById('refresh-'+s.dataset.refresh);if(b){b.click();}});
-});
-"#;
 
 fn task_markup(p: &EditorPage, t: usize, task: &TaskForm, piped: &[(String, String)]) -> Markup {
     let prefix = format!("tasks[{t}]");
@@ -1343,7 +1335,7 @@ fn mapping_rows<'p>(
                     label for=(id("pick")) { "Insert piped text" }
                     select id=(id("pick")) name=(id("pick")) { (select_options(piped, "", "—")) }
                 }
-                @if !row.field.is_empty() { div style="grid-column:1/-1" { (problem_list(&field_problem(&row.field))) } }
+                @if !row.field.is_empty() { div.full-row { (problem_list(&field_problem(&row.field))) } }
             }
         }
         div.actions { button.secondary type="submit" name="action" value={ "add_row_" (t) } { "Add mapping row" } }
@@ -1462,7 +1454,7 @@ pub async fn workflows(
                 } @else {
                     @for w in &list {
                         div.conn {
-                            h2 style="font-size:1.1rem;margin:.2rem 0" { a href={ "/workflows/" (w.id) } { (w.name) } }
+                            h2.item-title { a href={ "/workflows/" (w.id) } { (w.name) } }
                             p {
                                 strong { "When: " } (event_label(w.event))
                                 @if !w.enabled { " " span.badge { "disabled" } }
@@ -1798,7 +1790,7 @@ pub async fn runs(
             }
             @for r in &runs {
                 div.card id={ "run-" (r.id) } {
-                    h2 style="font-size:1.05rem" {
+                    h2.run-title {
                         span class={ "badge " (r.status) } { (r.status) } " " (when(r.created_at))
                     }
                     p {

@@ -158,7 +158,7 @@ pub async fn run(args: MappingArgs) -> anyhow::Result<()> {
     sonde.set_secret_box(engine::secrets::SecretBox::from_key(&rand::random::<
         [u8; 32],
     >()));
-    let app = web::router(web::AppState::new(sonde.clone()));
+    let app = web::app(web::AppState::new(sonde.clone()));
     let server = tokio::spawn(async move { axum::serve(listener, app).await });
 
     let org_row = store.create_organization("Bench").await?;

@@ -2,6 +2,8 @@
 //! `sonde bench responses` drives response submissions through HTTP against a server started
 //! in this process, on SQLite (a fresh temporary data dir) or on the PostgreSQL URL given.
 //! `sonde bench contacts` imports a large CSV file while responses keep arriving.
+//! `sonde bench login` floods sign-ins while measuring `/healthz`.
+//! `sonde bench sanitize` and `sonde bench survey-memory` measure hostile and big surveys.
 
 use anyhow::Context;
 use clap::Subcommand;
@@ -11,7 +13,9 @@ use std::time::{Duration, Instant};
 use survey::{Answer, QuestionKind, TextContent};
 
 pub mod contacts;
+pub mod login;
 pub mod mapping;
+pub mod surveys;
 
 #[derive(Subcommand, Debug)]
 pub enum BenchCommand {
@@ -21,6 +25,14 @@ pub enum BenchCommand {
     /// CSV contact import rows/s as the directory grows (at 30k and 200k contacts), with the
     /// latency of responses posted meanwhile.
     Contacts(contacts::ContactsArgs),
+    /// `/healthz` latency while people sign in as fast as they can (password hashing load).
+    Login(login::LoginArgs),
+    /// The HTML sanitizer on an 80 KB hostile question text, and /healthz during four
+    /// concurrent page views of a survey holding it.
+    Sanitize(surveys::SanitizeArgs),
+    /// Peak and kept RSS of four concurrent imports of a ~30 MiB `.qsf`, then four concurrent
+    /// page views of it.
+    SurveyMemory(surveys::SurveyMemoryArgs),
     /// Response submissions per second and latency percentiles through HTTP.
     Responses {
         /// Total submissions.
@@ -39,6 +51,9 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
     match cmd {
         BenchCommand::Mapping(args) => mapping::run(args).await,
         BenchCommand::Contacts(args) => contacts::run(args).await,
+        BenchCommand::Login(args) => login::run(args).await,
+        BenchCommand::Sanitize(args) => surveys::sanitize(args).await,
+        BenchCommand::SurveyMemory(args) => surveys::survey_memory(args).await,
         BenchCommand::Responses {
             requests,
             concurrency,
@@ -108,7 +123,7 @@ impl BenchServer {
         let token = sonde.create_api_token(&email, "bench").await?;
         let definition = serde_json::to_string(&survey::sample::sample_definition())?;
         let survey_id = sonde.create_survey(&admin, &definition).await?.survey.id;
-        let app = web::router(web::AppState::new(sonde.clone()));
+        let app = web::app(web::AppState::new(sonde.clone()));
         let server = tokio::spawn(async move { axum::serve(listener, app).await });
         Ok(Self {
             backend,

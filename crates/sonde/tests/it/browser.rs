@@ -199,14 +199,38 @@ impl Browser {
     }
 
     pub(crate) async fn screenshot(&self, name: &str) {
+        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+        self.screenshot_to(&dir.join(format!("{name}.png"))).await;
+    }
+
+    pub(crate) async fn screenshot_to(&self, path: &std::path::Path) {
         let v = self.call(reqwest::Method::GET, "/screenshot", None).await;
         if let Some(b64) = v.as_str() {
             use base64::Engine;
             if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(b64) {
-                let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
-                let _ = std::fs::write(dir.join(format!("{name}.png")), bytes);
+                let _ = std::fs::write(path, bytes);
             }
         }
+    }
+
+    /// Sets the window's size (a desktop is 1280 wide, a phone 390).
+    pub(crate) async fn resize(&self, width: u32, height: u32) {
+        self.call(
+            reqwest::Method::POST,
+            "/window/rect",
+            Some(json!({"width": width, "height": height})),
+        )
+        .await;
+    }
+
+    /// Runs a script in the page and answers what it returns.
+    pub(crate) async fn execute(&self, script: &str) -> Value {
+        self.call(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({"script": script, "args": []})),
+        )
+        .await
     }
 
     pub(crate) async fn quit(&self) {

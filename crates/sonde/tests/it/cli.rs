@@ -1,12 +1,12 @@
 //! The `sonde` binary as an operator uses it: add a user, create a token, serve, import a
 //! `.qsf` through the API — against a data dir, and against PostgreSQL when configured.
 
-use crate::harness::{fresh_pg_schema, qsf_dir, TempDir};
+use crate::harness::{fresh_pg_schema, qsf_dir, sign_in_at, TempDir};
 use std::io::Write;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn sonde(db: &[String]) -> Command {
+pub(crate) fn sonde(db: &[String]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_sonde"));
     c.args(db).env("RUST_LOG", "warn");
     // A data dir makes its own key; a database URL needs the operator's (as on PostgreSQL).
@@ -284,15 +284,13 @@ async fn demo_prints_urls_that_work() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     assert!(page.contains("Customer satisfaction"), "{page}");
-    let r = client
-        .post(format!("http://127.0.0.1:{port}/login"))
-        .form(&[
-            ("email", value("Sign in as:").as_str()),
-            ("password", password.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let r = sign_in_at(
+        &client,
+        &format!("http://127.0.0.1:{port}"),
+        &value("Sign in as:"),
+        &password,
+    )
+    .await;
     assert!(
         r.text().await.unwrap().contains("Surveys"),
         "the printed admin login works"

@@ -85,6 +85,51 @@ pub struct WebSession {
     pub csrf: String,
 }
 
+/// A client as a browser is one: it keeps cookies and shows redirects instead of following them.
+pub fn cookie_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// As [`cookie_client`], connecting from `address` (any of 127.0.0.0/8 reaches a loopback
+/// server), so tests can sign in from addresses of their own.
+pub fn cookie_client_from(address: std::net::IpAddr) -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .local_address(address)
+        .build()
+        .unwrap()
+}
+
+/// Signs in at `base` as a browser does: the form first (which sets the sign-in CSRF cookie and
+/// carries its token), then the POST with the token. Answers the POST's response.
+pub async fn sign_in_at(
+    client: &reqwest::Client,
+    base: &str,
+    email: &str,
+    password: &str,
+) -> reqwest::Response {
+    let form = client
+        .get(format!("{base}/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = csrf_of(&form);
+    client
+        .post(format!("{base}/login"))
+        .form(&[("email", email), ("password", password), ("csrf", &csrf)])
+        .send()
+        .await
+        .unwrap()
+}
+
 pub struct TestApp {
     pub base: String,
     pub sonde: Sonde,
@@ -114,7 +159,7 @@ impl TestApp {
         )
         .await
         .unwrap();
-        let app = web::router(web::AppState::new(sonde.clone()));
+        let app = web::app(web::AppState::new(sonde.clone()));
         let server = tokio::spawn(async move {
             axum::serve(listener, app).await.unwrap();
         });
@@ -162,12 +207,26 @@ impl TestApp {
         (actor, token)
     }
 
+    /// Signs `email` in on `client` through the sign-in form (see [`sign_in_at`]).
+    pub async fn sign_in_web(
+        &self,
+        client: &reqwest::Client,
+        email: &str,
+        password: &str,
+    ) -> reqwest::Response {
+        sign_in_at(client, &self.base, email, password).await
+    }
+
     pub fn get(&self, token: &str, path: &str) -> reqwest::RequestBuilder {
         self.client.get(self.url(path)).bearer_auth(token)
     }
 
     pub fn post(&self, token: &str, path: &str) -> reqwest::RequestBuilder {
         self.client.post(self.url(path)).bearer_auth(token)
+    }
+
+    pub fn put(&self, token: &str, path: &str) -> reqwest::RequestBuilder {
+        self.client.put(self.url(path)).bearer_auth(token)
     }
 
     /// GET with the token, decoded as JSON.
@@ -184,15 +243,11 @@ impl TestApp {
     /// Signs `email` in through the login form, without a cookie jar, so several people can be
     /// signed in side by side.
     pub async fn sign_in(&self, email: &str) -> WebSession {
+        // A jar only for the sign-in form's own CSRF cookie; the session is then sent by hand.
+        let r = sign_in_at(&cookie_client(), &self.base, email, PASSWORD).await;
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
-            .unwrap();
-        let r = http
-            .post(self.url("/login"))
-            .form(&[("email", email), ("password", PASSWORD)])
-            .send()
-            .await
             .unwrap();
         assert_eq!(r.status(), 303, "{email} signs in");
         let cookie = r
@@ -247,6 +302,40 @@ impl TestApp {
 
 pub fn qsf_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance/qsf")
+}
+
+/// The value of a hidden field of a respondent page (`_response`, `_page`, ...).
+pub fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} in page:\n{html}"))
+        + marker.len();
+    html[start..].split('"').next().unwrap().to_string()
+}
+
+/// Submits a respondent page as a browser would (its hidden fields plus `fields`) with the
+/// app's client, so the resume cookie travels; the status and the next page.
+pub async fn submit(
+    app: &TestApp,
+    survey_id: &str,
+    html: &str,
+    fields: Vec<(String, String)>,
+) -> (u16, String) {
+    let mut form = vec![
+        ("_response".to_string(), hidden(html, "_response")),
+        ("_page".to_string(), hidden(html, "_page")),
+        ("_rendered_at".to_string(), hidden(html, "_rendered_at")),
+    ];
+    form.extend(fields);
+    let r = app
+        .client
+        .post(app.url(&format!("/s/{survey_id}")))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
 }
 
 /// The CSRF token of the first form on a page.

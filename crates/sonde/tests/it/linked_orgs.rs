@@ -2,11 +2,12 @@
 //! what Salesforce said, relinking that revives the same connection (and its workflows), one
 //! labelled connection per org and user, and workflows checked against their survey.
 
+use crate::harness::cookie_client;
 use crate::harness::{
     backends, connections_of, link_org_as, shared_app_settings, start_shared_app_org, Backend,
     TestApp,
 };
-use crate::workflow_ui::{cookie_client, sign_in};
+use crate::workflow_ui::sign_in;
 use crate::workflows::{create_workflow, fixture, mapping, submit};
 use engine::Role;
 use serde_json::{json, Value};

@@ -40,7 +40,7 @@ impl Instance {
         )
         .await
         .expect("start sonde");
-        let app = web::router(web::AppState::new(sonde.clone()));
+        let app = web::app(web::AppState::new(sonde.clone()));
         let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(async move {
             axum::serve(listener, app)

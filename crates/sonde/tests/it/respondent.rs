@@ -2,7 +2,7 @@
 //! embedded data from the link, per-page validation that keeps answers, incomplete
 //! responses, personal links and opt-out.
 
-use crate::harness::{backends, Backend, TestApp};
+use crate::harness::{backends, hidden, submit, Backend, TestApp};
 use engine::Role;
 use std::collections::BTreeMap;
 use survey::flow::{self, Step};
@@ -46,37 +46,6 @@ pub fn form_fields(
         }
     }
     out
-}
-
-fn hidden(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html
-        .find(&marker)
-        .unwrap_or_else(|| panic!("no {name} in page:\n{html}"))
-        + marker.len();
-    html[start..].split('"').next().unwrap().to_string()
-}
-
-async fn submit(
-    app: &TestApp,
-    survey_id: &str,
-    html: &str,
-    fields: Vec<(String, String)>,
-) -> (u16, String) {
-    let mut form = vec![
-        ("_response".to_string(), hidden(html, "_response")),
-        ("_page".to_string(), hidden(html, "_page")),
-        ("_rendered_at".to_string(), hidden(html, "_rendered_at")),
-    ];
-    form.extend(fields);
-    let r = app
-        .client
-        .post(app.url(&format!("/s/{survey_id}")))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    (r.status().as_u16(), r.text().await.unwrap())
 }
 
 /// Walks the whole survey, answering with `answers`; returns the end page.

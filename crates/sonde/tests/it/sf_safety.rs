@@ -3,7 +3,7 @@
 //! that points Sonde at an internal service, replies lost after a create, formula cells in
 //! CSV exports, and two tabs racing for one personal link.
 
-use crate::harness::{backends, TestApp};
+use crate::harness::{backends, TestApp, PASSWORD};
 use engine::Role;
 use serde_json::{json, Value};
 
@@ -55,16 +55,7 @@ async fn exported_answers_never_become_spreadsheet_formulas() {
             .await
             .unwrap();
         // The admin UI's export is the same document.
-        let r = app
-            .client
-            .post(app.url("/login"))
-            .form(&[
-                ("email", admin.email.as_str()),
-                ("password", "correct horse battery"),
-            ])
-            .send()
-            .await
-            .unwrap();
+        let r = app.sign_in_web(&app.client, &admin.email, PASSWORD).await;
         assert_eq!(r.status(), 303);
         let ui = app
             .client
@@ -802,15 +793,8 @@ async fn saving_a_create_without_an_external_id_warns_that_retries_can_duplicate
     // The editor shows the saved workflow's warnings.
     let r = t
         .app
-        .client
-        .post(t.app.url("/login"))
-        .form(&[
-            ("email", t.actor.email.as_str()),
-            ("password", "correct horse battery"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .sign_in_web(&t.app.client, &t.actor.email, PASSWORD)
+        .await;
     assert_eq!(r.status(), 303);
     let page = t
         .app

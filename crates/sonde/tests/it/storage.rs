@@ -48,14 +48,14 @@ async fn users_tokens_and_sessions() {
         assert_eq!(sonde.authenticate_api_token(&token).await.unwrap(), admin);
         assert!(sonde.authenticate_api_token("sonde_wrong").await.is_err());
         let (_, session) = sonde
-            .sign_in("admin@example.com", "long enough pw")
+            .sign_in("admin@example.com", "long enough pw", [127, 0, 0, 1].into())
             .await
             .unwrap();
         let (who, csrf) = sonde.web_session(&session.cookie).await.unwrap();
         assert_eq!(who.user_id, admin.user_id);
         assert_eq!(csrf, session.csrf_token);
         assert!(sonde
-            .sign_in("admin@example.com", "wrong password")
+            .sign_in("admin@example.com", "wrong password", [127, 0, 0, 1].into())
             .await
             .is_err());
         sonde.sign_out(&session.cookie).await.unwrap();
@@ -179,6 +179,7 @@ async fn responses_page_in_order_and_abandoned_ones_close_once() {
             id: store::ids::response(),
             org_id: admin.org_id.clone(),
             survey_id: s.id.clone(),
+            survey_version: s.version,
             contact_id: None,
             status: ResponseStatus::InProgress,
             data: "{}".into(),

@@ -1,21 +1,12 @@
 //! The admin UI over HTTP as a browser would use it: sign in, CSRF, survey import and
 //! detail page, exports, directory import report and mailing lists, error pages.
 
-use crate::harness::{csrf_of, qsf_dir, Backend, TestApp};
+use crate::harness::{csrf_of, qsf_dir, Backend, TestApp, PASSWORD};
 use engine::Role;
 
 async fn sign_in(app: &TestApp) -> String {
     let (admin, _) = app.org_user(Role::Admin).await;
-    let r = app
-        .client
-        .post(app.url("/login"))
-        .form(&[
-            ("email", admin.email.as_str()),
-            ("password", "correct horse battery"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let r = app.sign_in_web(&app.client, &admin.email, PASSWORD).await;
     assert_eq!(r.status(), 303, "sign-in redirects");
     let page = app
         .client
@@ -37,12 +28,8 @@ async fn sign_in_is_required_and_wrong_passwords_are_refused() {
     assert_eq!(r.status(), 303);
     assert_eq!(r.headers()["location"], "/login");
     let r = app
-        .client
-        .post(app.url("/login"))
-        .form(&[("email", "nobody@example.com"), ("password", "whatever")])
-        .send()
-        .await
-        .unwrap();
+        .sign_in_web(&app.client, "nobody@example.com", "whatever")
+        .await;
     assert_eq!(r.status(), 401);
     assert!(r.text().await.unwrap().contains("do not match"));
     let r = app

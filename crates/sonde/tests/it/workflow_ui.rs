@@ -3,7 +3,7 @@
 //! refusals and the non-owner's read-only view over plain HTTP.
 
 use crate::browser::{answer_page, Browser};
-use crate::harness::{csrf_of, Backend, TestApp};
+use crate::harness::{cookie_client, csrf_of, Backend, TestApp, PASSWORD};
 use engine::Role;
 use futures::TryStreamExt;
 use serde_json::Value;
@@ -60,22 +60,9 @@ async fn fixture(org: &sfsim::RunningOrg) -> (String, String, String) {
     )
 }
 
-pub(crate) fn cookie_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
 /// Signs `email` in on `client` and returns the session's CSRF token.
 pub(crate) async fn sign_in(app: &TestApp, client: &reqwest::Client, email: &str) -> String {
-    let r = client
-        .post(app.url("/login"))
-        .form(&[("email", email), ("password", "correct horse battery")])
-        .send()
-        .await
-        .unwrap();
+    let r = app.sign_in_web(client, email, PASSWORD).await;
     assert_eq!(r.status(), 303);
     let page = client
         .get(app.url("/salesforce"))

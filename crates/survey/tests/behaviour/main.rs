@@ -7,6 +7,7 @@ mod flow;
 mod form;
 mod piped;
 mod qsf;
+mod sanitizer;
 
 use survey::{Answer, ResponseData};
 

@@ -75,6 +75,18 @@ fn table() -> Vec<Row> {
         POST   "/api/v1/workflows/{id}/runs/{runId}/retry" at("/api/v1/workflows/{workflow}/runs/{failed_run}/retry")
                    .spends(Spend::FailedRun)                                                                      => Login Hidden  Denied  Ok      Ok;
 
+        // ---- credentials: everyone their own tokens and password; admins their organization's users ------ anon  other   viewer  editor  admin
+        GET    "/api/v1/tokens" at("/api/v1/tokens")                                                              => Login Ok      Ok      Ok      Ok;
+        POST   "/api/v1/tokens" at("/api/v1/tokens").json(r#"{"name": "matrix {n}", "expiresInDays": 30}"#)       => Login Ok      Ok      Ok      Ok;
+        DELETE "/api/v1/tokens/{id}" at("/api/v1/tokens/{spare_token}").spends(Spend::SpareToken)                 => Login Hidden  Hidden  Ok      Hidden;
+        POST   "/api/v1/account/password" at("/api/v1/account/password")
+                   .json(r#"{"currentPassword": "{password}", "newPassword": "{password}", "keepApiTokens": true}"#)
+                   .spends(Spend::Session)                                                                        => Login Ok      Ok      Ok      Ok;
+        GET    "/api/v1/users" at("/api/v1/users")                                                                => Login Ok      Denied  Denied  Ok;
+        POST   "/api/v1/users/{id}/deactivate" at("/api/v1/users/{spare_user}/deactivate").spends(Spend::SpareUser)
+                                                                                                                  => Login Hidden  Denied  Denied  Ok;
+        POST   "/api/v1/users/{id}/reactivate" at("/api/v1/users/{spare_user}/reactivate")                        => Login Hidden  Denied  Denied  Ok;
+
         // ---- operations, Salesforce's return, respondents (no sign-in) ------------------------------------ anon  other   viewer  editor  admin
         GET    "/healthz" at("/healthz")                                                                          => Ok    Ok      Ok      Ok      Ok;
         GET    "/metrics" at("/metrics")                                                                          => Login Ok      Denied  Denied  Ok;
@@ -86,6 +98,14 @@ fn table() -> Vec<Row> {
         POST   "/optout/{token}" at("/optout/{optout_token}").form(&[])                                           => Ok    Ok      Ok      Ok      Ok;
 
         // ---- admin UI (session cookie; forms carry the caller's CSRF token) -------------------------------- anon  other   viewer  editor  admin
+        GET    "/assets/{name}" at("/assets/sonde.css")                                                           => Ok    Ok      Ok      Ok      Ok;
+        GET    "/account" at("/account")                                                                          => Login Ok      Ok      Ok      Ok;
+        POST   "/account/tokens" at("/account/tokens").form(&[("name", "UI token {n}"), ("expires_in_days", "7")])  => Login Ok      Ok      Ok      Ok;
+        POST   "/account/tokens/{id}/revoke" at("/account/tokens/{spare_token}/revoke").form(&[])
+                   .spends(Spend::SpareToken)                                                                     => Login Hidden  Hidden  Ok      Hidden;
+        POST   "/account/password" at("/account/password")
+                   .form(&[("current_password", "{password}"), ("new_password", "{password}"), ("keep_api_tokens", "1")])
+                                                                                                                  => Login Ok      Ok      Ok      Ok;
         GET    "/" at("/")                                                                                        => Ok    Ok      Ok      Ok      Ok;
         GET    "/login" at("/login")                                                                              => Ok    Ok      Ok      Ok      Ok;
         POST   "/login" at("/login").form(&[("email", "{editor_email}"), ("password", "{password}")])             => Ok    Ok      Ok      Ok      Ok;

@@ -6,7 +6,7 @@ mod matrix;
 mod rejections;
 mod viewers;
 
-use crate::harness::{self, Backend, TestApp, WebSession};
+use crate::harness::{self, csrf_of, Backend, TestApp, WebSession};
 use engine::{Actor, Role};
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -43,6 +43,10 @@ pub enum Spend {
     SpareConnection,
     /// `{oauth_grant}`: a code Salesforce gives once.
     OAuthGrant,
+    /// `{spare_token}`: one of the editor's API tokens, revoked.
+    SpareToken,
+    /// `{spare_user}`: a user of the editor's organization, deactivated.
+    SpareUser,
 }
 
 /// A request body; its text may hold `{fixture}` placeholders.
@@ -337,6 +341,8 @@ impl World {
             Spend::SpareWorkflow,
             Spend::SpareConnection,
             Spend::OAuthGrant,
+            Spend::SpareToken,
+            Spend::SpareUser,
         ] {
             w.renew(spend, EDITOR).await;
         }
@@ -444,6 +450,17 @@ impl World {
                 let id = harness::link_sfsim(&self.app, &token, &self.sf).await;
                 self.values.insert("spare_connection", id);
             }
+            Spend::SpareToken => {
+                let v = self
+                    .editor_call(Method::POST, "/api/v1/tokens", r#"{"name": "spare"}"#, 201)
+                    .await;
+                self.values
+                    .insert("spare_token", v["id"].as_str().unwrap().into());
+            }
+            Spend::SpareUser => {
+                let (user, _) = self.app.user_in(&self.editor.org_id, Role::Viewer).await;
+                self.values.insert("spare_user", user.user_id);
+            }
             Spend::OAuthGrant => {
                 // The last grant made the editor a connection; let it go so the five-link
                 // limit is never reached.
@@ -480,21 +497,52 @@ impl World {
     }
 
     /// Sends a row's call as caller `who`; renews what it spent if it was let through.
+    /// `GET /login` with `cookies`: the sign-in CSRF cookie it sets and the form's token.
+    async fn sign_in_form(&self, cookies: &[String]) -> (String, String) {
+        let mut req = self.http.get(self.app.url("/login"));
+        if !cookies.is_empty() {
+            req = req.header("cookie", cookies.join("; "));
+        }
+        let r = req.send().await.unwrap();
+        let cookie = r
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with(web::sign_in::LOGIN_CSRF_COOKIE))
+            .and_then(|v| v.split(';').next())
+            .expect("the sign-in form sets its CSRF cookie")
+            .to_string();
+        (cookie, csrf_of(&r.text().await.unwrap()))
+    }
+
     pub async fn call(&mut self, who: usize, method: &Method, call: &Call) -> Answer {
         let url = self.app.url(&self.fill(call.path));
+        let caller = &self.callers[who];
+        let mut cookies: Vec<String> = caller
+            .session
+            .iter()
+            .map(|s| format!("sonde_session={}", s.cookie))
+            .collect();
+        let mut csrf = caller
+            .session
+            .as_ref()
+            .map(|s| s.csrf.clone())
+            .unwrap_or_default();
+        if call.path == "/login" && *method == Method::POST {
+            // The sign-in form carries a token of its own, matched by a cookie it sets.
+            let (cookie, token) = self.sign_in_form(&cookies).await;
+            cookies.push(cookie);
+            csrf = token;
+        }
         let caller = &self.callers[who];
         let mut req = self.http.request(method.clone(), url);
         if let Some(token) = &caller.token {
             req = req.bearer_auth(token);
         }
-        if let Some(s) = &caller.session {
-            req = req.header("cookie", format!("sonde_session={}", s.cookie));
+        if !cookies.is_empty() {
+            req = req.header("cookie", cookies.join("; "));
         }
-        let csrf = caller
-            .session
-            .as_ref()
-            .map(|s| s.csrf.clone())
-            .unwrap_or_default();
         req = match call.body {
             Body::Empty => req,
             Body::Json(text) => req

@@ -3,12 +3,20 @@
 //! and warnings, so a valid export never fails to import.
 
 use crate::definition::{
-    Block, BlockElement, Choice, Condition, EmbeddedField, EmbeddedValue, FlowElement, Operator,
-    Question, QuestionKind, SurveyDefinition, SurveyOptions, TextContent,
+    Block, BlockElement, Choice, EmbeddedField, EmbeddedValue, FlowElement, Question, QuestionKind,
+    SurveyDefinition, SurveyOptions, TextContent,
 };
 use crate::html;
+use logic::{always, logic};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use values::{
+    label, list_or_object_values, number_of, numeric_key, partial_hours, text_of, truthy,
+};
+
+mod logic;
+mod values;
 
 /// The imported survey and what did not carry over exactly.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,35 +34,69 @@ pub struct QsfError {
     pub message: String,
 }
 
+/// The file's outline. Its parts stay raw JSON text borrowed from the file and are parsed
+/// one element at a time, so a big export never exists as one JSON tree in memory (a 30 MiB
+/// file made a tree of several hundred MiB).
+#[derive(serde::Deserialize)]
+struct Outline<'a> {
+    #[serde(rename = "SurveyEntry", borrow, default)]
+    entry: Option<&'a RawValue>,
+    #[serde(rename = "SurveyElements", borrow, default)]
+    elements: Option<&'a RawValue>,
+}
+
+/// One of `SurveyElements`: its kind (`SQ`, `BL`, `FL`, `SO`, ...) and its payload, unparsed.
+#[derive(serde::Deserialize)]
+struct Element<'a> {
+    #[serde(rename = "Element", default)]
+    kind: Option<String>,
+    #[serde(rename = "Payload", borrow, default)]
+    payload: Option<&'a RawValue>,
+}
+
+impl Element<'_> {
+    /// The payload as JSON; `None` when absent or nested too deeply to read.
+    fn payload(&self) -> Option<Value> {
+        serde_json::from_str(self.payload?.get()).ok()
+    }
+}
+
 pub fn import(text: &str) -> Result<Imported, QsfError> {
     // Exports saved by some editors start with a byte-order mark.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let root: Value = serde_json::from_str(text).map_err(|e| QsfError {
-        line: e.line(),
-        column: e.column(),
-        message: format!(
-            "not valid JSON: {}",
-            e.to_string().split(" at line ").next().unwrap_or_default()
-        ),
-    })?;
     let not_qsf = |message: &str| QsfError {
         line: 1,
         column: 1,
         message: format!("not a Qualtrics survey export (.qsf): {message}"),
     };
-    let root = root
-        .as_object()
-        .ok_or_else(|| not_qsf("the file is not a JSON object"))?;
-    let elements = root
-        .get("SurveyElements")
-        .and_then(Value::as_array)
+    let outline: Outline = serde_json::from_str(text).map_err(|e| match e.classify() {
+        serde_json::error::Category::Data => not_qsf("the file is not a JSON object"),
+        _ => QsfError {
+            line: e.line(),
+            column: e.column(),
+            message: format!(
+                "not valid JSON: {}",
+                e.to_string().split(" at line ").next().unwrap_or_default()
+            ),
+        },
+    })?;
+    let elements: Vec<&RawValue> = outline
+        .elements
+        .and_then(|raw| serde_json::from_str(raw.get()).ok())
         .ok_or_else(|| not_qsf("no SurveyElements list"))?;
-    let entry = root.get("SurveyEntry").and_then(Value::as_object);
+    // An element that is not an object, or whose kind is not text, is no part of a survey.
+    let elements: Vec<Element> = elements
+        .iter()
+        .filter_map(|raw| serde_json::from_str(raw.get()).ok())
+        .collect();
+    let entry: Option<Map<String, Value>> = outline
+        .entry
+        .and_then(|raw| serde_json::from_str(raw.get()).ok());
     if entry.is_none() && elements.is_empty() {
         return Err(not_qsf("no SurveyEntry and no survey elements"));
     }
     let mut importer = Importer::default();
-    Ok(importer.run(entry, elements))
+    Ok(importer.run(entry.as_ref(), &elements))
 }
 
 #[derive(Default)]
@@ -69,15 +111,17 @@ impl Importer {
         self.warnings.push(message.into());
     }
 
-    fn run(&mut self, entry: Option<&Map<String, Value>>, elements: &[Value]) -> Imported {
+    fn run(&mut self, entry: Option<&Map<String, Value>>, elements: &[Element]) -> Imported {
+        // Payloads of one kind, each parsed when it is reached and dropped after use.
         let of_kind = |kind: &'static str| {
             elements
                 .iter()
-                .filter(move |e| e.get("Element").and_then(Value::as_str) == Some(kind))
-                .filter_map(|e| e.get("Payload"))
+                .filter(move |e| e.kind.as_deref() == Some(kind))
+                .filter_map(Element::payload)
         };
 
-        let options_payload = of_kind("SO").next().and_then(Value::as_object);
+        let options = of_kind("SO").next();
+        let options_payload = options.as_ref().and_then(Value::as_object);
         let name = entry
             .and_then(|e| text_of(e.get("SurveyName")))
             .or_else(|| options_payload.and_then(|o| text_of(o.get("SurveyName"))))
@@ -108,7 +152,8 @@ impl Importer {
             }
         }
 
-        let (blocks, trashed) = self.blocks(of_kind("BL"), &question_ids);
+        let block_payloads: Vec<Value> = of_kind("BL").collect();
+        let (blocks, trashed) = self.blocks(block_payloads.iter(), &question_ids);
         if !trashed.is_empty() {
             questions.retain(|q| !trashed.contains(&q.id));
             self.warn(format!(
@@ -127,13 +172,14 @@ impl Importer {
             options: SurveyOptions::default(),
         };
 
+        drop(block_payloads);
         if let Some(flow) = of_kind("FL").next() {
             let list = flow
                 .get("Flow")
                 .and_then(Value::as_array)
-                .cloned()
+                .map(Vec::as_slice)
                 .unwrap_or_default();
-            definition.flow = self.flow(&list, &definition);
+            definition.flow = self.flow(list, &definition);
         }
         if let Some(options) = options_payload {
             self.options(options, &mut definition);
@@ -183,8 +229,18 @@ impl Importer {
 
     fn options(&mut self, o: &Map<String, Value>, definition: &mut SurveyDefinition) {
         definition.options.back_button = truthy(o.get("BackButton"));
-        if let Some(hours) = text_of(o.get("PartialData")).and_then(|p| partial_hours(&p)) {
-            definition.options.incomplete_after_hours = hours;
+        if let Some(partial) = text_of(o.get("PartialData")) {
+            if let Some(hours) = partial_hours(&partial) {
+                // An export is imported, not refused: a window shorter than Sonde allows is
+                // raised to the shortest one, saying so.
+                let min = crate::limits::MIN_INCOMPLETE_AFTER_HOURS;
+                if hours < min {
+                    self.warn(format!(
+                        "unfinished responses close after {partial:?} in Qualtrics; Sonde closes them after at least {min} hour, so options.incomplete_after_hours is {min}"
+                    ));
+                }
+                definition.options.incomplete_after_hours = hours.max(min);
+            }
         }
         match text_of(o.get("SurveyTermination")).as_deref() {
             Some("Redirect") => self.warn(
@@ -224,7 +280,7 @@ impl Importer {
                 let raw_elements = b
                     .get("BlockElements")
                     .and_then(Value::as_array)
-                    .cloned()
+                    .map(Vec::as_slice)
                     .unwrap_or_default();
                 if text_of(b.get("Type")).as_deref() == Some("Trash") {
                     trashed.extend(
@@ -248,7 +304,7 @@ impl Importer {
                     }
                 }
                 let mut elements = Vec::new();
-                for element in &raw_elements {
+                for element in raw_elements {
                     match text_of(element.get("Type")).as_deref() {
                         Some("Question") => {
                             let Some(qid) = text_of(element.get("QuestionID")) else {
@@ -552,21 +608,26 @@ impl Importer {
             .and_then(Value::as_array)
             .map(|list| list.iter().filter_map(|v| text_of(Some(v))).collect())
             .unwrap_or_default();
-        order.retain(|id| raw.iter().any(|(k, _)| k == id));
+        // Looked up by id, not searched: a question with thousands of choices stays quick.
+        let by_id: HashMap<&str, &Value> = raw.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        order.retain(|id| by_id.contains_key(id.as_str()));
+        let ordered: HashSet<&str> = order.iter().map(String::as_str).collect();
         let mut rest: Vec<&String> = raw
             .iter()
             .map(|(k, _)| k)
-            .filter(|k| !order.contains(k))
+            .filter(|k| !ordered.contains(k.as_str()))
             .collect();
         rest.sort_by_key(|k| numeric_key(k));
-        order.extend(rest.into_iter().cloned());
-        let mut seen = BTreeSet::new();
+        let rest: Vec<String> = rest.into_iter().cloned().collect();
+        drop(ordered);
+        order.extend(rest);
+        let mut seen = HashSet::new();
         let mut dropped_text = false;
         let choices = order
             .into_iter()
             .filter(|id| seen.insert(id.clone()))
             .filter_map(|id| {
-                let v = raw.iter().find(|(k, _)| *k == id)?.1;
+                let v = *by_id.get(id.as_str())?;
                 let text = html::sanitize(text_of(v.get("Display")).unwrap_or_default().trim());
                 let wants_text = truthy(v.get("TextEntry"));
                 dropped_text |= wants_text && !allow_text_entry;
@@ -594,7 +655,7 @@ impl Importer {
                 element
                     .get("Flow")
                     .and_then(Value::as_array)
-                    .cloned()
+                    .map(Vec::as_slice)
                     .unwrap_or_default()
             };
             match kind.as_str() {
@@ -635,7 +696,7 @@ impl Importer {
                             always()
                         }
                     };
-                    let flow = self.flow(&nested(), definition);
+                    let flow = self.flow(nested(), definition);
                     out.push(FlowElement::Branch { condition, flow });
                 }
                 "EndSurvey" => {
@@ -660,7 +721,7 @@ impl Importer {
                 }
                 "BlockRandomizer" | "Randomizer" => {
                     let subset = text_of(element.get("SubSet")).unwrap_or_default();
-                    let flow = self.flow(&nested(), definition);
+                    let flow = self.flow(nested(), definition);
                     self.warn(format!(
                         "a randomizer (presenting {} of {} elements in Qualtrics) is imported as a group showing all of them in authored order",
                         if subset.is_empty() { "some".to_string() } else { subset.clone() },
@@ -672,7 +733,7 @@ impl Importer {
                     });
                 }
                 "Group" => {
-                    let flow = self.flow(&nested(), definition);
+                    let flow = self.flow(nested(), definition);
                     out.push(FlowElement::Group {
                         description: text_of(element.get("Description")).unwrap_or_default(),
                         flow,
@@ -688,7 +749,7 @@ impl Importer {
                         self.warn(format!(
                             "survey flow element {other} is not supported; its contents are kept as a group"
                         ));
-                        let flow = self.flow(&inner, definition);
+                        let flow = self.flow(inner, definition);
                         out.push(FlowElement::Group {
                             description: other.to_string(),
                             flow,
@@ -726,254 +787,6 @@ impl Importer {
         };
         Some(EmbeddedField { name, value })
     }
-}
-
-/// A condition that always holds (an empty "all").
-fn always() -> Condition {
-    Condition::All {
-        conditions: Vec::new(),
-    }
-}
-
-/// `BranchLogic`: numbered condition sets (joined by their `Type`: If/And/Or), each holding
-/// numbered expressions (joined by their `Conjuction`, Qualtrics' spelling). Evaluated left to
-/// right as Qualtrics does.
-fn logic(value: &Value, definition: &SurveyDefinition) -> Result<Condition, String> {
-    let sets = value.as_object().ok_or("branch logic is not an object")?;
-    let mut result: Option<Condition> = None;
-    for set in numbered(sets) {
-        let set_obj = set.as_object().ok_or("malformed condition set")?;
-        let mut inner: Option<Condition> = None;
-        for expression in numbered(set_obj) {
-            let condition = expression_condition(expression, definition)?;
-            let conj = text_of(expression.get("Conjuction"))
-                .or_else(|| text_of(expression.get("Conjunction")));
-            inner = Some(join(inner, condition, conj.as_deref()));
-        }
-        let Some(inner) = inner else { continue };
-        let conj = text_of(set_obj.get("Conjuction"))
-            .or_else(|| text_of(set_obj.get("Type")))
-            .filter(|t| t != "If");
-        result = Some(join(result, inner, conj.as_deref()));
-    }
-    result.ok_or_else(|| "the branch logic has no conditions".to_string())
-}
-
-fn join(acc: Option<Condition>, next: Condition, conj: Option<&str>) -> Condition {
-    let Some(acc) = acc else { return next };
-    if conj == Some("Or") {
-        match acc {
-            Condition::Any { mut conditions } => {
-                conditions.push(next);
-                Condition::Any { conditions }
-            }
-            other => Condition::Any {
-                conditions: vec![other, next],
-            },
-        }
-    } else {
-        match acc {
-            Condition::All { mut conditions } if !conditions.is_empty() => {
-                conditions.push(next);
-                Condition::All { conditions }
-            }
-            other => Condition::All {
-                conditions: vec![other, next],
-            },
-        }
-    }
-}
-
-fn expression_condition(e: &Value, definition: &SurveyDefinition) -> Result<Condition, String> {
-    let logic_type = text_of(e.get("LogicType")).unwrap_or_default();
-    let operator = text_of(e.get("Operator")).unwrap_or_default();
-    let right = text_of(e.get("RightOperand")).unwrap_or_default();
-    let (op, negate) = match operator.as_str() {
-        "Selected" => (Operator::Selected, false),
-        "NotSelected" => (Operator::NotSelected, false),
-        "Displayed" => (Operator::Displayed, false),
-        "NotDisplayed" => (Operator::Displayed, true),
-        "EqualTo" | "Is" => (Operator::Equals, false),
-        "NotEqualTo" | "IsNot" => (Operator::NotEquals, false),
-        "GreaterThan" => (Operator::GreaterThan, false),
-        "GreaterThanOrEqual" => (Operator::GreaterOrEqual, false),
-        "LessThan" => (Operator::LessThan, false),
-        "LessThanOrEqual" => (Operator::LessOrEqual, false),
-        "Contains" => (Operator::Contains, false),
-        "DoesNotContain" => (Operator::DoesNotContain, false),
-        "Empty" => (Operator::IsEmpty, false),
-        "NotEmpty" => (Operator::IsNotEmpty, false),
-        other => return Err(format!("operator {other} is not supported")),
-    };
-    let condition = match logic_type.as_str() {
-        "Question" => {
-            let locator = text_of(e.get("LeftOperand"))
-                .or_else(|| text_of(e.get("ChoiceLocator")))
-                .unwrap_or_default();
-            let rest = locator
-                .strip_prefix("q://")
-                .ok_or_else(|| format!("question locator {locator} is not supported"))?;
-            let parts: Vec<&str> = rest.split('/').collect();
-            let question = parts.first().copied().unwrap_or_default().to_string();
-            if definition.question(&question).is_none() {
-                return Err(format!(
-                    "it refers to question {question}, which was not imported"
-                ));
-            }
-            let matrix = match definition.question(&question).map(|q| &q.kind) {
-                Some(QuestionKind::Matrix { statements, scale }) => {
-                    Some((statements.as_slice(), scale.as_slice()))
-                }
-                _ => None,
-            };
-            let is_matrix = matrix.is_some();
-            let selection = matches!(op, Operator::Selected | Operator::NotSelected);
-            let (statement, value) = match (parts.get(1).copied(), parts.len()) {
-                // A choice, or for a matrix a scale point in any row.
-                (Some("SelectableChoice"), 3) if selection && !is_matrix => {
-                    (None, parts[2].to_string())
-                }
-                (Some("SelectableAnswer"), 3) if selection && is_matrix => {
-                    (None, parts[2].to_string())
-                }
-                // A matrix cell: row (statement), then column (scale point).
-                (Some("SelectableChoice" | "SelectableAnswer"), 4) if selection && is_matrix => {
-                    let (statement_id, scale_id) = (parts[2], parts[3]);
-                    let (statements, scale) = matrix.unwrap_or_default();
-                    if !statements.iter().any(|s| s.id == statement_id)
-                        || !scale.iter().any(|c| c.id == scale_id)
-                    {
-                        return Err(format!("matrix locator {locator} names no such cell"));
-                    }
-                    (Some(statement_id.to_string()), scale_id.to_string())
-                }
-                // "Was displayed" is approximated by "has an answer": Sonde records answers,
-                // not what was on screen.
-                (Some("QuestionDisplayed" | "SelectableChoice") | None, _)
-                    if op == Operator::Displayed =>
-                {
-                    (None, String::new())
-                }
-                (Some("ChoiceTextEntryValue"), 2) if !selection => (None, right),
-                (Some("ChoiceNumericEntryValue"), 3) if !selection => {
-                    (Some(parts[2].to_string()), right)
-                }
-                _ => return Err(format!("question locator {locator} is not supported")),
-            };
-            Condition::Answer {
-                question,
-                statement,
-                op,
-                value,
-            }
-        }
-        "EmbeddedField" => {
-            let field = text_of(e.get("LeftOperand")).unwrap_or_default();
-            if field.is_empty() {
-                return Err("an embedded data condition names no field".into());
-            }
-            Condition::EmbeddedData {
-                field,
-                op,
-                value: right,
-            }
-        }
-        other => return Err(format!("{other} conditions are not supported")),
-    };
-    Ok(if negate {
-        Condition::Not {
-            condition: Box::new(condition),
-        }
-    } else {
-        condition
-    })
-}
-
-/// NPS end labels, when the export carries them.
-fn label(p: &Map<String, Value>, low: bool) -> String {
-    let Some(labels) = p.get("Labels").or_else(|| p.get("ColumnLabels")) else {
-        return String::new();
-    };
-    let values = list_or_object_values(labels);
-    let pick = if low { values.first() } else { values.last() };
-    pick.and_then(|v| text_of(v.get("Display")))
-        .map(|t| html::to_plain(&t))
-        .unwrap_or_default()
-}
-
-/// The numbered entries ("0", "1", ...) of a Qualtrics logic object, in numeric order.
-fn numbered(map: &Map<String, Value>) -> Vec<&Value> {
-    let mut entries: Vec<(u64, &Value)> = map
-        .iter()
-        .filter_map(|(k, v)| Some((k.parse::<u64>().ok()?, v)))
-        .collect();
-    entries.sort_by_key(|(k, _)| *k);
-    entries.into_iter().map(|(_, v)| v).collect()
-}
-
-/// Qualtrics writes some payloads as a list in one export and a numbered object in another.
-fn list_or_object_values(v: &Value) -> Vec<&Value> {
-    match v {
-        Value::Array(list) => list.iter().collect(),
-        Value::Object(map) => {
-            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-            entries.sort_by_key(|(k, _)| numeric_key(k));
-            entries.into_iter().map(|(_, v)| v).collect()
-        }
-        _ => Vec::new(),
-    }
-}
-
-/// Sorts "2" before "10", and non-numbers after numbers.
-fn numeric_key(k: &str) -> (u64, String) {
-    (k.parse::<u64>().unwrap_or(u64::MAX), k.to_string())
-}
-
-/// Strings, numbers and booleans as text (exports mix `"1"` and `1`).
-fn text_of(v: Option<&Value>) -> Option<String> {
-    match v? {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
-}
-
-fn number_of(v: Option<&Value>) -> Option<f64> {
-    match v? {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
-}
-
-/// `true`, `"true"`, `"1"`, `1`, `"ON"`, `"Yes"`.
-fn truthy(v: Option<&Value>) -> bool {
-    match v {
-        Some(Value::Bool(b)) => *b,
-        Some(Value::Number(n)) => n.as_f64().is_some_and(|n| n != 0.0),
-        Some(Value::String(s)) => matches!(
-            s.trim().to_ascii_lowercase().as_str(),
-            "true" | "1" | "on" | "yes"
-        ),
-        _ => false,
-    }
-}
-
-/// `PartialData` such as "+1 week" or "+2 days", in hours.
-fn partial_hours(text: &str) -> Option<u32> {
-    let mut parts = text.trim().trim_start_matches('+').split_whitespace();
-    let n: u32 = parts.next()?.parse().ok()?;
-    let unit = parts.next()?.trim_end_matches('s');
-    let hours = match unit {
-        "hour" => 1,
-        "day" => 24,
-        "week" => 24 * 7,
-        "month" => 24 * 30,
-        "year" => 24 * 365,
-        _ => return None,
-    };
-    n.checked_mul(hours)
 }
 
 #[cfg(test)]

@@ -1,0 +1,260 @@
+//! API tokens (created with an optional expiry, listed without their secret, revoked) and the
+//! statements that take credentials back: ending a user's sessions, revoking their tokens,
+//! deactivating the user. Tokens are stored only as hashes computed by the caller.
+
+use crate::people::{user_from, User, USER_COLUMNS};
+use crate::{ids, now_ms, Result, Store};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+/// An API token as its owner sees it: never its secret nor its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiToken {
+    pub id: String,
+    pub name: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    pub expires_at: Option<i64>,
+}
+
+/// The user behind a live API token, and what the token's row says about its use.
+#[derive(Debug, Clone)]
+pub struct TokenOwner {
+    pub user: User,
+    pub token_id: String,
+    pub last_used_at: Option<i64>,
+}
+
+fn token_from(row: &AnyRow) -> Result<ApiToken> {
+    Ok(ApiToken {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        created_at: row.try_get("created_at")?,
+        last_used_at: row.try_get("last_used_at")?,
+        expires_at: row.try_get("expires_at")?,
+    })
+}
+
+/// How many credentials a change ended.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Ended {
+    pub sessions: u64,
+    pub api_tokens: u64,
+}
+
+impl Store {
+    pub async fn create_api_token(
+        &self,
+        user_id: &str,
+        token_hash: &str,
+        name: &str,
+        expires_at: Option<i64>,
+    ) -> Result<ApiToken> {
+        let token = ApiToken {
+            id: ids::api_token(),
+            name: name.into(),
+            created_at: now_ms(),
+            last_used_at: None,
+            expires_at,
+        };
+        sqlx::query(
+            "INSERT INTO api_tokens (id, user_id, token_hash, name, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&token.id)
+        .bind(user_id)
+        .bind(token_hash)
+        .bind(name)
+        .bind(token.created_at)
+        .bind(expires_at)
+        .execute(self.pool())
+        .await?;
+        Ok(token)
+    }
+
+    /// The active user of a token that is neither revoked nor expired.
+    pub async fn user_by_api_token(&self, token_hash: &str) -> Result<Option<TokenOwner>> {
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS}, t.id AS token_id, t.last_used_at FROM api_tokens t \
+             JOIN users u ON u.id = t.user_id \
+             WHERE t.token_hash = $1 AND t.revoked_at IS NULL \
+             AND (t.expires_at IS NULL OR t.expires_at > $2) AND u.deactivated_at IS NULL"
+        ))
+        .bind(token_hash)
+        .bind(now_ms())
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|r| {
+            Ok(TokenOwner {
+                user: user_from(&r)?,
+                token_id: r.try_get("token_id")?,
+                last_used_at: r.try_get("last_used_at")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Records a use of the token (callers do it at most about once a minute per token).
+    pub async fn touch_api_token(&self, token_id: &str, at: i64) -> Result<()> {
+        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+            .bind(at)
+            .bind(token_id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// The user's tokens that are not revoked (expired ones included, so they can be seen),
+    /// newest first.
+    pub async fn api_tokens_of(&self, user_id: &str) -> Result<Vec<ApiToken>> {
+        let rows = sqlx::query(
+            "SELECT id, name, created_at, last_used_at, expires_at FROM api_tokens \
+             WHERE user_id = $1 AND revoked_at IS NULL ORDER BY created_at DESC, id",
+        )
+        .bind(user_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(token_from).collect()
+    }
+
+    /// Revokes one of the user's tokens; false when the user has no such live token.
+    pub async fn revoke_api_token(&self, user_id: &str, token_id: &str) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $1 \
+             WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL",
+        )
+        .bind(now_ms())
+        .bind(token_id)
+        .bind(user_id)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Revokes a token by id whoever owns it (the operator's CLI); false when none is live.
+    pub async fn revoke_api_token_by_id(&self, token_id: &str) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+        )
+        .bind(now_ms())
+        .bind(token_id)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Sets a new password hash and ends the user's other credentials in one transaction: every
+    /// session but `keep_session` (a session token hash), and unless `revoke_tokens` is false
+    /// every token but `keep_token` (a token id).
+    pub async fn change_password(
+        &self,
+        user_id: &str,
+        password_hash: &str,
+        keep_session: Option<&str>,
+        revoke_tokens: bool,
+        keep_token: Option<&str>,
+    ) -> Result<Ended> {
+        let mut tx = self.begin().await?;
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(password_hash)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        let sessions =
+            sqlx::query("DELETE FROM web_sessions WHERE user_id = $1 AND token_hash <> $2")
+                .bind(user_id)
+                .bind(keep_session.unwrap_or(""))
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        let api_tokens = if revoke_tokens {
+            sqlx::query(
+                "UPDATE api_tokens SET revoked_at = $1 \
+                 WHERE user_id = $2 AND revoked_at IS NULL AND id <> $3",
+            )
+            .bind(now_ms())
+            .bind(user_id)
+            .bind(keep_token.unwrap_or(""))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+        } else {
+            0
+        };
+        tx.commit().await?;
+        Ok(Ended {
+            sessions,
+            api_tokens,
+        })
+    }
+
+    /// Deactivates a user of the organization and ends every session and token they have, in
+    /// one transaction. None when the organization has no such user.
+    pub async fn deactivate_user(&self, org_id: &str, user_id: &str) -> Result<Option<Ended>> {
+        let mut tx = self.begin().await?;
+        let now = now_ms();
+        let found = sqlx::query(
+            "UPDATE users SET deactivated_at = COALESCE(deactivated_at, $1) \
+             WHERE id = $2 AND org_id = $3",
+        )
+        .bind(now)
+        .bind(user_id)
+        .bind(org_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if found == 0 {
+            return Ok(None);
+        }
+        let sessions = sqlx::query("DELETE FROM web_sessions WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        let api_tokens = sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(Some(Ended {
+            sessions,
+            api_tokens,
+        }))
+    }
+
+    /// Lets a deactivated user sign in again (their old tokens stay revoked); false when the
+    /// organization has no such user.
+    pub async fn reactivate_user(&self, org_id: &str, user_id: &str) -> Result<bool> {
+        let done =
+            sqlx::query("UPDATE users SET deactivated_at = NULL WHERE id = $1 AND org_id = $2")
+                .bind(user_id)
+                .bind(org_id)
+                .execute(self.pool())
+                .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Ends every session of the user (an operator set a new password).
+    pub async fn end_web_sessions(&self, user_id: &str) -> Result<u64> {
+        Ok(sqlx::query("DELETE FROM web_sessions WHERE user_id = $1")
+            .bind(user_id)
+            .execute(self.pool())
+            .await?
+            .rows_affected())
+    }
+
+    /// Forgets sessions past their expiry (housekeeping; they are refused anyway).
+    pub async fn delete_expired_web_sessions(&self) -> Result<u64> {
+        Ok(
+            sqlx::query("DELETE FROM web_sessions WHERE expires_at <= $1")
+                .bind(now_ms())
+                .execute(self.pool())
+                .await?
+                .rows_affected(),
+        )
+    }
+}
