@@ -120,7 +120,16 @@ pub struct SalesforceConnection {
     pub status: String,
     pub instance_url: Option<String>,
     pub salesforce_org_id: Option<String>,
+    pub salesforce_user_id: Option<String>,
     pub username: Option<String>,
+    /// The org's name, as the org gave it (null until read; a user without API access
+    /// cannot read it).
+    pub org_name: Option<String>,
+    /// production or sandbox, as the org said or the login URL implies (null for a My Domain
+    /// login whose org has not said).
+    pub org_environment: Option<&'static str>,
+    /// Org name, environment and username: how the link is shown wherever it is picked.
+    pub label: String,
     pub paused_until: Option<i64>,
     pub last_error: Option<String>,
     pub created_at: i64,
@@ -135,7 +144,11 @@ impl From<&ConnectionRow> for SalesforceConnection {
             status: r.status.clone(),
             instance_url: r.instance_url.clone(),
             salesforce_org_id: r.sf_org_id.clone(),
+            salesforce_user_id: r.sf_user_id.clone(),
             username: r.username.clone(),
+            org_name: r.sf_org_name.clone(),
+            org_environment: crate::linked_orgs::org_environment(r),
+            label: crate::linked_orgs::label(r),
             paused_until: r.paused_until,
             last_error: r.last_error.clone(),
             created_at: r.created_at,
@@ -361,6 +374,8 @@ impl Sonde {
                 sf_org_id: None,
                 sf_user_id: None,
                 username: None,
+                sf_org_name: None,
+                sf_is_sandbox: None,
                 paused_until: None,
                 last_error: None,
                 created_at: now,
@@ -370,14 +385,14 @@ impl Sonde {
         Ok(req.url.to_string())
     }
 
-    async fn ensure_room_for_connection(&self, actor: &Actor) -> Result<()> {
+    pub(crate) async fn ensure_room_for_connection(&self, actor: &Actor) -> Result<()> {
         let linked = self
             .store
             .connections_of_user(&actor.org_id, &actor.user_id)
             .await?;
         if linked.len() >= MAX_CONNECTIONS_PER_USER {
             return Err(Error::Conflict(format!(
-                "you have already linked {MAX_CONNECTIONS_PER_USER} Salesforce orgs, the most one user may; disconnect one before linking another"
+                "you have already linked {MAX_CONNECTIONS_PER_USER} Salesforce orgs, the most one user may; disconnect one before linking another (to relink one of them, use its Reconnect)"
             )));
         }
         Ok(())
@@ -390,7 +405,7 @@ impl Sonde {
         state: &str,
         code: Option<&str>,
         error: Option<&str>,
-    ) -> Result<SalesforceConnection> {
+    ) -> Result<crate::linked_orgs::Linked> {
         let mut row = self
             .store
             .connection_by_state(state)
@@ -423,10 +438,6 @@ impl Sonde {
             ));
         }
         let code = code.ok_or_else(|| Error::invalid("the callback carries no code"))?;
-        if !relink {
-            let owner = self.owner_actor(&row.org_id, &row.user_id).await?;
-            self.ensure_room_for_connection(&owner).await?;
-        }
         let secrets = self.secret_box()?;
         let verifier = row
             .pkce_verifier
@@ -445,26 +456,56 @@ impl Sonde {
                 Some(why) => Error::invalid(format!("nothing was linked: {why}")),
                 None => Error::invalid(format!("Salesforce refused the sign-in: {e}")),
             })?;
-        row.sf_org_id = got.org_id().map(str::to_string);
-        row.sf_user_id = got.user_id().map(str::to_string);
+        let (sf_org_id, sf_user_id) = (
+            got.org_id().map(str::to_string),
+            got.user_id().map(str::to_string),
+        );
         let tokens: Tokens = got.into();
-        row.instance_url = Some(tokens.instance_url.trim_end_matches('/').to_string());
-        row.tokens = Some(secrets.seal(&tokens_json(&tokens)));
-        row.pkce_verifier = None;
-        row.oauth_state = None;
-        row.status = "active".into();
-        row.last_error = None;
-        row.paused_until = None;
-        self.store.update_connection(&row).await?;
-        self.forget_live(&row.id);
-        // Who linked, for the list; not worth failing the link over.
-        if let Ok(conn) = self.live_connection(&row.id).await {
-            if let Ok(info) = conn.userinfo().await {
-                row.username = info.preferred_username.or(info.email);
-                self.store.update_connection(&row).await?;
+        // The same org and Salesforce user as an existing link is that link, relinked.
+        let (mut target, merged) = match self
+            .link_target(&row, sf_org_id.as_deref(), sf_user_id.as_deref())
+            .await
+        {
+            Ok(t) => t,
+            Err(e) => {
+                // Nothing will use these tokens: give them back and close the sign-in.
+                let unused = tokens
+                    .refresh_token
+                    .as_ref()
+                    .unwrap_or(&tokens.access_token);
+                if let Err(why) = oauth.revoke(unused).await {
+                    tracing::warn!(connection = %row.id, error = %why, "revoking unused tokens failed");
+                }
+                if relink {
+                    row.oauth_state = None;
+                    row.pkce_verifier = None;
+                    self.store.update_connection(&row).await?;
+                } else {
+                    self.store.delete_connection(&row.id).await?;
+                }
+                return Err(e);
             }
+        };
+        target.sf_org_id = sf_org_id;
+        target.sf_user_id = sf_user_id;
+        target.instance_url = Some(tokens.instance_url.trim_end_matches('/').to_string());
+        target.tokens = Some(secrets.seal(&tokens_json(&tokens)));
+        target.pkce_verifier = None;
+        target.oauth_state = None;
+        target.status = "active".into();
+        target.last_error = None;
+        target.paused_until = None;
+        if merged {
+            self.store.delete_connection(&row.id).await?;
         }
-        Ok(SalesforceConnection::from(&row))
+        self.store.update_connection(&target).await?;
+        self.forget_live(&target.id);
+        // Who linked and what the org is called, for the labels; not worth failing over.
+        self.refresh_link_facts(&mut target).await?;
+        Ok(crate::linked_orgs::Linked {
+            connection: SalesforceConnection::from(&target),
+            relinked: merged || relink,
+        })
     }
 
     pub(crate) async fn owner_actor(&self, org_id: &str, user_id: &str) -> Result<Actor> {
@@ -486,10 +527,17 @@ impl Sonde {
             .ok_or(Error::NotFound("Salesforce connection"))
     }
 
-    /// Disconnects: revokes the tokens at Salesforce and forgets them here.
-    pub async fn disconnect_salesforce(&self, actor: &Actor, id: &str) -> Result<()> {
+    /// Disconnects: revokes the tokens at Salesforce and forgets them here. The answer names
+    /// the enabled workflows whose runs fail until the same Salesforce user links the org
+    /// again (which revives this very connection).
+    pub async fn disconnect_salesforce(
+        &self,
+        actor: &Actor,
+        id: &str,
+    ) -> Result<crate::linked_orgs::Disconnected> {
         actor.require(crate::Role::Editor)?;
         let mut row = self.own_connection(actor, id).await?;
+        let enabled_workflows = self.enabled_workflows_using(actor, id).await?;
         if let Ok(conn) = self.live_connection(id).await {
             if let Err(e) = conn.revoke().await {
                 tracing::warn!(connection = %id, error = %e, "revoking at Salesforce failed; forgetting the tokens anyway");
@@ -500,7 +548,19 @@ impl Sonde {
         row.tokens = None;
         row.last_error = Some("disconnected".into());
         self.store.update_connection(&row).await?;
-        Ok(())
+        let message = match enabled_workflows.len() {
+            0 => "disconnected; no enabled workflow used this org".to_string(),
+            n => format!(
+                "disconnected; {n} enabled workflow{} wrote through this org and will fail until you link it again as {} (the same connection comes back)",
+                if n == 1 { "" } else { "s" },
+                row.username.as_deref().unwrap_or("the same Salesforce user"),
+            ),
+        };
+        Ok(crate::linked_orgs::Disconnected {
+            connection: SalesforceConnection::from(&row),
+            enabled_workflows,
+            message,
+        })
     }
 
     pub(crate) fn forget_live(&self, id: &str) {

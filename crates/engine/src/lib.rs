@@ -9,6 +9,7 @@ pub mod delivery;
 pub mod directory;
 mod error;
 pub mod link_signing;
+pub mod linked_orgs;
 pub mod passwords;
 mod record_trust;
 pub mod respondent;
@@ -17,6 +18,7 @@ pub mod secrets;
 pub mod sign_in_throttle;
 mod survey_versions;
 pub mod surveys;
+pub mod workflow_survey;
 pub mod workflows;
 
 pub use auth::{Actor, Role};

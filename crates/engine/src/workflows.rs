@@ -5,7 +5,7 @@
 use crate::{Actor, Error, FieldProblem, Result, Role, Sonde};
 use salesforce::rest::{Field, SObjectDescribe};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::collections::BTreeMap;
 use store::workflows::{RunRow, WorkflowRow};
 
@@ -384,15 +384,24 @@ impl Sonde {
         if input.tasks.is_empty() {
             problems.push(problem("tasks", "add at least one task"));
         }
-        if let Some(c) = &input.conditions {
-            check_condition(c, &survey.definition, "conditions", &mut problems);
-        }
+        // Piped text and conditions may name only what the survey has.
+        problems.extend(crate::workflow_survey::survey_problems(
+            input,
+            &survey.definition,
+        ));
         for (i, task) in input.tasks.iter().enumerate() {
             let at = format!("tasks[{i}]");
             match task {
                 Task::Salesforce(t) => {
-                    self.validate_salesforce_task(actor, &at, t, &mut problems, &mut warnings)
-                        .await;
+                    self.validate_salesforce_task(
+                        actor,
+                        &at,
+                        t,
+                        Some(&survey.definition),
+                        &mut problems,
+                        &mut warnings,
+                    )
+                    .await;
                     warnings.extend(crate::record_trust::unsigned_pick_warning(
                         &at,
                         t,
@@ -461,11 +470,14 @@ impl Sonde {
         }
     }
 
-    async fn validate_salesforce_task(
+    /// Checks one Salesforce task against describe and, given the survey, that each piped
+    /// value has a type its field takes.
+    pub(crate) async fn validate_salesforce_task(
         &self,
         actor: &Actor,
         at: &str,
         t: &SalesforceTask,
+        survey: Option<&survey::SurveyDefinition>,
         problems: &mut Vec<FieldProblem>,
         warnings: &mut Vec<FieldProblem>,
     ) {
@@ -597,7 +609,14 @@ impl Sonde {
                 FieldValue::Piped(text) if !text.contains("${") => {
                     Some(Value::String(text.clone()))
                 }
-                FieldValue::Piped(_) => None,
+                FieldValue::Piped(text) => {
+                    if let Some(msg) =
+                        survey.and_then(|def| crate::workflow_survey::fit_problem(field, text, def))
+                    {
+                        problems.push(problem(path.clone(), msg));
+                    }
+                    None
+                }
             };
             if let Some(v) = constant {
                 if let Some(msg) = check_value(&describe, field, &v) {
@@ -618,69 +637,6 @@ impl Sonde {
                 }
             }
         }
-    }
-
-    /// Reports, per workflow using the connection, whether the linked user may do what the
-    /// workflow does: API access, object and field rights, record types. Read from describe.
-    pub async fn check_salesforce_connection(&self, actor: &Actor, id: &str) -> Result<Value> {
-        let row = self.own_connection(actor, id).await?;
-        let conn = self.live_connection(id).await?;
-        let api = match conn.userinfo().await {
-            Ok(info) => json!({"ok": true, "username": info.preferred_username}),
-            Err(e) => {
-                return Ok(json!({
-                    "connectionId": row.id, "apiAccess": false,
-                    "ok": false,
-                    "message": if e.needs_reconnect() { format!("reconnect this org: {e}") } else { e.to_string() },
-                    "workflows": []
-                }))
-            }
-        };
-        let mut reports = Vec::new();
-        let mut all_ok = true;
-        for w in self.workflows_using(actor, id).await? {
-            let mut problems = Vec::new();
-            let mut warnings = Vec::new();
-            for (i, task) in w.tasks.iter().enumerate() {
-                if let Task::Salesforce(t) = task {
-                    if t.connection_id == id {
-                        self.validate_salesforce_task(
-                            actor,
-                            &format!("tasks[{i}]"),
-                            t,
-                            &mut problems,
-                            &mut warnings,
-                        )
-                        .await;
-                    }
-                }
-            }
-            all_ok &= problems.is_empty();
-            reports.push(json!({"workflowId": w.id, "name": w.name, "ok": problems.is_empty(), "problems": problems, "warnings": warnings}));
-        }
-        Ok(
-            json!({"connectionId": row.id, "apiAccess": true, "user": api, "ok": all_ok, "workflows": reports}),
-        )
-    }
-
-    async fn workflows_using(&self, actor: &Actor, connection_id: &str) -> Result<Vec<Workflow>> {
-        let mut out = Vec::new();
-        for s in self.surveys(actor).await? {
-            for w in self.store.workflows_of_survey(&actor.org_id, &s.id).await? {
-                if w.owner_id != actor.user_id {
-                    continue;
-                }
-                let w = Workflow::from_row(&w)?;
-                let uses = w
-                    .tasks
-                    .iter()
-                    .any(|t| matches!(t, Task::Salesforce(s) if s.connection_id == connection_id));
-                if uses {
-                    out.push(w);
-                }
-            }
-        }
-        Ok(out)
     }
 
     /// Newest first; `status` filters (succeeded, failed, skipped, queued, running).
@@ -774,29 +730,6 @@ pub(crate) fn run_from(r: &RunRow, attempts: i64) -> Result<Run> {
     })
 }
 
-fn check_condition(
-    c: &survey::Condition,
-    def: &survey::SurveyDefinition,
-    at: &str,
-    problems: &mut Vec<FieldProblem>,
-) {
-    match c {
-        survey::Condition::All { conditions } | survey::Condition::Any { conditions } => {
-            for (i, c) in conditions.iter().enumerate() {
-                check_condition(c, def, &format!("{at}.conditions[{i}]"), problems);
-            }
-        }
-        survey::Condition::Not { condition } => check_condition(condition, def, at, problems),
-        survey::Condition::Answer { question, .. } if def.question(question).is_none() => {
-            problems.push(problem(
-                format!("{at}.question"),
-                format!("the survey has no question {question}"),
-            ));
-        }
-        _ => {}
-    }
-}
-
 /// Whether a value given as is fits the field's type; the message names what is wrong.
 pub(crate) fn check_value(describe: &SObjectDescribe, field: &Field, v: &Value) -> Option<String> {
     if v.is_null() {
@@ -868,6 +801,7 @@ pub(crate) fn check_value(describe: &SObjectDescribe, field: &Field, v: &Value) 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn describe() -> SObjectDescribe {
         serde_json::from_value(json!({

@@ -178,7 +178,8 @@ async fn data_api(
         let mut r = crate::error::RestError::from(ApiError::new(
             403,
             "API_CURRENTLY_DISABLED",
-            "API is disabled for this User",
+            // What Salesforce's REST API answers a user whose profile lacks "API Enabled".
+            "The REST API is not enabled for this Organization.",
         ))
         .into_response();
         limit_header(&mut r, used, max);

@@ -140,7 +140,9 @@ impl Store {
     pub fn new(now: i64, password: &str) -> Store {
         let meta = Metadata::new(standard_objects());
         let tables = meta.objects.iter().map(|_| Table::default()).collect();
-        let org_id = Id::new("00D", 1);
+        // Every Salesforce org has an id of its own; two local orgs must not look like one
+        // (clients tell linked orgs apart by it). A saved state keeps the id it was given.
+        let org_id = Id::new("00D", rand::random::<u32>() as u64 + 1);
         let mut s = Store {
             meta,
             tables,

@@ -22,6 +22,9 @@ pub struct ConnectionRow {
     pub sf_org_id: Option<String>,
     pub sf_user_id: Option<String>,
     pub username: Option<String>,
+    /// The org's name and whether it is a sandbox, as the org said (unknown until read).
+    pub sf_org_name: Option<String>,
+    pub sf_is_sandbox: Option<bool>,
     pub paused_until: Option<i64>,
     pub last_error: Option<String>,
     pub created_at: i64,
@@ -41,8 +44,8 @@ impl std::fmt::Debug for ConnectionRow {
 
 const COLUMNS: &str =
     "id, org_id, user_id, environment, login_url, status, tokens, pkce_verifier, \
-     oauth_state, instance_url, sf_org_id, sf_user_id, username, paused_until, last_error, \
-     created_at, updated_at";
+     oauth_state, instance_url, sf_org_id, sf_user_id, username, sf_org_name, sf_is_sandbox, \
+     paused_until, last_error, created_at, updated_at";
 
 fn connection_from(row: &AnyRow) -> Result<ConnectionRow> {
     Ok(ConnectionRow {
@@ -59,6 +62,10 @@ fn connection_from(row: &AnyRow) -> Result<ConnectionRow> {
         sf_org_id: row.try_get("sf_org_id")?,
         sf_user_id: row.try_get("sf_user_id")?,
         username: row.try_get("username")?,
+        sf_org_name: row.try_get("sf_org_name")?,
+        sf_is_sandbox: row
+            .try_get::<Option<i64>, _>("sf_is_sandbox")?
+            .map(|b| b != 0),
         paused_until: row.try_get("paused_until")?,
         last_error: row.try_get("last_error")?,
         created_at: row.try_get("created_at")?,
@@ -70,7 +77,7 @@ impl Store {
     pub async fn insert_connection(&self, c: &ConnectionRow) -> Result<()> {
         sqlx::query(&format!(
             "INSERT INTO salesforce_connections ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, \
-             $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
+             $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
         ))
         .bind(&c.id)
         .bind(&c.org_id)
@@ -85,6 +92,8 @@ impl Store {
         .bind(&c.sf_org_id)
         .bind(&c.sf_user_id)
         .bind(&c.username)
+        .bind(&c.sf_org_name)
+        .bind(c.sf_is_sandbox.map(i64::from))
         .bind(c.paused_until)
         .bind(&c.last_error)
         .bind(c.created_at)
@@ -99,8 +108,8 @@ impl Store {
         sqlx::query(
             "UPDATE salesforce_connections SET environment = $1, login_url = $2, status = $3, \
              tokens = $4, pkce_verifier = $5, oauth_state = $6, instance_url = $7, sf_org_id = $8, \
-             sf_user_id = $9, username = $10, paused_until = $11, last_error = $12, updated_at = $13 \
-             WHERE id = $14",
+             sf_user_id = $9, username = $10, sf_org_name = $11, sf_is_sandbox = $12, \
+             paused_until = $13, last_error = $14, updated_at = $15 WHERE id = $16",
         )
         .bind(&c.environment)
         .bind(&c.login_url)
@@ -112,6 +121,8 @@ impl Store {
         .bind(&c.sf_org_id)
         .bind(&c.sf_user_id)
         .bind(&c.username)
+        .bind(&c.sf_org_name)
+        .bind(c.sf_is_sandbox.map(i64::from))
         .bind(c.paused_until)
         .bind(&c.last_error)
         .bind(now_ms())
@@ -129,6 +140,29 @@ impl Store {
             .bind(id)
             .execute(self.pool())
             .await?;
+        Ok(())
+    }
+
+    /// Saves who is linked and what the org said about itself, and nothing else: a refresh
+    /// may have saved new tokens since the row was read.
+    pub async fn save_connection_facts(
+        &self,
+        id: &str,
+        username: Option<&str>,
+        org_name: Option<&str>,
+        is_sandbox: Option<bool>,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE salesforce_connections SET username = $1, sf_org_name = $2, sf_is_sandbox = $3, \
+             updated_at = $4 WHERE id = $5",
+        )
+        .bind(username)
+        .bind(org_name)
+        .bind(is_sandbox.map(i64::from))
+        .bind(now_ms())
+        .bind(id)
+        .execute(self.pool())
+        .await?;
         Ok(())
     }
 
@@ -195,6 +229,28 @@ impl Store {
         ))
         .bind(org_id)
         .bind(user_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(connection_from).collect()
+    }
+
+    /// The user's links to one Salesforce org as one Salesforce user, revoked ones included
+    /// (relinking revives one), oldest first.
+    pub async fn connections_for_identity(
+        &self,
+        org_id: &str,
+        user_id: &str,
+        sf_org_id: &str,
+        sf_user_id: &str,
+    ) -> Result<Vec<ConnectionRow>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM salesforce_connections WHERE org_id = $1 AND user_id = $2 \
+             AND sf_org_id = $3 AND sf_user_id = $4 AND status <> 'pending' ORDER BY created_at, id"
+        ))
+        .bind(org_id)
+        .bind(user_id)
+        .bind(sf_org_id)
+        .bind(sf_user_id)
         .fetch_all(self.pool())
         .await?;
         rows.iter().map(connection_from).collect()

@@ -10,6 +10,7 @@ pub mod html;
 pub mod limits;
 pub mod native;
 pub mod piped;
+pub mod piped_values;
 pub mod qsf;
 pub mod response;
 pub mod sample;

@@ -236,7 +236,7 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
     (line, before[line_start..].chars().count() + 1)
 }
 
-enum Token<'a> {
+pub(crate) enum Token<'a> {
     Text(&'a str),
     /// `inner` is what lies between `${` and `}`.
     Pipe {
@@ -251,7 +251,7 @@ enum Token<'a> {
 /// Splits text into literal runs and placeholders. A placeholder ends at the first `}`; a
 /// newline, `<` or another `${` before it means the `${` was never closed, and then the
 /// placeholder-looking run after it is dropped but the following text kept.
-fn tokenize(text: &str) -> Vec<Token<'_>> {
+pub(crate) fn tokenize(text: &str) -> Vec<Token<'_>> {
     let mut tokens = Vec::new();
     let mut rest_start = 0;
     while let Some(found) = text[rest_start..].find("${") {
@@ -303,7 +303,7 @@ fn tokenize(text: &str) -> Vec<Token<'_>> {
 }
 
 #[derive(Debug, PartialEq)]
-enum Ref<'a> {
+pub(crate) enum Ref<'a> {
     Embedded(&'a str),
     Question {
         id: &'a str,
@@ -319,7 +319,7 @@ enum Ref<'a> {
 }
 
 #[derive(Debug, PartialEq)]
-enum QuestionField<'a> {
+pub(crate) enum QuestionField<'a> {
     SelectedChoices,
     SelectedChoicesTextEntry,
     UnselectedChoices,
@@ -332,7 +332,7 @@ enum QuestionField<'a> {
     QuestionText,
 }
 
-fn parse(inner: &str) -> Result<Ref<'_>, String> {
+pub(crate) fn parse(inner: &str) -> Result<Ref<'_>, String> {
     let shown = || format!("${{{inner}}}");
     let Some((scheme, rest)) = inner.split_once("://") else {
         return Err(format!(
@@ -437,12 +437,12 @@ fn check_reference(reference: &Ref, definition: &SurveyDefinition) -> Option<Str
     }
 }
 
-fn is_metadata(name: &str) -> bool {
+pub(crate) fn is_metadata(name: &str) -> bool {
     METADATA_FIELDS.iter().any(|f| f.eq_ignore_ascii_case(name))
 }
 
 /// Qualtrics exposes panel fields as `${e://Field/RecipientFirstName}` and friends.
-fn recipient_field(name: &str) -> Option<&'static str> {
+pub(crate) fn recipient_field(name: &str) -> Option<&'static str> {
     Some(match name {
         "RecipientFirstName" => "FirstName",
         "RecipientLastName" => "LastName",

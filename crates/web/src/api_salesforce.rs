@@ -34,13 +34,15 @@ pub async fn start_connection(
     Ok((StatusCode::CREATED, Json(json!({ "authorizeUrl": url }))).into_response())
 }
 
+/// Disconnects, answering the enabled workflows that now fail until the org is linked again.
 pub async fn delete_connection(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
-) -> ApiResult<StatusCode> {
-    state.sonde.disconnect_salesforce(&actor, &id).await?;
-    Ok(StatusCode::NO_CONTENT)
+) -> ApiResult<Json<Value>> {
+    Ok(Json(json!(
+        state.sonde.disconnect_salesforce(&actor, &id).await?
+    )))
 }
 
 pub async fn check_connection(
@@ -80,14 +82,10 @@ pub async fn oauth_callback(
         None => Err(engine::Error::invalid("the callback carries no state")),
     };
     let (status, title, text) = match result {
-        Ok(c) => (
+        Ok(l) => (
             StatusCode::OK,
             "Salesforce org linked",
-            format!(
-                "Linked {} ({}). You can close this page.",
-                c.username.unwrap_or_default(),
-                c.instance_url.unwrap_or_default()
-            ),
+            crate::ui_linked_orgs::linked_summary(&l),
         ),
         Err(e) => (StatusCode::BAD_REQUEST, "Linking failed", e.to_string()),
     };

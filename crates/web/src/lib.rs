@@ -17,6 +17,7 @@ pub mod routes;
 pub mod security;
 pub mod sign_in;
 pub mod ui;
+pub mod ui_linked_orgs;
 pub mod ui_salesforce;
 
 use axum::extract::connect_info::IntoMakeServiceWithConnectInfo;

@@ -103,17 +103,17 @@ pub const OPERATIONS: &[(&str, &str, &str)] = &[
     (
         "post",
         "/salesforce/connections",
-        "Start linking an org ({\"environment\": production|sandbox|custom, \"loginUrl\"}): answers {\"authorizeUrl\"} to open in a browser; at most five per user",
+        "Start linking an org ({\"environment\": production|sandbox|custom, \"loginUrl\"}, or {\"connectionId\"} to reconnect one): answers {\"authorizeUrl\"} to open in a browser; signing in as an org and user already linked updates that connection (same id); at most five per user",
     ),
     (
         "delete",
         "/salesforce/connections/{id}",
-        "Disconnect an org: its tokens are revoked at Salesforce and forgotten",
+        "Disconnect an org: its tokens are revoked at Salesforce and forgotten; answers {connection, enabledWorkflows: [{id, name, surveyId}], message}: the enabled workflows that fail until the same Salesforce user links the org again (which revives this connection)",
     ),
     (
         "get",
         "/salesforce/connections/{id}/check",
-        "Check API access and, per workflow using the org, object, field and record type rights (from describe)",
+        "Check API access with a real call (apiAccess false with Salesforce's errorCode and message when refused) and, per workflow using the org, object, field and record type rights (from describe)",
     ),
     ("get", "/surveys/{id}/workflows", "A survey's workflows"),
     (

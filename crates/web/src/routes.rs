@@ -3,7 +3,7 @@
 
 use crate::{
     account, api, api_credentials, api_salesforce, assets, openapi, respondent, sign_in, ui,
-    ui_salesforce, AppState,
+    ui_linked_orgs, ui_salesforce, AppState,
 };
 use axum::handler::Handler;
 use axum::http::Method;
@@ -188,6 +188,10 @@ pub fn table() -> Vec<Route> {
         get("/salesforce", ui_salesforce::connections),
         post("/salesforce/link", ui_salesforce::link),
         get("/salesforce/{id}/check", ui_salesforce::check),
+        get(
+            "/salesforce/{id}/disconnect",
+            ui_linked_orgs::confirm_disconnect,
+        ),
         post("/salesforce/{id}/disconnect", ui_salesforce::disconnect),
         get("/surveys/{id}/workflows", ui_salesforce::workflows),
         get("/surveys/{id}/workflows/new", ui_salesforce::new_workflow),

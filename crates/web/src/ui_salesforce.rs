@@ -43,6 +43,8 @@ fn plain(s: &str, max: usize) -> String {
 #[derive(Deserialize, Default)]
 pub struct LinkedQuery {
     linked: Option<String>,
+    #[serde(default)]
+    relinked: Option<String>,
 }
 
 pub async fn connections(
@@ -57,13 +59,7 @@ pub async fn connections(
             .await?
             .into_iter()
             .find(|c| c.id == id)
-            .map(|c| {
-                Notice::Ok(format!(
-                    "Linked {} ({}).",
-                    c.username.unwrap_or_else(|| "the org".into()),
-                    c.instance_url.unwrap_or_default()
-                ))
-            }),
+            .map(|c| Notice::Ok(crate::ui_linked_orgs::linked_text(&c, q.relinked.is_some()))),
         None => None,
     };
     connections_page(&state, &user, StatusCode::OK, notice, None).await
@@ -117,7 +113,7 @@ async fn connections_page(
                     @for c in &shown {
                         div.conn id={ "conn-" (c.id) } {
                             p {
-                                strong { (c.username.clone().unwrap_or_else(|| "(user unknown)".into())) } " "
+                                strong { (c.label) } " "
                                 span class={ "badge " (c.status) } { (c.status) }
                                 br;
                                 span.muted { (c.environment) " · " code.wrap { (c.login_url) } }
@@ -139,10 +135,7 @@ async fn connections_page(
                                         button type="submit" { "Reconnect" }
                                     }
                                 }
-                                form.inline method="post" action={ "/salesforce/" (c.id) "/disconnect" } {
-                                    input type="hidden" name="csrf" value=(user.csrf);
-                                    button.secondary type="submit" { "Disconnect" }
-                                }
+                                a.button.secondary href={ "/salesforce/" (c.id) "/disconnect" } { "Disconnect" }
                             }
                         }
                     }
@@ -177,9 +170,11 @@ fn check_markup(id: &str, report: &Value) -> Markup {
     let workflows = report["workflows"].as_array().cloned().unwrap_or_default();
     html! {
         div.card id="check-report" role="status" {
-            h2 { "Connection check" } p.muted { "Link " code { (id) } ", read from Salesforce's describe of each object your workflows use." }
+            h2 { "Connection check" } p.muted { "Link " @if let Some(l) = report["label"].as_str() { strong { (l) } " " } code { (id) } ", read from Salesforce's describe of each object your workflows use." }
             @if !api {
-                p.error { "No API access: " (report["message"].as_str().unwrap_or("Salesforce refused the connection")) }
+                p.error { "No API access: " (report["message"].as_str().unwrap_or("Salesforce refused the connection"))
+                    @if let Some(code) = report["errorCode"].as_str() { " (" (code) ")" } }
+                @if let Some(hint) = report["hint"].as_str() { p.muted { (hint) } }
             } @else {
                 p { "API access: yes"
                     @if let Some(u) = report["user"]["username"].as_str() { " (as " (u) ")" } }
@@ -249,15 +244,26 @@ pub struct CsrfOnly {
     csrf: String,
 }
 
+#[derive(Deserialize)]
+pub struct DisconnectForm {
+    csrf: String,
+    #[serde(default)]
+    confirm: Option<String>,
+}
+
+/// Disconnects once confirmed; before that, the page naming the workflows that would fail.
 pub async fn disconnect(
     State(state): State<AppState>,
     user: WebUser,
     Path(id): Path<String>,
-    Form(form): Form<CsrfOnly>,
+    Form(form): Form<DisconnectForm>,
 ) -> PageResult {
     user.check_csrf(&form.csrf)?;
-    state.sonde.disconnect_salesforce(&user.actor, &id).await?;
-    let n = Notice::Ok("Disconnected: Sonde revoked its access and forgot the tokens.".into());
+    if form.confirm.as_deref() != Some("yes") {
+        return crate::ui_linked_orgs::confirm_page(&state, &user, &id).await;
+    }
+    let done = state.sonde.disconnect_salesforce(&user.actor, &id).await?;
+    let n = Notice::Ok(crate::ui_linked_orgs::disconnected_text(&done));
     connections_page(&state, &user, StatusCode::OK, Some(n), None).await
 }
 
@@ -323,7 +329,12 @@ pub async fn oauth_callback(
         None => Err(Error::invalid("the callback carries no state")),
     };
     match result {
-        Ok(c) => Redirect::to(&format!("/salesforce?linked={}", c.id)).into_response(),
+        Ok(l) => Redirect::to(&format!(
+            "/salesforce?linked={}{}",
+            l.connection.id,
+            if l.relinked { "&relinked=1" } else { "" }
+        ))
+        .into_response(),
         Err(e) => {
             let user = WebUser { actor, csrf };
             let (message, problems) = match e {
@@ -1192,7 +1203,7 @@ fn task_markup(p: &EditorPage, t: usize, task: &TaskForm, piped: &[(String, Stri
                     div {
                         label for=(id("connection")) { "Salesforce org" }
                         select id=(id("connection")) name=(id("connection")) data-refresh=(t) {
-                            @let opts: Vec<(String, String)> = p.own.iter().filter(|c| c.status == "active").map(|c| (c.id.clone(), format!("{} · {}", c.username.clone().unwrap_or_else(|| c.id.clone()), c.environment))).collect();
+                            @let opts: Vec<(String, String)> = p.own.iter().filter(|c| c.status == "active").map(|c| (c.id.clone(), c.label.clone())).collect();
                             (select_options(&opts, &task.connection, "(choose an org)"))
                         }
                         (problem_list(&own_problem("connectionId")))

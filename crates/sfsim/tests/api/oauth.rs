@@ -290,6 +290,11 @@ async fn revoke_userinfo_identity_and_api_disabled_profile() {
         (refused.status.as_u16(), error_code(&refused)),
         (403, "API_CURRENTLY_DISABLED".to_string())
     );
+    assert_eq!(
+        refused.json,
+        serde_json::json!([{"message": "The REST API is not enabled for this Organization.", "errorCode": "API_CURRENTLY_DISABLED"}]),
+        "Salesforce's own body"
+    );
 }
 
 #[tokio::test]

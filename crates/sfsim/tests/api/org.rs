@@ -89,6 +89,15 @@ async fn faults_errors_latency_and_forced_expiry() {
 }
 
 #[tokio::test]
+async fn every_fresh_org_has_an_id_of_its_own() {
+    let (a, b) = (start(Org::builder()).await, start(Org::builder()).await);
+    assert_ne!(a.org.org_id(), b.org.org_id());
+    assert!(a.org.org_id().starts_with("00D") && a.org.org_id().len() == 18);
+    a.org.shutdown().await;
+    b.org.shutdown().await;
+}
+
+#[tokio::test]
 async fn state_survives_a_restart() {
     let dir = std::env::temp_dir().join(format!("sfsim-test-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -98,9 +107,11 @@ async fn state_survives_a_restart() {
         t.org.client_id().to_string(),
         t.org.refresh_token().to_string(),
     );
+    let org_id = t.org.org_id();
     t.org.shutdown().await;
     let t2 = start(Org::builder().seed(Seed::Demo).state_dir(&dir)).await;
     assert_eq!(t2.org.client_id(), client);
+    assert_eq!(t2.org.org_id(), org_id, "an org keeps its id");
     assert_eq!(
         t2.get(&format!("sobjects/Account/{id}")).await.json["Name"],
         "Persistent"

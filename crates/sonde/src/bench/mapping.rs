@@ -41,22 +41,18 @@ pub async fn link_org_via_oauth(
         .build()?;
     let callback = authorize_via_oauth(base, token, login_url, username, password).await?;
     let r = http.get(&callback).send().await?;
-    if !r.status().is_success() && !r.status().is_redirection() {
-        bail!("callback failed: {}", r.text().await?);
+    let ok = r.status().is_success();
+    let page = r.text().await?;
+    if !ok {
+        bail!("callback failed: {page}");
     }
-    let list: Value = http
-        .get(format!("{base}/api/v1/salesforce/connections"))
-        .bearer_auth(token)
-        .send()
-        .await?
-        .json()
-        .await?;
-    list["connections"]
-        .as_array()
-        .and_then(|c| c.last())
-        .and_then(|c| c["id"].as_str())
+    // The page names the connection: a new one, or the one this org and user already had.
+    page.split("(connection ")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .filter(|id| id.starts_with("SC_"))
         .map(str::to_string)
-        .context("no connection after linking")
+        .with_context(|| format!("no connection named after linking: {page}"))
 }
 
 /// The first half of the dance: starts a link for the token's user, signs in and allows on the

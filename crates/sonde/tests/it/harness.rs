@@ -276,7 +276,17 @@ impl TestApp {
 
     /// Imports the sample survey through the API and returns its id.
     pub async fn sample_survey(&self, token: &str) -> String {
-        let def = serde_json::to_string(&survey::sample::sample_definition()).unwrap();
+        self.create_survey(token, &survey::sample::sample_definition())
+            .await
+    }
+
+    /// Creates a survey from a native definition through the API and returns its id.
+    pub async fn create_survey(
+        &self,
+        token: &str,
+        definition: &survey::SurveyDefinition,
+    ) -> String {
+        let def = serde_json::to_string(definition).unwrap();
         let r = self
             .post(token, "/api/v1/surveys")
             .header("content-type", "application/json")
@@ -390,4 +400,88 @@ pub fn sfsim_admin(org: &sfsim::RunningOrg) -> salesforce::Connection {
     .allowed_hosts(sfsim_hosts(org))
     .build()
     .unwrap()
+}
+
+/// The connected app several local orgs share in a test, so one Sonde configuration links
+/// any of them (as one connected app is installed in many real orgs).
+pub const SHARED_APP: (&str, &str) = ("3MVG9sondeSharedTestApp", "shared-test-app-secret");
+
+/// A local org with the demo data whose connected app is [`SHARED_APP`].
+pub async fn start_shared_app_org() -> sfsim::RunningOrg {
+    sfsim::Org::builder()
+        .seed(sfsim::Seed::Demo)
+        .daily_api_limit(1_000_000)
+        .client_credentials(SHARED_APP.0, SHARED_APP.1)
+        .start()
+        .await
+        .unwrap()
+}
+
+/// Settings that link any of `orgs` (started with [`start_shared_app_org`]).
+pub fn shared_app_settings(orgs: &[&sfsim::RunningOrg]) -> engine::connections::SalesforceSettings {
+    let mut s = engine::connections::SalesforceSettings::defaults();
+    s.client_id = Some(SHARED_APP.0.into());
+    s.client_secret = Some(salesforce::Secret::new(SHARED_APP.1));
+    let hosts: Vec<String> = orgs.iter().map(|o| o.host()).collect();
+    s.allowed_hosts = salesforce::AllowedHosts::parse(&hosts.join(",")).unwrap();
+    s.retry_base_ms = 1;
+    s
+}
+
+/// Links `org` to the token's user through the API, signing in at the org as `username` the
+/// way a browser does; `start` is the body of `POST /api/v1/salesforce/connections`. Returns
+/// the status and text of the page the callback shows.
+pub async fn link_org_as(
+    app: &TestApp,
+    token: &str,
+    org: &sfsim::RunningOrg,
+    username: &str,
+    start: serde_json::Value,
+) -> (u16, String) {
+    let r = app
+        .post(token, "/api/v1/salesforce/connections")
+        .json(&start)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    if status != 201 {
+        return (status, r.text().await.unwrap());
+    }
+    let v: serde_json::Value = r.json().await.unwrap();
+    let authorize = v["authorizeUrl"].as_str().unwrap().to_string();
+    assert!(authorize.contains("code_challenge=") && authorize.contains("state="));
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let html = browser
+        .get(&authorize)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let mut form = sonde::bench::mapping::hidden_inputs(&html);
+    assert!(form.iter().any(|(k, _)| k == "state"), "{html}");
+    form.push(("username".into(), username.into()));
+    form.push(("password".into(), org.password().to_string()));
+    form.push(("action".into(), "Allow".into()));
+    let r = browser
+        .post(format!("{}/services/oauth2/authorize", org.login_url()))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_redirection(), "{}", r.status());
+    let back = r.headers()["location"].to_str().unwrap().to_string();
+    let r = browser.get(&back).send().await.unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+/// The token user's linked orgs as the API lists them.
+pub async fn connections_of(app: &TestApp, token: &str) -> Vec<serde_json::Value> {
+    let v = app.get_json(token, "/api/v1/salesforce/connections").await;
+    v["connections"].as_array().cloned().unwrap_or_default()
 }

@@ -9,6 +9,7 @@ mod concurrency;
 mod crash;
 mod credentials;
 mod harness;
+mod linked_orgs;
 mod queue;
 mod resilience;
 mod respondent;

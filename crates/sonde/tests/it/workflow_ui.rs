@@ -61,7 +61,7 @@ async fn fixture(org: &sfsim::RunningOrg) -> (String, String, String) {
 }
 
 /// Signs `email` in on `client` and returns the session's CSRF token.
-async fn sign_in(app: &TestApp, client: &reqwest::Client, email: &str) -> String {
+pub(crate) async fn sign_in(app: &TestApp, client: &reqwest::Client, email: &str) -> String {
     let r = app.sign_in_web(client, email, PASSWORD).await;
     assert_eq!(r.status(), 303);
     let page = client
@@ -82,6 +82,17 @@ async fn link_via_pages(
     client: &reqwest::Client,
     csrf: &str,
     org: &sfsim::RunningOrg,
+) -> (u16, String) {
+    link_via_pages_as(app, client, csrf, org, &org.username()).await
+}
+
+/// [`link_via_pages`], signing in at the org as `username`.
+async fn link_via_pages_as(
+    app: &TestApp,
+    client: &reqwest::Client,
+    csrf: &str,
+    org: &sfsim::RunningOrg,
+    username: &str,
 ) -> (u16, String) {
     let r = client
         .post(app.url("/salesforce/link"))
@@ -106,7 +117,7 @@ async fn link_via_pages(
         .await
         .unwrap();
     let mut form = hidden_inputs(&html);
-    form.push(("username".into(), org.username()));
+    form.push(("username".into(), username.into()));
     form.push(("password".into(), org.password().to_string()));
     form.push(("action".into(), "Allow".into()));
     let r = client
@@ -299,9 +310,14 @@ async fn link_an_org_build_a_workflow_and_read_its_runs_in_chromium() {
 
 #[tokio::test]
 async fn forms_without_the_csrf_token_change_nothing_and_others_see_a_read_only_copy_offer() {
-    let org = start_org().await;
+    // Two orgs with one connected app: five links need five org and user pairs.
+    let org = crate::harness::start_shared_app_org().await;
+    let org2 = crate::harness::start_shared_app_org().await;
     let app = TestApp::spawn(Backend::Sqlite).await;
-    configure(&app, &org);
+    app.sonde
+        .configure_salesforce(crate::harness::shared_app_settings(&[&org, &org2]));
+    app.sonde
+        .set_secret_box(engine::secrets::SecretBox::from_key(&[7u8; 32]));
     let (owner, token) = app.org_user(Role::Editor).await;
     let survey_id = app.sample_survey(&token).await;
     let client = cookie_client();
@@ -584,12 +600,18 @@ async fn forms_without_the_csrf_token_change_nothing_and_others_see_a_read_only_
     assert!(copy.contains("UI workflow (copy)") && copy.contains("Save workflow"));
 
     // The sixth org is refused with the engine's message.
-    for _ in 0..4 {
-        let (status, _) = link_via_pages(&app, &client, &csrf, &org).await;
+    for (o, user) in [
+        (&org, "integration@sfsim.example"),
+        (&org, "noapi@sfsim.example"),
+        (&org2, "admin@sfsim.example"),
+        (&org2, "integration@sfsim.example"),
+    ] {
+        let (status, _) = link_via_pages_as(&app, &client, &csrf, o, user).await;
         assert_eq!(status, 200);
     }
-    let (status, html) = link_via_pages(&app, &client, &csrf, &org).await;
+    let (status, html) = link_via_pages(&app, &client, &csrf, &org2).await;
     assert_eq!(status, 409);
     assert!(html.contains("5 Salesforce orgs"), "{html}");
     org.shutdown().await;
+    org2.shutdown().await;
 }

@@ -6,7 +6,6 @@ use crate::harness::{backends, Backend, TestApp};
 use engine::Role;
 use futures::TryStreamExt;
 use serde_json::{json, Value};
-use sonde::bench::mapping::hidden_inputs;
 use std::collections::{BTreeMap, HashSet};
 
 async fn start_org() -> sfsim::RunningOrg {
@@ -48,39 +47,8 @@ async fn link(app: &TestApp, token: &str, org: &sfsim::RunningOrg) -> String {
 }
 
 async fn dance(app: &TestApp, token: &str, org: &sfsim::RunningOrg, start: Value) -> String {
-    let r = app
-        .post(token, "/api/v1/salesforce/connections")
-        .json(&start)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
-    let v: Value = r.json().await.unwrap();
-    let authorize = v["authorizeUrl"].as_str().unwrap().to_string();
-    assert!(authorize.contains("code_challenge=") && authorize.contains("state="));
-    let browser = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let page = browser.get(&authorize).send().await.unwrap();
-    assert_eq!(page.status(), 200);
-    let html = page.text().await.unwrap();
-    let mut form = hidden_inputs(&html);
-    assert!(form.iter().any(|(k, _)| k == "state"), "{html}");
-    form.push(("username".into(), org.username()));
-    form.push(("password".into(), org.password().to_string()));
-    form.push(("action".into(), "Allow".into()));
-    let action = format!("{}/services/oauth2/authorize", org.login_url());
-    let r = browser.post(&action).form(&form).send().await.unwrap();
-    assert!(r.status().is_redirection(), "{}", r.status());
-    let back = r.headers()["location"].to_str().unwrap().to_string();
-    assert!(
-        back.starts_with(&app.url("/oauth/salesforce/callback")),
-        "{back}"
-    );
-    let r = browser.get(&back).send().await.unwrap();
-    let status = r.status();
-    let text = r.text().await.unwrap();
+    let (status, text) =
+        crate::harness::link_org_as(app, token, org, &org.username(), start.clone()).await;
     assert_eq!(status, 200, "{text}");
     assert!(text.contains("linked"), "{text}");
     let list: Value = app
@@ -104,12 +72,12 @@ async fn dance(app: &TestApp, token: &str, org: &sfsim::RunningOrg, start: Value
     newest["id"].as_str().unwrap().to_string()
 }
 
-struct Fixture {
-    accounts: Vec<(String, String)>,
-    nps_record_type: String,
+pub(crate) struct Fixture {
+    pub accounts: Vec<(String, String)>,
+    pub nps_record_type: String,
 }
 
-async fn fixture(org: &sfsim::RunningOrg) -> Fixture {
+pub(crate) async fn fixture(org: &sfsim::RunningOrg) -> Fixture {
     let admin = org_admin(org).await;
     let accounts = query(
         &admin,
@@ -138,7 +106,7 @@ async fn fixture(org: &sfsim::RunningOrg) -> Fixture {
     }
 }
 
-fn mapping(connection: &str, record_type: &str, label: &str) -> Value {
+pub(crate) fn mapping(connection: &str, record_type: &str, label: &str) -> Value {
     json!({
         "name": "Responses into Salesforce",
         "event": "response_created",
@@ -182,7 +150,7 @@ pub(crate) async fn create_workflow(
 }
 
 /// Submits `n` responses over HTTP; returns response id → (account, contact, nps).
-async fn submit(
+pub(crate) async fn submit(
     app: &TestApp,
     token: &str,
     survey: &str,
@@ -218,7 +186,7 @@ async fn submit(
 }
 
 /// Every response is in the org exactly once with its mapped values.
-async fn assert_delivered(
+pub(crate) async fn assert_delivered(
     org: &sfsim::RunningOrg,
     label: &str,
     record_type: &str,
@@ -372,15 +340,34 @@ async fn faults_and_token_expiry_still_deliver_exactly_once() {
 
 #[tokio::test]
 async fn a_sixth_org_is_refused_and_bad_mappings_name_the_field() {
-    let org = start_org().await;
+    let org = crate::harness::start_shared_app_org().await;
+    let org2 = crate::harness::start_shared_app_org().await;
     let app = TestApp::spawn(Backend::Sqlite).await;
-    configure(&app, &org);
+    let mut settings = crate::harness::shared_app_settings(&[&org, &org2]);
+    settings.max_attempts = 50;
+    app.sonde.configure_salesforce(settings);
     let (owner, token) = app.org_user(Role::Editor).await;
     let survey = app.sample_survey(&token).await;
+    // Five links: each org and Salesforce user once (linking one again is the same link).
     let mut conns = Vec::new();
-    for _ in 0..5 {
-        conns.push(link(&app, &token, &org).await);
+    for (o, user) in [
+        (&org, "admin@sfsim.example"),
+        (&org, "integration@sfsim.example"),
+        (&org, "noapi@sfsim.example"),
+        (&org2, "admin@sfsim.example"),
+        (&org2, "integration@sfsim.example"),
+    ] {
+        let start = json!({"environment": "custom", "loginUrl": o.login_url()});
+        let (status, page) = crate::harness::link_org_as(&app, &token, o, user, start).await;
+        assert_eq!(status, 200, "{page}");
+        let list = crate::harness::connections_of(&app, &token).await;
+        let c = list
+            .iter()
+            .find(|c| c["username"] == user && c["salesforceOrgId"] == o.org_id().as_str())
+            .unwrap();
+        conns.push(c["id"].as_str().unwrap().to_string());
     }
+    assert_eq!(crate::harness::connections_of(&app, &token).await.len(), 5);
     let r = app
         .post(&token, "/api/v1/salesforce/connections")
         .json(&json!({"environment": "custom", "loginUrl": org.login_url()}))
@@ -499,7 +486,11 @@ async fn a_sixth_org_is_refused_and_bad_mappings_name_the_field() {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), 204);
+    assert_eq!(
+        r.status(),
+        200,
+        "the answer names the workflows that now fail"
+    );
     submit(&app, &token, &survey, &fx, 1).await;
     let r = app.sonde.drain_workflows().await.unwrap();
     assert_eq!(r.failed, 1, "{r:?}");
@@ -517,6 +508,7 @@ async fn a_sixth_org_is_refused_and_bad_mappings_name_the_field() {
         "{runs}"
     );
     org.shutdown().await;
+    org2.shutdown().await;
 }
 
 #[tokio::test]
@@ -812,7 +804,16 @@ async fn changing_a_recorded_response_fires_response_updated_workflows_each_time
     for backend in backends() {
         let app = TestApp::spawn(backend).await;
         let (_, token) = app.org_user(Role::Editor).await;
-        let survey = app.sample_survey(&token).await;
+        // The workflow reads two fields the API sets: the flow declares them.
+        let mut def = survey::sample::sample_definition();
+        def.flow.insert(
+            0,
+            serde_json::from_value(json!({"type": "embedded_data", "fields": [
+                {"name": "Email"}, {"name": "Tier"}
+            ]}))
+            .unwrap(),
+        );
+        let survey = app.create_survey(&token, &def).await;
         let wf = create_workflow(
             &app,
             &token,

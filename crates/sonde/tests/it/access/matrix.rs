@@ -126,7 +126,8 @@ fn table() -> Vec<Row> {
         POST   "/salesforce/link" at("/salesforce/link")
                    .form(&[("environment", "custom"), ("login_url", "{login_url}")])                              => Login Ok      Denied  Ok      Ok;
         GET    "/salesforce/{id}/check" at("/salesforce/{connection}/check")                                      => Login Hidden  Hidden  Ok      Hidden;
-        POST   "/salesforce/{id}/disconnect" at("/salesforce/{spare_connection}/disconnect").form(&[])
+        GET    "/salesforce/{id}/disconnect" at("/salesforce/{connection}/disconnect")                            => Login Hidden  Hidden  Ok      Hidden;
+        POST   "/salesforce/{id}/disconnect" at("/salesforce/{spare_connection}/disconnect").form(&[("confirm", "yes")])
                    .spends(Spend::SpareConnection)                                                                => Login Hidden  Denied  Ok      Hidden;
         GET    "/surveys/{id}/workflows" at("/surveys/{survey}/workflows")                                        => Login Hidden  Ok      Ok      Ok;
         GET    "/surveys/{id}/workflows/new" at("/surveys/{survey}/workflows/new")                                => Login Hidden  Denied  Ok      Ok;
@@ -154,7 +155,7 @@ const DIRECTORY_WORKFLOW_FORM: &[(&str, &str)] = &[
     ("t0_list", "{list}"),
     ("t0_m0_field", "email"),
     ("t0_m0_kind", "piped"),
-    ("t0_m0_text", "${e://Field/Email}"),
+    ("t0_m0_text", "${m://Email}"),
 ];
 
 fn key(method: &Method, path: &str) -> String {

@@ -293,7 +293,7 @@ impl World {
             w.fill(
                 r#"{"name": "Respondents join the list", "event": "response_updated",
                     "tasks": [{"type": "directory", "action": "add_to_list", "listId": "{list}",
-                               "fields": {"email": {"piped": "${e://Field/Email}"}}}]}"#,
+                               "fields": {"email": {"piped": "${m://Email}"}}}]}"#,
             ),
         );
         for (name, body) in [
