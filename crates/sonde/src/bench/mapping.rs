@@ -79,8 +79,25 @@ pub async fn authorize_via_oauth(
     let authorize = started["authorizeUrl"]
         .as_str()
         .with_context(|| format!("no authorize URL in {started}"))?;
-    let page = http.get(authorize).send().await?.text().await?;
+    allow_on_authorize_page(&http, authorize, login_url, username, password).await
+}
+
+/// What a person does on the org's authorize page: opens it, signs in as `username` and
+/// clicks Allow. Returns where the org sends the browser back (the callback with `state` and
+/// `code`), not yet followed. `http` must not follow redirects.
+pub async fn allow_on_authorize_page(
+    http: &reqwest::Client,
+    authorize_url: &str,
+    login_url: &str,
+    username: &str,
+    password: &str,
+) -> anyhow::Result<String> {
+    let page = http.get(authorize_url).send().await?.text().await?;
     let mut form = hidden_inputs(&page);
+    anyhow::ensure!(
+        form.iter().any(|(k, _)| k == "state"),
+        "the authorize page carries no state: {page}"
+    );
     form.push(("username".into(), username.into()));
     form.push(("password".into(), password.into()));
     form.push(("action".into(), "Allow".into()));
@@ -89,6 +106,11 @@ pub async fn authorize_via_oauth(
         .form(&form)
         .send()
         .await?;
+    anyhow::ensure!(
+        r.status().is_redirection(),
+        "the org did not redirect back: {}",
+        r.status()
+    );
     Ok(r.headers()
         .get("location")
         .and_then(|v| v.to_str().ok())

@@ -455,27 +455,15 @@ pub async fn link_org_as(
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let html = browser
-        .get(&authorize)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let mut form = sonde::bench::mapping::hidden_inputs(&html);
-    assert!(form.iter().any(|(k, _)| k == "state"), "{html}");
-    form.push(("username".into(), username.into()));
-    form.push(("password".into(), org.password().to_string()));
-    form.push(("action".into(), "Allow".into()));
-    let r = browser
-        .post(format!("{}/services/oauth2/authorize", org.login_url()))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_redirection(), "{}", r.status());
-    let back = r.headers()["location"].to_str().unwrap().to_string();
+    let back = sonde::bench::mapping::allow_on_authorize_page(
+        &browser,
+        &authorize,
+        org.login_url(),
+        username,
+        org.password(),
+    )
+    .await
+    .unwrap();
     let r = browser.get(&back).send().await.unwrap();
     (r.status().as_u16(), r.text().await.unwrap())
 }

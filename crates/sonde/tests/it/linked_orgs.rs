@@ -257,25 +257,15 @@ async fn the_ui_names_the_workflows_before_disconnecting_and_relinking_revives_t
         .unwrap();
     assert_eq!(r.status(), 303);
     let authorize = r.headers()["location"].to_str().unwrap().to_string();
-    let html = client
-        .get(&authorize)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let mut form = sonde::bench::mapping::hidden_inputs(&html);
-    form.push(("username".into(), ADMIN.into()));
-    form.push(("password".into(), org.password().to_string()));
-    form.push(("action".into(), "Allow".into()));
-    let r = client
-        .post(format!("{}/services/oauth2/authorize", org.login_url()))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    let back = r.headers()["location"].to_str().unwrap().to_string();
+    let back = sonde::bench::mapping::allow_on_authorize_page(
+        &client,
+        &authorize,
+        org.login_url(),
+        ADMIN,
+        org.password(),
+    )
+    .await
+    .unwrap();
     let r = client.get(&back).send().await.unwrap();
     assert_eq!(r.status(), 303);
     let to = r.headers()["location"].to_str().unwrap().to_string();

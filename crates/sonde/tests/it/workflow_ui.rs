@@ -108,25 +108,15 @@ async fn link_via_pages_as(
         return (r.status().as_u16(), r.text().await.unwrap());
     }
     let authorize = r.headers()["location"].to_str().unwrap().to_string();
-    let html = client
-        .get(&authorize)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let mut form = hidden_inputs(&html);
-    form.push(("username".into(), username.into()));
-    form.push(("password".into(), org.password().to_string()));
-    form.push(("action".into(), "Allow".into()));
-    let r = client
-        .post(format!("{}/services/oauth2/authorize", org.login_url()))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    let back = r.headers()["location"].to_str().unwrap().to_string();
+    let back = sonde::bench::mapping::allow_on_authorize_page(
+        client,
+        &authorize,
+        org.login_url(),
+        username,
+        org.password(),
+    )
+    .await
+    .unwrap();
     let r = client.get(&back).send().await.unwrap();
     assert_eq!(
         r.status(),
