@@ -13,6 +13,10 @@ pub mod routes;
 pub mod ui;
 pub mod ui_linked_orgs;
 pub mod ui_salesforce;
+mod ui_workflow_catalog;
+pub mod ui_workflow_editor;
+mod ui_workflow_form;
+pub mod ui_workflows;
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::StatusCode;

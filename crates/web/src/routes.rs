@@ -2,7 +2,8 @@
 //! walks this same table, so a route cannot be added without the access matrix knowing of it.
 
 use crate::{
-    api, api_salesforce, openapi, respondent, ui, ui_linked_orgs, ui_salesforce, AppState,
+    api, api_salesforce, openapi, respondent, ui, ui_linked_orgs, ui_salesforce,
+    ui_workflow_editor, ui_workflows, AppState,
 };
 use axum::handler::Handler;
 use axum::http::Method;
@@ -174,17 +175,20 @@ pub fn table() -> Vec<Route> {
             ui_linked_orgs::confirm_disconnect,
         ),
         post("/salesforce/{id}/disconnect", ui_salesforce::disconnect),
-        get("/surveys/{id}/workflows", ui_salesforce::workflows),
-        get("/surveys/{id}/workflows/new", ui_salesforce::new_workflow),
+        get("/surveys/{id}/workflows", ui_workflows::workflows),
+        get(
+            "/surveys/{id}/workflows/new",
+            ui_workflow_editor::new_workflow,
+        ),
         post(
             "/surveys/{id}/workflows/new",
-            ui_salesforce::create_workflow,
+            ui_workflow_editor::create_workflow,
         ),
-        get("/workflows/{id}", ui_salesforce::workflow),
-        post("/workflows/{id}", ui_salesforce::update_workflow),
-        post("/workflows/{id}/delete", ui_salesforce::delete_workflow),
-        post("/workflows/{id}/copy", ui_salesforce::copy_workflow),
-        get("/workflows/{id}/runs", ui_salesforce::runs),
-        post("/workflows/{id}/runs/{run_id}/retry", ui_salesforce::retry),
+        get("/workflows/{id}", ui_workflow_editor::workflow),
+        post("/workflows/{id}", ui_workflow_editor::update_workflow),
+        post("/workflows/{id}/delete", ui_workflows::delete_workflow),
+        post("/workflows/{id}/copy", ui_workflows::copy_workflow),
+        get("/workflows/{id}/runs", ui_workflows::runs),
+        post("/workflows/{id}/runs/{run_id}/retry", ui_workflows::retry),
     ]
 }

@@ -34,6 +34,12 @@ pub(crate) fn page_with_status(
         .into_response()
 }
 
+/// A moment as `<time>`: UTC in RFC 3339, which the page's script shows in the viewer's zone.
+pub(crate) fn time(ms: i64) -> Markup {
+    let iso = engine::responses::rfc3339(ms);
+    html! { time datetime=(iso) { (iso) } }
+}
+
 pub async fn home() -> Redirect {
     Redirect::to("/surveys")
 }
