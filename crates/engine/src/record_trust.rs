@@ -167,7 +167,7 @@ mod tests {
             operation: Operation::Delete,
             external_id_field: None,
             record_id: Some(record_id.into()),
-            fields: BTreeMap::new(),
+            fields: Default::default(),
         }
     }
 

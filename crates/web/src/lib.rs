@@ -4,6 +4,7 @@
 pub mod api;
 mod api_query;
 pub mod api_salesforce;
+pub mod assets;
 pub mod auth;
 pub mod error;
 pub mod openapi;

@@ -64,6 +64,8 @@ pub fn layout(title: &str, nav: Option<(&str, &str)>, body: Markup) -> Markup {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · Sonde" }
                 style { (PreEscaped(STYLE)) }
+                link rel="stylesheet" href="/assets/admin-ui.css";
+                script src="/assets/admin-ui.js" defer {}
             }
             body {
                 @if let Some((email, csrf)) = nav {

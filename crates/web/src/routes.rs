@@ -2,7 +2,7 @@
 //! walks this same table, so a route cannot be added without the access matrix knowing of it.
 
 use crate::{
-    api, api_salesforce, openapi, respondent, ui, ui_linked_orgs, ui_salesforce,
+    api, api_salesforce, assets, openapi, respondent, ui, ui_linked_orgs, ui_salesforce,
     ui_workflow_editor, ui_workflows, AppState,
 };
 use axum::handler::Handler;
@@ -146,6 +146,7 @@ pub fn table() -> Vec<Route> {
             api_salesforce::retry_run,
         ),
         get("/healthz", crate::healthz),
+        get("/assets/{name}", assets::asset),
         get("/metrics", crate::metrics_page),
         get("/oauth/salesforce/callback", ui_salesforce::oauth_callback),
         get("/s/{survey_id}", respondent::open),

@@ -33,6 +33,8 @@ pub(crate) struct FieldOpt {
     pub(crate) updateable: bool,
     pub(crate) external_id: bool,
     pub(crate) reference_to: Vec<String>,
+    /// A picklist's active values, offered as a list when the row specifies a value.
+    pub(crate) picklist: Vec<String>,
 }
 
 pub(crate) struct RecordTypeOpt {
@@ -119,6 +121,12 @@ impl Catalog {
                             updateable: f.updateable,
                             external_id: f.external_id || f.id_lookup,
                             reference_to: f.reference_to.clone(),
+                            picklist: f
+                                .picklist_values
+                                .iter()
+                                .filter(|v| v.active)
+                                .map(|v| v.value.clone())
+                                .collect(),
                         })
                         .collect(),
                     record_types: d

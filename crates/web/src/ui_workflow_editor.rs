@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use engine::connections::SalesforceConnection;
 use engine::{Error, FieldProblem};
-use maud::{html, Markup, PreEscaped};
+use maud::{html, Markup};
 use serde::Deserialize;
 
 type PageResult = Result<Response, PageError>;
@@ -27,7 +27,8 @@ use crate::ui_workflows::read_only;
 
 enum Flash {
     Saved,
-    Refused(String),
+    /// Not saved: the problems, named the engine's way (`tasks[1].object`).
+    Refused(Vec<FieldProblem>),
 }
 
 struct EditorPage<'a> {
@@ -39,7 +40,6 @@ struct EditorPage<'a> {
     lists: &'a [engine::directory::MailingList],
     catalog: &'a Catalog,
     flash: Option<Flash>,
-    problems: &'a [FieldProblem],
     workflow_id: Option<String>,
     csrf: &'a str,
 }
@@ -51,9 +51,17 @@ fn problems_at<'a>(problems: &'a [FieldProblem], prefix: &str) -> Vec<&'a FieldP
         .collect()
 }
 
+/// Problems beside the control they are about: the place is plain from where they sit.
 fn problem_list(ps: &[&FieldProblem]) -> Markup {
     html! {
-        @for p in ps { p.error { (p.message) " " span.muted { "(" (p.field) ")" } } }
+        @for p in ps { p.error { (p.message) } }
+    }
+}
+
+/// Problems listed at the top, each named as the screen names it ("Task 2 · Object").
+fn named_problems(e: &Editor, ps: &[FieldProblem]) -> Markup {
+    html! {
+        ul { @for x in ps { li { strong { (e.place(&x.field)) } ": " (x.message) } } }
     }
 }
 
@@ -68,6 +76,10 @@ fn select_options(options: &[(String, String)], current: &str, blank: &str) -> M
 
 fn editor_markup(p: &EditorPage) -> Markup {
     let e = p.editor;
+    let problems: &[FieldProblem] = match &p.flash {
+        Some(Flash::Refused(problems)) => problems,
+        _ => &[],
+    };
     let def = &p.survey.definition;
     let subjects = condition_subjects(def);
     let piped = piped_options(def);
@@ -75,13 +87,17 @@ fn editor_markup(p: &EditorPage) -> Markup {
         .iter()
         .map(|(v, l)| (v.to_string(), l.to_string()))
         .collect();
-    let name_problems = problems_at(p.problems, "name");
-    let task_problems = problems_at(p.problems, "tasks")
+    let name_problems = problems_at(problems, "name");
+    let task_problems = problems_at(problems, "tasks")
         .into_iter()
         .filter(|x| x.field == "tasks")
         .collect::<Vec<_>>();
-    let cond_problems = problems_at(p.problems, "conditions");
+    let cond_problems: Vec<&FieldProblem> = problems
+        .iter()
+        .filter(|x| x.field.starts_with("conditions"))
+        .collect();
     html! {
+      div.wide {
         p { a href={ "/surveys/" (p.survey.id) "/workflows" } { "← Workflows of " (p.survey.name) } }
         h1 { (p.title) }
         @if let Some(Flash::Saved) = &p.flash {
@@ -90,15 +106,13 @@ fn editor_markup(p: &EditorPage) -> Markup {
         @if !e.warnings.is_empty() {
             div.notice role="status" id="warnings" {
                 p { strong { "Worth knowing about this workflow:" } }
-                ul { @for x in &e.warnings { li { strong { (x.field) } ": " (x.message) } } }
+                (named_problems(e, &e.warnings))
             }
         }
-        @if let Some(Flash::Refused(err)) = &p.flash {
+        @if let Some(Flash::Refused(problems)) = &p.flash {
             div.notice role="alert" id="form-errors" {
-                p.error { (err) }
-                @if !p.problems.is_empty() {
-                    ul { @for x in p.problems { li { strong { (x.field) } ": " (x.message) } } }
-                }
+                p.error { "The workflow was not saved. Fix what is marked below:" }
+                (named_problems(e, problems))
             }
         }
         form method="post" action=(p.action) id="workflow-form" {
@@ -151,17 +165,21 @@ fn editor_markup(p: &EditorPage) -> Markup {
                                 input type="text" id={ "c" (i) "_value" } name={ "c" (i) "_value" } value=(c.value); }
                         }
                     }
-                    div.actions { button.secondary type="submit" name="action" value="add_condition" { "Add condition row" } }
+                    div.actions { button.secondary type="submit" name="action" value="add_condition" formnovalidate { "Add condition row" } }
                 }
             }
             h2 { "Tasks, in order" }
             (problem_list(&task_problems))
-            @for (t, task) in e.tasks.iter().enumerate() {
-                (task_markup(p, t, task, &piped))
+            @if e.tasks.is_empty() {
+                p.muted id="no-tasks" { "No task yet. Add what each matching response should do: write a Salesforce record, or change the directory." }
             }
+            @for (t, task) in e.tasks.iter().enumerate() {
+                (task_markup(p, problems, t, task, &piped))
+            }
+            // "Add" buttons re-render the form; the name may still be empty then.
             div.actions {
-                button.secondary type="submit" name="action" value="add_salesforce" { "Add Salesforce task" }
-                button.secondary type="submit" name="action" value="add_directory" { "Add Directory task" }
+                button.secondary type="submit" name="action" value="add_salesforce" formnovalidate { "Add Salesforce task" }
+                button.secondary type="submit" name="action" value="add_directory" formnovalidate { "Add Directory task" }
             }
             div.actions {
                 button type="submit" name="action" value="save" id="save" { "Save workflow" }
@@ -176,20 +194,19 @@ fn editor_markup(p: &EditorPage) -> Markup {
                 }
             }
         }
-        script { (PreEscaped(EDITOR_SCRIPT)) }
+      }
     }
 }
 
-/// Optional conveniences: a picker change refreshes the form (the button does it without JS).
-const EDITOR_SCRIPT: &str = r#"
-document.querySelectorAll('select[data-refresh]').forEach(function(s){
-  s.addEventListener('change',function(){var b=document.getElementById('refresh-'+s.dataset.refresh);if(b){b.click();}});
-});
-"#;
-
-fn task_markup(p: &EditorPage, t: usize, task: &TaskForm, piped: &[(String, String)]) -> Markup {
+fn task_markup(
+    p: &EditorPage,
+    problems: &[FieldProblem],
+    t: usize,
+    task: &TaskForm,
+    piped: &[(String, String)],
+) -> Markup {
     let prefix = format!("tasks[{t}]");
-    let all = problems_at(p.problems, &prefix);
+    let all = problems_at(problems, &prefix);
     let id = |s: &str| format!("t{t}_{s}");
     let own_problem = |s: &str| {
         all.iter()
@@ -241,7 +258,7 @@ fn task_markup(p: &EditorPage, t: usize, task: &TaskForm, piped: &[(String, Stri
                 div.row {
                     div {
                         label for=(id("connection")) { "Salesforce org" }
-                        select id=(id("connection")) name=(id("connection")) data-refresh=(t) {
+                        select id=(id("connection")) name=(id("connection")) data-refresh={ "refresh-" (t) } {
                             @let opts: Vec<(String, String)> = p.own.iter().filter(|c| c.status == "active").map(|c| (c.id.clone(), c.label.clone())).collect();
                             (select_options(&opts, &task.connection, "(choose an org)"))
                         }
@@ -260,7 +277,7 @@ fn task_markup(p: &EditorPage, t: usize, task: &TaskForm, piped: &[(String, Stri
                     }
                     div {
                         label for=(id("object")) { "Object" }
-                        select id=(id("object")) name=(id("object")) data-refresh=(t) {
+                        select id=(id("object")) name=(id("object")) data-refresh={ "refresh-" (t) } {
                             @let opts: Vec<(String, String)> = match p.catalog.objects.get(&task.connection) {
                                 Some(Ok(objs)) => objs.iter().map(|o| (o.name.clone(), format!("{} ({})", o.label, o.name))).collect(),
                                 _ => Vec::new(),
@@ -271,7 +288,7 @@ fn task_markup(p: &EditorPage, t: usize, task: &TaskForm, piped: &[(String, Stri
                         @if let Some(Err(e)) = p.catalog.objects.get(&task.connection) { p.error { (e) } }
                     }
                     div {
-                        button.secondary type="submit" name="action" value="refresh" id={ "refresh-" (t) } { "Load fields" }
+                        button.secondary type="submit" name="action" value="refresh" id={ "refresh-" (t) } formnovalidate { "Load fields" }
                     }
                 }
                 @if let Some(Err(e)) = describe { p.error { (e) } }
@@ -305,16 +322,8 @@ fn task_markup(p: &EditorPage, t: usize, task: &TaskForm, piped: &[(String, Stri
                 @if !required.is_empty() {
                     p.muted { "Required on create: " @for (i, f) in required.iter().enumerate() { @if i > 0 { ", " } code { (f.name) } } }
                 }
-                @let field_opts: Vec<(String, String)> = fields.iter().filter(|f| f.createable || f.updateable).map(|f| {
-                    let mut l = format!("{} — {} ({}", f.name, f.label, f.kind);
-                    if !f.reference_to.is_empty() { l.push_str(&format!(" → {}", f.reference_to.join("/"))); }
-                    if f.required { l.push_str(", required"); }
-                    if !f.createable { l.push_str(", not createable"); }
-                    if !f.updateable { l.push_str(", not updateable"); }
-                    l.push(')');
-                    (f.name.clone(), l)
-                }).collect();
-                (mapping_rows(t, task, &field_opts, piped, &field_problem))
+                @let writable: Vec<&FieldOpt> = fields.iter().filter(|f| f.createable || f.updateable).collect();
+                (mapping_rows(t, task, &Fields::Salesforce(&writable), piped, &all))
             } @else {
                 div.row {
                     div {
@@ -334,8 +343,7 @@ fn task_markup(p: &EditorPage, t: usize, task: &TaskForm, piped: &[(String, Stri
                         (problem_list(&own_problem("listId")))
                     }
                 }
-                @let field_opts: Vec<(String, String)> = CONTACT_FIELDS.iter().map(|(v, l)| (v.to_string(), l.to_string())).collect();
-                (mapping_rows(t, task, &field_opts, piped, &field_problem))
+                (mapping_rows(t, task, &Fields::Contact, piped, &all))
             }
             (problem_list(&loose))
             label.opt for=(id("remove")) { input type="checkbox" id=(id("remove")) name=(id("remove")); span { "Remove this task when saving" } }
@@ -343,41 +351,114 @@ fn task_markup(p: &EditorPage, t: usize, task: &TaskForm, piped: &[(String, Stri
     }
 }
 
-fn mapping_rows<'p>(
+/// What a task's mapping rows may name: a Salesforce object's writable fields, or a contact's.
+enum Fields<'a> {
+    Salesforce(&'a [&'a FieldOpt]),
+    Contact,
+}
+
+impl Fields<'_> {
+    /// (value, label, picklist values) of each field a row may pick.
+    fn options(&self) -> Vec<(String, String, &[String])> {
+        match self {
+            Fields::Salesforce(fields) => fields
+                .iter()
+                .map(|f| {
+                    let mut l = format!("{} — {} ({}", f.name, f.label, f.kind);
+                    if !f.reference_to.is_empty() {
+                        l.push_str(&format!(" → {}", f.reference_to.join("/")));
+                    }
+                    if f.required {
+                        l.push_str(", required");
+                    }
+                    if !f.createable {
+                        l.push_str(", not createable");
+                    }
+                    if !f.updateable {
+                        l.push_str(", not updateable");
+                    }
+                    l.push(')');
+                    (f.name.clone(), l, f.picklist.as_slice())
+                })
+                .collect(),
+            Fields::Contact => CONTACT_FIELDS
+                .iter()
+                .map(|(v, l)| (v.to_string(), l.to_string(), &[][..]))
+                .collect(),
+        }
+    }
+}
+
+/// The mapping rows: field, kind, the text (or, for a picklist's specified value, a list of
+/// its values) and the piped-text picker that inserts into that text.
+fn mapping_rows(
     t: usize,
     task: &TaskForm,
-    field_opts: &[(String, String)],
+    fields: &Fields,
     piped: &[(String, String)],
-    field_problem: &dyn Fn(&str) -> Vec<&'p FieldProblem>,
+    problems: &[&FieldProblem],
 ) -> Markup {
+    let options = fields.options();
+    let refresh = matches!(fields, Fields::Salesforce(_)).then(|| format!("refresh-{t}"));
+    let about = |r: usize, field: &str| -> Vec<&FieldProblem> {
+        let row = format!("tasks[{t}].rows[{r}]");
+        let named = format!("tasks[{t}].fields.");
+        problems
+            .iter()
+            .copied()
+            .filter(|x| {
+                x.field == row
+                    || (!field.is_empty()
+                        && x.field.strip_prefix(&named).is_some_and(|f| f.eq_ignore_ascii_case(field)))
+            })
+            .collect()
+    };
     html! {
         h3 { "Field mapping" }
         @for (r, row) in task.rows.iter().enumerate() {
             @let id = |s: &str| format!("t{t}_m{r}_{s}");
-            div.row id={ "t" (t) "-row-" (r) } {
+            @let picklist = options.iter().find(|(v, _, _)| *v == row.field).map(|(_, _, p)| *p).filter(|p| !p.is_empty());
+            div.mapping id={ "t" (t) "-row-" (r) } {
                 div {
                     label for=(id("field")) { "Field" }
-                    select id=(id("field")) name=(id("field")) { (select_options(field_opts, &row.field, "(unused row)")) }
+                    select id=(id("field")) name=(id("field")) data-picklist-refresh=[refresh.as_deref()] {
+                        option value="" selected[row.field.is_empty()] { "(unused row)" }
+                        @if !row.field.is_empty() && picklist.is_none() && !options.iter().any(|(v, _, _)| *v == row.field) {
+                            option value=(row.field) selected { (row.field) }
+                        }
+                        @for (v, l, p) in &options {
+                            option value=(v) selected[*v == row.field] data-picklist[!p.is_empty()] { (l) }
+                        }
+                    }
                 }
                 div {
                     label for=(id("kind")) { "Value is" }
-                    select id=(id("kind")) name=(id("kind")) {
+                    select id=(id("kind")) name=(id("kind")) data-refresh=[picklist.and(refresh.as_deref())] {
                         option value="piped" selected[row.kind != "value"] { "Piped text" }
                         option value="value" selected[row.kind == "value"] { "Specified value" }
                     }
                 }
-                div {
+                div.text {
                     label for=(id("text")) { "Text or value" }
-                    input type="text" id=(id("text")) name=(id("text")) value=(row.text);
+                    @match picklist.filter(|_| row.kind == "value") {
+                        Some(values) => select id=(id("text")) name=(id("text")) {
+                            @let values: Vec<(String, String)> = values.iter().map(|v| (v.clone(), v.clone())).collect();
+                            (select_options(&values, &row.text, "(choose a value)"))
+                        },
+                        None => textarea id=(id("text")) name=(id("text")) rows="1" { (row.text) },
+                    }
                 }
                 div {
                     label for=(id("pick")) { "Insert piped text" }
-                    select id=(id("pick")) name=(id("pick")) { (select_options(piped, "", "—")) }
+                    select id=(id("pick")) name=(id("pick")) data-pick-for=(id("text")) data-kind=(id("kind")) data-refresh=[refresh.as_deref()] {
+                        (select_options(piped, "", "—"))
+                    }
                 }
-                @if !row.field.is_empty() { div style="grid-column:1/-1" { (problem_list(&field_problem(&row.field))) } }
+                @let here = about(r, &row.field);
+                @if !here.is_empty() { div.problems { (problem_list(&here)) } }
             }
         }
-        div.actions { button.secondary type="submit" name="action" value={ "add_row_" (t) } { "Add mapping row" } }
+        div.actions { button.secondary type="submit" name="action" value={ "add_row_" (t) } formnovalidate { "Add mapping row" } }
     }
 }
 
@@ -399,17 +480,18 @@ pub(crate) async fn editor_context(
     })
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn render_editor(
     state: &AppState,
     user: &WebUser,
-    status: StatusCode,
     ctx: &EditorContext,
     editor: &Editor,
     workflow_id: Option<String>,
     flash: Option<Flash>,
-    problems: &[FieldProblem],
 ) -> Response {
+    let status = match flash {
+        Some(Flash::Refused(_)) => StatusCode::BAD_REQUEST,
+        _ => StatusCode::OK,
+    };
     let catalog = Catalog::load(state, &ctx.own, &editor.tasks).await;
     let (title, action) = match &workflow_id {
         Some(id) => (
@@ -430,7 +512,6 @@ async fn render_editor(
         lists: &ctx.lists,
         catalog: &catalog,
         flash,
-        problems,
         workflow_id,
         csrf: &user.csrf,
     };
@@ -445,18 +526,8 @@ pub async fn new_workflow(
     // A viewer could fill the editor in but never save it: say so before they start.
     user.actor.require(engine::Role::Editor)?;
     let ctx = editor_context(&state, &user, &survey_id).await?;
-    let editor = Editor::new_for(&ctx.own);
-    Ok(render_editor(
-        &state,
-        &user,
-        StatusCode::OK,
-        &ctx,
-        &editor,
-        None,
-        None,
-        &[],
-    )
-    .await)
+    let editor = Editor::new();
+    Ok(render_editor(&state, &user, &ctx, &editor, None, None).await)
 }
 
 fn form_value<'a>(pairs: &'a [(String, String)], key: &str) -> &'a str {
@@ -480,32 +551,13 @@ async fn submit_editor(
     let action = form_value(pairs, "action");
     let action = if action.is_empty() { "save" } else { action };
     if editor.apply(action, &ctx.own) {
-        return Ok(render_editor(
-            state,
-            user,
-            StatusCode::OK,
-            ctx,
-            &editor,
-            workflow_id,
-            None,
-            &[],
-        )
-        .await);
+        return Ok(render_editor(state, user, ctx, &editor, workflow_id, None).await);
     }
     let input = match editor.input() {
         Ok(i) => i,
         Err(problems) => {
-            return Ok(render_editor(
-                state,
-                user,
-                StatusCode::BAD_REQUEST,
-                ctx,
-                &editor,
-                workflow_id,
-                Some(Flash::Refused("Some conditions are incomplete.".into())),
-                &problems,
-            )
-            .await)
+            let flash = Some(Flash::Refused(problems));
+            return Ok(render_editor(state, user, ctx, &editor, workflow_id, flash).await);
         }
     };
     let saved = match &workflow_id {
@@ -519,17 +571,19 @@ async fn submit_editor(
     };
     match saved {
         Ok(w) => Ok(Redirect::to(&format!("/workflows/{}?saved=1", w.id)).into_response()),
-        Err(Error::Invalid { message, problems }) => Ok(render_editor(
-            state,
-            user,
-            StatusCode::BAD_REQUEST,
-            ctx,
-            &editor,
-            workflow_id,
-            Some(Flash::Refused(message)),
-            &problems,
-        )
-        .await),
+        // The engine's message is general; the page names each problem in the screen's words.
+        Err(Error::Invalid { message, problems }) => {
+            let problems = if problems.is_empty() {
+                vec![FieldProblem {
+                    field: String::new(),
+                    message,
+                }]
+            } else {
+                problems
+            };
+            let flash = Some(Flash::Refused(problems));
+            Ok(render_editor(state, user, ctx, &editor, workflow_id, flash).await)
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -562,21 +616,9 @@ pub async fn workflow(
         return read_only(&state, &user, &ctx, &w, StatusCode::OK, None).await;
     }
     let editor = Editor::from_workflow(&w);
-    let saved = q.saved.is_some();
-    Ok(render_editor(
-        &state,
-        &user,
-        StatusCode::OK,
-        &ctx,
-        &editor,
-        Some(w.id.clone()),
-        saved.then_some(Flash::Saved),
-        &[],
-    )
-    .await)
+    let saved = q.saved.is_some().then_some(Flash::Saved);
+    Ok(render_editor(&state, &user, &ctx, &editor, Some(w.id.clone()), saved).await)
 }
-
-/// Someone else's workflow: shown, not editable, with an offer to copy it.
 
 pub async fn update_workflow(
     State(state): State<AppState>,

@@ -3,15 +3,15 @@
 
 use engine::connections::SalesforceConnection;
 use engine::workflows::{
-    DirectoryAction, DirectoryTask, Event, FieldValue, Operation, SalesforceTask, Task, Workflow,
+    DirectoryAction, DirectoryTask, Event, FieldMap, FieldValue, Operation, SalesforceTask, Task, Workflow,
     WorkflowInput,
 };
 use engine::FieldProblem;
 use serde_json::Value;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use survey::{Condition, Operator};
 
-use crate::ui_workflow_catalog::op_str;
+use crate::ui_workflow_catalog::{op_str, CONTACT_FIELDS};
 
 // ---------------------------------------------------------------- editor state
 
@@ -120,7 +120,7 @@ pub(crate) fn value_text(v: &FieldValue) -> (String, String) {
 }
 
 impl Editor {
-    pub(crate) fn new_for(own: &[SalesforceConnection]) -> Self {
+    pub(crate) fn new() -> Self {
         Editor {
             name: String::new(),
             event: "response_created".into(),
@@ -128,7 +128,8 @@ impl Editor {
             any: false,
             conds: vec![CondRow::default()],
             kept_conditions: None,
-            tasks: vec![new_task("salesforce", own)],
+            // No task until one is added: an empty one would only make the first save fail.
+            tasks: Vec::new(),
             allow_unsigned_record_ids: false,
             warnings: Vec::new(),
         }
@@ -258,16 +259,18 @@ impl Editor {
                 let rk = |s: &str| get(&format!("t{t}_m{r}_{s}"));
                 let mut text = rk("text");
                 let pick = rk("pick");
+                // Without the script, a pick arrives here; it is piped text whatever the row was.
+                let kind = if rk("kind") == "value" && pick.is_empty() {
+                    "value"
+                } else {
+                    "piped"
+                };
                 if !pick.is_empty() {
                     text.push_str(&pick);
                 }
                 task.rows.push(MapRow {
                     field: rk("field"),
-                    kind: if rk("kind") == "value" {
-                        "value".into()
-                    } else {
-                        "piped".into()
-                    },
+                    kind: kind.into(),
                     text,
                 });
                 r += 1;
@@ -327,12 +330,30 @@ impl Editor {
         })
     }
 
+    /// The engine's input; what the form itself can tell is missing (an operator, the field a
+    /// typed value goes into) comes back as problems named like the engine's.
     pub(crate) fn input(&self) -> Result<WorkflowInput, Vec<FieldProblem>> {
-        let conditions = self.conditions()?;
+        let (conditions, mut problems) = match self.conditions() {
+            Ok(c) => (c, Vec::new()),
+            Err(problems) => (None, problems),
+        };
+        for (i, t) in self.tasks.iter().filter(|t| !t.remove).enumerate() {
+            for (r, row) in t.rows.iter().enumerate() {
+                if row.field.is_empty() && !row.text.trim().is_empty() {
+                    problems.push(FieldProblem {
+                        field: format!("tasks[{i}].rows[{r}]"),
+                        message: "no field is chosen for this value: pick the field it goes into, or clear the text".into(),
+                    });
+                }
+            }
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
         let event = Event::parse(&self.event).unwrap_or_default();
         let mut tasks = Vec::new();
         for t in self.tasks.iter().filter(|t| !t.remove) {
-            let mut fields = BTreeMap::new();
+            let mut fields = FieldMap::new();
             for r in t.rows.iter().filter(|r| !r.field.is_empty()) {
                 let v = if r.kind == "value" {
                     FieldValue::Value(Value::String(r.text.clone()))
@@ -388,6 +409,60 @@ impl Editor {
         })
     }
 
+    /// Where a problem is, in the screen's words: `tasks[1].object` is "Task 2 · Object",
+    /// `conditions.conditions[0].question` the first condition row in use.
+    pub(crate) fn place(&self, path: &str) -> String {
+        if let Some((task, rest)) = indexed(path, "tasks[") {
+            let what = match rest {
+                "" => return format!("Task {}", task + 1),
+                "connectionId" => "Salesforce org".to_string(),
+                "object" => "Object".into(),
+                "operation" => "Operation".into(),
+                "externalIdField" => "External id field".into(),
+                "recordId" => "Record id".into(),
+                "action" => "Action".into(),
+                "listId" => "Mailing list".into(),
+                r if r.eq_ignore_ascii_case("fields.RecordTypeId") => "Record type".into(),
+                r if r.starts_with("fields.") => {
+                    let name = &r["fields.".len()..];
+                    let label = CONTACT_FIELDS
+                        .iter()
+                        .find(|(v, _)| *v == name && self.tasks.get(task).is_some_and(|t| t.kind == "directory"))
+                        .map_or(name, |(_, l)| l);
+                    format!("field {label}")
+                }
+                r => match indexed(r, "rows[") {
+                    Some((row, _)) => format!("mapping row {}", row + 1),
+                    None => r.to_string(),
+                },
+            };
+            return format!("Task {} · {what}", task + 1);
+        }
+        if let Some((row, rest)) = indexed(path, "conditions[") {
+            return match rest {
+                "op" => format!("Condition {} · Operator", row + 1),
+                _ => format!("Condition {}", row + 1),
+            };
+        }
+        if let Some(rest) = path.strip_prefix("conditions.") {
+            // The engine counts the conditions in use; the screen counts rows, blank ones too.
+            let used: Vec<usize> = (0..self.conds.len())
+                .filter(|&i| !self.conds[i].subject.is_empty())
+                .collect();
+            let row = indexed(rest, "conditions[").map_or(0, |(k, _)| k);
+            return match used.get(row) {
+                Some(i) if self.kept_conditions.is_none() => format!("Condition {}", i + 1),
+                _ => "Conditions".into(),
+            };
+        }
+        match path {
+            "name" => "Name".into(),
+            "tasks" => "Tasks".into(),
+            "conditions" => "Conditions".into(),
+            other => other.into(),
+        }
+    }
+
     /// Applies an "add …" or "refresh" button; false for "save".
     pub(crate) fn apply(&mut self, action: &str, own: &[SalesforceConnection]) -> bool {
         self.tasks.retain(|t| !t.remove);
@@ -409,4 +484,10 @@ impl Editor {
         }
         true
     }
+}
+
+/// `prefix` `N` `]` and what follows its dot: `("tasks[2].object", "tasks[")` is `(2, "object")`.
+fn indexed<'a>(path: &'a str, prefix: &str) -> Option<(usize, &'a str)> {
+    let (n, rest) = path.strip_prefix(prefix)?.split_once(']')?;
+    Some((n.parse().ok()?, rest.strip_prefix('.').unwrap_or(rest)))
 }

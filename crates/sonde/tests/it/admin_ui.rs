@@ -227,7 +227,11 @@ async fn a_picklist_field_offers_its_values_from_describe() {
     choose(&b, &format!("#t{t}_object"), "Survey_Response__c").await;
     b.wait_for("Required on create").await;
     choose(&b, &format!("#t{t}_m0_field"), "Channel__c").await;
-    b.wait_for(&format!("id=\"t{t}_m0_kind\"")).await;
+    // The form comes back knowing the field is a picklist.
+    b.wait_for(&format!(
+        "id=\"t{t}_m0_kind\" name=\"t{t}_m0_kind\" data-refresh=\"refresh-{t}\""
+    ))
+    .await;
     choose(&b, &format!("#t{t}_m0_kind"), "value").await;
     let page = b.wait_for(&format!("select id=\"t{t}_m0_text\"")).await;
     let select = page

@@ -77,6 +77,7 @@ fn table() -> Vec<Row> {
 
         // ---- operations, Salesforce's return, respondents (no sign-in) ------------------------------------ anon  other   viewer  editor  admin
         GET    "/healthz" at("/healthz")                                                                          => Ok    Ok      Ok      Ok      Ok;
+        GET    "/assets/{name}" at("/assets/admin-ui.js")                                                       => Ok    Ok      Ok      Ok      Ok;
         GET    "/metrics" at("/metrics")                                                                          => Login Ok      Denied  Denied  Ok;
         GET    "/oauth/salesforce/callback" at("/oauth/salesforce/callback?{oauth_grant}").spends(Spend::OAuthGrant)
                                                                                                                   => Ok    Ok      Ok      Ok      Ok;
