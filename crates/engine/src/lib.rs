@@ -10,6 +10,7 @@ mod error;
 pub mod link_signing;
 pub mod linked_orgs;
 mod record_trust;
+pub mod response_listing;
 pub mod responses;
 pub mod secrets;
 pub mod surveys;

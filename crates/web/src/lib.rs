@@ -13,6 +13,7 @@ pub mod respondent;
 pub mod routes;
 pub mod ui;
 pub mod ui_linked_orgs;
+pub mod ui_responses;
 pub mod ui_salesforce;
 mod ui_workflow_catalog;
 pub mod ui_workflow_editor;

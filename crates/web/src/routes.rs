@@ -2,8 +2,8 @@
 //! walks this same table, so a route cannot be added without the access matrix knowing of it.
 
 use crate::{
-    api, api_salesforce, assets, openapi, respondent, ui, ui_linked_orgs, ui_salesforce,
-    ui_workflow_editor, ui_workflows, AppState,
+    api, api_salesforce, assets, openapi, respondent, ui, ui_linked_orgs, ui_responses,
+    ui_salesforce, ui_workflow_editor, ui_workflows, AppState,
 };
 use axum::handler::Handler;
 use axum::http::Method;
@@ -161,6 +161,11 @@ pub fn table() -> Vec<Route> {
         post("/surveys/import", ui::import_survey),
         get("/surveys/{id}", ui::survey_detail),
         post("/surveys/{id}/share", ui::share_survey),
+        get("/surveys/{id}/responses", ui_responses::responses),
+        get(
+            "/surveys/{id}/responses/{response_id}",
+            ui_responses::response,
+        ),
         get("/surveys/{id}/export.csv", ui::export_csv),
         get("/surveys/{id}/export.json", ui::export_json),
         get("/contacts", ui::contacts),

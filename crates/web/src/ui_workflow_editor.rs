@@ -409,7 +409,9 @@ fn mapping_rows(
             .filter(|x| {
                 x.field == row
                     || (!field.is_empty()
-                        && x.field.strip_prefix(&named).is_some_and(|f| f.eq_ignore_ascii_case(field)))
+                        && x.field
+                            .strip_prefix(&named)
+                            .is_some_and(|f| f.eq_ignore_ascii_case(field)))
             })
             .collect()
     };

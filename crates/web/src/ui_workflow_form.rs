@@ -3,8 +3,8 @@
 
 use engine::connections::SalesforceConnection;
 use engine::workflows::{
-    DirectoryAction, DirectoryTask, Event, FieldMap, FieldValue, Operation, SalesforceTask, Task, Workflow,
-    WorkflowInput,
+    DirectoryAction, DirectoryTask, Event, FieldMap, FieldValue, Operation, SalesforceTask, Task,
+    Workflow, WorkflowInput,
 };
 use engine::FieldProblem;
 use serde_json::Value;
@@ -427,7 +427,10 @@ impl Editor {
                     let name = &r["fields.".len()..];
                     let label = CONTACT_FIELDS
                         .iter()
-                        .find(|(v, _)| *v == name && self.tasks.get(task).is_some_and(|t| t.kind == "directory"))
+                        .find(|(v, _)| {
+                            *v == name
+                                && self.tasks.get(task).is_some_and(|t| t.kind == "directory")
+                        })
                         .map_or(name, |(_, l)| l);
                     format!("field {label}")
                 }
