@@ -387,7 +387,9 @@ async fn contacts_page(
                         } }
                     }
                     @if r.errors.len() < r.refused {
-                        p { "The first " (r.errors.len()) " problems:" }
+                        p { "Not imported — the first " (r.errors.len()) " problems:" }
+                    } @else if !r.errors.is_empty() {
+                        p { "Not imported:" }
                     }
                     @if !r.errors.is_empty() {
                         ul { @for e in &r.errors {

@@ -526,6 +526,18 @@ async fn one_response_shows_its_answers_data_metadata_and_the_runs_it_fired() {
     ] {
         assert!(page.contains(text), "the response shows {what} ({text:?})");
     }
+    b.resize(PHONE, 900).await;
+    let fits = b
+        .execute(
+            "return [document.documentElement.scrollWidth, window.innerWidth];",
+            json!([]),
+        )
+        .await;
+    assert!(
+        fits[0].as_i64() <= fits[1].as_i64(),
+        "on a phone the page does not scroll sideways: {fits}"
+    );
+    b.resize(DESKTOP, 900).await;
     let runs = format!("href=\"/workflows/{workflow}/runs");
     assert!(page.contains(&runs), "the run links to the runs page");
     b.click(&format!("a[href^='/workflows/{workflow}/runs']"))
