@@ -157,7 +157,6 @@ pub(crate) fn unsigned_pick(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeMap;
     use survey::Provenance;
 
     fn delete_case(record_id: &str) -> SalesforceTask {

@@ -464,7 +464,13 @@ async fn responses_show_choice_labels_and_every_column_is_reachable_on_a_phone()
 
 #[tokio::test]
 async fn one_response_shows_its_answers_data_metadata_and_the_runs_it_fired() {
-    let app = TestApp::spawn(Backend::Sqlite).await;
+    for backend in harness::backends() {
+        one_response_on(backend).await;
+    }
+}
+
+async fn one_response_on(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let (me, token) = app.org_user(Role::Editor).await;
     let survey = app.sample_survey(&token).await;
     let list = app
@@ -548,7 +554,13 @@ async fn one_response_shows_its_answers_data_metadata_and_the_runs_it_fired() {
 
 #[tokio::test]
 async fn responses_filter_by_status_and_date_and_show_times_in_the_viewers_zone() {
-    let app = TestApp::spawn(Backend::Sqlite).await;
+    for backend in harness::backends() {
+        filters_and_zones_on(backend).await;
+    }
+}
+
+async fn filters_and_zones_on(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let (me, token) = app.org_user(Role::Editor).await;
     let r = three_responses(&app, &me.org_id, &token).await;
     let Some(b) = signed_in(&app, &me.email).await else {
