@@ -266,7 +266,7 @@ pub async fn runs(
                         span class={ "badge " (r.status) } { (r.status) } " " (crate::ui::time(r.created_at))
                     }
                     p {
-                        "Trigger: " (r.trigger) " · response " code { (r.response_id) }
+                        "Trigger: " (r.trigger) " · response " a href={ "/surveys/" (w.survey_id) "/responses/" (r.response_id) } { code { (r.response_id) } }
                         " · conditions: " @match r.condition_met { Some(true) => "met", Some(false) => "not met", None => "not evaluated yet" }
                         " · attempts: " (r.attempts)
                     }
@@ -280,7 +280,8 @@ pub async fn runs(
                                     br;
                                     span.muted { "attempts: " (t.attempts) }
                                     @if let Some(id) = &t.record_id { " · record " code.record-id { (id) } }
-                                    @if let Some(e) = &t.error { br; span.error { "Salesforce says: " (e) } }
+                                    // Only a Salesforce task's error is Salesforce's to own.
+                                    @if let Some(e) = &t.error { br; span.error { @if t.kind.starts_with("salesforce") { "Salesforce says: " } (e) } }
                                 }
                             }
                         }

@@ -548,7 +548,16 @@ async fn one_response_on(backend: Backend) {
     assert!(page.contains(&runs), "the run links to the runs page");
     b.click(&format!("a[href^='/workflows/{workflow}/runs']"))
         .await;
-    b.wait_for("Run history").await;
+    let history = b.wait_for("Run history").await;
+    shots(&b, "workflow-runs").await;
+    assert!(
+        !history.contains("Salesforce says"),
+        "a directory task's error is not blamed on Salesforce"
+    );
+    assert!(
+        history.contains(&format!("/surveys/{survey}/responses/{response}")),
+        "the run links back to its response"
+    );
     b.quit().await;
 }
 
