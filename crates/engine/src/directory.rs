@@ -63,7 +63,23 @@ pub struct ImportReport {
     /// Rows refused; `errors` may list only the first of them.
     pub refused: usize,
     pub errors: Vec<RowProblem>,
+    /// Well-formed language codes no language has (a typo such as `ZZ`): imported as given,
+    /// and reported so they can be corrected.
+    pub unknown_languages: Vec<UnknownLanguage>,
 }
+
+/// A language code of an import that no language has, and the lines that gave it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct UnknownLanguage {
+    pub code: String,
+    /// Every contact imported with it.
+    pub contacts: usize,
+    /// The first of their lines (at most [`UNKNOWN_LANGUAGE_LINES`]).
+    pub lines: Vec<usize>,
+}
+
+/// How many lines an import report names per unknown language (all are counted).
+pub const UNKNOWN_LANGUAGE_LINES: usize = 10;
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct RowProblem {

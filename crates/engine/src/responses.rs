@@ -307,33 +307,12 @@ impl Sonde {
         after: Option<&str>,
         limit: usize,
     ) -> Result<(Survey, Vec<Response>, Option<String>)> {
-        let survey = self.survey(actor, survey_id).await?;
-        let after = after.map(decode_page_cursor).transpose()?;
-        let limit = limit.clamp(1, 1000);
-        let rows = self
-            .store
-            .responses(
-                &actor.org_id,
-                &survey.id,
-                &ResponseFilter {
-                    status,
-                    after,
-                    limit: limit as i64 + 1,
-                },
-            )
-            .await?;
-        let more = rows.len() > limit;
-        let rows: Vec<ResponseRow> = rows.into_iter().take(limit).collect();
-        let next = if more {
-            rows.last().map(|r| encode_page_cursor(r.started_at, &r.id))
-        } else {
-            None
+        let selection = crate::response_listing::ResponseSelection {
+            status,
+            ..Default::default()
         };
-        let responses = rows
-            .into_iter()
-            .map(Response::from_row)
-            .collect::<Result<Vec<_>>>()?;
-        Ok((survey, responses, next))
+        self.select_responses(actor, survey_id, &selection, after, limit)
+            .await
     }
 
     pub async fn response_count(&self, actor: &Actor, survey_id: &str) -> Result<i64> {
@@ -363,6 +342,7 @@ impl Sonde {
                         status: None,
                         after: after.clone(),
                         limit: 500,
+                        ..Default::default()
                     },
                 )
                 .await?;
@@ -419,11 +399,11 @@ fn answer_problems(message: &str, errors: Vec<survey::validate::AnswerError>) ->
     )
 }
 
-fn encode_page_cursor(started_at: i64, id: &str) -> String {
+pub(crate) fn encode_page_cursor(started_at: i64, id: &str) -> String {
     format!("{started_at}.{id}")
 }
 
-fn decode_page_cursor(s: &str) -> Result<(i64, String)> {
+pub(crate) fn decode_page_cursor(s: &str) -> Result<(i64, String)> {
     let bad = || {
         Error::invalid_fields(
             "bad page cursor",

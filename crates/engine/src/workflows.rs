@@ -61,6 +61,10 @@ impl Operation {
     }
 }
 
+/// A task's fields by name, in the order they were entered: the editor and the API show them
+/// back that way.
+pub type FieldMap = indexmap::IndexMap<String, FieldValue>;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SalesforceTask {
@@ -74,7 +78,7 @@ pub struct SalesforceTask {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub record_id: Option<String>,
     #[serde(default)]
-    pub fields: BTreeMap<String, FieldValue>,
+    pub fields: FieldMap,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,7 +97,7 @@ pub struct DirectoryTask {
     pub list_id: Option<String>,
     /// Contact fields (email, firstName, lastName, phone, language, extRef).
     #[serde(default)]
-    pub fields: BTreeMap<String, FieldValue>,
+    pub fields: FieldMap,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -419,8 +423,14 @@ impl Sonde {
         if problems.is_empty() {
             Ok(warnings)
         } else {
+            // Problems may be the survey's, the org's or simply an empty choice: each names its
+            // own; the message only counts them.
+            let n = problems.len();
             Err(Error::invalid_fields(
-                "the workflow does not fit the Salesforce org or the survey",
+                format!(
+                    "the workflow was not saved: {n} problem{} to fix, each named by where it is",
+                    if n == 1 { "" } else { "s" }
+                ),
                 problems,
             ))
         }
@@ -457,7 +467,10 @@ impl Sonde {
         }
         if t.action == DirectoryAction::AddToList {
             match &t.list_id {
-                None => problems.push(problem(format!("{at}.listId"), "choose a mailing list")),
+                None => problems.push(problem(
+                    format!("{at}.listId"),
+                    "no mailing list is chosen: pick the list to add the contact to",
+                )),
                 Some(id) => {
                     if self.mailing_list(actor, id).await.is_err() {
                         problems.push(problem(
@@ -481,10 +494,25 @@ impl Sonde {
         problems: &mut Vec<FieldProblem>,
         warnings: &mut Vec<FieldProblem>,
     ) {
+        // An empty choice is the form's to fix, not something to ask Salesforce about.
+        if t.connection_id.trim().is_empty() {
+            problems.push(problem(
+                format!("{at}.connectionId"),
+                "no Salesforce org is chosen: pick one of your linked orgs (link one under Salesforce first)",
+            ));
+            return;
+        }
         if self.own_connection(actor, &t.connection_id).await.is_err() {
             problems.push(problem(
                 format!("{at}.connectionId"),
                 "not one of your linked Salesforce orgs",
+            ));
+            return;
+        }
+        if t.object.trim().is_empty() {
+            problems.push(problem(
+                format!("{at}.object"),
+                "no object is chosen: pick the Salesforce object this task writes",
             ));
             return;
         }

@@ -330,6 +330,43 @@ pub fn csv_escape(cell: &str) -> String {
     }
 }
 
+/// One cell as a person reads it (the admin UI's tables), beside its export column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadableCell {
+    pub column: Column,
+    /// An embedded data field rather than (part of) an answer.
+    pub embedded: bool,
+    pub value: String,
+}
+
+/// The export's answer and embedded data columns (its metadata aside) with what a person reads
+/// in them: choice and scale texts instead of recodes, NPS groups by name, several choices
+/// joined with "; ".
+pub fn readable_cells(definition: &SurveyDefinition, data: &ResponseData) -> Vec<ReadableCell> {
+    let metadata = ResponseMetadata::default();
+    layout(definition)
+        .into_iter()
+        .filter(|(_, source)| !matches!(source, Source::Metadata(_)))
+        .map(|(column, source)| {
+            let value = match &source {
+                Source::NpsGroup(_) => match cell(&source, definition, &metadata, data).as_str() {
+                    "1" => "Detractor".to_string(),
+                    "2" => "Passive".into(),
+                    "3" => "Promoter".into(),
+                    _ => String::new(),
+                },
+                _ => choice_label(&source, data, "; ")
+                    .unwrap_or_else(|| cell(&source, definition, &metadata, data)),
+            };
+            ReadableCell {
+                column,
+                embedded: matches!(source, Source::Embedded(_)),
+                value,
+            }
+        })
+        .collect()
+}
+
 /// The JSON export of one response: metadata, embedded data, the answers as the API takes
 /// them, and `values`/`labels` keyed like the CSV columns (labels hold choice texts).
 pub fn json_value(
@@ -347,7 +384,7 @@ pub fn json_value(
         if value.is_empty() {
             continue;
         }
-        if let Some(label) = choice_label(&source, data) {
+        if let Some(label) = choice_label(&source, data, ",") {
             labels.insert(column.key.clone(), Value::String(label));
         }
         values.insert(column.key, Value::String(value));
@@ -368,7 +405,8 @@ pub fn json_value(
     })
 }
 
-fn choice_label(source: &Source, data: &ResponseData) -> Option<String> {
+/// The texts of the chosen choices (joined with `separator`) or scale point.
+fn choice_label(source: &Source, data: &ResponseData, separator: &str) -> Option<String> {
     match source {
         Source::Choice(q) => {
             let QuestionKind::MultipleChoice { choices, .. } = &q.kind else {
@@ -383,7 +421,7 @@ fn choice_label(source: &Source, data: &ResponseData) -> Option<String> {
                     .filter(|c| selected.contains(&c.id))
                     .map(|c| to_plain(&c.text))
                     .collect::<Vec<_>>()
-                    .join(","),
+                    .join(separator),
             )
         }
         Source::Statement(q, statement) => {

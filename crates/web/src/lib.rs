@@ -18,7 +18,12 @@ pub mod security;
 pub mod sign_in;
 pub mod ui;
 pub mod ui_linked_orgs;
+pub mod ui_responses;
 pub mod ui_salesforce;
+mod ui_workflow_catalog;
+pub mod ui_workflow_editor;
+mod ui_workflow_form;
+pub mod ui_workflows;
 
 use axum::extract::connect_info::IntoMakeServiceWithConnectInfo;
 use axum::extract::{MatchedPath, Request, State};

@@ -55,10 +55,14 @@ pub async fn open(
     } else {
         crate::auth::cookie(&headers, &cookie_name).map(str::to_string)
     };
-    let view = state
+    let view = match state
         .sonde
         .open_survey(&survey_id, &arrival, resume.as_deref())
-        .await?;
+        .await
+    {
+        Err(engine::Error::NotFound("survey")) => return Ok(no_such_survey()),
+        other => other?,
+    };
     render(&state, &survey_id, view).await
 }
 
@@ -84,10 +88,14 @@ pub async fn submit(
         .filter(|(k, _)| !k.starts_with('_'))
         .cloned()
         .collect();
-    let view = state
+    let view = match state
         .sonde
         .submit_page(&survey_id, &response_id, page, page_seconds, &answers)
-        .await?;
+        .await
+    {
+        Err(engine::Error::NotFound("survey")) => return Ok(no_such_survey()),
+        other => other?,
+    };
     render(&state, &survey_id, view).await
 }
 
@@ -222,4 +230,16 @@ pub async fn opt_out_confirm(
         )
         .into_string(),
     ))
+}
+
+/// A survey link that leads to no survey a respondent may take. They are told so in their
+/// terms; the admin UI's "not shared with you" would make no sense to them.
+fn no_such_survey() -> Response {
+    let page = pages::error_page(
+        "Survey not available",
+        "This survey does not exist or is closed.",
+        "Check the link you were sent, or ask whoever sent it for a new one.",
+        &[],
+    );
+    (axum::http::StatusCode::NOT_FOUND, page).into_response()
 }

@@ -213,7 +213,28 @@ impl Browser {
         }
     }
 
-    /// Sets the window's size (a desktop is 1280 wide, a phone 390).
+    /// Runs `script` in the page (`return …` gives its value back).
+    pub(crate) async fn execute(&self, script: &str, args: Value) -> Value {
+        self.call(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({"script": script, "args": args})),
+        )
+        .await
+    }
+
+    /// A DOM property of the first element `css` matches (an input's live `value`).
+    pub(crate) async fn property(&self, css: &str, name: &str) -> Value {
+        let id = self.find(css).await;
+        self.call(
+            reqwest::Method::GET,
+            &format!("/element/{id}/property/{name}"),
+            None,
+        )
+        .await
+    }
+
+    /// Resizes the window; the page lays itself out again without reloading.
     pub(crate) async fn resize(&self, width: u32, height: u32) {
         self.call(
             reqwest::Method::POST,
@@ -223,14 +244,34 @@ impl Browser {
         .await;
     }
 
-    /// Runs a script in the page and answers what it returns.
-    pub(crate) async fn execute(&self, script: &str) -> Value {
+    /// Makes the page's clock read in `zone` (an IANA name), as a viewer there sees it.
+    pub(crate) async fn set_time_zone(&self, zone: &str) {
         self.call(
             reqwest::Method::POST,
-            "/execute/sync",
-            Some(json!({"script": script, "args": []})),
+            "/goog/cdp/execute",
+            Some(json!({"cmd": "Emulation.setTimezoneOverride", "params": {"timezoneId": zone}})),
         )
-        .await
+        .await;
+    }
+
+    /// Chooses a file for the `input[type=file]` that `css` matches.
+    pub(crate) async fn choose_file(&self, css: &str, path: &std::path::Path) {
+        let id = self.find(css).await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{id}/value"),
+            Some(json!({"text": path.display().to_string()})),
+        )
+        .await;
+    }
+
+    /// The visible page as PNG bytes.
+    pub(crate) async fn screenshot_png(&self) -> Vec<u8> {
+        use base64::Engine;
+        let v = self.call(reqwest::Method::GET, "/screenshot", None).await;
+        base64::engine::general_purpose::STANDARD
+            .decode(v.as_str().unwrap_or_default())
+            .unwrap_or_default()
     }
 
     pub(crate) async fn quit(&self) {

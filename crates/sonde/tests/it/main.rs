@@ -2,6 +2,7 @@
 //! runs on SQLite, and on PostgreSQL too when `SONDE_TEST_POSTGRES_URL` is set.
 
 mod access;
+mod admin_ui;
 mod api;
 mod browser;
 mod cli;
