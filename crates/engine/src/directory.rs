@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use store::directory::{ContactRow, MailingListRow, SubscriptionChange};
 use store::Store;
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Contact {
     pub id: String,
@@ -38,7 +38,7 @@ impl Contact {
     }
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct MailingList {
     pub id: String,
     pub name: String,
@@ -65,7 +65,7 @@ pub struct ImportReport {
     pub errors: Vec<RowProblem>,
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct RowProblem {
     pub line: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -113,7 +113,7 @@ impl OptOutSource {
 }
 
 /// One recorded change of a contact's opt-out.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OptOutEvent {
     /// `unsubscribe` or `resubscribe`.

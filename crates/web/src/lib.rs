@@ -4,6 +4,7 @@
 pub mod api;
 mod api_query;
 pub mod api_salesforce;
+pub mod api_types;
 pub mod auth;
 pub mod error;
 pub mod openapi;

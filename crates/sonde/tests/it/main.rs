@@ -3,6 +3,7 @@
 
 mod access;
 mod api;
+mod api_doc;
 mod browser;
 mod cli;
 mod concurrency;
