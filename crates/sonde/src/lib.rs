@@ -100,6 +100,17 @@ pub enum Command {
     Soql(SoqlCommand),
     /// Run the built-in local Salesforce org (prints one JSON line with its URLs and credentials).
     Sfsim(sfsim::cli::Args),
+    /// On a built-in org's authorize page, sign in and Allow as a person would in a browser;
+    /// prints the URL the org sends the browser back to (open it to finish linking).
+    SfsimAllow {
+        /// The `authorizeUrl` Sonde answered when linking started.
+        authorize_url: String,
+        #[arg(long)]
+        username: String,
+        /// Read the password from standard input (first line).
+        #[arg(long)]
+        password_stdin: bool,
+    },
     /// Print benchmark figures.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -239,6 +250,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Bench(cmd) => bench::run(cmd).await,
         Command::Sfsim(args) => sfsim::cli::run(args).await,
+        Command::SfsimAllow {
+            authorize_url,
+            username,
+            password_stdin,
+        } => {
+            if !password_stdin {
+                bail!("pass the password on standard input with --password-stdin");
+            }
+            let mut input = String::new();
+            std::io::stdin().read_to_string(&mut input)?;
+            let password = input.lines().next().unwrap_or_default();
+            let back = bench::mapping::allow_on_authorize_page(&authorize_url, &username, password)
+                .await?;
+            println!("{back}");
+            Ok(())
+        }
         Command::Soql(cmd) => {
             let mut query = String::new();
             std::io::stdin().read_to_string(&mut query)?;
@@ -382,11 +409,33 @@ async fn run_server(
         let _ = tx.send(addr);
     }
     axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
+        .with_graceful_shutdown(shutdown_signal())
         .await?;
     Ok(())
+}
+
+/// Ctrl-C, or SIGTERM (what `kill`, systemd and container runtimes send): finish the requests
+/// in flight, then stop.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 /// Periodic work every node may do safely at once (each step is a single atomic update).

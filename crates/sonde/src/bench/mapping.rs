@@ -79,21 +79,44 @@ pub async fn authorize_via_oauth(
     let authorize = started["authorizeUrl"]
         .as_str()
         .with_context(|| format!("no authorize URL in {started}"))?;
-    let page = http.get(authorize).send().await?.text().await?;
+    allow_on_authorize_page(authorize, username, password).await
+}
+
+/// What a person does on the built-in org's authorize page: signs in and clicks Allow. Returns
+/// the URL the org sends the browser back to (`sonde sfsim-allow`; real Salesforce's pages are
+/// for people only).
+pub async fn allow_on_authorize_page(
+    authorize: &str,
+    username: &str,
+    password: &str,
+) -> anyhow::Result<String> {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let r = http.get(authorize).send().await?;
+    if !r.status().is_success() {
+        bail!(
+            "the authorize page answered {}: {}",
+            r.status(),
+            r.text().await?
+        );
+    }
+    let page = r.text().await?;
     let mut form = hidden_inputs(&page);
     form.push(("username".into(), username.into()));
     form.push(("password".into(), password.into()));
     form.push(("action".into(), "Allow".into()));
-    let r = http
-        .post(format!("{login_url}/services/oauth2/authorize"))
-        .form(&form)
-        .send()
-        .await?;
-    Ok(r.headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .context("the org did not redirect back")?
-        .to_string())
+    let mut action = reqwest::Url::parse(authorize).context("the authorize URL")?;
+    action.set_query(None);
+    let r = http.post(action).form(&form).send().await?;
+    match r.headers().get("location").and_then(|v| v.to_str().ok()) {
+        Some(back) => Ok(back.to_string()),
+        None => bail!(
+            "the org did not send the browser back ({}): {}",
+            r.status(),
+            r.text().await?
+        ),
+    }
 }
 
 /// The hidden inputs of an HTML form, values unescaped.

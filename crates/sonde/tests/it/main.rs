@@ -11,6 +11,7 @@ mod crash;
 mod harness;
 mod linked_orgs;
 mod queue;
+mod readme;
 mod resilience;
 mod respondent;
 mod sf_safety;
