@@ -44,9 +44,14 @@ struct Group(u32);
 
 impl Drop for Group {
     fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-KILL", &format!("-{}", self.0)])
-            .status();
+        // `--` keeps the negative group id an id: some `kill` builds read `-KILL -123` as a
+        // signal to every process (-1).
+        if self.0 > 1 {
+            let _ = Command::new("kill")
+                .args(["-s", "KILL", "--", &format!("-{}", self.0)])
+                .stderr(Stdio::null())
+                .status();
+        }
     }
 }
 
