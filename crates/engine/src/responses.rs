@@ -31,22 +31,23 @@ const UPDATE_ATTEMPTS: usize = 100;
 
 /// The body of `PATCH /api/v1/surveys/{id}/responses/{responseId}`: answers and embedded data
 /// to set (merged over what the response has; `null` removes an embedded data field).
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResponseChanges {
     #[serde(default)]
     pub answers: BTreeMap<String, survey::Answer>,
-    #[serde(default, alias = "embeddedData")]
+    // Documented as `embeddedData`, as responses show it; the snake-case spelling still works.
+    #[serde(default, rename = "embeddedData", alias = "embedded_data")]
     pub embedded_data: BTreeMap<String, Option<String>>,
 }
 
 /// The body of `POST /api/v1/surveys/{id}/responses`.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewResponse {
     #[serde(default)]
     pub answers: BTreeMap<String, survey::Answer>,
-    #[serde(default, alias = "embeddedData")]
+    #[serde(default, rename = "embeddedData", alias = "embedded_data")]
     pub embedded_data: BTreeMap<String, String>,
     #[serde(default)]
     pub finished: bool,

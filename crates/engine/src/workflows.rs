@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use store::workflows::{RunRow, WorkflowRow};
 
 /// What fires a workflow.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Event {
     #[default]
@@ -34,14 +34,16 @@ impl Event {
 }
 
 /// A field's value: piped text rendered per response, or a value given as is (RecordTypeId).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum FieldValue {
     Piped(String),
     Value(Value),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Operation {
     Create,
@@ -65,7 +67,7 @@ impl Operation {
 /// back that way.
 pub type FieldMap = indexmap::IndexMap<String, FieldValue>;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SalesforceTask {
     pub connection_id: String,
@@ -81,7 +83,7 @@ pub struct SalesforceTask {
     pub fields: FieldMap,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DirectoryAction {
     UpsertContact,
@@ -89,7 +91,7 @@ pub enum DirectoryAction {
     Unsubscribe,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DirectoryTask {
     pub action: DirectoryAction,
@@ -100,7 +102,7 @@ pub struct DirectoryTask {
     pub fields: FieldMap,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Task {
     Salesforce(SalesforceTask),
@@ -108,7 +110,7 @@ pub enum Task {
 }
 
 /// The body of create and replace.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct WorkflowInput {
     pub name: String,
@@ -143,7 +145,7 @@ pub struct Definition {
     pub warnings: Vec<FieldProblem>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Workflow {
     pub id: String,
@@ -183,7 +185,7 @@ impl Workflow {
 }
 
 /// One task's record in a run.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TaskRecord {
     pub index: usize,
@@ -200,7 +202,7 @@ pub struct TaskRecord {
     pub error: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Run {
     pub id: String,

@@ -6,9 +6,11 @@ use crate::definition::{BlockElement, Question, QuestionKind, SurveyDefinition};
 use crate::flow;
 use crate::html::to_plain;
 use crate::response::{Answer, DistributionChannel, ResponseData, ResponseMetadata};
-use serde_json::{json, Map, Value};
+use serde::Serialize;
+use serde_json::Value;
 use std::borrow::Cow;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+use utoipa::ToSchema;
 
 /// One export column: `key` heads the CSV (`Q1`, `Q1_4_TEXT`, `Q5_1`), `label` is the plain
 /// question text shown in the second header row.
@@ -369,13 +371,31 @@ pub fn readable_cells(definition: &SurveyDefinition, data: &ResponseData) -> Vec
 
 /// The JSON export of one response: metadata, embedded data, the answers as the API takes
 /// them, and `values`/`labels` keyed like the CSV columns (labels hold choice texts).
-pub fn json_value(
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct ExportedResponse {
+    pub response_id: String,
+    pub start_date: String,
+    pub end_date: Option<String>,
+    pub recorded_date: Option<String>,
+    pub progress: u8,
+    pub duration_seconds: u64,
+    pub finished: bool,
+    pub distribution_channel: DistributionChannel,
+    pub embedded_data: BTreeMap<String, String>,
+    pub answers: BTreeMap<String, Answer>,
+    /// By CSV column key: the answer as the CSV shows it (choice recodes, numbers, text).
+    pub values: BTreeMap<String, String>,
+    /// By CSV column key, for choice and matrix columns: the chosen choices' texts.
+    pub labels: BTreeMap<String, String>,
+}
+
+pub fn exported_response(
     definition: &SurveyDefinition,
     metadata: &ResponseMetadata,
     data: &ResponseData,
-) -> Value {
-    let mut values = Map::new();
-    let mut labels = Map::new();
+) -> ExportedResponse {
+    let mut values = BTreeMap::new();
+    let mut labels = BTreeMap::new();
     for (column, source) in layout(definition) {
         if matches!(source, Source::Metadata(_) | Source::Embedded(_)) {
             continue;
@@ -385,24 +405,34 @@ pub fn json_value(
             continue;
         }
         if let Some(label) = choice_label(&source, data, ",") {
-            labels.insert(column.key.clone(), Value::String(label));
+            labels.insert(column.key.clone(), label);
         }
-        values.insert(column.key, Value::String(value));
+        values.insert(column.key, value);
     }
-    json!({
-        "response_id": metadata.response_id,
-        "start_date": metadata.start_date,
-        "end_date": metadata.end_date,
-        "recorded_date": metadata.recorded_date,
-        "progress": metadata.progress,
-        "duration_seconds": metadata.duration_seconds,
-        "finished": metadata.finished,
-        "distribution_channel": metadata.distribution_channel,
-        "embedded_data": data.embedded_data,
-        "answers": data.answers,
-        "values": values,
-        "labels": labels,
-    })
+    ExportedResponse {
+        response_id: metadata.response_id.clone(),
+        start_date: metadata.start_date.clone(),
+        end_date: metadata.end_date.clone(),
+        recorded_date: metadata.recorded_date.clone(),
+        progress: metadata.progress,
+        duration_seconds: metadata.duration_seconds,
+        finished: metadata.finished,
+        distribution_channel: metadata.distribution_channel,
+        embedded_data: data.embedded_data.clone(),
+        answers: data.answers.clone(),
+        values,
+        labels,
+    }
+}
+
+/// [`exported_response`] as JSON.
+pub fn json_value(
+    definition: &SurveyDefinition,
+    metadata: &ResponseMetadata,
+    data: &ResponseData,
+) -> Value {
+    // Strings, numbers and maps with string keys: serialising cannot fail.
+    serde_json::to_value(exported_response(definition, metadata, data)).unwrap_or_default()
 }
 
 /// The texts of the chosen choices (joined with `separator`) or scale point.

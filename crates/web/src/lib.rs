@@ -6,6 +6,7 @@ pub mod api;
 pub mod api_credentials;
 mod api_query;
 pub mod api_salesforce;
+pub mod api_types;
 pub mod assets;
 pub mod auth;
 mod definition_uploads;

@@ -257,7 +257,7 @@ pub async fn check(
         .check_salesforce_connection(&user.actor, &id)
         .await
     {
-        Ok(r) => r,
+        Ok(r) => serde_json::json!(r),
         Err(Error::Invalid { message, .. }) => {
             serde_json::json!({"ok": false, "apiAccess": false, "message": message})
         }

@@ -4,6 +4,7 @@
 mod access;
 mod admin_ui;
 mod api;
+mod api_doc;
 mod browser;
 mod cli;
 mod concurrency;
@@ -12,6 +13,7 @@ mod credentials;
 mod harness;
 mod linked_orgs;
 mod queue;
+mod readme;
 mod resilience;
 mod respondent;
 mod sf_safety;
