@@ -213,6 +213,35 @@ impl Browser {
         }
     }
 
+    /// Screenshots at desktop (1280) and phone (390) widths, `{name}-desktop.png` and
+    /// `{name}-phone.png` in `SONDE_SCREENSHOTS` if set (else the target's temporary
+    /// directory).
+    pub(crate) async fn shots(&self, name: &str) {
+        let dir = std::env::var("SONDE_SCREENSHOTS")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|_| std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")));
+        std::fs::create_dir_all(&dir).unwrap();
+        for (width, height, kind) in [(1280, 900, "desktop"), (390, 844, "phone")] {
+            self.resize(width, height).await;
+            self.screenshot_to(&dir.join(format!("{name}-{kind}.png")))
+                .await;
+        }
+    }
+
+    /// The value of `attribute` on the element `css` finds.
+    pub(crate) async fn attribute(&self, css: &str, attribute: &str) -> String {
+        let id = self.find(css).await;
+        self.call(
+            reqwest::Method::GET,
+            &format!("/element/{id}/attribute/{attribute}"),
+            None,
+        )
+        .await
+        .as_str()
+        .unwrap_or_else(|| panic!("{css} has no {attribute}"))
+        .to_string()
+    }
+
     /// Sets the window's size (a desktop is 1280 wide, a phone 390).
     pub(crate) async fn resize(&self, width: u32, height: u32) {
         self.call(

@@ -10,6 +10,7 @@ mod crash;
 mod credentials;
 mod harness;
 mod linked_orgs;
+mod open_link;
 mod queue;
 mod resilience;
 mod respondent;
