@@ -16,17 +16,28 @@ use crate::{EmailAddress, FieldError, Language, PhoneNumber};
 /// Deserialising goes through [`ContactInput::from_json_value`], so a deserialised contact always
 /// has at least one of email, phone or external reference. Blank strings count as absent: API
 /// clients and spreadsheets send `""` for "no value" far more often than they mean anything else.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+///
+/// The schema is what the API accepts: every field optional, values still to be parsed (an
+/// address that does not parse is refused by name), embedded data values any scalar.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ContactInput {
     pub first_name: Option<String>,
     pub last_name: Option<String>,
+    #[schema(value_type = Option<String>, format = Email)]
     pub email: Option<EmailAddress>,
+    /// Any common notation; stored in E.164 (`+442079460958`).
+    #[schema(value_type = Option<String>)]
     pub phone: Option<PhoneNumber>,
+    /// A language code such as `EN` or `en-gb`.
+    #[schema(value_type = Option<String>)]
     pub language: Option<Language>,
     #[serde(rename = "extRef")]
     pub external_ref: Option<String>,
+    /// Strings, numbers and booleans are kept as text; `null` drops the field.
+    #[schema(value_type = Option<BTreeMap<String, Value>>)]
     pub embedded_data: BTreeMap<String, String>,
+    #[schema(value_type = Option<bool>)]
     pub unsubscribed: bool,
 }
 

@@ -42,6 +42,22 @@ impl Language {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// Whether the primary subtag is a language ISO 639 knows (two letters: 639-1, three:
+    /// 639-3). A well-formed code that none uses (`ZZ`) is most likely a typo worth reporting.
+    pub fn is_known(&self) -> bool {
+        let primary = self
+            .0
+            .split('-')
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        match primary.len() {
+            2 => isolang::Language::from_639_1(&primary).is_some(),
+            3 => isolang::Language::from_639_3(&primary).is_some(),
+            _ => false,
+        }
+    }
 }
 
 impl fmt::Display for Language {
@@ -91,6 +107,18 @@ mod tests {
             ("fil", "FIL"),
         ] {
             assert_eq!(Language::parse(input).unwrap().as_str(), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn knows_real_languages_and_not_made_up_ones() {
+        for known in ["EN", "pt-BR", "ZH-S", "fil", "es-419"] {
+            assert!(Language::parse(known).unwrap().is_known(), "{known}");
+        }
+        for unknown in ["ZZ", "QQ-BR", "xyzq-1"] {
+            if let Ok(l) = Language::parse(unknown) {
+                assert!(!l.is_known(), "{unknown}");
+            }
         }
     }
 

@@ -111,7 +111,7 @@ impl SalesforceState {
 }
 
 /// A linked org as the API shows it (never its tokens).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SalesforceConnection {
     pub id: String,
@@ -157,7 +157,7 @@ impl From<&ConnectionRow> for SalesforceConnection {
 }
 
 /// Body of `POST /api/v1/salesforce/connections`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct StartLink {
     /// production (default), sandbox or custom.

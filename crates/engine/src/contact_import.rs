@@ -7,7 +7,9 @@
 //! between batches instead of timing out. Each batch's refused rows are handed back at once,
 //! for the caller to stream or keep.
 
-use crate::directory::{ImportReport, OptOutSource, RowProblem, Upsert};
+use crate::directory::{
+    ImportReport, OptOutSource, RowProblem, UnknownLanguage, Upsert, UNKNOWN_LANGUAGE_LINES,
+};
 use crate::{Actor, Result, Role, Sonde};
 use directory::{ContactInput, CsvContacts, RowError};
 use std::time::{Duration, Instant};
@@ -28,6 +30,8 @@ pub struct ContactImport {
     /// A problem with the whole file, reported as the only batch.
     file_problem: Option<RowProblem>,
     totals: ImportTotals,
+    /// Language codes no language has, in the order first met.
+    unknown_languages: Vec<UnknownLanguage>,
 }
 
 /// What an import has done so far.
@@ -93,6 +97,7 @@ impl Sonde {
             rows,
             file_problem,
             totals: ImportTotals::default(),
+            unknown_languages: Vec::new(),
         })
     }
 
@@ -121,6 +126,7 @@ impl Sonde {
             updated: totals.updated,
             refused: totals.refused,
             errors,
+            unknown_languages: import.unknown_languages().to_vec(),
         })
     }
 }
@@ -128,6 +134,11 @@ impl Sonde {
 impl ContactImport {
     pub fn totals(&self) -> ImportTotals {
         self.totals
+    }
+
+    /// The language codes so far that no language has (the contacts were imported with them).
+    pub fn unknown_languages(&self) -> &[UnknownLanguage] {
+        &self.unknown_languages
     }
 
     /// Reads and writes the next batch of rows; `None` once the file is done.
@@ -147,7 +158,10 @@ impl ContactImport {
         let mut refused_rows = 0;
         while contacts.len() < BATCH_ROWS && batch.problems.len() < BATCH_ROWS {
             match rows.next() {
-                Some(Ok(contact)) => contacts.push(contact),
+                Some(Ok(contact)) => {
+                    note_language(&mut self.unknown_languages, contact.0, &contact.1);
+                    contacts.push(contact);
+                }
                 Some(Err(errors)) => {
                     refused_rows += 1;
                     batch.problems.extend(errors.into_iter().map(problem));
@@ -210,5 +224,29 @@ impl ContactImport {
         }
         tx.commit().await?;
         Ok(())
+    }
+}
+
+/// Counts a contact whose language code no language has (and keeps its first lines).
+fn note_language(unknown: &mut Vec<UnknownLanguage>, line: usize, contact: &ContactInput) {
+    let Some(language) = contact.language.as_ref().filter(|l| !l.is_known()) else {
+        return;
+    };
+    let code = language.as_str();
+    let i = match unknown.iter().position(|u| u.code == code) {
+        Some(i) => i,
+        None => {
+            unknown.push(UnknownLanguage {
+                code: code.to_string(),
+                contacts: 0,
+                lines: Vec::new(),
+            });
+            unknown.len() - 1
+        }
+    };
+    let u = &mut unknown[i];
+    u.contacts += 1;
+    if u.lines.len() < UNKNOWN_LANGUAGE_LINES {
+        u.lines.push(line);
     }
 }

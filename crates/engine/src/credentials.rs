@@ -38,7 +38,7 @@ pub struct PasswordChange {
 }
 
 /// A user as an admin sees them in the organization.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UserSummary {
     pub id: String,

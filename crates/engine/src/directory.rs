@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use store::directory::{ContactRow, MailingListRow, SubscriptionChange};
 use store::Store;
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Contact {
     pub id: String,
@@ -38,7 +38,7 @@ impl Contact {
     }
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct MailingList {
     pub id: String,
     pub name: String,
@@ -63,9 +63,25 @@ pub struct ImportReport {
     /// Rows refused; `errors` may list only the first of them.
     pub refused: usize,
     pub errors: Vec<RowProblem>,
+    /// Well-formed language codes no language has (a typo such as `ZZ`): imported as given,
+    /// and reported so they can be corrected.
+    pub unknown_languages: Vec<UnknownLanguage>,
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+/// A language code of an import that no language has, and the lines that gave it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct UnknownLanguage {
+    pub code: String,
+    /// Every contact imported with it.
+    pub contacts: usize,
+    /// The first of their lines (at most [`UNKNOWN_LANGUAGE_LINES`]).
+    pub lines: Vec<usize>,
+}
+
+/// How many lines an import report names per unknown language (all are counted).
+pub const UNKNOWN_LANGUAGE_LINES: usize = 10;
+
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct RowProblem {
     pub line: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -113,7 +129,7 @@ impl OptOutSource {
 }
 
 /// One recorded change of a contact's opt-out.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OptOutEvent {
     /// `unsubscribe` or `resubscribe`.

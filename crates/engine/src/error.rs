@@ -3,7 +3,7 @@
 use std::fmt;
 
 /// A problem with one named field or place in the input, reported back to the person.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct FieldProblem {
     /// Where: a field name, `line 3`, `questions[QID2]`, ...
     pub field: String,

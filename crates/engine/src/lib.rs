@@ -14,6 +14,7 @@ pub mod linked_orgs;
 pub mod passwords;
 mod record_trust;
 pub mod respondent;
+pub mod response_listing;
 pub mod responses;
 pub mod secrets;
 pub mod sign_in_throttle;

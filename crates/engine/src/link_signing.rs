@@ -148,7 +148,7 @@ pub(crate) fn verdict(
 }
 
 /// A survey's link signing as the API shows it to editors.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct LinkSigning {
     pub survey_id: String,
@@ -165,7 +165,7 @@ pub struct LinkSigning {
 }
 
 /// The body of `PUT /api/v1/surveys/{id}/link-signing`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LinkSigningInput {
     pub required: bool,

@@ -7,7 +7,7 @@ use crate::workflows::{Task, Workflow};
 use crate::{Actor, Error, Result, Sonde};
 use salesforce::Connection;
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 use store::connections::ConnectionRow;
 
 /// The Salesforce error codes that mean "this user may not use the API at all".
@@ -72,8 +72,8 @@ pub(crate) struct OrgFacts {
 pub(crate) enum ApiProbe {
     /// The API answered; the org described itself if the user may read it.
     Open(OrgFacts),
-    /// Salesforce refused: the report to show, with its own words.
-    Refused(Value),
+    /// Salesforce refused: what it said, in its own words.
+    Refused(ApiRefusal),
 }
 
 /// Asks the org about itself: the call that proves API access (userinfo does not need it)
@@ -92,12 +92,11 @@ pub(crate) async fn probe_api(conn: &Connection) -> ApiProbe {
             })
         }
         Err(e) if e.code().is_some_and(|c| API_DISABLED_CODES.contains(&c)) => {
-            ApiProbe::Refused(json!({
-                "apiAccess": false,
-                "errorCode": e.code(),
-                "message": salesforce_message(&e),
-                "hint": "The linked Salesforce user may not use the API: its profile or a permission set needs \"API Enabled\". Link a user who has it, or ask your Salesforce admin.",
-            }))
+            ApiProbe::Refused(ApiRefusal {
+                error_code: e.code().map(str::to_string),
+                message: salesforce_message(&e),
+                hint: Some("The linked Salesforce user may not use the API: its profile or a permission set needs \"API Enabled\". Link a user who has it, or ask your Salesforce admin.".into()),
+            })
         }
         Err(e @ salesforce::Error::Permanent { .. }) => {
             tracing::debug!(error = %e, "the linked user cannot read Organization; the API answered");
@@ -106,15 +105,15 @@ pub(crate) async fn probe_api(conn: &Connection) -> ApiProbe {
                 is_sandbox: None,
             })
         }
-        Err(e) => ApiProbe::Refused(json!({
-            "apiAccess": false,
-            "errorCode": e.code(),
-            "message": if e.needs_reconnect() {
+        Err(e) => ApiProbe::Refused(ApiRefusal {
+            error_code: e.code().map(str::to_string),
+            message: if e.needs_reconnect() {
                 format!("reconnect this org: {}", salesforce_message(&e))
             } else {
                 e.to_string()
             },
-        })),
+            hint: None,
+        }),
     }
 }
 
@@ -129,7 +128,7 @@ pub struct Linked {
 }
 
 /// A workflow, by name, that writes through a link.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct WorkflowUsingLink {
     pub id: String,
@@ -139,12 +138,72 @@ pub struct WorkflowUsingLink {
 
 /// The answer to a disconnect: the link as it is now and the enabled workflows whose runs
 /// fail until the same Salesforce user links the org again.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Disconnected {
     pub connection: SalesforceConnection,
     pub enabled_workflows: Vec<WorkflowUsingLink>,
     pub message: String,
+}
+
+/// What a connection check found: whether the linked user may use the API (from a real
+/// call), and per workflow writing through the link whether that user may do what it does.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionCheck {
+    pub connection_id: String,
+    pub label: String,
+    pub api_access: bool,
+    /// When Salesforce refused the call: its error code (`API_CURRENTLY_DISABLED`), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<String>,
+    /// When Salesforce refused the call: what it said.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// When Salesforce refused the call: what to do about it, when Sonde knows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    /// The linked user, once the API answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<CheckedUser>,
+    /// The org as it describes itself, once the API answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub org: Option<CheckedOrg>,
+    /// API access, and every workflow's rights.
+    pub ok: bool,
+    pub workflows: Vec<WorkflowCheck>,
+}
+
+/// Salesforce's answer to a call it refused.
+#[derive(Debug, Clone)]
+pub(crate) struct ApiRefusal {
+    pub error_code: Option<String>,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CheckedUser {
+    pub ok: bool,
+    pub username: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CheckedOrg {
+    pub name: Option<String>,
+    /// production or sandbox (null for a My Domain login whose org has not said).
+    pub environment: Option<&'static str>,
+}
+
+/// One workflow's rights through the link, named as when it is saved.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkflowCheck {
+    pub workflow_id: String,
+    pub name: String,
+    pub ok: bool,
+    pub problems: Vec<crate::FieldProblem>,
+    pub warnings: Vec<crate::FieldProblem>,
 }
 
 impl Sonde {
@@ -288,17 +347,28 @@ impl Sonde {
     /// Makes a real API call as the linked user, then reports per workflow using the
     /// connection whether that user may do what the workflow does (object and field rights,
     /// record types, from describe). Without API access, Salesforce's own answer is the report.
-    pub async fn check_salesforce_connection(&self, actor: &Actor, id: &str) -> Result<Value> {
+    pub async fn check_salesforce_connection(
+        &self,
+        actor: &Actor,
+        id: &str,
+    ) -> Result<ConnectionCheck> {
         let mut row = self.own_connection(actor, id).await?;
         let conn = self.live_connection(id).await?;
         let facts = match probe_api(&conn).await {
             ApiProbe::Open(facts) => facts,
-            ApiProbe::Refused(mut report) => {
-                report["connectionId"] = json!(row.id);
-                report["label"] = json!(label(&row));
-                report["ok"] = json!(false);
-                report["workflows"] = json!([]);
-                return Ok(report);
+            ApiProbe::Refused(refusal) => {
+                return Ok(ConnectionCheck {
+                    connection_id: row.id.clone(),
+                    label: label(&row),
+                    api_access: false,
+                    error_code: refusal.error_code,
+                    message: Some(refusal.message),
+                    hint: refusal.hint,
+                    user: None,
+                    org: None,
+                    ok: false,
+                    workflows: Vec::new(),
+                });
             }
         };
         if let Ok(Some(u)) = conn.userinfo().await.map(|i| i.preferred_username) {
@@ -327,17 +397,29 @@ impl Sonde {
                 }
             }
             all_ok &= problems.is_empty();
-            reports.push(json!({"workflowId": w.id, "name": w.name, "ok": problems.is_empty(), "problems": problems, "warnings": warnings}));
+            reports.push(WorkflowCheck {
+                workflow_id: w.id,
+                name: w.name,
+                ok: problems.is_empty(),
+                problems,
+                warnings,
+            });
         }
-        Ok(json!({
-            "connectionId": row.id,
-            "label": label(&row),
-            "apiAccess": true,
-            "user": {"ok": true, "username": username},
-            "org": {"name": row.sf_org_name, "environment": org_environment(&row)},
-            "ok": all_ok,
-            "workflows": reports,
-        }))
+        Ok(ConnectionCheck {
+            connection_id: row.id.clone(),
+            label: label(&row),
+            api_access: true,
+            error_code: None,
+            message: None,
+            hint: None,
+            user: Some(CheckedUser { ok: true, username }),
+            org: Some(CheckedOrg {
+                name: row.sf_org_name.clone(),
+                environment: org_environment(&row),
+            }),
+            ok: all_ok,
+            workflows: reports,
+        })
     }
 }
 

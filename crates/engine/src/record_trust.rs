@@ -157,7 +157,6 @@ pub(crate) fn unsigned_pick(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeMap;
     use survey::Provenance;
 
     fn delete_case(record_id: &str) -> SalesforceTask {
@@ -167,7 +166,7 @@ mod tests {
             operation: Operation::Delete,
             external_id_field: None,
             record_id: Some(record_id.into()),
-            fields: BTreeMap::new(),
+            fields: Default::default(),
         }
     }
 

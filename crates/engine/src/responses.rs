@@ -6,7 +6,7 @@ use crate::surveys::Survey;
 use crate::{Actor, Error, FieldProblem, Result, Sonde};
 use chrono::{DateTime, SecondsFormat, Utc};
 use std::collections::BTreeMap;
-use store::responses::{ResponseFilter, ResponseRow, ResponseStatus};
+use store::responses::{ResponseRow, ResponseStatus};
 use store::Store;
 use survey::flow;
 use survey::{DistributionChannel, Provenance, ResponseData, ResponseMetadata};
@@ -31,22 +31,23 @@ const UPDATE_ATTEMPTS: usize = 100;
 
 /// The body of `PATCH /api/v1/surveys/{id}/responses/{responseId}`: answers and embedded data
 /// to set (merged over what the response has; `null` removes an embedded data field).
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResponseChanges {
     #[serde(default)]
     pub answers: BTreeMap<String, survey::Answer>,
-    #[serde(default, alias = "embeddedData")]
+    // Documented as `embeddedData`, as responses show it; the snake-case spelling still works.
+    #[serde(default, rename = "embeddedData", alias = "embedded_data")]
     pub embedded_data: BTreeMap<String, Option<String>>,
 }
 
 /// The body of `POST /api/v1/surveys/{id}/responses`.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewResponse {
     #[serde(default)]
     pub answers: BTreeMap<String, survey::Answer>,
-    #[serde(default, alias = "embeddedData")]
+    #[serde(default, rename = "embeddedData", alias = "embedded_data")]
     pub embedded_data: BTreeMap<String, String>,
     #[serde(default)]
     pub finished: bool,
@@ -299,6 +300,8 @@ impl Sonde {
     }
 
     /// One page of responses, oldest first, and the cursor for the next page.
+    /// One page of a survey's responses of one status (or all): [`Sonde::select_responses`]
+    /// with only a status.
     pub async fn responses(
         &self,
         actor: &Actor,
@@ -307,33 +310,12 @@ impl Sonde {
         after: Option<&str>,
         limit: usize,
     ) -> Result<(Survey, Vec<Response>, Option<String>)> {
-        let survey = self.survey(actor, survey_id).await?;
-        let after = after.map(decode_page_cursor).transpose()?;
-        let limit = limit.clamp(1, 1000);
-        let rows = self
-            .store
-            .responses(
-                &actor.org_id,
-                &survey.id,
-                &ResponseFilter {
-                    status,
-                    after,
-                    limit: limit as i64 + 1,
-                },
-            )
-            .await?;
-        let more = rows.len() > limit;
-        let rows: Vec<ResponseRow> = rows.into_iter().take(limit).collect();
-        let next = if more {
-            rows.last().map(|r| encode_page_cursor(r.started_at, &r.id))
-        } else {
-            None
+        let selection = crate::response_listing::ResponseSelection {
+            status,
+            ..Default::default()
         };
-        let responses = rows
-            .into_iter()
-            .map(Response::from_row)
-            .collect::<Result<Vec<_>>>()?;
-        Ok((survey, responses, next))
+        self.select_responses(actor, survey_id, &selection, after, limit)
+            .await
     }
 
     pub async fn response_count(&self, actor: &Actor, survey_id: &str) -> Result<i64> {
@@ -344,8 +326,13 @@ impl Sonde {
             .await?)
     }
 
-    /// Every response of a survey as CSV, one column per question or sub-question.
-    pub async fn export_csv(&self, actor: &Actor, survey_id: &str) -> Result<String> {
+    /// The selected responses of a survey as CSV, one column per question or sub-question.
+    pub async fn export_csv(
+        &self,
+        actor: &Actor,
+        survey_id: &str,
+        selection: &crate::response_listing::ResponseSelection,
+    ) -> Result<String> {
         let survey = self.survey(actor, survey_id).await?;
         let mut out = csv::Writer::from_writer(Vec::new());
         let csv_err = |e: csv::Error| Error::Internal(Box::new(e));
@@ -359,11 +346,7 @@ impl Sonde {
                 .responses(
                     &actor.org_id,
                     &survey.id,
-                    &ResponseFilter {
-                        status: None,
-                        after: after.clone(),
-                        limit: 500,
-                    },
+                    &selection.filter(after.clone(), 500),
                 )
                 .await?;
             let Some(last) = rows.last() else { break };
@@ -419,11 +402,11 @@ fn answer_problems(message: &str, errors: Vec<survey::validate::AnswerError>) ->
     )
 }
 
-fn encode_page_cursor(started_at: i64, id: &str) -> String {
+pub(crate) fn encode_page_cursor(started_at: i64, id: &str) -> String {
     format!("{started_at}.{id}")
 }
 
-fn decode_page_cursor(s: &str) -> Result<(i64, String)> {
+pub(crate) fn decode_page_cursor(s: &str) -> Result<(i64, String)> {
     let bad = || {
         Error::invalid_fields(
             "bad page cursor",

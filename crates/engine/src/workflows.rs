@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use store::workflows::{RunRow, WorkflowRow};
 
 /// What fires a workflow.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Event {
     #[default]
@@ -34,14 +34,16 @@ impl Event {
 }
 
 /// A field's value: piped text rendered per response, or a value given as is (RecordTypeId).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum FieldValue {
     Piped(String),
     Value(Value),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Operation {
     Create,
@@ -61,7 +63,11 @@ impl Operation {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A task's fields by name, in the order they were entered: the editor and the API show them
+/// back that way.
+pub type FieldMap = indexmap::IndexMap<String, FieldValue>;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SalesforceTask {
     pub connection_id: String,
@@ -74,10 +80,10 @@ pub struct SalesforceTask {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub record_id: Option<String>,
     #[serde(default)]
-    pub fields: BTreeMap<String, FieldValue>,
+    pub fields: FieldMap,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DirectoryAction {
     UpsertContact,
@@ -85,7 +91,7 @@ pub enum DirectoryAction {
     Unsubscribe,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DirectoryTask {
     pub action: DirectoryAction,
@@ -93,10 +99,10 @@ pub struct DirectoryTask {
     pub list_id: Option<String>,
     /// Contact fields (email, firstName, lastName, phone, language, extRef).
     #[serde(default)]
-    pub fields: BTreeMap<String, FieldValue>,
+    pub fields: FieldMap,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Task {
     Salesforce(SalesforceTask),
@@ -104,7 +110,7 @@ pub enum Task {
 }
 
 /// The body of create and replace.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct WorkflowInput {
     pub name: String,
@@ -139,7 +145,7 @@ pub struct Definition {
     pub warnings: Vec<FieldProblem>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Workflow {
     pub id: String,
@@ -179,7 +185,7 @@ impl Workflow {
 }
 
 /// One task's record in a run.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TaskRecord {
     pub index: usize,
@@ -196,7 +202,7 @@ pub struct TaskRecord {
     pub error: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Run {
     pub id: String,
@@ -419,8 +425,14 @@ impl Sonde {
         if problems.is_empty() {
             Ok(warnings)
         } else {
+            // Problems may be the survey's, the org's or simply an empty choice: each names its
+            // own; the message only counts them.
+            let n = problems.len();
             Err(Error::invalid_fields(
-                "the workflow does not fit the Salesforce org or the survey",
+                format!(
+                    "the workflow was not saved: {n} problem{} to fix, each named by where it is",
+                    if n == 1 { "" } else { "s" }
+                ),
                 problems,
             ))
         }
@@ -457,7 +469,10 @@ impl Sonde {
         }
         if t.action == DirectoryAction::AddToList {
             match &t.list_id {
-                None => problems.push(problem(format!("{at}.listId"), "choose a mailing list")),
+                None => problems.push(problem(
+                    format!("{at}.listId"),
+                    "no mailing list is chosen: pick the list to add the contact to",
+                )),
                 Some(id) => {
                     if self.mailing_list(actor, id).await.is_err() {
                         problems.push(problem(
@@ -481,10 +496,25 @@ impl Sonde {
         problems: &mut Vec<FieldProblem>,
         warnings: &mut Vec<FieldProblem>,
     ) {
+        // An empty choice is the form's to fix, not something to ask Salesforce about.
+        if t.connection_id.trim().is_empty() {
+            problems.push(problem(
+                format!("{at}.connectionId"),
+                "no Salesforce org is chosen: pick one of your linked orgs (link one under Salesforce first)",
+            ));
+            return;
+        }
         if self.own_connection(actor, &t.connection_id).await.is_err() {
             problems.push(problem(
                 format!("{at}.connectionId"),
                 "not one of your linked Salesforce orgs",
+            ));
+            return;
+        }
+        if t.object.trim().is_empty() {
+            problems.push(problem(
+                format!("{at}.object"),
+                "no object is chosen: pick the Salesforce object this task writes",
             ));
             return;
         }

@@ -2,6 +2,7 @@
 //! migrations and benchmarks. Thin: each command is a few calls into the engine.
 
 pub mod bench;
+mod demo;
 
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
@@ -100,6 +101,17 @@ pub enum Command {
     Soql(SoqlCommand),
     /// Run the built-in local Salesforce org (prints one JSON line with its URLs and credentials).
     Sfsim(sfsim::cli::Args),
+    /// On a built-in org's authorize page, sign in and Allow as a person would in a browser;
+    /// prints the URL the org sends the browser back to (open it to finish linking).
+    SfsimAllow {
+        /// The `authorizeUrl` Sonde answered when linking started.
+        authorize_url: String,
+        #[arg(long)]
+        username: String,
+        /// Read the password from standard input (first line).
+        #[arg(long)]
+        password_stdin: bool,
+    },
     /// Print benchmark figures.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -192,7 +204,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo {
             serve,
             sfsim_listen,
-        } => demo(&cli.db, &serve, sfsim_listen).await,
+        } => demo::run(&cli.db, &serve, sfsim_listen).await,
         Command::Migrate => {
             cli.db.open().await?;
             println!("migrations applied");
@@ -301,6 +313,34 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Bench(cmd) => bench::run(cmd).await,
         Command::Sfsim(args) => sfsim::cli::run(args).await,
+        Command::SfsimAllow {
+            authorize_url,
+            username,
+            password_stdin,
+        } => {
+            if !password_stdin {
+                bail!("pass the password on standard input with --password-stdin");
+            }
+            let mut input = String::new();
+            std::io::stdin().read_to_string(&mut input)?;
+            let password = input.lines().next().unwrap_or_default();
+            // The authorize page posts back to its own origin.
+            let url = reqwest::Url::parse(&authorize_url).context("AUTHORIZE_URL")?;
+            let login_url = url.origin().ascii_serialization();
+            let http = reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()?;
+            let back = bench::mapping::allow_on_authorize_page(
+                &http,
+                &authorize_url,
+                &login_url,
+                &username,
+                password,
+            )
+            .await?;
+            println!("{back}");
+            Ok(())
+        }
         Command::Soql(cmd) => {
             let mut query = String::new();
             std::io::stdin().read_to_string(&mut query)?;
@@ -444,11 +484,33 @@ async fn run_server(
         let _ = tx.send(addr);
     }
     axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
+        .with_graceful_shutdown(shutdown_signal())
         .await?;
     Ok(())
+}
+
+/// Ctrl-C, or SIGTERM (what `kill`, systemd and container runtimes send): finish the requests
+/// in flight, then stop.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 /// Periodic work every node may do safely at once (each step is a single atomic update).
@@ -465,137 +527,4 @@ fn spawn_housekeeping(sonde: Sonde) {
             }
         }
     });
-}
-
-const DEMO_ADMIN: &str = "admin@demo.sonde.local";
-
-/// Sets up (once) a demo organization with an admin, the sample survey, the built-in org
-/// linked through the real OAuth dance and a workflow writing each response into
-/// `Survey_Response__c` under the respondent's Account; then serves.
-async fn demo(db: &DbArgs, args: &ServeArgs, sfsim_listen: SocketAddr) -> anyhow::Result<()> {
-    let store = db.open().await?;
-    // The built-in org keeps its data beside Sonde's, so a restarted demo finds it again.
-    let org = sfsim::Org::builder()
-        .listen(sfsim_listen)
-        .seed(sfsim::Seed::Demo)
-        .state_dir(db.data_dir.join("sfsim"))
-        .start()
-        .await
-        .context("starting the built-in Salesforce org")?;
-    let (listener, sonde) = prepare(store.clone(), args, Some(&db.data_dir)).await?;
-    let mut settings = engine::connections::SalesforceSettings::from_env();
-    settings.client_id = Some(org.client_id().to_string());
-    settings.client_secret = Some(salesforce::Secret::new(org.client_secret()));
-    // The built-in org is on this machine, not a Salesforce domain: allow it by name, beside
-    // whatever the operator allows.
-    let sfsim_host = org.host();
-    settings.allowed_hosts = settings.allowed_hosts.allow(&sfsim_host)?;
-    sonde.configure_salesforce(settings.clone());
-    let public_url = sonde.public_url().to_string();
-    let server = tokio::spawn(run_server(listener, sonde.clone(), None));
-
-    let password_file = db.data_dir.join("demo-admin-password");
-    let admin = match sonde.user_by_email(DEMO_ADMIN).await {
-        Ok(admin) => admin,
-        Err(_) => {
-            let password = store::ids::random_token(16);
-            let company = store.create_organization("Demo Company").await?;
-            let admin = sonde
-                .add_user(Some(&company.id), DEMO_ADMIN, Role::Admin, &password)
-                .await?;
-            store::private_files::create_private_dir(&db.data_dir)?;
-            store::private_files::write_private(&password_file, password.as_bytes())?;
-            admin
-        }
-    };
-    let password = std::fs::read_to_string(&password_file)
-        .unwrap_or_else(|_| "(set when the demo was first created)".into());
-    let survey_id = match sonde.surveys(&admin).await?.last() {
-        Some(s) => s.id.clone(),
-        None => {
-            let definition = serde_json::to_string(&survey::sample::sample_definition())?;
-            sonde.create_survey(&admin, &definition).await?.survey.id
-        }
-    };
-    // A respondent from the demo company: their survey link carries their Salesforce ids.
-    let org_admin = salesforce::Connection::builder(salesforce::Tokens {
-        access_token: salesforce::Secret::new(
-            org.session_for(&org.username())
-                .context("built-in org session")?,
-        ),
-        refresh_token: None,
-        instance_url: org.instance_url().to_string(),
-    })
-    .allowed_hosts(settings.allowed_hosts.clone())
-    .build()?;
-    let contacts: Vec<serde_json::Value> =
-        futures::TryStreamExt::try_collect(org_admin.query_all::<serde_json::Value>(
-            "SELECT Id, AccountId, Account.Name FROM Contact WHERE AccountId != null LIMIT 1",
-        ))
-        .await?;
-    let contact = contacts.first().context("the demo org has a contact")?;
-    if sonde.workflows(&admin, &survey_id).await?.is_empty() {
-        let token = sonde.create_api_token(DEMO_ADMIN, "demo setup").await?;
-        let connection = bench::mapping::link_org_via_oauth(
-            &public_url,
-            &token,
-            org.login_url(),
-            &org.username(),
-            org.password(),
-        )
-        .await
-        .context("linking the built-in org")?;
-        let http = reqwest::Client::new();
-        let r = http
-            .post(format!("{public_url}/api/v1/surveys/{survey_id}/workflows"))
-            .bearer_auth(&token)
-            .json(&serde_json::json!({
-                "name": "Responses into Salesforce",
-                "event": "response_created",
-                "conditions": {"type": "all", "conditions": [
-                    {"type": "embedded_data", "field": "sfAccountId", "op": "is_not_empty"}
-                ]},
-                "tasks": [{
-                    "type": "salesforce", "connectionId": connection,
-                    "object": "Survey_Response__c", "operation": "create",
-                    "fields": {
-                        "Account__c": {"piped": "${e://Field/sfAccountId}"},
-                        "Contact__c": {"piped": "${e://Field/sfContactId}"},
-                        "Response_Id__c": {"piped": "${rm://ResponseID}"},
-                        "NPS_Score__c": {"piped": "${q://QID3/ChoiceTextEntryValue}"},
-                        "Comments__c": {"piped": "${q://QID9/ChoiceTextEntryValue}"},
-                        "Survey_Name__c": {"value": "Demo support survey"},
-                        "Channel__c": {"value": "Web"}
-                    }
-                }]
-            }))
-            .send()
-            .await?;
-        if !r.status().is_success() {
-            anyhow::bail!("creating the demo workflow: {}", r.text().await?);
-        }
-    }
-    let account_name = contact["Account"]["Name"]
-        .as_str()
-        .unwrap_or("their account");
-    println!("Sonde demo is starting.");
-    println!("  Admin UI:        {public_url}/login");
-    println!("  Sign in as:      {DEMO_ADMIN}");
-    println!("  Password:        {}", password.trim());
-    println!(
-        "  Sample survey:   {public_url}/s/{survey_id}?sfContactId={}&sfAccountId={}&OptOut=False",
-        contact["Id"].as_str().unwrap_or_default(),
-        contact["AccountId"].as_str().unwrap_or_default()
-    );
-    println!("  API (OpenAPI):   {public_url}/api/v1/openapi.json");
-    println!("  Each answer becomes a Survey_Response__c under {account_name}; its roll-up");
-    println!("  Survey_Response_Count__c goes up (see the README's demo walkthrough).");
-    println!("Built-in Salesforce org (sonde sfsim):");
-    println!("  Login URL:       {}", org.login_url());
-    println!("  Instance URL:    {}", org.instance_url());
-    println!("  Username:        {}", org.username());
-    println!("  Password:        {}", org.password());
-    let served = server.await?;
-    org.shutdown().await;
-    served
 }

@@ -79,6 +79,10 @@ const COLUMNS: &str =
     "id, org_id, survey_id, contact_id, status, data, cursor, progress, channel, \
                        started_at, updated_at, ended_at, recorded_at, expires_at, survey_version";
 
+/// The survey, status and start window of a [`ResponseFilter`], as `$1`…`$6`.
+const SELECTED: &str = "org_id = $1 AND survey_id = $2 AND ($3 = '' OR status = $4) \
+                        AND started_at >= $5 AND started_at < $6";
+
 /// Which responses a listing returns.
 #[derive(Debug, Clone, Default)]
 pub struct ResponseFilter {
@@ -86,6 +90,10 @@ pub struct ResponseFilter {
     /// Listing is ordered by (started_at, id); `after` continues after that pair.
     pub after: Option<(i64, String)>,
     pub limit: i64,
+    /// Started at or after this moment (ms).
+    pub started_from: Option<i64>,
+    /// Started before this moment (ms).
+    pub started_before: Option<i64>,
 }
 
 impl Store {
@@ -224,14 +232,16 @@ impl Store {
         let (after_t, after_id) = filter.after.clone().unwrap_or((i64::MIN, String::new()));
         let status = filter.status.map(|s| s.as_str()).unwrap_or("");
         let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM responses WHERE org_id = $1 AND survey_id = $2 \
-             AND ($3 = '' OR status = $4) AND (started_at > $5 OR (started_at = $6 AND id > $7)) \
-             ORDER BY started_at, id LIMIT $8"
+            "SELECT {COLUMNS} FROM responses WHERE {SELECTED} \
+             AND (started_at > $7 OR (started_at = $8 AND id > $9)) \
+             ORDER BY started_at, id LIMIT $10"
         ))
         .bind(org_id)
         .bind(survey_id)
         .bind(status)
         .bind(status)
+        .bind(filter.started_from.unwrap_or(i64::MIN))
+        .bind(filter.started_before.unwrap_or(i64::MAX))
         .bind(after_t)
         .bind(after_t)
         .bind(after_id)
@@ -239,6 +249,28 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         rows.iter().map(response_from).collect()
+    }
+
+    /// How many responses the filter selects, every page of them (`after` and `limit` aside).
+    pub async fn count_selected_responses(
+        &self,
+        org_id: &str,
+        survey_id: &str,
+        filter: &ResponseFilter,
+    ) -> Result<i64> {
+        let status = filter.status.map(|s| s.as_str()).unwrap_or("");
+        let row = sqlx::query(&format!(
+            "SELECT COUNT(*) AS n FROM responses WHERE {SELECTED}"
+        ))
+        .bind(org_id)
+        .bind(survey_id)
+        .bind(status)
+        .bind(status)
+        .bind(filter.started_from.unwrap_or(i64::MIN))
+        .bind(filter.started_before.unwrap_or(i64::MAX))
+        .fetch_one(self.pool())
+        .await?;
+        Ok(row.try_get("n")?)
     }
 
     pub async fn count_responses(&self, org_id: &str, survey_id: &str) -> Result<i64> {

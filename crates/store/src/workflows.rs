@@ -252,6 +252,19 @@ impl Store {
         rows.iter().map(run_from).collect()
     }
 
+    /// The runs one response fired, oldest first.
+    pub async fn runs_of_response(&self, org_id: &str, response_id: &str) -> Result<Vec<RunRow>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {RUN_COLUMNS} FROM workflow_runs WHERE response_id = $1 AND org_id = $2 \
+             ORDER BY created_at, id"
+        ))
+        .bind(response_id)
+        .bind(org_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(run_from).collect()
+    }
+
     pub async fn run_counts(&self, org_id: &str, workflow_id: &str) -> Result<Vec<(String, i64)>> {
         let rows = sqlx::query(
             "SELECT status, COUNT(*) AS n FROM workflow_runs WHERE workflow_id = $1 AND org_id = $2 GROUP BY status",

@@ -2,10 +2,11 @@
 //! This JSON shape is the documented format (`docs/survey-definition.md`); `.qsf` imports into it.
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 /// A whole survey as authored. Question ids (`QID1`) and block ids are stable across edits,
 /// so responses and workflow mappings keep pointing at the right thing.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SurveyDefinition {
     pub name: String,
@@ -56,7 +57,7 @@ pub(crate) fn default_end_message() -> String {
     "Thank you for taking our survey. Your response has been recorded.".into()
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SurveyOptions {
     /// An unfinished response is closed as incomplete after this many hours without activity.
@@ -79,7 +80,7 @@ impl Default for SurveyOptions {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Block {
     pub id: String,
@@ -89,7 +90,7 @@ pub struct Block {
 }
 
 /// A block lists its questions in order; a page break starts a new page within the block.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum BlockElement {
     Question { id: String },
@@ -98,7 +99,7 @@ pub enum BlockElement {
 
 // No `deny_unknown_fields` here: serde cannot combine it with `#[serde(flatten)]` (every
 // question was rejected with "unknown field `type`").
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Question {
     /// Internal id, `QID` + number, as in Qualtrics.
     pub id: String,
@@ -118,7 +119,7 @@ pub struct Question {
     pub kind: QuestionKind,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum QuestionKind {
     /// Single or multiple answer; choices keep their authored order.
@@ -172,7 +173,7 @@ fn default_step() -> f64 {
     1.0
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TextContent {
     #[default]
@@ -181,7 +182,7 @@ pub enum TextContent {
     Email,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Choice {
     /// Stable id within its question (`"1"`, `"2"`, ... in Qualtrics exports).
@@ -201,7 +202,7 @@ impl Choice {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum FlowElement {
     Block {
@@ -214,6 +215,7 @@ pub enum FlowElement {
     /// The nested flow runs only when the condition holds for the answers so far.
     Branch {
         condition: Condition,
+        #[schema(no_recursion)]
         flow: Vec<FlowElement>,
     },
     /// Runs its flow in order. Imported Qualtrics groups and randomizers land here; Sonde keeps
@@ -221,6 +223,7 @@ pub enum FlowElement {
     Group {
         #[serde(default)]
         description: String,
+        #[schema(no_recursion)]
         flow: Vec<FlowElement>,
     },
     /// Ends the survey here, optionally with its own message.
@@ -230,7 +233,7 @@ pub enum FlowElement {
     },
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EmbeddedField {
     pub name: String,
@@ -239,7 +242,7 @@ pub struct EmbeddedField {
 }
 
 /// Where an embedded data field's value comes from.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "from", content = "value", rename_all = "snake_case")]
 pub enum EmbeddedValue {
     /// The link's query string (`?ContactId=003...`), or the contact's embedded data.
@@ -250,16 +253,20 @@ pub enum EmbeddedValue {
 }
 
 /// Conditions used by branches (and by workflows): tests on answers, embedded data and metadata.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Condition {
+    // Conditions nest: the schema refers to itself instead of unfolding for ever.
     All {
+        #[schema(no_recursion)]
         conditions: Vec<Condition>,
     },
     Any {
+        #[schema(no_recursion)]
         conditions: Vec<Condition>,
     },
     Not {
+        #[schema(no_recursion)]
         condition: Box<Condition>,
     },
     /// `question` is a question id; `choice`/`statement` narrow to a choice or matrix row.
@@ -286,7 +293,7 @@ pub enum Condition {
     },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Operator {
     /// For choices: the choice (by id or recode) is selected.

@@ -6,9 +6,11 @@ use crate::definition::{BlockElement, Question, QuestionKind, SurveyDefinition};
 use crate::flow;
 use crate::html::to_plain;
 use crate::response::{Answer, DistributionChannel, ResponseData, ResponseMetadata};
-use serde_json::{json, Map, Value};
+use serde::Serialize;
+use serde_json::Value;
 use std::borrow::Cow;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+use utoipa::ToSchema;
 
 /// One export column: `key` heads the CSV (`Q1`, `Q1_4_TEXT`, `Q5_1`), `label` is the plain
 /// question text shown in the second header row.
@@ -330,15 +332,70 @@ pub fn csv_escape(cell: &str) -> String {
     }
 }
 
+/// One cell as a person reads it (the admin UI's tables), beside its export column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadableCell {
+    pub column: Column,
+    /// An embedded data field rather than (part of) an answer.
+    pub embedded: bool,
+    pub value: String,
+}
+
+/// The export's answer and embedded data columns (its metadata aside) with what a person reads
+/// in them: choice and scale texts instead of recodes, NPS groups by name, several choices
+/// joined with "; ".
+pub fn readable_cells(definition: &SurveyDefinition, data: &ResponseData) -> Vec<ReadableCell> {
+    let metadata = ResponseMetadata::default();
+    layout(definition)
+        .into_iter()
+        .filter(|(_, source)| !matches!(source, Source::Metadata(_)))
+        .map(|(column, source)| {
+            let value = match &source {
+                Source::NpsGroup(_) => match cell(&source, definition, &metadata, data).as_str() {
+                    "1" => "Detractor".to_string(),
+                    "2" => "Passive".into(),
+                    "3" => "Promoter".into(),
+                    _ => String::new(),
+                },
+                _ => choice_label(&source, data, "; ")
+                    .unwrap_or_else(|| cell(&source, definition, &metadata, data)),
+            };
+            ReadableCell {
+                column,
+                embedded: matches!(source, Source::Embedded(_)),
+                value,
+            }
+        })
+        .collect()
+}
+
 /// The JSON export of one response: metadata, embedded data, the answers as the API takes
 /// them, and `values`/`labels` keyed like the CSV columns (labels hold choice texts).
-pub fn json_value(
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct ExportedResponse {
+    pub response_id: String,
+    pub start_date: String,
+    pub end_date: Option<String>,
+    pub recorded_date: Option<String>,
+    pub progress: u8,
+    pub duration_seconds: u64,
+    pub finished: bool,
+    pub distribution_channel: DistributionChannel,
+    pub embedded_data: BTreeMap<String, String>,
+    pub answers: BTreeMap<String, Answer>,
+    /// By CSV column key: the answer as the CSV shows it (choice recodes, numbers, text).
+    pub values: BTreeMap<String, String>,
+    /// By CSV column key, for choice and matrix columns: the chosen choices' texts.
+    pub labels: BTreeMap<String, String>,
+}
+
+pub fn exported_response(
     definition: &SurveyDefinition,
     metadata: &ResponseMetadata,
     data: &ResponseData,
-) -> Value {
-    let mut values = Map::new();
-    let mut labels = Map::new();
+) -> ExportedResponse {
+    let mut values = BTreeMap::new();
+    let mut labels = BTreeMap::new();
     for (column, source) in layout(definition) {
         if matches!(source, Source::Metadata(_) | Source::Embedded(_)) {
             continue;
@@ -347,28 +404,39 @@ pub fn json_value(
         if value.is_empty() {
             continue;
         }
-        if let Some(label) = choice_label(&source, data) {
-            labels.insert(column.key.clone(), Value::String(label));
+        if let Some(label) = choice_label(&source, data, ",") {
+            labels.insert(column.key.clone(), label);
         }
-        values.insert(column.key, Value::String(value));
+        values.insert(column.key, value);
     }
-    json!({
-        "response_id": metadata.response_id,
-        "start_date": metadata.start_date,
-        "end_date": metadata.end_date,
-        "recorded_date": metadata.recorded_date,
-        "progress": metadata.progress,
-        "duration_seconds": metadata.duration_seconds,
-        "finished": metadata.finished,
-        "distribution_channel": metadata.distribution_channel,
-        "embedded_data": data.embedded_data,
-        "answers": data.answers,
-        "values": values,
-        "labels": labels,
-    })
+    ExportedResponse {
+        response_id: metadata.response_id.clone(),
+        start_date: metadata.start_date.clone(),
+        end_date: metadata.end_date.clone(),
+        recorded_date: metadata.recorded_date.clone(),
+        progress: metadata.progress,
+        duration_seconds: metadata.duration_seconds,
+        finished: metadata.finished,
+        distribution_channel: metadata.distribution_channel,
+        embedded_data: data.embedded_data.clone(),
+        answers: data.answers.clone(),
+        values,
+        labels,
+    }
 }
 
-fn choice_label(source: &Source, data: &ResponseData) -> Option<String> {
+/// [`exported_response`] as JSON.
+pub fn json_value(
+    definition: &SurveyDefinition,
+    metadata: &ResponseMetadata,
+    data: &ResponseData,
+) -> Value {
+    // Strings, numbers and maps with string keys: serialising cannot fail.
+    serde_json::to_value(exported_response(definition, metadata, data)).unwrap_or_default()
+}
+
+/// The texts of the chosen choices (joined with `separator`) or scale point.
+fn choice_label(source: &Source, data: &ResponseData, separator: &str) -> Option<String> {
     match source {
         Source::Choice(q) => {
             let QuestionKind::MultipleChoice { choices, .. } = &q.kind else {
@@ -383,7 +451,7 @@ fn choice_label(source: &Source, data: &ResponseData) -> Option<String> {
                     .filter(|c| selected.contains(&c.id))
                     .map(|c| to_plain(&c.text))
                     .collect::<Vec<_>>()
-                    .join(","),
+                    .join(separator),
             )
         }
         Source::Statement(q, statement) => {

@@ -2,10 +2,11 @@
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use utoipa::ToSchema;
 
 /// Answers keyed by question id, and embedded data by field name. This is what a page
 /// submission, the API and workflows all read and write.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ResponseData {
     #[serde(default)]
     pub answers: BTreeMap<String, Answer>,
@@ -20,7 +21,7 @@ pub struct ResponseData {
 /// Where an embedded data value came from, and so whether it can be trusted to pick which
 /// Salesforce record a workflow changes: every source but a plain link parameter is signed
 /// (Sonde itself, or an authenticated caller, vouches for it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Provenance {
     /// A parameter of a link that carries no valid signature: anyone can edit it.
@@ -52,7 +53,7 @@ impl Provenance {
 }
 
 /// One question's answer. The JSON form is what `POST /api/v1/surveys/{id}/responses` accepts.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(untagged)]
 pub enum Answer {
     /// Multiple choice: the selected choice ids, with any text typed beside a choice.
@@ -74,7 +75,7 @@ pub enum Answer {
 }
 
 /// How the response came in.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum DistributionChannel {
     #[default]
@@ -99,7 +100,7 @@ impl DistributionChannel {
 
 /// Response metadata as Qualtrics names it; times are RFC 3339 UTC strings so this crate
 /// needs no clock.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ResponseMetadata {
     pub response_id: String,
     pub start_date: String,

@@ -111,6 +111,12 @@ pub fn check_definition(
     if definition.name.trim().is_empty() {
         r.warn("name", "the survey has no name");
     }
+    if definition.questions.is_empty() {
+        r.warn(
+            "questions",
+            "the survey has no questions: respondents would see only its end message",
+        );
+    }
 
     let mut block_ids = BTreeSet::new();
     let mut placed = BTreeSet::new();

@@ -1,4 +1,5 @@
-// Sonde's only script. Every page works without it; it adds conveniences, wired by data
+// Sonde's only script. Every page works without it; it adds conveniences (times in the viewer's
+// zone, date filters read in that zone, the workflow editor's shortcuts), wired by data
 // attributes so pages carry no inline code (the Content-Security-Policy allows none).
 (function () {
   'use strict';
@@ -21,14 +22,6 @@
     });
   });
 
-  // The workflow editor: changing a picker presses its "Load fields" button.
-  document.querySelectorAll('select[data-refresh]').forEach(function (select) {
-    select.addEventListener('change', function () {
-      var button = document.getElementById('refresh-' + select.dataset.refresh);
-      if (button) { button.click(); }
-    });
-  });
-
   // "Go back" links go back in history when there is somewhere to go back to.
   document.querySelectorAll('a[data-back]').forEach(function (link) {
     link.addEventListener('click', function (event) {
@@ -36,6 +29,81 @@
         event.preventDefault();
         window.history.back();
       }
+    });
+  });
+
+  // <time datetime="…Z">: the server writes UTC; show it as the viewer's clock reads it.
+  var clock = new Intl.DateTimeFormat(undefined, {
+    year: 'numeric', month: 'short', day: 'numeric',
+    hour: '2-digit', minute: '2-digit', timeZoneName: 'short'
+  });
+  document.querySelectorAll('time[datetime]').forEach(function (t) {
+    var at = new Date(t.getAttribute('datetime'));
+    if (!isNaN(at.getTime())) {
+      t.title = t.getAttribute('datetime');
+      t.textContent = clock.format(at);
+    }
+  });
+
+  // Date filters: a day is the viewer's day, sent as the instants it starts and ends.
+  var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  document.querySelectorAll('form[data-local-dates]').forEach(function (form) {
+    form.querySelectorAll('[data-zone]').forEach(function (z) { z.textContent = zone; });
+    form.addEventListener('submit', function () {
+      var day = function (value, after) {
+        if (!value) { return ''; }
+        var d = new Date(value + 'T00:00:00');
+        d.setDate(d.getDate() + after);
+        return isNaN(d.getTime()) ? '' : d.toISOString();
+      };
+      form.elements.since.value = day(form.elements.from.value, 0);
+      form.elements.until.value = day(form.elements.to.value, 1);
+    });
+  });
+
+  // Workflow editor: a picker whose choice changes what the form offers presses "Load fields".
+  document.querySelectorAll('select[data-refresh]').forEach(function (s) {
+    s.addEventListener('change', function () {
+      var b = document.getElementById(s.dataset.refresh);
+      if (b) { b.click(); }
+    });
+  });
+
+  // Workflow editor: choosing a picklist field (or leaving one) brings its list of values.
+  var isPicklist = function (s) {
+    var o = s.options[s.selectedIndex];
+    return !!o && o.hasAttribute('data-picklist');
+  };
+  document.querySelectorAll('select[data-picklist-refresh]').forEach(function (s) {
+    var was = isPicklist(s);
+    s.addEventListener('change', function () {
+      if (was || isPicklist(s)) {
+        var b = document.getElementById(s.dataset.picklistRefresh);
+        if (b) { b.click(); }
+      }
+    });
+  });
+
+  // Workflow editor: "Insert piped text" puts the pick into its field at once, at the cursor.
+  document.querySelectorAll('select[data-pick-for]').forEach(function (pick) {
+    pick.addEventListener('change', function () {
+      var field = document.getElementById(pick.dataset.pickFor);
+      var kind = document.getElementById(pick.dataset.kind);
+      if (!field || !pick.value) { return; }
+      if (kind) { kind.value = 'piped'; }
+      if (field.tagName === 'SELECT') {
+        // A list of specified values: the form comes back with a text field holding the pick.
+        var b = document.getElementById(pick.dataset.refresh);
+        if (b) { b.click(); }
+        return;
+      }
+      var at = typeof field.selectionStart === 'number' ? field.selectionStart : field.value.length;
+      var end = typeof field.selectionEnd === 'number' ? field.selectionEnd : at;
+      field.value = field.value.slice(0, at) + pick.value + field.value.slice(end);
+      var caret = at + pick.value.length;
+      field.focus();
+      field.setSelectionRange(caret, caret);
+      pick.value = '';
     });
   });
 })();

@@ -3,6 +3,11 @@
 
 // The API's own Query: a parameter that does not parse is a JSON error naming it.
 use crate::api_query::Query;
+use crate::api_types::{
+    ContactImportReport, ContactList, ContactQuery, ImportStoppedAt, LinkBody, ListQuery,
+    MailingLists, NewList, OptOutHistory, PersonalLink, ResponsePage, ResponseView, ShareBody,
+    SurveyDetail, SurveyList, SurveySaved, SurveySummary,
+};
 use crate::auth::ApiActor;
 use crate::error::ApiError;
 use crate::AppState;
@@ -11,11 +16,11 @@ use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use engine::responses::NewResponse;
-use engine::surveys::Survey;
-use serde::Deserialize;
-use serde_json::{json, Value};
-use store::responses::ResponseStatus;
+use engine::directory::{Contact, MailingList};
+use engine::link_signing::{LinkSigning, LinkSigningInput};
+use engine::responses::{NewResponse, ResponseChanges};
+use serde_json::Value;
+use survey::SurveyDefinition;
 
 pub(crate) type ApiResult<T> = Result<T, ApiError>;
 
@@ -57,25 +62,19 @@ pub(crate) fn json_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> ApiResu
     })
 }
 
-fn survey_summary(state: &AppState, s: &Survey) -> Value {
-    json!({
-        "id": s.id,
-        "name": s.name,
-        "ownerId": s.owner_id,
-        "createdAt": engine::responses::rfc3339(s.created_at),
-        "updatedAt": engine::responses::rfc3339(s.updated_at),
-        "anonymousLink": state.sonde.anonymous_link(&s.id),
-    })
-}
-
+/// List the surveys you can see
+#[utoipa::path(get, path = "/surveys", tag = "surveys", responses((status = 200, body = SurveyList)))]
 pub async fn list_surveys(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<SurveyList>> {
     let surveys = state.sonde.surveys(&actor).await?;
-    Ok(Json(json!({
-        "surveys": surveys.iter().map(|s| survey_summary(&state, s)).collect::<Vec<_>>()
-    })))
+    Ok(Json(SurveyList {
+        surveys: surveys
+            .iter()
+            .map(|s| SurveySummary::new(&state, s))
+            .collect(),
+    }))
 }
 
 fn created(created: engine::surveys::Created) -> Response {
@@ -85,11 +84,14 @@ fn created(created: engine::surveys::Created) -> Response {
             header::LOCATION,
             format!("/api/v1/surveys/{}", created.survey.id),
         )],
-        Json(json!({ "id": created.survey.id, "warnings": created.warnings })),
+        Json(SurveySaved::from(created)),
     )
         .into_response()
 }
 
+/// Create a survey from the native JSON definition (docs/survey-definition.md)
+#[utoipa::path(post, path = "/surveys", tag = "surveys", request_body = SurveyDefinition,
+    responses((status = 201, body = SurveySaved)))]
 pub async fn create_survey(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -100,6 +102,10 @@ pub async fn create_survey(
     ))
 }
 
+/// Import a Qualtrics .qsf export (the raw file as the body)
+#[utoipa::path(post, path = "/surveys/import", tag = "surveys",
+    request_body(content = Object, content_type = "application/json", description = "A Qualtrics .qsf file"),
+    responses((status = 201, body = SurveySaved)))]
 pub async fn import_survey(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -110,37 +116,39 @@ pub async fn import_survey(
     ))
 }
 
+/// A survey with its definition
+#[utoipa::path(get, path = "/surveys/{id}", tag = "surveys", responses((status = 200, body = SurveyDetail)))]
 pub async fn get_survey(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<SurveyDetail>> {
     let s = state.sonde.survey(&actor, &id).await?;
-    let mut v = survey_summary(&state, &s);
-    v["definition"] = serde_json::to_value(&s.definition).map_err(engine::Error::from)?;
-    Ok(Json(v))
+    Ok(Json(SurveyDetail {
+        summary: SurveySummary::new(&state, &s),
+        definition: (*s.definition).clone(),
+    }))
 }
 
+/// Replace a survey's definition
+#[utoipa::path(put, path = "/surveys/{id}", tag = "surveys", request_body = SurveyDefinition,
+    responses((status = 200, body = SurveySaved)))]
 pub async fn update_survey(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
     body: Bytes,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<SurveySaved>> {
     let updated = state
         .sonde
         .update_survey(&actor, &id, utf8_owned(body)?)
         .await?;
-    Ok(Json(
-        json!({ "id": updated.survey.id, "warnings": updated.warnings }),
-    ))
+    Ok(Json(updated.into()))
 }
 
-#[derive(Deserialize)]
-pub struct ShareBody {
-    email: String,
-}
-
+/// Share a survey with a colleague of your organization
+#[utoipa::path(post, path = "/surveys/{id}/collaborators", tag = "surveys", request_body = ShareBody,
+    responses((status = 204, description = "Shared")))]
 pub async fn share_survey(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -152,40 +160,47 @@ pub async fn share_survey(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct LinkBody {
-    contact_id: String,
-}
-
+/// Signed links (editors): the HMAC-SHA256 secret, whether unsigned link parameters are
+/// refused, and how the signed string is formed (docs/signed-links.md)
+#[utoipa::path(get, path = "/surveys/{id}/link-signing", tag = "surveys",
+    responses((status = 200, body = LinkSigning)))]
 pub async fn get_link_signing(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
-) -> ApiResult<Json<engine::link_signing::LinkSigning>> {
+) -> ApiResult<Json<LinkSigning>> {
     Ok(Json(state.sonde.link_signing(&actor, &id).await?))
 }
 
+/// Require signed link parameters or not; creates the secret on first use
+#[utoipa::path(put, path = "/surveys/{id}/link-signing", tag = "surveys", request_body = LinkSigningInput,
+    responses((status = 200, body = LinkSigning)))]
 pub async fn set_link_signing(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
     body: Bytes,
-) -> ApiResult<Json<engine::link_signing::LinkSigning>> {
-    let input = json_body(&body)?;
+) -> ApiResult<Json<LinkSigning>> {
+    let input: LinkSigningInput = json_body(&body)?;
     Ok(Json(
         state.sonde.set_link_signing(&actor, &id, input).await?,
     ))
 }
 
+/// A new signing secret: links signed with the old one stop working
+#[utoipa::path(post, path = "/surveys/{id}/link-signing/rotate", tag = "surveys",
+    responses((status = 200, body = LinkSigning)))]
 pub async fn rotate_link_secret(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
-) -> ApiResult<Json<engine::link_signing::LinkSigning>> {
+) -> ApiResult<Json<LinkSigning>> {
     Ok(Json(state.sonde.rotate_link_secret(&actor, &id).await?))
 }
 
+/// Create a unique personal link for a contact: one response per link
+#[utoipa::path(post, path = "/surveys/{id}/links", tag = "surveys", request_body = LinkBody,
+    responses((status = 201, body = PersonalLink)))]
 pub async fn create_personal_link(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -197,41 +212,21 @@ pub async fn create_personal_link(
         .sonde
         .personal_link(&actor, &id, &body.contact_id)
         .await?;
-    Ok((StatusCode::CREATED, Json(json!({ "url": url }))).into_response())
+    Ok((StatusCode::CREATED, Json(PersonalLink { url })).into_response())
 }
 
-fn response_json(survey: &Survey, r: &engine::responses::Response) -> Value {
-    json!({
-        "responseId": r.id,
-        "surveyId": r.survey_id,
-        "status": r.status.as_str(),
-        "contactId": r.contact_id,
-        "metadata": r.metadata,
-        "answers": r.data.answers,
-        "embeddedData": r.data.embedded_data,
-        // Where each value came from: url (a link parameter anyone can edit), signed_url,
-        // contact, survey, api.
-        "embeddedDataProvenance": r.data.provenance,
-        "values": survey::export::json_value(&survey.definition, &r.metadata, &r.data),
-    })
-}
-
-#[derive(Deserialize)]
-pub struct ListQuery {
-    format: Option<String>,
-    status: Option<String>,
-    after: Option<String>,
-    limit: Option<usize>,
-}
-
+/// List responses (paged JSON, oldest first) or export them (`?format=csv`)
+#[utoipa::path(get, path = "/surveys/{id}/responses", tag = "responses", params(ListQuery),
+    responses((status = 200, content((ResponsePage = "application/json"), (String = "text/csv")))))]
 pub async fn list_responses(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Response> {
+    let selection = q.selection()?;
     if q.format.as_deref() == Some("csv") {
-        let csv = state.sonde.export_csv(&actor, &id).await?;
+        let csv = state.sonde.export_csv(&actor, &id, &selection).await?;
         return Ok((
             [
                 (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
@@ -249,31 +244,32 @@ pub async fn list_responses(
             "unknown format {f:?}: use csv or json"
         )));
     }
-    let status = match q.status.as_deref() {
-        None | Some("") => None,
-        Some(s) => Some(ResponseStatus::parse(s).ok_or_else(|| {
-            ApiError::bad_request(format!(
-                "unknown status {s:?}: use in_progress, complete or incomplete"
-            ))
-        })?),
-    };
     let (survey, responses, next) = state
         .sonde
-        .responses(
+        .select_responses(
             &actor,
             &id,
-            status,
+            &selection,
             q.after.as_deref(),
             q.limit.unwrap_or(100),
         )
         .await?;
-    Ok(Json(json!({
-        "responses": responses.iter().map(|r| response_json(&survey, r)).collect::<Vec<_>>(),
-        "next": next,
-    }))
+    Ok(Json(ResponsePage {
+        responses: responses
+            .iter()
+            .map(|r| ResponseView::new(&survey, r))
+            .collect(),
+        next,
+    })
     .into_response())
 }
 
+/// Create a response as a respondent's submission would
+///
+/// Answers are type-checked against the definition, and a finished response must answer every
+/// required question on the path the flow takes.
+#[utoipa::path(post, path = "/surveys/{id}/responses", tag = "responses", request_body = NewResponse,
+    responses((status = 201, body = ResponseView)))]
 pub async fn create_response(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -283,47 +279,51 @@ pub async fn create_response(
     let input: NewResponse = json_body(&body)?;
     let survey = state.sonde.survey(&actor, &id).await?;
     let r = state.sonde.create_response(&actor, &id, input).await?;
-    Ok((StatusCode::CREATED, Json(response_json(&survey, &r))).into_response())
+    Ok((StatusCode::CREATED, Json(ResponseView::new(&survey, &r))).into_response())
 }
 
+/// Change a recorded response
+///
+/// Answers and embedded data are merged over the response (`null` removes an embedded data
+/// field); its "response updated" workflows fire.
+#[utoipa::path(patch, path = "/surveys/{id}/responses/{response_id}", tag = "responses",
+    request_body = ResponseChanges, responses((status = 200, body = ResponseView)))]
 pub async fn update_response(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
     Path((id, rid)): Path<(String, String)>,
     body: Bytes,
-) -> ApiResult<Json<Value>> {
-    let changes: engine::responses::ResponseChanges = json_body(&body)?;
+) -> ApiResult<Json<ResponseView>> {
+    let changes: ResponseChanges = json_body(&body)?;
     let survey = state.sonde.survey(&actor, &id).await?;
     let r = state
         .sonde
         .update_response(&actor, &id, &rid, changes)
         .await?;
-    Ok(Json(response_json(&survey, &r)))
+    Ok(Json(ResponseView::new(&survey, &r)))
 }
 
+/// One response
+#[utoipa::path(get, path = "/surveys/{id}/responses/{response_id}", tag = "responses",
+    responses((status = 200, body = ResponseView)))]
 pub async fn get_response(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
     Path((id, rid)): Path<(String, String)>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ResponseView>> {
     let survey = state.sonde.survey(&actor, &id).await?;
     let r = state.sonde.response(&actor, &id, &rid).await?;
-    Ok(Json(response_json(&survey, &r)))
+    Ok(Json(ResponseView::new(&survey, &r)))
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ContactQuery {
-    list_id: Option<String>,
-    offset: Option<usize>,
-    limit: Option<usize>,
-}
-
+/// List contacts (optionally of one mailing list)
+#[utoipa::path(get, path = "/contacts", tag = "directory", params(ContactQuery),
+    responses((status = 200, body = ContactList)))]
 pub async fn list_contacts(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
     Query(q): Query<ContactQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ContactList>> {
     let contacts = state
         .sonde
         .contacts(
@@ -333,9 +333,16 @@ pub async fn list_contacts(
             q.limit.unwrap_or(100),
         )
         .await?;
-    Ok(Json(json!({ "contacts": contacts })))
+    Ok(Json(ContactList { contacts }))
 }
 
+/// Add or update a contact
+///
+/// Matched by email, case-insensitively, else by extRef. `unsubscribed: true` unsubscribes,
+/// but no upsert ever clears an opt-out (see resubscribe).
+#[utoipa::path(post, path = "/contacts", tag = "directory", params(ContactQuery),
+    request_body = directory::ContactInput,
+    responses((status = 201, description = "Created", body = Contact), (status = 200, description = "Updated", body = Contact)))]
 pub async fn create_contact(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -352,52 +359,66 @@ pub async fn create_contact(
     } else {
         StatusCode::OK
     };
-    Ok((status, Json(json!(contact))).into_response())
+    Ok((status, Json(contact)).into_response())
 }
 
+/// One contact
+#[utoipa::path(get, path = "/contacts/{id}", tag = "directory", responses((status = 200, body = Contact)))]
 pub async fn get_contact(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
-    Ok(Json(json!(state.sonde.contact(&actor, &id).await?)))
+) -> ApiResult<Json<Contact>> {
+    Ok(Json(state.sonde.contact(&actor, &id).await?))
 }
 
+/// Unsubscribe a contact (recorded in its opt-out history)
+#[utoipa::path(post, path = "/contacts/{id}/unsubscribe", tag = "directory",
+    responses((status = 200, body = Contact)))]
 pub async fn unsubscribe_contact(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
-    Ok(Json(json!(
-        state.sonde.set_unsubscribed(&actor, &id, true).await?
-    )))
+) -> ApiResult<Json<Contact>> {
+    Ok(Json(state.sonde.set_unsubscribed(&actor, &id, true).await?))
 }
 
+/// Clear a contact's opt-out: the only way one is cleared; editor role; recorded
+#[utoipa::path(post, path = "/contacts/{id}/resubscribe", tag = "directory",
+    responses((status = 200, body = Contact)))]
 pub async fn resubscribe_contact(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
-    Ok(Json(json!(
-        state.sonde.set_unsubscribed(&actor, &id, false).await?
-    )))
+) -> ApiResult<Json<Contact>> {
+    Ok(Json(
+        state.sonde.set_unsubscribed(&actor, &id, false).await?,
+    ))
 }
 
+/// A contact's opt-out history, oldest first
+#[utoipa::path(get, path = "/contacts/{id}/opt-out-events", tag = "directory",
+    responses((status = 200, body = OptOutHistory)))]
 pub async fn contact_opt_out_events(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
-    Ok(Json(
-        json!({ "events": state.sonde.opt_out_events(&actor, &id).await? }),
-    ))
+) -> ApiResult<Json<OptOutHistory>> {
+    Ok(Json(OptOutHistory {
+        events: state.sonde.opt_out_events(&actor, &id).await?,
+    }))
 }
 
+/// Import contacts from CSV (the body) in batches that let other writes in
+///
 /// The report is streamed as the import goes: `{"errors": [...], "created", "updated",
 /// "refused"}`, each batch's refused rows written once the batch is, so neither side holds
 /// the whole report and the client hears from the server throughout a long import. The
 /// import runs to the end even if the client goes away. Should the database fail midway,
 /// `"stopped": {"line", "message"}` says from which line nothing was imported.
+#[utoipa::path(post, path = "/contacts/import", tag = "directory", params(ContactQuery),
+    request_body(content = String, content_type = "text/csv"),
+    responses((status = 200, body = ContactImportReport)))]
 pub async fn import_contacts(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -437,24 +458,28 @@ pub async fn import_contacts(
                 Ok(None) => break,
                 Err(e) => {
                     tracing::error!(error = %e, "contact import stopped");
-                    stopped = Some(json!({
-                        "line": e.line,
-                        "message": format!(
+                    stopped = Some(ImportStoppedAt {
+                        line: e.line,
+                        message: format!(
                             "the import stopped at line {} because of an internal error; the rows \
                              before it were imported, import the rest again",
                             e.line
                         ),
-                    }));
+                    });
                     break;
                 }
             }
         }
         let totals = import.totals();
+        // Codes and counts only: serialising cannot fail.
+        let unknown = serde_json::to_string(import.unknown_languages()).unwrap_or_default();
         let mut tail = format!(
-            r#"],"created":{},"updated":{},"refused":{}"#,
+            r#"],"created":{},"updated":{},"refused":{},"unknownLanguages":{unknown}"#,
             totals.created, totals.updated, totals.refused
         );
         if let Some(stopped) = stopped {
+            // Two plain fields: serialising cannot fail.
+            let stopped = serde_json::to_string(&stopped).unwrap_or_default();
             tail.push_str(&format!(r#","stopped":{stopped}"#));
         }
         tail.push('}');
@@ -472,20 +497,20 @@ pub async fn import_contacts(
         .into_response())
 }
 
+/// List mailing lists
+#[utoipa::path(get, path = "/mailing-lists", tag = "directory", responses((status = 200, body = MailingLists)))]
 pub async fn list_mailing_lists(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-) -> ApiResult<Json<Value>> {
-    Ok(Json(
-        json!({ "mailingLists": state.sonde.mailing_lists(&actor).await? }),
-    ))
+) -> ApiResult<Json<MailingLists>> {
+    Ok(Json(MailingLists {
+        mailing_lists: state.sonde.mailing_lists(&actor).await?,
+    }))
 }
 
-#[derive(Deserialize)]
-pub struct NewList {
-    name: String,
-}
-
+/// Create a mailing list
+#[utoipa::path(post, path = "/mailing-lists", tag = "directory", request_body = NewList,
+    responses((status = 201, body = MailingList)))]
 pub async fn create_mailing_list(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -493,13 +518,15 @@ pub async fn create_mailing_list(
 ) -> ApiResult<Response> {
     let body: NewList = json_body(&body)?;
     let list = state.sonde.create_mailing_list(&actor, &body.name).await?;
-    Ok((StatusCode::CREATED, Json(json!(list))).into_response())
+    Ok((StatusCode::CREATED, Json(list)).into_response())
 }
 
+/// One mailing list
+#[utoipa::path(get, path = "/mailing-lists/{id}", tag = "directory", responses((status = 200, body = MailingList)))]
 pub async fn get_mailing_list(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
-    Ok(Json(json!(state.sonde.mailing_list(&actor, &id).await?)))
+) -> ApiResult<Json<MailingList>> {
+    Ok(Json(state.sonde.mailing_list(&actor, &id).await?))
 }

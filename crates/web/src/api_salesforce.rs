@@ -4,6 +4,9 @@
 use crate::api::{json_body as body, ApiResult};
 // The API's own Query: a parameter that does not parse is a JSON error naming it.
 use crate::api_query::Query;
+use crate::api_types::{
+    AuthorizeUrl, ConnectionList, CopyInput, RunList, RunsQuery, WorkflowList, WorkflowView,
+};
 use crate::auth::ApiActor;
 use crate::AppState;
 use axum::body::Bytes;
@@ -12,18 +15,28 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
 use engine::connections::StartLink;
-use engine::workflows::WorkflowInput;
+use engine::linked_orgs::{ConnectionCheck, Disconnected};
+use engine::workflows::{Run, Workflow, WorkflowInput};
 use serde::Deserialize;
-use serde_json::{json, Value};
 
+/// Your linked Salesforce orgs (never their tokens)
+#[utoipa::path(get, path = "/salesforce/connections", tag = "salesforce",
+    responses((status = 200, body = ConnectionList)))]
 pub async fn list_connections(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-) -> ApiResult<Json<Value>> {
-    let list = state.sonde.salesforce_connections(&actor).await?;
-    Ok(Json(json!({ "connections": list })))
+) -> ApiResult<Json<ConnectionList>> {
+    let connections = state.sonde.salesforce_connections(&actor).await?;
+    Ok(Json(ConnectionList { connections }))
 }
 
+/// Start linking an org: answers the authorize URL to open in a browser
+///
+/// `{"environment": production|sandbox|custom, "loginUrl"}`, or `{"connectionId"}` to reconnect
+/// one. Signing in as an org and user already linked updates that connection (same id); at
+/// most five per user.
+#[utoipa::path(post, path = "/salesforce/connections", tag = "salesforce", request_body = StartLink,
+    responses((status = 201, body = AuthorizeUrl)))]
 pub async fn start_connection(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -31,25 +44,39 @@ pub async fn start_connection(
 ) -> ApiResult<Response> {
     let input: StartLink = body(&bytes)?;
     let url = state.sonde.start_salesforce_link(&actor, input).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "authorizeUrl": url }))).into_response())
+    Ok((
+        StatusCode::CREATED,
+        Json(AuthorizeUrl { authorize_url: url }),
+    )
+        .into_response())
 }
 
-/// Disconnects, answering the enabled workflows that now fail until the org is linked again.
+/// Disconnect an org: its tokens are revoked at Salesforce and forgotten
+///
+/// Answers the enabled workflows that fail until the same Salesforce user links the org again
+/// (which revives this connection).
+#[utoipa::path(delete, path = "/salesforce/connections/{id}", tag = "salesforce",
+    responses((status = 200, body = Disconnected)))]
 pub async fn delete_connection(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
-    Ok(Json(json!(
-        state.sonde.disconnect_salesforce(&actor, &id).await?
-    )))
+) -> ApiResult<Json<Disconnected>> {
+    Ok(Json(state.sonde.disconnect_salesforce(&actor, &id).await?))
 }
 
+/// Check API access with a real call, and each workflow's rights through the link
+///
+/// `apiAccess` is false, with Salesforce's `errorCode` and message, when the call is refused;
+/// otherwise each workflow using the org is checked for object, field and record type rights
+/// (from describe).
+#[utoipa::path(get, path = "/salesforce/connections/{id}/check", tag = "salesforce",
+    responses((status = 200, body = ConnectionCheck)))]
 pub async fn check_connection(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ConnectionCheck>> {
     Ok(Json(
         state.sonde.check_salesforce_connection(&actor, &id).await?,
     ))
@@ -99,15 +126,24 @@ pub async fn oauth_callback(
     (status, Html(page.into_string())).into_response()
 }
 
+/// A survey's workflows
+#[utoipa::path(get, path = "/surveys/{id}/workflows", tag = "workflows",
+    responses((status = 200, body = WorkflowList)))]
 pub async fn list_workflows(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
     Path(survey_id): Path<String>,
-) -> ApiResult<Json<Value>> {
-    let list = state.sonde.workflows(&actor, &survey_id).await?;
-    Ok(Json(json!({ "workflows": list })))
+) -> ApiResult<Json<WorkflowList>> {
+    let workflows = state.sonde.workflows(&actor, &survey_id).await?;
+    Ok(Json(WorkflowList { workflows }))
 }
 
+/// Create a workflow (event, conditions, tasks)
+///
+/// Validated against the org's describe and against the survey: each problem names its field
+/// (`tasks[0].fields.NPS_Score__c`).
+#[utoipa::path(post, path = "/surveys/{id}/workflows", tag = "workflows", request_body = WorkflowInput,
+    responses((status = 201, body = Workflow)))]
 pub async fn create_workflow(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -119,33 +155,38 @@ pub async fn create_workflow(
         .sonde
         .create_workflow(&actor, &survey_id, input)
         .await?;
-    Ok((StatusCode::CREATED, Json(json!(w))).into_response())
+    Ok((StatusCode::CREATED, Json(w)).into_response())
 }
 
+/// One workflow (`canEdit` says whether you own it)
+#[utoipa::path(get, path = "/workflows/{id}", tag = "workflows",
+    responses((status = 200, body = WorkflowView)))]
 pub async fn get_workflow(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
-    let w = state.sonde.workflow(&actor, &id).await?;
-    let can_edit = w.owner_id == actor.user_id;
-    let mut v = json!(w);
-    v["canEdit"] = json!(can_edit);
-    Ok(Json(v))
+) -> ApiResult<Json<WorkflowView>> {
+    let workflow = state.sonde.workflow(&actor, &id).await?;
+    let can_edit = workflow.owner_id == actor.user_id;
+    Ok(Json(WorkflowView { workflow, can_edit }))
 }
 
+/// Replace a workflow (owner only; others get 403 and may copy it)
+#[utoipa::path(put, path = "/workflows/{id}", tag = "workflows", request_body = WorkflowInput,
+    responses((status = 200, body = Workflow)))]
 pub async fn update_workflow(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
     bytes: Bytes,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Workflow>> {
     let input: WorkflowInput = body(&bytes)?;
-    Ok(Json(json!(
-        state.sonde.update_workflow(&actor, &id, input).await?
-    )))
+    Ok(Json(state.sonde.update_workflow(&actor, &id, input).await?))
 }
 
+/// Delete a workflow (owner only)
+#[utoipa::path(delete, path = "/workflows/{id}", tag = "workflows",
+    responses((status = 204, description = "Deleted")))]
 pub async fn delete_workflow(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -155,13 +196,10 @@ pub async fn delete_workflow(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct CopyInput {
-    #[serde(default)]
-    connection_id: Option<String>,
-}
-
+/// Make your own copy, bound to one of your connections
+#[utoipa::path(post, path = "/workflows/{id}/copy", tag = "workflows",
+    request_body(content = CopyInput, description = "May be empty"),
+    responses((status = 201, body = Workflow)))]
 pub async fn copy_workflow(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -173,34 +211,35 @@ pub async fn copy_workflow(
         .sonde
         .copy_workflow(&actor, &id, input.connection_id.as_deref())
         .await?;
-    Ok((StatusCode::CREATED, Json(json!(w))).into_response())
+    Ok((StatusCode::CREATED, Json(w)).into_response())
 }
 
-#[derive(Deserialize)]
-pub struct RunsQuery {
-    status: Option<String>,
-    limit: Option<i64>,
-}
-
+/// Runs, newest first
+///
+/// Each with its trigger, condition result, per-task attempts, record ids and Salesforce's
+/// error text.
+#[utoipa::path(get, path = "/workflows/{id}/runs", tag = "workflows", params(RunsQuery),
+    responses((status = 200, body = RunList)))]
 pub async fn list_runs(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
     Query(q): Query<RunsQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<RunList>> {
     let (runs, counts) = state
         .sonde
         .workflow_runs(&actor, &id, q.status.as_deref(), q.limit.unwrap_or(100))
         .await?;
-    Ok(Json(json!({ "runs": runs, "counts": counts })))
+    Ok(Json(RunList { runs, counts }))
 }
 
+/// Queue a failed run again
+#[utoipa::path(post, path = "/workflows/{id}/runs/{runId}/retry", tag = "workflows",
+    responses((status = 200, body = Run)))]
 pub async fn retry_run(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
     Path((id, run_id)): Path<(String, String)>,
-) -> ApiResult<Json<Value>> {
-    Ok(Json(json!(
-        state.sonde.retry_run(&actor, &id, &run_id).await?
-    )))
+) -> ApiResult<Json<Run>> {
+    Ok(Json(state.sonde.retry_run(&actor, &id, &run_id).await?))
 }

@@ -11,7 +11,6 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use engine::{Error, FieldProblem};
-use serde_json::json;
 
 fn status_of(e: &Error) -> StatusCode {
     match e {
@@ -128,11 +127,30 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// The API's JSON error: `{"error": {"code", "message", "problems"}}`.
+/// Every error the API answers: `{"error": {"code", "message", "problems"}}`.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ApiErrorBody<'a> {
+    pub error: ApiErrorDetail<'a>,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ApiErrorDetail<'a> {
+    /// Stable and machine-readable: `invalid`, `not_found`, `forbidden`, ...
+    pub code: &'a str,
+    /// What went wrong and where, for a person.
+    pub message: &'a str,
+    /// Each field, or line and column, that was refused.
+    pub problems: &'a [FieldProblem],
+}
+
 fn api_error(status: StatusCode, code: &str, message: &str, problems: &[FieldProblem]) -> Response {
-    let body = json!({
-        "error": { "code": code, "message": message, "problems": problems }
-    });
+    let body = ApiErrorBody {
+        error: ApiErrorDetail {
+            code,
+            message,
+            problems,
+        },
+    };
     with_status_headers((status, Json(body)).into_response())
 }
 

@@ -1,287 +1,193 @@
-//! The OpenAPI 3.1 document for `/api/v1`, written by hand next to the routes it describes;
-//! a test checks that every documented operation is routed.
+//! The OpenAPI 3.1 document for `/api/v1`, derived by utoipa from the handlers' annotations and
+//! the Rust types they read and answer, so a schema cannot drift from the type behind it.
+//!
+//! Adding an API route: annotate its handler with `#[utoipa::path]` (method, path without the
+//! `/api/v1` prefix, request body and responses by type) and name it in `paths(...)` below;
+//! `api_doc::` tests fail until every routed `/api/v1` operation is documented and vice versa.
 
+use crate::{api, api_credentials, api_salesforce, error::ApiErrorBody};
 use axum::Json;
-use serde_json::{json, Value};
+use std::sync::OnceLock;
+use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, PathItem, Ref, Required, ResponseBuilder};
+use utoipa::{Modify, OpenApi};
 
-/// Every documented operation: (method, path, summary). The router test walks this list.
-pub const OPERATIONS: &[(&str, &str, &str)] = &[
-    ("get", "/surveys", "List the surveys you can see"),
-    (
-        "post",
-        "/surveys",
-        "Create a survey from the native JSON definition",
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Sonde API",
+        version = "1",
+        description = "Surveys, responses, the contact directory, linked Salesforce orgs and \
+            workflows. Authenticate with `Authorization: Bearer <token>` (create one with \
+            `sonde tokens create EMAIL`). Every error is `{\"error\": {\"code\", \"message\", \
+            \"problems\"}}`; `problems` names each refused field, or line and column."
     ),
-    (
-        "post",
-        "/surveys/import",
-        "Import a Qualtrics .qsf export (raw file as the body)",
+    servers((url = "/api/v1")),
+    security(("bearer" = [])),
+    paths(
+        document,
+        api::list_surveys,
+        api::create_survey,
+        api::import_survey,
+        api::get_survey,
+        api::update_survey,
+        api::share_survey,
+        api::create_personal_link,
+        api::get_link_signing,
+        api::set_link_signing,
+        api::rotate_link_secret,
+        api::list_responses,
+        api::create_response,
+        api::get_response,
+        api::update_response,
+        api::list_contacts,
+        api::create_contact,
+        api::import_contacts,
+        api::get_contact,
+        api::unsubscribe_contact,
+        api::resubscribe_contact,
+        api::contact_opt_out_events,
+        api::list_mailing_lists,
+        api::create_mailing_list,
+        api::get_mailing_list,
+        api_salesforce::list_connections,
+        api_salesforce::start_connection,
+        api_salesforce::delete_connection,
+        api_salesforce::check_connection,
+        api_salesforce::list_workflows,
+        api_salesforce::create_workflow,
+        api_salesforce::get_workflow,
+        api_salesforce::update_workflow,
+        api_salesforce::delete_workflow,
+        api_salesforce::copy_workflow,
+        api_salesforce::list_runs,
+        api_salesforce::retry_run,
+        api_credentials::list_tokens,
+        api_credentials::create_token,
+        api_credentials::revoke_token,
+        api_credentials::change_password,
+        api_credentials::list_users,
+        api_credentials::deactivate_user,
+        api_credentials::reactivate_user,
     ),
-    ("get", "/surveys/{id}", "A survey with its definition"),
-    ("put", "/surveys/{id}", "Replace a survey's definition"),
-    (
-        "post",
-        "/surveys/{id}/collaborators",
-        "Share a survey with a colleague ({\"email\"})",
-    ),
-    (
-        "post",
-        "/surveys/{id}/links",
-        "Create a unique personal link for a contact ({\"contactId\"})",
-    ),
-    (
-        "get",
-        "/surveys/{id}/link-signing",
-        "Signed links (editors): the HMAC-SHA256 secret, whether unsigned link parameters are refused, and how the signed string is formed (docs/signed-links.md)",
-    ),
-    (
-        "put",
-        "/surveys/{id}/link-signing",
-        "Require signed link parameters or not ({\"required\"}); creates the secret on first use",
-    ),
-    (
-        "post",
-        "/surveys/{id}/link-signing/rotate",
-        "A new signing secret: links signed with the old one stop working",
-    ),
-    (
-        "get",
-        "/surveys/{id}/responses",
-        "List responses (paged JSON) or export them (?format=csv)",
-    ),
-    (
-        "post",
-        "/surveys/{id}/responses",
-        "Create a response as a respondent's submission would",
-    ),
-    (
-        "get",
-        "/surveys/{id}/responses/{responseId}",
-        "One response",
-    ),
-    (
-        "get",
-        "/contacts",
-        "List contacts (optionally of one mailing list)",
-    ),
-    (
-        "post",
-        "/contacts",
-        "Add or update a contact (matched by email, case-insensitively, else by extRef); \
-         `unsubscribed: true` unsubscribes, but no upsert ever clears an opt-out (see resubscribe)",
-    ),
-    (
-        "post",
-        "/contacts/import",
-        "Import contacts from CSV (body) in batches that let other writes in; the report \
-         {errors: [{line, column, message}], created, updated, refused} streams as rows are written",
-    ),
-    ("get", "/contacts/{id}", "One contact"),
-    (
-        "post",
-        "/contacts/{id}/unsubscribe",
-        "Unsubscribe a contact (recorded in its opt-out history)",
-    ),
-    (
-        "post",
-        "/contacts/{id}/resubscribe",
-        "Clear a contact's opt-out: the only way one is cleared; editor role; recorded",
-    ),
-    (
-        "get",
-        "/contacts/{id}/opt-out-events",
-        "A contact's opt-out history, oldest first: {events: [{action, source, actorId, detail, at}]}",
-    ),
-    ("get", "/mailing-lists", "List mailing lists"),
-    (
-        "post",
-        "/mailing-lists",
-        "Create a mailing list ({\"name\"})",
-    ),
-    ("get", "/mailing-lists/{id}", "One mailing list"),
-    ("get", "/salesforce/connections", "Your linked Salesforce orgs (never their tokens)"),
-    (
-        "post",
-        "/salesforce/connections",
-        "Start linking an org ({\"environment\": production|sandbox|custom, \"loginUrl\"}, or {\"connectionId\"} to reconnect one): answers {\"authorizeUrl\"} to open in a browser; signing in as an org and user already linked updates that connection (same id); at most five per user",
-    ),
-    (
-        "delete",
-        "/salesforce/connections/{id}",
-        "Disconnect an org: its tokens are revoked at Salesforce and forgotten; answers {connection, enabledWorkflows: [{id, name, surveyId}], message}: the enabled workflows that fail until the same Salesforce user links the org again (which revives this connection)",
-    ),
-    (
-        "get",
-        "/salesforce/connections/{id}/check",
-        "Check API access with a real call (apiAccess false with Salesforce's errorCode and message when refused) and, per workflow using the org, object, field and record type rights (from describe)",
-    ),
-    ("get", "/surveys/{id}/workflows", "A survey's workflows"),
-    (
-        "post",
-        "/surveys/{id}/workflows",
-        "Create a workflow (event, conditions, tasks), validated against the org's describe",
-    ),
-    ("get", "/workflows/{id}", "One workflow (canEdit says whether you own it)"),
-    (
-        "put",
-        "/workflows/{id}",
-        "Replace a workflow (owner only; others get 403 and may copy it)",
-    ),
-    ("delete", "/workflows/{id}", "Delete a workflow (owner only)"),
-    (
-        "post",
-        "/workflows/{id}/copy",
-        "Make your own copy bound to one of your connections ({\"connectionId\"}, optional)",
-    ),
-    (
-        "get",
-        "/workflows/{id}/runs",
-        "Runs, newest first: trigger, condition result, per-task attempts, record ids, Salesforce's error text (?status=, ?limit=)",
-    ),
-    (
-        "post",
-        "/workflows/{id}/runs/{runId}/retry",
-        "Queue a failed run again",
-    ),
-    (
-        "get",
-        "/tokens",
-        "Your API tokens, newest first: {tokens: [{id, name, createdAt, lastUsedAt, expiresAt, expired}]}; never their secrets",
-    ),
-    (
-        "post",
-        "/tokens",
-        "Create an API token for yourself ({\"name\", \"expiresInDays\": 1–3650, optional: none never expires}); the answer's `token` is the only time the secret is shown",
-    ),
-    (
-        "delete",
-        "/tokens/{id}",
-        "Revoke one of your API tokens: it stops working at once",
-    ),
-    (
-        "post",
-        "/account/password",
-        "Change your password ({\"currentPassword\", \"newPassword\", \"keepApiTokens\": false}): your web sessions end and, unless kept, your other API tokens are revoked (the calling token stays); answers {sessionsEnded, apiTokensRevoked}",
-    ),
-    (
-        "get",
-        "/users",
-        "Your organization's users (admins): {users: [{id, email, role, active}]}",
-    ),
-    (
-        "post",
-        "/users/{id}/deactivate",
-        "Deactivate a user (admins; not yourself): their sessions end, their API tokens are revoked and they cannot sign in",
-    ),
-    (
-        "post",
-        "/users/{id}/reactivate",
-        "Let a deactivated user sign in again (admins); their old tokens stay revoked",
-    ),
-];
+    components(schemas(ApiErrorBody)),
+    modifiers(&Common)
+)]
+struct ApiDoc;
 
-fn parameters(path: &str) -> Vec<Value> {
-    let mut params: Vec<Value> = path
-        .split('/')
-        .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-        .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
-        .collect();
-    let query: &[(&str, &str)] = match path {
-        "/surveys/{id}/responses" => &[
-            ("format", "json (default) or csv"),
-            ("status", "in_progress, complete or incomplete"),
-            ("after", "the `next` cursor of the previous page"),
-            ("limit", "page size, 1–1000 (default 100)"),
-        ],
-        "/contacts" => &[
-            ("listId", "only this mailing list's contacts"),
-            ("offset", "skip this many"),
-            ("limit", "page size"),
-        ],
-        "/contacts/import" => &[("listId", "also add the imported contacts to this list")],
-        _ => &[],
-    };
-    params.extend(query.iter().map(|(name, description)| {
-        json!({"name": name, "in": "query", "required": false, "description": description, "schema": {"type": "string"}})
-    }));
-    params
-}
+/// What every operation shares, added once here rather than on each handler: the bearer
+/// scheme, the path parameters (read from the path template itself) and the error answers.
+struct Common;
 
-fn request_body(method: &str, path: &str) -> Option<Value> {
-    if method == "get"
-        || method == "delete"
-        || path.ends_with("/unsubscribe")
-        || path.ends_with("/resubscribe")
-        || path.ends_with("/retry")
-        || path.ends_with("/rotate")
-    {
-        return None;
-    }
-    let content = match path {
-        "/surveys/import" => {
-            json!({"application/json": {"schema": {"type": "object", "description": "A Qualtrics .qsf file"}}})
-        }
-        "/contacts/import" => json!({"text/csv": {"schema": {"type": "string"}}}),
-        "/surveys/{id}/responses" => {
-            json!({"application/json": {"schema": {"$ref": "#/components/schemas/NewResponse"}}})
-        }
-        "/surveys" | "/surveys/{id}" => {
-            json!({"application/json": {"schema": {"$ref": "#/components/schemas/SurveyDefinition"}}})
-        }
-        _ => json!({"application/json": {"schema": {"type": "object"}}}),
-    };
-    Some(json!({"required": true, "content": content}))
-}
-
-pub fn spec() -> Value {
-    let mut paths = serde_json::Map::new();
-    for (method, path, summary) in OPERATIONS {
-        let mut op = json!({
-            "summary": summary,
-            "parameters": parameters(path),
-            "responses": {
-                "200": {"description": "OK"},
-                "201": {"description": "Created"},
-                "400": {"description": "Invalid input: `error.problems` names each field or line/column", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-                "401": {"description": "Missing or invalid API token"},
-                "403": {"description": "Your role does not allow this"},
-                "404": {"description": "Not found (or not visible to you)"}
-            }
-        });
-        if let Some(body) = request_body(method, path) {
-            op["requestBody"] = body;
-        }
-        let entry = paths.entry(path.to_string()).or_insert_with(|| json!({}));
-        entry[*method] = op;
-    }
-    json!({
-        "openapi": "3.1.0",
-        "info": {
-            "title": "Sonde API",
-            "version": "1",
-            "description": "Surveys, responses and the contact directory. Authenticate with `Authorization: Bearer <token>` (create one with `sonde tokens create EMAIL`)."
-        },
-        "servers": [{"url": "/api/v1"}],
-        "security": [{"bearer": []}],
-        "paths": paths,
-        "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": {
-                "Error": {"type": "object", "properties": {"error": {"type": "object", "properties": {
-                    "code": {"type": "string"}, "message": {"type": "string"},
-                    "problems": {"type": "array", "items": {"type": "object", "properties": {"field": {"type": "string"}, "message": {"type": "string"}}}}
-                }}}},
-                "NewResponse": {"type": "object", "properties": {
-                    "answers": {"type": "object", "description": "By question id; shapes in docs/survey-definition.md"},
-                    "embeddedData": {"type": "object", "additionalProperties": {"type": "string"}},
-                    "finished": {"type": "boolean"}
-                }},
-                "SurveyDefinition": {"type": "object", "description": "The native survey definition; see docs/survey-definition.md"}
+impl Modify for Common {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        for (path, item) in doc.paths.paths.iter_mut() {
+            item.parameters = Some(path_parameters(path));
+            for op in operations(item) {
+                describe_successes(op);
+                add_errors(op);
             }
         }
-    })
+    }
 }
 
-pub async fn document() -> Json<Value> {
+fn path_parameters(path: &str) -> Vec<utoipa::openapi::RefOr<utoipa::openapi::path::Parameter>> {
+    let segments: Vec<&str> = path.split('/').collect();
+    segments
+        .iter()
+        .enumerate()
+        .filter_map(|(i, seg)| {
+            let name = seg.strip_prefix('{')?.strip_suffix('}')?;
+            let of = i
+                .checked_sub(1)
+                .map(|p| segments[p].trim_end_matches('s').replace('-', " "))
+                .unwrap_or_default();
+            Some(
+                ParameterBuilder::new()
+                    .name(name)
+                    .parameter_in(ParameterIn::Path)
+                    .required(Required::True)
+                    .description(Some(format!("The {of}'s id")))
+                    .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                    .build()
+                    .into(),
+            )
+        })
+        .collect()
+}
+
+fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
+    [
+        item.get.as_mut(),
+        item.put.as_mut(),
+        item.post.as_mut(),
+        item.delete.as_mut(),
+        item.patch.as_mut(),
+    ]
+    .into_iter()
+    .flatten()
+}
+
+/// Success answers say what they are even when the handler's annotation gives no words.
+fn describe_successes(op: &mut Operation) {
+    for (status, response) in op.responses.responses.iter_mut() {
+        if let utoipa::openapi::RefOr::T(r) = response {
+            if r.description.is_empty() {
+                r.description = match status.as_str() {
+                    "201" => "Created",
+                    "204" => "Done; no body",
+                    _ => "OK",
+                }
+                .to_string();
+            }
+        }
+    }
+}
+
+fn add_errors(op: &mut Operation) {
+    let errors = [
+        (
+            "400",
+            "Invalid input: `error.problems` names each field, or line and column",
+        ),
+        ("401", "Missing or invalid API token"),
+        ("403", "Your role does not allow this"),
+        ("404", "Not found (or not visible to you)"),
+        (
+            "default",
+            "Any other error (409 conflict, 503 briefly unavailable with Retry-After, ...)",
+        ),
+    ];
+    for (status, description) in errors {
+        let content = ContentBuilder::new()
+            .schema(Some(Ref::from_schema_name("ApiErrorBody")))
+            .build();
+        op.responses.responses.entry(status.to_string()).or_insert(
+            ResponseBuilder::new()
+                .description(description)
+                .content("application/json", content)
+                .build()
+                .into(),
+        );
+    }
+}
+
+/// The document, built once.
+pub fn spec() -> &'static utoipa::openapi::OpenApi {
+    static SPEC: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
+    SPEC.get_or_init(ApiDoc::openapi)
+}
+
+/// This document
+#[utoipa::path(get, path = "/openapi.json", tag = "meta", security(()),
+    responses((status = 200, description = "The OpenAPI 3.1 document", body = Object)))]
+pub async fn document() -> Json<&'static utoipa::openapi::OpenApi> {
     Json(spec())
 }

@@ -77,10 +77,14 @@ pub async fn open(
         let cookie_name = resume_cookie_name(&survey_id);
         // A respondent reloading the page resumes.
         let resume = crate::auth::cookie(&headers, &cookie_name).map(str::to_string);
-        state
+        match state
             .sonde
             .open_survey(&survey_id, &arrival, resume.as_deref())
-            .await?
+            .await
+        {
+            Err(engine::Error::NotFound("survey")) => return Ok(no_such_survey()),
+            other => other?,
+        }
     };
     render(&survey_id, view).await
 }
@@ -113,10 +117,14 @@ pub async fn submit(
             .cloned()
             .collect(),
     };
-    let view = state
+    let view = match state
         .sonde
         .submit_page(&survey_id, &state_of_form, &submission)
-        .await?;
+        .await
+    {
+        Err(engine::Error::NotFound("survey")) => return Ok(no_such_survey()),
+        other => other?,
+    };
     render(&survey_id, view).await
 }
 
@@ -254,4 +262,16 @@ pub async fn opt_out_confirm(
         )
         .into_string(),
     ))
+}
+
+/// A survey link that leads to no survey a respondent may take. They are told so in their
+/// terms; the admin UI's "not shared with you" would make no sense to them.
+fn no_such_survey() -> Response {
+    let page = pages::error_page(
+        "Survey not available",
+        "This survey does not exist or is closed.",
+        "Check the link you were sent, or ask whoever sent it for a new one.",
+        &[],
+    );
+    (axum::http::StatusCode::NOT_FOUND, page).into_response()
 }

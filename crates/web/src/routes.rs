@@ -3,7 +3,7 @@
 
 use crate::{
     account, api, api_credentials, api_salesforce, assets, openapi, respondent, sign_in, ui,
-    ui_linked_orgs, ui_salesforce, AppState,
+    ui_linked_orgs, ui_responses, ui_salesforce, ui_workflow_editor, ui_workflows, AppState,
 };
 use axum::handler::Handler;
 use axum::http::Method;
@@ -178,6 +178,11 @@ pub fn table() -> Vec<Route> {
         post("/surveys/import", ui::import_survey),
         get("/surveys/{id}", ui::survey_detail),
         post("/surveys/{id}/share", ui::share_survey),
+        get("/surveys/{id}/responses", ui_responses::responses),
+        get(
+            "/surveys/{id}/responses/{response_id}",
+            ui_responses::response,
+        ),
         get("/surveys/{id}/export.csv", ui::export_csv),
         get("/surveys/{id}/export.json", ui::export_json),
         get("/contacts", ui::contacts),
@@ -193,17 +198,20 @@ pub fn table() -> Vec<Route> {
             ui_linked_orgs::confirm_disconnect,
         ),
         post("/salesforce/{id}/disconnect", ui_salesforce::disconnect),
-        get("/surveys/{id}/workflows", ui_salesforce::workflows),
-        get("/surveys/{id}/workflows/new", ui_salesforce::new_workflow),
+        get("/surveys/{id}/workflows", ui_workflows::workflows),
+        get(
+            "/surveys/{id}/workflows/new",
+            ui_workflow_editor::new_workflow,
+        ),
         post(
             "/surveys/{id}/workflows/new",
-            ui_salesforce::create_workflow,
+            ui_workflow_editor::create_workflow,
         ),
-        get("/workflows/{id}", ui_salesforce::workflow),
-        post("/workflows/{id}", ui_salesforce::update_workflow),
-        post("/workflows/{id}/delete", ui_salesforce::delete_workflow),
-        post("/workflows/{id}/copy", ui_salesforce::copy_workflow),
-        get("/workflows/{id}/runs", ui_salesforce::runs),
-        post("/workflows/{id}/runs/{run_id}/retry", ui_salesforce::retry),
+        get("/workflows/{id}", ui_workflow_editor::workflow),
+        post("/workflows/{id}", ui_workflow_editor::update_workflow),
+        post("/workflows/{id}/delete", ui_workflows::delete_workflow),
+        post("/workflows/{id}/copy", ui_workflows::copy_workflow),
+        get("/workflows/{id}/runs", ui_workflows::runs),
+        post("/workflows/{id}/runs/{run_id}/retry", ui_workflows::retry),
     ]
 }

@@ -13,7 +13,6 @@ use axum::Form;
 use engine::Error;
 use maud::{html, Markup};
 use serde::Deserialize;
-use survey::QuestionKind;
 
 type PageResult = Result<Response, PageError>;
 
@@ -35,17 +34,43 @@ pub(crate) fn page_with_status(
         .into_response()
 }
 
+/// A moment as `<time>`: UTC in RFC 3339, which the page's script shows in the viewer's zone.
+pub(crate) fn time(ms: i64) -> Markup {
+    let iso = engine::responses::rfc3339(ms);
+    html! { time datetime=(iso) { (iso) } }
+}
+
 pub async fn home() -> Redirect {
     Redirect::to("/surveys")
 }
 
 pub async fn surveys(State(state): State<AppState>, user: WebUser) -> PageResult {
+    surveys_page(&state, &user, None).await
+}
+
+/// The surveys page; `refusal` is an import that failed, said once above the form to try again.
+async fn surveys_page(state: &AppState, user: &WebUser, refusal: Option<Error>) -> PageResult {
     let surveys = state.sonde.surveys(&user.actor).await?;
-    Ok(page(
-        &user,
+    let status = match refusal {
+        Some(_) => axum::http::StatusCode::BAD_REQUEST,
+        None => axum::http::StatusCode::OK,
+    };
+    Ok(page_with_status(
+        user,
+        status,
         "Surveys",
         html! {
             h1 { "Surveys" }
+            @if let Some(e) = &refusal {
+                div.notice role="alert" id="import-error" {
+                    p.error { "The survey was not imported: " (e) }
+                    @if let Error::Invalid { problems, .. } = e {
+                        // Only what the message does not already say.
+                        @let more: Vec<_> = problems.iter().filter(|p| !e.to_string().contains(&p.message)).collect();
+                        @if !more.is_empty() { ul { @for p in more { li { strong { (p.field) } ": " (p.message) } } } }
+                    }
+                }
+            }
             div.card {
                 h2 { "Import a Qualtrics survey (.qsf)" }
                 form method="post" action="/surveys/import" enctype="multipart/form-data" {
@@ -112,13 +137,15 @@ pub async fn import_survey(
 ) -> PageResult {
     let upload = read_upload(multipart).await?;
     user.check_csrf(&upload.csrf)?;
-    let text = String::from_utf8(upload.file).map_err(|_| {
-        PageError(Error::invalid(
-            "the file is not UTF-8 text; export the survey again as .qsf",
-        ))
-    })?;
-    let created = state.sonde.import_qsf(&user.actor, text).await?;
-    survey_page(&state, &user, &created.survey.id, &created.warnings).await
+    let Ok(text) = String::from_utf8(upload.file) else {
+        let e = Error::invalid("the file is not UTF-8 text; export the survey again as .qsf");
+        return surveys_page(&state, &user, Some(e)).await;
+    };
+    match state.sonde.import_qsf(&user.actor, &text).await {
+        Ok(created) => survey_page(&state, &user, &created.survey.id, &created.warnings).await,
+        Err(e @ Error::Invalid { .. }) => surveys_page(&state, &user, Some(e)).await,
+        Err(e) => Err(e.into()),
+    }
 }
 
 pub async fn survey_detail(
@@ -128,6 +155,9 @@ pub async fn survey_detail(
 ) -> PageResult {
     survey_page(&state, &user, &id, &[]).await
 }
+
+/// How many responses the survey's page shows; the responses page has them all.
+const RECENT: usize = 10;
 
 async fn survey_page(
     state: &AppState,
@@ -139,21 +169,9 @@ async fn survey_page(
     let link = state.sonde.anonymous_link(&s.id);
     let (_, responses, next) = state
         .sonde
-        .responses(&user.actor, &s.id, None, None, 50)
+        .select_responses(&user.actor, &s.id, &Default::default(), None, RECENT)
         .await?;
     let total = state.sonde.response_count(&user.actor, &s.id).await?;
-    let shown: Vec<&survey::Question> = s
-        .definition
-        .questions
-        .iter()
-        .filter(|q| {
-            !matches!(
-                q.kind,
-                QuestionKind::Descriptive | QuestionKind::Timing { .. }
-            )
-        })
-        .take(6)
-        .collect();
     Ok(page(
         user,
         &s.name,
@@ -176,35 +194,15 @@ async fn survey_page(
             div.card {
                 h2 { "Responses (" (total) ")" }
                 p {
+                    a href={ "/surveys/" (s.id) "/responses" } { "All responses" } " (filter, open one) · "
                     a href={ "/surveys/" (s.id) "/export.csv" } { "Export CSV" } " · "
                     a href={ "/surveys/" (s.id) "/export.json" } { "Export JSON" }
                 }
                 @if responses.is_empty() {
                     p.muted { "No responses yet." }
                 } @else {
-                    div.table-wrap {
-                        table {
-                            thead { tr {
-                                th { "Response" } th { "Status" } th { "Started" } th { "Progress" }
-                                @for q in &shown { th { (q.export_tag) } }
-                            } }
-                            tbody {
-                                @for r in &responses {
-                                    @let row = survey::export::json_value(&s.definition, &r.metadata, &r.data);
-                                    tr {
-                                        td { code { (r.id) } }
-                                        td { (r.status.as_str()) }
-                                        td { (r.metadata.start_date) }
-                                        td { (r.metadata.progress) "%" }
-                                        @for q in &shown {
-                                            td { (cell(&row, &q.export_tag)) }
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                    @if next.is_some() { p.muted { "Showing the first 50; export for all." } }
+                    (crate::ui_responses::responses_table(&s.definition, &responses))
+                    @if next.is_some() { p.muted { "The first " (RECENT) " of " (total) "; " a href={ "/surveys/" (s.id) "/responses" } { "see them all" } "." } }
                 }
             }
             div.card {
@@ -217,26 +215,6 @@ async fn survey_page(
             }
         },
     ))
-}
-
-/// A compact cell for the responses table from the export's JSON row.
-fn cell(row: &serde_json::Value, tag: &str) -> String {
-    let obj = row.get("values").unwrap_or(row);
-    let Some(map) = obj.as_object() else {
-        return String::new();
-    };
-    let mut parts: Vec<String> = map
-        .iter()
-        .filter(|(k, _)| *k == tag || k.starts_with(&format!("{tag}_")))
-        .map(|(_, v)| match v {
-            serde_json::Value::String(s) => s.clone(),
-            serde_json::Value::Null => String::new(),
-            other => other.to_string(),
-        })
-        .filter(|s| !s.is_empty())
-        .collect();
-    parts.truncate(4);
-    parts.join("; ")
 }
 
 #[derive(Deserialize)]
@@ -264,7 +242,10 @@ pub async fn export_csv(
     user: WebUser,
     Path(id): Path<String>,
 ) -> PageResult {
-    let csv = state.sonde.export_csv(&user.actor, &id).await?;
+    let csv = state
+        .sonde
+        .export_csv(&user.actor, &id, &Default::default())
+        .await?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
@@ -288,7 +269,13 @@ pub async fn export_json(
     loop {
         let (s, page, next) = state
             .sonde
-            .responses(&user.actor, &id, None, after.as_deref(), 1000)
+            .select_responses(
+                &user.actor,
+                &id,
+                &Default::default(),
+                after.as_deref(),
+                1000,
+            )
             .await?;
         all.extend(
             page.iter()
@@ -329,10 +316,25 @@ async fn contacts_page(
         html! {
             h1 { "Directory" }
             @if let Some(r) = report {
-                div.ok role="status" {
-                    p { "Imported: " (r.created) " created, " (r.updated) " updated, " (r.refused) " row(s) refused." }
+                // Green only when every row went in as it was; refused rows or languages to
+                // check are a warning to act on.
+                @let clean = r.refused == 0 && r.unknown_languages.is_empty();
+                div class=(if clean { "ok" } else { "notice" }) role="status" id="import-report" {
+                    p { "Imported: " (r.created) " created, " (r.updated) " updated"
+                        @if r.refused > 0 { "; " strong { (r.refused) " row" @if r.refused != 1 { "s" } " refused" } } "." }
+                    @if !r.unknown_languages.is_empty() {
+                        p { "Language codes that are not a language — the contacts were imported with them; correct them and import again:" }
+                        ul { @for u in &r.unknown_languages {
+                            li { code { (u.code) } " is not a language ISO 639 knows: "
+                                (u.contacts) " contact" @if u.contacts != 1 { "s" } ", line" @if u.lines.len() != 1 { "s" } " "
+                                (u.lines.iter().map(|l| l.to_string()).collect::<Vec<_>>().join(", "))
+                                @if u.contacts > u.lines.len() { ", …" } }
+                        } }
+                    }
                     @if r.errors.len() < r.refused {
-                        p { "The first " (r.errors.len()) " problems:" }
+                        p { "Not imported — the first " (r.errors.len()) " problems:" }
+                    } @else if !r.errors.is_empty() {
+                        p { "Not imported:" }
                     }
                     @if !r.errors.is_empty() {
                         ul { @for e in &r.errors {

@@ -213,19 +213,33 @@ impl Browser {
         }
     }
 
-    /// Screenshots at desktop (1280) and phone (390) widths, `{name}-desktop.png` and
-    /// `{name}-phone.png` in `SONDE_SCREENSHOTS` if set (else the target's temporary
+    /// Whole-page screenshots at desktop (1280) and phone (390) widths, `{name}-desktop.png`
+    /// and `{name}-phone.png` in `SONDE_SCREENSHOTS` if set (else the target's temporary
     /// directory).
     pub(crate) async fn shots(&self, name: &str) {
         let dir = std::env::var("SONDE_SCREENSHOTS")
             .map(std::path::PathBuf::from)
             .unwrap_or_else(|_| std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")));
-        std::fs::create_dir_all(&dir).unwrap();
-        for (width, height, kind) in [(1280, 900, "desktop"), (390, 844, "phone")] {
-            self.resize(width, height).await;
+        self.shots_in(&dir, name).await;
+    }
+
+    /// [`Browser::shots`] into `dir`: each width's window is as tall as the page (up to
+    /// 6,000 px), then the window goes back to desktop size.
+    pub(crate) async fn shots_in(&self, dir: &std::path::Path, name: &str) {
+        std::fs::create_dir_all(dir).unwrap();
+        for (width, kind) in [(390, "phone"), (1280, "desktop")] {
+            self.resize(width, 900).await;
+            let height = self
+                .execute("return document.documentElement.scrollHeight;", json!([]))
+                .await
+                .as_u64()
+                .unwrap_or(900)
+                .clamp(600, 6000);
+            self.resize(width, height as u32 + 140).await;
             self.screenshot_to(&dir.join(format!("{name}-{kind}.png")))
                 .await;
         }
+        self.resize(1280, 900).await;
     }
 
     /// The value of `attribute` on the element `css` finds.
@@ -242,7 +256,28 @@ impl Browser {
         .to_string()
     }
 
-    /// Sets the window's size (a desktop is 1280 wide, a phone 390).
+    /// Runs `script` in the page (`return …` gives its value back).
+    pub(crate) async fn execute(&self, script: &str, args: Value) -> Value {
+        self.call(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({"script": script, "args": args})),
+        )
+        .await
+    }
+
+    /// A DOM property of the first element `css` matches (an input's live `value`).
+    pub(crate) async fn property(&self, css: &str, name: &str) -> Value {
+        let id = self.find(css).await;
+        self.call(
+            reqwest::Method::GET,
+            &format!("/element/{id}/property/{name}"),
+            None,
+        )
+        .await
+    }
+
+    /// Resizes the window; the page lays itself out again without reloading.
     pub(crate) async fn resize(&self, width: u32, height: u32) {
         self.call(
             reqwest::Method::POST,
@@ -252,14 +287,25 @@ impl Browser {
         .await;
     }
 
-    /// Runs a script in the page and answers what it returns.
-    pub(crate) async fn execute(&self, script: &str) -> Value {
+    /// Makes the page's clock read in `zone` (an IANA name), as a viewer there sees it.
+    pub(crate) async fn set_time_zone(&self, zone: &str) {
         self.call(
             reqwest::Method::POST,
-            "/execute/sync",
-            Some(json!({"script": script, "args": []})),
+            "/goog/cdp/execute",
+            Some(json!({"cmd": "Emulation.setTimezoneOverride", "params": {"timezoneId": zone}})),
         )
-        .await
+        .await;
+    }
+
+    /// Chooses a file for the `input[type=file]` that `css` matches.
+    pub(crate) async fn choose_file(&self, css: &str, path: &std::path::Path) {
+        let id = self.find(css).await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{id}/value"),
+            Some(json!({"text": path.display().to_string()})),
+        )
+        .await;
     }
 
     pub(crate) async fn quit(&self) {

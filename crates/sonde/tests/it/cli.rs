@@ -234,7 +234,9 @@ fn soql_fmt_and_check() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("connector"));
 }
 
-/// The README's first command: `sonde demo` sets everything up and prints working URLs.
+/// The README's first command: `sonde demo` sets everything up and prints working URLs: a
+/// survey link whose first page greets the respondent by name, the admin login, and shell
+/// commands that sign in to the built-in org and read the roll-up each response moves.
 #[tokio::test]
 async fn demo_prints_urls_that_work() {
     use std::io::BufRead;
@@ -253,11 +255,22 @@ async fn demo_prints_urls_that_work() {
         .unwrap();
     let stdout = child.stdout.take().unwrap();
     let _server = Server(child);
-    // Read the banner up to the built-in org's password (its last line).
+    // Read the banner up to its last line (or what came within a minute).
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
     let mut lines: Vec<String> = Vec::new();
-    for line in std::io::BufReader::new(stdout).lines() {
-        let line = line.unwrap();
-        let done = line.contains("Password:") && lines.iter().any(|l| l.contains("Password:"));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while let Ok(line) = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+        let done = line.starts_with("Ctrl-C stops the demo");
         lines.push(line);
         if done {
             break;
@@ -284,6 +297,20 @@ async fn demo_prints_urls_that_work() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     assert!(page.contains("Customer satisfaction"), "{page}");
+    let greeting = page
+        .find("Hello")
+        .map(|at| &page[at..page.len().min(at + 40)])
+        .unwrap_or_else(|| panic!("no greeting on the first page:\n{page}"));
+    assert!(
+        !greeting.starts_with("Hello ,"),
+        "the first page greets the respondent by name, not {greeting:?}"
+    );
+    let respondent = value("(a personal link for");
+    let first_name = respondent.split_whitespace().next().unwrap();
+    assert!(
+        greeting.starts_with(&format!("Hello {first_name}, thank you")),
+        "{greeting:?}"
+    );
     let r = sign_in_at(
         &client,
         &format!("http://127.0.0.1:{port}"),
@@ -295,12 +322,54 @@ async fn demo_prints_urls_that_work() {
         r.text().await.unwrap().contains("Surveys"),
         "the printed admin login works"
     );
-    let versions = reqwest::get(format!("http://127.0.0.1:{sf_port}/services/data/"))
-        .await
-        .unwrap();
-    assert_eq!(versions.status(), 200, "the built-in org answers");
 
-    // The demo's workflow writes an answer into the built-in org under the respondent's account.
+    // The printed commands sign in to the built-in org and read the roll-up and the records.
+    let start = lines
+        .iter()
+        .position(|l| l.contains("To watch it"))
+        .unwrap_or_else(|| panic!("no commands to watch the org in {lines:?}"));
+    let commands: Vec<&str> = lines[start + 1..]
+        .iter()
+        .take_while(|l| l.starts_with("    "))
+        .map(|l| l.trim())
+        .collect();
+    assert_eq!(commands.len(), 3, "{lines:?}");
+    let watch = || {
+        let out = Command::new("bash")
+            .args(["-euo", "pipefail", "-c", &commands.join("\n")])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            out.status.success(),
+            "the printed commands fail: {}{stdout}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let answers: Vec<serde_json::Value> = serde_json::Deserializer::from_str(&stdout)
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(answers.len(), 2, "{stdout}");
+        let account = answers[0]["records"][0].clone();
+        (account, answers[1]["records"].as_array().unwrap().clone())
+    };
+    let (account, records) = watch();
+    let count = account["Survey_Response_Count__c"]
+        .as_f64()
+        .expect("a roll-up");
+    let account_id = account["attributes"]["url"]
+        .as_str()
+        .and_then(|u| u.rsplit('/').next())
+        .unwrap()
+        .to_string();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains(&format!("({account_id})")) && l.contains("Survey_Response__c")),
+        "the banner names the account the roll-up is on: {lines:?}"
+    );
+
+    // A response for the printed account is written there by the demo's workflow.
     let out = sonde(&["--data-dir".to_string(), dir.0.display().to_string()])
         .args(["tokens", "create", "admin@demo.sonde.local"])
         .output()
@@ -308,57 +377,36 @@ async fn demo_prints_urls_that_work() {
     let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
     let link = url::Url::parse(&survey_url).unwrap();
     let survey_id = link.path().trim_start_matches("/s/").to_string();
-    let param = |k: &str| {
-        link.query_pairs()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.into_owned())
-            .unwrap()
-    };
     let base = format!("http://127.0.0.1:{port}");
     let answers = sonde::bench::complete_answers(&survey::sample::sample_definition());
     let r = client
         .post(format!("{base}/api/v1/surveys/{survey_id}/responses"))
         .bearer_auth(&token)
-        .json(&serde_json::json!({"answers": answers, "embeddedData": {"sfAccountId": param("sfAccountId"), "sfContactId": param("sfContactId")}, "finished": true}))
+        .json(&serde_json::json!({"answers": answers, "embeddedData": {"sfAccountId": account_id}, "finished": true}))
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 201);
-    let workflows: serde_json::Value = client
-        .get(format!("{base}/api/v1/surveys/{survey_id}/workflows"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let wf = workflows["workflows"][0]["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{workflows}"))
-        .to_string();
+    let response: serde_json::Value = r.json().await.unwrap();
+    let response_id = response["responseId"].as_str().unwrap().to_string();
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let runs: serde_json::Value = client
-            .get(format!("{base}/api/v1/workflows/{wf}/runs"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if runs["runs"][0]["status"] == "succeeded" {
-            let id = runs["runs"][0]["tasks"][0]["recordId"].as_str().unwrap();
-            assert!(
-                id.starts_with("a0"),
-                "a Survey_Response__c record id: {runs}"
+        let (account, now) = watch();
+        if let Some(record) = now
+            .iter()
+            .find(|r| r["Response_Id__c"] == response_id.as_str())
+        {
+            assert_eq!(
+                account["Survey_Response_Count__c"].as_f64(),
+                Some(count + 1.0),
+                "the roll-up counts the new record {record}"
             );
+            assert_eq!(now.len(), records.len() + 1);
             break;
         }
         assert!(
             Instant::now() < deadline,
-            "the demo workflow did not deliver: {runs}"
+            "the demo workflow did not deliver {response_id}: {now:?}"
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }

@@ -474,3 +474,52 @@ pub async fn connections_of(app: &TestApp, token: &str) -> Vec<serde_json::Value
     let v = app.get_json(token, "/api/v1/salesforce/connections").await;
     v["connections"].as_array().cloned().unwrap_or_default()
 }
+
+/// Stores a response as the store holds it, started at `started_at` (ms), so a test can place
+/// responses on chosen dates and in every status; returns its id.
+pub async fn insert_response(
+    app: &TestApp,
+    org_id: &str,
+    survey_id: &str,
+    status: store::responses::ResponseStatus,
+    started_at: i64,
+    data: &survey::ResponseData,
+) -> String {
+    use store::responses::{ResponseRow, ResponseStatus};
+    let open = status == ResponseStatus::InProgress;
+    let ended = (!open).then_some(started_at + 90_000);
+    let survey_version = app
+        .sonde
+        .store
+        .survey(org_id, survey_id)
+        .await
+        .unwrap()
+        .expect("the survey exists")
+        .version;
+    let row = ResponseRow {
+        id: store::ids::response(),
+        org_id: org_id.into(),
+        survey_id: survey_id.into(),
+        contact_id: None,
+        status,
+        data: serde_json::to_string(data).unwrap(),
+        cursor: None,
+        progress: if status == ResponseStatus::Complete {
+            100
+        } else {
+            40
+        },
+        channel: "anonymous".into(),
+        started_at,
+        updated_at: started_at + 90_000,
+        ended_at: ended.filter(|_| status == ResponseStatus::Complete),
+        recorded_at: ended,
+        // Far away, so no housekeeping closes it meanwhile.
+        expires_at: open.then_some(started_at + 100 * 365 * 86_400_000),
+        survey_version,
+    };
+    let mut tx = app.sonde.store.begin().await.unwrap();
+    store::Store::insert_response(&mut tx, &row).await.unwrap();
+    tx.commit().await.unwrap();
+    row.id
+}

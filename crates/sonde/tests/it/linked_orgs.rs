@@ -310,7 +310,7 @@ async fn one_org_and_user_is_one_labelled_connection_wherever_it_is_picked() {
 
         // The list and the workflow editor's picker show the labels.
         let client = cookie_client();
-        sign_in(&app, &client, &owner.email).await;
+        let csrf = sign_in(&app, &client, &owner.email).await;
         let page = client
             .get(app.url("/salesforce"))
             .send()
@@ -325,8 +325,10 @@ async fn one_org_and_user_is_one_labelled_connection_wherever_it_is_picked() {
             "{page}"
         );
         let survey = app.sample_survey(&token).await;
+        // A new workflow has no task; the org picker comes with the first Salesforce task.
         let editor = client
-            .get(app.url(&format!("/surveys/{survey}/workflows/new")))
+            .post(app.url(&format!("/surveys/{survey}/workflows/new")))
+            .form(&[("csrf", csrf.as_str()), ("action", "add_salesforce")])
             .send()
             .await
             .unwrap()

@@ -2,7 +2,9 @@
 //! runs on SQLite, and on PostgreSQL too when `SONDE_TEST_POSTGRES_URL` is set.
 
 mod access;
+mod admin_ui;
 mod api;
+mod api_doc;
 mod browser;
 mod cli;
 mod concurrency;
@@ -12,6 +14,7 @@ mod harness;
 mod linked_orgs;
 mod open_link;
 mod queue;
+mod readme;
 mod resilience;
 mod respondent;
 mod sf_safety;

@@ -528,6 +528,7 @@ async fn a_preview_in_chromium_shows_its_banner_on_every_page_and_records_nothin
         .execute(
             "const b = document.querySelector('.preview-banner'); \
              return [getComputedStyle(b).backgroundColor, b.getBoundingClientRect().top < 100]",
+            serde_json::json!([]),
         )
         .await;
     assert_eq!(

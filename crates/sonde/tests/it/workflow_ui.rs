@@ -183,9 +183,12 @@ async fn link_an_org_build_a_workflow_and_read_its_runs_in_chromium() {
     b.click(&format!("a[href='/surveys/{survey_id}/workflows/new']"))
         .await;
     b.wait_for("Tasks, in order").await;
+    // A new workflow has no task until one is added.
     b.type_into("#wf-name", "Responses to Salesforce").await;
     choose(&b, "#c0_subject", "e:sfAccountId").await;
     choose(&b, "#c0_op", "is_not_empty").await;
+    b.click("button[value=add_salesforce]").await;
+    b.wait_for("id=\"task-0\"").await;
     choose(&b, "#t0_object", "Survey_Response__c").await;
     // The change reloads the form with the object's fields (a script clicks "Load fields").
     b.wait_for("Required on create").await;
@@ -418,11 +421,11 @@ async fn forms_without_the_csrf_token_change_nothing_and_others_see_a_read_only_
         .unwrap();
     assert_eq!(r.status(), 400);
     let html = r.text().await.unwrap();
-    assert!(html.contains("tasks[0].fields.Name"), "{html}");
+    assert!(html.contains("Task 1 · field Name"), "{html}");
     assert!(html.contains("read-only"), "{html}");
     // The submitted rows come back filled in, the pick inserted into the text.
     assert!(
-        html.contains("value=\"${e://Field/sfAccountId}\""),
+        html.contains(">${e://Field/sfAccountId}</textarea>"),
         "{html}"
     );
 

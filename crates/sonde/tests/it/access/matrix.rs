@@ -114,6 +114,8 @@ fn table() -> Vec<Row> {
         POST   "/surveys/import" at("/surveys/import").upload("{qsf}", &[])                                       => Login Ok      Denied  Ok      Ok;
         GET    "/surveys/{id}" at("/surveys/{survey}")                                                            => Login Hidden  Ok      Ok      Ok;
         POST   "/surveys/{id}/share" at("/surveys/{survey}/share").form(&[("email", "{viewer_email}")])           => Login Hidden  Denied  Ok      Ok;
+        GET    "/surveys/{id}/responses" at("/surveys/{survey}/responses?status=complete")                        => Login Hidden  Ok      Ok      Ok;
+        GET    "/surveys/{id}/responses/{response_id}" at("/surveys/{survey}/responses/{response}")               => Login Hidden  Ok      Ok      Ok;
         GET    "/surveys/{id}/export.csv" at("/surveys/{survey}/export.csv")                                      => Login Hidden  Ok      Ok      Ok;
         GET    "/surveys/{id}/export.json" at("/surveys/{survey}/export.json")                                    => Login Hidden  Ok      Ok      Ok;
         GET    "/contacts" at("/contacts")                                                                        => Login Ok      Ok      Ok      Ok;

@@ -203,7 +203,10 @@ async fn the_account_and_sign_in_pages_work_in_chromium_under_the_policy() {
     b.goto(&app.url("/login")).await;
     b.wait_for("Sign in to Sonde").await;
     let background = b
-        .execute("return getComputedStyle(document.body).backgroundColor")
+        .execute(
+            "return getComputedStyle(document.body).backgroundColor",
+            serde_json::json!([]),
+        )
         .await;
     assert_eq!(
         background, "rgb(246, 247, 249)",
@@ -235,8 +238,11 @@ async fn the_account_and_sign_in_pages_work_in_chromium_under_the_policy() {
     let page = b.wait_for("Copy it now").await;
     assert!(page.contains("sonde_"), "the new token is shown");
     b.shots("account").await;
-    b.execute("document.getElementById('current-password').scrollIntoView(); return 0")
-        .await;
+    b.execute(
+        "document.getElementById('current-password').scrollIntoView(); return 0",
+        serde_json::json!([]),
+    )
+    .await;
     b.shots("account-forms").await;
 
     b.type_into("#current-password", "not it at all").await;

@@ -1,0 +1,230 @@
+//! `sonde demo`: a demo organization, its admin, the sample survey and the built-in Salesforce
+//! org linked with a workflow, set up once; then it prints where to look and serves.
+
+use super::{bench, prepare, run_server, DbArgs, ServeArgs};
+use anyhow::Context;
+use engine::{Actor, Role, Sonde};
+use serde_json::{json, Value};
+use std::net::SocketAddr;
+
+pub(crate) const DEMO_ADMIN: &str = "admin@demo.sonde.local";
+
+/// The printed commands that look at the built-in org use this REST API version.
+const SF_API: &str = salesforce::DEFAULT_API_VERSION;
+
+/// Sets up (once) a demo organization with an admin, the sample survey, the built-in org
+/// linked through the real OAuth dance and a workflow writing each response into
+/// `Survey_Response__c` under the respondent's Account; then serves.
+pub(crate) async fn run(
+    db: &DbArgs,
+    args: &ServeArgs,
+    sfsim_listen: SocketAddr,
+) -> anyhow::Result<()> {
+    let store = db.open().await?;
+    // The built-in org keeps its data beside Sonde's, so a restarted demo finds it again.
+    let org = sfsim::Org::builder()
+        .listen(sfsim_listen)
+        .seed(sfsim::Seed::Demo)
+        .state_dir(db.data_dir.join("sfsim"))
+        .start()
+        .await
+        .context("starting the built-in Salesforce org")?;
+    let (listener, sonde) = prepare(store.clone(), args, Some(&db.data_dir)).await?;
+    let mut settings = engine::connections::SalesforceSettings::from_env();
+    settings.client_id = Some(org.client_id().to_string());
+    settings.client_secret = Some(salesforce::Secret::new(org.client_secret()));
+    // The built-in org is on this machine, not a Salesforce domain: allow it by name, beside
+    // whatever the operator allows.
+    let sfsim_host = org.host();
+    settings.allowed_hosts = settings.allowed_hosts.allow(&sfsim_host)?;
+    sonde.configure_salesforce(settings.clone());
+    let public_url = sonde.public_url().to_string();
+    let server = tokio::spawn(run_server(listener, sonde.clone(), None));
+
+    let password_file = db.data_dir.join("demo-admin-password");
+    let admin = match sonde.user_by_email(DEMO_ADMIN).await {
+        Ok(admin) => admin,
+        Err(_) => {
+            let password = store::ids::random_token(16);
+            let company = store.create_organization("Demo Company").await?;
+            let admin = sonde
+                .add_user(Some(&company.id), DEMO_ADMIN, Role::Admin, &password)
+                .await?;
+            store::private_files::create_private_dir(&db.data_dir)?;
+            store::private_files::write_private(&password_file, password.as_bytes())?;
+            admin
+        }
+    };
+    let password = std::fs::read_to_string(&password_file)
+        .unwrap_or_else(|_| "(set when the demo was first created)".into());
+    let survey_id = match sonde.surveys(&admin).await?.last() {
+        Some(s) => s.id.clone(),
+        None => {
+            let definition = serde_json::to_string(&survey::sample::sample_definition())?;
+            sonde.create_survey(&admin, &definition).await?.survey.id
+        }
+    };
+    let org_admin = salesforce::Connection::builder(salesforce::Tokens {
+        access_token: salesforce::Secret::new(
+            org.session_for(&org.username())
+                .context("built-in org session")?,
+        ),
+        refresh_token: None,
+        instance_url: org.instance_url().to_string(),
+    })
+    .allowed_hosts(settings.allowed_hosts.clone())
+    .build()?;
+    // A respondent from the demo company, with what the sample survey pipes and the workflow
+    // writes: their first name (`${m://FirstName}`) and their Salesforce ids.
+    let contacts: Vec<Value> = futures::TryStreamExt::try_collect(org_admin.query_all::<Value>(
+        "SELECT Id, FirstName, LastName, Email, AccountId, Account.Name FROM Contact \
+         WHERE AccountId != null AND Email != null ORDER BY Id LIMIT 1",
+    ))
+    .await?;
+    let sf_contact = contacts.first().context("the demo org has a contact")?;
+    let respondent = respondent_link(&sonde, &admin, &survey_id, sf_contact).await?;
+    if sonde.workflows(&admin, &survey_id).await?.is_empty() {
+        create_workflow(&sonde, &public_url, &survey_id, &org).await?;
+    }
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
+    let account_id = text(&sf_contact["AccountId"]);
+    let account_name = text(&sf_contact["Account"]["Name"]);
+    let login_url = org.login_url();
+    let instance_url = org.instance_url();
+    println!("Sonde demo is starting.");
+    println!("  Admin UI:        {public_url}/login");
+    println!("  Sign in as:      {DEMO_ADMIN}");
+    println!("  Password:        {}", password.trim());
+    println!("  Sample survey:   {respondent}");
+    println!(
+        "                   (a personal link for {} {} of {account_name}: one response; each start prints a new one)",
+        text(&sf_contact["FirstName"]),
+        text(&sf_contact["LastName"]),
+    );
+    println!("  API (OpenAPI):   {public_url}/api/v1/openapi.json");
+    println!("Built-in Salesforce org (sonde sfsim):");
+    println!("  Login URL:       {login_url}");
+    println!("  Instance URL:    {instance_url}");
+    println!("  Username:        {}", org.username());
+    println!("  Password:        {}", org.password());
+    println!("  Client id:       {}", org.client_id());
+    println!("  Client secret:   {}", org.client_secret());
+    println!("  Each finished response becomes a Survey_Response__c under {account_name} ({account_id}),");
+    println!("  and the account's roll-up Survey_Response_Count__c goes up. To watch it (curl, python3):");
+    for line in watch_commands(&org, &account_id) {
+        println!("    {line}");
+    }
+    println!("Ctrl-C stops the demo.");
+    let served = server.await?;
+    org.shutdown().await;
+    served
+}
+
+/// The Salesforce contact as a Sonde contact (matched again on the next start by its
+/// Salesforce id) and a new personal link to the survey for them.
+async fn respondent_link(
+    sonde: &Sonde,
+    admin: &Actor,
+    survey_id: &str,
+    sf_contact: &Value,
+) -> anyhow::Result<String> {
+    let input = json!({
+        "firstName": sf_contact["FirstName"],
+        "lastName": sf_contact["LastName"],
+        "email": sf_contact["Email"],
+        "extRef": sf_contact["Id"],
+        "embeddedData": {"sfContactId": sf_contact["Id"], "sfAccountId": sf_contact["AccountId"]},
+    });
+    let (contact, _) = sonde.save_contact(admin, &input, None).await?;
+    Ok(sonde.personal_link(admin, survey_id, &contact.id).await?)
+}
+
+/// Links the built-in org as the demo admin through the OAuth dance and adds the workflow.
+async fn create_workflow(
+    sonde: &Sonde,
+    public_url: &str,
+    survey_id: &str,
+    org: &sfsim::RunningOrg,
+) -> anyhow::Result<()> {
+    let token = sonde.create_api_token(DEMO_ADMIN, "demo setup").await?;
+    let connection = bench::mapping::link_org_via_oauth(
+        public_url,
+        &token,
+        org.login_url(),
+        &org.username(),
+        org.password(),
+    )
+    .await
+    .context("linking the built-in org")?;
+    let r = reqwest::Client::new()
+        .post(format!("{public_url}/api/v1/surveys/{survey_id}/workflows"))
+        .bearer_auth(&token)
+        .json(&json!({
+            "name": "Responses into Salesforce",
+            "event": "response_created",
+            "conditions": {"type": "all", "conditions": [
+                {"type": "embedded_data", "field": "sfAccountId", "op": "is_not_empty"}
+            ]},
+            "tasks": [{
+                "type": "salesforce", "connectionId": connection,
+                "object": "Survey_Response__c", "operation": "create",
+                "fields": {
+                    "Account__c": {"piped": "${e://Field/sfAccountId}"},
+                    "Contact__c": {"piped": "${e://Field/sfContactId}"},
+                    "Response_Id__c": {"piped": "${rm://ResponseID}"},
+                    "NPS_Score__c": {"piped": "${q://QID3/ChoiceTextEntryValue}"},
+                    "Comments__c": {"piped": "${q://QID9/ChoiceTextEntryValue}"},
+                    "Survey_Name__c": {"value": "Demo support survey"},
+                    "Channel__c": {"value": "Web"}
+                }
+            }]
+        }))
+        .send()
+        .await?;
+    if !r.status().is_success() {
+        anyhow::bail!("creating the demo workflow: {}", r.text().await?);
+    }
+    Ok(())
+}
+
+/// Shell commands that sign in to the built-in org as its user (OAuth password grant with the
+/// connected app) and read the account's roll-up and its survey responses.
+fn watch_commands(org: &sfsim::RunningOrg, account_id: &str) -> Vec<String> {
+    let query = |soql: &str| {
+        format!(
+            "curl -s -G -H \"Authorization: Bearer $SF_TOKEN\" {}/services/data/v{SF_API}/query --data-urlencode {}",
+            org.instance_url(),
+            quoted(&format!("q={soql}"))
+        )
+    };
+    vec![
+        format!(
+            "SF_TOKEN=$(curl -s {}/services/oauth2/token -d grant_type=password --data-urlencode {} --data-urlencode {} --data-urlencode {} --data-urlencode {} | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')",
+            org.login_url(),
+            quoted(&format!("client_id={}", org.client_id())),
+            quoted(&format!("client_secret={}", org.client_secret())),
+            quoted(&format!("username={}", org.username())),
+            quoted(&format!("password={}", org.password())),
+        ),
+        query(&format!(
+            "SELECT Name, Survey_Response_Count__c FROM Account WHERE Id = '{account_id}'"
+        )),
+        query(&format!(
+            "SELECT Id, NPS_Score__c, Response_Id__c FROM Survey_Response__c WHERE Account__c = '{account_id}'"
+        )),
+    ]
+}
+
+/// A shell word that stays one word whatever it holds: in double quotes, with `"`, `\`, `$`
+/// and `` ` `` escaped (the queries hold single quotes of their own).
+fn quoted(s: &str) -> String {
+    let mut out = String::from('"');
+    for c in s.chars() {
+        if matches!(c, '"' | '\\' | '$' | '`') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
+}
