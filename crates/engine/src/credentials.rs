@@ -3,7 +3,7 @@
 //! tokens); users an admin deactivates, which ends everything they hold.
 
 use crate::auth::{check_new_password, token_hash, API_TOKEN_PREFIX};
-use crate::{passwords, sign_in_throttle, Actor, Error, FieldProblem, Result, Role, Sonde};
+use crate::{audit, passwords, sign_in_throttle, Actor, Error, FieldProblem, Result, Role, Sonde};
 pub use store::credentials::{ApiToken, Ended};
 use store::people::User;
 
@@ -166,26 +166,40 @@ impl Sonde {
         Ok(self.store.api_tokens_of(&user.id).await?)
     }
 
-    /// Revokes one of the person's own tokens; another person's is not found.
+    /// Revokes one of the person's own tokens (any role: taking back one's own credential
+    /// is never refused); another person's is not found. Recorded in the audit log.
     pub async fn revoke_api_token(&self, actor: &Actor, token_id: &str) -> Result<()> {
-        if self
-            .store
-            .revoke_api_token(&actor.user_id, token_id)
-            .await?
-        {
-            Ok(())
-        } else {
-            Err(Error::NotFound("API token"))
-        }
+        self.revoke_token(Some(actor), token_id).await
     }
 
-    /// Revokes any token by id (the operator's CLI).
+    /// Revokes any token by id (the operator's CLI), recorded as done from the command line.
     pub async fn revoke_api_token_by_id(&self, token_id: &str) -> Result<()> {
-        if self.store.revoke_api_token_by_id(token_id).await? {
-            Ok(())
-        } else {
-            Err(Error::NotFound("API token"))
-        }
+        self.revoke_token(None, token_id).await
+    }
+
+    async fn revoke_token(&self, actor: Option<&Actor>, token_id: &str) -> Result<()> {
+        let mut tx = self.store.begin().await?;
+        let owner = actor.map(|a| a.user_id.as_str());
+        let Some(revoked) = store::Store::revoke_api_token(&mut tx, owner, token_id).await? else {
+            tx.rollback().await?;
+            return Err(Error::NotFound("API token"));
+        };
+        let by = match actor {
+            Some(a) => audit::By::User(a),
+            None => audit::By::CommandLine {
+                org_id: &revoked.org_id,
+            },
+        };
+        audit::record(
+            &mut tx,
+            by,
+            audit::Action::ApiTokenRevoked,
+            audit::Subject::new(token_id, &revoked.name),
+            serde_json::json!({"ownerId": revoked.user_id, "ownerEmail": revoked.owner_email}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Changes the person's password once the current one is given, and ends their other

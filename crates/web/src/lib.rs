@@ -3,7 +3,9 @@
 
 pub mod account;
 pub mod api;
+pub mod api_audit;
 pub mod api_credentials;
+pub mod api_deletions;
 mod api_query;
 pub mod api_salesforce;
 pub mod api_types;
@@ -18,6 +20,8 @@ pub mod routes;
 pub mod security;
 pub mod sign_in;
 pub mod ui;
+pub mod ui_audit;
+pub mod ui_deletions;
 pub mod ui_linked_orgs;
 pub mod ui_responses;
 pub mod ui_salesforce;

@@ -9,8 +9,9 @@ use std::collections::BTreeMap;
 use survey::html::to_plain;
 use survey::{Answer, Question, QuestionKind, TextContent};
 
-/// The frame around every page.
-pub fn layout(title: &str, nav: Option<(&str, &str)>, body: Markup) -> Markup {
+/// The frame around every page; `nav` is the signed-in person's email, CSRF token and whether
+/// they are an admin (who also gets the audit log).
+pub fn layout(title: &str, nav: Option<(&str, &str, bool)>, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -22,13 +23,14 @@ pub fn layout(title: &str, nav: Option<(&str, &str)>, body: Markup) -> Markup {
                 script src=(crate::assets::SCRIPT.url()) defer {}
             }
             body {
-                @if let Some((email, csrf)) = nav {
+                @if let Some((email, csrf, admin)) = nav {
                     header.bar {
                         a href="/surveys" { strong { "Sonde" } }
                         a href="/surveys" { "Surveys" }
                         a href="/contacts" { "Directory" }
                         a href="/lists" { "Mailing lists" }
                         a href="/salesforce" { "Salesforce" }
+                        @if admin { a href="/audit" { "Audit log" } }
                         span.grow {}
                         a href="/account" title="Your account: password and API tokens" { (email) }
                         form method="post" action="/logout" {

@@ -2,8 +2,9 @@
 //! walks this same table, so a route cannot be added without the access matrix knowing of it.
 
 use crate::{
-    account, api, api_credentials, api_salesforce, assets, openapi, respondent, sign_in, ui,
-    ui_linked_orgs, ui_responses, ui_salesforce, ui_workflow_editor, ui_workflows, AppState,
+    account, api, api_audit, api_credentials, api_deletions, api_salesforce, assets, openapi,
+    respondent, sign_in, ui, ui_audit, ui_deletions, ui_linked_orgs, ui_responses, ui_salesforce,
+    ui_workflow_editor, ui_workflows, AppState,
 };
 use axum::handler::Handler;
 use axum::http::Method;
@@ -75,6 +76,15 @@ pub fn table() -> Vec<Route> {
         post("/api/v1/surveys/import", api::import_survey),
         get("/api/v1/surveys/{id}", api::get_survey),
         put("/api/v1/surveys/{id}", api::update_survey),
+        delete("/api/v1/surveys/{id}", api_deletions::purge_survey),
+        post(
+            "/api/v1/surveys/{id}/archive",
+            api_deletions::archive_survey,
+        ),
+        post(
+            "/api/v1/surveys/{id}/restore",
+            api_deletions::restore_survey,
+        ),
         post("/api/v1/surveys/{id}/collaborators", api::share_survey),
         post("/api/v1/surveys/{id}/links", api::create_personal_link),
         get("/api/v1/surveys/{id}/link-signing", api::get_link_signing),
@@ -93,10 +103,15 @@ pub fn table() -> Vec<Route> {
             "/api/v1/surveys/{id}/responses/{response_id}",
             api::update_response,
         ),
+        delete(
+            "/api/v1/surveys/{id}/responses/{response_id}",
+            api_deletions::delete_response,
+        ),
         get("/api/v1/contacts", api::list_contacts),
         post("/api/v1/contacts", api::create_contact),
         post("/api/v1/contacts/import", api::import_contacts),
         get("/api/v1/contacts/{id}", api::get_contact),
+        delete("/api/v1/contacts/{id}", api_deletions::delete_contact),
         post(
             "/api/v1/contacts/{id}/unsubscribe",
             api::unsubscribe_contact,
@@ -112,6 +127,11 @@ pub fn table() -> Vec<Route> {
         get("/api/v1/mailing-lists", api::list_mailing_lists),
         post("/api/v1/mailing-lists", api::create_mailing_list),
         get("/api/v1/mailing-lists/{id}", api::get_mailing_list),
+        delete(
+            "/api/v1/mailing-lists/{id}",
+            api_deletions::delete_mailing_list,
+        ),
+        get("/api/v1/audit-events", api_audit::list_audit_events),
         get(
             "/api/v1/salesforce/connections",
             api_salesforce::list_connections,
@@ -173,23 +193,48 @@ pub fn table() -> Vec<Route> {
         get("/account", account::show),
         post("/account/tokens", account::create_token),
         post("/account/tokens/{id}/revoke", account::revoke_token),
+        get(
+            "/account/tokens/{id}/revoke",
+            ui_deletions::confirm_revoke_token,
+        ),
         post("/account/password", account::change_password),
         get("/surveys", ui::surveys),
         post("/surveys/import", ui::import_survey),
         get("/surveys/{id}", ui::survey_detail),
         post("/surveys/{id}/share", ui::share_survey),
+        get("/surveys/{id}/archive", ui_deletions::confirm_archive),
+        post("/surveys/{id}/archive", ui_deletions::archive),
+        post("/surveys/{id}/restore", ui_deletions::restore),
+        get("/surveys/{id}/purge", ui_deletions::confirm_purge),
+        post("/surveys/{id}/purge", ui_deletions::purge),
         get("/surveys/{id}/responses", ui_responses::responses),
         get(
             "/surveys/{id}/responses/{response_id}",
             ui_responses::response,
         ),
+        get(
+            "/surveys/{id}/responses/{response_id}/delete",
+            ui_deletions::confirm_delete_response,
+        ),
+        post(
+            "/surveys/{id}/responses/{response_id}/delete",
+            ui_deletions::delete_response,
+        ),
         get("/surveys/{id}/export.csv", ui::export_csv),
         get("/surveys/{id}/export.json", ui::export_json),
         get("/contacts", ui::contacts),
         post("/contacts/import", ui::import_contacts),
+        get(
+            "/contacts/{id}/delete",
+            ui_deletions::confirm_delete_contact,
+        ),
+        post("/contacts/{id}/delete", ui_deletions::delete_contact),
         get("/lists", ui::lists),
         post("/lists", ui::create_list),
         get("/lists/{id}", ui::list_detail),
+        get("/lists/{id}/delete", ui_deletions::confirm_delete_list),
+        post("/lists/{id}/delete", ui_deletions::delete_list),
+        get("/audit", ui_audit::audit_log),
         get("/salesforce", ui_salesforce::connections),
         post("/salesforce/link", ui_salesforce::link),
         get("/salesforce/{id}/check", ui_salesforce::check),

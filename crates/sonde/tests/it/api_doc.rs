@@ -8,6 +8,8 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 
+mod deletions;
+
 async fn fetch_document(app: &TestApp) -> Value {
     let r = app
         .client
@@ -623,6 +625,21 @@ async fn real_requests_and_answers_match_the_documents_schemas() {
             "/workflows/{id}/runs/{runId}/retry",
             &[&workflow, &run],
             None,
+        )
+        .await;
+
+        // Deletions, each recorded in the audit log (`api_doc/deletions.rs`).
+        deletions::check(
+            d,
+            &app,
+            &token,
+            deletions::Subjects {
+                survey: &survey,
+                response: &response,
+                archivable: &imported,
+                list: &list,
+                contact: &contact,
+            },
         )
         .await;
 

@@ -203,6 +203,20 @@ impl Browser {
         self.screenshot_to(&dir.join(format!("{name}.png"))).await;
     }
 
+    /// Screenshots the page at desktop (1280) and phone (390) widths, as `{name}-desktop.png`
+    /// and `{name}-phone.png` in `SONDE_SCREENSHOTS` (else the target's temporary directory).
+    pub(crate) async fn shots(&self, name: &str) {
+        let dir = std::env::var("SONDE_SCREENSHOTS")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|_| std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")));
+        std::fs::create_dir_all(&dir).unwrap();
+        for (width, height, kind) in [(1280, 900, "desktop"), (390, 844, "phone")] {
+            self.resize(width, height).await;
+            self.screenshot_to(&dir.join(format!("{name}-{kind}.png")))
+                .await;
+        }
+    }
+
     pub(crate) async fn screenshot_to(&self, path: &std::path::Path) {
         let v = self.call(reqwest::Method::GET, "/screenshot", None).await;
         if let Some(b64) = v.as_str() {

@@ -10,6 +10,7 @@ mod cli;
 mod concurrency;
 mod crash;
 mod credentials;
+mod deletions;
 mod harness;
 mod linked_orgs;
 mod queue;

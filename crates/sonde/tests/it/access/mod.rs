@@ -47,6 +47,17 @@ pub enum Spend {
     SpareToken,
     /// `{spare_user}`: a user of the editor's organization, deactivated.
     SpareUser,
+    /// `{spare_survey}`: an open survey of the editor's, shared with the viewer; archived.
+    SpareSurvey,
+    /// `{archived_survey}`: an archived survey of the editor's, shared with the viewer;
+    /// restored or purged.
+    ArchivedSurvey,
+    /// `{spare_response}`: a response to `{survey}`, deleted.
+    SpareResponse,
+    /// `{spare_contact}`: a contact on `{list}`, deleted.
+    SpareContact,
+    /// `{spare_list}`: a mailing list, deleted.
+    SpareList,
 }
 
 /// A request body; its text may hold `{fixture}` placeholders.
@@ -343,6 +354,11 @@ impl World {
             Spend::OAuthGrant,
             Spend::SpareToken,
             Spend::SpareUser,
+            Spend::SpareSurvey,
+            Spend::ArchivedSurvey,
+            Spend::SpareResponse,
+            Spend::SpareContact,
+            Spend::SpareList,
         ] {
             w.renew(spend, EDITOR).await;
         }
@@ -460,6 +476,66 @@ impl World {
             Spend::SpareUser => {
                 let (user, _) = self.app.user_in(&self.editor.org_id, Role::Viewer).await;
                 self.values.insert("spare_user", user.user_id);
+            }
+            Spend::SpareSurvey | Spend::ArchivedSurvey => {
+                let token = self.callers[EDITOR].token.clone().unwrap();
+                let id = self.app.sample_survey(&token).await;
+                self.values.insert("new_survey", id.clone());
+                self.editor_call(
+                    Method::POST,
+                    "/api/v1/surveys/{new_survey}/collaborators",
+                    r#"{"email": "{viewer_email}"}"#,
+                    204,
+                )
+                .await;
+                if spend == Spend::ArchivedSurvey {
+                    self.editor_call(
+                        Method::POST,
+                        "/api/v1/surveys/{new_survey}/archive",
+                        "",
+                        200,
+                    )
+                    .await;
+                    self.values.insert("archived_survey", id);
+                } else {
+                    self.values.insert("spare_survey", id);
+                }
+            }
+            Spend::SpareResponse => {
+                let id = harness::insert_response(
+                    &self.app,
+                    &self.editor.org_id,
+                    &self.values["survey"],
+                    store::responses::ResponseStatus::Complete,
+                    store::now_ms(),
+                    &Default::default(),
+                )
+                .await;
+                self.values.insert("spare_response", id);
+            }
+            Spend::SpareContact => {
+                let v = self
+                    .editor_call(
+                        Method::POST,
+                        "/api/v1/contacts?listId={list}",
+                        r#"{"email": "spare{n}@example.com", "firstName": "Spare"}"#,
+                        201,
+                    )
+                    .await;
+                self.values
+                    .insert("spare_contact", v["id"].as_str().unwrap().into());
+            }
+            Spend::SpareList => {
+                let v = self
+                    .editor_call(
+                        Method::POST,
+                        "/api/v1/mailing-lists",
+                        r#"{"name": "Spare list {n}"}"#,
+                        201,
+                    )
+                    .await;
+                self.values
+                    .insert("spare_list", v["id"].as_str().unwrap().into());
             }
             Spend::OAuthGrant => {
                 // The last grant made the editor a connection; let it go so the five-link
