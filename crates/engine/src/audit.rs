@@ -273,3 +273,29 @@ impl Sonde {
         Ok((rows.into_iter().map(AuditEvent::from_row).collect(), next))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Action;
+    use std::collections::HashSet;
+
+    /// A new action's name must read `subject_kind.past_tense` and be its own: the log files
+    /// events under the kind and filters by the name.
+    #[test]
+    fn every_action_is_named_kind_dot_what_happened_once() {
+        let mut names = HashSet::new();
+        for a in Action::ALL {
+            let name = a.as_str();
+            assert!(names.insert(name), "{name} twice");
+            let (kind, verb) = name.split_once('.').expect("kind.verb");
+            assert_eq!(a.subject_kind(), kind);
+            assert!(!verb.is_empty() && !verb.contains('.'), "{name}");
+            assert!(name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c == '_' || c == '.'));
+            assert_eq!(Action::parse(name), Some(*a));
+            assert!(!a.says().is_empty());
+        }
+        assert_eq!(Action::parse("survey.eaten"), None);
+    }
+}

@@ -1,7 +1,8 @@
 //! The statements that archive, restore and delete, each inside the caller's transaction so
-//! the audit event of the act commits with it. Each first takes the row it acts on with a
-//! no-op `UPDATE … RETURNING` (portable, and a row lock on PostgreSQL), so what the event
-//! says about the subject is what was deleted, even with concurrent writers.
+//! the audit event of the act commits with it. The row acted on is taken with `UPDATE …
+//! RETURNING` (a no-op one where more is deleted after it: portable, and a row lock on
+//! PostgreSQL) or `DELETE … RETURNING`, so what the event says about the subject is what was
+//! acted on, even with concurrent writers.
 
 use crate::directory::{contact_from, ContactRow};
 use crate::surveys::SurveyRow;
@@ -92,15 +93,24 @@ impl Store {
         org_id: &str,
         id: &str,
     ) -> Result<Purged> {
-        let jobs_cancelled = sqlx::query(
-            "DELETE FROM jobs WHERE status <> 'running' AND id IN (SELECT r.id FROM workflow_runs r \
-             JOIN workflows w ON w.id = r.workflow_id WHERE w.survey_id = $1 AND w.org_id = $2)",
-        )
-        .bind(id)
-        .bind(org_id)
-        .execute(&mut **tx)
-        .await?
-        .rows_affected();
+        // The jobs of the survey's runs (which go with its workflows): those still queued are
+        // cancelled, finished ones forgotten; one a worker holds is left to it.
+        let of_survey = "id IN (SELECT r.id FROM workflow_runs r JOIN workflows w \
+                         ON w.id = r.workflow_id WHERE w.survey_id = $1 AND w.org_id = $2)";
+        let jobs_in = |statuses: &str| {
+            format!("DELETE FROM jobs WHERE status IN ({statuses}) AND {of_survey}")
+        };
+        let jobs_cancelled = sqlx::query(&jobs_in("'queued'"))
+            .bind(id)
+            .bind(org_id)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected();
+        sqlx::query(&jobs_in("'done', 'failed'"))
+            .bind(id)
+            .bind(org_id)
+            .execute(&mut **tx)
+            .await?;
         let responses = sqlx::query("DELETE FROM responses WHERE survey_id = $1 AND org_id = $2")
             .bind(id)
             .bind(org_id)
