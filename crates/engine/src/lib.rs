@@ -19,6 +19,7 @@ pub mod secrets;
 pub mod sign_in_throttle;
 mod survey_versions;
 pub mod surveys;
+pub mod users;
 pub mod workflow_survey;
 pub mod workflows;
 

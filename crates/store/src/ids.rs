@@ -40,6 +40,9 @@ pub fn opt_out_event() -> String {
 pub fn api_token() -> String {
     prefixed("TK_")
 }
+pub fn invitation() -> String {
+    prefixed("INV_")
+}
 
 #[cfg(test)]
 mod tests {

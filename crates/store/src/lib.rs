@@ -13,6 +13,7 @@ pub mod queue;
 pub mod responses;
 pub mod sign_in_throttle;
 pub mod surveys;
+pub mod user_admin;
 pub mod workflows;
 
 use sqlx::any::{AnyPoolOptions, AnyRow};

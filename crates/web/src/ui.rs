@@ -4,7 +4,7 @@
 
 use crate::auth::WebUser;
 use crate::error::PageError;
-use crate::pages::layout;
+use crate::pages::{layout, Nav};
 use crate::AppState;
 use axum::extract::{Multipart, Path, State};
 use axum::http::header;
@@ -27,11 +27,12 @@ pub(crate) fn page_with_status(
     title: &str,
     body: Markup,
 ) -> Response {
-    (
-        status,
-        Html(layout(title, Some((&user.actor.email, &user.csrf)), body).into_string()),
-    )
-        .into_response()
+    let nav = Nav {
+        email: &user.actor.email,
+        csrf: &user.csrf,
+        admin: user.actor.role == engine::Role::Admin,
+    };
+    (status, Html(layout(title, Some(nav), body).into_string())).into_response()
 }
 
 /// A moment as `<time>`: UTC in RFC 3339, which the page's script shows in the viewer's zone.

@@ -11,6 +11,9 @@ use survey::flow::{self, Step};
 use survey::{Answer, QuestionKind, ResponseData};
 
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+/// The widths pages are looked at: a laptop and a phone.
+pub(crate) const DESKTOP: u32 = 1280;
+pub(crate) const PHONE: u32 = 390;
 
 fn find_binary(env: &str, candidates: &[&str]) -> Option<String> {
     if let Ok(p) = std::env::var(env) {
@@ -272,6 +275,25 @@ impl Browser {
         base64::engine::general_purpose::STANDARD
             .decode(v.as_str().unwrap_or_default())
             .unwrap_or_default()
+    }
+
+    /// Saves the whole page at phone and at desktop width into `dir` (`{name}-phone.png`,
+    /// `{name}-desktop.png`), then goes back to desktop width.
+    pub(crate) async fn shots(&self, dir: &str, name: &str) {
+        std::fs::create_dir_all(dir).unwrap();
+        for (width, suffix) in [(PHONE, "phone"), (DESKTOP, "desktop")] {
+            self.resize(width, 900).await;
+            let height = self
+                .execute("return document.documentElement.scrollHeight;", json!([]))
+                .await
+                .as_u64()
+                .unwrap_or(900)
+                .clamp(600, 6000);
+            self.resize(width, height as u32 + 140).await;
+            let png = self.screenshot_png().await;
+            std::fs::write(format!("{dir}/{name}-{suffix}.png"), png).unwrap();
+        }
+        self.resize(DESKTOP, 900).await;
     }
 
     pub(crate) async fn quit(&self) {

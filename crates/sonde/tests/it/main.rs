@@ -20,5 +20,6 @@ mod sf_safety;
 mod storage;
 mod survey_safety;
 mod ui;
+mod users_admin;
 mod workflow_ui;
 mod workflows;
