@@ -15,6 +15,7 @@ pub mod error;
 pub mod invitation;
 pub mod openapi;
 pub mod pages;
+pub mod preview;
 pub mod respondent;
 pub mod routes;
 pub mod security;

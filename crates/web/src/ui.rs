@@ -170,7 +170,7 @@ async fn survey_page(
     let link = state.sonde.anonymous_link(&s.id);
     let (_, responses, next) = state
         .sonde
-        .responses(&user.actor, &s.id, None, None, RECENT)
+        .select_responses(&user.actor, &s.id, &Default::default(), None, RECENT)
         .await?;
     let total = state.sonde.response_count(&user.actor, &s.id).await?;
     Ok(page(
@@ -243,7 +243,10 @@ pub async fn export_csv(
     user: WebUser,
     Path(id): Path<String>,
 ) -> PageResult {
-    let csv = state.sonde.export_csv(&user.actor, &id).await?;
+    let csv = state
+        .sonde
+        .export_csv(&user.actor, &id, &Default::default())
+        .await?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
@@ -267,7 +270,13 @@ pub async fn export_json(
     loop {
         let (s, page, next) = state
             .sonde
-            .responses(&user.actor, &id, None, after.as_deref(), 1000)
+            .select_responses(
+                &user.actor,
+                &id,
+                &Default::default(),
+                after.as_deref(),
+                1000,
+            )
             .await?;
         all.extend(
             page.iter()

@@ -13,8 +13,9 @@ use survey::{Answer, ResponseData};
 
 const SHOTS: &str = "/work/shots/admin-ui";
 
+/// Whole-page screenshots at desktop and phone width into [`SHOTS`].
 async fn shots(b: &Browser, name: &str) {
-    b.shots(SHOTS, name).await;
+    b.shots_in(std::path::Path::new(SHOTS), name).await;
 }
 
 /// A browser at desktop width, signed in as `email`.

@@ -52,7 +52,7 @@ async fn an_admin_invites_changes_a_role_deactivates_and_the_invitee_joins_in_ch
     b.wait_for("Import a Qualtrics survey").await;
     b.click("header.bar a[href='/users']").await;
     b.wait_for("People in your organization").await;
-    b.shots(SHOTS, "users").await;
+    b.shots_in(std::path::Path::new(SHOTS), "users").await;
 
     // An invitation: its link shown once, with a copy button.
     b.type_into("#invite-email", "Newcomer@Example.com").await;
@@ -78,7 +78,8 @@ async fn an_admin_invites_changes_a_role_deactivates_and_the_invitee_joins_in_ch
     assert!(
         page.contains("Pending invitations") && page.matches("newcomer@example.com").count() >= 2
     );
-    b.shots(SHOTS, "users-invited").await;
+    b.shots_in(std::path::Path::new(SHOTS), "users-invited")
+        .await;
 
     // A role picked and saved for one person.
     let row = format!("#user-{}", colleague.user_id);
@@ -99,7 +100,8 @@ async fn an_admin_invites_changes_a_role_deactivates_and_the_invitee_joins_in_ch
     b.click(&format!("{row} a[href$='/deactivate']")).await;
     b.wait_for(&format!("Deactivate {}?", colleague.email))
         .await;
-    b.shots(SHOTS, "users-deactivate-confirm").await;
+    b.shots_in(std::path::Path::new(SHOTS), "users-deactivate-confirm")
+        .await;
     b.click("#access-submit").await;
     b.wait_for("is deactivated").await;
     assert_eq!(
@@ -107,14 +109,15 @@ async fn an_admin_invites_changes_a_role_deactivates_and_the_invitee_joins_in_ch
         ("viewer".to_string(), false)
     );
     b.wait_for("Reactivate…").await;
-    b.shots(SHOTS, "users-deactivated").await;
+    b.shots_in(std::path::Path::new(SHOTS), "users-deactivated")
+        .await;
 
     // The invitee opens the link, signed in as nobody, and joins.
     b.click("header.bar form button").await;
     b.wait_for("Sign in to Sonde").await;
     b.goto(&link).await;
     b.wait_for("Choose a password to finish").await;
-    b.shots(SHOTS, "invitation").await;
+    b.shots_in(std::path::Path::new(SHOTS), "invitation").await;
     b.type_into("#password", "a newcomer's passphrase").await;
     b.type_into("#password-again", "a newcomer's passphrase")
         .await;
@@ -135,7 +138,8 @@ async fn an_admin_invites_changes_a_role_deactivates_and_the_invitee_joins_in_ch
     // The link is used up.
     b.goto(&link).await;
     b.wait_for("This invitation cannot be used").await;
-    b.shots(SHOTS, "invitation-used").await;
+    b.shots_in(std::path::Path::new(SHOTS), "invitation-used")
+        .await;
     b.quit().await;
 }
 
@@ -155,7 +159,8 @@ async fn sign_in_keeps_the_typed_email_after_a_wrong_password_in_chromium() {
         .execute("return document.activeElement.id;", json!([]))
         .await;
     assert_eq!(focused, "password", "the password is what is left to type");
-    b.shots(SHOTS, "sign-in-wrong-password").await;
+    b.shots_in(std::path::Path::new(SHOTS), "sign-in-wrong-password")
+        .await;
     b.type_into("#password", PASSWORD).await;
     b.click("button[type=submit]").await;
     b.wait_for("Import a Qualtrics survey").await;
