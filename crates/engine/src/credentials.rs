@@ -3,6 +3,7 @@
 //! tokens); users an admin deactivates, which ends everything they hold.
 
 use crate::auth::{check_new_password, token_hash, API_TOKEN_PREFIX};
+use crate::users::refused;
 use crate::{audit, passwords, sign_in_throttle, Actor, Error, FieldProblem, Result, Role, Sonde};
 pub use store::credentials::{ApiToken, Ended};
 use store::people::User;
@@ -256,7 +257,8 @@ impl Sonde {
     }
 
     /// Deactivates a user of the admin's organization: their sessions end, their tokens are
-    /// revoked and they cannot sign in until reactivated.
+    /// revoked and they cannot sign in until reactivated. Not oneself, and not the
+    /// organization's last active admin (see `users`).
     pub async fn deactivate_user(
         &self,
         actor: &Actor,
@@ -270,9 +272,9 @@ impl Sonde {
         }
         let ended = self
             .store
-            .deactivate_user(&actor.org_id, &user.id)
+            .deactivate_user(&actor.org_id, Some(&actor.user_id), &user.id)
             .await?
-            .ok_or(Error::NotFound("user"))?;
+            .map_err(|r| refused(r, &user.email))?;
         tracing::info!(user = %user.id, by = %actor.user_id, "user deactivated");
         let mut summary = UserSummary::from(user);
         summary.active = false;
@@ -283,18 +285,20 @@ impl Sonde {
     pub async fn reactivate_user(&self, actor: &Actor, user_id: &str) -> Result<UserSummary> {
         let user = self.org_user(actor, user_id).await?;
         self.store.reactivate_user(&actor.org_id, &user.id).await?;
+        tracing::info!(user = %user.id, by = %actor.user_id, "user reactivated");
         let mut summary = UserSummary::from(user);
         summary.active = true;
         Ok(summary)
     }
 
-    /// Deactivates the user with this email (the operator's CLI).
+    /// Deactivates the user with this email (the operator's CLI); the organization's last
+    /// active admin is refused here too.
     pub async fn deactivate_user_by_email(&self, email: &str) -> Result<Ended> {
         let user = self.user_named(email).await?;
         self.store
-            .deactivate_user(&user.org_id, &user.id)
+            .deactivate_user(&user.org_id, None, &user.id)
             .await?
-            .ok_or(Error::NotFound("user"))
+            .map_err(|r| refused(r, &user.email))
     }
 
     /// Reactivates the user with this email (the operator's CLI).
@@ -304,10 +308,12 @@ impl Sonde {
         Ok(())
     }
 
-    /// Housekeeping: forgets expired sessions and sign-in failures nobody waits on any more.
+    /// Housekeeping: forgets expired sessions, sign-in failures nobody waits on any more and
+    /// invitations long expired.
     pub async fn forget_stale_credentials(&self) -> Result<()> {
         let now = store::now_ms();
         self.store.delete_expired_web_sessions().await?;
+        self.forget_old_invitations(now).await?;
         self.store
             .forget_sign_in_failures(now - sign_in_throttle::FORGET_AFTER.as_millis() as i64, now)
             .await?;

@@ -18,7 +18,7 @@ pub struct ResponseSelection {
 }
 
 impl ResponseSelection {
-    fn filter(&self, after: Option<(i64, String)>, limit: i64) -> ResponseFilter {
+    pub(crate) fn filter(&self, after: Option<(i64, String)>, limit: i64) -> ResponseFilter {
         ResponseFilter {
             status: self.status,
             after,

@@ -6,12 +6,12 @@ use crate::surveys::Survey;
 use crate::{Actor, Error, FieldProblem, Result, Sonde};
 use chrono::{DateTime, SecondsFormat, Utc};
 use std::collections::BTreeMap;
-use store::responses::{ResponseFilter, ResponseRow, ResponseStatus};
+use store::responses::{ResponseRow, ResponseStatus};
 use store::Store;
 use survey::flow;
 use survey::{DistributionChannel, Provenance, ResponseData, ResponseMetadata};
 
-pub use crate::respondent::{Arrival, PageView, RespondentContext};
+pub use crate::respondent::{Arrival, PageToAnswer, PageView, RespondentContext, Submission};
 
 /// A stored response with its survey-level meaning.
 #[derive(Debug, Clone)]
@@ -302,6 +302,8 @@ impl Sonde {
     }
 
     /// One page of responses, oldest first, and the cursor for the next page.
+    /// One page of a survey's responses of one status (or all): [`Sonde::select_responses`]
+    /// with only a status.
     pub async fn responses(
         &self,
         actor: &Actor,
@@ -326,8 +328,13 @@ impl Sonde {
             .await?)
     }
 
-    /// Every response of a survey as CSV, one column per question or sub-question.
-    pub async fn export_csv(&self, actor: &Actor, survey_id: &str) -> Result<String> {
+    /// The selected responses of a survey as CSV, one column per question or sub-question.
+    pub async fn export_csv(
+        &self,
+        actor: &Actor,
+        survey_id: &str,
+        selection: &crate::response_listing::ResponseSelection,
+    ) -> Result<String> {
         let survey = self.survey(actor, survey_id).await?;
         let mut out = csv::Writer::from_writer(Vec::new());
         let csv_err = |e: csv::Error| Error::Internal(Box::new(e));
@@ -341,12 +348,7 @@ impl Sonde {
                 .responses(
                     &actor.org_id,
                     &survey.id,
-                    &ResponseFilter {
-                        status: None,
-                        after: after.clone(),
-                        limit: 500,
-                        ..Default::default()
-                    },
+                    &selection.filter(after.clone(), 500),
                 )
                 .await?;
             let Some(last) = rows.last() else { break };

@@ -3,6 +3,7 @@
 //! deactivating the user. Tokens are stored only as hashes computed by the caller.
 
 use crate::people::{user_from, User, USER_COLUMNS};
+use crate::user_admin::{admin_guard, Refusal};
 use crate::{ids, now_ms, Result, Store};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
@@ -206,11 +207,20 @@ impl Store {
     }
 
     /// Deactivates a user of the organization and ends every session and token they have, in
-    /// one transaction. None when the organization has no such user.
-    pub async fn deactivate_user(&self, org_id: &str, user_id: &str) -> Result<Option<Ended>> {
+    /// one transaction, unless [`admin_guard`] refuses: the organization would have no active
+    /// admin left, or the acting admin (`actor_id`; None for the operator) is no longer one.
+    pub async fn deactivate_user(
+        &self,
+        org_id: &str,
+        actor_id: Option<&str>,
+        user_id: &str,
+    ) -> Result<std::result::Result<Ended, Refusal>> {
         let mut tx = self.begin().await?;
+        if let Err(refusal) = admin_guard(&mut tx, org_id, actor_id, user_id, true).await? {
+            return Ok(Err(refusal));
+        }
         let now = now_ms();
-        let found = sqlx::query(
+        sqlx::query(
             "UPDATE users SET deactivated_at = COALESCE(deactivated_at, $1) \
              WHERE id = $2 AND org_id = $3",
         )
@@ -218,11 +228,7 @@ impl Store {
         .bind(user_id)
         .bind(org_id)
         .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if found == 0 {
-            return Ok(None);
-        }
+        .await?;
         let sessions = sqlx::query("DELETE FROM web_sessions WHERE user_id = $1")
             .bind(user_id)
             .execute(&mut *tx)
@@ -237,7 +243,7 @@ impl Store {
         .await?
         .rows_affected();
         tx.commit().await?;
-        Ok(Some(Ended {
+        Ok(Ok(Ended {
             sessions,
             api_tokens,
         }))

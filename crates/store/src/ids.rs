@@ -44,6 +44,10 @@ pub fn audit_event() -> String {
     prefixed("AE_")
 }
 
+pub fn invitation() -> String {
+    prefixed("INV_")
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

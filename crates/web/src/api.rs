@@ -20,7 +20,6 @@ use engine::directory::{Contact, MailingList};
 use engine::link_signing::{LinkSigning, LinkSigningInput};
 use engine::responses::{NewResponse, ResponseChanges};
 use serde_json::Value;
-use store::responses::ResponseStatus;
 use survey::SurveyDefinition;
 
 pub(crate) type ApiResult<T> = Result<T, ApiError>;
@@ -231,8 +230,9 @@ pub async fn list_responses(
     Path(id): Path<String>,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Response> {
+    let selection = q.selection()?;
     if q.format.as_deref() == Some("csv") {
-        let csv = state.sonde.export_csv(&actor, &id).await?;
+        let csv = state.sonde.export_csv(&actor, &id, &selection).await?;
         return Ok((
             [
                 (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
@@ -250,20 +250,12 @@ pub async fn list_responses(
             "unknown format {f:?}: use csv or json"
         )));
     }
-    let status = match q.status.as_deref() {
-        None | Some("") => None,
-        Some(s) => Some(ResponseStatus::parse(s).ok_or_else(|| {
-            ApiError::bad_request(format!(
-                "unknown status {s:?}: use in_progress, complete or incomplete"
-            ))
-        })?),
-    };
     let (survey, responses, next) = state
         .sonde
-        .responses(
+        .select_responses(
             &actor,
             &id,
-            status,
+            &selection,
             q.after.as_deref(),
             q.limit.unwrap_or(100),
         )
@@ -485,8 +477,10 @@ pub async fn import_contacts(
             }
         }
         let totals = import.totals();
+        // Codes and counts only: serialising cannot fail.
+        let unknown = serde_json::to_string(import.unknown_languages()).unwrap_or_default();
         let mut tail = format!(
-            r#"],"created":{},"updated":{},"refused":{}"#,
+            r#"],"created":{},"updated":{},"refused":{},"unknownLanguages":{unknown}"#,
             totals.created, totals.updated, totals.refused
         );
         if let Some(stopped) = stopped {

@@ -2,12 +2,14 @@
 //! answer these, and the OpenAPI document's schemas are derived from them.
 
 use engine::connections::SalesforceConnection;
-use engine::directory::{Contact, MailingList, OptOutEvent, RowProblem};
+use engine::directory::{Contact, MailingList, OptOutEvent, RowProblem, UnknownLanguage};
+use engine::response_listing::ResponseSelection;
 use engine::responses::Response as StoredResponse;
 use engine::surveys::Survey;
 use engine::workflows::{Run, Workflow};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use store::responses::ResponseStatus;
 use survey::{Answer, Provenance, ResponseMetadata, SurveyDefinition};
 use utoipa::{IntoParams, ToSchema};
 
@@ -150,10 +152,72 @@ pub struct ListQuery {
     pub format: Option<String>,
     /// in_progress, complete or incomplete.
     pub status: Option<String>,
+    /// Only responses started at or after this instant (RFC 3339, e.g.
+    /// `2026-11-01T00:00:00Z`), or from the start of this UTC day (`2026-11-01`).
+    pub since: Option<String>,
+    /// Only responses started before this instant (RFC 3339), or before the end of this UTC
+    /// day (`2026-11-30` includes the 30th).
+    pub until: Option<String>,
     /// The `next` cursor of the previous page.
     pub after: Option<String>,
     /// Page size, 1–1000 (default 100).
     pub limit: Option<usize>,
+}
+
+impl ListQuery {
+    /// The responses these parameters select; a bad value is refused naming its parameter.
+    pub fn selection(&self) -> Result<ResponseSelection, crate::error::ApiError> {
+        let refuse = |field: &str, message: String| {
+            crate::error::ApiError(engine::Error::invalid_fields(
+                format!("the query parameter {field} is not valid: {message}"),
+                vec![engine::FieldProblem {
+                    field: field.into(),
+                    message,
+                }],
+            ))
+        };
+        let status = match self.status.as_deref() {
+            None | Some("") => None,
+            Some(s) => Some(ResponseStatus::parse(s).ok_or_else(|| {
+                refuse(
+                    "status",
+                    format!("unknown status {s:?}: use in_progress, complete or incomplete"),
+                )
+            })?),
+        };
+        // A day alone is a UTC day; `until` includes the whole of it.
+        let instant = |field: &str, value: &Option<String>, days_after: i64| {
+            let Some(v) = value.as_deref().filter(|v| !v.is_empty()) else {
+                return Ok(None);
+            };
+            if let Ok(t) = chrono::DateTime::parse_from_rfc3339(v) {
+                return Ok(Some(t.timestamp_millis()));
+            }
+            chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|t| Some(t.and_utc().timestamp_millis() + days_after * 86_400_000))
+                .ok_or_else(|| {
+                    refuse(
+                        field,
+                        format!(
+                            "{v:?} is neither an RFC 3339 instant (2026-11-01T09:30:00Z) nor a day (2026-11-01)"
+                        ),
+                    )
+                })
+        };
+        let selection = ResponseSelection {
+            status,
+            started_from: instant("since", &self.since, 0)?,
+            started_before: instant("until", &self.until, 1)?,
+        };
+        if let (Some(from), Some(before)) = (selection.started_from, selection.started_before) {
+            if before <= from {
+                return Err(refuse("until", "must be later than since".to_string()));
+            }
+        }
+        Ok(selection)
+    }
 }
 
 /// The query string of the contact calls.
@@ -181,11 +245,15 @@ pub struct OptOutHistory {
 
 /// A contact import's report, streamed as the rows are written.
 #[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct ContactImportReport {
     pub errors: Vec<RowProblem>,
     pub created: usize,
     pub updated: usize,
     pub refused: usize,
+    /// Well-formed language codes no language has (a typo such as `ZZ`): the contacts were
+    /// imported with them as given; correct them and import again.
+    pub unknown_languages: Vec<UnknownLanguage>,
     /// Present when the database failed midway: from this line on nothing was imported.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stopped: Option<ImportStoppedAt>,

@@ -5,7 +5,9 @@
 //! `/api/v1` prefix, request body and responses by type) and name it in `paths(...)` below;
 //! `api_doc::` tests fail until every routed `/api/v1` operation is documented and vice versa.
 
-use crate::{api, api_audit, api_credentials, api_deletions, api_salesforce, error::ApiErrorBody};
+use crate::{
+    api, api_audit, api_credentials, api_deletions, api_salesforce, api_users, error::ApiErrorBody,
+};
 use axum::Json;
 use std::sync::OnceLock;
 use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
@@ -78,6 +80,10 @@ use utoipa::{Modify, OpenApi};
         api_credentials::list_users,
         api_credentials::deactivate_user,
         api_credentials::reactivate_user,
+        api_users::update_user,
+        api_users::create_invitation,
+        api_users::list_invitations,
+        api_users::revoke_invitation,
     ),
     components(schemas(ApiErrorBody)),
     modifiers(&Common)

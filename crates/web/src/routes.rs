@@ -2,9 +2,9 @@
 //! walks this same table, so a route cannot be added without the access matrix knowing of it.
 
 use crate::{
-    account, api, api_audit, api_credentials, api_deletions, api_salesforce, assets, openapi,
-    respondent, sign_in, ui, ui_audit, ui_deletions, ui_linked_orgs, ui_responses, ui_salesforce,
-    ui_workflow_editor, ui_workflows, AppState,
+    account, api, api_audit, api_credentials, api_deletions, api_salesforce, api_users, assets,
+    invitation, openapi, respondent, sign_in, ui, ui_audit, ui_deletions, ui_linked_orgs,
+    ui_responses, ui_salesforce, ui_users, ui_workflow_editor, ui_workflows, AppState,
 };
 use axum::handler::Handler;
 use axum::http::Method;
@@ -170,6 +170,13 @@ pub fn table() -> Vec<Route> {
         delete("/api/v1/tokens/{id}", api_credentials::revoke_token),
         post("/api/v1/account/password", api_credentials::change_password),
         get("/api/v1/users", api_credentials::list_users),
+        patch("/api/v1/users/{id}", api_users::update_user),
+        get("/api/v1/users/invitations", api_users::list_invitations),
+        post("/api/v1/users/invitations", api_users::create_invitation),
+        delete(
+            "/api/v1/users/invitations/{id}",
+            api_users::revoke_invitation,
+        ),
         post(
             "/api/v1/users/{id}/deactivate",
             api_credentials::deactivate_user,
@@ -190,6 +197,8 @@ pub fn table() -> Vec<Route> {
         get("/login", sign_in::login_form),
         post("/login", sign_in::login),
         post("/logout", sign_in::logout),
+        get("/invitations/{token}", invitation::show),
+        post("/invitations/{token}", invitation::accept),
         get("/account", account::show),
         post("/account/tokens", account::create_token),
         post("/account/tokens/{id}/revoke", account::revoke_token),
@@ -198,6 +207,17 @@ pub fn table() -> Vec<Route> {
             ui_deletions::confirm_revoke_token,
         ),
         post("/account/password", account::change_password),
+        get("/users", ui_users::show),
+        post("/users/invitations", ui_users::invite),
+        post(
+            "/users/invitations/{id}/revoke",
+            ui_users::revoke_invitation,
+        ),
+        post("/users/{id}/role", ui_users::save_role),
+        get("/users/{id}/deactivate", ui_users::confirm_deactivate),
+        post("/users/{id}/deactivate", ui_users::deactivate),
+        get("/users/{id}/reactivate", ui_users::confirm_reactivate),
+        post("/users/{id}/reactivate", ui_users::reactivate),
         get("/surveys", ui::surveys),
         post("/surveys/import", ui::import_survey),
         get("/surveys/{id}", ui::survey_detail),

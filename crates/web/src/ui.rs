@@ -4,7 +4,7 @@
 
 use crate::auth::WebUser;
 use crate::error::PageError;
-use crate::pages::layout;
+use crate::pages::{layout, Nav};
 use crate::AppState;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::header;
@@ -27,22 +27,12 @@ pub(crate) fn page_with_status(
     title: &str,
     body: Markup,
 ) -> Response {
-    (
-        status,
-        Html(
-            layout(
-                title,
-                Some((
-                    &user.actor.email,
-                    &user.csrf,
-                    user.actor.role == engine::Role::Admin,
-                )),
-                body,
-            )
-            .into_string(),
-        ),
-    )
-        .into_response()
+    let nav = Nav {
+        email: &user.actor.email,
+        csrf: &user.csrf,
+        admin: user.actor.role == engine::Role::Admin,
+    };
+    (status, Html(layout(title, Some(nav), body).into_string())).into_response()
 }
 
 /// A moment as `<time>`: UTC in RFC 3339, which the page's script shows in the viewer's zone.
@@ -195,7 +185,7 @@ async fn survey_page(
     let link = state.sonde.anonymous_link(&s.id);
     let (_, responses, next) = state
         .sonde
-        .responses(&user.actor, &s.id, None, None, RECENT)
+        .select_responses(&user.actor, &s.id, &Default::default(), None, RECENT)
         .await?;
     let total = state.sonde.response_count(&user.actor, &s.id).await?;
     Ok(page(
@@ -274,7 +264,10 @@ pub async fn export_csv(
     user: WebUser,
     Path(id): Path<String>,
 ) -> PageResult {
-    let csv = state.sonde.export_csv(&user.actor, &id).await?;
+    let csv = state
+        .sonde
+        .export_csv(&user.actor, &id, &Default::default())
+        .await?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
@@ -298,7 +291,13 @@ pub async fn export_json(
     loop {
         let (s, page, next) = state
             .sonde
-            .responses(&user.actor, &id, None, after.as_deref(), 1000)
+            .select_responses(
+                &user.actor,
+                &id,
+                &Default::default(),
+                after.as_deref(),
+                1000,
+            )
             .await?;
         all.extend(
             page.iter()

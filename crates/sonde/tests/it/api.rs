@@ -251,7 +251,7 @@ async fn recorded_responses_can_be_changed_but_not_ones_in_progress() {
         .unwrap();
     assert_eq!(r.status(), 400);
     assert_eq!(app.get_json(&token, &path).await["answers"]["QID3"], 7.0);
-    // A response still being answered belongs to its respondent.
+    // A response still being answered (its first page submitted) belongs to its respondent.
     let page = app
         .client
         .get(app.url(&format!("/s/{id}")))
@@ -261,9 +261,10 @@ async fn recorded_responses_can_be_changed_but_not_ones_in_progress() {
         .text()
         .await
         .unwrap();
-    let marker = "name=\"_response\" value=\"";
-    let start = page.find(marker).unwrap() + marker.len();
-    let open_id = &page[start..start + 17];
+    let fields = vec![("QID3".into(), "10".into()), ("QID4".into(), "1".into())];
+    let (status, page) = crate::harness::submit(&app, &id, &page, fields).await;
+    assert_eq!(status, 200, "{page}");
+    let open_id = &crate::harness::hidden(&page, "_response");
     let r = app
         .client
         .patch(app.url(&format!("/api/v1/surveys/{id}/responses/{open_id}")))
@@ -334,4 +335,138 @@ async fn directory_over_the_api() {
     assert_eq!(r.status(), 400);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["error"]["problems"][0]["field"], "email");
+}
+
+#[tokio::test]
+async fn responses_are_selected_by_status_and_start_date() {
+    use store::responses::ResponseStatus::{Complete, InProgress};
+    let at = |s: &str| {
+        chrono::DateTime::parse_from_rfc3339(s)
+            .unwrap()
+            .timestamp_millis()
+    };
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let (actor, token) = app.org_user(Role::Editor).await;
+        let id = app.sample_survey(&token).await;
+        let data = survey::ResponseData::default();
+        let mut started = Vec::new();
+        for (when, status) in [
+            ("2026-10-31T23:59:59Z", Complete),
+            ("2026-11-01T00:00:00Z", Complete),
+            ("2026-11-15T12:00:00Z", InProgress),
+            ("2026-11-30T23:59:59Z", Complete),
+            ("2026-12-01T00:00:00Z", Complete),
+        ] {
+            let rid =
+                crate::harness::insert_response(&app, &actor.org_id, &id, status, at(when), &data)
+                    .await;
+            started.push(rid);
+        }
+        let ids = |query: &str| {
+            let app = &app;
+            let token = &token;
+            let id = &id;
+            let query = query.to_string();
+            async move {
+                let r = app
+                    .get(token, &format!("/api/v1/surveys/{id}/responses?{query}"))
+                    .send()
+                    .await
+                    .unwrap();
+                let status = r.status().as_u16();
+                let v: Value = r.json().await.unwrap();
+                let got: Vec<String> = v["responses"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .map(|r| r["responseId"].as_str().unwrap().to_string())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                (status, got, v)
+            }
+        };
+        // Days are whole UTC days, `until` included.
+        let (s, got, v) = ids("since=2026-11-01&until=2026-11-30").await;
+        assert_eq!((s, &got), (200, &started[1..4].to_vec()), "{v}");
+        // Instants: since is inclusive, until exclusive.
+        let (_, got, _) = ids("since=2026-11-15T12:00:00Z&until=2026-12-01T00:00:00Z").await;
+        assert_eq!(got, started[2..4].to_vec());
+        let (_, got, _) = ids("since=2026-11-01T01:00:00%2B01:00").await;
+        assert_eq!(got, started[1..].to_vec(), "an offset is honoured");
+        // With a status, and paged.
+        let (_, got, _) = ids("status=complete&since=2026-11-01&until=2026-11-30").await;
+        assert_eq!(got, vec![started[1].clone(), started[3].clone()]);
+        let (_, got, page) = ids("since=2026-11-01&limit=2").await;
+        assert_eq!(got, started[1..3].to_vec());
+        let next = page["next"].as_str().expect("a next page").to_string();
+        let (_, got, _) = ids(&format!("since=2026-11-01&limit=2&after={next}")).await;
+        assert_eq!(got, started[3..].to_vec());
+
+        // The CSV export takes the same selection.
+        let csv = app
+            .get(
+                &token,
+                &format!("/api/v1/surveys/{id}/responses?format=csv&since=2026-11-01&until=2026-11-30&status=complete"),
+            )
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let rows = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(csv.as_bytes())
+            .records()
+            .count();
+        assert_eq!(rows, 2 + 2, "header, labels and the two selected: {csv}");
+
+        // What cannot be read is refused, naming the parameter.
+        for (query, field) in [
+            ("since=yesterday", "since"),
+            ("until=2026-13-01", "until"),
+            ("since=2026-11-02&until=2026-11-01", "until"),
+            ("status=done", "status"),
+        ] {
+            let (s, _, v) = ids(query).await;
+            assert_eq!(s, 400, "{query}: {v}");
+            assert_eq!(v["error"]["problems"][0]["field"], field, "{query}: {v}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_contact_import_report_names_unknown_languages() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let (_, token) = app.org_user(Role::Editor).await;
+        let csv = "Email,FirstName,Language\n\
+            ada@example.com,Ada,EN\n\
+            cy@example.com,Cy,ZZ\n\
+            di@example.com,Di,zz\n\
+            ed@example.com,Ed,pt-BR\n";
+        let r = app
+            .post(&token, "/api/v1/contacts/import")
+            .header("content-type", "text/csv")
+            .body(csv)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let report: Value = r.json().await.unwrap();
+        assert_eq!(report["created"], 4, "{report}");
+        let unknown = report["unknownLanguages"].as_array().expect("listed");
+        assert_eq!(unknown.len(), 1, "{report}");
+        assert_eq!(unknown[0]["contacts"], 2, "{report}");
+        assert_eq!(unknown[0]["lines"], json!([3, 4]), "{report}");
+        assert!(
+            unknown[0]["code"]
+                .as_str()
+                .unwrap()
+                .eq_ignore_ascii_case("zz"),
+            "{report}"
+        );
+    }
 }

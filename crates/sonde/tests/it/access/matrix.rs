@@ -97,6 +97,12 @@ fn table() -> Vec<Row> {
         POST   "/api/v1/users/{id}/deactivate" at("/api/v1/users/{spare_user}/deactivate").spends(Spend::SpareUser)
                                                                                                                   => Login Hidden  Denied  Denied  Ok;
         POST   "/api/v1/users/{id}/reactivate" at("/api/v1/users/{spare_user}/reactivate")                        => Login Hidden  Denied  Denied  Ok;
+        PATCH  "/api/v1/users/{id}" at("/api/v1/users/{spare_user}").json(r#"{"role": "editor"}"#)               => Login Hidden  Denied  Denied  Ok;
+        GET    "/api/v1/users/invitations" at("/api/v1/users/invitations")                                        => Login Ok      Denied  Denied  Ok;
+        POST   "/api/v1/users/invitations" at("/api/v1/users/invitations")
+                   .json(r#"{"email": "invitee{n}@example.com", "role": "viewer"}"#)                              => Login Ok      Denied  Denied  Ok;
+        DELETE "/api/v1/users/invitations/{id}" at("/api/v1/users/invitations/{spare_invitation}")
+                   .spends(Spend::SpareInvitation)                                                                => Login Hidden  Denied  Denied  Ok;
 
         // ---- operations, Salesforce's return, respondents (no sign-in) ------------------------------------ anon  other   viewer  editor  admin
         GET    "/healthz" at("/healthz")                                                                          => Ok    Ok      Ok      Ok      Ok;
@@ -122,6 +128,21 @@ fn table() -> Vec<Row> {
         GET    "/login" at("/login")                                                                              => Ok    Ok      Ok      Ok      Ok;
         POST   "/login" at("/login").form(&[("email", "{editor_email}"), ("password", "{password}")])             => Ok    Ok      Ok      Ok      Ok;
         POST   "/logout" at("/logout").form(&[]).spends(Spend::Session)                                           => Login Ok      Ok      Ok      Ok;
+        GET    "/invitations/{token}" at("/invitations/{invitation_token}")                                       => Ok    Ok      Ok      Ok      Ok;
+        POST   "/invitations/{token}" at("/invitations/{invitation_token}")
+                   .form(&[("password", "{password}"), ("password_again", "{password}")])
+                   .spends(Spend::InvitationLink)                                                                 => Ok    Ok      Ok      Ok      Ok;
+        GET    "/users" at("/users")                                                                              => Login Ok      Denied  Denied  Ok;
+        POST   "/users/invitations" at("/users/invitations").form(&[("email", "joiner{n}@example.com"), ("role", "editor")])
+                                                                                                                  => Login Ok      Denied  Denied  Ok;
+        POST   "/users/invitations/{id}/revoke" at("/users/invitations/{spare_invitation}/revoke").form(&[])
+                   .spends(Spend::SpareInvitation)                                                                => Login Hidden  Denied  Denied  Ok;
+        POST   "/users/{id}/role" at("/users/{spare_user}/role").form(&[("role", "editor")])                      => Login Hidden  Denied  Denied  Ok;
+        GET    "/users/{id}/deactivate" at("/users/{spare_user}/deactivate")                                      => Login Hidden  Denied  Denied  Ok;
+        POST   "/users/{id}/deactivate" at("/users/{spare_user}/deactivate").form(&[("confirm", "yes")])
+                   .spends(Spend::SpareUser)                                                                      => Login Hidden  Denied  Denied  Ok;
+        GET    "/users/{id}/reactivate" at("/users/{spare_user}/reactivate")                                      => Login Hidden  Denied  Denied  Ok;
+        POST   "/users/{id}/reactivate" at("/users/{spare_user}/reactivate").form(&[("confirm", "yes")])          => Login Hidden  Denied  Denied  Ok;
         GET    "/surveys" at("/surveys")                                                                          => Login Ok      Ok      Ok      Ok;
         POST   "/surveys/import" at("/surveys/import").upload("{qsf}", &[])                                       => Login Ok      Denied  Ok      Ok;
         GET    "/surveys/{id}" at("/surveys/{survey}")                                                            => Login Hidden  Ok      Ok      Ok;

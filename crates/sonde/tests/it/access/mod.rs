@@ -58,6 +58,10 @@ pub enum Spend {
     SpareContact,
     /// `{spare_list}`: a mailing list, deleted.
     SpareList,
+    /// `{spare_invitation}`: an invitation to the organization, revoked.
+    SpareInvitation,
+    /// `{invitation_token}`: an invitation link's token, accepted.
+    InvitationLink,
 }
 
 /// A request body; its text may hold `{fixture}` placeholders.
@@ -184,6 +188,8 @@ pub struct World {
     pub app: TestApp,
     sf: sfsim::RunningOrg,
     editor: Actor,
+    /// The organization's admin, who makes the invitations the rows use up.
+    admin: Actor,
     callers: Vec<Caller>,
     values: HashMap<&'static str, String>,
     counter: std::cell::Cell<u64>,
@@ -227,6 +233,7 @@ impl World {
             app,
             sf,
             editor,
+            admin,
             callers,
             values: HashMap::new(),
             counter: Default::default(),
@@ -337,15 +344,30 @@ impl World {
             report.succeeded, 1,
             "the fixture's run closes the Case: {report:?}"
         );
+        // A response being answered: its first page submitted, with a required answer left out.
         let view = w
             .app
             .sonde
             .open_survey(&w.values["survey"], &Default::default(), None)
             .await
             .unwrap();
-        let engine::responses::PageView::Page { response_id, .. } = view else {
+        let engine::responses::PageView::Page(first) = view else {
             panic!("the survey opens on a page")
         };
+        let submission = engine::responses::Submission {
+            page: first.number,
+            ..Default::default()
+        };
+        let view = w
+            .app
+            .sonde
+            .submit_page(&w.values["survey"], &first.form, &submission)
+            .await
+            .unwrap();
+        let engine::responses::PageView::Page(refused) = view else {
+            panic!("the first page comes back asking for its answers")
+        };
+        let response_id = refused.form.response_id().expect("stored").to_string();
         w.values.insert("in_progress", response_id);
         for spend in [
             Spend::FailedRun,
@@ -359,6 +381,8 @@ impl World {
             Spend::SpareResponse,
             Spend::SpareContact,
             Spend::SpareList,
+            Spend::SpareInvitation,
+            Spend::InvitationLink,
         ] {
             w.renew(spend, EDITOR).await;
         }
@@ -537,6 +561,21 @@ impl World {
                 self.values
                     .insert("spare_list", v["id"].as_str().unwrap().into());
             }
+            Spend::SpareInvitation | Spend::InvitationLink => {
+                let email = self.fill("spare{n}@example.com");
+                let made = self
+                    .app
+                    .sonde
+                    .invite_user(&self.admin, &email, "viewer")
+                    .await
+                    .unwrap();
+                if spend == Spend::SpareInvitation {
+                    self.values.insert("spare_invitation", made.invitation.id);
+                } else {
+                    let token = made.link.rsplit('/').next().unwrap().to_string();
+                    self.values.insert("invitation_token", token);
+                }
+            }
             Spend::OAuthGrant => {
                 // The last grant made the editor a connection; let it go so the five-link
                 // limit is never reached.
@@ -572,26 +611,32 @@ impl World {
         }
     }
 
-    /// Sends a row's call as caller `who`; renews what it spent if it was let through.
-    /// `GET /login` with `cookies`: the sign-in CSRF cookie it sets and the form's token.
-    async fn sign_in_form(&self, cookies: &[String]) -> (String, String) {
-        let mut req = self.http.get(self.app.url("/login"));
+    /// `GET {path}` of a form posted before signing in (signing in, accepting an invitation),
+    /// with `cookies`: the CSRF cookie named `cookie` it sets and the form's token.
+    async fn pre_session_form(
+        &self,
+        path: &str,
+        cookie: &str,
+        cookies: &[String],
+    ) -> (String, String) {
+        let mut req = self.http.get(self.app.url(path));
         if !cookies.is_empty() {
             req = req.header("cookie", cookies.join("; "));
         }
         let r = req.send().await.unwrap();
-        let cookie = r
+        let set = r
             .headers()
             .get_all("set-cookie")
             .iter()
             .filter_map(|v| v.to_str().ok())
-            .find(|v| v.starts_with(web::sign_in::LOGIN_CSRF_COOKIE))
+            .find(|v| v.starts_with(cookie))
             .and_then(|v| v.split(';').next())
-            .expect("the sign-in form sets its CSRF cookie")
+            .unwrap_or_else(|| panic!("{path} sets its CSRF cookie {cookie}"))
             .to_string();
-        (cookie, csrf_of(&r.text().await.unwrap()))
+        (set, csrf_of(&r.text().await.unwrap()))
     }
 
+    /// Sends a row's call as caller `who`; renews what it spent if it was let through.
     pub async fn call(&mut self, who: usize, method: &Method, call: &Call) -> Answer {
         let url = self.app.url(&self.fill(call.path));
         let caller = &self.callers[who];
@@ -605,9 +650,18 @@ impl World {
             .as_ref()
             .map(|s| s.csrf.clone())
             .unwrap_or_default();
-        if call.path == "/login" && *method == Method::POST {
-            // The sign-in form carries a token of its own, matched by a cookie it sets.
-            let (cookie, token) = self.sign_in_form(&cookies).await;
+        // Forms posted before signing in carry a token of their own, matched by a cookie
+        // their page sets.
+        let pre_session = if call.path == "/login" {
+            Some(web::sign_in::LOGIN_CSRF_COOKIE)
+        } else if call.path.starts_with("/invitations/") {
+            Some(web::invitation::INVITATION_CSRF_COOKIE)
+        } else {
+            None
+        };
+        if let (Some(name), &Method::POST) = (pre_session, method) {
+            let path = self.fill(call.path);
+            let (cookie, token) = self.pre_session_form(&path, name, &cookies).await;
             cookies.push(cookie);
             csrf = token;
         }

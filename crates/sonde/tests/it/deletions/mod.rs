@@ -186,7 +186,7 @@ async fn archiving_closes_a_survey_to_respondents_and_workflows_and_restoring_re
             .await
             .unwrap();
         let page = page.text().await.unwrap();
-        let in_progress = crate::harness::hidden(&page, "_response");
+        let in_progress = first_page_submitted(&o.app, s, &page).await;
 
         // Refused to a viewer and to another organization; nothing recorded.
         let archive = format!("/api/v1/surveys/{s}/archive");
@@ -334,7 +334,7 @@ async fn archiving_closes_a_survey_to_respondents_and_workflows_and_restoring_re
             .send()
             .await
             .unwrap();
-        let again = crate::harness::hidden(&page.text().await.unwrap(), "_response");
+        let again = first_page_submitted(&o.app, s, &page.text().await.unwrap()).await;
         abandon(&o, &again).await;
         assert_eq!(o.app.sonde.close_abandoned_responses().await.unwrap(), 1);
         assert_eq!(
@@ -485,12 +485,8 @@ async fn a_deleted_response_is_gone_and_its_personal_link_can_answer_again() {
             personal_link: Some(token),
             ..Default::default()
         };
-        let engine::responses::PageView::Page {
-            response_id: first, ..
-        } = o.app.sonde.open_survey(s, &arrival, None).await.unwrap()
-        else {
-            panic!("the personal link opens a page")
-        };
+        // Opening records nothing: the first page, submitted, stores the response.
+        let first = start_through(&o.app, s, arrival.clone()).await;
         let path = format!("/api/v1/surveys/{s}/responses/{first}");
 
         assert_eq!(o.call(&o.viewer.1, "DELETE", &path, None).await.0, 403);
@@ -524,14 +520,45 @@ async fn a_deleted_response_is_gone_and_its_personal_link_can_answer_again() {
         assert_eq!(e["detail"]["contactId"], contact["id"], "{e}");
 
         // The link is free again: it starts a new response instead of "already used".
-        let view = o.app.sonde.open_survey(s, &arrival, None).await.unwrap();
-        let engine::responses::PageView::Page {
-            response_id: second,
-            ..
-        } = view
-        else {
-            panic!("the freed link opens a page: {view:?}")
-        };
+        let second = start_through(&o.app, s, arrival).await;
         assert_ne!(second, first);
     }
+}
+
+/// Opening a link records nothing: opens it and submits its first page unanswered, which
+/// stores the response; answers the response's id.
+async fn start_through(
+    app: &crate::harness::TestApp,
+    survey: &str,
+    arrival: engine::responses::Arrival,
+) -> String {
+    let engine::responses::PageView::Page(page) =
+        app.sonde.open_survey(survey, &arrival, None).await.unwrap()
+    else {
+        panic!("the link opens a page")
+    };
+    let submission = engine::responses::Submission {
+        page: page.number,
+        ..Default::default()
+    };
+    let engine::responses::PageView::Page(refused) = app
+        .sonde
+        .submit_page(survey, &page.form, &submission)
+        .await
+        .unwrap()
+    else {
+        panic!("the first page comes back asking for its answers")
+    };
+    refused.form.response_id().expect("stored").to_string()
+}
+
+/// Submits a survey's first page (as opened) unanswered, which stores the response — opening
+/// alone records nothing — and answers the response's id from the page that comes back.
+pub(crate) async fn first_page_submitted(
+    app: &crate::harness::TestApp,
+    survey: &str,
+    page: &str,
+) -> String {
+    let (_, refused) = crate::harness::submit(app, survey, page, Vec::new()).await;
+    crate::harness::hidden(&refused, "_response")
 }

@@ -264,7 +264,7 @@ async fn each_deletion_page_asks_first_and_the_audit_page_shows_them() {
 
 /// Screenshots at both widths, and checks that the page fits a phone's width.
 async fn shots(b: &crate::browser::Browser, name: &str) {
-    b.shots(name).await;
+    b.resize(390, 844).await;
     let wide = b
         .execute("return document.documentElement.scrollWidth", json!([]))
         .await;
@@ -272,6 +272,7 @@ async fn shots(b: &crate::browser::Browser, name: &str) {
         wide.as_f64().unwrap() <= 400.0,
         "{name} scrolls sideways on a phone: {wide}"
     );
+    b.shots(name).await;
 }
 
 #[tokio::test]
