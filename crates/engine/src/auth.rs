@@ -102,7 +102,7 @@ pub(crate) fn token_hash(token: &str) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn validate_email(email: &str) -> Result<String> {
+pub(crate) fn validate_email(email: &str) -> Result<String> {
     directory::EmailAddress::parse(email)
         // Sign-in identities compare without case: Ada@X.com and ada@x.com are one person.
         .map(|e| e.as_str().to_lowercase())
@@ -146,7 +146,8 @@ impl Sonde {
 
     /// Sets a new password and role on an existing user (used when `users add` meets an
     /// existing email with `--update`), and ends the user's sessions: whoever signed in with
-    /// the old password is signed out. API tokens stay (`sonde tokens revoke` for those).
+    /// the old password is signed out. API tokens stay (`sonde tokens revoke` for those). The
+    /// organization keeps an active admin: demoting the last one is refused, changing nothing.
     pub async fn reset_user(&self, email: &str, role: Role, password: &str) -> Result<Actor> {
         let user = self
             .store
@@ -155,8 +156,10 @@ impl Sonde {
             .ok_or(Error::NotFound("user"))?;
         let hash = passwords::hash(password).await?;
         self.store
-            .set_user_password_and_role(&user.id, &hash, role.as_str())
-            .await?;
+            .change_role(&user.org_id, None, &user.id, role.as_str())
+            .await?
+            .map_err(|refusal| crate::users::refused(refusal, &user.email))?;
+        self.store.set_user_password(&user.id, &hash).await?;
         self.store.end_web_sessions(&user.id).await?;
         let user = self
             .store
@@ -220,6 +223,11 @@ impl Sonde {
                 "this account is deactivated; ask an administrator of your organization".into(),
             ));
         }
+        self.start_web_session(user).await
+    }
+
+    /// A new web session for `user`, who just proved who they are.
+    pub(crate) async fn start_web_session(&self, user: User) -> Result<(Actor, WebSession)> {
         let cookie = store::ids::random_token(40);
         let csrf_token = store::ids::random_token(32);
         let expires = store::now_ms() + SESSION_HOURS * 3_600_000;

@@ -3,7 +3,8 @@
 //! tokens); users an admin deactivates, which ends everything they hold.
 
 use crate::auth::{check_new_password, token_hash, API_TOKEN_PREFIX};
-use crate::{passwords, sign_in_throttle, Actor, Error, FieldProblem, Result, Role, Sonde};
+use crate::users::refused;
+use crate::{audit, passwords, sign_in_throttle, Actor, Error, FieldProblem, Result, Role, Sonde};
 pub use store::credentials::{ApiToken, Ended};
 use store::people::User;
 
@@ -166,26 +167,40 @@ impl Sonde {
         Ok(self.store.api_tokens_of(&user.id).await?)
     }
 
-    /// Revokes one of the person's own tokens; another person's is not found.
+    /// Revokes one of the person's own tokens (any role: taking back one's own credential
+    /// is never refused); another person's is not found. Recorded in the audit log.
     pub async fn revoke_api_token(&self, actor: &Actor, token_id: &str) -> Result<()> {
-        if self
-            .store
-            .revoke_api_token(&actor.user_id, token_id)
-            .await?
-        {
-            Ok(())
-        } else {
-            Err(Error::NotFound("API token"))
-        }
+        self.revoke_token(Some(actor), token_id).await
     }
 
-    /// Revokes any token by id (the operator's CLI).
+    /// Revokes any token by id (the operator's CLI), recorded as done from the command line.
     pub async fn revoke_api_token_by_id(&self, token_id: &str) -> Result<()> {
-        if self.store.revoke_api_token_by_id(token_id).await? {
-            Ok(())
-        } else {
-            Err(Error::NotFound("API token"))
-        }
+        self.revoke_token(None, token_id).await
+    }
+
+    async fn revoke_token(&self, actor: Option<&Actor>, token_id: &str) -> Result<()> {
+        let mut tx = self.store.begin().await?;
+        let owner = actor.map(|a| a.user_id.as_str());
+        let Some(revoked) = store::Store::revoke_api_token(&mut tx, owner, token_id).await? else {
+            tx.rollback().await?;
+            return Err(Error::NotFound("API token"));
+        };
+        let by = match actor {
+            Some(a) => audit::By::User(a),
+            None => audit::By::CommandLine {
+                org_id: &revoked.org_id,
+            },
+        };
+        audit::record(
+            &mut tx,
+            by,
+            audit::Action::ApiTokenRevoked,
+            audit::Subject::new(token_id, &revoked.name),
+            serde_json::json!({"ownerId": revoked.user_id, "ownerEmail": revoked.owner_email}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Changes the person's password once the current one is given, and ends their other
@@ -242,7 +257,8 @@ impl Sonde {
     }
 
     /// Deactivates a user of the admin's organization: their sessions end, their tokens are
-    /// revoked and they cannot sign in until reactivated.
+    /// revoked and they cannot sign in until reactivated. Not oneself, and not the
+    /// organization's last active admin (see `users`).
     pub async fn deactivate_user(
         &self,
         actor: &Actor,
@@ -256,9 +272,9 @@ impl Sonde {
         }
         let ended = self
             .store
-            .deactivate_user(&actor.org_id, &user.id)
+            .deactivate_user(&actor.org_id, Some(&actor.user_id), &user.id)
             .await?
-            .ok_or(Error::NotFound("user"))?;
+            .map_err(|r| refused(r, &user.email))?;
         tracing::info!(user = %user.id, by = %actor.user_id, "user deactivated");
         let mut summary = UserSummary::from(user);
         summary.active = false;
@@ -269,18 +285,20 @@ impl Sonde {
     pub async fn reactivate_user(&self, actor: &Actor, user_id: &str) -> Result<UserSummary> {
         let user = self.org_user(actor, user_id).await?;
         self.store.reactivate_user(&actor.org_id, &user.id).await?;
+        tracing::info!(user = %user.id, by = %actor.user_id, "user reactivated");
         let mut summary = UserSummary::from(user);
         summary.active = true;
         Ok(summary)
     }
 
-    /// Deactivates the user with this email (the operator's CLI).
+    /// Deactivates the user with this email (the operator's CLI); the organization's last
+    /// active admin is refused here too.
     pub async fn deactivate_user_by_email(&self, email: &str) -> Result<Ended> {
         let user = self.user_named(email).await?;
         self.store
-            .deactivate_user(&user.org_id, &user.id)
+            .deactivate_user(&user.org_id, None, &user.id)
             .await?
-            .ok_or(Error::NotFound("user"))
+            .map_err(|r| refused(r, &user.email))
     }
 
     /// Reactivates the user with this email (the operator's CLI).
@@ -290,10 +308,12 @@ impl Sonde {
         Ok(())
     }
 
-    /// Housekeeping: forgets expired sessions and sign-in failures nobody waits on any more.
+    /// Housekeeping: forgets expired sessions, sign-in failures nobody waits on any more and
+    /// invitations long expired.
     pub async fn forget_stale_credentials(&self) -> Result<()> {
         let now = store::now_ms();
         self.store.delete_expired_web_sessions().await?;
+        self.forget_old_invitations(now).await?;
         self.store
             .forget_sign_in_failures(now - sign_in_throttle::FORGET_AFTER.as_millis() as i64, now)
             .await?;

@@ -115,6 +115,9 @@ pub enum OptOutSource {
     Workflow,
     /// The contact themself, through their signed opt-out link.
     OptOutLink,
+    /// A contact saved again after an unsubscribed contact with its email or external
+    /// reference was deleted: that opt-out is kept (`suppressions`).
+    DeletedContact,
 }
 
 impl OptOutSource {
@@ -124,6 +127,7 @@ impl OptOutSource {
             Self::Import => "import",
             Self::Workflow => "workflow",
             Self::OptOutLink => "opt_out_link",
+            Self::DeletedContact => "deleted_contact",
         }
     }
 }
@@ -134,7 +138,8 @@ impl OptOutSource {
 pub struct OptOutEvent {
     /// `unsubscribe` or `resubscribe`.
     pub action: String,
-    /// `api`, `import`, `workflow` or `opt_out_link`.
+    /// `api`, `import`, `workflow`, `opt_out_link` or `deleted_contact` (the opt-out of a
+    /// deleted contact with this email or external reference, kept).
     pub source: String,
     /// The user who acted; none when the contact used their opt-out link.
     pub actor_id: Option<String>,
@@ -184,6 +189,7 @@ impl Upsert<'_> {
             .map(|input| row_of(&self.actor.org_id, input))
             .collect::<Result<Vec<_>>>()?;
         let written = Store::upsert_contacts(tx, &rows).await?;
+        crate::suppressions::apply(tx, &self.actor.org_id, &written, inputs).await?;
         if let Some(list) = self.list_id {
             let ids: Vec<String> = written.iter().map(|(id, _)| id.clone()).collect();
             Store::add_to_mailing_list(tx, list, &ids).await?;
@@ -440,6 +446,7 @@ impl Sonde {
     ) -> Result<String> {
         actor.require(Role::Editor)?;
         let survey = self.survey(actor, survey_id).await?;
+        survey.refuse_if_archived("send personal links")?;
         self.contact(actor, contact_id).await?;
         let link = self
             .store

@@ -1,10 +1,12 @@
 //! Sonde's application services: the rules of surveys, responses and the directory, over the
 //! store. The web layer calls these and only translates HTTP; nothing here knows about HTTP.
 
+pub mod audit;
 pub mod auth;
 pub mod connections;
 pub mod contact_import;
 pub mod credentials;
+pub mod deletions;
 pub mod delivery;
 pub mod directory;
 mod error;
@@ -18,8 +20,10 @@ pub mod response_listing;
 pub mod responses;
 pub mod secrets;
 pub mod sign_in_throttle;
+mod suppressions;
 mod survey_versions;
 pub mod surveys;
+pub mod users;
 pub mod workflow_survey;
 pub mod workflows;
 

@@ -214,7 +214,10 @@ impl Sonde {
         connection_id: &str,
     ) -> Result<Vec<Workflow>> {
         let mut out = Vec::new();
-        for s in self.surveys(actor).await? {
+        // Archived surveys' too: restored, they would write through the link again.
+        let mut surveys = self.surveys(actor).await?;
+        surveys.extend(self.archived_surveys(actor).await?);
+        for s in surveys {
             for w in self.store.workflows_of_survey(&actor.org_id, &s.id).await? {
                 if w.owner_id != actor.user_id {
                     continue;

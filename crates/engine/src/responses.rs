@@ -150,6 +150,7 @@ impl Sonde {
         // Recording a response fires the survey's workflows, which write to Salesforce.
         actor.require(crate::Role::Editor)?;
         let survey = self.survey(actor, survey_id).await?;
+        survey.refuse_if_archived("record responses")?;
         let given: Vec<(String, String)> = input.embedded_data.clone().into_iter().collect();
         let mut data =
             flow::initial_embedded_data(&survey.definition, &[(Provenance::Api, &given)]);
@@ -229,6 +230,7 @@ impl Sonde {
     ) -> Result<Response> {
         actor.require(crate::Role::Editor)?;
         let survey = self.survey(actor, survey_id).await?;
+        survey.refuse_if_archived("change its responses")?;
         for attempt in 0..UPDATE_ATTEMPTS {
             let mut row = self
                 .store

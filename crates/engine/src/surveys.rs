@@ -19,6 +19,8 @@ pub struct Survey {
     pub definition: Arc<SurveyDefinition>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// When it was archived (see `deletions`): closed to respondents, firing no workflow.
+    pub archived_at: Option<i64>,
 }
 
 impl Survey {
@@ -32,6 +34,18 @@ impl Survey {
             definition,
             created_at: row.created_at,
             updated_at: row.updated_at,
+            archived_at: row.archived_at,
+        }
+    }
+
+    /// Refuses what would record or send something for an archived survey.
+    pub(crate) fn refuse_if_archived(&self, what: &str) -> Result<()> {
+        match self.archived_at {
+            Some(_) => Err(Error::Conflict(format!(
+                "the survey \u{201c}{}\u{201d} is archived: restore it to {what}",
+                self.name
+            ))),
+            None => Ok(()),
         }
     }
 }
@@ -148,7 +162,7 @@ impl Sonde {
         self.survey_from_row(row).await
     }
 
-    async fn survey_row(&self, actor: &Actor, id: &str) -> Result<SurveyRow> {
+    pub(crate) async fn survey_row(&self, actor: &Actor, id: &str) -> Result<SurveyRow> {
         let row = self
             .store
             .survey(&actor.org_id, id)
@@ -163,10 +177,25 @@ impl Sonde {
         Ok(row)
     }
 
+    /// The surveys the actor may see, archived ones aside.
     pub async fn surveys(&self, actor: &Actor) -> Result<Vec<Survey>> {
+        self.surveys_listed(actor, false).await
+    }
+
+    /// The archived surveys the actor may see.
+    pub async fn archived_surveys(&self, actor: &Actor) -> Result<Vec<Survey>> {
+        self.surveys_listed(actor, true).await
+    }
+
+    async fn surveys_listed(&self, actor: &Actor, archived: bool) -> Result<Vec<Survey>> {
         let rows = self
             .store
-            .surveys_visible_to(&actor.org_id, &actor.user_id, actor.role == Role::Admin)
+            .surveys_visible_to(
+                &actor.org_id,
+                &actor.user_id,
+                actor.role == Role::Admin,
+                archived,
+            )
             .await?;
         let mut surveys = Vec::with_capacity(rows.len());
         for row in rows {

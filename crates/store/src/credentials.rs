@@ -3,9 +3,10 @@
 //! deactivating the user. Tokens are stored only as hashes computed by the caller.
 
 use crate::people::{user_from, User, USER_COLUMNS};
+use crate::user_admin::{admin_guard, Refusal};
 use crate::{ids, now_ms, Result, Store};
 use sqlx::any::AnyRow;
-use sqlx::Row;
+use sqlx::{Any, Row, Transaction};
 
 /// An API token as its owner sees it: never its secret nor its hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +34,15 @@ fn token_from(row: &AnyRow) -> Result<ApiToken> {
         last_used_at: row.try_get("last_used_at")?,
         expires_at: row.try_get("expires_at")?,
     })
+}
+
+/// A token just revoked, and whose it was.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevokedToken {
+    pub name: String,
+    pub user_id: String,
+    pub org_id: String,
+    pub owner_email: String,
 }
 
 /// How many credentials a change ended.
@@ -117,30 +127,38 @@ impl Store {
         rows.iter().map(token_from).collect()
     }
 
-    /// Revokes one of the user's tokens; false when the user has no such live token.
-    pub async fn revoke_api_token(&self, user_id: &str, token_id: &str) -> Result<bool> {
-        let done = sqlx::query(
+    /// Revokes a live token inside the caller's transaction (which records the act): one of
+    /// `owner`'s, or when `owner` is None any (the operator's CLI). None when there is no
+    /// such live token.
+    pub async fn revoke_api_token(
+        tx: &mut Transaction<'_, Any>,
+        owner: Option<&str>,
+        token_id: &str,
+    ) -> Result<Option<RevokedToken>> {
+        let owner = owner.unwrap_or("");
+        let row = sqlx::query(
             "UPDATE api_tokens SET revoked_at = $1 \
-             WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL",
+             WHERE id = $2 AND ($3 = '' OR user_id = $4) AND revoked_at IS NULL \
+             RETURNING name, user_id",
         )
         .bind(now_ms())
         .bind(token_id)
-        .bind(user_id)
-        .execute(self.pool())
+        .bind(owner)
+        .bind(owner)
+        .fetch_optional(&mut **tx)
         .await?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    /// Revokes a token by id whoever owns it (the operator's CLI); false when none is live.
-    pub async fn revoke_api_token_by_id(&self, token_id: &str) -> Result<bool> {
-        let done = sqlx::query(
-            "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
-        )
-        .bind(now_ms())
-        .bind(token_id)
-        .execute(self.pool())
-        .await?;
-        Ok(done.rows_affected() == 1)
+        let Some(row) = row else { return Ok(None) };
+        let user_id: String = row.try_get("user_id")?;
+        let user = sqlx::query("SELECT org_id, email FROM users WHERE id = $1")
+            .bind(&user_id)
+            .fetch_one(&mut **tx)
+            .await?;
+        Ok(Some(RevokedToken {
+            name: row.try_get("name")?,
+            user_id,
+            org_id: user.try_get("org_id")?,
+            owner_email: user.try_get("email")?,
+        }))
     }
 
     /// Sets a new password hash and ends the user's other credentials in one transaction: every
@@ -189,11 +207,20 @@ impl Store {
     }
 
     /// Deactivates a user of the organization and ends every session and token they have, in
-    /// one transaction. None when the organization has no such user.
-    pub async fn deactivate_user(&self, org_id: &str, user_id: &str) -> Result<Option<Ended>> {
+    /// one transaction, unless [`admin_guard`] refuses: the organization would have no active
+    /// admin left, or the acting admin (`actor_id`; None for the operator) is no longer one.
+    pub async fn deactivate_user(
+        &self,
+        org_id: &str,
+        actor_id: Option<&str>,
+        user_id: &str,
+    ) -> Result<std::result::Result<Ended, Refusal>> {
         let mut tx = self.begin().await?;
+        if let Err(refusal) = admin_guard(&mut tx, org_id, actor_id, user_id, true).await? {
+            return Ok(Err(refusal));
+        }
         let now = now_ms();
-        let found = sqlx::query(
+        sqlx::query(
             "UPDATE users SET deactivated_at = COALESCE(deactivated_at, $1) \
              WHERE id = $2 AND org_id = $3",
         )
@@ -201,11 +228,7 @@ impl Store {
         .bind(user_id)
         .bind(org_id)
         .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if found == 0 {
-            return Ok(None);
-        }
+        .await?;
         let sessions = sqlx::query("DELETE FROM web_sessions WHERE user_id = $1")
             .bind(user_id)
             .execute(&mut *tx)
@@ -220,7 +243,7 @@ impl Store {
         .await?
         .rows_affected();
         tx.commit().await?;
-        Ok(Some(Ended {
+        Ok(Ok(Ended {
             sessions,
             api_tokens,
         }))

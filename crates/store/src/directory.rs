@@ -20,7 +20,7 @@ pub struct ContactRow {
     pub unsubscribed: bool,
 }
 
-fn contact_from(row: &AnyRow) -> Result<ContactRow> {
+pub(crate) fn contact_from(row: &AnyRow) -> Result<ContactRow> {
     Ok(ContactRow {
         id: row.try_get("id")?,
         org_id: row.try_get("org_id")?,

@@ -40,6 +40,13 @@ pub fn opt_out_event() -> String {
 pub fn api_token() -> String {
     prefixed("TK_")
 }
+pub fn audit_event() -> String {
+    prefixed("AE_")
+}
+
+pub fn invitation() -> String {
+    prefixed("INV_")
+}
 
 #[cfg(test)]
 mod tests {

@@ -1,9 +1,11 @@
 //! Sonde's storage: one schema and one set of queries for SQLite (the embedded default) and
 //! PostgreSQL (several nodes), through sqlx's `Any` driver so no query is written twice.
 
+pub mod audit;
 pub mod availability;
 pub mod connections;
 pub mod credentials;
+pub mod deletions;
 pub mod directory;
 pub mod ids;
 pub mod link_keys;
@@ -12,7 +14,9 @@ pub mod private_files;
 pub mod queue;
 pub mod responses;
 pub mod sign_in_throttle;
+pub mod suppressions;
 pub mod surveys;
+pub mod user_admin;
 pub mod workflows;
 
 use sqlx::any::{AnyPoolOptions, AnyRow};

@@ -106,15 +106,9 @@ impl Store {
         })
     }
 
-    pub async fn set_user_password_and_role(
-        &self,
-        user_id: &str,
-        password_hash: &str,
-        role: &str,
-    ) -> Result<()> {
-        sqlx::query("UPDATE users SET password_hash = $1, role = $2 WHERE id = $3")
+    pub async fn set_user_password(&self, user_id: &str, password_hash: &str) -> Result<()> {
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
             .bind(password_hash)
-            .bind(role)
             .bind(user_id)
             .execute(self.pool())
             .await?;

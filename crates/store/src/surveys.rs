@@ -17,9 +17,11 @@ pub struct SurveyRow {
     pub version: i64,
     pub created_at: i64,
     pub updated_at: i64,
+    /// When it was archived: hidden from lists, closed to respondents, firing no workflow.
+    pub archived_at: Option<i64>,
 }
 
-fn survey_from(row: &AnyRow) -> Result<SurveyRow> {
+pub(crate) fn survey_from(row: &AnyRow) -> Result<SurveyRow> {
     Ok(SurveyRow {
         id: row.try_get("id")?,
         org_id: row.try_get("org_id")?,
@@ -28,10 +30,12 @@ fn survey_from(row: &AnyRow) -> Result<SurveyRow> {
         version: row.try_get("version")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
+        archived_at: row.try_get("archived_at")?,
     })
 }
 
-const COLUMNS: &str = "s.id, s.org_id, s.owner_id, s.name, s.version, s.created_at, s.updated_at";
+const COLUMNS: &str =
+    "s.id, s.org_id, s.owner_id, s.name, s.version, s.created_at, s.updated_at, s.archived_at";
 
 impl Store {
     /// A new survey at version 1.
@@ -67,6 +71,7 @@ impl Store {
             version: 1,
             created_at: now,
             updated_at: now,
+            archived_at: None,
         })
     }
 
@@ -85,7 +90,7 @@ impl Store {
         let row = sqlx::query(
             "UPDATE surveys SET name = $1, version = version + 1, updated_at = $2 \
              WHERE id = $3 AND org_id = $4 \
-             RETURNING id, org_id, owner_id, name, version, created_at, updated_at",
+             RETURNING id, org_id, owner_id, name, version, created_at, updated_at, archived_at",
         )
         .bind(name)
         .bind(now)
@@ -136,32 +141,38 @@ impl Store {
         row.as_ref().map(survey_from).transpose()
     }
 
-    /// For respondent pages, which are reached by survey id alone.
+    /// For respondent pages, which are reached by survey id alone. An archived survey is
+    /// closed to them: not found.
     pub async fn survey_for_respondents(&self, id: &str) -> Result<Option<SurveyRow>> {
-        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM surveys s WHERE s.id = $1"))
-            .bind(id)
-            .fetch_optional(self.pool())
-            .await?;
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM surveys s WHERE s.id = $1 AND s.archived_at IS NULL"
+        ))
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
         row.as_ref().map(survey_from).transpose()
     }
 
     /// Surveys a user may see: all of the organization's when `all` (admins), otherwise those
-    /// they own or collaborate on.
+    /// they own or collaborate on; the archived ones when `archived`, else the others.
     pub async fn surveys_visible_to(
         &self,
         org_id: &str,
         user_id: &str,
         all: bool,
+        archived: bool,
     ) -> Result<Vec<SurveyRow>> {
         let rows = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM surveys s WHERE s.org_id = $1 AND ($2 = 1 OR s.owner_id = $3 \
              OR EXISTS (SELECT 1 FROM survey_collaborators c WHERE c.survey_id = s.id AND c.user_id = $4)) \
+             AND (s.archived_at IS NOT NULL) = ($5 = 1) \
              ORDER BY s.created_at DESC, s.id"
         ))
         .bind(org_id)
         .bind(i64::from(all))
         .bind(user_id)
         .bind(user_id)
+        .bind(i64::from(archived))
         .fetch_all(self.pool())
         .await?;
         rows.iter().map(survey_from).collect()

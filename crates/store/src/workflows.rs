@@ -145,8 +145,22 @@ impl Store {
         rows.iter().map(workflow_from).collect()
     }
 
+    /// The organization's enabled workflows whose survey is not archived: those that fire.
+    pub async fn firing_workflows_of_org(&self, org_id: &str) -> Result<Vec<WorkflowRow>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {WF_COLUMNS} FROM workflows WHERE org_id = $1 AND enabled = 1 \
+             AND NOT EXISTS (SELECT 1 FROM surveys s WHERE s.id = workflows.survey_id \
+                             AND s.archived_at IS NOT NULL) \
+             ORDER BY created_at, id"
+        ))
+        .bind(org_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(workflow_from).collect()
+    }
+
     /// Enabled workflows listening to `event` on a survey, read inside the response's
-    /// transaction so the firing commits with it.
+    /// transaction so the firing commits with it. An archived survey's fire none.
     pub async fn workflows_for_event(
         tx: &mut Transaction<'_, Any>,
         survey_id: &str,
@@ -154,6 +168,8 @@ impl Store {
     ) -> Result<Vec<WorkflowRow>> {
         let rows = sqlx::query(&format!(
             "SELECT {WF_COLUMNS} FROM workflows WHERE survey_id = $1 AND event = $2 AND enabled = 1 \
+             AND NOT EXISTS (SELECT 1 FROM surveys s WHERE s.id = workflows.survey_id \
+                             AND s.archived_at IS NOT NULL) \
              ORDER BY created_at, id"
         ))
         .bind(survey_id)

@@ -12,12 +12,31 @@
     }
   });
 
-  // "Copy" buttons: copy the text of the element named by data-copy.
+  // "Copy" buttons: copy the text of the element named by data-copy, and say so on the button.
+  // Where the clipboard is not offered (plain HTTP on another host), the text is selected
+  // instead, ready for the person's own copy.
+  var selectText = function (element) {
+    var range = document.createRange();
+    range.selectNodeContents(element);
+    var selection = window.getSelection();
+    selection.removeAllRanges();
+    selection.addRange(range);
+  };
   document.querySelectorAll('button[data-copy]').forEach(function (button) {
+    var label = button.textContent;
     button.addEventListener('click', function () {
       var source = document.getElementById(button.dataset.copy);
-      if (source && navigator.clipboard) {
-        navigator.clipboard.writeText(source.textContent.trim());
+      if (!source) { return; }
+      var copied = function () {
+        button.textContent = 'Copied';
+        setTimeout(function () { button.textContent = label; }, 2000);
+      };
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(source.textContent.trim()).then(copied, function () {
+          selectText(source);
+        });
+      } else {
+        selectText(source);
       }
     });
   });

@@ -1,6 +1,7 @@
 //! `/account`: the signed-in person's own credentials. Their API tokens (name, created, last
-//! used, expiry) with a revoke button each, a form that makes a token with an expiry and shows
-//! its secret once, and the password change, which says what it signed out.
+//! used, expiry) with a revoke link each (which asks first: `ui_deletions`), a form that makes
+//! a token with an expiry and shows its secret once, and the password change, which says what
+//! it signed out.
 
 use crate::auth::{cookie, WebUser, SESSION_COOKIE};
 use crate::error::PageError;
@@ -58,7 +59,7 @@ fn ended_sentence(ended: engine::credentials::Ended) -> String {
     format!("{sessions}, and {tokens}.")
 }
 
-fn token_item(user: &WebUser, t: &ApiToken, now: i64) -> Markup {
+fn token_item(t: &ApiToken, now: i64) -> Markup {
     let expired = t.expires_at.is_some_and(|at| at <= now);
     html! {
         li {
@@ -75,10 +76,7 @@ fn token_item(user: &WebUser, t: &ApiToken, now: i64) -> Markup {
                     }
                 }
             }
-            form.inline method="post" action={ "/account/tokens/" (t.id) "/revoke" } {
-                input type="hidden" name="csrf" value=(user.csrf);
-                button.secondary type="submit" aria-label={ "Revoke " (t.name) } { "Revoke" }
-            }
+            a.button.secondary href={ "/account/tokens/" (t.id) "/revoke" } aria-label={ "Revoke " (t.name) } { "Revoke…" }
         }
     }
 }
@@ -120,7 +118,7 @@ async fn account_page(
             @if tokens.is_empty() {
                 p.muted { "No API tokens." }
             } @else {
-                ul.token-list { @for t in &tokens { (token_item(user, t, now)) } }
+                ul.token-list { @for t in &tokens { (token_item(t, now)) } }
             }
         }
         div.card {

@@ -6,7 +6,7 @@ use crate::api_query::Query;
 use crate::api_types::{
     ContactImportReport, ContactList, ContactQuery, ImportStoppedAt, LinkBody, ListQuery,
     MailingLists, NewList, OptOutHistory, PersonalLink, ResponsePage, ResponseView, ShareBody,
-    SurveyDetail, SurveyList, SurveySaved, SurveySummary,
+    SurveyDetail, SurveyList, SurveySaved, SurveySummary, SurveysQuery,
 };
 use crate::auth::ApiActor;
 use crate::error::ApiError;
@@ -62,13 +62,19 @@ pub(crate) fn json_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> ApiResu
     })
 }
 
-/// List the surveys you can see
-#[utoipa::path(get, path = "/surveys", tag = "surveys", responses((status = 200, body = SurveyList)))]
+/// List the surveys you can see (archived ones with `?archived=true`)
+#[utoipa::path(get, path = "/surveys", tag = "surveys", params(SurveysQuery),
+    responses((status = 200, body = SurveyList)))]
 pub async fn list_surveys(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
+    Query(q): Query<SurveysQuery>,
 ) -> ApiResult<Json<SurveyList>> {
-    let surveys = state.sonde.surveys(&actor).await?;
+    let surveys = if q.archived {
+        state.sonde.archived_surveys(&actor).await?
+    } else {
+        state.sonde.surveys(&actor).await?
+    };
     Ok(Json(SurveyList {
         surveys: surveys
             .iter()

@@ -25,6 +25,9 @@ pub struct SurveySummary {
     pub updated_at: String,
     /// The anonymous link respondents open.
     pub anonymous_link: String,
+    /// When it was archived (RFC 3339): hidden from lists, closed to respondents, firing no
+    /// workflow. None while it is open.
+    pub archived_at: Option<String>,
 }
 
 impl SurveySummary {
@@ -36,6 +39,7 @@ impl SurveySummary {
             created_at: engine::responses::rfc3339(s.created_at),
             updated_at: engine::responses::rfc3339(s.updated_at),
             anonymous_link: state.sonde.anonymous_link(&s.id),
+            archived_at: s.archived_at.map(engine::responses::rfc3339),
         }
     }
 }
@@ -43,6 +47,15 @@ impl SurveySummary {
 #[derive(Serialize, ToSchema)]
 pub struct SurveyList {
     pub surveys: Vec<SurveySummary>,
+}
+
+/// The query string of `GET /surveys`.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SurveysQuery {
+    /// true: list the archived surveys instead of the others.
+    #[serde(default)]
+    pub archived: bool,
 }
 
 /// A survey with its definition.

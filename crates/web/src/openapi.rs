@@ -5,7 +5,9 @@
 //! `/api/v1` prefix, request body and responses by type) and name it in `paths(...)` below;
 //! `api_doc::` tests fail until every routed `/api/v1` operation is documented and vice versa.
 
-use crate::{api, api_credentials, api_salesforce, error::ApiErrorBody};
+use crate::{
+    api, api_audit, api_credentials, api_deletions, api_salesforce, api_users, error::ApiErrorBody,
+};
 use axum::Json;
 use std::sync::OnceLock;
 use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
@@ -33,6 +35,9 @@ use utoipa::{Modify, OpenApi};
         api::import_survey,
         api::get_survey,
         api::update_survey,
+        api_deletions::archive_survey,
+        api_deletions::restore_survey,
+        api_deletions::purge_survey,
         api::share_survey,
         api::create_personal_link,
         api::get_link_signing,
@@ -42,6 +47,7 @@ use utoipa::{Modify, OpenApi};
         api::create_response,
         api::get_response,
         api::update_response,
+        api_deletions::delete_response,
         api::list_contacts,
         api::create_contact,
         api::import_contacts,
@@ -49,9 +55,12 @@ use utoipa::{Modify, OpenApi};
         api::unsubscribe_contact,
         api::resubscribe_contact,
         api::contact_opt_out_events,
+        api_deletions::delete_contact,
         api::list_mailing_lists,
         api::create_mailing_list,
         api::get_mailing_list,
+        api_deletions::delete_mailing_list,
+        api_audit::list_audit_events,
         api_salesforce::list_connections,
         api_salesforce::start_connection,
         api_salesforce::delete_connection,
@@ -71,6 +80,10 @@ use utoipa::{Modify, OpenApi};
         api_credentials::list_users,
         api_credentials::deactivate_user,
         api_credentials::reactivate_user,
+        api_users::update_user,
+        api_users::create_invitation,
+        api_users::list_invitations,
+        api_users::revoke_invitation,
     ),
     components(schemas(ApiErrorBody)),
     modifiers(&Common)

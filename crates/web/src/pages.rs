@@ -9,8 +9,16 @@ use std::collections::BTreeMap;
 use survey::html::to_plain;
 use survey::{Answer, Question, QuestionKind, TextContent};
 
+/// The header of a signed-in page: whose it is, the token its sign-out form carries, and
+/// whether the admin's links show.
+pub struct Nav<'a> {
+    pub email: &'a str,
+    pub csrf: &'a str,
+    pub admin: bool,
+}
+
 /// The frame around every page.
-pub fn layout(title: &str, nav: Option<(&str, &str)>, body: Markup) -> Markup {
+pub fn layout(title: &str, nav: Option<Nav>, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -22,13 +30,15 @@ pub fn layout(title: &str, nav: Option<(&str, &str)>, body: Markup) -> Markup {
                 script src=(crate::assets::SCRIPT.url()) defer {}
             }
             body {
-                @if let Some((email, csrf)) = nav {
+                @if let Some(Nav { email, csrf, admin }) = nav {
                     header.bar {
                         a href="/surveys" { strong { "Sonde" } }
                         a href="/surveys" { "Surveys" }
                         a href="/contacts" { "Directory" }
                         a href="/lists" { "Mailing lists" }
                         a href="/salesforce" { "Salesforce" }
+                        @if admin { a href="/audit" { "Audit log" } }
+                        @if admin { a href="/users" { "Users" } }
                         span.grow {}
                         a href="/account" title="Your account: password and API tokens" { (email) }
                         form method="post" action="/logout" {

@@ -1,7 +1,8 @@
 //! Signing in and out of the admin UI. The sign-in form is protected against login CSRF before
 //! any session exists: `GET /login` sets a random cookie and puts the same value in the form
 //! (double submit), and `POST /login` refuses a form whose value does not match its cookie.
-//! Throttled attempts answer 429 with `Retry-After` and a page that says how long to wait.
+//! Throttled attempts answer 429 with `Retry-After` and a page that says how long to wait. A
+//! refused attempt shows the form again with the email as typed, never the password.
 
 use crate::auth::{cookie, cookie_header, session_cookie, ClientAddress, WebUser};
 use crate::error::PageError;
@@ -18,57 +19,108 @@ use subtle::ConstantTimeEq;
 
 /// The pre-session cookie the sign-in form's token must match.
 pub const LOGIN_CSRF_COOKIE: &str = "sonde_login_csrf";
-const LOGIN_CSRF_LEN: usize = 32;
-/// A sign-in form left open this long still works.
-const LOGIN_CSRF_MAX_AGE_SECS: i64 = 24 * 3600;
+const PRE_SESSION_TOKEN_LEN: usize = 32;
+/// A form left open this long still works.
+const PRE_SESSION_MAX_AGE_SECS: i64 = 24 * 3600;
 
 type PageResult = Result<Response, PageError>;
 
-/// The token of the sign-in cookie if it has the shape Sonde gives it (so a value planted by
-/// someone else's page is not adopted), else a new one.
-fn login_token(headers: &HeaderMap) -> String {
-    match cookie(headers, LOGIN_CSRF_COOKIE) {
-        Some(v) if v.len() == LOGIN_CSRF_LEN && v.bytes().all(|b| b.is_ascii_alphanumeric()) => {
-            v.to_string()
+/// A form posted before anyone is signed in (signing in, accepting an invitation), protected
+/// by double submit: its page sets a random cookie, scoped to the form's path, and puts the
+/// same value in the form; the post must carry both, equal.
+pub(crate) struct PreSessionForm {
+    pub cookie: &'static str,
+    pub path: &'static str,
+}
+
+pub(crate) const LOGIN_FORM: PreSessionForm = PreSessionForm {
+    cookie: LOGIN_CSRF_COOKIE,
+    path: "/login",
+};
+
+impl PreSessionForm {
+    /// The token of the form's cookie if it has the shape Sonde gives it (so a value planted
+    /// by someone else's page is not adopted), else a new one.
+    pub(crate) fn token(&self, headers: &HeaderMap) -> String {
+        match cookie(headers, self.cookie) {
+            Some(v)
+                if v.len() == PRE_SESSION_TOKEN_LEN
+                    && v.bytes().all(|b| b.is_ascii_alphanumeric()) =>
+            {
+                v.to_string()
+            }
+            _ => store::ids::random_token(PRE_SESSION_TOKEN_LEN),
         }
-        _ => store::ids::random_token(LOGIN_CSRF_LEN),
+    }
+
+    /// `Set-Cookie` carrying `token` for the form's page.
+    pub(crate) fn set_cookie(&self, state: &AppState, token: &str) -> String {
+        cookie_header(
+            state,
+            self.cookie,
+            token,
+            self.path,
+            PRE_SESSION_MAX_AGE_SECS,
+        )
+    }
+
+    /// True when the posted `provided` token equals the form's cookie.
+    pub(crate) fn matches(&self, headers: &HeaderMap, provided: &str) -> bool {
+        let expected = cookie(headers, self.cookie).unwrap_or_default();
+        !expected.is_empty() && bool::from(expected.as_bytes().ct_eq(provided.as_bytes()))
+    }
+
+    /// The answer once the form signed someone in: the session cookie, this form's cookie
+    /// spent, and on to the surveys.
+    pub(crate) fn signed_in(
+        &self,
+        state: &AppState,
+        session: &engine::auth::WebSession,
+    ) -> Response {
+        let session = session_cookie(state, &session.cookie, engine::auth::SESSION_HOURS * 3600);
+        let spent = cookie_header(state, self.cookie, "", self.path, 0);
+        let mut response = Redirect::to("/surveys").into_response();
+        let headers = response.headers_mut();
+        for value in [session, spent] {
+            if let Ok(v) = header::HeaderValue::from_str(&value) {
+                headers.append(header::SET_COOKIE, v);
+            }
+        }
+        response
     }
 }
 
-/// The sign-in page with `token` in its form, setting the cookie too; `problem` is shown above.
+/// The sign-in page with `token` in its form, setting the cookie too; `problem` is shown above
+/// and `email` (what was typed last time) fills its field again.
 fn login_response(
     state: &AppState,
     status: StatusCode,
     token: &str,
     problem: Option<&str>,
+    email: &str,
 ) -> Response {
-    let set = cookie_header(
-        state,
-        LOGIN_CSRF_COOKIE,
-        token,
-        "/login",
-        LOGIN_CSRF_MAX_AGE_SECS,
-    );
     (
         status,
-        [(header::SET_COOKIE, set)],
-        Html(login_page(token, problem).into_string()),
+        [(header::SET_COOKIE, LOGIN_FORM.set_cookie(state, token))],
+        Html(login_page(token, problem, email).into_string()),
     )
         .into_response()
 }
 
-fn login_page(token: &str, problem: Option<&str>) -> Markup {
+fn login_page(token: &str, problem: Option<&str>, email: &str) -> Markup {
+    // With the email kept, the password (never kept) is what is left to type.
+    let again = !email.is_empty();
     layout(
         "Sign in",
         None,
         html! {
             div.card.narrow {
                 h1 { "Sign in to Sonde" }
-                @if let Some(e) = problem { p.error role="alert" { (e) } }
+                @if let Some(e) = problem { p.error role="alert" id="sign-in-error" { (e) } }
                 form method="post" action="/login" {
                     input type="hidden" name="csrf" value=(token);
-                    p { label for="email" { "Email" } input type="email" id="email" name="email" autocomplete="username" required; }
-                    p { label for="password" { "Password" } input type="password" id="password" name="password" autocomplete="current-password" required; }
+                    p { label for="email" { "Email" } input type="email" id="email" name="email" value=(email) autocomplete="username" required autofocus[!again]; }
+                    p { label for="password" { "Password" } input type="password" id="password" name="password" autocomplete="current-password" required autofocus[again]; }
                     button type="submit" { "Sign in" }
                 }
             }
@@ -76,9 +128,20 @@ fn login_page(token: &str, problem: Option<&str>) -> Markup {
     )
 }
 
+/// How long a wait is, in words.
+fn wait_words(secs: u64) -> String {
+    if secs == 1 {
+        "1 second".to_string()
+    } else if secs < 120 {
+        format!("{secs} seconds")
+    } else {
+        format!("{} minutes", secs.div_ceil(60))
+    }
+}
+
 pub async fn login_form(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let token = login_token(&headers);
-    login_response(&state, StatusCode::OK, &token, None)
+    let token = LOGIN_FORM.token(&headers);
+    login_response(&state, StatusCode::OK, &token, None, "")
 }
 
 #[derive(Deserialize)]
@@ -95,63 +158,35 @@ pub async fn login(
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> PageResult {
-    let expected = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
-    let token = login_token(&headers);
-    if expected.is_empty() || !bool::from(expected.as_bytes().ct_eq(form.csrf.as_bytes())) {
-        return Ok(login_response(
-            &state,
+    let token = LOGIN_FORM.token(&headers);
+    let email = form.email.trim();
+    let again =
+        |status, problem: &str| login_response(&state, status, &token, Some(problem), email);
+    if !LOGIN_FORM.matches(&headers, &form.csrf) {
+        return Ok(again(
             StatusCode::FORBIDDEN,
-            &token,
-            Some("This sign-in form expired or did not come from Sonde. Please sign in again."),
+            "This sign-in form expired or did not come from Sonde. Please sign in again.",
         ));
     }
-    match state
-        .sonde
-        .sign_in(&form.email, &form.password, client)
-        .await
-    {
-        Ok((_, session)) => {
-            let session =
-                session_cookie(&state, &session.cookie, engine::auth::SESSION_HOURS * 3600);
-            let spent = cookie_header(&state, LOGIN_CSRF_COOKIE, "", "/login", 0);
-            let mut response = Redirect::to("/surveys").into_response();
-            let headers = response.headers_mut();
-            for value in [session, spent] {
-                if let Ok(v) = header::HeaderValue::from_str(&value) {
-                    headers.append(header::SET_COOKIE, v);
-                }
-            }
-            Ok(response)
-        }
-        Err(Error::Unauthenticated) => Ok(login_response(
-            &state,
+    match state.sonde.sign_in(email, &form.password, client).await {
+        Ok((_, session)) => Ok(LOGIN_FORM.signed_in(&state, &session)),
+        Err(Error::Unauthenticated) => Ok(again(
             StatusCode::UNAUTHORIZED,
-            &token,
-            Some("That email and password do not match an account."),
+            "That email and password do not match an account.",
         )),
-        Err(Error::Forbidden(message)) => Ok(login_response(
-            &state,
+        Err(Error::Forbidden(message)) => Ok(again(
             StatusCode::FORBIDDEN,
-            &token,
-            Some(&format!("You cannot sign in: {message}.")),
+            &format!("You cannot sign in: {message}."),
         )),
         Err(Error::TooManyAttempts { retry_after }) => {
             let secs = engine::retry_after_secs(&retry_after);
-            let wait = if secs == 1 {
-                "1 second".to_string()
-            } else if secs < 120 {
-                format!("{secs} seconds")
-            } else {
-                format!("{} minutes", secs.div_ceil(60))
-            };
-            let mut response = login_response(
-                &state,
+            let mut response = again(
                 StatusCode::TOO_MANY_REQUESTS,
-                &token,
-                Some(&format!(
+                &format!(
                     "Too many sign-in attempts for this account or from your network. \
-                     Please wait {wait}, then try again."
-                )),
+                     Please wait {}, then try again.",
+                    wait_words(secs)
+                ),
             );
             response
                 .headers_mut()

@@ -4,9 +4,9 @@
 
 use crate::auth::WebUser;
 use crate::error::PageError;
-use crate::pages::layout;
+use crate::pages::{layout, Nav};
 use crate::AppState;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Multipart, Path, Query, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
@@ -27,11 +27,12 @@ pub(crate) fn page_with_status(
     title: &str,
     body: Markup,
 ) -> Response {
-    (
-        status,
-        Html(layout(title, Some((&user.actor.email, &user.csrf)), body).into_string()),
-    )
-        .into_response()
+    let nav = Nav {
+        email: &user.actor.email,
+        csrf: &user.csrf,
+        admin: user.actor.role == engine::Role::Admin,
+    };
+    (status, Html(layout(title, Some(nav), body).into_string())).into_response()
 }
 
 /// A moment as `<time>`: UTC in RFC 3339, which the page's script shows in the viewer's zone.
@@ -44,7 +45,21 @@ pub async fn home() -> Redirect {
     Redirect::to("/surveys")
 }
 
-pub async fn surveys(State(state): State<AppState>, user: WebUser) -> PageResult {
+#[derive(Deserialize, Default)]
+pub struct SurveysQuery {
+    /// `1`: the archived surveys instead.
+    #[serde(default)]
+    archived: String,
+}
+
+pub async fn surveys(
+    State(state): State<AppState>,
+    user: WebUser,
+    Query(q): Query<SurveysQuery>,
+) -> PageResult {
+    if q.archived == "1" {
+        return crate::ui_deletions::archived_surveys(&state, &user).await;
+    }
     surveys_page(&state, &user, None).await
 }
 
@@ -96,6 +111,7 @@ async fn surveys_page(state: &AppState, user: &WebUser, refusal: Option<Error>) 
                         }
                     }
                 }
+                p { a href="/surveys?archived=1" id="archived-surveys" { "Archived surveys" } }
             }
         },
     ))
@@ -177,6 +193,7 @@ async fn survey_page(
         &s.name,
         html! {
             h1 { (s.name) }
+            (crate::ui_deletions::archived_notice(user, &s))
             @if !warnings.is_empty() {
                 div.notice role="status" {
                     p { strong { "Imported with " (warnings.len()) " warning(s):" } }
@@ -187,7 +204,11 @@ async fn survey_page(
                 h2 { "Anonymous link" }
                 p { code.link id="anon-link" { (link) } " "
                     button type="button" class="secondary" data-copy="anon-link" { "Copy link" } }
-                p { a.button href={ "/s/" (s.id) "?_preview=1" } target="_blank" { "Preview" } }
+                @if s.archived_at.is_some() {
+                    p.muted { "Closed while the survey is archived: respondents are told so." }
+                } @else {
+                    p { a.button href={ "/s/" (s.id) "?_preview=1" } target="_blank" { "Preview" } }
+                }
                 p.muted { (s.definition.questions.len()) " questions in " (s.definition.blocks.len()) " blocks." }
                 p { a href={ "/surveys/" (s.id) "/workflows" } { "Workflows" } " — send responses to Salesforce and the directory" }
             }
@@ -213,6 +234,7 @@ async fn survey_page(
                     button type="submit" { "Share" }
                 }
             }
+            (crate::ui_deletions::archive_card(user, &s))
         },
     ))
 }
@@ -310,6 +332,7 @@ async fn contacts_page(
 ) -> PageResult {
     let contacts = state.sonde.contacts(&user.actor, None, 0, 200).await?;
     let lists = state.sonde.mailing_lists(&user.actor).await?;
+    let editor = user.actor.role >= engine::Role::Editor;
     Ok(page(
         user,
         "Directory",
@@ -359,7 +382,8 @@ async fn contacts_page(
             }
             div.card.table-wrap {
                 table {
-                    thead { tr { th { "Name" } th { "Email" } th { "Phone" } th { "Language" } th { "Subscribed" } } }
+                    thead { tr { th { "Name" } th { "Email" } th { "Phone" } th { "Language" } th { "Subscribed" }
+                        @if editor { th { span.sr { "Actions" } } } } }
                     tbody {
                         @for c in &contacts {
                             tr {
@@ -368,6 +392,8 @@ async fn contacts_page(
                                 td { (c.phone.clone().unwrap_or_default()) }
                                 td { (c.language.clone().unwrap_or_default()) }
                                 td { @if c.unsubscribed { "Unsubscribed" } @else { "Yes" } }
+                                @if editor { td { a href={ "/contacts/" (c.id) "/delete" }
+                                    aria-label={ "Delete " (c.email.as_deref().unwrap_or(&c.id)) } { "Delete" } } }
                             }
                         }
                     }
@@ -454,6 +480,9 @@ pub async fn list_detail(
         &list.name,
         html! {
             h1 { (list.name) }
+            @if user.actor.role >= engine::Role::Editor {
+                p { a href={ "/lists/" (list.id) "/delete" } id="delete-list" { "Delete this list" } " (its contacts stay in the directory)" }
+            }
             div.card.table-wrap {
                 table {
                     thead { tr { th { "Name" } th { "Email" } th { "Subscribed" } } }

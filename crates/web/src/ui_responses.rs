@@ -251,6 +251,9 @@ pub async fn response(
           div.wide {
             p { a href={ "/surveys/" (s.id) "/responses" } { "← Responses of " (s.name) } }
             h1 { "Response " code { (r.id) } }
+            @if user.actor.role >= engine::Role::Editor {
+                p { a href={ (response_href(&s.id, &r.id)) "/delete" } id="delete-response" { "Delete this response" } }
+            }
             div.card {
                 h2 { "About this response" }
                 dl.facts {

@@ -4,7 +4,7 @@
 //! imports and unknown links. Every page these change is saved at desktop and phone width to
 //! `/work/shots/admin-ui/`.
 
-use crate::browser::Browser;
+use crate::browser::{Browser, DESKTOP, PHONE};
 use crate::harness::{self, Backend, TestApp, PASSWORD};
 use engine::Role;
 use serde_json::{json, Value};
@@ -12,8 +12,6 @@ use store::responses::ResponseStatus;
 use survey::{Answer, ResponseData};
 
 const SHOTS: &str = "/work/shots/admin-ui";
-const DESKTOP: u32 = 1280;
-const PHONE: u32 = 390;
 
 /// Whole-page screenshots at desktop and phone width into [`SHOTS`].
 async fn shots(b: &Browser, name: &str) {

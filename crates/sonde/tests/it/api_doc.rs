@@ -8,6 +8,8 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 
+mod deletions;
+
 async fn fetch_document(app: &TestApp) -> Value {
     let r = app
         .client
@@ -626,6 +628,21 @@ async fn real_requests_and_answers_match_the_documents_schemas() {
         )
         .await;
 
+        // Deletions, each recorded in the audit log (`api_doc/deletions.rs`).
+        deletions::check(
+            d,
+            &app,
+            &token,
+            deletions::Subjects {
+                survey: &survey,
+                response: &response,
+                archivable: &imported,
+                list: &list,
+                contact: &contact,
+            },
+        )
+        .await;
+
         // Credentials: a token made, listed and revoked; users listed, one deactivated and
         // back; a password changed (the calling token stays).
         let (s, made) = d
@@ -677,6 +694,75 @@ async fn real_requests_and_answers_match_the_documents_schemas() {
             )
             .await;
         assert_eq!((s, &on["active"]), (200, &json!(true)), "{on}");
+        // Users: one invited (the link answered once), listed, revoked; a bad email refused;
+        // a colleague's role changed, one's own refused.
+        let (s, invited) = d
+            .call(
+                &app,
+                &token,
+                post(),
+                "/users/invitations",
+                &[],
+                json_body(json!({"email": "New.Person@Example.com", "role": "editor"})),
+            )
+            .await;
+        assert_eq!(s, 201, "{invited}");
+        assert!(
+            invited["link"]
+                .as_str()
+                .is_some_and(|l| l.contains("/invitations/")),
+            "{invited}"
+        );
+        let (s, _) = d
+            .call(
+                &app,
+                &token,
+                post(),
+                "/users/invitations",
+                &[],
+                json_body(json!({"email": "not an email", "role": "editor"})),
+            )
+            .await;
+        assert_eq!(s, 400);
+        let (s, pending) = d
+            .call(&app, &token, get(), "/users/invitations", &[], None)
+            .await;
+        assert_eq!(s, 200, "{pending}");
+        assert_eq!(pending["invitations"][0]["email"], "new.person@example.com");
+        assert!(pending["invitations"][0].get("link").is_none(), "{pending}");
+        let (s, _) = d
+            .call(
+                &app,
+                &token,
+                Method::DELETE,
+                "/users/invitations/{id}",
+                &[invited["id"].as_str().unwrap()],
+                None,
+            )
+            .await;
+        assert_eq!(s, 204);
+        let (s, changed) = d
+            .call(
+                &app,
+                &token,
+                Method::PATCH,
+                "/users/{id}",
+                &[&colleague_actor.user_id],
+                json_body(json!({"role": "viewer"})),
+            )
+            .await;
+        assert_eq!((s, &changed["role"]), (200, &json!("viewer")), "{changed}");
+        let (s, _) = d
+            .call(
+                &app,
+                &token,
+                Method::PATCH,
+                "/users/{id}",
+                &[&actor.user_id],
+                json_body(json!({"role": "editor"})),
+            )
+            .await;
+        assert_eq!(s, 400, "an admin does not demote themself");
         let (s, changed) = d
             .call(
                 &app,

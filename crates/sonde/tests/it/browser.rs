@@ -11,6 +11,9 @@ use survey::flow::{self, Step};
 use survey::{Answer, QuestionKind, ResponseData};
 
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+/// The widths pages are looked at: a laptop and a phone.
+pub(crate) const DESKTOP: u32 = 1280;
+pub(crate) const PHONE: u32 = 390;
 
 fn find_binary(env: &str, candidates: &[&str]) -> Option<String> {
     if let Ok(p) = std::env::var(env) {

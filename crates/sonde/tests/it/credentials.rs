@@ -553,6 +553,56 @@ async fn sign_in_is_throttled_per_account_and_per_address() {
 }
 
 #[tokio::test]
+async fn a_refused_sign_in_keeps_the_typed_email_and_never_the_password() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let (me, _) = app.org_user(Role::Editor).await;
+        let kept = format!("value=\"{}\"", me.email);
+        let r = app
+            .sign_in_web(&cookie_client_from(loopback(7)), &me.email, "wrong guess")
+            .await;
+        assert_eq!(r.status(), 401, "{backend:?}");
+        let page = r.text().await.unwrap();
+        assert!(
+            page.contains(&kept),
+            "{backend:?}: the email is filled in again: {page}"
+        );
+        assert!(page.contains("do not match"), "the error is shown");
+        assert!(!page.contains("wrong guess"), "never the password");
+
+        // Markup typed into the field comes back as text.
+        let typed = "a\"><script>alert(1)</script>@example.com";
+        let r = app
+            .sign_in_web(&cookie_client_from(loopback(8)), typed, "x")
+            .await;
+        let page = r.text().await.unwrap();
+        assert!(
+            page.contains("value=\"a&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;@example.com\""),
+            "{page}"
+        );
+        assert!(!page.contains("<script>alert"), "{page}");
+
+        // Throttled, the form keeps the email too.
+        let mut last = (0, String::new());
+        for _ in 0..15 {
+            let r = app
+                .sign_in_web(&cookie_client_from(loopback(9)), &me.email, "guess")
+                .await;
+            last = (r.status().as_u16(), r.text().await.unwrap());
+            if last.0 == 429 {
+                break;
+            }
+        }
+        assert_eq!(last.0, 429, "{backend:?}");
+        assert!(
+            last.1.contains("Too many sign-in attempts") && last.1.contains(&kept),
+            "{}",
+            last.1
+        );
+    }
+}
+
+#[tokio::test]
 async fn the_sign_in_form_needs_its_csrf_token() {
     let app = TestApp::spawn(Backend::Sqlite).await;
     let (me, _) = app.org_user(Role::Editor).await;

@@ -21,7 +21,8 @@ macro_rules! rows {
 
 /// Ok: let through. Login: 401 or sent to sign in. Denied: 403. Hidden: 404.
 /// The survey, its workflows and the connections are the editor's; the viewer collaborates on
-/// the survey; contacts and lists belong to the organization. Workflows and Salesforce
+/// the survey (and the spare and archived ones); contacts and lists belong to the organization.
+/// Purging is for a survey's owner or an admin, the audit log for admins. Workflows and Salesforce
 /// connections are changed by their owner only, and connections are visible to their owner
 /// only (so the admin, too, is refused someone else's).
 fn table() -> Vec<Row> {
@@ -33,6 +34,11 @@ fn table() -> Vec<Row> {
         POST   "/api/v1/surveys/import" at("/api/v1/surveys/import").text("application/json", "{qsf}")            => Login Ok      Denied  Ok      Ok;
         GET    "/api/v1/surveys/{id}" at("/api/v1/surveys/{survey}")                                              => Login Hidden  Ok      Ok      Ok;
         PUT    "/api/v1/surveys/{id}" at("/api/v1/surveys/{survey}").json("{survey_definition}")                  => Login Hidden  Denied  Ok      Ok;
+        DELETE "/api/v1/surveys/{id}" at("/api/v1/surveys/{archived_survey}").spends(Spend::ArchivedSurvey)      => Login Hidden  Denied  Ok      Ok;
+        POST   "/api/v1/surveys/{id}/archive" at("/api/v1/surveys/{spare_survey}/archive").spends(Spend::SpareSurvey)
+                                                                                                                  => Login Hidden  Denied  Ok      Ok;
+        POST   "/api/v1/surveys/{id}/restore" at("/api/v1/surveys/{archived_survey}/restore")
+                   .spends(Spend::ArchivedSurvey)                                                                 => Login Hidden  Denied  Ok      Ok;
         POST   "/api/v1/surveys/{id}/collaborators" at("/api/v1/surveys/{survey}/collaborators")
                    .json(r#"{"email": "{viewer_email}"}"#)                                                        => Login Hidden  Denied  Ok      Ok;
         POST   "/api/v1/surveys/{id}/links" at("/api/v1/surveys/{survey}/links")
@@ -47,17 +53,22 @@ fn table() -> Vec<Row> {
         GET    "/api/v1/surveys/{id}/responses/{response_id}" at("/api/v1/surveys/{survey}/responses/{response}") => Login Hidden  Ok      Ok      Ok;
         PATCH  "/api/v1/surveys/{id}/responses/{response_id}" at("/api/v1/surveys/{survey}/responses/{response}")
                    .json(r#"{"embeddedData": {"Note": "checked {n}"}}"#)                                          => Login Hidden  Denied  Ok      Ok;
+        DELETE "/api/v1/surveys/{id}/responses/{response_id}" at("/api/v1/surveys/{survey}/responses/{spare_response}")
+                   .spends(Spend::SpareResponse)                                                                  => Login Hidden  Denied  Ok      Ok;
         GET    "/api/v1/contacts" at("/api/v1/contacts")                                                          => Login Ok      Ok      Ok      Ok;
         POST   "/api/v1/contacts" at("/api/v1/contacts").json(r#"{"email": "grace{n}@example.com"}"#)             => Login Ok      Denied  Ok      Ok;
         POST   "/api/v1/contacts/import" at("/api/v1/contacts/import")
                    .text("text/csv", "Email,FirstName\nlin{n}@example.com,Lin\n")                                 => Login Ok      Denied  Ok      Ok;
         GET    "/api/v1/contacts/{id}" at("/api/v1/contacts/{contact}")                                           => Login Hidden  Ok      Ok      Ok;
+        DELETE "/api/v1/contacts/{id}" at("/api/v1/contacts/{spare_contact}").spends(Spend::SpareContact)         => Login Hidden  Denied  Ok      Ok;
         POST   "/api/v1/contacts/{id}/unsubscribe" at("/api/v1/contacts/{contact}/unsubscribe")                   => Login Hidden  Denied  Ok      Ok;
         POST   "/api/v1/contacts/{id}/resubscribe" at("/api/v1/contacts/{contact}/resubscribe")                   => Login Hidden  Denied  Ok      Ok;
         GET    "/api/v1/contacts/{id}/opt-out-events" at("/api/v1/contacts/{contact}/opt-out-events")             => Login Hidden  Ok      Ok      Ok;
         GET    "/api/v1/mailing-lists" at("/api/v1/mailing-lists")                                                => Login Ok      Ok      Ok      Ok;
         POST   "/api/v1/mailing-lists" at("/api/v1/mailing-lists").json(r#"{"name": "List {n}"}"#)                => Login Ok      Denied  Ok      Ok;
         GET    "/api/v1/mailing-lists/{id}" at("/api/v1/mailing-lists/{list}")                                    => Login Hidden  Ok      Ok      Ok;
+        DELETE "/api/v1/mailing-lists/{id}" at("/api/v1/mailing-lists/{spare_list}").spends(Spend::SpareList)     => Login Hidden  Denied  Ok      Ok;
+        GET    "/api/v1/audit-events" at("/api/v1/audit-events?action=survey.archived")                           => Login Ok      Denied  Denied  Ok;
         GET    "/api/v1/salesforce/connections" at("/api/v1/salesforce/connections")                              => Login Ok      Ok      Ok      Ok;
         POST   "/api/v1/salesforce/connections" at("/api/v1/salesforce/connections")
                    .json(r#"{"environment": "custom", "loginUrl": "{login_url}"}"#)                               => Login Ok      Denied  Ok      Ok;
@@ -86,6 +97,12 @@ fn table() -> Vec<Row> {
         POST   "/api/v1/users/{id}/deactivate" at("/api/v1/users/{spare_user}/deactivate").spends(Spend::SpareUser)
                                                                                                                   => Login Hidden  Denied  Denied  Ok;
         POST   "/api/v1/users/{id}/reactivate" at("/api/v1/users/{spare_user}/reactivate")                        => Login Hidden  Denied  Denied  Ok;
+        PATCH  "/api/v1/users/{id}" at("/api/v1/users/{spare_user}").json(r#"{"role": "editor"}"#)               => Login Hidden  Denied  Denied  Ok;
+        GET    "/api/v1/users/invitations" at("/api/v1/users/invitations")                                        => Login Ok      Denied  Denied  Ok;
+        POST   "/api/v1/users/invitations" at("/api/v1/users/invitations")
+                   .json(r#"{"email": "invitee{n}@example.com", "role": "viewer"}"#)                              => Login Ok      Denied  Denied  Ok;
+        DELETE "/api/v1/users/invitations/{id}" at("/api/v1/users/invitations/{spare_invitation}")
+                   .spends(Spend::SpareInvitation)                                                                => Login Hidden  Denied  Denied  Ok;
 
         // ---- operations, Salesforce's return, respondents (no sign-in) ------------------------------------ anon  other   viewer  editor  admin
         GET    "/healthz" at("/healthz")                                                                          => Ok    Ok      Ok      Ok      Ok;
@@ -101,6 +118,7 @@ fn table() -> Vec<Row> {
         GET    "/assets/{name}" at("/assets/sonde.css")                                                           => Ok    Ok      Ok      Ok      Ok;
         GET    "/account" at("/account")                                                                          => Login Ok      Ok      Ok      Ok;
         POST   "/account/tokens" at("/account/tokens").form(&[("name", "UI token {n}"), ("expires_in_days", "7")])  => Login Ok      Ok      Ok      Ok;
+        GET    "/account/tokens/{id}/revoke" at("/account/tokens/{spare_token}/revoke")                          => Login Hidden  Hidden  Ok      Hidden;
         POST   "/account/tokens/{id}/revoke" at("/account/tokens/{spare_token}/revoke").form(&[])
                    .spends(Spend::SpareToken)                                                                     => Login Hidden  Hidden  Ok      Hidden;
         POST   "/account/password" at("/account/password")
@@ -110,20 +128,51 @@ fn table() -> Vec<Row> {
         GET    "/login" at("/login")                                                                              => Ok    Ok      Ok      Ok      Ok;
         POST   "/login" at("/login").form(&[("email", "{editor_email}"), ("password", "{password}")])             => Ok    Ok      Ok      Ok      Ok;
         POST   "/logout" at("/logout").form(&[]).spends(Spend::Session)                                           => Login Ok      Ok      Ok      Ok;
+        GET    "/invitations/{token}" at("/invitations/{invitation_token}")                                       => Ok    Ok      Ok      Ok      Ok;
+        POST   "/invitations/{token}" at("/invitations/{invitation_token}")
+                   .form(&[("password", "{password}"), ("password_again", "{password}")])
+                   .spends(Spend::InvitationLink)                                                                 => Ok    Ok      Ok      Ok      Ok;
+        GET    "/users" at("/users")                                                                              => Login Ok      Denied  Denied  Ok;
+        POST   "/users/invitations" at("/users/invitations").form(&[("email", "joiner{n}@example.com"), ("role", "editor")])
+                                                                                                                  => Login Ok      Denied  Denied  Ok;
+        POST   "/users/invitations/{id}/revoke" at("/users/invitations/{spare_invitation}/revoke").form(&[])
+                   .spends(Spend::SpareInvitation)                                                                => Login Hidden  Denied  Denied  Ok;
+        POST   "/users/{id}/role" at("/users/{spare_user}/role").form(&[("role", "editor")])                      => Login Hidden  Denied  Denied  Ok;
+        GET    "/users/{id}/deactivate" at("/users/{spare_user}/deactivate")                                      => Login Hidden  Denied  Denied  Ok;
+        POST   "/users/{id}/deactivate" at("/users/{spare_user}/deactivate").form(&[("confirm", "yes")])
+                   .spends(Spend::SpareUser)                                                                      => Login Hidden  Denied  Denied  Ok;
+        GET    "/users/{id}/reactivate" at("/users/{spare_user}/reactivate")                                      => Login Hidden  Denied  Denied  Ok;
+        POST   "/users/{id}/reactivate" at("/users/{spare_user}/reactivate").form(&[("confirm", "yes")])          => Login Hidden  Denied  Denied  Ok;
         GET    "/surveys" at("/surveys")                                                                          => Login Ok      Ok      Ok      Ok;
         POST   "/surveys/import" at("/surveys/import").upload("{qsf}", &[])                                       => Login Ok      Denied  Ok      Ok;
         GET    "/surveys/{id}" at("/surveys/{survey}")                                                            => Login Hidden  Ok      Ok      Ok;
         POST   "/surveys/{id}/share" at("/surveys/{survey}/share").form(&[("email", "{viewer_email}")])           => Login Hidden  Denied  Ok      Ok;
+        GET    "/surveys/{id}/archive" at("/surveys/{spare_survey}/archive")                                      => Login Hidden  Denied  Ok      Ok;
+        POST   "/surveys/{id}/archive" at("/surveys/{spare_survey}/archive").form(&[]).spends(Spend::SpareSurvey)  => Login Hidden  Denied  Ok      Ok;
+        POST   "/surveys/{id}/restore" at("/surveys/{archived_survey}/restore").form(&[])
+                   .spends(Spend::ArchivedSurvey)                                                                 => Login Hidden  Denied  Ok      Ok;
+        GET    "/surveys/{id}/purge" at("/surveys/{archived_survey}/purge")                                       => Login Hidden  Denied  Ok      Ok;
+        POST   "/surveys/{id}/purge" at("/surveys/{archived_survey}/purge").form(&[]).spends(Spend::ArchivedSurvey)
+                                                                                                                  => Login Hidden  Denied  Ok      Ok;
         GET    "/surveys/{id}/responses" at("/surveys/{survey}/responses?status=complete")                        => Login Hidden  Ok      Ok      Ok;
         GET    "/surveys/{id}/responses/{response_id}" at("/surveys/{survey}/responses/{response}")               => Login Hidden  Ok      Ok      Ok;
+        GET    "/surveys/{id}/responses/{response_id}/delete" at("/surveys/{survey}/responses/{spare_response}/delete")
+                                                                                                                  => Login Hidden  Denied  Ok      Ok;
+        POST   "/surveys/{id}/responses/{response_id}/delete" at("/surveys/{survey}/responses/{spare_response}/delete")
+                   .form(&[]).spends(Spend::SpareResponse)                                                        => Login Hidden  Denied  Ok      Ok;
         GET    "/surveys/{id}/export.csv" at("/surveys/{survey}/export.csv")                                      => Login Hidden  Ok      Ok      Ok;
         GET    "/surveys/{id}/export.json" at("/surveys/{survey}/export.json")                                    => Login Hidden  Ok      Ok      Ok;
         GET    "/contacts" at("/contacts")                                                                        => Login Ok      Ok      Ok      Ok;
         POST   "/contacts/import" at("/contacts/import")
                    .upload("Email,FirstName\nmae{n}@example.com,Mae\n", &[("list_id", "")])                       => Login Ok      Denied  Ok      Ok;
+        GET    "/contacts/{id}/delete" at("/contacts/{spare_contact}/delete")                                     => Login Hidden  Denied  Ok      Ok;
+        POST   "/contacts/{id}/delete" at("/contacts/{spare_contact}/delete").form(&[]).spends(Spend::SpareContact) => Login Hidden  Denied  Ok      Ok;
         GET    "/lists" at("/lists")                                                                              => Login Ok      Ok      Ok      Ok;
         POST   "/lists" at("/lists").form(&[("name", "UI list {n}")])                                             => Login Ok      Denied  Ok      Ok;
         GET    "/lists/{id}" at("/lists/{list}")                                                                  => Login Hidden  Ok      Ok      Ok;
+        GET    "/lists/{id}/delete" at("/lists/{spare_list}/delete")                                              => Login Hidden  Denied  Ok      Ok;
+        POST   "/lists/{id}/delete" at("/lists/{spare_list}/delete").form(&[]).spends(Spend::SpareList)           => Login Hidden  Denied  Ok      Ok;
+        GET    "/audit" at("/audit")                                                                              => Login Ok      Denied  Denied  Ok;
         GET    "/salesforce" at("/salesforce")                                                                    => Login Ok      Ok      Ok      Ok;
         POST   "/salesforce/link" at("/salesforce/link")
                    .form(&[("environment", "custom"), ("login_url", "{login_url}")])                              => Login Ok      Denied  Ok      Ok;

@@ -47,6 +47,21 @@ pub enum Spend {
     SpareToken,
     /// `{spare_user}`: a user of the editor's organization, deactivated.
     SpareUser,
+    /// `{spare_survey}`: an open survey of the editor's, shared with the viewer; archived.
+    SpareSurvey,
+    /// `{archived_survey}`: an archived survey of the editor's, shared with the viewer;
+    /// restored or purged.
+    ArchivedSurvey,
+    /// `{spare_response}`: a response to `{survey}`, deleted.
+    SpareResponse,
+    /// `{spare_contact}`: a contact on `{list}`, deleted.
+    SpareContact,
+    /// `{spare_list}`: a mailing list, deleted.
+    SpareList,
+    /// `{spare_invitation}`: an invitation to the organization, revoked.
+    SpareInvitation,
+    /// `{invitation_token}`: an invitation link's token, accepted.
+    InvitationLink,
 }
 
 /// A request body; its text may hold `{fixture}` placeholders.
@@ -173,6 +188,8 @@ pub struct World {
     pub app: TestApp,
     sf: sfsim::RunningOrg,
     editor: Actor,
+    /// The organization's admin, who makes the invitations the rows use up.
+    admin: Actor,
     callers: Vec<Caller>,
     values: HashMap<&'static str, String>,
     counter: std::cell::Cell<u64>,
@@ -216,6 +233,7 @@ impl World {
             app,
             sf,
             editor,
+            admin,
             callers,
             values: HashMap::new(),
             counter: Default::default(),
@@ -358,6 +376,13 @@ impl World {
             Spend::OAuthGrant,
             Spend::SpareToken,
             Spend::SpareUser,
+            Spend::SpareSurvey,
+            Spend::ArchivedSurvey,
+            Spend::SpareResponse,
+            Spend::SpareContact,
+            Spend::SpareList,
+            Spend::SpareInvitation,
+            Spend::InvitationLink,
         ] {
             w.renew(spend, EDITOR).await;
         }
@@ -476,6 +501,81 @@ impl World {
                 let (user, _) = self.app.user_in(&self.editor.org_id, Role::Viewer).await;
                 self.values.insert("spare_user", user.user_id);
             }
+            Spend::SpareSurvey | Spend::ArchivedSurvey => {
+                let token = self.callers[EDITOR].token.clone().unwrap();
+                let id = self.app.sample_survey(&token).await;
+                self.values.insert("new_survey", id.clone());
+                self.editor_call(
+                    Method::POST,
+                    "/api/v1/surveys/{new_survey}/collaborators",
+                    r#"{"email": "{viewer_email}"}"#,
+                    204,
+                )
+                .await;
+                if spend == Spend::ArchivedSurvey {
+                    self.editor_call(
+                        Method::POST,
+                        "/api/v1/surveys/{new_survey}/archive",
+                        "",
+                        200,
+                    )
+                    .await;
+                    self.values.insert("archived_survey", id);
+                } else {
+                    self.values.insert("spare_survey", id);
+                }
+            }
+            Spend::SpareResponse => {
+                let id = harness::insert_response(
+                    &self.app,
+                    &self.editor.org_id,
+                    &self.values["survey"],
+                    store::responses::ResponseStatus::Complete,
+                    store::now_ms(),
+                    &Default::default(),
+                )
+                .await;
+                self.values.insert("spare_response", id);
+            }
+            Spend::SpareContact => {
+                let v = self
+                    .editor_call(
+                        Method::POST,
+                        "/api/v1/contacts?listId={list}",
+                        r#"{"email": "spare{n}@example.com", "firstName": "Spare"}"#,
+                        201,
+                    )
+                    .await;
+                self.values
+                    .insert("spare_contact", v["id"].as_str().unwrap().into());
+            }
+            Spend::SpareList => {
+                let v = self
+                    .editor_call(
+                        Method::POST,
+                        "/api/v1/mailing-lists",
+                        r#"{"name": "Spare list {n}"}"#,
+                        201,
+                    )
+                    .await;
+                self.values
+                    .insert("spare_list", v["id"].as_str().unwrap().into());
+            }
+            Spend::SpareInvitation | Spend::InvitationLink => {
+                let email = self.fill("spare{n}@example.com");
+                let made = self
+                    .app
+                    .sonde
+                    .invite_user(&self.admin, &email, "viewer")
+                    .await
+                    .unwrap();
+                if spend == Spend::SpareInvitation {
+                    self.values.insert("spare_invitation", made.invitation.id);
+                } else {
+                    let token = made.link.rsplit('/').next().unwrap().to_string();
+                    self.values.insert("invitation_token", token);
+                }
+            }
             Spend::OAuthGrant => {
                 // The last grant made the editor a connection; let it go so the five-link
                 // limit is never reached.
@@ -511,26 +611,32 @@ impl World {
         }
     }
 
-    /// Sends a row's call as caller `who`; renews what it spent if it was let through.
-    /// `GET /login` with `cookies`: the sign-in CSRF cookie it sets and the form's token.
-    async fn sign_in_form(&self, cookies: &[String]) -> (String, String) {
-        let mut req = self.http.get(self.app.url("/login"));
+    /// `GET {path}` of a form posted before signing in (signing in, accepting an invitation),
+    /// with `cookies`: the CSRF cookie named `cookie` it sets and the form's token.
+    async fn pre_session_form(
+        &self,
+        path: &str,
+        cookie: &str,
+        cookies: &[String],
+    ) -> (String, String) {
+        let mut req = self.http.get(self.app.url(path));
         if !cookies.is_empty() {
             req = req.header("cookie", cookies.join("; "));
         }
         let r = req.send().await.unwrap();
-        let cookie = r
+        let set = r
             .headers()
             .get_all("set-cookie")
             .iter()
             .filter_map(|v| v.to_str().ok())
-            .find(|v| v.starts_with(web::sign_in::LOGIN_CSRF_COOKIE))
+            .find(|v| v.starts_with(cookie))
             .and_then(|v| v.split(';').next())
-            .expect("the sign-in form sets its CSRF cookie")
+            .unwrap_or_else(|| panic!("{path} sets its CSRF cookie {cookie}"))
             .to_string();
-        (cookie, csrf_of(&r.text().await.unwrap()))
+        (set, csrf_of(&r.text().await.unwrap()))
     }
 
+    /// Sends a row's call as caller `who`; renews what it spent if it was let through.
     pub async fn call(&mut self, who: usize, method: &Method, call: &Call) -> Answer {
         let url = self.app.url(&self.fill(call.path));
         let caller = &self.callers[who];
@@ -544,9 +650,18 @@ impl World {
             .as_ref()
             .map(|s| s.csrf.clone())
             .unwrap_or_default();
-        if call.path == "/login" && *method == Method::POST {
-            // The sign-in form carries a token of its own, matched by a cookie it sets.
-            let (cookie, token) = self.sign_in_form(&cookies).await;
+        // Forms posted before signing in carry a token of their own, matched by a cookie
+        // their page sets.
+        let pre_session = if call.path == "/login" {
+            Some(web::sign_in::LOGIN_CSRF_COOKIE)
+        } else if call.path.starts_with("/invitations/") {
+            Some(web::invitation::INVITATION_CSRF_COOKIE)
+        } else {
+            None
+        };
+        if let (Some(name), &Method::POST) = (pre_session, method) {
+            let path = self.fill(call.path);
+            let (cookie, token) = self.pre_session_form(&path, name, &cookies).await;
             cookies.push(cookie);
             csrf = token;
         }
