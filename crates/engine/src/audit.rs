@@ -50,6 +50,15 @@ actions! {
     MailingListDeleted = "mailing_list.deleted", "deleted mailing list";
     ResponseDeleted = "response.deleted", "deleted response";
     ApiTokenRevoked = "api_token.revoked", "revoked API token";
+    /// An invitation link made (or made again, replacing the pending one).
+    InvitationCreated = "invitation.created", "invited";
+    InvitationRevoked = "invitation.revoked", "revoked the invitation of";
+    /// The invitee chose a password and became a user.
+    InvitationAccepted = "invitation.accepted", "accepted the invitation of";
+    UserRoleChanged = "user.role_changed", "changed the role of";
+    /// Sessions ended, API tokens revoked, signing in refused.
+    UserDeactivated = "user.deactivated", "deactivated user";
+    UserReactivated = "user.reactivated", "reactivated user";
 }
 
 impl Action {

@@ -155,10 +155,23 @@ impl Sonde {
             .await?
             .ok_or(Error::NotFound("user"))?;
         let hash = passwords::hash(password).await?;
-        self.store
-            .change_role(&user.org_id, None, &user.id, role.as_str())
+        let mut tx = self.store.begin().await?;
+        store::Store::change_role(&mut tx, &user.org_id, None, &user.id, role.as_str())
             .await?
             .map_err(|refusal| crate::users::refused(refusal, &user.email))?;
+        if user.role != role.as_str() {
+            crate::audit::record(
+                &mut tx,
+                crate::audit::By::CommandLine {
+                    org_id: &user.org_id,
+                },
+                crate::audit::Action::UserRoleChanged,
+                crate::audit::Subject::new(&user.id, &user.email),
+                serde_json::json!({"from": user.role, "to": role.as_str()}),
+            )
+            .await?;
+        }
+        tx.commit().await?;
         self.store.set_user_password(&user.id, &hash).await?;
         self.store.end_web_sessions(&user.id).await?;
         let user = self

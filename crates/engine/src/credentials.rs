@@ -7,6 +7,7 @@ use crate::users::refused;
 use crate::{audit, passwords, sign_in_throttle, Actor, Error, FieldProblem, Result, Role, Sonde};
 pub use store::credentials::{ApiToken, Ended};
 use store::people::User;
+use store::Store;
 
 /// The longest expiry a token can be given, in days.
 pub const MAX_TOKEN_DAYS: i64 = 3650;
@@ -270,11 +271,12 @@ impl Sonde {
                 "you cannot deactivate yourself; ask another admin of your organization",
             ));
         }
-        let ended = self
-            .store
-            .deactivate_user(&actor.org_id, Some(&actor.user_id), &user.id)
+        let mut tx = self.store.begin().await?;
+        let ended = Store::deactivate_user(&mut tx, &actor.org_id, Some(&actor.user_id), &user.id)
             .await?
             .map_err(|r| refused(r, &user.email))?;
+        record_deactivation(&mut tx, actor.into(), &user, &ended).await?;
+        tx.commit().await?;
         tracing::info!(user = %user.id, by = %actor.user_id, "user deactivated");
         let mut summary = UserSummary::from(user);
         summary.active = false;
@@ -284,7 +286,10 @@ impl Sonde {
     /// Lets a deactivated user of the admin's organization sign in again.
     pub async fn reactivate_user(&self, actor: &Actor, user_id: &str) -> Result<UserSummary> {
         let user = self.org_user(actor, user_id).await?;
-        self.store.reactivate_user(&actor.org_id, &user.id).await?;
+        let mut tx = self.store.begin().await?;
+        Store::reactivate_user(&mut tx, &actor.org_id, &user.id).await?;
+        record_reactivation(&mut tx, actor.into(), &user).await?;
+        tx.commit().await?;
         tracing::info!(user = %user.id, by = %actor.user_id, "user reactivated");
         let mut summary = UserSummary::from(user);
         summary.active = true;
@@ -295,16 +300,28 @@ impl Sonde {
     /// active admin is refused here too.
     pub async fn deactivate_user_by_email(&self, email: &str) -> Result<Ended> {
         let user = self.user_named(email).await?;
-        self.store
-            .deactivate_user(&user.org_id, None, &user.id)
+        let mut tx = self.store.begin().await?;
+        let ended = Store::deactivate_user(&mut tx, &user.org_id, None, &user.id)
             .await?
-            .map_err(|r| refused(r, &user.email))
+            .map_err(|r| refused(r, &user.email))?;
+        let by = audit::By::CommandLine {
+            org_id: &user.org_id,
+        };
+        record_deactivation(&mut tx, by, &user, &ended).await?;
+        tx.commit().await?;
+        Ok(ended)
     }
 
     /// Reactivates the user with this email (the operator's CLI).
     pub async fn reactivate_user_by_email(&self, email: &str) -> Result<()> {
         let user = self.user_named(email).await?;
-        self.store.reactivate_user(&user.org_id, &user.id).await?;
+        let mut tx = self.store.begin().await?;
+        Store::reactivate_user(&mut tx, &user.org_id, &user.id).await?;
+        let by = audit::By::CommandLine {
+            org_id: &user.org_id,
+        };
+        record_reactivation(&mut tx, by, &user).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -319,4 +336,35 @@ impl Sonde {
             .await?;
         Ok(())
     }
+}
+
+async fn record_deactivation(
+    tx: &mut store::Transaction<'_, store::Any>,
+    by: audit::By<'_>,
+    user: &User,
+    ended: &Ended,
+) -> Result<()> {
+    audit::record(
+        tx,
+        by,
+        audit::Action::UserDeactivated,
+        audit::Subject::new(&user.id, &user.email),
+        serde_json::json!({"sessionsEnded": ended.sessions, "apiTokensRevoked": ended.api_tokens}),
+    )
+    .await
+}
+
+async fn record_reactivation(
+    tx: &mut store::Transaction<'_, store::Any>,
+    by: audit::By<'_>,
+    user: &User,
+) -> Result<()> {
+    audit::record(
+        tx,
+        by,
+        audit::Action::UserReactivated,
+        audit::Subject::new(&user.id, &user.email),
+        serde_json::Value::Null,
+    )
+    .await
 }

@@ -6,11 +6,14 @@
 //! demoting each other at once cannot both succeed. A user's role is read from their row on
 //! every request, so a change applies at once to the sessions and API tokens they hold.
 
+use crate::audit::{self, Action, Subject};
 use crate::auth::{check_new_password, token_hash, validate_email, WebSession};
 use crate::credentials::UserSummary;
 use crate::{passwords, Actor, Error, FieldProblem, Result, Role, Sonde};
+use serde_json::json;
 use store::user_admin::{Accepted, Refusal};
 pub use store::user_admin::{Invitation, OpenInvitation};
+use store::Store;
 
 /// How long an invitation link works.
 pub const INVITATION_DAYS: i64 = 7;
@@ -100,17 +103,26 @@ impl Sonde {
             .any(|i| i.email == email);
         let token = store::ids::random_token(TOKEN_LEN);
         let expires_at = store::now_ms() + INVITATION_DAYS * DAY_MS;
-        let id = self
-            .store
-            .put_invitation(
-                &actor.org_id,
-                &email,
-                role.as_str(),
-                &token_hash(&token),
-                &actor.user_id,
-                expires_at,
-            )
-            .await?;
+        let mut tx = self.store.begin().await?;
+        let id = Store::put_invitation(
+            &mut tx,
+            &actor.org_id,
+            &email,
+            role.as_str(),
+            &token_hash(&token),
+            &actor.user_id,
+            expires_at,
+        )
+        .await?;
+        audit::record(
+            &mut tx,
+            actor,
+            Action::InvitationCreated,
+            Subject::new(&id, &email),
+            json!({"role": role.as_str(), "replaced": replaced}),
+        )
+        .await?;
+        tx.commit().await?;
         let invitation = self
             .store
             .invitation_in_org(&actor.org_id, &id)
@@ -139,9 +151,19 @@ impl Sonde {
             .invitation_in_org(&actor.org_id, id)
             .await?
             .ok_or(Error::NotFound("invitation"))?;
-        if !self.store.delete_invitation(&actor.org_id, id).await? {
+        let mut tx = self.store.begin().await?;
+        if !Store::delete_invitation(&mut tx, &actor.org_id, id).await? {
             return Err(Error::NotFound("invitation"));
         }
+        audit::record(
+            &mut tx,
+            actor,
+            Action::InvitationRevoked,
+            Subject::new(id, &invitation.email),
+            json!({"role": invitation.role}),
+        )
+        .await?;
+        tx.commit().await?;
         tracing::info!(invitation = %id, by = %actor.user_id, "invitation revoked");
         Ok(invitation)
     }
@@ -171,15 +193,23 @@ impl Sonde {
         self.invitation_for(token).await?;
         check_new_password(password, "password")?;
         let hash = passwords::hash(password).await?;
-        let user = match self
-            .store
-            .accept_invitation(&token_hash(token), &hash)
-            .await?
-        {
+        let mut tx = self.store.begin().await?;
+        let user = match Store::accept_invitation(&mut tx, &token_hash(token), &hash).await? {
             Accepted::User(user) => user,
             Accepted::Expired(invitation) => return Err(expired(&invitation)),
             Accepted::Unknown => return Err(Error::NotFound("invitation")),
         };
+        // The new user acts: the log says who came in, and with which role.
+        let newcomer = Actor::from_user(user.clone())?;
+        audit::record(
+            &mut tx,
+            &newcomer,
+            Action::InvitationAccepted,
+            Subject::new(&user.id, &user.email),
+            json!({"role": user.role}),
+        )
+        .await?;
+        tx.commit().await?;
         tracing::info!(user = %user.id, org = %user.org_id, role = %user.role, "invitation accepted");
         self.start_web_session(user).await
     }
@@ -200,15 +230,29 @@ impl Sonde {
                 "you cannot change your own role; ask another admin of your organization",
             ));
         }
-        let email = match self.store.user_in_org(&actor.org_id, user_id).await? {
-            Some(u) => u.email,
+        let (email, was) = match self.store.user_in_org(&actor.org_id, user_id).await? {
+            Some(u) => (u.email, u.role),
             None => return Err(Error::NotFound("user")),
         };
-        let user = self
-            .store
-            .change_role(&actor.org_id, Some(&actor.user_id), user_id, role.as_str())
-            .await?
-            .map_err(|r| refused(r, &email))?;
+        let mut tx = self.store.begin().await?;
+        let user = Store::change_role(
+            &mut tx,
+            &actor.org_id,
+            Some(&actor.user_id),
+            user_id,
+            role.as_str(),
+        )
+        .await?
+        .map_err(|r| refused(r, &email))?;
+        audit::record(
+            &mut tx,
+            actor,
+            Action::UserRoleChanged,
+            Subject::new(&user.id, &user.email),
+            json!({"from": was, "to": role.as_str()}),
+        )
+        .await?;
+        tx.commit().await?;
         tracing::info!(user = %user.id, by = %actor.user_id, role = role.as_str(), "role changed");
         Ok(UserSummary::from(user))
     }

@@ -210,13 +210,12 @@ impl Store {
     /// one transaction, unless [`admin_guard`] refuses: the organization would have no active
     /// admin left, or the acting admin (`actor_id`; None for the operator) is no longer one.
     pub async fn deactivate_user(
-        &self,
+        tx: &mut Transaction<'_, Any>,
         org_id: &str,
         actor_id: Option<&str>,
         user_id: &str,
     ) -> Result<std::result::Result<Ended, Refusal>> {
-        let mut tx = self.begin().await?;
-        if let Err(refusal) = admin_guard(&mut tx, org_id, actor_id, user_id, true).await? {
+        if let Err(refusal) = admin_guard(tx, org_id, actor_id, user_id, true).await? {
             return Ok(Err(refusal));
         }
         let now = now_ms();
@@ -227,11 +226,11 @@ impl Store {
         .bind(now)
         .bind(user_id)
         .bind(org_id)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
         let sessions = sqlx::query("DELETE FROM web_sessions WHERE user_id = $1")
             .bind(user_id)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?
             .rows_affected();
         let api_tokens = sqlx::query(
@@ -239,10 +238,9 @@ impl Store {
         )
         .bind(now)
         .bind(user_id)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?
         .rows_affected();
-        tx.commit().await?;
         Ok(Ok(Ended {
             sessions,
             api_tokens,
@@ -251,12 +249,16 @@ impl Store {
 
     /// Lets a deactivated user sign in again (their old tokens stay revoked); false when the
     /// organization has no such user.
-    pub async fn reactivate_user(&self, org_id: &str, user_id: &str) -> Result<bool> {
+    pub async fn reactivate_user(
+        tx: &mut Transaction<'_, Any>,
+        org_id: &str,
+        user_id: &str,
+    ) -> Result<bool> {
         let done =
             sqlx::query("UPDATE users SET deactivated_at = NULL WHERE id = $1 AND org_id = $2")
                 .bind(user_id)
                 .bind(org_id)
-                .execute(self.pool())
+                .execute(&mut **tx)
                 .await?;
         Ok(done.rows_affected() == 1)
     }

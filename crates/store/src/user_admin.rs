@@ -77,7 +77,7 @@ fn invitation_from(row: &AnyRow) -> Result<Invitation> {
 /// remains. Every change that can take admin rights away calls this first, so the counts it
 /// reads cannot change under it until the transaction ends.
 pub(crate) async fn admin_guard(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut Transaction<'_, Any>,
     org_id: &str,
     actor_id: Option<&str>,
     user_id: &str,
@@ -129,7 +129,7 @@ impl Store {
     /// Stores an invitation for `email` to the organization, replacing any pending one for
     /// the same email (its link stops working). Answers the new invitation's id.
     pub async fn put_invitation(
-        &self,
+        tx: &mut Transaction<'_, Any>,
         org_id: &str,
         email: &str,
         role: &str,
@@ -154,7 +154,7 @@ impl Store {
         .bind(invited_by)
         .bind(now_ms())
         .bind(expires_at)
-        .execute(self.pool())
+        .execute(&mut **tx)
         .await?;
         Ok(id)
     }
@@ -183,11 +183,15 @@ impl Store {
     }
 
     /// Deletes one of the organization's invitations; false when it has no such invitation.
-    pub async fn delete_invitation(&self, org_id: &str, id: &str) -> Result<bool> {
+    pub async fn delete_invitation(
+        tx: &mut Transaction<'_, Any>,
+        org_id: &str,
+        id: &str,
+    ) -> Result<bool> {
         let done = sqlx::query("DELETE FROM user_invitations WHERE org_id = $1 AND id = $2")
             .bind(org_id)
             .bind(id)
-            .execute(self.pool())
+            .execute(&mut **tx)
             .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -210,21 +214,20 @@ impl Store {
         .transpose()
     }
 
-    /// Uses up an invitation: in one transaction the invitation is deleted and its user
-    /// created with `password_hash`, so of two tabs accepting one link only one succeeds. A
-    /// user with the email already (made meanwhile, e.g. with the CLI) is a conflict, and the
-    /// invitation stays.
+    /// Uses up an invitation within the caller's transaction: the invitation is deleted and
+    /// its user created with `password_hash`, so of two tabs accepting one link only one
+    /// succeeds. A user with the email already (made meanwhile, e.g. with the CLI) is a
+    /// conflict, and the invitation stays. Commit only on [`Accepted::User`].
     pub async fn accept_invitation(
-        &self,
+        tx: &mut Transaction<'_, Any>,
         token_hash: &str,
         password_hash: &str,
     ) -> Result<Accepted> {
-        let mut tx = self.begin().await?;
         let row = sqlx::query(&format!(
             "SELECT {INVITATION_COLUMNS} FROM {INVITATIONS} WHERE i.token_hash = $1"
         ))
         .bind(token_hash)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut **tx)
         .await?;
         let Some(invitation) = row.as_ref().map(invitation_from).transpose()? else {
             return Ok(Accepted::Unknown);
@@ -236,7 +239,7 @@ impl Store {
         let claimed = sqlx::query("DELETE FROM user_invitations WHERE id = $1 AND token_hash = $2")
             .bind(&invitation.id)
             .bind(token_hash)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?
             .rows_affected();
         if claimed == 0 {
@@ -260,10 +263,9 @@ impl Store {
         .bind(&user.password_hash)
         .bind(&user.role)
         .bind(now_ms())
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await
         .map_err(|e| conflict_or(e, format!("a user with email {}", user.email)))?;
-        tx.commit().await?;
         Ok(Accepted::User(user))
     }
 
@@ -281,27 +283,24 @@ impl Store {
 
     /// Gives a user of the organization another role, unless that leaves it without an active
     /// admin or the acting admin (None: the operator) is no longer one. Answers the user as
-    /// changed.
+    /// changed; the caller commits.
     pub async fn change_role(
-        &self,
+        tx: &mut Transaction<'_, Any>,
         org_id: &str,
         actor_id: Option<&str>,
         user_id: &str,
         role: &str,
     ) -> Result<std::result::Result<User, Refusal>> {
-        let mut tx = self.begin().await?;
-        let mut user =
-            match admin_guard(&mut tx, org_id, actor_id, user_id, role != "admin").await? {
-                Ok(user) => user,
-                Err(refusal) => return Ok(Err(refusal)),
-            };
+        let mut user = match admin_guard(tx, org_id, actor_id, user_id, role != "admin").await? {
+            Ok(user) => user,
+            Err(refusal) => return Ok(Err(refusal)),
+        };
         sqlx::query("UPDATE users SET role = $1 WHERE id = $2 AND org_id = $3")
             .bind(role)
             .bind(user_id)
             .bind(org_id)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
-        tx.commit().await?;
         user.role = role.into();
         Ok(Ok(user))
     }

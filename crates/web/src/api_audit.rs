@@ -17,9 +17,12 @@ use utoipa::{IntoParams, ToSchema};
 #[into_params(parameter_in = Query)]
 pub struct AuditEventsQuery {
     /// Only this action: survey.archived, survey.restored, survey.purged, contact.deleted,
-    /// mailing_list.deleted, response.deleted, api_token.revoked.
+    /// mailing_list.deleted, response.deleted, api_token.revoked, invitation.created,
+    /// invitation.revoked, invitation.accepted, user.role_changed, user.deactivated,
+    /// user.reactivated.
     pub action: Option<String>,
-    /// Only acts on this kind of thing: survey, contact, mailing_list, response, api_token.
+    /// Only acts on this kind of thing: survey, contact, mailing_list, response, api_token,
+    /// invitation, user.
     pub subject_kind: Option<String>,
     /// Only acts on the thing with this id.
     pub subject_id: Option<String>,

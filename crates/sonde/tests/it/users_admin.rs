@@ -639,3 +639,95 @@ async fn the_users_page_says_what_it_refused_and_asks_before_deactivating() {
         assert_eq!(pending["invitations"], json!([]));
     }
 }
+
+#[tokio::test]
+async fn every_act_on_people_is_in_the_audit_log_and_a_refused_one_is_not() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let (admin, token) = app.org_user(Role::Admin).await;
+        let events = || async {
+            let v = app.get_json(&token, "/api/v1/audit-events").await;
+            let mut e = v["events"].as_array().cloned().unwrap();
+            e.reverse(); // oldest first
+            e.iter()
+                .map(|e| {
+                    (
+                        e["action"].as_str().unwrap().to_string(),
+                        e["subject"]["label"].as_str().unwrap().to_string(),
+                        e["actor"]["email"]
+                            .as_str()
+                            .or(e["actorEmail"].as_str())
+                            .unwrap_or_default()
+                            .to_string(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+
+        // Invited, revoked, invited again, accepted.
+        let (status, first) = invite(&app, &token, "ann@example.com", "viewer").await;
+        assert_eq!(status, 201, "{first}");
+        let id = first["invitation"]["id"]
+            .as_str()
+            .or(first["id"].as_str())
+            .unwrap()
+            .to_string();
+        let r = app
+            .client
+            .delete(app.url(&format!("/api/v1/users/invitations/{id}")))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{}", r.status());
+        let link = invitation_link(&app, &token, "ann@example.com", "viewer").await;
+        let browser = cookie_client();
+        assert_eq!(accept(&browser, &link).await.status(), 303);
+        let ann = user_named(&app, &token, "ann@example.com").await.unwrap();
+        let ann_id = ann["id"].as_str().unwrap();
+
+        // Promoted, deactivated and back; then refused acts, which record nothing.
+        assert_eq!(patch_role(&app, &token, ann_id, "editor").await.0, 200);
+        assert_eq!(deactivate(&app, &token, ann_id).await, 200);
+        let r = app
+            .post(&token, &format!("/api/v1/users/{ann_id}/reactivate"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(deactivate(&app, &token, &admin.user_id).await, 400);
+        assert_ne!(
+            patch_role(&app, &token, &admin.user_id, "viewer").await.0,
+            200
+        );
+        // The operator at the command line.
+        app.sonde
+            .deactivate_user_by_email("ann@example.com")
+            .await
+            .unwrap();
+
+        let got = events().await;
+        let acts: Vec<(&str, &str)> = got
+            .iter()
+            .map(|(a, label, _)| (a.as_str(), label.as_str()))
+            .collect();
+        let ann = "ann@example.com";
+        assert_eq!(
+            acts,
+            vec![
+                ("invitation.created", ann),
+                ("invitation.revoked", ann),
+                ("invitation.created", ann),
+                ("invitation.accepted", ann),
+                ("user.role_changed", ann),
+                ("user.deactivated", ann),
+                ("user.reactivated", ann),
+                ("user.deactivated", ann),
+            ],
+            "{backend:?}"
+        );
+        assert_eq!(got[3].2, ann, "the invitee accepts for themselves");
+        assert_eq!(got[4].2, admin.email, "the admin changed the role");
+        assert_eq!(got[7].2, engine::audit::COMMAND_LINE);
+    }
+}
