@@ -29,6 +29,7 @@
       if (!source) { return; }
       var copied = function () {
         button.textContent = 'Copied';
+        button.dataset.copied = 'true';
         setTimeout(function () { button.textContent = label; }, 2000);
       };
       if (navigator.clipboard && window.isSecureContext) {

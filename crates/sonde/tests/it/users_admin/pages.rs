@@ -64,16 +64,22 @@ async fn an_admin_invites_changes_a_role_deactivates_and_the_invitee_joins_in_ch
     b.click("button[data-copy=invitation-link]").await;
     // Copied to the clipboard (the button says so), or, where the browser refuses, selected
     // for the person to copy.
-    let copied = b
-        .execute(
-            "return [document.querySelector('button[data-copy]').textContent, String(window.getSelection())];",
-            json!([]),
-        )
-        .await;
-    assert!(
-        copied[0] == "Copied" || copied[1].as_str() == Some(link.as_str()),
-        "{copied}"
-    );
+    // The clipboard answers asynchronously, so the page is asked until it shows one or the
+    // other (a loaded machine can take a while).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let copied = b
+            .execute(
+                "const b = document.querySelector('button[data-copy]'); return [b.dataset.copied === 'true' ? 'Copied' : b.textContent, String(window.getSelection())];",
+                json!([]),
+            )
+            .await;
+        if copied[0] == "Copied" || copied[1].as_str() == Some(link.as_str()) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{copied}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     let page = b.source().await;
     assert!(
         page.contains("Pending invitations") && page.matches("newcomer@example.com").count() >= 2
