@@ -132,7 +132,7 @@ pub async fn audit_log(
         html! {
           div.wide {
             h1 { "Audit log" }
-            p.muted { "Every archive, restore, purge, deletion and token revocation in your organization, newest first. Nothing here can be changed." }
+            p.muted { "Every archive, restore, purge, deletion and token revocation, and every invitation, role change and (de)activation of a person in your organization, newest first. Nothing here can be changed." }
             form.card.filters method="get" action="/audit" {
                 div {
                     label for="audit-action" { "Action" }
