@@ -56,6 +56,9 @@ async fn carry(gw: Arc<Gateway>, sid: String) {
     };
     for (status, error) in plan(&to) {
         tokio::time::sleep(gw.step_delay).await;
+        if gw.stopped.load(std::sync::atomic::Ordering::Relaxed) {
+            return;
+        }
         let callback = {
             let mut store = gw.store.lock();
             let Some(stored) = store.get_mut(&sid) else {

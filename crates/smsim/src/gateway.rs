@@ -124,6 +124,8 @@ pub(crate) struct Gateway {
     pub http: reqwest::Client,
     pub state_file: Option<PathBuf>,
     dirty: AtomicBool,
+    /// Set by shutdown: messages on their way stop where they are (and resume on restart).
+    pub stopped: AtomicBool,
 }
 
 impl Gateway {
@@ -147,6 +149,7 @@ impl Gateway {
                 .expect("an HTTP client without TLS settings builds"),
             state_file,
             dirty: AtomicBool::new(false),
+            stopped: AtomicBool::new(false),
         }
     }
 

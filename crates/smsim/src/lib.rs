@@ -346,6 +346,9 @@ impl RunningSmsim {
     }
     /// Stops serving and writes the state file.
     pub async fn shutdown(self) {
+        self.gw
+            .stopped
+            .store(true, std::sync::atomic::Ordering::Relaxed);
         let _ = self.stop.send(true);
         let _ = tokio::time::timeout(Duration::from_secs(3), self.server).await;
         let gw = self.gw.clone();

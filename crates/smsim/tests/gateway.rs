@@ -9,6 +9,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use twilio_wire::messages::parse_form;
 
+mod common;
+use common::{get, messages_url, send};
+
 /// What the receiver was posted: the full URL, the signature header and the form.
 #[derive(Clone, Debug)]
 struct Received {
@@ -77,35 +80,6 @@ async fn gateway() -> RunningSmsim {
         .start()
         .await
         .expect("gateway starts")
-}
-
-fn messages_url(gw: &RunningSmsim) -> String {
-    format!(
-        "{}/2010-04-01/Accounts/{}/Messages.json",
-        gw.url(),
-        gw.account_sid()
-    )
-}
-
-async fn send(gw: &RunningSmsim, form: &[(&str, &str)]) -> (StatusCode, Value) {
-    let resp = reqwest::Client::new()
-        .post(messages_url(gw))
-        .basic_auth(gw.account_sid(), Some(gw.auth_token()))
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    (resp.status(), resp.json().await.unwrap())
-}
-
-async fn get(gw: &RunningSmsim, url: &str) -> (StatusCode, Value) {
-    let resp = reqwest::Client::new()
-        .get(url)
-        .basic_auth(gw.account_sid(), Some(gw.auth_token()))
-        .send()
-        .await
-        .unwrap();
-    (resp.status(), resp.json().await.unwrap())
 }
 
 /// Waits until `done` holds for what the receiver got (at most 5 s).
@@ -551,40 +525,4 @@ async fn stop_blocks_the_number_until_start() {
     assert!(gw.opt_outs().is_empty());
     assert_eq!(send(&gw, &form).await.0, StatusCode::CREATED);
     gw.shutdown().await;
-}
-
-#[tokio::test]
-async fn a_state_file_keeps_messages_credentials_and_opt_outs() {
-    let dir = std::env::temp_dir().join(format!("smsim-state-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("smsim.json");
-    let _ = std::fs::remove_file(&path);
-    let gw = Smsim::builder()
-        .state_file(&path)
-        .step_delay(Duration::from_millis(1))
-        .start()
-        .await
-        .unwrap();
-    let (sid, token) = (gw.account_sid().to_string(), gw.auth_token().to_string());
-    send(
-        &gw,
-        &[
-            ("To", "+15558675310"),
-            ("From", smsim::DEFAULT_NUMBER),
-            ("Body", "kept"),
-        ],
-    )
-    .await;
-    gw.inject("+15558675399", None, "STOP").await.unwrap();
-    gw.shutdown().await;
-
-    let again = Smsim::builder().state_file(&path).start().await.unwrap();
-    assert_eq!(
-        (again.account_sid(), again.auth_token()),
-        (sid.as_str(), token.as_str())
-    );
-    assert!(again.messages().iter().any(|m| m.body == "kept"));
-    assert_eq!(again.opt_outs().len(), 1);
-    again.shutdown().await;
-    let _ = std::fs::remove_dir_all(&dir);
 }
