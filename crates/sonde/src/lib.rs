@@ -3,6 +3,7 @@
 
 pub mod bench;
 mod demo;
+mod twilio_signatures;
 
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
@@ -112,9 +113,19 @@ pub enum Command {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Run the built-in local SMS gateway speaking Twilio's Messages API (prints one JSON
+    /// line with its URL, credentials and numbers).
+    Smsim(smsim::cli::Args),
+    /// Run the built-in mail catcher: an SMTP server whose received messages are shown as
+    /// JSON over HTTP (prints one JSON line with both URLs).
+    Mailsim(mailsim::cli::Args),
     /// Print benchmark figures.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// For the Twilio conformance script: reads JSON lines `{"token","url","params"
+    /// [,"signature"]}` and prints our signature (and whether the given one verifies).
+    #[command(hide = true)]
+    TwilioSignatures,
 }
 
 #[derive(Subcommand, Debug)]
@@ -313,6 +324,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Bench(cmd) => bench::run(cmd).await,
         Command::Sfsim(args) => sfsim::cli::run(args).await,
+        Command::Smsim(args) => smsim::cli::run(args).await,
+        Command::Mailsim(args) => mailsim::cli::run(args).await,
+        Command::TwilioSignatures => twilio_signatures::run(),
         Command::SfsimAllow {
             authorize_url,
             username,
