@@ -10,6 +10,7 @@ pub mod directory;
 mod error;
 pub mod link_signing;
 pub mod linked_orgs;
+pub mod mail;
 pub mod passwords;
 mod record_trust;
 pub mod respondent;
