@@ -8,6 +8,7 @@ pub mod credentials;
 pub mod delivery;
 pub mod directory;
 mod error;
+pub mod form_state;
 pub mod link_signing;
 pub mod linked_orgs;
 pub mod mail;
@@ -42,6 +43,8 @@ pub struct Sonde {
     pub config: Config,
     /// Signs opt-out links; None without an instance key (see [`Sonde::with_secrets`]).
     optout: Option<std::sync::Arc<::directory::OptOutSigner>>,
+    /// Signs what respondent forms carry before anything is stored (`form_state`).
+    forms: std::sync::Arc<form_state::FormSigner>,
     salesforce: connections::Shared,
     /// Parsed survey definitions by version, shared by every request of this process.
     definitions: std::sync::Arc<survey_versions::Definitions>,
@@ -49,6 +52,8 @@ pub struct Sonde {
 
 /// The instance secret that signs opt-out links.
 const OPT_OUT_KEY: &str = "optout-signing-key";
+/// The instance secret that signs respondent forms (`form_state`).
+const FORM_KEY: &str = "respondent-form-key";
 
 impl Sonde {
     /// Opens the services over a migrated store, with the instance key from
@@ -59,8 +64,9 @@ impl Sonde {
     }
 
     /// Opens the services with the instance key that seals secrets at rest (Salesforce
-    /// tokens, the opt-out signing key). Without one, linking an org and opt-out links
-    /// fail saying what to set; `sonde serve` refuses to start without one.
+    /// tokens, the opt-out and respondent-form signing keys). Without one, linking an org and
+    /// opt-out links fail saying what to set, and respondent forms are signed with a key of
+    /// this process only; `sonde serve` refuses to start without one.
     pub async fn with_secrets(
         store: Store,
         config: Config,
@@ -75,8 +81,16 @@ impl Sonde {
             }
             None => None,
         };
+        let forms = match &secrets {
+            Some(b) => {
+                let key = secrets::instance_secret(&store, b, FORM_KEY).await?;
+                form_state::FormSigner::new(key.as_bytes())
+            }
+            None => form_state::FormSigner::ephemeral(),
+        };
         let sonde = Self {
             optout,
+            forms: std::sync::Arc::new(forms),
             store,
             config,
             salesforce: std::sync::Arc::new(connections::SalesforceState::new()),

@@ -1,10 +1,14 @@
 //! The respondent's walk through a survey: opening a link, the page a response is on,
-//! submitting a page (progress saved per page), the end page. A response is shown and checked
-//! against the survey version it started on, so editing a live survey strands no one.
+//! submitting a page (progress saved per page), the end page. Opening a link (GET or HEAD)
+//! writes nothing — mail scanners open every link they are sent — so the response is stored by
+//! the first page submitted, from what the opened page's form carries (`form_state`); a
+//! preview is never stored. A response is shown and checked against the survey version it
+//! started on, so editing a live survey strands no one.
 
+use crate::form_state::{FormState, Held, HeldResponse};
 use crate::responses::{metrics_response_recorded, Response};
 use crate::surveys::Survey;
-use crate::{Error, Result, Sonde};
+use crate::{Actor, Error, Result, Sonde};
 use std::collections::BTreeMap;
 use store::responses::{ResponseRow, ResponseStatus};
 use store::Store;
@@ -15,6 +19,10 @@ use survey::{DistributionChannel, Provenance, ResponseData};
 const MOVED: &str = "This survey was changed while you were answering it. Your answers so far \
                      are kept; please check them and continue.";
 
+/// The page number of the form shown when the survey has nothing (left) to answer: submitting
+/// it records the response as complete. Pages of questions count from 1.
+pub const FINISH_PAGE: usize = 0;
+
 /// How a respondent arrived.
 #[derive(Debug, Clone, Default)]
 pub struct Arrival {
@@ -22,31 +30,100 @@ pub struct Arrival {
     pub query: Vec<(String, String)>,
     /// A unique personal link's token, when the link was one.
     pub personal_link: Option<String>,
-    pub preview: bool,
+}
+
+/// One submitted page: its number, the seconds since it was shown, its answer fields.
+#[derive(Debug, Clone, Default)]
+pub struct Submission {
+    pub page: usize,
+    pub page_seconds: Option<f64>,
+    pub fields: Vec<(String, String)>,
+}
+
+/// A page to answer. `errors` and `raw` are set when the last submission was refused.
+#[derive(Debug, Clone)]
+pub struct PageToAnswer {
+    /// What the page's form carries back: the response, or what stands for it unstored.
+    pub form: FormState,
+    /// What authored text on the page is rendered with.
+    pub ctx: RespondentContext,
+    /// [`FINISH_PAGE`] when there is nothing to answer.
+    pub number: usize,
+    pub progress: u8,
+    pub questions: Vec<String>,
+    pub answers: BTreeMap<String, survey::Answer>,
+    pub errors: BTreeMap<String, String>,
+    pub raw: BTreeMap<String, String>,
+    /// Said above the page when the respondent had to be moved: the survey changed and their
+    /// page is gone.
+    pub notice: Option<String>,
 }
 
 /// What the respondent sees next.
 #[derive(Debug, Clone)]
 pub enum PageView {
-    /// A page to answer. `errors` and `raw` are set when the last submission was refused.
-    Page {
-        response_id: String,
-        number: usize,
-        progress: u8,
-        questions: Vec<String>,
-        answers: BTreeMap<String, survey::Answer>,
-        errors: BTreeMap<String, String>,
-        raw: BTreeMap<String, String>,
-        /// Said above the page when the respondent had to be moved (see `move_to_start`).
-        notice: Option<String>,
+    Page(Box<PageToAnswer>),
+    /// The end page, with the message already rendered as HTML; nothing was recorded when
+    /// `preview`.
+    End {
+        message_html: String,
+        preview: bool,
     },
-    /// The end page, with the message already rendered as HTML.
-    End { message_html: String },
     /// A personal link that was already used to the end.
     AlreadyCompleted,
     /// A link whose parameters are refused (tampered, expired, or unsigned where the survey
     /// requires signed links); `reason` is written for the respondent.
-    LinkRefused { reason: String },
+    LinkRefused {
+        reason: String,
+    },
+}
+
+/// Where the response being answered is kept.
+enum Keeper {
+    /// In the responses table.
+    Stored,
+    /// Nowhere yet: its first save inserts it, claiming its personal link in the same
+    /// transaction.
+    New { personal_link: Option<String> },
+    /// Only in the form: a preview.
+    Preview,
+}
+
+/// One submission being applied: the survey as it is now, where the response is kept, and
+/// what was submitted (to apply again to another response, should it belong there).
+struct Walk<'a> {
+    current: &'a Survey,
+    keeper: &'a Keeper,
+    submission: &'a Submission,
+}
+
+/// What saving a response came to.
+enum Kept {
+    /// Saved; the next page's form carries this.
+    Form(FormState),
+    /// Nothing saved: the submission belongs to this stored response (another tab claimed the
+    /// personal link first, or the same form was submitted twice at once).
+    Elsewhere(String),
+    /// Nothing saved: the personal link was used to the end meanwhile.
+    AlreadyCompleted,
+}
+
+/// Where a response stands in its survey's flow.
+enum Position {
+    Page(Page),
+    /// Nothing left to answer: the next submission finishes with this (piped) message.
+    Finish {
+        message: String,
+    },
+}
+
+impl Position {
+    fn number(&self) -> usize {
+        match self {
+            Position::Page(page) => page.number,
+            Position::Finish { .. } => FINISH_PAGE,
+        }
+    }
 }
 
 /// When an unfinished response is closed as incomplete. Never sooner than the shortest window
@@ -58,26 +135,6 @@ fn expiry(survey: &Survey, now: i64) -> i64 {
         .incomplete_after_hours
         .max(survey::limits::MIN_INCOMPLETE_AFTER_HOURS);
     now + i64::from(hours) * 3_600_000
-}
-
-/// A page to show, with the answers so far.
-fn page_view(
-    survey: &Survey,
-    row: ResponseRow,
-    page: Page,
-    notice: Option<String>,
-) -> Result<PageView> {
-    let data: ResponseData = serde_json::from_str(&row.data)?;
-    Ok(PageView::Page {
-        response_id: row.id,
-        number: page.number,
-        progress: flow::progress(&survey.definition, &page.cursor),
-        questions: page.questions,
-        answers: data.answers,
-        errors: BTreeMap::new(),
-        raw: BTreeMap::new(),
-        notice,
-    })
 }
 
 impl Sonde {
@@ -108,8 +165,9 @@ impl Sonde {
         }
     }
 
-    /// Opens a survey for a respondent: resumes `resume` when it is still in progress,
-    /// otherwise starts a new response with embedded data from the link.
+    /// Opens a survey for a respondent, writing nothing: the page of `resume` (or of the
+    /// personal link's response) when it is still in progress, otherwise the first page of a
+    /// response not stored yet, whose form carries the link's embedded data signed.
     pub async fn open_survey(
         &self,
         survey_id: &str,
@@ -127,33 +185,80 @@ impl Sonde {
             ),
             None => None,
         };
-        let resume = link
-            .as_ref()
-            .and_then(|l| l.response_id.clone())
-            .or_else(|| resume.map(str::to_string));
+        // A personal link resumes its own response only; an anonymous one the browser's.
+        let resume = match &link {
+            Some(l) => l.response_id.clone(),
+            None => resume.map(str::to_string),
+        };
         if let Some(id) = resume {
             if let Some(row) = self.store.response_for_survey(&survey.id, &id).await? {
                 if row.status == ResponseStatus::InProgress {
-                    let started_on = self.survey_for(&survey, row.survey_version).await?;
-                    return self.current_page(&started_on, row).await;
+                    return self.present(&survey, row, &Keeper::Stored).await;
                 }
                 if link.is_some() {
                     return Ok(PageView::AlreadyCompleted);
                 }
             }
         }
-        let org_id = survey.org_id.clone();
+        let channel = if link.is_some() {
+            DistributionChannel::Email
+        } else {
+            DistributionChannel::Anonymous
+        };
         let contact_id = link.as_ref().map(|l| l.contact_id.clone());
+        match self
+            .fresh_response(&survey, contact_id, channel, &arrival.query)
+            .await?
+        {
+            Ok(row) => {
+                let keeper = Keeper::New {
+                    personal_link: link.map(|l| l.token),
+                };
+                self.present(&survey, row, &keeper).await
+            }
+            Err(reason) => Ok(PageView::LinkRefused { reason }),
+        }
+    }
+
+    /// A preview of a survey the actor can see, with embedded data from `query`: the first
+    /// page, whose form carries the whole preview. Nothing of it is ever stored, so it is in
+    /// no listing, export or count and fires no workflow.
+    pub async fn preview_survey(
+        &self,
+        actor: &Actor,
+        survey_id: &str,
+        query: &[(String, String)],
+    ) -> Result<PageView> {
+        let survey = self.survey(actor, survey_id).await?;
+        match self
+            .fresh_response(&survey, None, DistributionChannel::Preview, query)
+            .await?
+        {
+            Ok(row) => self.present(&survey, row, &Keeper::Preview).await,
+            Err(reason) => Ok(PageView::LinkRefused { reason }),
+        }
+    }
+
+    /// A response as a link starts it, not stored: embedded data from the personal link's
+    /// contact and then the link's parameters, on the first page. `Err(reason)` when the
+    /// link's parameters are refused.
+    async fn fresh_response(
+        &self,
+        survey: &Survey,
+        contact_id: Option<String>,
+        channel: DistributionChannel,
+        query: &[(String, String)],
+    ) -> Result<std::result::Result<ResponseRow, String>> {
         let verdict = self
-            .link_verdict(&survey.id, &survey.definition, &arrival.query)
+            .link_verdict(&survey.id, &survey.definition, query)
             .await?;
         if let crate::link_signing::LinkVerdict::Refused(reason) = verdict {
-            return Ok(PageView::LinkRefused { reason });
+            return Ok(Err(reason));
         }
         // A personal link's contact data is Sonde's own and comes first: an edited link
         // cannot override it. The query string fills what is left, signed or not.
         let contact: Vec<(String, String)> = self
-            .contact_fields(&org_id, contact_id.as_deref())
+            .contact_fields(&survey.org_id, contact_id.as_deref())
             .await?
             .into_iter()
             .filter(|(_, v)| !v.is_empty())
@@ -162,130 +267,185 @@ impl Sonde {
             &survey.definition,
             &[
                 (Provenance::Contact, &contact),
-                (verdict.provenance(), &arrival.query),
+                (verdict.provenance(), query),
             ],
         );
-        let channel = if arrival.preview {
-            DistributionChannel::Preview
-        } else if link.is_some() {
-            DistributionChannel::Email
-        } else {
-            DistributionChannel::Anonymous
+        let cursor = match flow::start(&survey.definition, &data) {
+            Step::Page(page) => Some(serde_json::to_string(&page.cursor)?),
+            Step::End { .. } => None,
         };
         let now = store::now_ms();
-        let id = store::ids::response();
-        let step = flow::start(&survey.definition, &data);
-        let mut row = ResponseRow {
-            id: id.clone(),
-            org_id,
+        Ok(Ok(ResponseRow {
+            id: store::ids::response(),
+            org_id: survey.org_id.clone(),
             survey_id: survey.id.clone(),
             survey_version: survey.version,
             contact_id,
             status: ResponseStatus::InProgress,
-            data: String::new(),
-            cursor: None,
+            data: serde_json::to_string(&data)?,
+            cursor,
             progress: 0,
             channel: channel.as_str().into(),
             started_at: now,
             updated_at: now,
             ended_at: None,
             recorded_at: None,
-            expires_at: Some(expiry(&survey, now)),
-        };
-        let mut tx = self.store.begin().await?;
-        if let Some(l) = &link {
-            if !Store::claim_personal_link(&mut tx, &l.token, &id).await? {
-                // Another tab claimed the link first: its response is this one too. Roll back
-                // now (not on drop) so this connection's write lock is released at once.
-                tx.rollback().await?;
-                return self.claimed_link_page(&survey, &l.token).await;
-            }
+            expires_at: Some(expiry(survey, now)),
+        }))
+    }
+
+    /// The page `row` is on, for its keeper's form. Writes nothing.
+    async fn present(
+        &self,
+        current: &Survey,
+        mut row: ResponseRow,
+        keeper: &Keeper,
+    ) -> Result<PageView> {
+        let (survey, position, notice) = self.locate(current, &mut row).await?;
+        let form = self.form_for(keeper, &row)?;
+        let page = self
+            .page_view(&survey, row, form, &position, notice)
+            .await?;
+        Ok(PageView::Page(Box::new(page)))
+    }
+
+    /// Where `row` stands: the survey version it is shown in, and its page there. A response
+    /// whose page is gone (its version was removed, so `current` is shown) is moved, in `row`
+    /// only, to the start with a notice; one with nothing to answer is at the finish.
+    async fn locate(
+        &self,
+        current: &Survey,
+        row: &mut ResponseRow,
+    ) -> Result<(Survey, Position, Option<String>)> {
+        let survey = self.survey_for(current, row.survey_version).await?;
+        let cursor: Option<Cursor> = row
+            .cursor
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()?;
+        if let Some(page) = cursor
+            .as_ref()
+            .and_then(|c| flow::page(&survey.definition, c))
+        {
+            return Ok((survey, Position::Page(page), None));
         }
-        let view = match &step {
+        let notice = cursor.is_some().then(|| {
+            tracing::warn!(response_id = %row.id, survey_id = %survey.id, "response moved to the start: its page is gone");
+            MOVED.to_string()
+        });
+        let data: ResponseData = serde_json::from_str(&row.data)?;
+        row.survey_version = survey.version;
+        let position = match flow::start(&survey.definition, &data) {
             Step::Page(page) => {
                 row.cursor = Some(serde_json::to_string(&page.cursor)?);
-                row.data = serde_json::to_string(&data)?;
-                Store::insert_response(&mut tx, &row).await?;
-                None
+                row.progress = i64::from(flow::progress(&survey.definition, &page.cursor));
+                Position::Page(page)
             }
-            // A survey with nothing to answer finishes at once.
             Step::End { message } => {
-                row.status = ResponseStatus::Complete;
-                row.progress = 100;
-                row.ended_at = Some(now);
-                row.recorded_at = Some(now);
-                row.expires_at = None;
-                row.data = serde_json::to_string(&data)?;
-                Store::insert_response(&mut tx, &row).await?;
-                Some(message.clone())
+                row.cursor = None;
+                Position::Finish { message }
             }
         };
-        tx.commit().await?;
-        metrics_response_started();
-        match view {
-            Some(message) => Ok(PageView::End {
-                message_html: self.render_end(&survey, &row, &data, &message).await?,
-            }),
-            None => self.current_page(&survey, row).await,
-        }
+        Ok((survey, position, notice))
     }
 
-    /// The page of the response a personal link was claimed by, or "already completed".
-    async fn claimed_link_page(&self, survey: &Survey, token: &str) -> Result<PageView> {
-        let claimed = self
-            .store
-            .personal_link(token)
-            .await?
-            .and_then(|l| l.response_id);
-        if let Some(id) = claimed {
-            if let Some(row) = self.store.response_for_survey(&survey.id, &id).await? {
-                if row.status == ResponseStatus::InProgress {
-                    let started_on = self.survey_for(survey, row.survey_version).await?;
-                    return self.current_page(&started_on, row).await;
-                }
-            }
-        }
-        Ok(PageView::AlreadyCompleted)
+    /// What the form of `row`'s page carries back.
+    fn form_for(&self, keeper: &Keeper, row: &ResponseRow) -> Result<FormState> {
+        Ok(match keeper {
+            Keeper::Stored => FormState::Response(row.id.clone()),
+            Keeper::New { personal_link } => FormState::Start(
+                self.forms
+                    .seal(&HeldResponse::new(Held::Start, row, personal_link.clone()))?,
+            ),
+            Keeper::Preview => FormState::Preview(self.forms.seal(&HeldResponse::new(
+                Held::Preview,
+                row,
+                None,
+            ))?),
+        })
     }
 
-    /// The page a response in progress is on. Should its page be gone (its version was
-    /// removed, so `survey` is the current one), the respondent is moved to the start.
-    async fn current_page(&self, survey: &Survey, row: ResponseRow) -> Result<PageView> {
-        let cursor: Cursor = serde_json::from_str(row.cursor.as_deref().unwrap_or("null"))?;
-        match flow::page(&survey.definition, &cursor) {
-            Some(page) => page_view(survey, row, page, None),
-            None => self.move_to_start(survey, row).await,
-        }
+    async fn page_view(
+        &self,
+        survey: &Survey,
+        row: ResponseRow,
+        form: FormState,
+        position: &Position,
+        notice: Option<String>,
+    ) -> Result<PageToAnswer> {
+        let (number, questions, progress) = match position {
+            Position::Page(page) => (
+                page.number,
+                page.questions.clone(),
+                flow::progress(&survey.definition, &page.cursor),
+            ),
+            Position::Finish { .. } => (FINISH_PAGE, Vec::new(), 100),
+        };
+        let ctx = self.respondent_context(survey, row).await?;
+        Ok(PageToAnswer {
+            form,
+            answers: ctx.response.data.answers.clone(),
+            ctx,
+            number,
+            progress,
+            questions,
+            errors: BTreeMap::new(),
+            raw: BTreeMap::new(),
+            notice,
+        })
     }
 
-    /// Puts a response whose page no longer exists on the first page of `survey` (answers
-    /// kept), saying so; or records it when that survey has nothing left to show.
-    async fn move_to_start(&self, survey: &Survey, row: ResponseRow) -> Result<PageView> {
-        tracing::warn!(response_id = %row.id, survey_id = %survey.id, "response moved to the start: its page is gone");
-        let data: ResponseData = serde_json::from_str(&row.data)?;
-        let step = flow::start(&survey.definition, &data);
-        let mut moved = row;
-        moved.survey_version = survey.version;
-        moved.updated_at = store::now_ms();
-        self.advance(survey, moved, &data, step, Some(MOVED.to_string()))
-            .await
-    }
-
-    /// Applies one page's form. Valid answers are saved even when others on the page are
-    /// refused, so a re-rendered page loses nothing. `page_number` guards against a stale
-    /// form (back button, double submit): such a form just shows the current page again.
+    /// Applies one page's form. The first page submitted stores the response (nothing was
+    /// stored when the link was opened); a preview's stays in the form. Valid answers are
+    /// saved even when others on the page are refused, so a re-rendered page loses nothing.
+    /// The page number guards against a stale form (back button, double submit): such a form
+    /// just shows the current page again.
     pub async fn submit_page(
         &self,
         survey_id: &str,
-        response_id: &str,
-        page_number: usize,
-        page_seconds: Option<f64>,
-        form: &[(String, String)],
+        form: &FormState,
+        submission: &Submission,
     ) -> Result<PageView> {
         let current = self.respondent_survey(survey_id).await?;
+        let now = store::now_ms();
+        let (row, keeper) = match form {
+            FormState::Response(id) => (self.open_response(&current, id).await?, Keeper::Stored),
+            FormState::Start(token) => {
+                let start = self.forms.open(token, Held::Start, &current.id, now)?;
+                if self
+                    .store
+                    .response_for_survey(&current.id, &start.id)
+                    .await?
+                    .is_some()
+                {
+                    // Submitted again (back button, double click): the first submission
+                    // stored it, and this one is a submission of that response.
+                    let stored = FormState::Response(start.id);
+                    return Box::pin(self.submit_page(survey_id, &stored, submission)).await;
+                }
+                let keeper = Keeper::New {
+                    personal_link: start.personal_link.clone(),
+                };
+                (start.row(&current.org_id), keeper)
+            }
+            FormState::Preview(token) => {
+                let preview = self.forms.open(token, Held::Preview, &current.id, now)?;
+                (preview.row(&current.org_id), Keeper::Preview)
+            }
+        };
+        let walk = Walk {
+            current: &current,
+            keeper: &keeper,
+            submission,
+        };
+        self.apply(&walk, row).await
+    }
+
+    /// A stored response still being answered.
+    async fn open_response(&self, current: &Survey, id: &str) -> Result<ResponseRow> {
         let row = self
             .store
-            .response_for_survey(&current.id, response_id)
+            .response_for_survey(&current.id, id)
             .await?
             .ok_or(Error::NotFound("response"))?;
         if row.status != ResponseStatus::InProgress {
@@ -293,112 +453,193 @@ impl Sonde {
                 "this response is already closed; open the survey link again to start over".into(),
             ));
         }
-        // The answers are checked against the version the response started on.
-        let survey = self.survey_for(&current, row.survey_version).await?;
-        let mut data: ResponseData = serde_json::from_str(&row.data)?;
-        let cursor: Cursor = serde_json::from_str(row.cursor.as_deref().unwrap_or("null"))?;
-        let Some(page) = flow::page(&survey.definition, &cursor) else {
-            return self.move_to_start(&survey, row).await;
-        };
-        if page.number != page_number {
-            return self.current_page(&survey, row).await;
-        }
-        // Time on page is measured by the server (render to submit), so it works without
-        // JavaScript; it fills every timing question on the page.
-        let mut form = form.to_vec();
-        if let Some(seconds) = page_seconds {
-            for qid in &page.questions {
-                let is_timing =
-                    survey.definition.questions.iter().any(|q| {
-                        &q.id == qid && matches!(q.kind, survey::QuestionKind::Timing { .. })
-                    });
-                if is_timing {
-                    form.push((format!("{qid}_PAGE_SECONDS"), format!("{seconds:.3}")));
-                }
-            }
-        }
-        let form = &form[..];
-        let submission = survey::form::parse_page(&survey.definition, &page.questions, form);
-        for (qid, answer) in submission.answers {
-            data.answers.insert(qid, answer);
-        }
-        // A cleared optional answer must not linger from an earlier visit.
-        for qid in &page.questions {
-            if !form_mentions(form, qid) && !submission.errors.contains_key(qid) {
-                data.answers.remove(qid);
-            }
-        }
-        let now = store::now_ms();
-        let mut updated = row.clone();
-        updated.data = serde_json::to_string(&data)?;
-        updated.updated_at = now;
-        updated.survey_version = survey.version;
-        updated.expires_at = Some(expiry(&survey, now));
-        if !submission.errors.is_empty() {
-            let mut tx = self.store.begin().await?;
-            Store::update_open_response(&mut tx, &updated).await?;
-            tx.commit().await?;
-            // Show what could be read of the refused questions too (a half-filled matrix).
-            let mut shown = data.answers;
-            shown.extend(submission.partial);
-            return Ok(PageView::Page {
-                response_id: row.id,
-                number: page.number,
-                progress: flow::progress(&survey.definition, &cursor),
-                questions: page.questions,
-                answers: shown,
-                errors: submission.errors,
-                raw: submission.raw,
-                notice: None,
-            });
-        }
-        let step = flow::next(&survey.definition, &cursor, &data);
-        self.advance(&survey, updated, &data, step, None).await
+        Ok(row)
     }
 
-    /// Saves a response moved to `step`: the next page, or the end (recorded, workflows
-    /// fired in the same transaction).
+    async fn apply(&self, walk: &Walk<'_>, mut row: ResponseRow) -> Result<PageView> {
+        let submission = walk.submission;
+        // The answers are checked against the version the response started on.
+        let (survey, position, notice) = self.locate(walk.current, &mut row).await?;
+        let now = store::now_ms();
+        row.updated_at = now;
+        row.expires_at = Some(expiry(&survey, now));
+        if position.number() != submission.page {
+            let form = match self.save(walk, &row).await? {
+                Ok(form) => form,
+                Err(view) => return Ok(view),
+            };
+            let page = self
+                .page_view(&survey, row, form, &position, notice)
+                .await?;
+            return Ok(PageView::Page(Box::new(page)));
+        }
+        let mut data: ResponseData = serde_json::from_str(&row.data)?;
+        let step = match &position {
+            Position::Finish { message } => Step::End {
+                message: message.clone(),
+            },
+            Position::Page(page) => {
+                let fields = with_page_seconds(&survey, page, submission);
+                let parsed = survey::form::parse_page(&survey.definition, &page.questions, &fields);
+                for (qid, answer) in parsed.answers {
+                    data.answers.insert(qid, answer);
+                }
+                // A cleared optional answer must not linger from an earlier visit.
+                for qid in &page.questions {
+                    if !form_mentions(&fields, qid) && !parsed.errors.contains_key(qid) {
+                        data.answers.remove(qid);
+                    }
+                }
+                row.data = serde_json::to_string(&data)?;
+                if !parsed.errors.is_empty() {
+                    let form = match self.save(walk, &row).await? {
+                        Ok(form) => form,
+                        Err(view) => return Ok(view),
+                    };
+                    let mut page = self
+                        .page_view(&survey, row, form, &position, notice)
+                        .await?;
+                    // Show what could be read of the refused questions too (a half-filled
+                    // matrix).
+                    page.answers.extend(parsed.partial);
+                    page.errors = parsed.errors;
+                    page.raw = parsed.raw;
+                    return Ok(PageView::Page(Box::new(page)));
+                }
+                flow::next(&survey.definition, &page.cursor, &data)
+            }
+        };
+        self.advance(walk, &survey, row, step, notice).await
+    }
+
+    /// Moves a response to `step` and saves it: the next page, or the end (recorded, and its
+    /// workflows fired in the same transaction, unless it is a preview).
     async fn advance(
         &self,
+        walk: &Walk<'_>,
         survey: &Survey,
-        mut updated: ResponseRow,
-        data: &ResponseData,
+        mut row: ResponseRow,
         step: Step,
         notice: Option<String>,
     ) -> Result<PageView> {
-        let now = updated.updated_at;
+        let now = row.updated_at;
         match &step {
             Step::Page(next) => {
-                updated.cursor = Some(serde_json::to_string(&next.cursor)?);
-                updated.progress = i64::from(flow::progress(&survey.definition, &next.cursor));
+                row.cursor = Some(serde_json::to_string(&next.cursor)?);
+                row.progress = i64::from(flow::progress(&survey.definition, &next.cursor));
             }
             Step::End { .. } => {
-                updated.status = ResponseStatus::Complete;
-                updated.cursor = None;
-                updated.progress = 100;
-                updated.ended_at = Some(now);
-                updated.recorded_at = Some(now);
-                updated.expires_at = None;
+                row.status = ResponseStatus::Complete;
+                row.cursor = None;
+                row.progress = 100;
+                row.ended_at = Some(now);
+                row.recorded_at = Some(now);
+                row.expires_at = None;
             }
         }
-        let mut tx = self.store.begin().await?;
-        if !Store::update_open_response(&mut tx, &updated).await? {
-            return Err(Error::Conflict("this response was closed meanwhile".into()));
-        }
-        if updated.status == ResponseStatus::Complete {
-            crate::delivery::fire(&mut tx, &updated, crate::workflows::Event::ResponseCreated)
-                .await?;
-        }
-        tx.commit().await?;
+        let form = match self.save(walk, &row).await? {
+            Ok(form) => form,
+            Err(view) => return Ok(view),
+        };
         match step {
             Step::End { message } => {
-                metrics_response_recorded();
+                let preview = matches!(walk.keeper, Keeper::Preview);
+                if !preview {
+                    metrics_response_recorded();
+                }
+                let data: ResponseData = serde_json::from_str(&row.data)?;
                 Ok(PageView::End {
-                    message_html: self.render_end(survey, &updated, data, &message).await?,
+                    message_html: self.render_end(survey, &row, &data, &message).await?,
+                    preview,
                 })
             }
-            Step::Page(page) => page_view(survey, updated, page, notice),
+            Step::Page(page) => {
+                let page = self
+                    .page_view(survey, row, form, &Position::Page(page), notice)
+                    .await?;
+                Ok(PageView::Page(Box::new(page)))
+            }
         }
+    }
+
+    /// Saves `row` where `keeper` keeps it; `Err(view)` when the submission turned out to
+    /// belong elsewhere, with what that gave.
+    async fn save(
+        &self,
+        walk: &Walk<'_>,
+        row: &ResponseRow,
+    ) -> Result<std::result::Result<FormState, PageView>> {
+        match self.keep(walk.keeper, row).await? {
+            Kept::Form(form) => Ok(Ok(form)),
+            Kept::AlreadyCompleted => Ok(Err(PageView::AlreadyCompleted)),
+            Kept::Elsewhere(id) => {
+                let stored = FormState::Response(id);
+                let view =
+                    Box::pin(self.submit_page(&walk.current.id, &stored, walk.submission)).await?;
+                Ok(Err(view))
+            }
+        }
+    }
+
+    /// Writes `row`: an update of the stored response, its first insert (claiming its
+    /// personal link), or nothing for a preview; a complete response fires the survey's
+    /// "response created" workflows in the same transaction.
+    async fn keep(&self, keeper: &Keeper, row: &ResponseRow) -> Result<Kept> {
+        let complete = row.status == ResponseStatus::Complete;
+        match keeper {
+            Keeper::Preview => return Ok(Kept::Form(self.form_for(keeper, row)?)),
+            Keeper::Stored => {
+                let mut tx = self.store.begin().await?;
+                if !Store::update_open_response(&mut tx, row).await? {
+                    return Err(Error::Conflict("this response was closed meanwhile".into()));
+                }
+                if complete {
+                    crate::delivery::fire(&mut tx, row, crate::workflows::Event::ResponseCreated)
+                        .await?;
+                }
+                tx.commit().await?;
+            }
+            Keeper::New { personal_link } => {
+                let mut tx = self.store.begin().await?;
+                if let Some(token) = personal_link {
+                    if !Store::claim_personal_link(&mut tx, token, &row.id).await? {
+                        // Another tab claimed the link first: this submission is one of that
+                        // response. Roll back now (not on drop) so this connection's write
+                        // lock is released at once.
+                        tx.rollback().await?;
+                        return self.claimed_by(&row.survey_id, token).await;
+                    }
+                }
+                if !Store::insert_new_response(&mut tx, row).await? {
+                    tx.rollback().await?;
+                    return Ok(Kept::Elsewhere(row.id.clone()));
+                }
+                if complete {
+                    crate::delivery::fire(&mut tx, row, crate::workflows::Event::ResponseCreated)
+                        .await?;
+                }
+                tx.commit().await?;
+                metrics_response_started();
+            }
+        }
+        Ok(Kept::Form(FormState::Response(row.id.clone())))
+    }
+
+    /// The response a personal link was claimed by, if it is still being answered.
+    async fn claimed_by(&self, survey_id: &str, token: &str) -> Result<Kept> {
+        let claimed = self
+            .store
+            .personal_link(token)
+            .await?
+            .and_then(|l| l.response_id);
+        if let Some(id) = claimed {
+            if let Some(row) = self.store.response_for_survey(survey_id, &id).await? {
+                if row.status == ResponseStatus::InProgress {
+                    return Ok(Kept::Elsewhere(id));
+                }
+            }
+        }
+        Ok(Kept::AlreadyCompleted)
     }
 
     async fn render_end(
@@ -426,34 +667,50 @@ impl Sonde {
             .await
     }
 
-    /// Renders authored text (question text, choices) for a respondent's page.
-    pub async fn render_for_respondent(
+    /// What authored text (question text, choices) on a page of `row` is rendered with.
+    async fn respondent_context(
         &self,
-        survey_id: &str,
-        response_id: &str,
+        survey: &Survey,
+        row: ResponseRow,
     ) -> Result<RespondentContext> {
-        let current = self.respondent_survey(survey_id).await?;
-        let row = self
-            .store
-            .response_for_survey(&current.id, response_id)
-            .await?
-            .ok_or(Error::NotFound("response"))?;
-        let survey = self.survey_for(&current, row.survey_version).await?;
         let contact = self
             .contact_fields(&row.org_id, row.contact_id.as_deref())
             .await?;
         let links = self.links(&survey.id, &row.org_id, row.contact_id.as_deref())?;
-        let response = Response::from_row(row)?;
         Ok(RespondentContext {
-            survey,
-            response,
+            survey: survey.clone(),
+            response: Response::from_row(row)?,
             contact,
             links,
         })
     }
 }
 
+/// The page's fields with the time spent on it: measured by the server (render to submit),
+/// so it works without JavaScript, and given to every timing question on the page.
+fn with_page_seconds(
+    survey: &Survey,
+    page: &Page,
+    submission: &Submission,
+) -> Vec<(String, String)> {
+    let mut fields = submission.fields.clone();
+    if let Some(seconds) = submission.page_seconds {
+        for qid in &page.questions {
+            let is_timing = survey
+                .definition
+                .questions
+                .iter()
+                .any(|q| &q.id == qid && matches!(q.kind, survey::QuestionKind::Timing { .. }));
+            if is_timing {
+                fields.push((format!("{qid}_PAGE_SECONDS"), format!("{seconds:.3}")));
+            }
+        }
+    }
+    fields
+}
+
 /// What a respondent page needs to render authored text.
+#[derive(Debug, Clone)]
 pub struct RespondentContext {
     pub survey: Survey,
     pub response: Response,

@@ -11,7 +11,7 @@ use store::Store;
 use survey::flow;
 use survey::{DistributionChannel, Provenance, ResponseData, ResponseMetadata};
 
-pub use crate::respondent::{Arrival, PageView, RespondentContext};
+pub use crate::respondent::{Arrival, PageToAnswer, PageView, RespondentContext, Submission};
 
 /// A stored response with its survey-level meaning.
 #[derive(Debug, Clone)]

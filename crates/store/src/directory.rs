@@ -537,23 +537,7 @@ mod tests {
             stores.push(Store::connect_fresh_schema(&url, "t").await.unwrap().0);
         }
         for store in stores {
-            // The migrations before this one, as a directory of their own.
-            let earlier = dir.join("earlier-migrations");
-            std::fs::create_dir_all(&earlier).unwrap();
-            let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
-            for file in std::fs::read_dir(source).unwrap() {
-                let path = file.unwrap().path();
-                let name = path.file_name().unwrap().to_string_lossy().to_string();
-                if name.as_str() < "20261201000002" {
-                    std::fs::copy(&path, earlier.join(name)).unwrap();
-                }
-            }
-            sqlx::migrate::Migrator::new(earlier.as_path())
-                .await
-                .unwrap()
-                .run(store.pool())
-                .await
-                .unwrap();
+            crate::migrate_before(&store, &dir, "20261201000002").await;
             let org = store.create_organization("Dupes").await.unwrap();
             for (id, email, created_at) in [
                 ("CID_b", "ADA@example.com", 2),

@@ -26,6 +26,28 @@ pub use sqlx::{Any, Error as DbError, Transaction};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
+/// Runs the migrations named before `name` (copied into a directory of their own under
+/// `scratch`), so a test can put data in that only older versions wrote and then migrate.
+#[cfg(test)]
+pub(crate) async fn migrate_before(store: &Store, scratch: &std::path::Path, name: &str) {
+    let earlier = scratch.join(format!("migrations-before-{name}"));
+    std::fs::create_dir_all(&earlier).unwrap();
+    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    for file in std::fs::read_dir(source).unwrap() {
+        let path = file.unwrap().path();
+        let file_name = path.file_name().unwrap().to_string_lossy().to_string();
+        if file_name.as_str() < name {
+            std::fs::copy(&path, earlier.join(file_name)).unwrap();
+        }
+    }
+    sqlx::migrate::Migrator::new(earlier.as_path())
+        .await
+        .unwrap()
+        .run(store.pool())
+        .await
+        .unwrap();
+}
+
 /// How long a write waits for another writer's lock before giving up with a transient error
 /// (SQLite's busy timeout, PostgreSQL's `lock_timeout`). Long enough to ride out another
 /// writer's ordinary transaction or a checkpoint; short enough that a request stuck behind a

@@ -100,8 +100,26 @@ impl Store {
     /// Inserts within the caller's transaction, so whatever the response triggers can be
     /// written in the same commit.
     pub async fn insert_response(tx: &mut Transaction<'_, Any>, r: &ResponseRow) -> Result<()> {
-        sqlx::query(&format!(
-            "INSERT INTO responses ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+        Self::insert_response_row(tx, r, "").await?;
+        Ok(())
+    }
+
+    /// Inserts a response unless one with its id exists already (its first page submitted
+    /// twice at once, the other submission first); false when it did.
+    pub async fn insert_new_response(
+        tx: &mut Transaction<'_, Any>,
+        r: &ResponseRow,
+    ) -> Result<bool> {
+        Ok(Self::insert_response_row(tx, r, " ON CONFLICT (id) DO NOTHING").await? == 1)
+    }
+
+    async fn insert_response_row(
+        tx: &mut Transaction<'_, Any>,
+        r: &ResponseRow,
+        on_conflict: &str,
+    ) -> Result<u64> {
+        let done = sqlx::query(&format!(
+            "INSERT INTO responses ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15){on_conflict}"
         ))
         .bind(&r.id)
         .bind(&r.org_id)
@@ -120,7 +138,7 @@ impl Store {
         .bind(r.survey_version)
         .execute(&mut **tx)
         .await?;
-        Ok(())
+        Ok(done.rows_affected())
     }
 
     /// Saves a page's progress or the finish. Only a response still in progress can change:
@@ -300,5 +318,181 @@ impl Store {
 
     pub fn now(&self) -> i64 {
         now_ms()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids;
+
+    fn response(id: &str, org: &str, survey: &str, channel: &str) -> ResponseRow {
+        ResponseRow {
+            id: id.into(),
+            org_id: org.into(),
+            survey_id: survey.into(),
+            survey_version: 1,
+            contact_id: None,
+            status: ResponseStatus::Complete,
+            data: "{}".into(),
+            cursor: None,
+            progress: 100,
+            channel: channel.into(),
+            started_at: 1,
+            updated_at: 1,
+            ended_at: Some(1),
+            recorded_at: Some(1),
+            expires_at: None,
+        }
+    }
+
+    async fn count(store: &Store, sql: &str) -> i64 {
+        sqlx::query_scalar::<_, i64>(sql)
+            .fetch_one(store.pool())
+            .await
+            .unwrap()
+    }
+
+    /// Previews older versions stored as responses are removed by the migration that stops
+    /// storing them: the personal link one claimed is free again, its queued run is gone with
+    /// its job, and real responses (and runs that did run) stay.
+    #[tokio::test]
+    async fn the_migration_takes_stored_previews_out() {
+        let dir = std::env::temp_dir().join(format!("sonde-store-{}", ids::random_token(10)));
+        let mut stores = vec![Store::open_data_dir(&dir).await.unwrap()];
+        if let Ok(url) = std::env::var("SONDE_TEST_POSTGRES_URL") {
+            stores.push(Store::connect_fresh_schema(&url, "t").await.unwrap().0);
+        }
+        for store in stores {
+            crate::migrate_before(&store, &dir, "20261220000001").await;
+            let org = store.create_organization("Previews").await.unwrap();
+            let user = store
+                .create_user(
+                    &org.id,
+                    &format!("{}@example.com", ids::random_token(6)),
+                    "x",
+                    "editor",
+                )
+                .await
+                .unwrap();
+            let survey = store
+                .create_survey(&org.id, &user.id, "S", "{}".into())
+                .await
+                .unwrap();
+            let mut tx = store.begin().await.unwrap();
+            for (id, channel) in [("R_preview", "preview"), ("R_real", "anonymous")] {
+                Store::insert_response(&mut tx, &response(id, &org.id, &survey.id, channel))
+                    .await
+                    .unwrap();
+            }
+            tx.commit().await.unwrap();
+            sqlx::query(
+                "INSERT INTO contacts (id, org_id, first_name, last_name, embedded_data, unsubscribed, \
+                 created_at, updated_at) VALUES ('CID_1', $1, '', '', '{}', 0, 1, 1)",
+            )
+            .bind(&org.id)
+            .execute(store.pool())
+            .await
+            .unwrap();
+            let link = store
+                .create_personal_link(&org.id, &survey.id, "CID_1")
+                .await
+                .unwrap();
+            let mut tx = store.begin().await.unwrap();
+            assert!(
+                Store::claim_personal_link(&mut tx, &link.token, "R_preview")
+                    .await
+                    .unwrap()
+            );
+            tx.commit().await.unwrap();
+            sqlx::query(
+                "INSERT INTO workflows (id, org_id, survey_id, owner_id, name, event, enabled, definition, \
+                 created_at, updated_at) VALUES ('WF_1', $1, $2, $3, 'w', 'response_created', 1, '{}', 1, 1)",
+            )
+            .bind(&org.id)
+            .bind(&survey.id)
+            .bind(&user.id)
+            .execute(store.pool())
+            .await
+            .unwrap();
+            for (run, response, status) in [
+                ("RN_queued", "R_preview", "queued"),
+                ("RN_ran", "R_preview", "succeeded"),
+                ("RN_real", "R_real", "queued"),
+            ] {
+                sqlx::query(
+                    "INSERT INTO workflow_runs (id, org_id, workflow_id, response_id, trigger, status, \
+                     tasks, created_at, updated_at) VALUES ($1, $2, 'WF_1', $3, 'response_created', $4, '[]', 1, 1)",
+                )
+                .bind(run)
+                .bind(&org.id)
+                .bind(response)
+                .bind(status)
+                .execute(store.pool())
+                .await
+                .unwrap();
+                let job_status = if status == "queued" { "queued" } else { "done" };
+                sqlx::query(
+                    "INSERT INTO jobs (id, org_id, kind, payload, dedupe_key, status, attempts, run_after, \
+                     created_at, updated_at) VALUES ($1, $2, 'workflow', '{}', $1, $3, 0, 0, 1, 1)",
+                )
+                .bind(run)
+                .bind(&org.id)
+                .bind(job_status)
+                .execute(store.pool())
+                .await
+                .unwrap();
+            }
+
+            store.migrate().await.unwrap();
+            assert_eq!(
+                store.count_responses(&org.id, &survey.id).await.unwrap(),
+                1,
+                "only the real response is left"
+            );
+            assert!(store
+                .response(&org.id, "R_preview")
+                .await
+                .unwrap()
+                .is_none());
+            assert_eq!(
+                store
+                    .personal_link(&link.token)
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .response_id,
+                None
+            );
+            assert_eq!(
+                count(
+                    &store,
+                    "SELECT COUNT(*) FROM workflow_runs WHERE id = 'RN_queued'"
+                )
+                .await,
+                0
+            );
+            assert_eq!(
+                count(&store, "SELECT COUNT(*) FROM jobs WHERE id = 'RN_queued'").await,
+                0
+            );
+            assert_eq!(
+                count(
+                    &store,
+                    "SELECT COUNT(*) FROM workflow_runs WHERE id IN ('RN_ran', 'RN_real')"
+                )
+                .await,
+                2
+            );
+            assert_eq!(
+                count(
+                    &store,
+                    "SELECT COUNT(*) FROM jobs WHERE id IN ('RN_ran', 'RN_real')"
+                )
+                .await,
+                2
+            );
+        }
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

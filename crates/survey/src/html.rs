@@ -7,6 +7,9 @@
 //! costs time in proportion to its length, never its square (issue #8: 80 KB of `<a b` took
 //! seconds per page view).
 
+mod text;
+pub use text::to_text;
+
 /// Tags kept (without attributes, except `href` on `a` and `src`/`alt` on `img`).
 const ALLOWED: &[&str] = &[
     "b", "i", "u", "em", "strong", "br", "p", "span", "div", "ul", "ol", "li", "h1", "h2", "h3",

@@ -14,7 +14,8 @@
 //! - `${m://FirstName}`, `LastName`, `Email`, `PhoneNumber`, `Language`,
 //!   `ExternalDataReference`, and `${m://Field/Name}` for contact embedded data.
 //! - `${l://SurveyURL}`, `${l://OptOutURL}`, `${l://SurveyLink?d=Take the survey}` and
-//!   `${l://OptOutLink?d=Unsubscribe}` (a link with that text in HTML, the URL in plain text).
+//!   `${l://OptOutLink?d=Unsubscribe}` (a link with that text in HTML, the URL in plain text);
+//!   `${l://SurveyLink}` without `?d=` is a link whose text is the URL.
 //! - `${rm://ResponseID}` or `${rm://Field/ResponseID}` for response metadata.
 //!
 //! Anything else renders empty and is reported by [`lint`]; nothing here panics.
@@ -117,11 +118,11 @@ pub fn render_html(text: &str, ctx: &PipeContext) -> String {
         match token {
             Token::Text(t) => out.push_str(t),
             Token::Pipe { inner, .. } => match parse(inner) {
-                Ok(Ref::Link {
-                    name,
-                    display: Some(display),
-                }) => {
+                // `SurveyLink` and friends are links even without `?d=`: the URL is the text,
+                // which reads the same in every language an invitation is written in.
+                Ok(Ref::Link { name, display }) if display.is_some() || name.ends_with("Link") => {
                     let url = link_url(name, ctx);
+                    let display = display.unwrap_or(&url);
                     if url.is_empty() {
                         out.push_str(&html::escape(display));
                     } else if is_web_url(&url) {

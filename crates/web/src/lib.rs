@@ -13,6 +13,7 @@ mod definition_uploads;
 pub mod error;
 pub mod openapi;
 pub mod pages;
+pub mod preview;
 pub mod respondent;
 pub mod routes;
 pub mod security;

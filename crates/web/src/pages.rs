@@ -65,6 +65,10 @@ pub fn error_page(title: &str, detail: &str, advice: &str, problems: &[FieldProb
 pub struct RespondentPage<'a> {
     pub ctx: &'a RespondentContext,
     pub action: String,
+    /// The hidden field (name, value) that says whose answers the form carries.
+    pub form_field: (&'a str, &'a str),
+    /// A preview: the banner says nothing is recorded.
+    pub preview: bool,
     pub number: usize,
     pub progress: u8,
     pub questions: &'a [String],
@@ -98,6 +102,7 @@ pub fn respondent_page(p: &RespondentPage) -> Markup {
         &def.name,
         None,
         html! {
+            @if p.preview { (crate::preview::banner()) }
             h1 { (def.name) }
             progress value=(p.progress) max="100" aria-label="Progress" { (p.progress) "%" }
             @if let Some(notice) = p.notice {
@@ -108,25 +113,35 @@ pub fn respondent_page(p: &RespondentPage) -> Markup {
             }
             form method="post" action=(p.action) novalidate id="survey-form"
                 data-auto-advance=[auto_advance.map(|s| u64::from(s) * 1000)] {
-                input type="hidden" name="_response" value=(p.ctx.response.id);
+                input type="hidden" name=(p.form_field.0) value=(p.form_field.1);
                 input type="hidden" name="_page" value=(p.number);
                 input type="hidden" name="_rendered_at" value=(p.rendered_at);
+                @if p.questions.is_empty() {
+                    // Nothing (left) to answer: submitting records the response as complete.
+                    p { "There are no questions to answer. Submit to finish." }
+                }
                 @for qid in p.questions {
                     @if let Some(q) = def.questions.iter().find(|q| &q.id == qid) {
                         (question(q, p.answers.get(qid), p.errors.get(qid), p.raw, &text))
                     }
                 }
-                button type="submit" { "Next" }
+                button type="submit" { @if p.questions.is_empty() { "Submit" } @else { "Next" } }
             }
         },
     )
 }
 
 pub fn end_page(title: &str, message_html: &str) -> Markup {
+    survey_end_page(title, message_html, false)
+}
+
+/// The end of a survey; a preview's says above it that nothing was recorded.
+pub fn survey_end_page(title: &str, message_html: &str, preview: bool) -> Markup {
     layout(
         title,
         None,
         html! {
+            @if preview { (crate::preview::banner()) }
             div.card role="status" { (PreEscaped(message_html)) }
         },
     )

@@ -1,5 +1,6 @@
 //! The respondent's side: `/s/{survey}` pages and the opt-out link. No sign-in; the response
-//! id (unguessable) travels in a hidden field and a cookie scoped to the survey's path.
+//! id (unguessable) travels in a hidden field and a cookie scoped to the survey's path once
+//! the first page is submitted — opening a link stores nothing (`engine::form_state`).
 
 use crate::error::PageError;
 use crate::{pages, AppState};
@@ -7,7 +8,8 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Form;
-use engine::responses::{Arrival, PageView};
+use engine::form_state::FormState;
+use engine::responses::{Arrival, PageView, Submission};
 use maud::html;
 
 fn resume_cookie_name(survey_id: &str) -> String {
@@ -30,6 +32,21 @@ fn query_pairs(raw: Option<&str>) -> Vec<(String, String)> {
     .unwrap_or_default()
 }
 
+/// The hidden field that carries a respondent form's state (see `engine::form_state`).
+fn form_field(form: &FormState) -> (&'static str, &str) {
+    match form {
+        FormState::Response(id) => (RESPONSE_FIELD, id),
+        FormState::Start(token) => (START_FIELD, token),
+        FormState::Preview(token) => (PREVIEW_FIELD, token),
+    }
+}
+
+const RESPONSE_FIELD: &str = "_response";
+const START_FIELD: &str = "_start";
+const PREVIEW_FIELD: &str = "_preview_state";
+
+/// `GET` (and `HEAD`) of a survey link. Writes nothing, whoever asks (mail scanners open every
+/// link): the page's form carries what the first submitted page stores.
 pub async fn open(
     State(state): State<AppState>,
     Path(survey_id): Path<String>,
@@ -38,32 +55,38 @@ pub async fn open(
 ) -> Result<Response, PageError> {
     let pairs = query_pairs(raw.as_deref());
     let personal_link = pairs.iter().find(|(k, _)| k == "l").map(|(_, v)| v.clone());
-    let preview = pairs.iter().any(|(k, v)| k == "_preview" && v == "1");
-    let query = pairs
+    let preview = pairs
+        .iter()
+        .any(|(k, v)| k == crate::preview::PARAM && v == "1");
+    let query: Vec<(String, String)> = pairs
         .into_iter()
-        .filter(|(k, _)| k != "l" && k != "_preview")
+        .filter(|(k, _)| k != "l" && k != crate::preview::PARAM)
         .collect();
-    let arrival = Arrival {
-        query,
-        personal_link,
-        preview,
-    };
-    let cookie_name = resume_cookie_name(&survey_id);
-    // A fresh preview always starts over; a respondent reloading the page resumes.
-    let resume = if preview {
-        None
+    let view = if preview {
+        // A fresh preview always starts over.
+        let actor = crate::preview::previewer(&state, &headers).await?;
+        state
+            .sonde
+            .preview_survey(&actor, &survey_id, &query)
+            .await?
     } else {
-        crate::auth::cookie(&headers, &cookie_name).map(str::to_string)
+        let arrival = Arrival {
+            query,
+            personal_link,
+        };
+        let cookie_name = resume_cookie_name(&survey_id);
+        // A respondent reloading the page resumes.
+        let resume = crate::auth::cookie(&headers, &cookie_name).map(str::to_string);
+        match state
+            .sonde
+            .open_survey(&survey_id, &arrival, resume.as_deref())
+            .await
+        {
+            Err(engine::Error::NotFound("survey")) => return Ok(no_such_survey()),
+            other => other?,
+        }
     };
-    let view = match state
-        .sonde
-        .open_survey(&survey_id, &arrival, resume.as_deref())
-        .await
-    {
-        Err(engine::Error::NotFound("survey")) => return Ok(no_such_survey()),
-        other => other?,
-    };
-    render(&state, &survey_id, view).await
+    render(&survey_id, view).await
 }
 
 pub async fn submit(
@@ -73,95 +96,104 @@ pub async fn submit(
 ) -> Result<Response, PageError> {
     let field = |name: &str| {
         form.iter()
-            .find(|(k, _)| k == name)
+            .find(|(k, v)| k == name && !v.is_empty())
             .map(|(_, v)| v.clone())
-            .unwrap_or_default()
     };
-    let response_id = field("_response");
-    let page: usize = field("_page").parse().unwrap_or(0);
-    let page_seconds = field("_rendered_at")
-        .parse::<i64>()
-        .ok()
-        .map(|t| ((store::now_ms() - t).max(0) as f64) / 1000.0);
-    let answers: Vec<(String, String)> = form
-        .iter()
-        .filter(|(k, _)| !k.starts_with('_'))
-        .cloned()
-        .collect();
+    let state_of_form = field(RESPONSE_FIELD)
+        .map(FormState::Response)
+        .or_else(|| field(START_FIELD).map(FormState::Start))
+        .or_else(|| field(PREVIEW_FIELD).map(FormState::Preview))
+        .ok_or(PageError(engine::Error::NotFound("response")))?;
+    let submission = Submission {
+        page: field("_page")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(usize::MAX),
+        page_seconds: field("_rendered_at")
+            .and_then(|t| t.parse::<i64>().ok())
+            .map(|t| ((store::now_ms() - t).max(0) as f64) / 1000.0),
+        fields: form
+            .iter()
+            .filter(|(k, _)| !k.starts_with('_'))
+            .cloned()
+            .collect(),
+    };
     let view = match state
         .sonde
-        .submit_page(&survey_id, &response_id, page, page_seconds, &answers)
+        .submit_page(&survey_id, &state_of_form, &submission)
         .await
     {
         Err(engine::Error::NotFound("survey")) => return Ok(no_such_survey()),
         other => other?,
     };
-    render(&state, &survey_id, view).await
+    render(&survey_id, view).await
 }
 
-async fn render(state: &AppState, survey_id: &str, view: PageView) -> Result<Response, PageError> {
+async fn render(survey_id: &str, view: PageView) -> Result<Response, PageError> {
     let cookie_name = resume_cookie_name(survey_id);
     match view {
-        PageView::Page {
-            response_id,
-            number,
-            progress,
-            questions,
-            answers,
-            errors,
-            raw,
-            notice,
-        } => {
-            let ctx = state
-                .sonde
-                .render_for_respondent(survey_id, &response_id)
-                .await?;
-            let hours = ctx
-                .survey
-                .definition
-                .options
-                .incomplete_after_hours
-                .max(survey::limits::MIN_INCOMPLETE_AFTER_HOURS);
-            let cookie = format!(
-                "{cookie_name}={response_id}; Path=/s/{survey_id}; HttpOnly; SameSite=Lax; Max-Age={}",
-                u64::from(hours) * 3600
-            );
-            let refused = !errors.is_empty();
+        PageView::Page(page) => {
+            // Only a stored response is resumed: until then a reload shows a fresh first page.
+            let cookie = page.form.response_id().map(|id| {
+                let hours = page
+                    .ctx
+                    .survey
+                    .definition
+                    .options
+                    .incomplete_after_hours
+                    .max(survey::limits::MIN_INCOMPLETE_AFTER_HOURS);
+                format!(
+                    "{cookie_name}={id}; Path=/s/{survey_id}; HttpOnly; SameSite=Lax; Max-Age={}",
+                    u64::from(hours) * 3600
+                )
+            });
+            let status = if page.errors.is_empty() {
+                axum::http::StatusCode::OK
+            } else {
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY
+            };
             // Rendering sanitizes every authored text on the page: CPU work for a big page,
             // kept off the threads that answer everyone else.
             let action = format!("/s/{survey_id}");
-            let page = tokio::task::spawn_blocking(move || {
+            let html = tokio::task::spawn_blocking(move || {
+                let (name, value) = form_field(&page.form);
                 pages::respondent_page(&pages::RespondentPage {
-                    ctx: &ctx,
+                    ctx: &page.ctx,
                     action,
-                    number,
-                    progress,
-                    questions: &questions,
-                    answers: &answers,
-                    errors: &errors,
-                    raw: &raw,
-                    notice: notice.as_deref(),
+                    form_field: (name, value),
+                    preview: page.form.is_preview(),
+                    number: page.number,
+                    progress: page.progress,
+                    questions: &page.questions,
+                    answers: &page.answers,
+                    errors: &page.errors,
+                    raw: &page.raw,
+                    notice: page.notice.as_deref(),
                     rendered_at: store::now_ms(),
                 })
                 .into_string()
             })
             .await
             .map_err(|e| PageError(engine::Error::Internal(Box::new(e))))?;
-            let status = if refused {
-                axum::http::StatusCode::UNPROCESSABLE_ENTITY
-            } else {
-                axum::http::StatusCode::OK
-            };
-            Ok((status, [(header::SET_COOKIE, cookie)], Html(page)).into_response())
+            let mut response = (status, Html(html)).into_response();
+            if let Some(cookie) = cookie {
+                if let Ok(value) = header::HeaderValue::from_str(&cookie) {
+                    response.headers_mut().insert(header::SET_COOKIE, value);
+                }
+            }
+            Ok(response)
         }
-        PageView::End { message_html } => {
+        PageView::End {
+            message_html,
+            preview,
+        } => {
+            let page =
+                Html(pages::survey_end_page("Thank you", &message_html, preview).into_string());
+            if preview {
+                return Ok(page.into_response());
+            }
             let cookie =
                 format!("{cookie_name}=; Path=/s/{survey_id}; HttpOnly; SameSite=Lax; Max-Age=0");
-            Ok((
-                [(header::SET_COOKIE, cookie)],
-                Html(pages::end_page("Thank you", &message_html).into_string()),
-            )
-                .into_response())
+            Ok(([(header::SET_COOKIE, cookie)], page).into_response())
         }
         PageView::LinkRefused { reason } => {
             let body = html! {

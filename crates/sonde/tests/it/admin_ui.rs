@@ -15,23 +15,9 @@ const SHOTS: &str = "/work/shots/admin-ui";
 const DESKTOP: u32 = 1280;
 const PHONE: u32 = 390;
 
-/// Saves the whole page at desktop and at phone width (`{name}-desktop.png`, `{name}-phone.png`),
-/// then goes back to desktop width.
+/// Whole-page screenshots at desktop and phone width into [`SHOTS`].
 async fn shots(b: &Browser, name: &str) {
-    std::fs::create_dir_all(SHOTS).unwrap();
-    for (width, suffix) in [(PHONE, "phone"), (DESKTOP, "desktop")] {
-        b.resize(width, 900).await;
-        let height = b
-            .execute("return document.documentElement.scrollHeight;", json!([]))
-            .await
-            .as_u64()
-            .unwrap_or(900)
-            .clamp(600, 6000);
-        b.resize(width, height as u32 + 140).await;
-        let png = b.screenshot_png().await;
-        std::fs::write(format!("{SHOTS}/{name}-{suffix}.png"), png).unwrap();
-    }
-    b.resize(DESKTOP, 900).await;
+    b.shots_in(std::path::Path::new(SHOTS), name).await;
 }
 
 /// A browser at desktop width, signed in as `email`.

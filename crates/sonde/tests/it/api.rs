@@ -251,7 +251,7 @@ async fn recorded_responses_can_be_changed_but_not_ones_in_progress() {
         .unwrap();
     assert_eq!(r.status(), 400);
     assert_eq!(app.get_json(&token, &path).await["answers"]["QID3"], 7.0);
-    // A response still being answered belongs to its respondent.
+    // A response still being answered (its first page submitted) belongs to its respondent.
     let page = app
         .client
         .get(app.url(&format!("/s/{id}")))
@@ -261,9 +261,10 @@ async fn recorded_responses_can_be_changed_but_not_ones_in_progress() {
         .text()
         .await
         .unwrap();
-    let marker = "name=\"_response\" value=\"";
-    let start = page.find(marker).unwrap() + marker.len();
-    let open_id = &page[start..start + 17];
+    let fields = vec![("QID3".into(), "10".into()), ("QID4".into(), "1".into())];
+    let (status, page) = crate::harness::submit(&app, &id, &page, fields).await;
+    assert_eq!(status, 200, "{page}");
+    let open_id = &crate::harness::hidden(&page, "_response");
     let r = app
         .client
         .patch(app.url(&format!("/api/v1/surveys/{id}/responses/{open_id}")))

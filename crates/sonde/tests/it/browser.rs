@@ -213,6 +213,49 @@ impl Browser {
         }
     }
 
+    /// Whole-page screenshots at desktop (1280) and phone (390) widths, `{name}-desktop.png`
+    /// and `{name}-phone.png` in `SONDE_SCREENSHOTS` if set (else the target's temporary
+    /// directory).
+    pub(crate) async fn shots(&self, name: &str) {
+        let dir = std::env::var("SONDE_SCREENSHOTS")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|_| std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")));
+        self.shots_in(&dir, name).await;
+    }
+
+    /// [`Browser::shots`] into `dir`: each width's window is as tall as the page (up to
+    /// 6,000 px), then the window goes back to desktop size.
+    pub(crate) async fn shots_in(&self, dir: &std::path::Path, name: &str) {
+        std::fs::create_dir_all(dir).unwrap();
+        for (width, kind) in [(390, "phone"), (1280, "desktop")] {
+            self.resize(width, 900).await;
+            let height = self
+                .execute("return document.documentElement.scrollHeight;", json!([]))
+                .await
+                .as_u64()
+                .unwrap_or(900)
+                .clamp(600, 6000);
+            self.resize(width, height as u32 + 140).await;
+            self.screenshot_to(&dir.join(format!("{name}-{kind}.png")))
+                .await;
+        }
+        self.resize(1280, 900).await;
+    }
+
+    /// The value of `attribute` on the element `css` finds.
+    pub(crate) async fn attribute(&self, css: &str, attribute: &str) -> String {
+        let id = self.find(css).await;
+        self.call(
+            reqwest::Method::GET,
+            &format!("/element/{id}/attribute/{attribute}"),
+            None,
+        )
+        .await
+        .as_str()
+        .unwrap_or_else(|| panic!("{css} has no {attribute}"))
+        .to_string()
+    }
+
     /// Runs `script` in the page (`return …` gives its value back).
     pub(crate) async fn execute(&self, script: &str, args: Value) -> Value {
         self.call(
@@ -263,15 +306,6 @@ impl Browser {
             Some(json!({"text": path.display().to_string()})),
         )
         .await;
-    }
-
-    /// The visible page as PNG bytes.
-    pub(crate) async fn screenshot_png(&self) -> Vec<u8> {
-        use base64::Engine;
-        let v = self.call(reqwest::Method::GET, "/screenshot", None).await;
-        base64::engine::general_purpose::STANDARD
-            .decode(v.as_str().unwrap_or_default())
-            .unwrap_or_default()
     }
 
     pub(crate) async fn quit(&self) {

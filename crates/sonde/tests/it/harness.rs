@@ -314,19 +314,20 @@ pub fn hidden(html: &str, name: &str) -> String {
     html[start..].split('"').next().unwrap().to_string()
 }
 
-/// Submits a respondent page as a browser would (its hidden fields plus `fields`) with the
-/// app's client, so the resume cookie travels; the status and the next page.
+/// Submits a respondent page as a browser would (its hidden fields — the response, or what
+/// stands for it before the first page is stored — plus `fields`) with the app's client, so
+/// the resume cookie travels; the status and the next page.
 pub async fn submit(
     app: &TestApp,
     survey_id: &str,
     html: &str,
     fields: Vec<(String, String)>,
 ) -> (u16, String) {
-    let mut form = vec![
-        ("_response".to_string(), hidden(html, "_response")),
-        ("_page".to_string(), hidden(html, "_page")),
-        ("_rendered_at".to_string(), hidden(html, "_rendered_at")),
-    ];
+    let mut form = sonde::bench::mapping::hidden_inputs(html);
+    assert!(
+        form.iter().any(|(k, _)| k == "_page"),
+        "no respondent form in page:\n{html}"
+    );
     form.extend(fields);
     let r = app
         .client

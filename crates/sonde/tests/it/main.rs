@@ -12,6 +12,7 @@ mod crash;
 mod credentials;
 mod harness;
 mod linked_orgs;
+mod open_link;
 mod queue;
 mod readme;
 mod resilience;

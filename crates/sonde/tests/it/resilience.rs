@@ -376,6 +376,15 @@ async fn a_held_database_lock_answers_503_with_retry_after() {
         let app = TestApp::spawn(backend).await;
         let (_, token) = app.org_user(Role::Editor).await;
         let survey_id = app.sample_survey(&token).await;
+        // Opening the survey writes nothing; submitting its first page stores the response.
+        let first = reqwest::get(app.url(&format!("/s/{survey_id}")))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let mut first_page = sonde::bench::mapping::hidden_inputs(&first);
+        first_page.extend([("QID3".into(), "10".into()), ("QID4".into(), "1".into())]);
         let lock = HeldLock::take(&app, backend, "responses").await;
 
         let started = Instant::now();
@@ -384,10 +393,10 @@ async fn a_held_database_lock_answers_503_with_retry_after() {
                 .timeout(Duration::from_secs(60))
                 .json(&json!({"finished": false}))
                 .send(),
-            // A respondent opening the survey starts a response: a write too.
             reqwest::Client::new()
-                .get(app.url(&format!("/s/{survey_id}")))
+                .post(app.url(&format!("/s/{survey_id}")))
                 .timeout(Duration::from_secs(60))
+                .form(&first_page)
                 .send()
         );
         let waited = started.elapsed();

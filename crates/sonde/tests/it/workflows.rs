@@ -777,6 +777,11 @@ async fn closing_an_abandoned_response_fires_incomplete_closed_workflows() {
             .await
             .unwrap();
         assert_eq!(page.status(), 200);
+        // The respondent answers the first page and leaves.
+        let fields = vec![("QID3".into(), "10".into()), ("QID4".into(), "1".into())];
+        let (status, _) =
+            crate::harness::submit(&app, &survey, &page.text().await.unwrap(), fields).await;
+        assert_eq!(status, 200);
         // Nothing fires while the response is open.
         assert_eq!(app.sonde.drain_workflows().await.unwrap().claimed, 0);
         app.sonde

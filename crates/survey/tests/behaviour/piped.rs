@@ -136,6 +136,14 @@ fn html_rendering_escapes_values_but_not_the_authored_markup() {
         "<a href=\"https://sonde.example/optout/tok\">Unsubscribe</a>"
     );
     assert_eq!(
+        render_html("${l://SurveyLink} or ${l://SurveyURL}", &ctx),
+        "<a href=\"https://sonde.example/s/SV_1?t=a&amp;b=c\">https://sonde.example/s/SV_1?t=a&amp;b=c</a> or https://sonde.example/s/SV_1?t=a&amp;b=c"
+    );
+    assert_eq!(
+        render("${l://SurveyLink}", &ctx),
+        "https://sonde.example/s/SV_1?t=a&b=c"
+    );
+    assert_eq!(
         render_html("${q://QID5/ChoiceTextEntryValue/5}", &ctx),
         "Fax &lt;machine&gt;"
     );

@@ -5,7 +5,7 @@
 
 use proptest::prelude::*;
 use std::time::{Duration, Instant};
-use survey::html::{sanitize, to_plain};
+use survey::html::{sanitize, to_plain, to_text};
 
 const ALLOWED: &[&str] = &[
     "b", "i", "u", "em", "strong", "br", "p", "span", "div", "ul", "ol", "li", "h1", "h2", "h3",
@@ -104,7 +104,7 @@ proptest! {
             " href=", " alt=", " onclick=", "=", "\"", "'", "x=\"", "<script>", "</script>",
             "<SCRIPT", "</scr", "<style>", "<!--", "-->", "<!", "<?", "&", "&amp;", "&#106;",
             "&#x6A;", "&lt;", ";", "javascript:", "https://x", "mailto:a", "/", " ", "\n", "\t",
-            "é", "x", "<br/>", "<svg>", "</svg>", "${e://Field/X}",
+            "é", "x", "<br/>", "<svg>", "</svg>", "${e://Field/X}", "<li>", "</li>", "<ul>",
         ]), 0..60)
     ) {
         let text: String = pieces.concat();
@@ -112,6 +112,18 @@ proptest! {
         prop_assert!(assert_safe(&once).is_ok(), "{:?} -> {:?}: {:?}", text, once, assert_safe(&once));
         prop_assert_eq!(sanitize(&once), once.clone(), "sanitizing {:?} again changed it", text);
         let _ = to_plain(&text);
+        // The text alternative of an email keeps every character of the plain text in order
+        // (adding link addresses and bullets), with at most one empty line in a row and
+        // nothing dangling at either end.
+        let plain = to_text(&once);
+        let mut kept = plain.chars().filter(|c| !c.is_whitespace());
+        let in_order = to_plain(&once)
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .all(|c| kept.any(|k| k == c));
+        prop_assert!(in_order, "{:?} -> {:?}", once, plain);
+        prop_assert!(!plain.contains("\n\n\n"), "{:?}", plain);
+        prop_assert_eq!(plain.trim(), plain.as_str());
     }
 }
 

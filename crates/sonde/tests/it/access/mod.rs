@@ -326,15 +326,30 @@ impl World {
             report.succeeded, 1,
             "the fixture's run closes the Case: {report:?}"
         );
+        // A response being answered: its first page submitted, with a required answer left out.
         let view = w
             .app
             .sonde
             .open_survey(&w.values["survey"], &Default::default(), None)
             .await
             .unwrap();
-        let engine::responses::PageView::Page { response_id, .. } = view else {
+        let engine::responses::PageView::Page(first) = view else {
             panic!("the survey opens on a page")
         };
+        let submission = engine::responses::Submission {
+            page: first.number,
+            ..Default::default()
+        };
+        let view = w
+            .app
+            .sonde
+            .submit_page(&w.values["survey"], &first.form, &submission)
+            .await
+            .unwrap();
+        let engine::responses::PageView::Page(refused) = view else {
+            panic!("the first page comes back asking for its answers")
+        };
+        let response_id = refused.form.response_id().expect("stored").to_string();
         w.values.insert("in_progress", response_id);
         for spend in [
             Spend::FailedRun,

@@ -167,22 +167,6 @@ async fn every_kind_of_page_sends_security_headers() {
         .starts_with("text/javascript"));
 }
 
-/// Where the browser test leaves its screenshots: `SONDE_SCREENSHOTS` if set.
-fn shot(name: &str) -> std::path::PathBuf {
-    let dir = std::env::var("SONDE_SCREENSHOTS")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|_| std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(format!("{name}.png"))
-}
-
-async fn shots(b: &crate::browser::Browser, name: &str) {
-    for (width, height, kind) in [(1280, 900, "desktop"), (390, 844, "phone")] {
-        b.resize(width, height).await;
-        b.screenshot_to(&shot(&format!("{name}-{kind}"))).await;
-    }
-}
-
 #[tokio::test]
 async fn the_account_and_sign_in_pages_work_in_chromium_under_the_policy() {
     let Some(b) = crate::browser::Browser::start().await else {
@@ -228,7 +212,7 @@ async fn the_account_and_sign_in_pages_work_in_chromium_under_the_policy() {
         background, "rgb(246, 247, 249)",
         "the stylesheet from /assets"
     );
-    shots(&b, "login").await;
+    b.shots("login").await;
 
     // A throttled account is told how long to wait.
     for _ in 0..6 {
@@ -239,7 +223,7 @@ async fn the_account_and_sign_in_pages_work_in_chromium_under_the_policy() {
     b.type_into("#password", PASSWORD).await;
     b.click("button[type=submit]").await;
     b.wait_for("Too many sign-in attempts").await;
-    shots(&b, "login-throttled").await;
+    b.shots("login-throttled").await;
 
     b.goto(&app.url("/login")).await;
     b.type_into("#email", &me.email).await;
@@ -253,13 +237,13 @@ async fn the_account_and_sign_in_pages_work_in_chromium_under_the_policy() {
         .await;
     let page = b.wait_for("Copy it now").await;
     assert!(page.contains("sonde_"), "the new token is shown");
-    shots(&b, "account").await;
+    b.shots("account").await;
     b.execute(
         "document.getElementById('current-password').scrollIntoView(); return 0",
         serde_json::json!([]),
     )
     .await;
-    shots(&b, "account-forms").await;
+    b.shots("account-forms").await;
 
     b.type_into("#current-password", "not it at all").await;
     b.type_into("#new-password", NEW_PASSWORD).await;
@@ -271,6 +255,6 @@ async fn the_account_and_sign_in_pages_work_in_chromium_under_the_policy() {
     b.click("form[action='/account/password'] button[type=submit]")
         .await;
     b.wait_for("Password changed").await;
-    shots(&b, "account-password-changed").await;
+    b.shots("account-password-changed").await;
     b.quit().await;
 }
