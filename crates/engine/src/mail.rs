@@ -110,7 +110,9 @@ impl MailSettings {
             Security::None => 25,
         });
         let decode = |s: &str| {
-            percent_decode(s).ok_or_else(|| "SONDE_SMTP_URL user or password is not valid percent-encoding".to_string())
+            percent_decode(s).ok_or_else(|| {
+                "SONDE_SMTP_URL user or password is not valid percent-encoding".to_string()
+            })
         };
         let username = Some(parsed.username())
             .filter(|u| !u.is_empty())
@@ -122,10 +124,9 @@ impl MailSettings {
         }
         let rate = match rate {
             None | Some("") => None,
-            Some(r) => Some(
-                r.parse::<NonZeroU32>()
-                    .map_err(|_| format!("SONDE_MAIL_RATE {r:?} is not a positive number of messages per second"))?,
-            ),
+            Some(r) => Some(r.parse::<NonZeroU32>().map_err(|_| {
+                format!("SONDE_MAIL_RATE {r:?} is not a positive number of messages per second")
+            })?),
         };
         let pool = match pool {
             None | Some("") => 4,
@@ -133,7 +134,9 @@ impl MailSettings {
                 .parse::<u32>()
                 .ok()
                 .filter(|n| (1..=64).contains(n))
-                .ok_or_else(|| format!("SONDE_SMTP_POOL {p:?} is not a number of connections from 1 to 64"))?,
+                .ok_or_else(|| {
+                    format!("SONDE_SMTP_POOL {p:?} is not a number of connections from 1 to 64")
+                })?,
         };
         Ok(Self {
             host,
@@ -188,11 +191,17 @@ impl Mailer {
                 .map_err(|e| format!("TLS for {}: {e}", settings.host))
         };
         let builder = match settings.security {
-            Security::StartTls => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&settings.host)
-                .tls(Tls::Required(tls()?)),
-            Security::Implicit => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&settings.host)
-                .tls(Tls::Wrapper(tls()?)),
-            Security::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&settings.host),
+            Security::StartTls => {
+                AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&settings.host)
+                    .tls(Tls::Required(tls()?))
+            }
+            Security::Implicit => {
+                AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&settings.host)
+                    .tls(Tls::Wrapper(tls()?))
+            }
+            Security::None => {
+                AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&settings.host)
+            }
         };
         let mut builder = builder
             .port(settings.port)
@@ -201,9 +210,11 @@ impl Mailer {
         if let (Some(user), Some(pass)) = (&settings.username, &settings.password) {
             builder = builder.credentials(Credentials::new(user.clone(), pass.clone()));
         }
-        let limiter = settings
-            .rate
-            .map(|r| Arc::new(governor::RateLimiter::direct(governor::Quota::per_second(r))));
+        let limiter = settings.rate.map(|r| {
+            Arc::new(governor::RateLimiter::direct(governor::Quota::per_second(
+                r,
+            )))
+        });
         Ok(Self {
             transport: builder.build(),
             limiter,
@@ -238,27 +249,74 @@ mod tests {
 
     #[test]
     fn urls_say_how_to_reach_the_server() {
-        let s = MailSettings::parse("smtp://ann:p%40ss@mail.example.com:2525", "sonde@example.com", None, None).unwrap();
-        assert_eq!((s.host.as_str(), s.port, s.security), ("mail.example.com", 2525, Security::StartTls));
+        let s = MailSettings::parse(
+            "smtp://ann:p%40ss@mail.example.com:2525",
+            "sonde@example.com",
+            None,
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            (s.host.as_str(), s.port, s.security),
+            ("mail.example.com", 2525, Security::StartTls)
+        );
         assert_eq!(s.username.as_deref(), Some("ann"));
         assert_eq!(s.password.as_deref(), Some("p@ss"));
-        let s = MailSettings::parse("smtps://mail.example.com", "sonde@example.com", Some("50"), Some("8")).unwrap();
-        assert_eq!((s.port, s.security, s.rate.map(|r| r.get()), s.pool), (465, Security::Implicit, Some(50), 8));
-        let s = MailSettings::parse("smtp://127.0.0.1:2525?tls=none", "sonde@example.com", None, None).unwrap();
+        let s = MailSettings::parse(
+            "smtps://mail.example.com",
+            "sonde@example.com",
+            Some("50"),
+            Some("8"),
+        )
+        .unwrap();
+        assert_eq!(
+            (s.port, s.security, s.rate.map(|r| r.get()), s.pool),
+            (465, Security::Implicit, Some(50), 8)
+        );
+        let s = MailSettings::parse(
+            "smtp://127.0.0.1:2525?tls=none",
+            "sonde@example.com",
+            None,
+            None,
+        )
+        .unwrap();
         assert_eq!((s.port, s.security), (2525, Security::None));
-        assert_eq!(MailSettings::parse("smtp://relay", "a@b.example", None, None).unwrap().port, 587);
+        assert_eq!(
+            MailSettings::parse("smtp://relay", "a@b.example", None, None)
+                .unwrap()
+                .port,
+            587
+        );
     }
 
     #[test]
     fn bad_settings_say_what_is_wrong_without_the_password() {
         for (url, from, rate, pool, says) in [
-            ("http://mail.example.com", "a@b.example", None, None, "scheme"),
+            (
+                "http://mail.example.com",
+                "a@b.example",
+                None,
+                None,
+                "scheme",
+            ),
             ("smtp://:secret@", "a@b.example", None, None, "host"),
             ("smtps://h?tls=none", "a@b.example", None, None, "tls="),
             ("smtp://h?pool=3", "a@b.example", None, None, "\"pool\""),
             ("smtp://h", "not an address", None, None, "SONDE_MAIL_FROM"),
-            ("smtp://h", "a@b.example", Some("fast"), None, "SONDE_MAIL_RATE"),
-            ("smtp://h", "a@b.example", None, Some("0"), "SONDE_SMTP_POOL"),
+            (
+                "smtp://h",
+                "a@b.example",
+                Some("fast"),
+                None,
+                "SONDE_MAIL_RATE",
+            ),
+            (
+                "smtp://h",
+                "a@b.example",
+                None,
+                Some("0"),
+                "SONDE_SMTP_POOL",
+            ),
         ] {
             let e = MailSettings::parse(url, from, rate, pool).unwrap_err();
             assert!(e.contains(says), "{url}: {e}");

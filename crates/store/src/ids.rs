@@ -40,6 +40,19 @@ pub fn opt_out_event() -> String {
 pub fn api_token() -> String {
     prefixed("TK_")
 }
+pub fn message_template() -> String {
+    prefixed("MT_")
+}
+/// Qualtrics calls its distributions `EMD_…`.
+pub fn distribution() -> String {
+    prefixed("EMD_")
+}
+pub fn recipient() -> String {
+    format!("DR_{}", random_token(20))
+}
+pub fn frequency_rule() -> String {
+    prefixed("FR_")
+}
 
 #[cfg(test)]
 mod tests {

@@ -11,6 +11,7 @@ pub mod link_keys;
 pub mod people;
 pub mod private_files;
 pub mod queue;
+pub mod recipients;
 pub mod responses;
 pub mod sign_in_throttle;
 pub mod surveys;

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod api;
 pub mod api_credentials;
+pub mod api_distributions;
 mod api_query;
 pub mod api_salesforce;
 pub mod api_types;
