@@ -421,8 +421,9 @@ impl Sonde {
         Ok((claim.organization_id, claim.contact_id))
     }
 
-    /// Unsubscribes the contact an opt-out link names.
-    pub async fn opt_out(&self, token: &str) -> Result<()> {
+    /// Unsubscribes the contact an opt-out link names; `one_click` when a mail program asked
+    /// (RFC 8058's `List-Unsubscribe=One-Click`), which the recorded change says.
+    pub async fn opt_out(&self, token: &str, one_click: bool) -> Result<()> {
         let (org_id, contact_id) = self.opt_out_target(token).await?;
         self.change_subscription(SubscriptionChange {
             org_id: &org_id,
@@ -430,7 +431,7 @@ impl Sonde {
             unsubscribed: true,
             source: OptOutSource::OptOutLink.as_str(),
             actor_id: None,
-            detail: None,
+            detail: one_click.then(|| "one-click unsubscribe (RFC 8058)".to_string()),
         })
         .await?;
         tracing::info!(%contact_id, "contact unsubscribed through opt-out link");

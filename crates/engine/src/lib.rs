@@ -9,10 +9,19 @@ pub mod credentials;
 pub mod deletions;
 pub mod delivery;
 pub mod directory;
+mod distribution_audience;
+mod distribution_schedule;
+pub mod distribution_sending;
+pub mod distribution_stats;
+pub mod distribution_workers;
+pub mod distributions;
 mod error;
 pub mod form_state;
+pub mod frequency_rules;
 pub mod link_signing;
 pub mod linked_orgs;
+pub mod mail;
+pub mod message_templates;
 pub mod passwords;
 mod record_trust;
 pub mod respondent;
@@ -51,6 +60,8 @@ pub struct Sonde {
     salesforce: connections::Shared,
     /// Parsed survey definitions by version, shared by every request of this process.
     definitions: std::sync::Arc<survey_versions::Definitions>,
+    /// The SMTP transport distributions send through; None: they wait.
+    mail: std::sync::Arc<std::sync::RwLock<Option<mail::Mailer>>>,
 }
 
 /// The instance secret that signs opt-out links.
@@ -98,6 +109,7 @@ impl Sonde {
             config,
             salesforce: std::sync::Arc::new(connections::SalesforceState::new()),
             definitions: std::sync::Arc::new(survey_versions::Definitions::new()),
+            mail: Default::default(),
         };
         if let Some(b) = secrets {
             sonde.set_secret_box(b);

@@ -200,10 +200,18 @@ impl Sonde {
                 }
             }
         }
-        let channel = if link.is_some() {
-            DistributionChannel::Email
-        } else {
-            DistributionChannel::Anonymous
+        if let Some(l) = &link {
+            if l.expires_at.is_some_and(|at| at <= store::now_ms()) {
+                return Ok(PageView::LinkRefused {
+                    reason: "This survey link has expired.".into(),
+                });
+            }
+        }
+        // A personal link is sent by email unless a distribution sent it by text message.
+        let channel = match link.as_ref().map(|l| l.channel.as_deref()) {
+            Some(Some("sms")) => DistributionChannel::Sms,
+            Some(_) => DistributionChannel::Email,
+            None => DistributionChannel::Anonymous,
         };
         let contact_id = link.as_ref().map(|l| l.contact_id.clone());
         match self
@@ -218,6 +226,13 @@ impl Sonde {
             }
             Err(reason) => Ok(PageView::LinkRefused { reason }),
         }
+    }
+
+    /// A GET of a personal link: its distribution's invitation, if it has one, is marked
+    /// opened (once). No response is stored by opening, whoever opens it.
+    pub async fn note_link_opened(&self, token: &str) -> Result<()> {
+        self.store.mark_invitation_opened(token).await?;
+        Ok(())
     }
 
     /// A preview of a survey the actor can see, with embedded data from `query`: the first
@@ -613,6 +628,10 @@ impl Sonde {
                 if !Store::insert_new_response(&mut tx, row).await? {
                     tx.rollback().await?;
                     return Ok(Kept::Elsewhere(row.id.clone()));
+                }
+                if let Some(token) = personal_link {
+                    // A distribution's link: the response records which distribution.
+                    Store::record_response_distribution(&mut tx, token, &row.id).await?;
                 }
                 if complete {
                     crate::delivery::fire(&mut tx, row, crate::workflows::Event::ResponseCreated)

@@ -59,6 +59,22 @@ pub fn rfc3339(ms: i64) -> String {
         .to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
+/// A contact as piped text names its fields (`FirstName`, `Email`, ...) over its embedded data.
+pub(crate) fn piped_contact_fields(c: store::directory::ContactRow) -> BTreeMap<String, String> {
+    let mut fields: BTreeMap<String, String> =
+        serde_json::from_str(&c.embedded_data).unwrap_or_default();
+    fields.insert("FirstName".into(), c.first_name);
+    fields.insert("LastName".into(), c.last_name);
+    fields.insert("Email".into(), c.email.unwrap_or_default());
+    fields.insert("PhoneNumber".into(), c.phone.unwrap_or_default());
+    fields.insert("Language".into(), c.language.unwrap_or_default());
+    fields.insert(
+        "ExternalDataReference".into(),
+        c.ext_ref.unwrap_or_default(),
+    );
+    fields
+}
+
 fn channel_of(s: &str) -> DistributionChannel {
     match s {
         "email" => DistributionChannel::Email,
@@ -101,26 +117,15 @@ impl Sonde {
         org_id: &str,
         contact_id: Option<&str>,
     ) -> Result<BTreeMap<String, String>> {
-        let mut fields = BTreeMap::new();
         let Some(id) = contact_id else {
-            return Ok(fields);
+            return Ok(BTreeMap::new());
         };
-        let Some(c) = self.store.contact(org_id, id).await? else {
-            return Ok(fields);
-        };
-        let embedded: BTreeMap<String, String> =
-            serde_json::from_str(&c.embedded_data).unwrap_or_default();
-        fields.extend(embedded);
-        fields.insert("FirstName".into(), c.first_name);
-        fields.insert("LastName".into(), c.last_name);
-        fields.insert("Email".into(), c.email.unwrap_or_default());
-        fields.insert("PhoneNumber".into(), c.phone.unwrap_or_default());
-        fields.insert("Language".into(), c.language.unwrap_or_default());
-        fields.insert(
-            "ExternalDataReference".into(),
-            c.ext_ref.unwrap_or_default(),
-        );
-        Ok(fields)
+        Ok(self
+            .store
+            .contact(org_id, id)
+            .await?
+            .map(piped_contact_fields)
+            .unwrap_or_default())
     }
 
     /// Links for `${l://...}`: the survey link, and the opt-out link when a contact is known.

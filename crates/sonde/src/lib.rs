@@ -466,18 +466,31 @@ async fn prepare(
             engine::secrets::KEY_ENV
         );
     };
+    // A wrong mail setting stops the server instead of failing every invitation later.
+    let mail = engine::mail::MailSettings::from_env().map_err(anyhow::Error::msg)?;
     let sonde = Sonde::with_secrets(store, Config { public_url }, Some(key)).await?;
+    if let Some(settings) = mail {
+        sonde.set_mailer(Some(
+            engine::mail::Mailer::new(settings).map_err(anyhow::Error::msg)?,
+        ));
+    }
     if backend == store::Backend::Sqlite {
         // One server per SQLite file: whatever a previous process held is orphaned now.
-        let released = sonde
-            .store
-            .release_all_leases(engine::delivery::WORKFLOW_JOB)
-            .await?;
-        if released > 0 {
-            tracing::info!(
-                released,
-                "requeued workflow runs left running by the previous process"
-            );
+        for kind in [
+            engine::delivery::WORKFLOW_JOB,
+            engine::distributions::START_JOB,
+            engine::distributions::FOLLOW_UP_JOB,
+            engine::distribution_sending::SEND_JOB,
+            engine::distribution_sending::TEST_SEND_JOB,
+        ] {
+            let released = sonde.store.release_all_leases(kind).await?;
+            if released > 0 {
+                tracing::info!(
+                    released,
+                    kind,
+                    "requeued jobs left running by the previous process"
+                );
+            }
         }
     }
     Ok((listener, sonde))
@@ -492,6 +505,15 @@ async fn run_server(
     let addr = listener.local_addr()?;
     spawn_housekeeping(sonde.clone());
     sonde.spawn_workflow_worker();
+    match sonde.mailer() {
+        Some(m) => {
+            tracing::info!(host = %m.settings.host, port = m.settings.port, "sending distributions by SMTP");
+            sonde.spawn_distribution_worker();
+        }
+        None => tracing::info!(
+            "no SONDE_SMTP_URL: distributions are kept and wait until a mail server is configured"
+        ),
+    }
     let app = web::app(web::AppState::new(sonde));
     tracing::info!(%addr, "sonde listening");
     if let Some(tx) = ready {

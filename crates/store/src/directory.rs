@@ -35,6 +35,8 @@ pub(crate) fn contact_from(row: &AnyRow) -> Result<ContactRow> {
     })
 }
 
+/// A contact's columns, the table named `c`.
+pub(crate) const CONTACT_COLUMNS: &str = COLUMNS;
 const COLUMNS: &str =
     "c.id, c.org_id, c.first_name, c.last_name, c.email, c.phone, c.language, c.ext_ref, c.embedded_data, c.unsubscribed";
 
@@ -53,6 +55,11 @@ pub struct PersonalLink {
     pub survey_id: String,
     pub contact_id: String,
     pub response_id: Option<String>,
+    /// The distribution the link was sent in, and on which channel (`email`, `sms`).
+    pub distribution_id: Option<String>,
+    pub channel: Option<String>,
+    /// After this the link opens no new response.
+    pub expires_at: Option<i64>,
 }
 
 /// How a contact with an email is found: the address lower-cased (the local part as well, as
@@ -483,12 +490,16 @@ impl Store {
             survey_id: survey_id.into(),
             contact_id: contact_id.into(),
             response_id: None,
+            distribution_id: None,
+            channel: None,
+            expires_at: None,
         })
     }
 
     pub async fn personal_link(&self, token: &str) -> Result<Option<PersonalLink>> {
         let row = sqlx::query(
-            "SELECT token, org_id, survey_id, contact_id, response_id FROM personal_links WHERE token = $1",
+            "SELECT token, org_id, survey_id, contact_id, response_id, distribution_id, channel, \
+             expires_at FROM personal_links WHERE token = $1",
         )
         .bind(token)
         .fetch_optional(self.pool())
@@ -500,6 +511,9 @@ impl Store {
                 survey_id: r.try_get("survey_id")?,
                 contact_id: r.try_get("contact_id")?,
                 response_id: r.try_get("response_id")?,
+                distribution_id: r.try_get("distribution_id")?,
+                channel: r.try_get("channel")?,
+                expires_at: r.try_get("expires_at")?,
             })
         })
         .transpose()

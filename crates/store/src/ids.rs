@@ -48,6 +48,20 @@ pub fn invitation() -> String {
     prefixed("INV_")
 }
 
+pub fn message_template() -> String {
+    prefixed("MT_")
+}
+/// Qualtrics calls its distributions `EMD_…`.
+pub fn distribution() -> String {
+    prefixed("EMD_")
+}
+pub fn recipient() -> String {
+    format!("DR_{}", random_token(20))
+}
+pub fn frequency_rule() -> String {
+    prefixed("FR_")
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -248,6 +248,36 @@ impl Store {
         Ok(done.rows_affected())
     }
 
+    /// Moves a queued job (found by its dedupe key) to run at `run_after`; false when it is
+    /// not queued (running, done, or not there).
+    pub async fn reschedule_queued_job(
+        tx: &mut Transaction<'_, Any>,
+        dedupe_key: &str,
+        run_after: i64,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE jobs SET run_after = $1, updated_at = $2 WHERE dedupe_key = $3 AND status = 'queued'",
+        )
+        .bind(run_after)
+        .bind(now_ms())
+        .bind(dedupe_key)
+        .execute(&mut **tx)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Removes a queued job (found by its dedupe key) whose effect is no longer wanted.
+    pub async fn delete_queued_job(
+        tx: &mut Transaction<'_, Any>,
+        dedupe_key: &str,
+    ) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM jobs WHERE dedupe_key = $1 AND status = 'queued'")
+            .bind(dedupe_key)
+            .execute(&mut **tx)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     pub async fn job(&self, id: &str) -> Result<Option<Job>> {
         let row = sqlx::query(&format!("SELECT {COLUMNS} FROM jobs WHERE id = $1"))
             .bind(id)

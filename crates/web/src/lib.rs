@@ -6,6 +6,7 @@ pub mod api;
 pub mod api_audit;
 pub mod api_credentials;
 pub mod api_deletions;
+pub mod api_distributions;
 mod api_query;
 pub mod api_salesforce;
 pub mod api_types;

@@ -6,7 +6,8 @@
 //! `api_doc::` tests fail until every routed `/api/v1` operation is documented and vice versa.
 
 use crate::{
-    api, api_audit, api_credentials, api_deletions, api_salesforce, api_users, error::ApiErrorBody,
+    api, api_audit, api_credentials, api_deletions, api_distributions, api_salesforce, api_users,
+    error::ApiErrorBody,
 };
 use axum::Json;
 use std::sync::OnceLock;
@@ -21,7 +22,8 @@ use utoipa::{Modify, OpenApi};
     info(
         title = "Sonde API",
         version = "1",
-        description = "Surveys, responses, the contact directory, linked Salesforce orgs and \
+        description = "Surveys, responses, the contact directory, distributions (templates, \
+            email invitations with reminders, frequency rules), linked Salesforce orgs and \
             workflows. Authenticate with `Authorization: Bearer <token>` (create one with \
             `sonde tokens create EMAIL`). Every error is `{\"error\": {\"code\", \"message\", \
             \"problems\"}}`; `problems` names each refused field, or line and column."
@@ -73,6 +75,21 @@ use utoipa::{Modify, OpenApi};
         api_salesforce::copy_workflow,
         api_salesforce::list_runs,
         api_salesforce::retry_run,
+        api_distributions::create_template,
+        api_distributions::list_templates,
+        api_distributions::get_template,
+        api_distributions::update_template,
+        api_distributions::delete_template,
+        api_distributions::create_distribution,
+        api_distributions::list_distributions,
+        api_distributions::get_distribution,
+        api_distributions::update_distribution,
+        api_distributions::delete_distribution,
+        api_distributions::list_recipients,
+        api_distributions::test_send,
+        api_distributions::list_frequency_rules,
+        api_distributions::create_frequency_rule,
+        api_distributions::delete_frequency_rule,
         api_credentials::list_tokens,
         api_credentials::create_token,
         api_credentials::revoke_token,

@@ -51,6 +51,7 @@ pub async fn open(
     State(state): State<AppState>,
     Path(survey_id): Path<String>,
     RawQuery(raw): RawQuery,
+    method: axum::http::Method,
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
     let pairs = query_pairs(raw.as_deref());
@@ -72,19 +73,26 @@ pub async fn open(
     } else {
         let arrival = Arrival {
             query,
-            personal_link,
+            personal_link: personal_link.clone(),
         };
         let cookie_name = resume_cookie_name(&survey_id);
         // A respondent reloading the page resumes.
         let resume = crate::auth::cookie(&headers, &cookie_name).map(str::to_string);
-        match state
+        let view = match state
             .sonde
             .open_survey(&survey_id, &arrival, resume.as_deref())
             .await
         {
             Err(engine::Error::NotFound("survey")) => return Ok(no_such_survey()),
             other => other?,
+        };
+        // A GET of a distribution's link counts as opened (a HEAD does not: a link checker).
+        if let (Some(token), true) = (&personal_link, method == axum::http::Method::GET) {
+            if let Err(e) = state.sonde.note_link_opened(token).await {
+                tracing::warn!(error = %e, "recording that an invitation was opened failed");
+            }
         }
+        view
     };
     render(&survey_id, view).await
 }
@@ -244,11 +252,26 @@ pub async fn opt_out_page(
     ))
 }
 
+/// The confirmation's POST, and RFC 8058's one-click unsubscribe: a mail program's POST with
+/// the body `List-Unsubscribe=One-Click` (form-encoded or multipart) and no cookie or CSRF
+/// token — the signed token in the path is the only proof either needs, as it names one
+/// contact and cannot be forged.
 pub async fn opt_out_confirm(
     State(state): State<AppState>,
     Path(token): Path<String>,
-) -> Result<Html<String>, PageError> {
-    state.sonde.opt_out(&token).await?;
+    body: axum::body::Bytes,
+) -> Result<Response, PageError> {
+    let one_click = body
+        .windows(ONE_CLICK.len())
+        .any(|w| w == ONE_CLICK.as_bytes());
+    state.sonde.opt_out(&token, one_click).await?;
+    if one_click {
+        return Ok((
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            "unsubscribed\n",
+        )
+            .into_response());
+    }
     Ok(Html(
         pages::layout(
             "Unsubscribed",
@@ -261,8 +284,12 @@ pub async fn opt_out_confirm(
             },
         )
         .into_string(),
-    ))
+    )
+    .into_response())
 }
+
+/// What RFC 8058's one-click POST carries.
+const ONE_CLICK: &str = "List-Unsubscribe=One-Click";
 
 /// A survey link that leads to no survey a respondent may take. They are told so in their
 /// terms; the admin UI's "not shared with you" would make no sense to them.

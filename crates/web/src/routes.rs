@@ -2,9 +2,10 @@
 //! walks this same table, so a route cannot be added without the access matrix knowing of it.
 
 use crate::{
-    account, api, api_audit, api_credentials, api_deletions, api_salesforce, api_users, assets,
-    invitation, openapi, respondent, sign_in, ui, ui_audit, ui_deletions, ui_linked_orgs,
-    ui_responses, ui_salesforce, ui_users, ui_workflow_editor, ui_workflows, AppState,
+    account, api, api_audit, api_credentials, api_deletions, api_distributions, api_salesforce,
+    api_users, assets, invitation, openapi, respondent, sign_in, ui, ui_audit, ui_deletions,
+    ui_linked_orgs, ui_responses, ui_salesforce, ui_users, ui_workflow_editor, ui_workflows,
+    AppState,
 };
 use axum::handler::Handler;
 use axum::http::Method;
@@ -164,6 +165,48 @@ pub fn table() -> Vec<Route> {
         post(
             "/api/v1/workflows/{id}/runs/{runId}/retry",
             api_salesforce::retry_run,
+        ),
+        get("/api/v1/templates", api_distributions::list_templates),
+        post("/api/v1/templates", api_distributions::create_template),
+        get("/api/v1/templates/{id}", api_distributions::get_template),
+        put("/api/v1/templates/{id}", api_distributions::update_template),
+        delete("/api/v1/templates/{id}", api_distributions::delete_template),
+        get(
+            "/api/v1/surveys/{id}/distributions",
+            api_distributions::list_distributions,
+        ),
+        post(
+            "/api/v1/surveys/{id}/distributions",
+            api_distributions::create_distribution,
+        ),
+        post("/api/v1/distributions/test", api_distributions::test_send),
+        get(
+            "/api/v1/distributions/{id}",
+            api_distributions::get_distribution,
+        ),
+        patch(
+            "/api/v1/distributions/{id}",
+            api_distributions::update_distribution,
+        ),
+        delete(
+            "/api/v1/distributions/{id}",
+            api_distributions::delete_distribution,
+        ),
+        get(
+            "/api/v1/distributions/{id}/recipients",
+            api_distributions::list_recipients,
+        ),
+        get(
+            "/api/v1/directory/frequency-rules",
+            api_distributions::list_frequency_rules,
+        ),
+        post(
+            "/api/v1/directory/frequency-rules",
+            api_distributions::create_frequency_rule,
+        ),
+        delete(
+            "/api/v1/directory/frequency-rules/{id}",
+            api_distributions::delete_frequency_rule,
         ),
         get("/api/v1/tokens", api_credentials::list_tokens),
         post("/api/v1/tokens", api_credentials::create_token),
