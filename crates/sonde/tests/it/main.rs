@@ -11,6 +11,7 @@ mod concurrency;
 mod crash;
 mod credentials;
 mod deletions;
+mod distributions;
 mod harness;
 mod linked_orgs;
 mod open_link;

@@ -19,7 +19,10 @@ pub struct Received {
 
 impl Received {
     pub fn to(&self) -> &str {
-        self.rcpt_tos.first().map(String::as_str).unwrap_or_default()
+        self.rcpt_tos
+            .first()
+            .map(String::as_str)
+            .unwrap_or_default()
     }
 }
 
@@ -62,7 +65,8 @@ impl Catcher {
             return None;
         };
         let dir = TempDir::new();
-        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/smtp-catcher.py");
+        let script =
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/smtp-catcher.py");
         let mut cmd = Command::new(python);
         cmd.arg(script).arg("--dir").arg(&dir.0);
         for a in refuse {
@@ -123,6 +127,9 @@ impl Catcher {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("the SMTP server received {} messages, not {n}", self.received().len());
+        panic!(
+            "the SMTP server received {} messages, not {n}",
+            self.received().len()
+        );
     }
 }

@@ -18,8 +18,10 @@ async fn a_template_without_the_survey_link_is_refused_naming_body() {
             .call(
                 Method::POST,
                 "/api/v1/templates",
-                Some(json!({"channel": "email", "name": "No link", "subject": "Hi",
-                            "body": "<p>Hello ${m://FirstName}, tell us how it went.</p>"})),
+                Some(
+                    json!({"channel": "email", "name": "No link", "subject": "Hi",
+                            "body": "<p>Hello ${m://FirstName}, tell us how it went.</p>"}),
+                ),
             )
             .await;
         assert_eq!(s, 400, "{v}");
@@ -33,15 +35,25 @@ async fn a_template_without_the_survey_link_is_refused_naming_body() {
             .call(
                 Method::POST,
                 "/api/v1/templates",
-                Some(json!({"channel": "email", "name": "Hidden", "subject": "Hi",
-                            "body": "<!-- ${l://SurveyURL} --><p>Hello</p>"})),
+                Some(
+                    json!({"channel": "email", "name": "Hidden", "subject": "Hi",
+                            "body": "<!-- ${l://SurveyURL} --><p>Hello</p>"}),
+                ),
             )
             .await;
-        assert_eq!((s, problem_fields(&v)), (400, vec!["body".to_string()]), "{v}");
+        assert_eq!(
+            (s, problem_fields(&v)),
+            (400, vec!["body".to_string()]),
+            "{v}"
+        );
         // Saved, listed, read, changed; its channel stays.
         let id = f.template("Visit").await;
         let (s, list) = f.call(Method::GET, "/api/v1/templates", None).await;
-        assert_eq!((s, list["templates"].as_array().unwrap().len()), (200, 1), "{list}");
+        assert_eq!(
+            (s, list["templates"].as_array().unwrap().len()),
+            (200, 1),
+            "{list}"
+        );
         let (s, v) = f
             .call(
                 Method::PUT,
@@ -49,13 +61,19 @@ async fn a_template_without_the_survey_link_is_refused_naming_body() {
                 Some(json!({"channel": "sms", "name": "Text", "body": "${l://SurveyURL}"})),
             )
             .await;
-        assert_eq!((s, problem_fields(&v)), (400, vec!["channel".to_string()]), "{v}");
+        assert_eq!(
+            (s, problem_fields(&v)),
+            (400, vec!["channel".to_string()]),
+            "{v}"
+        );
         let (s, v) = f
             .call(
                 Method::PUT,
                 &format!("/api/v1/templates/{id}"),
-                Some(json!({"channel": "email", "name": "Visit 2", "subject": "Hello again",
-                            "body": "${l://SurveyLink}"})),
+                Some(
+                    json!({"channel": "email", "name": "Visit 2", "subject": "Hello again",
+                            "body": "${l://SurveyLink}"}),
+                ),
             )
             .await;
         assert_eq!((s, &v["name"]), (200, &json!("Visit 2")), "{v}");
@@ -107,7 +125,11 @@ async fn a_bad_distribution_is_refused_naming_each_field() {
                        "sendAt": "2099-01-02T00:00:00Z", "linkExpiresAt": "2099-01-01T00:00:00Z",
                        "reminders": [{"afterHours": 0, "templateId": template}],
                        "thankYou": {"afterHours": 48, "templateId": "MT_unknown"}}),
-                vec!["linkExpiresAt", "reminders[0].afterHours", "thankYou.templateId"],
+                vec![
+                    "linkExpiresAt",
+                    "reminders[0].afterHours",
+                    "thankYou.templateId",
+                ],
             ),
         ] {
             let (s, v) = f.distribute(body.clone()).await;
@@ -143,7 +165,11 @@ async fn a_scheduled_distribution_is_edited_and_deleted_until_it_starts() {
         let template = f.template("Visit").await;
         let other_template = f.template("Visit, shorter").await;
         let list = f.list("Customers").await;
-        f.contact(&list, json!({"email": "ada@example.com", "firstName": "Ada"})).await;
+        f.contact(
+            &list,
+            json!({"email": "ada@example.com", "firstName": "Ada"}),
+        )
+        .await;
         let (s, d) = f
             .distribute(json!({"mailingListId": list, "templateId": template,
                                "sendAt": "2099-12-24T09:00", "timeZone": "Europe/Paris",
@@ -159,7 +185,11 @@ async fn a_scheduled_distribution_is_edited_and_deleted_until_it_starts() {
         assert_eq!(f.distribution(&id).await["status"], "scheduled");
         // Its template is in use.
         let (s, v) = f
-            .call(Method::DELETE, &format!("/api/v1/templates/{template}"), None)
+            .call(
+                Method::DELETE,
+                &format!("/api/v1/templates/{template}"),
+                None,
+            )
             .await;
         assert_eq!(s, 409, "{v}");
 
@@ -168,8 +198,10 @@ async fn a_scheduled_distribution_is_edited_and_deleted_until_it_starts() {
             .call(
                 Method::PATCH,
                 &path,
-                Some(json!({"templateId": other_template, "sendAt": "2099-12-25T10:00:00Z",
-                            "thankYou": {"afterHours": 24, "templateId": other_template}})),
+                Some(
+                    json!({"templateId": other_template, "sendAt": "2099-12-25T10:00:00Z",
+                            "thankYou": {"afterHours": 24, "templateId": other_template}}),
+                ),
             )
             .await;
         assert_eq!(s, 200, "{v}");
@@ -179,9 +211,17 @@ async fn a_scheduled_distribution_is_edited_and_deleted_until_it_starts() {
         assert_eq!(v["thankYou"]["afterHours"], 24, "{v}");
         assert_eq!(v["mailingListId"], list.as_str());
         let (s, v) = f
-            .call(Method::PATCH, &path, Some(json!({"sendAt": "2001-01-01T00:00:00Z"})))
+            .call(
+                Method::PATCH,
+                &path,
+                Some(json!({"sendAt": "2001-01-01T00:00:00Z"})),
+            )
             .await;
-        assert_eq!((s, problem_fields(&v)), (400, vec!["sendAt".to_string()]), "{v}");
+        assert_eq!(
+            (s, problem_fields(&v)),
+            (400, vec!["sendAt".to_string()]),
+            "{v}"
+        );
 
         let (s, _) = f.call(Method::DELETE, &path, None).await;
         assert_eq!(s, 204);
@@ -197,7 +237,11 @@ async fn a_scheduled_distribution_is_edited_and_deleted_until_it_starts() {
         assert_eq!(jobs.queued, 0, "its start job went with it");
         // Unused now, the template may go.
         let (s, _) = f
-            .call(Method::DELETE, &format!("/api/v1/templates/{template}"), None)
+            .call(
+                Method::DELETE,
+                &format!("/api/v1/templates/{template}"),
+                None,
+            )
             .await;
         assert_eq!(s, 204);
 
@@ -209,7 +253,13 @@ async fn a_scheduled_distribution_is_edited_and_deleted_until_it_starts() {
         let path = format!("/api/v1/distributions/{}", d["id"].as_str().unwrap());
         f.app.sonde.drain_distributions().await.unwrap();
         assert_eq!(f.catcher.received().len(), 1);
-        let (s, v) = f.call(Method::PATCH, &path, Some(json!({"templateId": other_template}))).await;
+        let (s, v) = f
+            .call(
+                Method::PATCH,
+                &path,
+                Some(json!({"templateId": other_template})),
+            )
+            .await;
         assert_eq!(s, 409, "{v}");
         let (s, _) = f.call(Method::DELETE, &path, None).await;
         assert_eq!(s, 409);
@@ -224,7 +274,11 @@ async fn another_organizations_distributions_templates_and_lists_are_not_there()
         };
         let template = f.template("Visit").await;
         let list = f.list("Customers").await;
-        f.contact(&list, json!({"email": "ada@example.com", "firstName": "Ada"})).await;
+        f.contact(
+            &list,
+            json!({"email": "ada@example.com", "firstName": "Ada"}),
+        )
+        .await;
         let (_, d) = f
             .distribute(json!({"mailingListId": list, "templateId": template}))
             .await;
@@ -273,16 +327,27 @@ async fn without_a_mail_server_a_distribution_waits_and_says_so() {
         f.app.sonde.set_mailer(None);
         let template = f.template("Visit").await;
         let list = f.list("Customers").await;
-        f.contact(&list, json!({"email": "ada@example.com", "firstName": "Ada"})).await;
+        f.contact(
+            &list,
+            json!({"email": "ada@example.com", "firstName": "Ada"}),
+        )
+        .await;
         let (s, d) = f
             .distribute(json!({"mailingListId": list, "templateId": template}))
             .await;
         assert_eq!(s, 201, "{d}");
-        assert!(d["notice"].as_str().unwrap().contains("SONDE_SMTP_URL"), "{d}");
+        assert!(
+            d["notice"].as_str().unwrap().contains("SONDE_SMTP_URL"),
+            "{d}"
+        );
         f.app.sonde.drain_distributions().await.unwrap();
         let id = d["id"].as_str().unwrap();
         let d = f.distribution(id).await;
-        assert_eq!((&d["stats"]["queued"], &d["stats"]["sent"]), (&json!(1), &json!(0)), "{d}");
+        assert_eq!(
+            (&d["stats"]["queued"], &d["stats"]["sent"]),
+            (&json!(1), &json!(0)),
+            "{d}"
+        );
         assert!(f.catcher.received().is_empty());
         // A mail server later: the message goes.
         f.app.sonde.set_mailer(Some(f.catcher.mailer()));

@@ -5,7 +5,6 @@
 
 mod catcher;
 mod editing;
-mod follow_ups;
 mod sending;
 
 use crate::harness::{cookie_client, Backend, TestApp};
@@ -52,13 +51,22 @@ impl Fixture {
     }
 
     /// A call with the fixture's token and a JSON body; the status and the JSON answer.
-    pub async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         call_as(&self.app, &self.token, method, path, body).await
     }
 
     pub async fn list(&self, name: &str) -> String {
         let (s, v) = self
-            .call(reqwest::Method::POST, "/api/v1/mailing-lists", Some(json!({"name": name})))
+            .call(
+                reqwest::Method::POST,
+                "/api/v1/mailing-lists",
+                Some(json!({"name": name})),
+            )
             .await;
         assert_eq!(s, 201, "{v}");
         v["id"].as_str().unwrap().to_string()
@@ -109,7 +117,11 @@ impl Fixture {
 
     pub async fn distribution(&self, id: &str) -> Value {
         let (s, v) = self
-            .call(reqwest::Method::GET, &format!("/api/v1/distributions/{id}"), None)
+            .call(
+                reqwest::Method::GET,
+                &format!("/api/v1/distributions/{id}"),
+                None,
+            )
             .await;
         assert_eq!(s, 200, "{v}");
         v
@@ -171,7 +183,14 @@ pub fn survey_link(message: &mail_parser::Message) -> String {
 /// and finishes; the end page.
 pub async fn answer(link: &str, comment: &str) -> String {
     let browser = cookie_client();
-    let page = browser.get(link).send().await.unwrap().text().await.unwrap();
+    let page = browser
+        .get(link)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains("How was your visit?"), "{page}");
     let mut form = sonde::bench::mapping::hidden_inputs(&page);
     form.push(("QID1".into(), comment.into()));
@@ -197,6 +216,9 @@ pub fn in_own_process(test: &str) -> bool {
     let stdout = String::from_utf8_lossy(&out.stdout);
     eprintln!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "{test} failed in its own process");
-    assert!(stdout.contains("1 passed"), "{test} did not run in its own process");
+    assert!(
+        stdout.contains("1 passed"),
+        "{test} did not run in its own process"
+    );
     false
 }
