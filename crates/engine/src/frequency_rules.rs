@@ -3,7 +3,7 @@
 //! when they write their audience.
 
 use crate::{Actor, Error, FieldProblem, Result, Role, Sonde};
-use distribution::frequency::{FrequencyRule, Scope};
+pub use distribution::frequency::{FrequencyRule, Scope};
 use store::distributions::FrequencyRuleRow;
 
 /// A saved rule.

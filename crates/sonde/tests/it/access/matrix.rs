@@ -19,7 +19,8 @@ macro_rules! rows {
     };
 }
 
-/// Ok: let through. Login: 401 or sent to sign in. Denied: 403. Hidden: 404.
+/// Ok: let through. Login: 401 or sent to sign in. Denied: 403. Hidden: 404. Foreign: 400
+/// saying the ids in the body are none of the caller's.
 /// The survey, its workflows and the connections are the editor's; the viewer collaborates on
 /// the survey (and the spare and archived ones); contacts and lists belong to the organization.
 /// Purging is for a survey's owner or an admin, the audit log for admins. Workflows and Salesforce
@@ -68,6 +69,28 @@ fn table() -> Vec<Row> {
         POST   "/api/v1/mailing-lists" at("/api/v1/mailing-lists").json(r#"{"name": "List {n}"}"#)                => Login Ok      Denied  Ok      Ok;
         GET    "/api/v1/mailing-lists/{id}" at("/api/v1/mailing-lists/{list}")                                    => Login Hidden  Ok      Ok      Ok;
         DELETE "/api/v1/mailing-lists/{id}" at("/api/v1/mailing-lists/{spare_list}").spends(Spend::SpareList)     => Login Hidden  Denied  Ok      Ok;
+        GET    "/api/v1/templates" at("/api/v1/templates")                                                        => Login Ok      Ok      Ok      Ok;
+        POST   "/api/v1/templates" at("/api/v1/templates").json("{template_json}")                                => Login Ok      Denied  Ok      Ok;
+        GET    "/api/v1/templates/{id}" at("/api/v1/templates/{template}")                                        => Login Hidden  Ok      Ok      Ok;
+        PUT    "/api/v1/templates/{id}" at("/api/v1/templates/{template}").json("{template_json}")                => Login Hidden  Denied  Ok      Ok;
+        DELETE "/api/v1/templates/{id}" at("/api/v1/templates/{spare_template}").spends(Spend::SpareTemplate)     => Login Hidden  Denied  Ok      Ok;
+        GET    "/api/v1/surveys/{id}/distributions" at("/api/v1/surveys/{survey}/distributions")                  => Login Hidden  Ok      Ok      Ok;
+        POST   "/api/v1/surveys/{id}/distributions" at("/api/v1/surveys/{survey}/distributions")
+                   .json("{distribution_json}")                                                                   => Login Hidden  Denied  Ok      Ok;
+        GET    "/api/v1/distributions/{id}" at("/api/v1/distributions/{distribution}")                            => Login Hidden  Ok      Ok      Ok;
+        PATCH  "/api/v1/distributions/{id}" at("/api/v1/distributions/{distribution}")
+                   .json(r#"{"timeZone": "Europe/Paris"}"#)                                                        => Login Hidden  Denied  Ok      Ok;
+        DELETE "/api/v1/distributions/{id}" at("/api/v1/distributions/{spare_distribution}")
+                   .spends(Spend::SpareDistribution)                                                              => Login Hidden  Denied  Ok      Ok;
+        GET    "/api/v1/distributions/{id}/recipients" at("/api/v1/distributions/{distribution}/recipients")      => Login Hidden  Ok      Ok      Ok;
+        POST   "/api/v1/distributions/test" at("/api/v1/distributions/test")
+                   .json(r#"{"templateId": "{template}", "surveyId": "{survey}", "contactId": "{contact}", "to": "test{n}@example.com"}"#)
+                                                                                                                  => Login Foreign Denied  Ok      Ok;
+        GET    "/api/v1/directory/frequency-rules" at("/api/v1/directory/frequency-rules")                        => Login Ok      Ok      Ok      Ok;
+        POST   "/api/v1/directory/frequency-rules" at("/api/v1/directory/frequency-rules")
+                   .json(r#"{"scope": {"type": "organization"}, "minDaysBetween": {n}}"#)                         => Login Ok      Denied  Denied  Ok;
+        DELETE "/api/v1/directory/frequency-rules/{id}" at("/api/v1/directory/frequency-rules/{spare_rule}")
+                   .spends(Spend::SpareRule)                                                                      => Login Hidden  Denied  Denied  Ok;
         GET    "/api/v1/audit-events" at("/api/v1/audit-events?action=survey.archived")                           => Login Ok      Denied  Denied  Ok;
         GET    "/api/v1/salesforce/connections" at("/api/v1/salesforce/connections")                              => Login Ok      Ok      Ok      Ok;
         POST   "/api/v1/salesforce/connections" at("/api/v1/salesforce/connections")

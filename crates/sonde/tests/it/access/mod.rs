@@ -23,6 +23,9 @@ pub enum Outcome {
     Denied,
     /// 404: not there for this caller (another organization's, or not shared with them).
     Hidden,
+    /// 400 naming the body's ids as not the caller's: a call whose path names nothing of
+    /// theirs (a test send names its template, survey and contact in the body).
+    Foreign,
 }
 
 /// The callers of every row, in the order of the table's columns. The other organization's
@@ -62,6 +65,12 @@ pub enum Spend {
     SpareInvitation,
     /// `{invitation_token}`: an invitation link's token, accepted.
     InvitationLink,
+    /// `{spare_template}`: an email template no distribution uses, deleted.
+    SpareTemplate,
+    /// `{spare_distribution}`: a distribution scheduled next year, deleted.
+    SpareDistribution,
+    /// `{spare_rule}`: a frequency rule of the organization, deleted.
+    SpareRule,
 }
 
 /// A request body; its text may hold `{fixture}` placeholders.
@@ -175,6 +184,9 @@ impl Answer {
             403 if self.body.contains("did not come from Sonde") => None,
             403 => Some(Outcome::Denied),
             404 => Some(Outcome::Hidden),
+            400 if self.body.contains("of your organization has this id") => {
+                Some(Outcome::Foreign)
+            }
             _ => None,
         }
     }
@@ -386,6 +398,42 @@ impl World {
         ] {
             w.renew(spend, EDITOR).await;
         }
+        // A template, and a distribution of the survey scheduled far ahead so it never starts.
+        w.values.insert(
+            "template_json",
+            r#"{"channel": "email", "name": "Invitation {n}", "subject": "Your visit",
+                "body": "<p>Hello ${m://FirstName}, ${l://SurveyLink}</p>"}"#
+                .to_string(),
+        );
+        let t = w
+            .editor_call(Method::POST, "/api/v1/templates", "{template_json}", 201)
+            .await;
+        w.values
+            .insert("template", t["id"].as_str().unwrap().into());
+        w.values.insert(
+            "distribution_json",
+            w.fill(
+                r#"{"channel": "email", "mailingListId": "{list}", "templateId": "{template}",
+                    "sendAt": "2099-01-01T09:00:00Z"}"#,
+            ),
+        );
+        let d = w
+            .editor_call(
+                Method::POST,
+                "/api/v1/surveys/{survey}/distributions",
+                "{distribution_json}",
+                201,
+            )
+            .await;
+        w.values
+            .insert("distribution", d["id"].as_str().unwrap().into());
+        for spend in [
+            Spend::SpareTemplate,
+            Spend::SpareDistribution,
+            Spend::SpareRule,
+        ] {
+            w.renew(spend, EDITOR).await;
+        }
         w
     }
 
@@ -560,6 +608,39 @@ impl World {
                     .await;
                 self.values
                     .insert("spare_list", v["id"].as_str().unwrap().into());
+            }
+            Spend::SpareTemplate => {
+                let v = self
+                    .editor_call(Method::POST, "/api/v1/templates", "{template_json}", 201)
+                    .await;
+                self.values
+                    .insert("spare_template", v["id"].as_str().unwrap().into());
+            }
+            Spend::SpareDistribution => {
+                let v = self
+                    .editor_call(
+                        Method::POST,
+                        "/api/v1/surveys/{survey}/distributions",
+                        "{distribution_json}",
+                        201,
+                    )
+                    .await;
+                self.values
+                    .insert("spare_distribution", v["id"].as_str().unwrap().into());
+            }
+            Spend::SpareRule => {
+                // Rules are the admins'.
+                let rule = serde_json::from_str::<engine::frequency_rules::FrequencyRule>(
+                    r#"{"scope": {"type": "organization"}, "maxInvitations": 50, "periodDays": 1}"#,
+                )
+                .unwrap();
+                let saved = self
+                    .app
+                    .sonde
+                    .create_frequency_rule(&self.admin, rule)
+                    .await
+                    .unwrap();
+                self.values.insert("spare_rule", saved.id);
             }
             Spend::SpareInvitation | Spend::InvitationLink => {
                 let email = self.fill("spare{n}@example.com");
