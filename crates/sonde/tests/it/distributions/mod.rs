@@ -5,6 +5,8 @@
 
 mod catcher;
 mod editing;
+mod follow_ups;
+mod nodes;
 mod sending;
 
 use crate::harness::{cookie_client, Backend, TestApp};
