@@ -36,26 +36,42 @@ async fn two_nodes_on_postgres_send_each_of_1200_recipients_once() {
     let id = d["id"].as_str().unwrap().to_string();
 
     // A second node: its own engine and its own SMTP connections, over the same database.
-    let node2 = engine::Sonde::new(
+    let node2 = engine::Sonde::with_secrets(
         f.app.sonde.store.clone(),
         engine::Config {
             public_url: f.app.base.clone(),
         },
+        // The same instance key as the first node (the harness's), as every node must have.
+        Some(engine::secrets::SecretBox::from_key(&[0x5e; 32])),
     )
     .await
     .unwrap();
-    node2.set_secret_box(engine::secrets::SecretBox::from_key(&[42u8; 32]));
     node2.set_mailer(Some(f.catcher.mailer()));
     let mut nodes = Vec::new();
     for sonde in [f.app.sonde.clone(), node2] {
+        let (actor, id) = (f.actor.clone(), id.clone());
         nodes.push(tokio::spawn(async move {
-            sonde.drain_distributions().await.unwrap()
+            // Each node works until the whole distribution is sent, not just until it finds
+            // nothing due (the other node may be writing the audience it will send).
+            let mut claimed = 0;
+            loop {
+                claimed += sonde.drain_distributions().await.unwrap().claimed;
+                let d = sonde.distribution(&actor, &id).await.unwrap();
+                if d.stats.sent + d.stats.failed >= N as i64 {
+                    return claimed;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
         }));
     }
     let mut claimed_by = Vec::new();
     for n in nodes {
-        claimed_by.push(n.await.unwrap().claimed);
+        claimed_by.push(n.await.unwrap());
     }
+    assert!(
+        claimed_by.iter().all(|c| *c > 0),
+        "both nodes did some of the work: {claimed_by:?}"
+    );
     eprintln!("jobs claimed by each node: {claimed_by:?}");
 
     let received = f.catcher.received();
