@@ -1,6 +1,6 @@
 //! Real `sonde serve` processes delivering to an in-process org: killed with SIGKILL
 //! mid-delivery and restarted, or two of them sharing one PostgreSQL database — every response
-//! ends up in the org exactly once.
+//! ends up in the org exactly once; one killed while sending a distribution loses no invitation.
 
 use crate::harness::TempDir;
 use futures::TryStreamExt;
@@ -337,4 +337,149 @@ async fn two_serve_nodes_on_postgres_write_each_record_once() {
     let ids = submit(&bases, &token, &survey_id, &org, N).await;
     wait_for_runs(&bases[1], &token, &workflow_id, N).await;
     assert_exactly_once(&org, "two-nodes", &ids).await;
+}
+
+/// `kill -9` of a `sonde serve` sending a 10,000-recipient distribution, then a restart:
+/// every recipient gets the invitation, and those sent twice are at most the batch one worker
+/// held when it died (SMTP cannot be exactly-once: `engine::distribution_sending::SEND_BATCH`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_mid_send_loses_no_invitation() {
+    const N: usize = 10_000;
+    let mail = mailsim::Mailsim::builder()
+        .keep(3 * N)
+        .start()
+        .await
+        .unwrap();
+    let org = start_org().await;
+    let node = Node {
+        dir: TempDir::new(),
+        env: vec![
+            ("SONDE_SMTP_URL", mail.smtp_url()),
+            ("SONDE_MAIL_FROM", "surveys@sonde.example".into()),
+        ],
+    };
+    let token = node.operator_token();
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = node.serve(port, &org).await;
+    let http = reqwest::Client::new();
+    let call = |method: reqwest::Method, path: &str, body: Value| {
+        let req = http
+            .request(method, format!("{base}{path}"))
+            .bearer_auth(&token)
+            .json(&body);
+        async move {
+            let r = req.send().await.unwrap();
+            let v: Value = r.json().await.unwrap();
+            v
+        }
+    };
+    let survey = call(
+        reqwest::Method::POST,
+        "/api/v1/surveys",
+        serde_json::to_value(survey::sample::sample_definition()).unwrap(),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let list = call(
+        reqwest::Method::POST,
+        "/api/v1/mailing-lists",
+        json!({"name": "Everyone"}),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut csv = String::from("Email,FirstName\n");
+    for i in 0..N {
+        csv.push_str(&format!("r{i:05}@example.com,R{i}\n"));
+    }
+    let report: Value = http
+        .post(format!("{base}/api/v1/contacts/import?listId={list}"))
+        .bearer_auth(&token)
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(report["created"], N, "{report}");
+    let template = call(
+        reqwest::Method::POST,
+        "/api/v1/templates",
+        json!({"channel": "email", "name": "Invitation", "subject": "Your visit",
+               "body": "<p>Hello ${m://FirstName}: ${l://SurveyLink}</p>"}),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let d = call(
+        reqwest::Method::POST,
+        &format!("/api/v1/surveys/{survey}/distributions"),
+        json!({"channel": "email", "mailingListId": list, "templateId": template}),
+    )
+    .await;
+    let id = d["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{d}"))
+        .to_string();
+
+    // Kill it while invitations are leaving.
+    assert!(
+        mail.wait_for(1_000, Duration::from_secs(300)).await,
+        "sending did not start"
+    );
+    server.0.kill().unwrap(); // SIGKILL
+    server.0.wait().unwrap();
+    let at_kill = mail.received_count();
+    eprintln!("killed with {at_kill} of {N} invitations received");
+    assert!(at_kill < N as u64, "everything was sent before the kill");
+
+    let _restarted = node.serve(port, &org).await;
+    // A liveness bound, not a speed check.
+    let deadline = Instant::now() + Duration::from_secs(600);
+    let stats = loop {
+        let d = call(
+            reqwest::Method::GET,
+            &format!("/api/v1/distributions/{id}"),
+            Value::Null,
+        )
+        .await;
+        let stats = d["stats"].clone();
+        if stats["sent"].as_u64().unwrap_or(0) + stats["failed"].as_u64().unwrap_or(0) >= N as u64 {
+            break stats;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not all sent after the restart: {stats}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(stats["sent"], N, "{stats}");
+    let mut per_address: std::collections::HashMap<String, usize> = Default::default();
+    for m in mail.received() {
+        for to in &m.rcpt_to {
+            *per_address.entry(to.clone()).or_default() += 1;
+        }
+    }
+    assert_eq!(
+        per_address.len(),
+        N,
+        "every recipient received the invitation"
+    );
+    let twice = per_address.values().filter(|n| **n > 1).count();
+    eprintln!(
+        "received twice: {twice} (bound: {})",
+        engine::distribution_sending::SEND_BATCH
+    );
+    assert!(
+        twice as i64 <= engine::distribution_sending::SEND_BATCH,
+        "{twice} sent twice, more than one worker's batch"
+    );
+    assert!(per_address.values().all(|n| *n <= 2));
 }

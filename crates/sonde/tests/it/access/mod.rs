@@ -184,9 +184,7 @@ impl Answer {
             403 if self.body.contains("did not come from Sonde") => None,
             403 => Some(Outcome::Denied),
             404 => Some(Outcome::Hidden),
-            400 if self.body.contains("of your organization has this id") => {
-                Some(Outcome::Foreign)
-            }
+            400 if self.body.contains("of your organization has this id") => Some(Outcome::Foreign),
             _ => None,
         }
     }

@@ -97,7 +97,11 @@ async fn a_reminder_goes_only_to_non_finishers_and_a_thank_you_only_to_finishers
         let received = f.catcher.received();
         let mut reminded: Vec<_> = received[4..].iter().map(|m| m.to()).collect();
         reminded.sort();
-        assert_eq!(reminded, ["bob@example.com", "cy@example.com"], "{backend:?}");
+        assert_eq!(
+            reminded,
+            ["bob@example.com", "cy@example.com"],
+            "{backend:?}"
+        );
         let bob_reminder = received[4..]
             .iter()
             .find(|m| m.to() == "bob@example.com")
