@@ -2,6 +2,7 @@
 //! `sonde bench responses` drives response submissions through HTTP against a server started
 //! in this process, on SQLite (a fresh temporary data dir) or on the PostgreSQL URL given.
 //! `sonde bench contacts` imports a large CSV file while responses keep arriving.
+//! `sonde bench distributions` sends invitations to a local SMTP server and SMS gateway.
 //! `sonde bench login` floods sign-ins while measuring `/healthz`.
 //! `sonde bench sanitize` and `sonde bench survey-memory` measure hostile and big surveys.
 
@@ -13,6 +14,7 @@ use std::time::{Duration, Instant};
 use survey::{Answer, QuestionKind, TextContent};
 
 pub mod contacts;
+pub mod distributions;
 pub mod login;
 pub mod mapping;
 pub mod surveys;
@@ -33,6 +35,10 @@ pub enum BenchCommand {
     /// Peak and kept RSS of four concurrent imports of a ~30 MiB `.qsf`, then four concurrent
     /// page views of it.
     SurveyMemory(surveys::SurveyMemoryArgs),
+    /// Invitations rendered and accepted by a local SMTP server per second for lists up to
+    /// 100,000 contacts, with the peak RSS of each (it must stay flat), and SMS per second to
+    /// the local SMS gateway.
+    Distributions(distributions::DistributionsArgs),
     /// Response submissions per second and latency percentiles through HTTP.
     Responses {
         /// Total submissions.
@@ -52,6 +58,7 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Mapping(args) => mapping::run(args).await,
         BenchCommand::Contacts(args) => contacts::run(args).await,
         BenchCommand::Login(args) => login::run(args).await,
+        BenchCommand::Distributions(args) => distributions::run(args).await,
         BenchCommand::Sanitize(args) => surveys::sanitize(args).await,
         BenchCommand::SurveyMemory(args) => surveys::survey_memory(args).await,
         BenchCommand::Responses {
@@ -105,11 +112,13 @@ impl BenchServer {
         store.migrate().await?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let base = format!("http://{}", listener.local_addr()?);
-        let sonde = Sonde::new(
+        // A fresh instance key: personal and opt-out links are signed with it.
+        let sonde = Sonde::with_secrets(
             store.clone(),
             Config {
                 public_url: base.clone(),
             },
+            Some(engine::secrets::SecretBox::from_key(&rand::random::<[u8; 32]>())),
         )
         .await?;
         let org = store.create_organization("Bench").await?;

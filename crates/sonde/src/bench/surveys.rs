@@ -183,7 +183,7 @@ pub fn big_qsf(bytes: usize) -> String {
     out
 }
 
-fn rss_kib() -> Option<u64> {
+pub(crate) fn rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     status
         .lines()
@@ -192,23 +192,23 @@ fn rss_kib() -> Option<u64> {
 }
 
 /// Resets the kernel's peak RSS (VmHWM) so the next phase's peak is its own.
-fn reset_peak_rss() -> bool {
+pub(crate) fn reset_peak_rss() -> bool {
     std::fs::write("/proc/self/clear_refs", "5").is_ok()
 }
 
-fn mib(kib: u64) -> f64 {
+pub(crate) fn mib(kib: u64) -> f64 {
     kib as f64 / 1024.0
 }
 
 /// Samples VmRSS every 5 ms until stopped; the highest sample, in KiB.
-struct RssSampler {
+pub(crate) struct RssSampler {
     stop: Arc<AtomicBool>,
     peak: Arc<AtomicU64>,
     task: tokio::task::JoinHandle<()>,
 }
 
 impl RssSampler {
-    fn start() -> Self {
+    pub(crate) fn start() -> Self {
         let stop = Arc::new(AtomicBool::new(false));
         let peak = Arc::new(AtomicU64::new(rss_kib().unwrap_or(0)));
         let task = {
@@ -223,7 +223,7 @@ impl RssSampler {
         Self { stop, peak, task }
     }
 
-    async fn finish(self) -> u64 {
+    pub(crate) async fn finish(self) -> u64 {
         self.stop.store(true, Ordering::Relaxed);
         let _ = self.task.await;
         self.peak.load(Ordering::Relaxed)
@@ -231,7 +231,7 @@ impl RssSampler {
 }
 
 /// The peak of a phase: the kernel's VmHWM when it could be reset, else the sampled peak.
-fn phase_peak(sampled: u64, reset: bool) -> u64 {
+pub(crate) fn phase_peak(sampled: u64, reset: bool) -> u64 {
     match (reset, peak_rss_kib()) {
         (true, Some(hwm)) => hwm.max(sampled),
         _ => sampled,
