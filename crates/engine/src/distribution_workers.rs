@@ -1,5 +1,6 @@
 //! The distribution workers as a server runs them, and test sends. `sonde serve` runs the
-//! loop when a mail server is configured; without one, distributions wait (and say so).
+//! loop when a mail server or an SMS gateway is configured; messages of a channel without its
+//! transport wait (and the distribution says so).
 //! Tests call [`Sonde::drain_distributions`] to work everything due, deterministically.
 
 use crate::distribution_audience::{backoff_ms, LEASE_MS, MAX_ATTEMPTS};
@@ -63,6 +64,15 @@ impl Sonde {
 
     pub fn mailer(&self) -> Option<Mailer> {
         self.mail.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Uses this Twilio account for text messages from now on (None: they wait).
+    pub fn set_sms(&self, gateway: Option<crate::sms::SmsGateway>) {
+        *self.sms.write().unwrap_or_else(|p| p.into_inner()) = gateway;
+    }
+
+    pub fn sms(&self) -> Option<crate::sms::SmsGateway> {
+        self.sms.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// Queues a test send (editors and admins) and answers the message as it will go.
@@ -232,9 +242,14 @@ impl Sonde {
             .try_write_audiences(owner, AUDIENCE_JOBS_PER_PASS)
             .await?;
         let sent = self.try_send_messages(owner, SEND_BATCH).await?;
+        let texted = self
+            .try_send_sms(owner, crate::sms_sending::SMS_BATCH)
+            .await?;
+        let replies = self.try_send_sms_replies(owner).await?;
         let tests = self.try_send_tests(owner).await?;
         report.add(&sent);
-        report.claimed += written + tests;
+        report.add(&texted);
+        report.claimed += written + tests + replies;
         Ok(report)
     }
 
