@@ -6,6 +6,7 @@
 mod catcher;
 mod editing;
 mod sending;
+mod sms;
 
 use crate::harness::{cookie_client, Backend, TestApp};
 use catcher::Catcher;
