@@ -130,14 +130,15 @@ impl SmsSettings {
                 ))
             }
         };
-        let api_url = url.unwrap_or(DEFAULT_TWILIO_URL).trim().trim_end_matches('/');
+        let api_url = url
+            .unwrap_or(DEFAULT_TWILIO_URL)
+            .trim()
+            .trim_end_matches('/');
         match url::Url::parse(api_url) {
             Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => {}
-            _ => {
-                return Err(format!(
-                    "SONDE_TWILIO_URL {api_url:?} is not an http(s) URL (default {DEFAULT_TWILIO_URL})"
-                ))
-            }
+            _ => return Err(format!(
+                "SONDE_TWILIO_URL {api_url:?} is not an http(s) URL (default {DEFAULT_TWILIO_URL})"
+            )),
         }
         Ok(Self {
             api_url: api_url.to_string(),
@@ -304,13 +305,62 @@ mod tests {
         assert_eq!(s.sender, Sender::From("+15005550006".into()));
         assert!(!format!("{s:?}").contains("hunter2"));
         for (url, sid, token, from, service, says) in [
-            (None, None, Some("t"), Some("+15005550006"), None, "SONDE_TWILIO_ACCOUNT_SID"),
-            (None, Some(SID), None, Some("+15005550006"), None, "SONDE_TWILIO_AUTH_TOKEN"),
-            (None, Some(SID), Some("hunter2"), None, None, "SONDE_SMS_FROM"),
-            (None, Some("nope"), Some("hunter2"), Some("+1"), None, "account sid"),
-            (None, Some(SID), Some("hunter2"), Some("+15005550006"), Some("MG1"), "not both"),
-            (None, Some(SID), Some("hunter2"), None, Some("MGx"), "messaging service"),
-            (Some("ftp://x"), Some(SID), Some("hunter2"), Some("+15005550006"), None, "SONDE_TWILIO_URL"),
+            (
+                None,
+                None,
+                Some("t"),
+                Some("+15005550006"),
+                None,
+                "SONDE_TWILIO_ACCOUNT_SID",
+            ),
+            (
+                None,
+                Some(SID),
+                None,
+                Some("+15005550006"),
+                None,
+                "SONDE_TWILIO_AUTH_TOKEN",
+            ),
+            (
+                None,
+                Some(SID),
+                Some("hunter2"),
+                None,
+                None,
+                "SONDE_SMS_FROM",
+            ),
+            (
+                None,
+                Some("nope"),
+                Some("hunter2"),
+                Some("+1"),
+                None,
+                "account sid",
+            ),
+            (
+                None,
+                Some(SID),
+                Some("hunter2"),
+                Some("+15005550006"),
+                Some("MG1"),
+                "not both",
+            ),
+            (
+                None,
+                Some(SID),
+                Some("hunter2"),
+                None,
+                Some("MGx"),
+                "messaging service",
+            ),
+            (
+                Some("ftp://x"),
+                Some(SID),
+                Some("hunter2"),
+                Some("+15005550006"),
+                None,
+                "SONDE_TWILIO_URL",
+            ),
         ] {
             let e = SmsSettings::parse(url, sid, token, from, service).unwrap_err();
             assert!(e.contains(says), "{e}");

@@ -106,7 +106,10 @@ impl Sonde {
             MessageStatus::Failed | MessageStatus::Canceled => "failed",
             _ => return Ok(Some(r.state)),
         };
-        if to == r.state || !Store::advance_recipient_state(&mut tx, &r.id, &r.state, to, detail.as_deref()).await? {
+        if to == r.state
+            || !Store::advance_recipient_state(&mut tx, &r.id, &r.state, to, detail.as_deref())
+                .await?
+        {
             return Ok(Some(r.state));
         }
         if status.is_failure() {
@@ -157,7 +160,11 @@ impl Sonde {
         let detail = format!(
             "replied {} to {number}: text messages {}",
             word.trim().to_uppercase(),
-            if unsubscribed { "stopped" } else { "allowed again" }
+            if unsubscribed {
+                "stopped"
+            } else {
+                "allowed again"
+            }
         );
         let mut tx = self.store.begin().await?;
         for org in Store::organizations_that_texted(&mut tx, phone).await? {
@@ -220,9 +227,7 @@ impl Sonde {
             tx.commit().await?;
             return Ok(saved);
         }
-        let contact = self
-            .contact_fields(&c.org_id, Some(&c.contact_id))
-            .await?;
+        let contact = self.contact_fields(&c.org_id, Some(&c.contact_id)).await?;
         let mut data: ResponseData = match &existing {
             Some(r) => serde_json::from_str(&r.data)?,
             None => starting_data(&survey, &contact),
@@ -300,11 +305,10 @@ impl Sonde {
         let text = match turn {
             Turn::Ask { position, text, .. } => {
                 // The web resumes a response at its cursor: the page of the question asked.
-                let cursor: Option<survey::flow::Cursor> =
-                    serde_json::to_value(&position)?
-                        .get("cursor")
-                        .cloned()
-                        .and_then(|v| serde_json::from_value(v).ok());
+                let cursor: Option<survey::flow::Cursor> = serde_json::to_value(&position)?
+                    .get("cursor")
+                    .cloned()
+                    .and_then(|v| serde_json::from_value(v).ok());
                 if let Some(cursor) = &cursor {
                     row.progress = i64::from(survey::flow::progress(&survey.definition, cursor));
                     row.cursor = Some(serde_json::to_string(cursor)?);

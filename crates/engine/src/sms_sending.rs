@@ -285,8 +285,7 @@ impl Sonde {
                 ..PipeContext::new(&survey.definition, &data)
             };
             let Turn::Ask { position, text, .. } = two_way::start(&ctx) else {
-                item.outcome =
-                    Outcome::Failed("the survey has no question to ask by text".into());
+                item.outcome = Outcome::Failed("the survey has no question to ask by text".into());
                 return Ok(());
             };
             body = format!("{}\n\n{text}", body.trim_end());

@@ -3,9 +3,9 @@
 
 use crate::{
     account, api, api_audit, api_credentials, api_deletions, api_distributions, api_salesforce,
-    api_users, assets, invitation, openapi, respondent, sign_in, twilio_webhooks, ui, ui_audit, ui_deletions,
-    ui_linked_orgs, ui_responses, ui_salesforce, ui_users, ui_workflow_editor, ui_workflows,
-    AppState,
+    api_users, assets, invitation, openapi, respondent, sign_in, twilio_webhooks, ui, ui_audit,
+    ui_deletions, ui_linked_orgs, ui_responses, ui_salesforce, ui_users, ui_workflow_editor,
+    ui_workflows, AppState,
 };
 use axum::handler::Handler;
 use axum::http::Method;

@@ -22,10 +22,7 @@ fn verified_form(
     let signature = headers
         .get(twilio_wire::SIGNATURE_HEADER)
         .and_then(|v| v.to_str().ok());
-    let path = uri
-        .0
-        .path_and_query()
-        .map_or(uri.0.path(), |p| p.as_str());
+    let path = uri.0.path_and_query().map_or(uri.0.path(), |p| p.as_str());
     state.sonde.verify_twilio(path, &params, signature)?;
     Ok(params)
 }
@@ -54,5 +51,9 @@ pub async fn inbound(
 ) -> Result<Response, ApiError> {
     let params = verified_form(&state, &uri, &headers, &body)?;
     let twiml = state.sonde.sms_inbound(&params).await?;
-    Ok(([(header::CONTENT_TYPE, twilio_wire::twiml::CONTENT_TYPE)], twiml).into_response())
+    Ok((
+        [(header::CONTENT_TYPE, twilio_wire::twiml::CONTENT_TYPE)],
+        twiml,
+    )
+        .into_response())
 }

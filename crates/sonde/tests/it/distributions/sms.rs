@@ -71,8 +71,7 @@ impl Texting {
             None,
         )
         .unwrap();
-        app.sonde
-            .set_sms(Some(SmsGateway::new(settings).unwrap()));
+        app.sonde.set_sms(Some(SmsGateway::new(settings).unwrap()));
         let (actor, token) = app.org_user(Role::Admin).await;
         let definition: survey::SurveyDefinition = serde_json::from_str(definition).unwrap();
         let survey = app.create_survey(&token, &definition).await;
@@ -218,7 +217,11 @@ async fn an_sms_link_invitation_is_delivered_and_an_unreachable_number_shows_und
 
         let ada = t.texts_to("+15558675310");
         assert_eq!(ada.len(), 1, "{backend:?}: {ada:?}");
-        assert!(ada[0].starts_with("Hi Ada, how was your visit? "), "{}", ada[0]);
+        assert!(
+            ada[0].starts_with("Hi Ada, how was your visit? "),
+            "{}",
+            ada[0]
+        );
         let link = ada[0].rsplit(' ').next().unwrap();
         assert!(
             link.starts_with(&t.app.url(&format!("/s/{}?l=", t.survey))),
@@ -244,7 +247,12 @@ async fn an_sms_link_invitation_is_delivered_and_an_unreachable_number_shows_und
 
         // A late "sent" never moves a delivered message back.
         let sid = ada_sid(&t, "+15558675310");
-        let late = t.app.sonde.sms_status_callback(&status_form(&t, &sid, "sent")).await.unwrap();
+        let late = t
+            .app
+            .sonde
+            .sms_status_callback(&status_form(&t, &sid, "sent"))
+            .await
+            .unwrap();
         assert_eq!(late.as_deref(), Some("delivered"));
 
         let (_, d) = t
@@ -252,7 +260,12 @@ async fn an_sms_link_invitation_is_delivered_and_an_unreachable_number_shows_und
             .await;
         let stats = &d["stats"];
         assert_eq!(
-            (&stats["selected"], &stats["sent"], &stats["delivered"], &stats["missingPhone"]),
+            (
+                &stats["selected"],
+                &stats["sent"],
+                &stats["delivered"],
+                &stats["missingPhone"]
+            ),
             (&json!(3), &json!(2), &json!(1), &json!(1)),
             "{backend:?}: {d}"
         );
@@ -298,7 +311,9 @@ async fn a_two_way_survey_is_answered_by_text_one_bad_reply_reasked() {
             .list_of(&[json!({"firstName": "Ada", "phone": phone})])
             .await;
         let template = t
-            .sms_template("Hi ${m://FirstName}, a few questions about your visit (or ${l://SurveyURL}).")
+            .sms_template(
+                "Hi ${m://FirstName}, a few questions about your visit (or ${l://SurveyURL}).",
+            )
             .await;
         let id = t.distribute("sms_two_way", &list, &template).await;
 
@@ -320,10 +335,16 @@ async fn a_two_way_survey_is_answered_by_text_one_bad_reply_reasked() {
             "{}",
             got[0]
         );
-        assert!(t.responses().await.is_empty(), "a bad reply records nothing");
+        assert!(
+            t.responses().await.is_empty(),
+            "a bad reply records nothing"
+        );
 
         let got = t.reply(phone, "9").await;
-        assert_eq!(got, vec!["How did you come?\n1) By car 2) By bus".to_string()]);
+        assert_eq!(
+            got,
+            vec!["How did you come?\n1) By car 2) By bus".to_string()]
+        );
         let recorded = t.responses().await;
         assert_eq!(recorded.len(), 1);
         assert_eq!(recorded[0]["status"], "in_progress", "{}", recorded[0]);
@@ -427,7 +448,10 @@ async fn stop_unsubscribes_the_phone_and_start_resubscribes_it() {
             )
             .await;
         let text = events.to_string();
-        assert!(text.contains("sms_reply") && text.contains("STOP"), "{events}");
+        assert!(
+            text.contains("sms_reply") && text.contains("STOP"),
+            "{events}"
+        );
         // The phone's opt-out is its own: email still reaches Ada, and the other
         // organization's contact is untouched.
         let (_, c) = t
@@ -448,7 +472,11 @@ async fn stop_unsubscribes_the_phone_and_start_resubscribes_it() {
         t.reply(phone, "START").await;
         let third = t.distribute("sms", &list, &template).await;
         assert_eq!(t.recipient_to(&third, phone).await["state"], "sent");
-        let invitations = t.texts_to(phone).iter().filter(|m| m.starts_with("Hi!")).count();
+        let invitations = t
+            .texts_to(phone)
+            .iter()
+            .filter(|m| m.starts_with("Hi!"))
+            .count();
         assert_eq!(invitations, 2, "{:?}", t.texts_to(phone));
     }
 }
@@ -484,8 +512,14 @@ async fn unsigned_or_wrongly_signed_webhooks_are_refused_and_change_nothing() {
         for (path, form) in [(STATUS_PATH, &status), (INBOUND_PATH, &inbound)] {
             let url = t.app.url(path);
             let wrong = twilio_wire::signature("not the auth token", &url, form);
-            let other_url = twilio_wire::signature(t.gw.auth_token(), &t.app.url("/elsewhere"), form);
-            for signature in [None, Some(wrong), Some(other_url), Some("garbage".to_string())] {
+            let other_url =
+                twilio_wire::signature(t.gw.auth_token(), &t.app.url("/elsewhere"), form);
+            for signature in [
+                None,
+                Some(wrong),
+                Some(other_url),
+                Some("garbage".to_string()),
+            ] {
                 let mut req = client.post(&url).form(form);
                 if let Some(sig) = &signature {
                     req = req.header("X-Twilio-Signature", sig);
@@ -496,7 +530,11 @@ async fn unsigned_or_wrongly_signed_webhooks_are_refused_and_change_nothing() {
         }
         assert_eq!(t.recipient_to(&id, phone).await["state"], "delivered");
         let again = t.distribute("sms", &list, &template).await;
-        assert_eq!(t.recipient_to(&again, phone).await["state"], "sent", "not unsubscribed");
+        assert_eq!(
+            t.recipient_to(&again, phone).await["state"],
+            "sent",
+            "not unsubscribed"
+        );
 
         // The same calls signed as Twilio signs are taken.
         let url = t.app.url(INBOUND_PATH);
@@ -531,7 +569,11 @@ async fn a_two_way_distribution_of_a_survey_with_a_matrix_is_refused_naming_the_
         )
         .await;
     assert_eq!(s, 400, "{v}");
-    assert_eq!(problem_fields(&v), vec!["questions[QID7]".to_string()], "{v}");
+    assert_eq!(
+        problem_fields(&v),
+        vec!["questions[QID7]".to_string()],
+        "{v}"
+    );
     assert!(v.to_string().contains("matrix"), "{v}");
     // An SMS-link distribution of the same survey is fine: the link opens the web form.
     let (s, v) = t
@@ -564,6 +606,9 @@ async fn an_unfinished_conversation_is_closed_incomplete_after_the_surveys_timeo
     t.app.sonde.close_abandoned_responses().await.unwrap();
     let recorded = t.responses().await;
     assert_eq!(recorded[0]["status"], "incomplete", "{}", recorded[0]);
-    assert!(t.reply(phone, "1").await.is_empty(), "nothing is asked any more");
+    assert!(
+        t.reply(phone, "1").await.is_empty(),
+        "nothing is asked any more"
+    );
     assert_eq!(t.responses().await[0]["answers"].get("QID2"), None);
 }
