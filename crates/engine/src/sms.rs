@@ -136,9 +136,11 @@ impl SmsSettings {
             .trim_end_matches('/');
         match url::Url::parse(api_url) {
             Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => {}
-            _ => return Err(format!(
+            _ => {
+                return Err(format!(
                 "SONDE_TWILIO_URL {api_url:?} is not an http(s) URL (default {DEFAULT_TWILIO_URL})"
-            )),
+            ))
+            }
         }
         Ok(Self {
             api_url: api_url.to_string(),

@@ -51,6 +51,41 @@ fn recorded_status(state: &str) -> MessageStatus {
     }
 }
 
+/// Moves a recipient in `state` forward to what `status` says, if it advances it (a guarded
+/// update: a recipient moved meanwhile is left to the other callback). A failed message closes
+/// its conversation. Answers the state after.
+pub(crate) async fn apply_status(
+    tx: &mut store::Transaction<'_, store::Any>,
+    recipient_id: &str,
+    state: &str,
+    status: MessageStatus,
+    error_code: Option<u32>,
+) -> Result<String> {
+    if !status.advances(recorded_status(state)) {
+        return Ok(state.to_string());
+    }
+    let to = match status {
+        MessageStatus::Sent => "sent",
+        MessageStatus::Delivered | MessageStatus::Read | MessageStatus::PartiallyDelivered => {
+            "delivered"
+        }
+        MessageStatus::Undelivered => "undelivered",
+        MessageStatus::Failed | MessageStatus::Canceled => "failed",
+        _ => return Ok(state.to_string()),
+    };
+    let detail = error_code.map(|code| format!("{code} {}", crate::sms::delivery_error(code)));
+    if to == state
+        || !Store::advance_recipient_state(tx, recipient_id, state, to, detail.as_deref()).await?
+    {
+        return Ok(state.to_string());
+    }
+    if status.is_failure() {
+        // The question never reached the phone: no reply will be read as an answer to it.
+        Store::close_conversation(tx, recipient_id).await?;
+    }
+    Ok(to.to_string())
+}
+
 /// Tries at reading one reply when another reply of the same phone was read meanwhile.
 const REPLY_ATTEMPTS: usize = 5;
 
@@ -82,42 +117,48 @@ impl Sonde {
     }
 
     /// A status callback (already verified): moves the message's recipient forward. Answers
-    /// the recipient's state after it (None for a message Sonde does not know).
+    /// the recipient's state after it (None for a message no recipient has yet).
+    ///
+    /// Twilio may call back before the worker has recorded the message's sid. So the callback
+    /// is first kept and committed, then applied to the recipient with that sid if there is
+    /// one; the worker, once its record is committed, applies what is kept for its sids
+    /// ([`Sonde::apply_early_statuses`]). Whichever commits last finds the other's write, so
+    /// no status is lost; taking a kept status deletes it, so none is applied twice.
     pub async fn sms_status_callback(&self, params: &[(String, String)]) -> Result<Option<String>> {
         let cb: StatusCallback = from_params(params)
             .map_err(|e| Error::invalid(format!("not a Twilio status callback: {e}")))?;
         let mut tx = self.store.begin().await?;
-        let Some(r) = Store::recipient_by_provider_id(&mut tx, &cb.message_sid).await? else {
+        Store::keep_early_status(
+            &mut tx,
+            &cb.message_sid,
+            cb.message_status.as_str(),
+            cb.error_code.map(i64::from),
+        )
+        .await?;
+        tx.commit().await?;
+        self.apply_early_statuses(&cb.message_sid).await
+    }
+
+    /// Applies the statuses kept for a message to its recipient, furthest last; None when no
+    /// recipient has the sid yet (they stay kept).
+    pub(crate) async fn apply_early_statuses(&self, sid: &str) -> Result<Option<String>> {
+        let mut tx = self.store.begin().await?;
+        let Some(r) = Store::recipient_by_provider_id(&mut tx, sid).await? else {
+            tx.rollback().await?;
             return Ok(None);
         };
-        let status = cb.message_status;
-        if !status.advances(recorded_status(&r.state)) {
-            return Ok(Some(r.state));
-        }
-        let detail = cb
-            .error_code
-            .map(|code| format!("{code} {}", crate::sms::delivery_error(code)));
-        let to = match status {
-            MessageStatus::Sent => "sent",
-            MessageStatus::Delivered | MessageStatus::Read | MessageStatus::PartiallyDelivered => {
-                "delivered"
-            }
-            MessageStatus::Undelivered => "undelivered",
-            MessageStatus::Failed | MessageStatus::Canceled => "failed",
-            _ => return Ok(Some(r.state)),
-        };
-        if to == r.state
-            || !Store::advance_recipient_state(&mut tx, &r.id, &r.state, to, detail.as_deref())
-                .await?
-        {
-            return Ok(Some(r.state));
-        }
-        if status.is_failure() {
-            // The question never reached the phone: no reply will be read as an answer to it.
-            Store::close_conversation(&mut tx, &r.id).await?;
+        let mut kept = Store::take_early_statuses(&mut tx, sid).await?;
+        kept.sort_by_key(|e| e.status.parse::<MessageStatus>().map_or(0, |s| s.stage()));
+        let mut state = r.state.clone();
+        for e in kept {
+            let Ok(status) = e.status.parse::<MessageStatus>() else {
+                continue;
+            };
+            let code = e.error_code.and_then(|c| u32::try_from(c).ok());
+            state = apply_status(&mut tx, &r.id, &state, status, code).await?;
         }
         tx.commit().await?;
-        Ok(Some(to.to_string()))
+        Ok(Some(state))
     }
 
     /// A reply to one of the account's numbers (already verified); answers the TwiML to

@@ -435,6 +435,12 @@ impl Sonde {
             .await?;
         }
         tx.commit().await?;
+        // Status callbacks that arrived before this record was committed.
+        for item in items {
+            if let Outcome::Sent(sid) = &item.outcome {
+                self.apply_early_statuses(sid).await?;
+            }
+        }
         Ok(())
     }
 

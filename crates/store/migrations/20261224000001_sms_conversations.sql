@@ -32,3 +32,14 @@ CREATE INDEX sms_conversations_phone ON sms_conversations(phone, state, created_
 
 -- Which organizations texted a phone: STOP from it unsubscribes their contacts only.
 CREATE INDEX distribution_recipients_address_org ON distribution_recipients(address, org_id);
+
+-- A status callback that arrived before the worker recorded its message's sid (Twilio can
+-- answer the create call and post "sent" or even "delivered" within milliseconds): kept until
+-- the sid is recorded, then applied, so no outcome is lost to that race.
+CREATE TABLE sms_early_statuses (
+    message_sid TEXT NOT NULL,
+    status TEXT NOT NULL,
+    error_code BIGINT,
+    received_at BIGINT NOT NULL,
+    PRIMARY KEY (message_sid, status)
+);

@@ -269,3 +269,61 @@ impl Store {
         Ok(())
     }
 }
+
+/// A status callback kept until its message's sid is recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EarlyStatus {
+    pub status: String,
+    pub error_code: Option<i64>,
+}
+
+/// Early statuses older than this are for messages Sonde never recorded: forgotten.
+const EARLY_STATUS_KEPT_MS: i64 = 24 * 3_600_000;
+
+impl Store {
+    /// Keeps a status callback for a sid no recipient has (yet).
+    pub async fn keep_early_status(
+        tx: &mut Transaction<'_, Any>,
+        message_sid: &str,
+        status: &str,
+        error_code: Option<i64>,
+    ) -> Result<()> {
+        let now = now_ms();
+        sqlx::query("DELETE FROM sms_early_statuses WHERE received_at < $1")
+            .bind(now - EARLY_STATUS_KEPT_MS)
+            .execute(&mut **tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO sms_early_statuses (message_sid, status, error_code, received_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (message_sid, status) DO NOTHING",
+        )
+        .bind(message_sid)
+        .bind(status)
+        .bind(error_code)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    /// The statuses kept for a sid, removed as they are taken.
+    pub async fn take_early_statuses(
+        tx: &mut Transaction<'_, Any>,
+        message_sid: &str,
+    ) -> Result<Vec<EarlyStatus>> {
+        let rows = sqlx::query(
+            "DELETE FROM sms_early_statuses WHERE message_sid = $1 RETURNING status, error_code",
+        )
+        .bind(message_sid)
+        .fetch_all(&mut **tx)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(EarlyStatus {
+                    status: r.try_get("status")?,
+                    error_code: r.try_get("error_code")?,
+                })
+            })
+            .collect()
+    }
+}

@@ -56,10 +56,15 @@ struct Texting {
 
 impl Texting {
     async fn new(backend: Backend, definition: &str) -> Self {
+        Self::with_steps(backend, definition, Duration::from_millis(20)).await
+    }
+
+    /// With the gateway moving each message on every `step` (its callbacks that often).
+    async fn with_steps(backend: Backend, definition: &str, step: Duration) -> Self {
         let app = TestApp::spawn(backend).await;
         let gw = smsim::Smsim::builder()
             .webhook(&app.url(INBOUND_PATH))
-            .step_delay(Duration::from_millis(20))
+            .step_delay(step)
             .start()
             .await
             .unwrap();
@@ -274,6 +279,28 @@ async fn an_sms_link_invitation_is_delivered_and_an_unreachable_number_shows_und
         // The link in the text opens the survey like an email's.
         let page = reqwest::get(link).await.unwrap().text().await.unwrap();
         assert!(page.contains("How was your visit?"), "{page}");
+    }
+}
+
+#[tokio::test]
+async fn status_callbacks_that_beat_the_workers_record_are_applied_when_it_is_made() {
+    for backend in backends() {
+        // Callbacks at once: the first messages' "sent" and "delivered" arrive while the
+        // batch's last messages are still being sent, before any sid is recorded.
+        let t = Texting::with_steps(backend, super::ONE_QUESTION, Duration::ZERO).await;
+        let phones: Vec<String> = (0..24)
+            .map(|i| format!("+1555867{:04}", 5300 + i))
+            .collect();
+        let contacts: Vec<Value> = phones
+            .iter()
+            .map(|p| json!({"firstName": "Fast", "phone": p}))
+            .collect();
+        let list = t.list_of(&contacts).await;
+        let template = t.sms_template("Hi! ${l://SurveyURL}").await;
+        let id = t.distribute("sms", &list, &template).await;
+        for phone in &phones {
+            t.wait_for_state(&id, phone, "delivered").await;
+        }
     }
 }
 
