@@ -426,10 +426,11 @@ impl Sonde {
             &Reply {
                 to: c.phone.clone(),
                 body,
-                conversation_id: c.id.clone(),
+                conversation_id: Some(c.id.clone()),
             },
         )
         .await
+        .map(|_| ())
     }
 
     /// The survey as the conversation asks it: the version it started on, or the current one

@@ -13,11 +13,12 @@
 
 use crate::distribution_audience::{backoff_ms, LEASE_MS};
 use crate::distribution_sending::{SendReport, MAX_SEND_ATTEMPTS};
+use crate::distribution_workers::{TestSend, TestSendQueued};
 use crate::distributions::channel_named;
 use crate::message_templates::TemplateDefinition;
 use crate::sms::{SmsGateway, SmsRefusal, STATUS_PATH};
 use crate::surveys::Survey;
-use crate::{Result, Sonde};
+use crate::{FieldProblem, Result, Sonde};
 use distribution::template::{MessageContext, SmsTemplate};
 use distribution::two_way::{self, Turn};
 use futures::StreamExt;
@@ -32,7 +33,8 @@ use survey::{flow, Provenance};
 
 /// The queue kind of one text message to one recipient (the job's id is the recipient's).
 pub const SMS_SEND_JOB: &str = "distribution_send_sms";
-/// The queue kind of a two-way conversation's next message (a question, a hint, the end).
+/// The queue kind of one text that is not an invitation: a two-way conversation's next
+/// message (a question, a hint, the end), or a test send.
 pub const SMS_REPLY_JOB: &str = "sms_reply";
 /// Send jobs a worker claims at once: also the most messages one worker can send twice after
 /// a crash.
@@ -40,22 +42,25 @@ pub const SMS_BATCH: i64 = 50;
 /// Requests to the Messages API in flight at once per worker.
 const CONCURRENCY: usize = 8;
 
-/// A two-way conversation's next message, as its job carries it.
+/// A text as its job carries it: rendered already, so what was shown (a test send) or
+/// decided (a conversation's next message) is what goes.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Reply {
     pub to: String,
     pub body: String,
-    pub conversation_id: String,
+    /// The conversation it continues; None for a test send.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conversation_id: Option<String>,
 }
 
-/// Queues a conversation's next message in the caller's transaction (the one recording the
-/// answer that caused it).
+/// Queues a text in the caller's transaction (for a conversation, the one recording the
+/// answer that caused it); answers the job's id.
 pub(crate) async fn queue_reply(
     tx: &mut Transaction<'_, Any>,
     org_id: &str,
     reply: &Reply,
-) -> Result<()> {
+) -> Result<String> {
     let id = store::queue::job_id();
     Store::enqueue_job(
         tx,
@@ -69,7 +74,7 @@ pub(crate) async fn queue_reply(
         },
     )
     .await?;
-    Ok(())
+    Ok(id)
 }
 
 /// The embedded data a response to this survey starts with for this contact.
@@ -113,6 +118,83 @@ struct Caches {
 }
 
 impl Sonde {
+    /// Queues a test send of an SMS template: rendered now with the chosen contact's data and
+    /// the survey's preview link (it records nothing), sent to any phone number.
+    pub(crate) async fn queue_sms_test_send(
+        &self,
+        actor: &crate::Actor,
+        asked: &TestSend,
+        template: SmsTemplate,
+    ) -> Result<TestSendQueued> {
+        let named = |field: &str, message: &str| FieldProblem {
+            field: field.into(),
+            message: message.into(),
+        };
+        let mut problems = Vec::new();
+        let survey = match self.store.survey(&actor.org_id, &asked.survey_id).await? {
+            Some(row) => Some(self.survey_from_row(row).await?),
+            None => {
+                problems.push(named(
+                    "surveyId",
+                    "no survey of your organization has this id",
+                ));
+                None
+            }
+        };
+        let contact = self.store.contact(&actor.org_id, &asked.contact_id).await?;
+        if contact.is_none() {
+            problems.push(named(
+                "contactId",
+                "no contact of your organization has this id",
+            ));
+        }
+        let to = directory::PhoneNumber::parse(&asked.to, None)
+            .map_err(|e| problems.push(named("to", &e.message)))
+            .ok();
+        let (Some(survey), Some(contact), Some(to), true) =
+            (survey, contact, to, problems.is_empty())
+        else {
+            return Err(crate::Error::invalid_fields(
+                "the test send has invalid fields",
+                problems,
+            ));
+        };
+        let (survey_url, opt_out_url) = crate::distribution_workers::test_links(self, &survey.id);
+        let fields = crate::responses::piped_contact_fields(contact);
+        let none = BTreeMap::new();
+        let rendered = template.render(&MessageContext {
+            survey: &survey.definition,
+            survey_name: &survey.name,
+            contact: &fields,
+            embedded_data: &none,
+            survey_url: &survey_url,
+            opt_out_url: &opt_out_url,
+        });
+        let mut tx = self.store.begin().await?;
+        let job_id = queue_reply(
+            &mut tx,
+            &actor.org_id,
+            &Reply {
+                to: to.as_str().to_string(),
+                body: rendered.body.clone(),
+                conversation_id: None,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(TestSendQueued {
+            job_id,
+            to: to.as_str().to_string(),
+            subject: String::new(),
+            text: rendered.body,
+            html: String::new(),
+            notice: self.sms().is_none().then(|| {
+                "no SMS gateway is configured (SONDE_TWILIO_ACCOUNT_SID): the test message waits until one is"
+                    .to_string()
+            }),
+        })
+    }
+
     /// One pass: claims up to `batch` due text-message jobs and works them to an outcome.
     /// Nothing is claimed without an SMS gateway.
     pub async fn try_send_sms(&self, owner: &str, batch: i64) -> Result<SendReport> {

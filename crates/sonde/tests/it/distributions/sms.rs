@@ -304,6 +304,53 @@ async fn status_callbacks_that_beat_the_workers_record_are_applied_when_it_is_ma
     }
 }
 
+#[tokio::test]
+async fn an_sms_test_send_goes_through_the_queue_with_the_contacts_data() {
+    let t = Texting::new(Backend::Sqlite, super::ONE_QUESTION).await;
+    let contact = t
+        .created(
+            "/api/v1/contacts",
+            json!({"firstName": "Ada", "phone": "+15558675310"}),
+        )
+        .await;
+    let template = t
+        .sms_template("Hi ${m://FirstName}: ${l://SurveyURL}")
+        .await;
+    let asked = json!({"templateId": template, "surveyId": t.survey, "contactId": contact,
+                       "to": "+1 555 867 5399"});
+    let (s, v) = t
+        .call(
+            Method::POST,
+            "/api/v1/distributions/test",
+            Some(asked.clone()),
+        )
+        .await;
+    assert_eq!(s, 202, "{v}");
+    assert_eq!(v["to"], "+15558675399");
+    let preview = t.app.url(&format!("/s/{}?_preview=1", t.survey));
+    assert_eq!(v["text"], format!("Hi Ada: {preview}"), "{v}");
+    assert!(
+        t.texts_to("+15558675399").is_empty(),
+        "queued, not sent at once"
+    );
+    t.app.sonde.drain_distributions().await.unwrap();
+    assert_eq!(
+        t.texts_to("+15558675399"),
+        vec![format!("Hi Ada: {preview}")]
+    );
+
+    let mut bad = asked;
+    bad["to"] = json!("not a phone");
+    let (s, v) = t
+        .call(Method::POST, "/api/v1/distributions/test", Some(bad))
+        .await;
+    assert_eq!(
+        (s, problem_fields(&v)),
+        (400, vec!["to".to_string()]),
+        "{v}"
+    );
+}
+
 /// The sid of the message the gateway sent to `phone`.
 fn ada_sid(t: &Texting, phone: &str) -> String {
     t.gw.messages()
