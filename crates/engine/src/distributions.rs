@@ -332,13 +332,14 @@ impl Sonde {
             "sent" if stats.queued > 0 => "sending",
             other => other,
         };
+        // Messages still queued (the audience written or not) wait for their transport.
         let notice = if channel_named(&row.channel).is_sms() {
-            (row.status != "sent" && self.sms().is_none()).then(|| {
+            (status != "sent" && self.sms().is_none()).then(|| {
                 "no SMS gateway is configured (SONDE_TWILIO_ACCOUNT_SID): this distribution waits until one is"
                     .to_string()
             })
         } else {
-            (row.status != "sent" && self.mailer().is_none()).then(|| {
+            (status != "sent" && self.mailer().is_none()).then(|| {
                 "no SMTP server is configured (SONDE_SMTP_URL): this distribution waits until one is"
                     .to_string()
             })

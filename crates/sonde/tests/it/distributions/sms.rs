@@ -305,6 +305,34 @@ async fn status_callbacks_that_beat_the_workers_record_are_applied_when_it_is_ma
 }
 
 #[tokio::test]
+async fn without_an_sms_gateway_an_sms_distribution_waits_and_says_so() {
+    let t = Texting::new(Backend::Sqlite, super::ONE_QUESTION).await;
+    let gateway = t.app.sonde.sms();
+    t.app.sonde.set_sms(None);
+    let list = t
+        .list_of(&[json!({"firstName": "Ada", "phone": "+15558675310"})])
+        .await;
+    let template = t.sms_template("Hi! ${l://SurveyURL}").await;
+    let id = t.distribute("sms", &list, &template).await;
+    let (_, d) = t
+        .call(Method::GET, &format!("/api/v1/distributions/{id}"), None)
+        .await;
+    assert!(
+        d["notice"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("SONDE_TWILIO_ACCOUNT_SID"),
+        "{d}"
+    );
+    assert_eq!(d["stats"]["queued"], 1, "{d}");
+    assert!(t.gw.messages().is_empty());
+    t.app.sonde.set_sms(gateway);
+    t.app.sonde.drain_distributions().await.unwrap();
+    assert_eq!(t.recipient_to(&id, "+15558675310").await["state"], "sent");
+    assert_eq!(t.texts_to("+15558675310").len(), 1);
+}
+
+#[tokio::test]
 async fn an_sms_test_send_goes_through_the_queue_with_the_contacts_data() {
     let t = Texting::new(Backend::Sqlite, super::ONE_QUESTION).await;
     let contact = t
