@@ -500,6 +500,20 @@ impl Sonde {
                 }
                 Outcome::Nothing => continue,
             };
+            if let (Outcome::Refused { code, .. }, Some(phone)) = (&item.outcome, &r.address) {
+                if *code == twilio_wire::code::UNSUBSCRIBED_RECIPIENT {
+                    // The phone said STOP to the number where Sonde did not hear it (its
+                    // webhook was down, or elsewhere): Twilio's block is the phone's opt-out.
+                    Store::change_sms_subscription(
+                        &mut tx,
+                        &r.org_id,
+                        phone,
+                        true,
+                        "Twilio refused a text to it (21610): the phone had replied STOP",
+                    )
+                    .await?;
+                }
+            }
             if state != "sent" && state != "queued" {
                 // No invitation, no conversation: a reply from the phone is not read as one.
                 Store::close_conversation(&mut tx, &r.id).await?;

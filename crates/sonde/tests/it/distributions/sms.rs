@@ -584,6 +584,34 @@ async fn stop_unsubscribes_the_phone_and_start_resubscribes_it() {
 }
 
 #[tokio::test]
+async fn a_stop_sonde_did_not_hear_unsubscribes_the_phone_when_twilio_refuses_a_text() {
+    let t = Texting::new(Backend::Sqlite, super::ONE_QUESTION).await;
+    let phone = "+15558675310";
+    let list = t
+        .list_of(&[json!({"firstName": "Ada", "phone": phone})])
+        .await;
+    // Sonde's webhook is not set on the number when the phone says STOP.
+    t.gw.set_webhook(None, None);
+    let injected = t.gw.inject(phone, None, "STOP").await.unwrap();
+    assert!(injected.webhook.is_none());
+    let template = t.sms_template("Hi! ${l://SurveyURL}").await;
+    let first = t.distribute("sms", &list, &template).await;
+    let ada = t.recipient_to(&first, phone).await;
+    assert_eq!(ada["state"], "failed", "{ada}");
+    assert!(
+        ada["reason"].as_str().unwrap().starts_with("21610 "),
+        "{ada}"
+    );
+    let second = t.distribute("sms", &list, &template).await;
+    let ada = t.recipient_to(&second, phone).await;
+    assert_eq!(
+        (&ada["state"], &ada["reasonCode"]),
+        (&json!("skipped"), &json!("unsubscribed")),
+        "{ada}"
+    );
+}
+
+#[tokio::test]
 async fn unsigned_or_wrongly_signed_webhooks_are_refused_and_change_nothing() {
     for backend in backends() {
         let t = Texting::new(backend, super::ONE_QUESTION).await;
