@@ -313,7 +313,12 @@ impl Sonde {
                 &NewJob {
                     id: row.id.clone(),
                     org_id: row.org_id.clone(),
-                    kind: crate::distribution_sending::SEND_JOB.into(),
+                    kind: if channel.is_sms() {
+                        crate::sms_sending::SMS_SEND_JOB
+                    } else {
+                        crate::distribution_sending::SEND_JOB
+                    }
+                    .into(),
                     payload: "{}".into(),
                     dedupe_key: format!("send:{}", row.id),
                     run_after: now,

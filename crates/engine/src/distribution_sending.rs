@@ -276,8 +276,9 @@ impl Sonde {
             return Ok(Err(Outcome::Nothing));
         };
         if channel_named(&d.channel).is_sms() {
+            // Text messages have their own queue kind (`sms_sending`); none should be here.
             return Ok(Err(Outcome::Failed(
-                "SMS distributions are not available yet".into(),
+                "an SMS recipient was queued as an email".into(),
             )));
         }
         let Some(template) = self.cached_template(&d, r.step, caches).await? else {

@@ -1,5 +1,6 @@
 //! The distribution workers as a server runs them, and test sends. `sonde serve` runs the
-//! loop when a mail server is configured; without one, distributions wait (and say so).
+//! loop when a mail server or an SMS gateway is configured; messages of a channel without its
+//! transport wait (and the distribution says so).
 //! Tests call [`Sonde::drain_distributions`] to work everything due, deterministically.
 
 use crate::distribution_audience::{backoff_ms, LEASE_MS, MAX_ATTEMPTS};
@@ -19,7 +20,7 @@ use store::Store;
 const AUDIENCE_JOBS_PER_PASS: i64 = 4;
 
 /// The body of `POST /api/v1/distributions/test`: one message rendered with a chosen contact's
-/// data, sent to any address.
+/// data, sent to any address (an email template) or phone number (an SMS template).
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TestSend {
@@ -38,17 +39,20 @@ pub struct TestSendQueued {
     /// The queue job that sends it.
     pub job_id: String,
     pub to: String,
+    /// Empty for a text message.
     pub subject: String,
+    /// The text part, or the whole text message.
     pub text: String,
+    /// Empty for a text message.
     pub html: String,
-    /// Why it is not leaving, when it is not (no SMTP server configured).
+    /// Why it is not leaving, when it is not (no SMTP server or SMS gateway configured).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notice: Option<String>,
 }
 
 /// A test send's survey link is the survey's preview (it records nothing); its unsubscribe
 /// link unsubscribes no one.
-fn test_links(sonde: &Sonde, survey_id: &str) -> (String, String) {
+pub(crate) fn test_links(sonde: &Sonde, survey_id: &str) -> (String, String) {
     (
         format!("{}/s/{survey_id}?_preview=1", sonde.public_url()),
         format!("{}/optout/test-send", sonde.public_url()),
@@ -65,9 +69,27 @@ impl Sonde {
         self.mail.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
+    /// Uses this Twilio account for text messages from now on (None: they wait).
+    pub fn set_sms(&self, gateway: Option<crate::sms::SmsGateway>) {
+        *self.sms.write().unwrap_or_else(|p| p.into_inner()) = gateway;
+    }
+
+    pub fn sms(&self) -> Option<crate::sms::SmsGateway> {
+        self.sms.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
     /// Queues a test send (editors and admins) and answers the message as it will go.
     pub async fn queue_test_send(&self, actor: &Actor, asked: TestSend) -> Result<TestSendQueued> {
         actor.require(Role::Editor)?;
+        if let Some(row) = self
+            .store
+            .template(&actor.org_id, &asked.template_id)
+            .await?
+        {
+            if let TemplateDefinition::Sms(t) = serde_json::from_str(&row.definition)? {
+                return self.queue_sms_test_send(actor, &asked, t).await;
+            }
+        }
         let parts = self.test_parts(&actor.org_id, &asked).await?;
         let from = match self.mailer() {
             Some(m) => sender(&m)?,
@@ -124,7 +146,7 @@ impl Sonde {
                 TemplateDefinition::Sms(_) => {
                     problems.push(named(
                         "templateId",
-                        "is an sms template: SMS test sends are not available yet",
+                        "is an sms template now: this email test send cannot be made",
                     ));
                     None
                 }
@@ -232,9 +254,14 @@ impl Sonde {
             .try_write_audiences(owner, AUDIENCE_JOBS_PER_PASS)
             .await?;
         let sent = self.try_send_messages(owner, SEND_BATCH).await?;
+        let texted = self
+            .try_send_sms(owner, crate::sms_sending::SMS_BATCH)
+            .await?;
+        let replies = self.try_send_sms_replies(owner).await?;
         let tests = self.try_send_tests(owner).await?;
         report.add(&sent);
-        report.claimed += written + tests;
+        report.add(&texted);
+        report.claimed += written + tests + replies;
         Ok(report)
     }
 

@@ -30,7 +30,9 @@ const PAST_GRACE_MS: i64 = 60_000;
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewDistribution {
-    /// `email` (SMS channels are not available yet).
+    /// `email` (default), `sms` (a text with the personal link) or `sms_two_way` (the survey
+    /// asked by text, one question per message: NPS, single-answer choice and text entry
+    /// only; a survey with other questions is refused, naming each).
     pub channel: Option<Channel>,
     /// The audience: a mailing list...
     pub mailing_list_id: Option<String>,
@@ -99,7 +101,8 @@ pub struct Distribution {
     pub started_at: Option<String>,
     /// When the whole audience had been written and its messages queued.
     pub audience_written_at: Option<String>,
-    /// Why messages are not leaving, when they are not (no SMTP server configured).
+    /// Why messages are not leaving, when they are not (no SMTP server or SMS gateway
+    /// configured).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notice: Option<String>,
 }
@@ -154,7 +157,7 @@ impl Sonde {
     ) -> Result<Distribution> {
         actor.require(Role::Editor)?;
         let survey = self.survey(actor, survey_id).await?;
-        let plan = self.plan(actor, &input, None).await?;
+        let plan = self.plan(actor, &survey.id, &input, None).await?;
         let now = store::now_ms();
         let row = DistributionRow {
             id: store::ids::distribution(),
@@ -221,7 +224,12 @@ impl Sonde {
         }
         let follow_ups = self.store.follow_ups(id).await?;
         let plan = self
-            .plan(actor, &changes, Some((&current, &follow_ups)))
+            .plan(
+                actor,
+                &current.survey_id,
+                &changes,
+                Some((&current, &follow_ups)),
+            )
             .await?;
         let row = DistributionRow {
             template_id: plan.template_id,
@@ -324,10 +332,18 @@ impl Sonde {
             "sent" if stats.queued > 0 => "sending",
             other => other,
         };
-        let notice = (row.status != "sent" && self.mailer().is_none()).then(|| {
-            "no SMTP server is configured (SONDE_SMTP_URL): this distribution waits until one is"
-                .to_string()
-        });
+        // Messages still queued (the audience written or not) wait for their transport.
+        let notice = if channel_named(&row.channel).is_sms() {
+            (status != "sent" && self.sms().is_none()).then(|| {
+                "no SMS gateway is configured (SONDE_TWILIO_ACCOUNT_SID): this distribution waits until one is"
+                    .to_string()
+            })
+        } else {
+            (status != "sent" && self.mailer().is_none()).then(|| {
+                "no SMTP server is configured (SONDE_SMTP_URL): this distribution waits until one is"
+                    .to_string()
+            })
+        };
         let rfc = crate::responses::rfc3339;
         Ok(Distribution {
             channel: channel_named(&row.channel),
@@ -358,6 +374,7 @@ impl Sonde {
     async fn plan(
         &self,
         actor: &Actor,
+        survey_id: &str,
         input: &NewDistribution,
         current: Option<(&DistributionRow, &[FollowUpRow])>,
     ) -> Result<Plan> {
@@ -367,14 +384,12 @@ impl Sonde {
             (None, Some((row, _))) => channel_named(&row.channel),
             (None, None) => Channel::Email,
         };
-        if channel.is_sms() {
-            problems.push(problem(
-                "channel",
-                format!(
-                    "{} distributions are not available yet: use email",
-                    channel.as_str()
-                ),
-            ));
+        if channel == Channel::SmsTwoWay {
+            // Only questions a reply can answer: each other one is named.
+            let survey = self.survey(actor, survey_id).await?;
+            if let Err(refused) = distribution::two_way::check_survey(&survey.definition) {
+                problems.extend(refused.into_iter().map(|e| problem(e.field, e.message)));
+            }
         }
         let audience = self
             .audience(actor, input, current.map(|c| c.0), &mut problems)

@@ -29,6 +29,9 @@ pub mod response_listing;
 pub mod responses;
 pub mod secrets;
 pub mod sign_in_throttle;
+pub mod sms;
+mod sms_conversations;
+pub mod sms_sending;
 mod suppressions;
 mod survey_versions;
 pub mod surveys;
@@ -62,6 +65,8 @@ pub struct Sonde {
     definitions: std::sync::Arc<survey_versions::Definitions>,
     /// The SMTP transport distributions send through; None: they wait.
     mail: std::sync::Arc<std::sync::RwLock<Option<mail::Mailer>>>,
+    /// The Twilio account text messages go through; None: SMS distributions wait.
+    sms: std::sync::Arc<std::sync::RwLock<Option<sms::SmsGateway>>>,
 }
 
 /// The instance secret that signs opt-out links.
@@ -110,6 +115,7 @@ impl Sonde {
             salesforce: std::sync::Arc::new(connections::SalesforceState::new()),
             definitions: std::sync::Arc::new(survey_versions::Definitions::new()),
             mail: Default::default(),
+            sms: Default::default(),
         };
         if let Some(b) = secrets {
             sonde.set_secret_box(b);

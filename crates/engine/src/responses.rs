@@ -79,6 +79,7 @@ fn channel_of(s: &str) -> DistributionChannel {
     match s {
         "email" => DistributionChannel::Email,
         "sms" => DistributionChannel::Sms,
+        "sms_two_way" => DistributionChannel::SmsTwoWay,
         "api" => DistributionChannel::Api,
         "preview" => DistributionChannel::Preview,
         _ => DistributionChannel::Anonymous,

@@ -468,10 +468,17 @@ async fn prepare(
     };
     // A wrong mail setting stops the server instead of failing every invitation later.
     let mail = engine::mail::MailSettings::from_env().map_err(anyhow::Error::msg)?;
+    // Likewise a half-configured Twilio account (say, a token without a sender).
+    let sms = engine::sms::SmsSettings::from_env().map_err(anyhow::Error::msg)?;
     let sonde = Sonde::with_secrets(store, Config { public_url }, Some(key)).await?;
     if let Some(settings) = mail {
         sonde.set_mailer(Some(
             engine::mail::Mailer::new(settings).map_err(anyhow::Error::msg)?,
+        ));
+    }
+    if let Some(settings) = sms {
+        sonde.set_sms(Some(
+            engine::sms::SmsGateway::new(settings).map_err(anyhow::Error::msg)?,
         ));
     }
     if backend == store::Backend::Sqlite {
@@ -482,6 +489,8 @@ async fn prepare(
             engine::distributions::FOLLOW_UP_JOB,
             engine::distribution_sending::SEND_JOB,
             engine::distribution_sending::TEST_SEND_JOB,
+            engine::sms_sending::SMS_SEND_JOB,
+            engine::sms_sending::SMS_REPLY_JOB,
         ] {
             let released = sonde.store.release_all_leases(kind).await?;
             if released > 0 {
@@ -508,11 +517,24 @@ async fn run_server(
     match sonde.mailer() {
         Some(m) => {
             tracing::info!(host = %m.settings.host, port = m.settings.port, "sending distributions by SMTP");
-            sonde.spawn_distribution_worker();
         }
         None => tracing::info!(
-            "no SONDE_SMTP_URL: distributions are kept and wait until a mail server is configured"
+            "no SONDE_SMTP_URL: email distributions are kept and wait until a mail server is configured"
         ),
+    }
+    match sonde.sms() {
+        Some(g) => tracing::info!(
+            api = %g.settings.api_url,
+            account = %g.settings.account_sid,
+            "sending SMS distributions through the Twilio Messages API"
+        ),
+        None => tracing::info!(
+            "no SONDE_TWILIO_ACCOUNT_SID: SMS distributions are kept and wait until an SMS gateway is configured"
+        ),
+    }
+    // One worker for both channels: each claims only the jobs of a transport it has.
+    if sonde.mailer().is_some() || sonde.sms().is_some() {
+        sonde.spawn_distribution_worker();
     }
     let app = web::app(web::AppState::new(sonde));
     tracing::info!(%addr, "sonde listening");

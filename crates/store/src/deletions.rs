@@ -173,6 +173,12 @@ impl Store {
                 .execute(&mut **tx)
                 .await?
                 .rows_affected();
+        // A deleted contact's phone is no one's to text: its conversations go with it.
+        sqlx::query("DELETE FROM sms_conversations WHERE contact_id = $1 AND org_id = $2")
+            .bind(id)
+            .bind(org_id)
+            .execute(&mut **tx)
+            .await?;
         sqlx::query("DELETE FROM contacts WHERE id = $1 AND org_id = $2")
             .bind(id)
             .bind(org_id)

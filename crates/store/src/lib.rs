@@ -16,6 +16,7 @@ pub mod queue;
 pub mod recipients;
 pub mod responses;
 pub mod sign_in_throttle;
+pub mod sms;
 pub mod suppressions;
 pub mod surveys;
 pub mod user_admin;

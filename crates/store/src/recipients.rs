@@ -36,12 +36,13 @@ pub struct RecipientRow {
     pub opened_at: Option<i64>,
 }
 
-const RECIPIENT_COLUMNS: &str = "id, org_id, distribution_id, contact_id, step, kind, address, \
+pub(crate) const RECIPIENT_COLUMNS: &str =
+    "id, org_id, distribution_id, contact_id, step, kind, address, \
     address_key, state, reason, detail, link_token, provider_id, attempts, created_at, sent_at, \
     updated_at, opened_at";
 const RECIPIENT_FIELDS: usize = 18;
 
-fn recipient_from(row: &AnyRow) -> Result<RecipientRow> {
+pub(crate) fn recipient_from(row: &AnyRow) -> Result<RecipientRow> {
     Ok(RecipientRow {
         id: row.try_get("id")?,
         org_id: row.try_get("org_id")?,

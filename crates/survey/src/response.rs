@@ -82,6 +82,9 @@ pub enum DistributionChannel {
     Anonymous,
     Email,
     Sms,
+    /// Answered by text message, one question per message (two-way SMS).
+    #[serde(rename = "sms_two_way")]
+    SmsTwoWay,
     Api,
     Preview,
 }
@@ -92,6 +95,7 @@ impl DistributionChannel {
             Self::Anonymous => "anonymous",
             Self::Email => "email",
             Self::Sms => "sms",
+            Self::SmsTwoWay => "sms_two_way",
             Self::Api => "api",
             Self::Preview => "preview",
         }

@@ -23,6 +23,7 @@ pub mod respondent;
 pub mod routes;
 pub mod security;
 pub mod sign_in;
+pub mod twilio_webhooks;
 pub mod ui;
 pub mod ui_audit;
 pub mod ui_deletions;

@@ -3,9 +3,9 @@
 
 use crate::{
     account, api, api_audit, api_credentials, api_deletions, api_distributions, api_salesforce,
-    api_users, assets, invitation, openapi, respondent, sign_in, ui, ui_audit, ui_deletions,
-    ui_linked_orgs, ui_responses, ui_salesforce, ui_users, ui_workflow_editor, ui_workflows,
-    AppState,
+    api_users, assets, invitation, openapi, respondent, sign_in, twilio_webhooks, ui, ui_audit,
+    ui_deletions, ui_linked_orgs, ui_responses, ui_salesforce, ui_users, ui_workflow_editor,
+    ui_workflows, AppState,
 };
 use axum::handler::Handler;
 use axum::http::Method;
@@ -233,6 +233,8 @@ pub fn table() -> Vec<Route> {
         get("/oauth/salesforce/callback", ui_salesforce::oauth_callback),
         get("/s/{survey_id}", respondent::open),
         post("/s/{survey_id}", respondent::submit),
+        post("/webhooks/twilio/status", twilio_webhooks::status),
+        post("/webhooks/twilio/inbound", twilio_webhooks::inbound),
         get("/optout/{token}", respondent::opt_out_page),
         post("/optout/{token}", respondent::opt_out_confirm),
         get("/assets/{name}", assets::serve),

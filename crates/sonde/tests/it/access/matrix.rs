@@ -2,7 +2,7 @@
 //! (`web::routes::table`), each called as every caller of `CALLERS`, the outcome compared
 //! with the row. Adding a route without adding its row here fails `every_route_has_a_row`.
 
-use super::{at, Outcome, Row, Spend, World, CALLERS};
+use super::{at, Body, Outcome, Row, Spend, TwilioSigning, World, CALLERS};
 use crate::harness::backends;
 use reqwest::Method;
 use std::collections::BTreeSet;
@@ -137,6 +137,11 @@ fn table() -> Vec<Row> {
         GET    "/optout/{token}" at("/optout/{optout_token}")                                                     => Ok    Ok      Ok      Ok      Ok;
         POST   "/optout/{token}" at("/optout/{optout_token}").form(&[])                                           => Ok    Ok      Ok      Ok      Ok;
 
+        // ---- Twilio's webhooks: signed, not authenticated (each also called unsigned and wrongly
+        // signed by every caller, which must be Denied) --------------------------------------- anon  other   viewer  editor  admin
+        POST   "/webhooks/twilio/status" at("/webhooks/twilio/status").twilio(TWILIO_STATUS)                       => Ok    Ok      Ok      Ok      Ok;
+        POST   "/webhooks/twilio/inbound" at("/webhooks/twilio/inbound").twilio(TWILIO_INBOUND)                    => Ok    Ok      Ok      Ok      Ok;
+
         // ---- admin UI (session cookie; forms carry the caller's CSRF token) -------------------------------- anon  other   viewer  editor  admin
         GET    "/assets/{name}" at("/assets/sonde.css")                                                           => Ok    Ok      Ok      Ok      Ok;
         GET    "/account" at("/account")                                                                          => Login Ok      Ok      Ok      Ok;
@@ -232,6 +237,31 @@ const DIRECTORY_WORKFLOW_FORM: &[(&str, &str)] = &[
     ("t0_m0_text", "${m://Email}"),
 ];
 
+/// A status callback for a message Sonde does not know (acknowledged, nothing changes).
+const TWILIO_STATUS: &[(&str, &str)] = &[
+    ("AccountSid", "AC0123456789abcdef0123456789abcdef"),
+    ("ApiVersion", "2010-04-01"),
+    ("MessageSid", "SM0123456789abcdef0123456789abcdef"),
+    ("SmsSid", "SM0123456789abcdef0123456789abcdef"),
+    ("MessageStatus", "delivered"),
+    ("SmsStatus", "delivered"),
+    ("From", "+15005550006"),
+    ("To", "+15558675310"),
+];
+
+/// A reply from a phone no conversation waits for (answered with empty TwiML).
+const TWILIO_INBOUND: &[(&str, &str)] = &[
+    ("MessageSid", "SM00000000000000000000000000000000"),
+    ("SmsSid", "SM00000000000000000000000000000000"),
+    ("SmsMessageSid", "SM00000000000000000000000000000000"),
+    ("AccountSid", "AC0123456789abcdef0123456789abcdef"),
+    ("From", "+15558675310"),
+    ("To", "+15005550006"),
+    ("Body", "hello"),
+    ("SmsStatus", "received"),
+    ("ApiVersion", "2010-04-01"),
+];
+
 fn key(method: &Method, path: &str) -> String {
     format!("{method} {path}")
 }
@@ -274,6 +304,19 @@ async fn every_route_answers_each_role_as_the_matrix_says() {
             for (who, caller) in CALLERS.iter().enumerate() {
                 let answer = world.call(who, &row.method, &row.call).await;
                 let got = answer.outcome();
+                if matches!(row.call.body, Body::Twilio(_)) {
+                    for signing in [TwilioSigning::Missing, TwilioSigning::Wrong] {
+                        world.twilio_signing = signing;
+                        let refused = world.call(who, &row.method, &row.call).await;
+                        world.twilio_signing = TwilioSigning::Good;
+                        if refused.outcome() != Some(Outcome::Denied) {
+                            wrong.push(format!(
+                                "{backend:?}: {} {} as {caller}, {signing:?} signature: expected Denied, got {}",
+                                row.method, row.route, refused.status
+                            ));
+                        }
+                    }
+                }
                 if got != Some(row.expect[who]) {
                     let body: String = answer.body.chars().take(300).collect();
                     wrong.push(format!(

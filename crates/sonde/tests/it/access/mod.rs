@@ -1,6 +1,11 @@
 //! Who may call what. `matrix.rs` calls every route of the router as five kinds of caller
 //! against one set of fixtures and compares each outcome with the table written out there;
 //! `rejections.rs` checks that malformed API input is answered with the API's JSON error.
+//!
+//! Twilio's webhooks are neither public nor authenticated: they are *signed*. Their rows send
+//! a [`Body::Twilio`] form signed with the world's SMS account (as Twilio signs), which every
+//! caller gets through with whatever session or token they hold; the matrix then sends each
+//! such call again unsigned and wrongly signed, and every caller must be refused (403).
 
 mod matrix;
 mod rejections;
@@ -84,7 +89,24 @@ pub enum Body {
     Form(&'static [(&'static str, &'static str)]),
     /// A multipart upload: the file's content and other fields; `csrf` is added.
     Upload(&'static str, &'static [(&'static str, &'static str)]),
+    /// A Twilio webhook's form, signed (`X-Twilio-Signature`) as [`World::twilio_signing`]
+    /// says: with the world's SMS account's auth token over the URL and the fields, by default.
+    Twilio(&'static [(&'static str, &'static str)]),
 }
+
+/// How a [`Body::Twilio`] call is signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TwilioSigning {
+    /// As Twilio signs, with the account's auth token.
+    Good,
+    /// No `X-Twilio-Signature` at all.
+    Missing,
+    /// Signed with another token.
+    Wrong,
+}
+
+/// The auth token of the world's SMS account (a gateway that is never called).
+const TWILIO_TOKEN: &str = "access-matrix-auth-token";
 
 /// What a row sends: the concrete path (placeholders filled from the fixtures) and body.
 #[derive(Debug, Clone, Copy)]
@@ -118,6 +140,12 @@ impl Call {
     pub fn form(self, fields: &'static [(&'static str, &'static str)]) -> Self {
         Self {
             body: Body::Form(fields),
+            ..self
+        }
+    }
+    pub fn twilio(self, fields: &'static [(&'static str, &'static str)]) -> Self {
+        Self {
+            body: Body::Twilio(fields),
             ..self
         }
     }
@@ -204,6 +232,8 @@ pub struct World {
     values: HashMap<&'static str, String>,
     counter: std::cell::Cell<u64>,
     http: reqwest::Client,
+    /// How the next [`Body::Twilio`] calls are signed.
+    pub twilio_signing: TwilioSigning,
 }
 
 /// A Salesforce id of the right shape that names no record: runs that update it fail.
@@ -214,6 +244,16 @@ impl World {
         let sf = harness::start_sfsim().await;
         let app = TestApp::spawn(backend).await;
         harness::use_sfsim(&app, &sf);
+        let sms = engine::sms::SmsSettings::parse(
+            Some("http://127.0.0.1:9"),
+            Some("AC0123456789abcdef0123456789abcdef"),
+            Some(TWILIO_TOKEN),
+            Some("+15005550006"),
+            None,
+        )
+        .unwrap();
+        app.sonde
+            .set_sms(Some(engine::sms::SmsGateway::new(sms).unwrap()));
         let (editor, editor_token) = app.org_user(Role::Editor).await;
         let (viewer, viewer_token) = app.user_in(&editor.org_id, Role::Viewer).await;
         let (admin, admin_token) = app.user_in(&editor.org_id, Role::Admin).await;
@@ -248,6 +288,7 @@ impl World {
             values: HashMap::new(),
             counter: Default::default(),
             http,
+            twilio_signing: TwilioSigning::Good,
         };
         let def = survey::sample::sample_definition();
         let answers = serde_json::to_string(&sonde::bench::complete_answers(&def)).unwrap();
@@ -776,6 +817,23 @@ impl World {
                 let part = reqwest::multipart::Part::bytes(self.fill(file).into_bytes())
                     .file_name("upload");
                 req.multipart(form.part("file", part))
+            }
+            Body::Twilio(fields) => {
+                let pairs: Vec<(String, String)> = fields
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), self.fill(v)))
+                    .collect();
+                let url = self.app.url(&self.fill(call.path));
+                let token = match self.twilio_signing {
+                    TwilioSigning::Good => Some(TWILIO_TOKEN),
+                    TwilioSigning::Wrong => Some("not the account's auth token"),
+                    TwilioSigning::Missing => None,
+                };
+                if let Some(token) = token {
+                    let signature = twilio_wire::signature(token, &url, &pairs);
+                    req = req.header(twilio_wire::SIGNATURE_HEADER, signature);
+                }
+                req.form(&pairs)
             }
         };
         let r = req.send().await.unwrap();

@@ -107,8 +107,9 @@ async fn a_bad_distribution_is_refused_naming_each_field() {
                 vec!["contactIds[0]"],
             ),
             (
+                // SMS needs an SMS template; this one is an email's.
                 json!({"channel": "sms", "mailingListId": list, "templateId": template}),
-                vec!["channel", "templateId"],
+                vec!["templateId"],
             ),
             (
                 json!({"mailingListId": list, "templateId": template,

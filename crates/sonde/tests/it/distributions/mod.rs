@@ -8,6 +8,7 @@ mod editing;
 mod follow_ups;
 mod nodes;
 mod sending;
+mod sms;
 
 use crate::harness::{cookie_client, Backend, TestApp};
 use catcher::Catcher;
