@@ -1,5 +1,6 @@
 //! `sonde demo`: a demo organization, its admin, the sample survey and the built-in Salesforce
-//! org linked with a workflow, set up once; then it prints where to look and serves.
+//! org linked with a workflow, set up once; the built-in mail catcher and SMS gateway beside
+//! them, whose messages the admin UI's Outbox shows; then it prints where to look and serves.
 
 use super::{bench, prepare, run_server, DbArgs, ServeArgs};
 use anyhow::Context;
@@ -30,6 +31,31 @@ pub(crate) async fn run(
         .await
         .context("starting the built-in Salesforce org")?;
     let (listener, sonde) = prepare(store.clone(), args, Some(&db.data_dir)).await?;
+    // Invitations go to the built-in mail catcher, unless the operator set a mail server.
+    let mailsim = mailsim::Mailsim::builder()
+        .start()
+        .await
+        .context("starting the built-in mail catcher")?;
+    if sonde.mailer().is_none() {
+        let from =
+            std::env::var("SONDE_MAIL_FROM").unwrap_or_else(|_| "surveys@demo.sonde.local".into());
+        let settings = engine::mail::MailSettings::parse(&mailsim.smtp_url(), &from, None, None)
+            .map_err(anyhow::Error::msg)?;
+        sonde.set_mailer(Some(
+            engine::mail::Mailer::new(settings).map_err(anyhow::Error::msg)?,
+        ));
+    }
+    let smsim = smsim::Smsim::builder()
+        .state_file(db.data_dir.join("smsim.json"))
+        .start()
+        .await
+        .context("starting the built-in SMS gateway")?;
+    // SMS HOOK (lead wires engine::sms): pass smsim.url(), smsim.account_sid(),
+    // smsim.auth_token() and smsim.numbers() to sonde.set_sms(..) here.
+    let outbox = web::ui_outbox::Outbox {
+        mail_url: Some(mailsim.http_url().to_string()),
+        sms_url: Some(smsim.url().trim_end_matches('/').to_string()),
+    };
     let mut settings = engine::connections::SalesforceSettings::from_env();
     settings.client_id = Some(org.client_id().to_string());
     settings.client_secret = Some(salesforce::Secret::new(org.client_secret()));
@@ -39,7 +65,7 @@ pub(crate) async fn run(
     settings.allowed_hosts = settings.allowed_hosts.allow(&sfsim_host)?;
     sonde.configure_salesforce(settings.clone());
     let public_url = sonde.public_url().to_string();
-    let server = tokio::spawn(run_server(listener, sonde.clone(), None));
+    let server = tokio::spawn(run_server(listener, sonde.clone(), outbox, None));
 
     let password_file = db.data_dir.join("demo-admin-password");
     let admin = match sonde.user_by_email(DEMO_ADMIN).await {
@@ -102,6 +128,12 @@ pub(crate) async fn run(
         text(&sf_contact["LastName"]),
     );
     println!("  API (OpenAPI):   {public_url}/api/v1/openapi.json");
+    println!("  Outbox:          {public_url}/outbox");
+    println!(
+        "                   (what the built-in mail catcher {} and SMS gateway {} received)",
+        mailsim.http_url(),
+        smsim.url()
+    );
     println!("Built-in Salesforce org (sonde sfsim):");
     println!("  Login URL:       {login_url}");
     println!("  Instance URL:    {instance_url}");
@@ -117,6 +149,8 @@ pub(crate) async fn run(
     println!("Ctrl-C stops the demo.");
     let served = server.await?;
     org.shutdown().await;
+    mailsim.shutdown().await;
+    smsim.shutdown().await;
     served
 }
 

@@ -436,7 +436,7 @@ pub async fn serve_in(
     ready: Option<tokio::sync::oneshot::Sender<SocketAddr>>,
 ) -> anyhow::Result<()> {
     let (listener, sonde) = prepare(store, args, data_dir).await?;
-    run_server(listener, sonde, ready).await
+    run_server(listener, sonde, web::ui_outbox::Outbox::from_env(), ready).await
 }
 
 /// Binds the listener and builds the application (keys, leases) without serving yet.
@@ -497,9 +497,11 @@ async fn prepare(
 }
 
 /// Starts the background work and serves until Ctrl-C.
+/// `outbox`: the local gateways whose messages the admins' Outbox page shows (the demo's).
 async fn run_server(
     listener: tokio::net::TcpListener,
     sonde: Sonde,
+    outbox: web::ui_outbox::Outbox,
     ready: Option<tokio::sync::oneshot::Sender<SocketAddr>>,
 ) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
@@ -514,7 +516,7 @@ async fn run_server(
             "no SONDE_SMTP_URL: distributions are kept and wait until a mail server is configured"
         ),
     }
-    let app = web::app(web::AppState::new(sonde));
+    let app = web::app(web::AppState::new(sonde).with_outbox(outbox));
     tracing::info!(%addr, "sonde listening");
     if let Some(tx) = ready {
         let _ = tx.send(addr);
