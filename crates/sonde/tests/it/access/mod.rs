@@ -23,12 +23,16 @@ pub enum Outcome {
     Denied,
     /// 404: not there for this caller (another organization's, or not shared with them).
     Hidden,
+    /// 400 naming an id of the body that is no such thing "of your organization": another
+    /// organization's ids are answered as ids that do not exist.
+    Unknown,
 }
 
 /// The callers of every row, in the order of the table's columns. The other organization's
 /// user is its admin, so tenant isolation is tested against the strongest role.
 pub const CALLERS: [&str; 5] = ["anonymous", "other-org admin", "viewer", "editor", "admin"];
 const EDITOR: usize = 3;
+const ADMIN: usize = 4;
 
 /// A fixture a call uses up when it is let through, made again before the next call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +66,12 @@ pub enum Spend {
     SpareInvitation,
     /// `{invitation_token}`: an invitation link's token, accepted.
     InvitationLink,
+    /// `{spare_template}`: an email template no distribution uses, deleted.
+    SpareTemplate,
+    /// `{spare_distribution}`: a distribution of `{survey}` scheduled for 2099, deleted.
+    SpareDistribution,
+    /// `{spare_rule}`: a contact frequency rule of the organization, deleted.
+    SpareRule,
 }
 
 /// A request body; its text may hold `{fixture}` placeholders.
@@ -175,6 +185,7 @@ impl Answer {
             403 if self.body.contains("did not come from Sonde") => None,
             403 => Some(Outcome::Denied),
             404 => Some(Outcome::Hidden),
+            400 if self.body.contains("of your organization") => Some(Outcome::Unknown),
             _ => None,
         }
     }
@@ -195,6 +206,14 @@ pub struct World {
     counter: std::cell::Cell<u64>,
     http: reqwest::Client,
 }
+
+/// An email template as the API takes it.
+const TEMPLATE_JSON: &str = r#"{"channel": "email", "name": "Matrix template", "subject": "Hi ${m://FirstName}",
+    "body": "<p>${l://SurveyLink}</p>"}"#;
+
+/// A distribution of `{survey}` to `{list}` that waits for 2099: it stays editable.
+const SCHEDULED_DISTRIBUTION: &str =
+    r#"{"mailingListId": "{list}", "templateId": "{template}", "sendAt": "2099-01-01T09:00:00Z"}"#;
 
 /// A Salesforce id of the right shape that names no record: runs that update it fail.
 const MISSING_CASE: &str = "500000000000000AAA";
@@ -328,6 +347,22 @@ impl World {
                 .await;
             w.values.insert(name, v["id"].as_str().unwrap().into());
         }
+        w.values.insert("template_json", TEMPLATE_JSON.into());
+        let t = w
+            .editor_call(Method::POST, "/api/v1/templates", "{template_json}", 201)
+            .await;
+        w.values
+            .insert("template", t["id"].as_str().unwrap().into());
+        let d = w
+            .editor_call(
+                Method::POST,
+                "/api/v1/surveys/{survey}/distributions",
+                SCHEDULED_DISTRIBUTION,
+                201,
+            )
+            .await;
+        w.values
+            .insert("distribution", d["id"].as_str().unwrap().into());
         // A recorded response whose run closed the Case, and one whose run failed.
         let r = w
             .editor_call(
@@ -383,6 +418,9 @@ impl World {
             Spend::SpareList,
             Spend::SpareInvitation,
             Spend::InvitationLink,
+            Spend::SpareTemplate,
+            Spend::SpareDistribution,
+            Spend::SpareRule,
         ] {
             w.renew(spend, EDITOR).await;
         }
@@ -575,6 +613,40 @@ impl World {
                     let token = made.link.rsplit('/').next().unwrap().to_string();
                     self.values.insert("invitation_token", token);
                 }
+            }
+            Spend::SpareTemplate => {
+                let v = self
+                    .editor_call(Method::POST, "/api/v1/templates", "{template_json}", 201)
+                    .await;
+                self.values
+                    .insert("spare_template", v["id"].as_str().unwrap().into());
+            }
+            Spend::SpareDistribution => {
+                let v = self
+                    .editor_call(
+                        Method::POST,
+                        "/api/v1/surveys/{survey}/distributions",
+                        SCHEDULED_DISTRIBUTION,
+                        201,
+                    )
+                    .await;
+                self.values
+                    .insert("spare_distribution", v["id"].as_str().unwrap().into());
+            }
+            Spend::SpareRule => {
+                // Rules are the admins' to add.
+                let r = self
+                    .http
+                    .post(self.app.url("/api/v1/directory/frequency-rules"))
+                    .bearer_auth(self.callers[ADMIN].token.as_deref().unwrap())
+                    .json(&json!({"scope": {"type": "organization"}, "maxInvitations": 50, "periodDays": 1}))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), 201);
+                let v: Value = r.json().await.unwrap();
+                self.values
+                    .insert("spare_rule", v["id"].as_str().unwrap().into());
             }
             Spend::OAuthGrant => {
                 // The last grant made the editor a connection; let it go so the five-link

@@ -6,6 +6,7 @@
 mod catcher;
 mod editing;
 mod sending;
+mod ui;
 
 use crate::harness::{cookie_client, Backend, TestApp};
 use catcher::Catcher;
