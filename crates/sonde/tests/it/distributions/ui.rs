@@ -162,7 +162,7 @@ async fn a_distribution_made_in_the_browser_reaches_the_one_contact_it_may_and_c
     // The distribution, from the survey's Distributions tab.
     b.goto(&f.app.url(&format!("/surveys/{}", f.survey))).await;
     b.click("#distributions-tab").await;
-    b.wait_for("No distributions yet").await;
+    b.wait_for("Earlier visit").await;
     b.click("#new-distribution").await;
     b.wait_for("Create distribution").await;
     b.click(&format!("#d-list option[value='{list}']")).await;
