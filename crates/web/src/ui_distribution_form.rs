@@ -104,10 +104,15 @@ impl DistributionForm {
             if !fields.iter().any(|(k, _)| *k == hours) {
                 break;
             }
-            reminders.push((
+            let row = (
                 field(fields, &hours).trim().to_string(),
                 field(fields, &format!("r{i}_template")).to_string(),
-            ));
+            );
+            // An empty row is the form's spare one: no reminder, and no number taken, so the
+            // engine's `reminders[i]` is the i-th row shown again.
+            if !(row.0.is_empty() && row.1.is_empty()) {
+                reminders.push(row);
+            }
         }
         Self {
             channel: field(fields, "channel").into(),
@@ -154,9 +159,6 @@ impl DistributionForm {
         };
         let mut reminders = Vec::new();
         for (i, (h, template)) in self.reminders.iter().enumerate() {
-            if h.is_empty() && template.is_empty() {
-                continue;
-            }
             if let Some(after_hours) = hours(h, format!("reminders[{i}].afterHours"), &mut problems)
             {
                 reminders.push(FollowUpInput {
@@ -260,7 +262,7 @@ pub fn form(
         reminder_rows.push(Default::default());
     }
     html! {
-        form method="post" action=(action) id="distribution-form" {
+        form.fields method="post" action=(action) id="distribution-form" {
             input type="hidden" name="csrf" value=(user.csrf);
             div.card {
                 fieldset aria-describedby="d-channel-error" {

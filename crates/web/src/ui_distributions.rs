@@ -20,6 +20,21 @@ use serde::Deserialize;
 
 type PageResult = Result<Response, PageError>;
 
+/// The engine's messages in the form's words.
+const WORDS: &[(&str, &str)] = &[
+    ("leave sendAt out to send now", "choose Send now instead"),
+    (
+        "mailingListId or contactIds",
+        "a mailing list or chosen contacts",
+    ),
+    ("mailingListId", "a mailing list"),
+    ("contactIds", "chosen contacts"),
+    ("sendAt", "the send time"),
+    ("timeZone", "the time zone"),
+    ("afterHours", "hours after"),
+    ("templateId", "template"),
+];
+
 /// Recipients per page of a distribution's list.
 const RECIPIENTS_PAGE: usize = 50;
 /// Contacts the form offers to choose from; a bigger audience is a mailing list.
@@ -116,12 +131,12 @@ pub async fn distributions(
             @if user.actor.role >= Role::Editor {
                 p { a.button href={ "/surveys/" (survey.id) "/distributions/new" } id="new-distribution" { "New distribution" } }
             }
-            div.card.wide-table {
+            div.card.wide {
                 @if list.is_empty() {
                     p.muted { "No distributions yet. A distribution sends this survey's link to a mailing list or to chosen contacts, by email or text message." }
                 } @else {
                     div.table-wrap {
-                        table.distributions {
+                        table.distributions.stack {
                             thead { tr {
                                 th scope="col" { "Send time" } th scope="col" { "Channel" } th scope="col" { "Template" } th scope="col" { "Status" }
                                 @for (_, label) in &columns { th scope="col" { (label) } }
@@ -130,11 +145,11 @@ pub async fn distributions(
                                 @let all = counters(&d.stats);
                                 tr {
                                     th scope="row" { a href=(href(d)) { (moment(&d.send_at)) } }
-                                    td { (dform::channel_label(d.channel.as_str())) }
-                                    td { (name_of(&d.template_id)) }
-                                    td { (status_badge(&d.status)) }
-                                    @for (key, _) in &columns {
-                                        td data-stat=(key) { (all.iter().find(|(k, _, _)| k == key).map(|c| c.2.as_str()).unwrap_or("")) }
+                                    td data-label="Channel" { (dform::channel_label(d.channel.as_str())) }
+                                    td data-label="Template" { (name_of(&d.template_id)) }
+                                    td data-label="Status" { (status_badge(&d.status)) }
+                                    @for (key, label) in &columns {
+                                        td data-stat=(key) data-label=(label) { (all.iter().find(|(k, _, _)| k == key).map(|c| c.2.as_str()).unwrap_or("")) }
                                     }
                                 }
                             } }
@@ -254,7 +269,7 @@ pub async fn create_distribution(
     match created {
         Ok(d) => Ok(Redirect::to(&format!("{}?created=1", href(&d))).into_response()),
         Err(e) => {
-            let Some(errors) = FieldErrors::of(&e) else {
+            let Some(errors) = FieldErrors::of(&e).map(|e| e.in_words(WORDS)) else {
                 return Err(e.into());
             };
             let survey = state.sonde.survey(&user.actor, &survey_id).await?;
@@ -295,6 +310,19 @@ pub async fn distribution(
         .sonde
         .distribution_recipients(&user.actor, &id, after, RECIPIENTS_PAGE)
         .await?;
+    // Whom each recipient is, by name (a skipped one may have no address at all).
+    let mut names = std::collections::HashMap::new();
+    for r in &recipients.recipients {
+        if !names.contains_key(&r.contact_id) {
+            let name = match state.sonde.contact(&user.actor, &r.contact_id).await {
+                Ok(c) => format!("{} {}", c.first_name, c.last_name)
+                    .trim()
+                    .to_string(),
+                Err(_) => "a deleted contact".to_string(),
+            };
+            names.insert(r.contact_id.clone(), name);
+        }
+    }
     let templates = state.sonde.templates(&user.actor).await?;
     let template = templates.iter().find(|t| t.id == d.template_id);
     let template_link = |tid: &str| {
@@ -385,16 +413,20 @@ pub async fn distribution(
                     p.muted { @if scheduled { "Recipients are decided when the distribution starts." } @else { "No recipients yet." } }
                 } @else {
                     div.table-wrap {
-                        table.recipients {
-                            thead { tr { th { "Address" } th { "Message" } th { "State" } th { "Reason" } th { "Sent" } th { "Opened" } th { "Updated" } } }
+                        table.recipients.stack {
+                            thead { tr { th { "Contact" } th { "State" } th { "Reason" } th { "Sent" } th { "Opened" } th { "Message" } th { "Updated" } } }
                             tbody { @for r in &recipients.recipients { tr data-state=(r.state) {
-                                td.long { @match &r.address { Some(a) => (a), None => span.muted { "(none) " code { (r.contact_id) } } } }
-                                td { (kind_label(&r.kind)) }
-                                td { span class={ "badge rcpt-" (r.state) } { (r.state) } }
-                                td.long { (r.reason.clone().unwrap_or_default()) }
-                                td { @if let Some(s) = &r.sent_at { (moment(s)) } }
-                                td { @if let Some(o) = &r.opened_at { (moment(o)) } }
-                                td { (moment(&r.updated_at)) }
+                                th scope="row" {
+                                    (names.get(&r.contact_id).map(String::as_str).unwrap_or(""))
+                                    br;
+                                    span.muted.address { @match &r.address { Some(a) => (a), None => "no address" } }
+                                }
+                                td data-label="State" { span class={ "badge rcpt-" (r.state) } { (r.state) } }
+                                td.reason data-label="Reason" { (r.reason.clone().unwrap_or_default()) }
+                                td data-label="Sent" { @if let Some(s) = &r.sent_at { (moment(s)) } }
+                                td data-label="Opened" { @if let Some(o) = &r.opened_at { (moment(o)) } }
+                                td data-label="Message" { (kind_label(&r.kind)) }
+                                td data-label="Updated" { (moment(&r.updated_at)) }
                             } } }
                         }
                     }
@@ -490,7 +522,7 @@ pub async fn update_distribution(
     match saved {
         Ok(d) => Ok(Redirect::to(&format!("{}?saved=1", href(&d))).into_response()),
         Err(e) => {
-            let Some(errors) = FieldErrors::of(&e) else {
+            let Some(errors) = FieldErrors::of(&e).map(|e| e.in_words(WORDS)) else {
                 return Err(e.into());
             };
             let d = state.sonde.distribution(&user.actor, &id).await?;

@@ -12,6 +12,8 @@ pub(crate) struct FieldErrors {
     /// The refusal's own sentence ("the distribution has invalid fields").
     message: Option<String>,
     problems: Vec<FieldProblem>,
+    /// The API's words in the messages and the form's for them, replaced in order.
+    words: &'static [(&'static str, &'static str)],
     /// Which problems an input has shown already (a page is rendered by one task; the lock
     /// only makes the form's state shareable across the handler's awaits).
     shown: Mutex<Vec<bool>>,
@@ -25,9 +27,22 @@ impl FieldErrors {
                 message: Some(message.clone()),
                 shown: Mutex::new(vec![false; problems.len()]),
                 problems: problems.clone(),
+                words: &[],
             }),
             _ => None,
         }
+    }
+
+    /// Says the messages in the form's words: `("leave sendAt out", "choose Send now")`.
+    pub(crate) fn in_words(mut self, words: &'static [(&'static str, &'static str)]) -> Self {
+        self.words = words;
+        self
+    }
+
+    fn say(&self, message: &str) -> String {
+        self.words
+            .iter()
+            .fold(message.to_string(), |m, (api, ours)| m.replace(api, ours))
     }
 
     pub(crate) fn is_empty(&self) -> bool {
@@ -47,9 +62,13 @@ impl FieldErrors {
                 shown[i] = true;
                 let rest = &p.field[name.len()..];
                 out.push(if rest.is_empty() {
-                    p.message.clone()
+                    self.say(&p.message)
                 } else {
-                    format!("{}: {}", rest.trim_start_matches('.'), p.message)
+                    format!(
+                        "{}: {}",
+                        self.say(rest.trim_start_matches('.')),
+                        self.say(&p.message)
+                    )
                 });
             }
         }
@@ -93,7 +112,7 @@ impl FieldErrors {
                     @if rest.is_empty() {
                         p { "The fields to correct are marked below." }
                     } @else {
-                        ul { @for p in rest { li { strong { (p.field) } ": " (p.message) } } }
+                        ul { @for p in rest { li { strong { (p.field) } ": " (self.say(&p.message)) } } }
                     }
                 }
             }

@@ -150,18 +150,18 @@ async fn settings_page(
         f.scope.as_str()
     };
     let form = html! {
-        form method="post" action="/directory/frequency-rules" id="rule-form" {
+        form.fields method="post" action="/directory/frequency-rules" id="rule-form" {
             input type="hidden" name="csrf" value=(user.csrf);
             fieldset {
                 legend { "Which invitations it counts" }
                 label.opt for="fr-org" { input type="radio" id="fr-org" name="scope" value="organization" checked[scope == "organization"]; "Every invitation of the organization" }
                 label.opt for="fr-survey" { input type="radio" id="fr-survey" name="scope" value="survey" checked[scope == "survey"]; "Invitations to one survey" }
-                p { label for="fr-survey-id" { "Survey" }
+                p.sub { label for="fr-survey-id" { "Survey" }
                     select id="fr-survey-id" name="survey_id" aria-invalid=[invalid("scope.surveyId")] {
                         @for s in &surveys { option value=(s.id) selected[s.id == f.survey_id] { (s.name) } } }
                     (errors.at("scope.surveyId", "fr-survey-error")) }
                 label.opt for="fr-list" { input type="radio" id="fr-list" name="scope" value="mailing_list" checked[scope == "mailing_list"]; "Invitations through one mailing list" }
-                p { label for="fr-list-id" { "Mailing list" }
+                p.sub { label for="fr-list-id" { "Mailing list" }
                     select id="fr-list-id" name="mailing_list_id" aria-invalid=[invalid("scope.mailingListId")] {
                         @for l in &lists { option value=(l.id) selected[l.id == f.mailing_list_id] { (l.name) } } }
                     (errors.at("scope.mailingListId", "fr-list-error")) }

@@ -227,7 +227,7 @@ fn editor_page(
                                 input type="text" id={ "v" (i) "-subject" } name={ "v" (i) "_subject" } value=(subject); }
                         }
                         p { label for={ "v" (i) "-body" } { @if sms { "Message" } @else { "Body (HTML)" } }
-                            textarea id={ "v" (i) "-body" } name={ "v" (i) "_body" } data-sms-count=[sms.then(|| format!("v{i}-size"))] { (body) } }
+                            textarea id={ "v" (i) "-body" } name={ "v" (i) "_body" } data-sms-count=[sms.then(|| format!("v{i}-size"))] class=[(!sms).then_some("html-body")] { (body) } }
                         @if sms { p.muted id={ "v" (i) "-size" } aria-live="polite" { (sms_size(body)) } }
                     }
                 }
