@@ -119,3 +119,42 @@ impl FieldErrors {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refusal() -> FieldErrors {
+        let p = |f: &str, m: &str| FieldProblem {
+            field: f.into(),
+            message: m.into(),
+        };
+        FieldErrors::of(&Error::invalid_fields(
+            "the distribution has invalid fields",
+            vec![
+                p("sendAt", "is in the past; leave sendAt out to send now"),
+                p("reminders[0].afterHours", "must be from 1 to 8760"),
+                p("channel", "not yet"),
+            ],
+        ))
+        .unwrap()
+        .in_words(&[("leave sendAt out", "choose Send now")])
+    }
+
+    #[test]
+    fn each_problem_shows_once_beside_its_field_and_the_rest_above() {
+        let e = refusal();
+        let at = e.at("sendAt", "x").into_string();
+        assert!(
+            at.contains("is in the past; choose Send now to send now"),
+            "{at}"
+        );
+        assert!(e.at("sendAt", "x").into_string().is_empty(), "shown once");
+        let r = e.at("reminders[0]", "r").into_string();
+        assert!(r.contains("afterHours: must be from 1 to 8760"), "{r}");
+        assert!(e.has("reminders"));
+        let summary = e.summary().into_string();
+        assert!(summary.contains("channel") && summary.contains("not yet"));
+        assert!(!summary.contains("in the past"), "{summary}");
+    }
+}

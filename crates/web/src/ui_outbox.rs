@@ -186,3 +186,19 @@ pub async fn outbox(State(state): State<AppState>, user: WebUser) -> Result<Resp
         },
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::linked;
+
+    #[test]
+    fn addresses_become_links_and_the_rest_stays_text() {
+        let html = linked("Hi <Ada>: http://x.test/s/SV_1?l=a&b=2. Thanks").into_string();
+        assert_eq!(
+            html,
+            "Hi &lt;Ada&gt;: <a href=\"http://x.test/s/SV_1?l=a&amp;b=2\" target=\"_blank\" \
+             rel=\"noopener\">http://x.test/s/SV_1?l=a&amp;b=2</a>. Thanks"
+        );
+        assert_eq!(linked("no link").into_string(), "no link");
+    }
+}

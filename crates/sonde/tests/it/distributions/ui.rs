@@ -182,7 +182,7 @@ async fn a_distribution_made_in_the_browser_reaches_the_one_contact_it_may_and_c
     f.app.sonde.drain_distributions().await.unwrap();
 
     // Exactly one more message: Ada's, with her name and a personal link.
-    let received = f.catcher.received();
+    let received = f.catcher.wait_for(2).await;
     assert_eq!(received.len(), 2, "{received:?}");
     let mail = &received[1];
     assert_eq!(mail.to(), "ada@example.com");
