@@ -108,7 +108,15 @@ pub(crate) async fn run(
     ))
     .await?;
     let sf_contact = contacts.first().context("the demo org has a contact")?;
-    let respondent = respondent_link(&sonde, &admin, &survey_id, sf_contact).await?;
+    let (respondent, contact_id) = respondent_link(&sonde, &admin, &survey_id, sf_contact).await?;
+    // One invitation on the first start, so the Outbox shows what a distribution sends.
+    if sonde
+        .survey_distributions(&admin, &survey_id)
+        .await?
+        .is_empty()
+    {
+        invite(&sonde, &admin, &survey_id, &contact_id).await?;
+    }
     if sonde.workflows(&admin, &survey_id).await?.is_empty() {
         create_workflow(&sonde, &public_url, &survey_id, &org).await?;
     }
@@ -130,7 +138,7 @@ pub(crate) async fn run(
     println!("  API (OpenAPI):   {public_url}/api/v1/openapi.json");
     println!("  Outbox:          {public_url}/outbox");
     println!(
-        "                   (what the built-in mail catcher {} and SMS gateway {} received)",
+        "                   (the invitations sent: what the built-in mail catcher {} and SMS gateway {} received)",
         mailsim.http_url(),
         smsim.url()
     );
@@ -154,14 +162,39 @@ pub(crate) async fn run(
     served
 }
 
+/// An email template and a distribution of the survey to the demo's contact, sent now.
+async fn invite(
+    sonde: &Sonde,
+    admin: &Actor,
+    survey_id: &str,
+    contact_id: &str,
+) -> anyhow::Result<()> {
+    let template: engine::message_templates::TemplateDefinition = serde_json::from_value(json!({
+        "channel": "email",
+        "name": "Demo invitation",
+        "subject": "${m://FirstName}, how did we do?",
+        "fromName": "Demo Company",
+        "body": "<p>Hello ${m://FirstName},</p><p>Tell us about your last support request: \
+                 ${l://SurveyLink?d=take the survey}.</p><p>${l://OptOutLink?d=Unsubscribe}</p>",
+    }))?;
+    let template = sonde.create_template(admin, template).await?;
+    let input = engine::distributions::NewDistribution {
+        contact_ids: Some(vec![contact_id.to_string()]),
+        template_id: Some(template.id),
+        ..Default::default()
+    };
+    sonde.create_distribution(admin, survey_id, input).await?;
+    Ok(())
+}
+
 /// The Salesforce contact as a Sonde contact (matched again on the next start by its
-/// Salesforce id) and a new personal link to the survey for them.
+/// Salesforce id) and a new personal link to the survey for them; the link and the contact.
 async fn respondent_link(
     sonde: &Sonde,
     admin: &Actor,
     survey_id: &str,
     sf_contact: &Value,
-) -> anyhow::Result<String> {
+) -> anyhow::Result<(String, String)> {
     let input = json!({
         "firstName": sf_contact["FirstName"],
         "lastName": sf_contact["LastName"],
@@ -170,7 +203,8 @@ async fn respondent_link(
         "embeddedData": {"sfContactId": sf_contact["Id"], "sfAccountId": sf_contact["AccountId"]},
     });
     let (contact, _) = sonde.save_contact(admin, &input, None).await?;
-    Ok(sonde.personal_link(admin, survey_id, &contact.id).await?)
+    let link = sonde.personal_link(admin, survey_id, &contact.id).await?;
+    Ok((link, contact.id))
 }
 
 /// Links the built-in org as the demo admin through the OAuth dance and adds the workflow.
