@@ -354,6 +354,7 @@ pub async fn distribution(
             Some(crate::ui_templates::test_send_form(
                 &user,
                 &t.id,
+                &href(&d),
                 Some(&d.survey_id),
                 &[],
                 &contacts,

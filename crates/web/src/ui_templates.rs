@@ -454,7 +454,7 @@ async fn template_footer(
     Ok(html! {
         div.card id="test-send" {
             h2 { "Send a test" }
-            (test_send_form(user, &t.id, None, &surveys.iter().map(|s| (s.id.clone(), s.name.clone())).collect::<Vec<_>>(), &contacts, sms))
+            (test_send_form(user, &t.id, &format!("/templates/{}", t.id), None, &surveys.iter().map(|s| (s.id.clone(), s.name.clone())).collect::<Vec<_>>(), &contacts, sms))
         }
         p { a.button.danger href={ "/templates/" (t.id) "/delete" } id="delete-template" { "Delete template…" } }
     })
@@ -464,6 +464,7 @@ async fn template_footer(
 pub(crate) fn test_send_form(
     user: &WebUser,
     template_id: &str,
+    back: &str,
     survey_id: Option<&str>,
     surveys: &[(String, String)],
     contacts: &[engine::directory::Contact],
@@ -473,6 +474,7 @@ pub(crate) fn test_send_form(
         form method="post" action="/templates/test-send" id="test-send-form" {
             input type="hidden" name="csrf" value=(user.csrf);
             input type="hidden" name="template_id" value=(template_id);
+            input type="hidden" name="back" value=(back);
             @if let Some(s) = survey_id {
                 input type="hidden" name="survey_id" value=(s);
             } @else {
@@ -590,6 +592,9 @@ pub struct TestSendForm {
     survey_id: String,
     contact_id: String,
     to: String,
+    /// The page the form was on (a template's or a distribution's).
+    #[serde(default)]
+    back: String,
 }
 
 pub async fn test_send(
@@ -604,13 +609,18 @@ pub async fn test_send(
         contact_id: form.contact_id,
         to: form.to.trim().to_string(),
     };
-    let back = format!("/templates/{}", form.template_id);
+    // Only a page of this site: the field comes back from the browser.
+    let back = if form.back.starts_with("/templates/") || form.back.starts_with("/distributions/") {
+        form.back.clone()
+    } else {
+        format!("/templates/{}", form.template_id)
+    };
     match state.sonde.queue_test_send(&user.actor, asked).await {
         Ok(q) => Ok(page(
             &user,
             "Test message queued",
             html! {
-                p { a href=(back) { "← The template" } }
+                p { a href=(back) id="back" { "← Back" } }
                 h1 { "Test message queued" }
                 div.ok role="status" id="test-queued" { "A test message to " strong { (q.to) } " is on its way." }
                 @if let Some(n) = &q.notice { p.notice { (n) } }
@@ -626,7 +636,7 @@ pub async fn test_send(
             StatusCode::BAD_REQUEST,
             "Test not sent",
             html! {
-                p { a href=(back) { "← The template" } }
+                p { a href=(back) id="back" { "← Back" } }
                 h1 { "Test not sent" }
                 div.notice role="alert" id="form-errors" {
                     p.error { (e) }

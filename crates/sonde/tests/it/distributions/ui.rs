@@ -69,11 +69,12 @@ async fn a_distribution_made_in_the_browser_reaches_the_one_contact_it_may_and_c
     assert_eq!(s, 201, "{v}");
     f.app.sonde.drain_distributions().await.unwrap();
     assert_eq!(f.catcher.received().len(), 1, "Dee's first invitation");
-    f.contact(
-        &list,
-        json!({"email": "ada@example.com", "firstName": "Ada", "lastName": "Lovelace"}),
-    )
-    .await;
+    let ada = f
+        .contact(
+            &list,
+            json!({"email": "ada@example.com", "firstName": "Ada", "lastName": "Lovelace"}),
+        )
+        .await;
     let bob = f
         .contact(
             &list,
@@ -221,6 +222,19 @@ async fn a_distribution_made_in_the_browser_reaches_the_one_contact_it_may_and_c
     assert_eq!(stat(&page, "started"), "1");
     assert_eq!(stat(&page, "responseRate"), "100.0%");
     b.shots("dist-detail-finished").await;
+
+    // A test of its template from the distribution's page, with Ada's data.
+    b.click(&format!("#ts-contact option[value='{ada}']")).await;
+    b.type_into("#ts-to", "me@example.com").await;
+    b.click("#send-test").await;
+    let queued = b.wait_for("Test message queued").await;
+    assert!(queued.contains("Ada, how was your visit?"), "{queued}");
+    b.shots("dist-test-queued").await;
+    b.click("#back").await;
+    b.wait_for("Send a test of its template").await;
+    f.app.sonde.drain_distributions().await.unwrap();
+    let received = f.catcher.wait_for(3).await;
+    assert_eq!(received[2].to(), "me@example.com");
     b.goto(&f.app.url(&format!("/surveys/{}/distributions", f.survey)))
         .await;
     b.wait_for("data-stat=\"finished\"").await;
