@@ -18,6 +18,15 @@ use serde::Deserialize;
 
 type PageResult = Result<Response, PageError>;
 
+/// The engine's messages in the form's words.
+const WORDS: &[(&str, &str)] = &[
+    (
+        "maxInvitations (with periodDays), minDaysBetween, or both",
+        "at most so many invitations in so many days, at least so many days between two, or both",
+    ),
+    ("with maxInvitations", "with “at most”"),
+];
+
 /// What a rule says, in words.
 fn rule_words(rule: &FrequencyRule) -> String {
     let days = |n: u32| {
@@ -178,7 +187,6 @@ async fn settings_page(
                     input type="number" min="1" id="fr-between" name="min_days_between" value=(f.min_days_between) aria-invalid=[invalid("minDaysBetween")];
                     (errors.at("minDaysBetween", "fr-between-error")) }
             }
-            (errors.at("", "fr-error"))
             p { button type="submit" id="add-rule" { "Add rule" } }
         }
     };
@@ -237,7 +245,7 @@ pub async fn create_rule(
     match saved {
         Ok(_) => Ok(Redirect::to("/directory/settings").into_response()),
         Err(e) => match FieldErrors::of(&e) {
-            Some(errors) => settings_page(&state, &user, &form, &errors).await,
+            Some(errors) => settings_page(&state, &user, &form, &errors.in_words(WORDS)).await,
             None => Err(e.into()),
         },
     }

@@ -133,11 +133,7 @@ pub struct NewQuery {
     channel: String,
 }
 
-pub async fn new_template(
-    State(_state): State<AppState>,
-    user: WebUser,
-    Query(q): Query<NewQuery>,
-) -> PageResult {
+pub async fn new_template(user: WebUser, Query(q): Query<NewQuery>) -> PageResult {
     user.actor.require(Role::Editor)?;
     let definition = if q.channel == "sms" {
         TemplateDefinition::Sms(SmsTemplate {

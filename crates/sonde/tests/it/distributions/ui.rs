@@ -101,6 +101,9 @@ async fn a_distribution_made_in_the_browser_reaches_the_one_contact_it_may_and_c
     b.click("#directory-settings").await;
     b.wait_for("Contact frequency rules").await;
     b.type_into("#fr-max", "1").await;
+    b.click("#add-rule").await;
+    let refused = b.wait_for("id=\"fr-period-error\"").await;
+    assert!(refused.contains("is needed with “at most”"), "{refused}");
     b.type_into("#fr-period", "30").await;
     b.click("#add-rule").await;
     b.wait_for("at most 1 invitation in any 30 days").await;
