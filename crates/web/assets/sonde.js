@@ -165,4 +165,19 @@
   document.querySelectorAll('input[data-local-zone]').forEach(function (input) {
     if (zone) { input.value = zone; }
   });
+
+  // The distribution form: the template pickers offer the chosen channel's templates.
+  document.querySelectorAll('form#distribution-form').forEach(function (form) {
+    var offer = function () {
+      var chosen = form.querySelector('input[name=channel]:checked') || form.querySelector('input[name=channel]');
+      if (!chosen) { return; }
+      var kind = chosen.value === 'email' ? 'email' : 'sms';
+      form.querySelectorAll('select option[data-channel]').forEach(function (o) {
+        o.hidden = o.dataset.channel !== kind;
+        if (o.hidden && o.selected) { o.parentElement.value = ''; }
+      });
+    };
+    form.querySelectorAll('input[name=channel]').forEach(function (r) { r.addEventListener('change', offer); });
+    offer();
+  });
 })();

@@ -158,6 +158,7 @@ async fn a_distribution_made_in_the_browser_reaches_the_one_contact_it_may_and_c
     );
     b.click("#save-template").await;
     b.wait_for("Template saved.").await;
+    let sms_template = path(&b).await.rsplit('/').next().unwrap().to_string();
     b.shots("dist-sms-template").await;
     b.goto(&f.app.url("/templates")).await;
     b.wait_for("Visit by text").await;
@@ -169,6 +170,12 @@ async fn a_distribution_made_in_the_browser_reaches_the_one_contact_it_may_and_c
     b.wait_for("Earlier visit").await;
     b.click("#new-distribution").await;
     b.wait_for("Create distribution").await;
+    // The template picker offers the channel's templates.
+    let sms_option = format!("#d-template option[value='{sms_template}']");
+    assert_eq!(b.property(&sms_option, "hidden").await, json!(true));
+    b.click("#d-channel-sms").await;
+    assert_eq!(b.property(&sms_option, "hidden").await, json!(false));
+    b.click("#d-channel-email").await;
     b.click(&format!("#d-list option[value='{list}']")).await;
     b.click(&format!("#d-template option[value='{template}']"))
         .await;
