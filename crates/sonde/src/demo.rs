@@ -1,5 +1,6 @@
 //! `sonde demo`: a demo organization, its admin, the sample survey and the built-in Salesforce
-//! org linked with a workflow, set up once; then it prints where to look and serves.
+//! org linked with a workflow, set up once; the built-in mail catcher and SMS gateway beside
+//! them, whose messages the admin UI's Outbox shows; then it prints where to look and serves.
 
 use super::{bench, prepare, run_server, DbArgs, ServeArgs};
 use anyhow::Context;
@@ -30,6 +31,45 @@ pub(crate) async fn run(
         .await
         .context("starting the built-in Salesforce org")?;
     let (listener, sonde) = prepare(store.clone(), args, Some(&db.data_dir)).await?;
+    // Invitations go to the built-in mail catcher, unless the operator set a mail server.
+    let mailsim = mailsim::Mailsim::builder()
+        .start()
+        .await
+        .context("starting the built-in mail catcher")?;
+    if sonde.mailer().is_none() {
+        let from =
+            std::env::var("SONDE_MAIL_FROM").unwrap_or_else(|_| "surveys@demo.sonde.local".into());
+        let settings = engine::mail::MailSettings::parse(&mailsim.smtp_url(), &from, None, None)
+            .map_err(anyhow::Error::msg)?;
+        sonde.set_mailer(Some(
+            engine::mail::Mailer::new(settings).map_err(anyhow::Error::msg)?,
+        ));
+    }
+    // Texts go to the built-in SMS gateway, whose phones' replies come back signed to Sonde's
+    // webhook, unless the operator set a Twilio account.
+    let smsim = smsim::Smsim::builder()
+        .state_file(db.data_dir.join("smsim.json"))
+        .webhook(&format!("{}/webhooks/twilio/inbound", sonde.public_url()))
+        .start()
+        .await
+        .context("starting the built-in SMS gateway")?;
+    if sonde.sms().is_none() {
+        let settings = engine::sms::SmsSettings::parse(
+            Some(smsim.url()),
+            Some(smsim.account_sid()),
+            Some(smsim.auth_token()),
+            smsim.numbers().first().map(String::as_str),
+            None,
+        )
+        .map_err(anyhow::Error::msg)?;
+        sonde.set_sms(Some(
+            engine::sms::SmsGateway::new(settings).map_err(anyhow::Error::msg)?,
+        ));
+    }
+    let outbox = web::ui_outbox::Outbox {
+        mail_url: Some(mailsim.http_url().to_string()),
+        sms_url: Some(smsim.url().trim_end_matches('/').to_string()),
+    };
     let mut settings = engine::connections::SalesforceSettings::from_env();
     settings.client_id = Some(org.client_id().to_string());
     settings.client_secret = Some(salesforce::Secret::new(org.client_secret()));
@@ -39,7 +79,7 @@ pub(crate) async fn run(
     settings.allowed_hosts = settings.allowed_hosts.allow(&sfsim_host)?;
     sonde.configure_salesforce(settings.clone());
     let public_url = sonde.public_url().to_string();
-    let server = tokio::spawn(run_server(listener, sonde.clone(), None));
+    let server = tokio::spawn(run_server(listener, sonde.clone(), outbox, None));
 
     let password_file = db.data_dir.join("demo-admin-password");
     let admin = match sonde.user_by_email(DEMO_ADMIN).await {
@@ -82,7 +122,15 @@ pub(crate) async fn run(
     ))
     .await?;
     let sf_contact = contacts.first().context("the demo org has a contact")?;
-    let respondent = respondent_link(&sonde, &admin, &survey_id, sf_contact).await?;
+    let (respondent, contact_id) = respondent_link(&sonde, &admin, &survey_id, sf_contact).await?;
+    // One invitation on the first start, so the Outbox shows what a distribution sends.
+    if sonde
+        .survey_distributions(&admin, &survey_id)
+        .await?
+        .is_empty()
+    {
+        invite(&sonde, &admin, &survey_id, &contact_id).await?;
+    }
     if sonde.workflows(&admin, &survey_id).await?.is_empty() {
         create_workflow(&sonde, &public_url, &survey_id, &org).await?;
     }
@@ -102,6 +150,12 @@ pub(crate) async fn run(
         text(&sf_contact["LastName"]),
     );
     println!("  API (OpenAPI):   {public_url}/api/v1/openapi.json");
+    println!("  Outbox:          {public_url}/outbox");
+    println!(
+        "                   (the invitations sent: what the built-in mail catcher {} and SMS gateway {} received)",
+        mailsim.http_url(),
+        smsim.url()
+    );
     println!("Built-in Salesforce org (sonde sfsim):");
     println!("  Login URL:       {login_url}");
     println!("  Instance URL:    {instance_url}");
@@ -117,17 +171,44 @@ pub(crate) async fn run(
     println!("Ctrl-C stops the demo.");
     let served = server.await?;
     org.shutdown().await;
+    mailsim.shutdown().await;
+    smsim.shutdown().await;
     served
 }
 
+/// An email template and a distribution of the survey to the demo's contact, sent now.
+async fn invite(
+    sonde: &Sonde,
+    admin: &Actor,
+    survey_id: &str,
+    contact_id: &str,
+) -> anyhow::Result<()> {
+    let template: engine::message_templates::TemplateDefinition = serde_json::from_value(json!({
+        "channel": "email",
+        "name": "Demo invitation",
+        "subject": "${m://FirstName}, how did we do?",
+        "fromName": "Demo Company",
+        "body": "<p>Hello ${m://FirstName},</p><p>Tell us about your last support request: \
+                 ${l://SurveyLink?d=take the survey}.</p><p>${l://OptOutLink?d=Unsubscribe}</p>",
+    }))?;
+    let template = sonde.create_template(admin, template).await?;
+    let input = engine::distributions::NewDistribution {
+        contact_ids: Some(vec![contact_id.to_string()]),
+        template_id: Some(template.id),
+        ..Default::default()
+    };
+    sonde.create_distribution(admin, survey_id, input).await?;
+    Ok(())
+}
+
 /// The Salesforce contact as a Sonde contact (matched again on the next start by its
-/// Salesforce id) and a new personal link to the survey for them.
+/// Salesforce id) and a new personal link to the survey for them; the link and the contact.
 async fn respondent_link(
     sonde: &Sonde,
     admin: &Actor,
     survey_id: &str,
     sf_contact: &Value,
-) -> anyhow::Result<String> {
+) -> anyhow::Result<(String, String)> {
     let input = json!({
         "firstName": sf_contact["FirstName"],
         "lastName": sf_contact["LastName"],
@@ -136,7 +217,8 @@ async fn respondent_link(
         "embeddedData": {"sfContactId": sf_contact["Id"], "sfAccountId": sf_contact["AccountId"]},
     });
     let (contact, _) = sonde.save_contact(admin, &input, None).await?;
-    Ok(sonde.personal_link(admin, survey_id, &contact.id).await?)
+    let link = sonde.personal_link(admin, survey_id, &contact.id).await?;
+    Ok((link, contact.id))
 }
 
 /// Links the built-in org as the demo admin through the OAuth dance and adds the workflow.

@@ -436,7 +436,7 @@ pub async fn serve_in(
     ready: Option<tokio::sync::oneshot::Sender<SocketAddr>>,
 ) -> anyhow::Result<()> {
     let (listener, sonde) = prepare(store, args, data_dir).await?;
-    run_server(listener, sonde, ready).await
+    run_server(listener, sonde, web::ui_outbox::Outbox::from_env(), ready).await
 }
 
 /// Binds the listener and builds the application (keys, leases) without serving yet.
@@ -506,9 +506,11 @@ async fn prepare(
 }
 
 /// Starts the background work and serves until Ctrl-C.
+/// `outbox`: the local gateways whose messages the admins' Outbox page shows (the demo's).
 async fn run_server(
     listener: tokio::net::TcpListener,
     sonde: Sonde,
+    outbox: web::ui_outbox::Outbox,
     ready: Option<tokio::sync::oneshot::Sender<SocketAddr>>,
 ) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
@@ -536,7 +538,7 @@ async fn run_server(
     if sonde.mailer().is_some() || sonde.sms().is_some() {
         sonde.spawn_distribution_worker();
     }
-    let app = web::app(web::AppState::new(sonde));
+    let app = web::app(web::AppState::new(sonde).with_outbox(outbox));
     tracing::info!(%addr, "sonde listening");
     if let Some(tx) = ready {
         let _ = tx.send(addr);

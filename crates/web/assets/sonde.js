@@ -126,4 +126,58 @@
       pick.value = '';
     });
   });
+
+  // An SMS template's body: its segment count and alphabet as one types (the server wrote the
+  // count the page opened with; this is the same GSM-7 / UCS-2 arithmetic).
+  var GSM_BASIC = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 !\"#$%&'()*+,-./:;<=>?@_\n\r" +
+    "£¥èéùìòÇØøÅåΔΦΓΛΩΠΨΣΘΞÆæßÉ¤¡ÄÖÑÜ§¿äöñüà";
+  var GSM_EXTENDED = "\f^{}\\[~]|€";
+  var smsSize = function (text) {
+    var chars = Array.from(text);
+    var gsm = chars.every(function (c) { return GSM_BASIC.indexOf(c) >= 0 || GSM_EXTENDED.indexOf(c) >= 0; });
+    var units = 0;
+    chars.forEach(function (c) { units += gsm ? (GSM_EXTENDED.indexOf(c) >= 0 ? 2 : 1) : c.length; });
+    var single = gsm ? 160 : 70;
+    var segment = gsm ? 153 : 67;
+    var segments = 0;
+    if (units > 0 && units <= single) {
+      segments = 1;
+    } else if (units > single) {
+      // Cut as the network does: a character never split across two segments.
+      var used = 0;
+      segments = 1;
+      chars.forEach(function (c) {
+        var cost = gsm ? (GSM_EXTENDED.indexOf(c) >= 0 ? 2 : 1) : c.length;
+        if (used + cost > segment) { segments += 1; used = 0; }
+        used += cost;
+      });
+    }
+    return segments + ' segment' + (segments === 1 ? '' : 's') + ' · ' +
+      (gsm ? 'GSM-7' : 'UCS-2 (a character outside GSM-7)') + ' · ' + chars.length + ' characters';
+  };
+  document.querySelectorAll('textarea[data-sms-count]').forEach(function (area) {
+    var out = document.getElementById(area.dataset.smsCount);
+    if (!out) { return; }
+    area.addEventListener('input', function () { out.textContent = smsSize(area.value); });
+  });
+
+  // A new distribution's time zone starts as the viewer's own.
+  document.querySelectorAll('input[data-local-zone]').forEach(function (input) {
+    if (zone) { input.value = zone; }
+  });
+
+  // The distribution form: the template pickers offer the chosen channel's templates.
+  document.querySelectorAll('form#distribution-form').forEach(function (form) {
+    var offer = function () {
+      var chosen = form.querySelector('input[name=channel]:checked') || form.querySelector('input[name=channel]');
+      if (!chosen) { return; }
+      var kind = chosen.value === 'email' ? 'email' : 'sms';
+      form.querySelectorAll('select option[data-channel]').forEach(function (o) {
+        o.hidden = o.dataset.channel !== kind;
+        if (o.hidden && o.selected) { o.parentElement.value = ''; }
+      });
+    };
+    form.querySelectorAll('input[name=channel]').forEach(function (r) { r.addEventListener('change', offer); });
+    offer();
+  });
 })();

@@ -39,6 +39,8 @@ pub fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
 pub struct WebUser {
     pub actor: Actor,
     pub csrf: String,
+    /// Whether the instance has an Outbox page (the demo's local gateways), for the header.
+    pub outbox: bool,
 }
 
 impl WebUser {
@@ -73,7 +75,11 @@ impl FromRequestParts<AppState> for WebUser {
         let value =
             cookie(&parts.headers, SESSION_COOKIE).ok_or(PageError(Error::Unauthenticated))?;
         let (actor, csrf) = state.sonde.web_session(value).await?;
-        Ok(Self { actor, csrf })
+        Ok(Self {
+            actor,
+            csrf,
+            outbox: state.outbox.is_some(),
+        })
     }
 }
 

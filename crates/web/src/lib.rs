@@ -27,9 +27,15 @@ pub mod twilio_webhooks;
 pub mod ui;
 pub mod ui_audit;
 pub mod ui_deletions;
+mod ui_distribution_form;
+pub mod ui_distributions;
+mod ui_field_errors;
+pub mod ui_frequency_rules;
 pub mod ui_linked_orgs;
+pub mod ui_outbox;
 pub mod ui_responses;
 pub mod ui_salesforce;
+pub mod ui_templates;
 pub mod ui_users;
 mod ui_workflow_catalog;
 pub mod ui_workflow_editor;
@@ -51,6 +57,8 @@ use std::time::Instant;
 pub struct AppState {
     pub sonde: engine::Sonde,
     metrics: PrometheusHandle,
+    /// The local gateways whose messages the Outbox page shows (the demo's); None: no page.
+    pub(crate) outbox: Option<std::sync::Arc<ui_outbox::Outbox>>,
 }
 
 impl AppState {
@@ -58,7 +66,14 @@ impl AppState {
         Self {
             sonde,
             metrics: metrics_handle(),
+            outbox: None,
         }
+    }
+
+    /// Shows an Outbox page (admins) of what these local gateways received.
+    pub fn with_outbox(mut self, outbox: ui_outbox::Outbox) -> Self {
+        self.outbox = outbox.is_configured().then(|| std::sync::Arc::new(outbox));
+        self
     }
 }
 

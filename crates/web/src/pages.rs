@@ -15,6 +15,8 @@ pub struct Nav<'a> {
     pub email: &'a str,
     pub csrf: &'a str,
     pub admin: bool,
+    /// The demo's Outbox page exists (shown to admins).
+    pub outbox: bool,
 }
 
 /// The frame around every page.
@@ -30,15 +32,17 @@ pub fn layout(title: &str, nav: Option<Nav>, body: Markup) -> Markup {
                 script src=(crate::assets::SCRIPT.url()) defer {}
             }
             body {
-                @if let Some(Nav { email, csrf, admin }) = nav {
+                @if let Some(Nav { email, csrf, admin, outbox }) = nav {
                     header.bar {
                         a href="/surveys" { strong { "Sonde" } }
                         a href="/surveys" { "Surveys" }
                         a href="/contacts" { "Directory" }
                         a href="/lists" { "Mailing lists" }
+                        a href="/templates" { "Templates" }
                         a href="/salesforce" { "Salesforce" }
                         @if admin { a href="/audit" { "Audit log" } }
                         @if admin { a href="/users" { "Users" } }
+                        @if admin && outbox { a href="/outbox" { "Outbox" } }
                         span.grow {}
                         a href="/account" title="Your account: password and API tokens" { (email) }
                         form method="post" action="/logout" {

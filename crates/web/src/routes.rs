@@ -4,8 +4,8 @@
 use crate::{
     account, api, api_audit, api_credentials, api_deletions, api_distributions, api_salesforce,
     api_users, assets, invitation, openapi, respondent, sign_in, twilio_webhooks, ui, ui_audit,
-    ui_deletions, ui_linked_orgs, ui_responses, ui_salesforce, ui_users, ui_workflow_editor,
-    ui_workflows, AppState,
+    ui_deletions, ui_distributions, ui_frequency_rules, ui_linked_orgs, ui_outbox, ui_responses,
+    ui_salesforce, ui_templates, ui_users, ui_workflow_editor, ui_workflows, AppState,
 };
 use axum::handler::Handler;
 use axum::http::Method;
@@ -323,5 +323,56 @@ pub fn table() -> Vec<Route> {
         post("/workflows/{id}/copy", ui_workflows::copy_workflow),
         get("/workflows/{id}/runs", ui_workflows::runs),
         post("/workflows/{id}/runs/{run_id}/retry", ui_workflows::retry),
+        get(
+            "/surveys/{id}/distributions",
+            ui_distributions::distributions,
+        ),
+        post(
+            "/surveys/{id}/distributions",
+            ui_distributions::create_distribution,
+        ),
+        get(
+            "/surveys/{id}/distributions/new",
+            ui_distributions::new_distribution,
+        ),
+        get("/distributions/{id}", ui_distributions::distribution),
+        get(
+            "/distributions/{id}/edit",
+            ui_distributions::edit_distribution,
+        ),
+        post(
+            "/distributions/{id}/edit",
+            ui_distributions::update_distribution,
+        ),
+        get(
+            "/distributions/{id}/delete",
+            ui_distributions::confirm_delete,
+        ),
+        post(
+            "/distributions/{id}/delete",
+            ui_distributions::delete_distribution,
+        ),
+        get("/templates", ui_templates::templates),
+        post("/templates", ui_templates::create_template),
+        get("/templates/new", ui_templates::new_template),
+        post("/templates/test-send", ui_templates::test_send),
+        get("/templates/{id}", ui_templates::template),
+        post("/templates/{id}", ui_templates::update_template),
+        get("/templates/{id}/delete", ui_templates::confirm_delete),
+        post("/templates/{id}/delete", ui_templates::delete_template),
+        get("/directory/settings", ui_frequency_rules::settings),
+        post(
+            "/directory/frequency-rules",
+            ui_frequency_rules::create_rule,
+        ),
+        get(
+            "/directory/frequency-rules/{id}/delete",
+            ui_frequency_rules::confirm_delete,
+        ),
+        post(
+            "/directory/frequency-rules/{id}/delete",
+            ui_frequency_rules::delete_rule,
+        ),
+        get("/outbox", ui_outbox::outbox),
     ]
 }

@@ -31,6 +31,7 @@ pub(crate) fn page_with_status(
         email: &user.actor.email,
         csrf: &user.csrf,
         admin: user.actor.role == engine::Role::Admin,
+        outbox: user.outbox,
     };
     (status, Html(layout(title, Some(nav), body).into_string())).into_response()
 }
@@ -210,6 +211,7 @@ async fn survey_page(
                     p { a.button href={ "/s/" (s.id) "?_preview=1" } target="_blank" { "Preview" } }
                 }
                 p.muted { (s.definition.questions.len()) " questions in " (s.definition.blocks.len()) " blocks." }
+                p { a href={ "/surveys/" (s.id) "/distributions" } id="distributions-tab" { "Distributions" } " — send the survey by email or text message, with reminders, and see who answered" }
                 p { a href={ "/surveys/" (s.id) "/workflows" } { "Workflows" } " — send responses to Salesforce and the directory" }
             }
             div.card {
@@ -338,6 +340,7 @@ async fn contacts_page(
         "Directory",
         html! {
             h1 { "Directory" }
+            p { a href="/directory/settings" id="directory-settings" { "Settings: contact frequency rules" } }
             @if let Some(r) = report {
                 // Green only when every row went in as it was; refused rows or languages to
                 // check are a warning to act on.

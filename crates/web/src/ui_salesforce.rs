@@ -316,7 +316,11 @@ pub async fn oauth_callback(
         ))
         .into_response(),
         Err(e) => {
-            let user = WebUser { actor, csrf };
+            let user = WebUser {
+                actor,
+                csrf,
+                outbox: state.outbox.is_some(),
+            };
             let (message, problems) = match e {
                 Error::Invalid { message, problems } => (message, problems),
                 Error::Conflict(m) => (m, Vec::new()),

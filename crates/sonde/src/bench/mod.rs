@@ -118,7 +118,9 @@ impl BenchServer {
             Config {
                 public_url: base.clone(),
             },
-            Some(engine::secrets::SecretBox::from_key(&rand::random::<[u8; 32]>())),
+            Some(engine::secrets::SecretBox::from_key(&rand::random::<
+                [u8; 32],
+            >())),
         )
         .await?;
         let org = store.create_organization("Bench").await?;

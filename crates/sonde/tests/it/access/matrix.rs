@@ -19,8 +19,7 @@ macro_rules! rows {
     };
 }
 
-/// Ok: let through. Login: 401 or sent to sign in. Denied: 403. Hidden: 404. Foreign: 400
-/// saying the ids in the body are none of the caller's.
+/// Ok: let through. Login: 401 or sent to sign in. Denied: 403. Hidden: 404.
 /// The survey, its workflows and the connections are the editor's; the viewer collaborates on
 /// the survey (and the spare and archived ones); contacts and lists belong to the organization.
 /// Purging is for a survey's owner or an admin, the audit log for admins. Workflows and Salesforce
@@ -69,28 +68,6 @@ fn table() -> Vec<Row> {
         POST   "/api/v1/mailing-lists" at("/api/v1/mailing-lists").json(r#"{"name": "List {n}"}"#)                => Login Ok      Denied  Ok      Ok;
         GET    "/api/v1/mailing-lists/{id}" at("/api/v1/mailing-lists/{list}")                                    => Login Hidden  Ok      Ok      Ok;
         DELETE "/api/v1/mailing-lists/{id}" at("/api/v1/mailing-lists/{spare_list}").spends(Spend::SpareList)     => Login Hidden  Denied  Ok      Ok;
-        GET    "/api/v1/templates" at("/api/v1/templates")                                                        => Login Ok      Ok      Ok      Ok;
-        POST   "/api/v1/templates" at("/api/v1/templates").json("{template_json}")                                => Login Ok      Denied  Ok      Ok;
-        GET    "/api/v1/templates/{id}" at("/api/v1/templates/{template}")                                        => Login Hidden  Ok      Ok      Ok;
-        PUT    "/api/v1/templates/{id}" at("/api/v1/templates/{template}").json("{template_json}")                => Login Hidden  Denied  Ok      Ok;
-        DELETE "/api/v1/templates/{id}" at("/api/v1/templates/{spare_template}").spends(Spend::SpareTemplate)     => Login Hidden  Denied  Ok      Ok;
-        GET    "/api/v1/surveys/{id}/distributions" at("/api/v1/surveys/{survey}/distributions")                  => Login Hidden  Ok      Ok      Ok;
-        POST   "/api/v1/surveys/{id}/distributions" at("/api/v1/surveys/{survey}/distributions")
-                   .json("{distribution_json}")                                                                   => Login Hidden  Denied  Ok      Ok;
-        GET    "/api/v1/distributions/{id}" at("/api/v1/distributions/{distribution}")                            => Login Hidden  Ok      Ok      Ok;
-        PATCH  "/api/v1/distributions/{id}" at("/api/v1/distributions/{distribution}")
-                   .json(r#"{"timeZone": "Europe/Paris"}"#)                                                        => Login Hidden  Denied  Ok      Ok;
-        DELETE "/api/v1/distributions/{id}" at("/api/v1/distributions/{spare_distribution}")
-                   .spends(Spend::SpareDistribution)                                                              => Login Hidden  Denied  Ok      Ok;
-        GET    "/api/v1/distributions/{id}/recipients" at("/api/v1/distributions/{distribution}/recipients")      => Login Hidden  Ok      Ok      Ok;
-        POST   "/api/v1/distributions/test" at("/api/v1/distributions/test")
-                   .json(r#"{"templateId": "{template}", "surveyId": "{survey}", "contactId": "{contact}", "to": "test{n}@example.com"}"#)
-                                                                                                                  => Login Foreign Denied  Ok      Ok;
-        GET    "/api/v1/directory/frequency-rules" at("/api/v1/directory/frequency-rules")                        => Login Ok      Ok      Ok      Ok;
-        POST   "/api/v1/directory/frequency-rules" at("/api/v1/directory/frequency-rules")
-                   .json(r#"{"scope": {"type": "organization"}, "minDaysBetween": {n}}"#)                         => Login Ok      Denied  Denied  Ok;
-        DELETE "/api/v1/directory/frequency-rules/{id}" at("/api/v1/directory/frequency-rules/{spare_rule}")
-                   .spends(Spend::SpareRule)                                                                      => Login Hidden  Denied  Denied  Ok;
         GET    "/api/v1/audit-events" at("/api/v1/audit-events?action=survey.archived")                           => Login Ok      Denied  Denied  Ok;
         GET    "/api/v1/salesforce/connections" at("/api/v1/salesforce/connections")                              => Login Ok      Ok      Ok      Ok;
         POST   "/api/v1/salesforce/connections" at("/api/v1/salesforce/connections")
@@ -108,6 +85,31 @@ fn table() -> Vec<Row> {
         GET    "/api/v1/workflows/{id}/runs" at("/api/v1/workflows/{workflow}/runs")                              => Login Hidden  Ok      Ok      Ok;
         POST   "/api/v1/workflows/{id}/runs/{runId}/retry" at("/api/v1/workflows/{workflow}/runs/{failed_run}/retry")
                    .spends(Spend::FailedRun)                                                                      => Login Hidden  Denied  Ok      Ok;
+
+        // ---- distributions: templates and rules are the organization's; distributions follow their survey --- anon  other   viewer  editor  admin
+        GET    "/api/v1/templates" at("/api/v1/templates")                                                        => Login Ok      Ok      Ok      Ok;
+        POST   "/api/v1/templates" at("/api/v1/templates").json("{template_json}")                                => Login Ok      Denied  Ok      Ok;
+        GET    "/api/v1/templates/{id}" at("/api/v1/templates/{template}")                                        => Login Hidden  Ok      Ok      Ok;
+        PUT    "/api/v1/templates/{id}" at("/api/v1/templates/{template}").json("{template_json}")                => Login Hidden  Denied  Ok      Ok;
+        DELETE "/api/v1/templates/{id}" at("/api/v1/templates/{spare_template}").spends(Spend::SpareTemplate)     => Login Hidden  Denied  Ok      Ok;
+        GET    "/api/v1/surveys/{id}/distributions" at("/api/v1/surveys/{survey}/distributions")                  => Login Hidden  Ok      Ok      Ok;
+        POST   "/api/v1/surveys/{id}/distributions" at("/api/v1/surveys/{survey}/distributions")
+                   .json(r#"{"mailingListId": "{list}", "templateId": "{template}", "sendAt": "2099-01-01T09:00:00Z"}"#)
+                                                                                                                  => Login Hidden  Denied  Ok      Ok;
+        POST   "/api/v1/distributions/test" at("/api/v1/distributions/test")
+                   .json(r#"{"templateId": "{template}", "surveyId": "{survey}", "contactId": "{contact}", "to": "me@example.com"}"#)
+                                                                                                                  => Login Unknown Denied  Ok      Ok;
+        GET    "/api/v1/distributions/{id}" at("/api/v1/distributions/{distribution}")                            => Login Hidden  Ok      Ok      Ok;
+        PATCH  "/api/v1/distributions/{id}" at("/api/v1/distributions/{distribution}")
+                   .json(r#"{"sendAt": "2099-01-02T09:00:00Z"}"#)                                                 => Login Hidden  Denied  Ok      Ok;
+        DELETE "/api/v1/distributions/{id}" at("/api/v1/distributions/{spare_distribution}")
+                   .spends(Spend::SpareDistribution)                                                              => Login Hidden  Denied  Ok      Ok;
+        GET    "/api/v1/distributions/{id}/recipients" at("/api/v1/distributions/{distribution}/recipients")      => Login Hidden  Ok      Ok      Ok;
+        GET    "/api/v1/directory/frequency-rules" at("/api/v1/directory/frequency-rules")                        => Login Ok      Ok      Ok      Ok;
+        POST   "/api/v1/directory/frequency-rules" at("/api/v1/directory/frequency-rules")
+                   .json(r#"{"scope": {"type": "organization"}, "maxInvitations": 50, "periodDays": 1}"#)        => Login Ok      Denied  Denied  Ok;
+        DELETE "/api/v1/directory/frequency-rules/{id}" at("/api/v1/directory/frequency-rules/{spare_rule}")
+                   .spends(Spend::SpareRule)                                                                      => Login Hidden  Denied  Denied  Ok;
 
         // ---- credentials: everyone their own tokens and password; admins their organization's users ------ anon  other   viewer  editor  admin
         GET    "/api/v1/tokens" at("/api/v1/tokens")                                                              => Login Ok      Ok      Ok      Ok;
@@ -219,8 +221,55 @@ fn table() -> Vec<Row> {
         GET    "/workflows/{id}/runs" at("/workflows/{workflow}/runs")                                            => Login Hidden  Ok      Ok      Ok;
         POST   "/workflows/{id}/runs/{run_id}/retry" at("/workflows/{workflow}/runs/{failed_run}/retry").form(&[])
                    .spends(Spend::FailedRun)                                                                      => Login Hidden  Denied  Ok      Ok;
+        GET    "/surveys/{id}/distributions" at("/surveys/{survey}/distributions")                                => Login Hidden  Ok      Ok      Ok;
+        POST   "/surveys/{id}/distributions" at("/surveys/{survey}/distributions").form(DISTRIBUTION_FORM)         => Login Hidden  Denied  Ok      Ok;
+        GET    "/surveys/{id}/distributions/new" at("/surveys/{survey}/distributions/new")                        => Login Hidden  Denied  Ok      Ok;
+        GET    "/distributions/{id}" at("/distributions/{distribution}")                                          => Login Hidden  Ok      Ok      Ok;
+        GET    "/distributions/{id}/edit" at("/distributions/{distribution}/edit")                                => Login Hidden  Denied  Ok      Ok;
+        POST   "/distributions/{id}/edit" at("/distributions/{distribution}/edit").form(DISTRIBUTION_FORM)        => Login Hidden  Denied  Ok      Ok;
+        GET    "/distributions/{id}/delete" at("/distributions/{distribution}/delete")                            => Login Hidden  Denied  Ok      Ok;
+        POST   "/distributions/{id}/delete" at("/distributions/{spare_distribution}/delete").form(&[])
+                   .spends(Spend::SpareDistribution)                                                              => Login Hidden  Denied  Ok      Ok;
+        GET    "/templates" at("/templates")                                                                      => Login Ok      Ok      Ok      Ok;
+        POST   "/templates" at("/templates").form(TEMPLATE_FORM)                                                  => Login Ok      Denied  Ok      Ok;
+        GET    "/templates/new" at("/templates/new?channel=sms")                                                  => Login Ok      Denied  Ok      Ok;
+        POST   "/templates/test-send" at("/templates/test-send").form(&[("template_id", "{template}"), ("survey_id", "{survey}"),
+                   ("contact_id", "{contact}"), ("to", "me@example.com")])                                        => Login Unknown Denied  Ok      Ok;
+        GET    "/templates/{id}" at("/templates/{template}")                                                      => Login Hidden  Ok      Ok      Ok;
+        POST   "/templates/{id}" at("/templates/{template}").form(TEMPLATE_FORM)                                  => Login Hidden  Denied  Ok      Ok;
+        GET    "/templates/{id}/delete" at("/templates/{template}/delete")                                        => Login Hidden  Denied  Ok      Ok;
+        POST   "/templates/{id}/delete" at("/templates/{spare_template}/delete").form(&[])
+                   .spends(Spend::SpareTemplate)                                                                  => Login Hidden  Denied  Ok      Ok;
+        GET    "/directory/settings" at("/directory/settings")                                                    => Login Ok      Ok      Ok      Ok;
+        POST   "/directory/frequency-rules" at("/directory/frequency-rules")
+                   .form(&[("scope", "organization"), ("max_invitations", "50"), ("period_days", "1")])           => Login Ok      Denied  Denied  Ok;
+        GET    "/directory/frequency-rules/{id}/delete" at("/directory/frequency-rules/{spare_rule}/delete")      => Login Hidden  Denied  Denied  Ok;
+        POST   "/directory/frequency-rules/{id}/delete" at("/directory/frequency-rules/{spare_rule}/delete").form(&[])
+                   .spends(Spend::SpareRule)                                                                      => Login Hidden  Denied  Denied  Ok;
+        // No local gateways in these fixtures: the demo's Outbox is for admins, and absent here.
+        GET    "/outbox" at("/outbox")                                                                            => Login Hidden  Denied  Denied  Hidden;
     }
 }
+
+/// The new-distribution form (and the edit form) for a distribution that waits for 2099.
+const DISTRIBUTION_FORM: &[(&str, &str)] = &[
+    ("channel", "email"),
+    ("audience", "list"),
+    ("mailing_list_id", "{list}"),
+    ("template_id", "{template}"),
+    ("when", "later"),
+    ("send_at", "2099-01-03T09:00"),
+    ("time_zone", "UTC"),
+];
+
+/// The template editor's form for an email template.
+const TEMPLATE_FORM: &[(&str, &str)] = &[
+    ("channel", "email"),
+    ("name", "UI template {n}"),
+    ("subject", "Hi ${m://FirstName}"),
+    ("body", "<p>${l://SurveyLink}</p>"),
+    ("defaultLanguage", "EN"),
+];
 
 /// The workflow editor's form for a directory task adding the respondent to the list, saved.
 const DIRECTORY_WORKFLOW_FORM: &[(&str, &str)] = &[

@@ -28,15 +28,16 @@ pub enum Outcome {
     Denied,
     /// 404: not there for this caller (another organization's, or not shared with them).
     Hidden,
-    /// 400 naming the body's ids as not the caller's: a call whose path names nothing of
-    /// theirs (a test send names its template, survey and contact in the body).
-    Foreign,
+    /// 400 naming an id of the body that is no such thing "of your organization": another
+    /// organization's ids are answered as ids that do not exist.
+    Unknown,
 }
 
 /// The callers of every row, in the order of the table's columns. The other organization's
 /// user is its admin, so tenant isolation is tested against the strongest role.
 pub const CALLERS: [&str; 5] = ["anonymous", "other-org admin", "viewer", "editor", "admin"];
 const EDITOR: usize = 3;
+const ADMIN: usize = 4;
 
 /// A fixture a call uses up when it is let through, made again before the next call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,9 +73,9 @@ pub enum Spend {
     InvitationLink,
     /// `{spare_template}`: an email template no distribution uses, deleted.
     SpareTemplate,
-    /// `{spare_distribution}`: a distribution scheduled next year, deleted.
+    /// `{spare_distribution}`: a distribution of `{survey}` scheduled for 2099, deleted.
     SpareDistribution,
-    /// `{spare_rule}`: a frequency rule of the organization, deleted.
+    /// `{spare_rule}`: a contact frequency rule of the organization, deleted.
     SpareRule,
 }
 
@@ -212,7 +213,7 @@ impl Answer {
             403 if self.body.contains("did not come from Sonde") => None,
             403 => Some(Outcome::Denied),
             404 => Some(Outcome::Hidden),
-            400 if self.body.contains("of your organization has this id") => Some(Outcome::Foreign),
+            400 if self.body.contains("of your organization") => Some(Outcome::Unknown),
             _ => None,
         }
     }
@@ -235,6 +236,14 @@ pub struct World {
     /// How the next [`Body::Twilio`] calls are signed.
     pub twilio_signing: TwilioSigning,
 }
+
+/// An email template as the API takes it.
+const TEMPLATE_JSON: &str = r#"{"channel": "email", "name": "Matrix template", "subject": "Hi ${m://FirstName}",
+    "body": "<p>${l://SurveyLink}</p>"}"#;
+
+/// A distribution of `{survey}` to `{list}` that waits for 2099: it stays editable.
+const SCHEDULED_DISTRIBUTION: &str =
+    r#"{"mailingListId": "{list}", "templateId": "{template}", "sendAt": "2099-01-01T09:00:00Z"}"#;
 
 /// A Salesforce id of the right shape that names no record: runs that update it fail.
 const MISSING_CASE: &str = "500000000000000AAA";
@@ -379,6 +388,22 @@ impl World {
                 .await;
             w.values.insert(name, v["id"].as_str().unwrap().into());
         }
+        w.values.insert("template_json", TEMPLATE_JSON.into());
+        let t = w
+            .editor_call(Method::POST, "/api/v1/templates", "{template_json}", 201)
+            .await;
+        w.values
+            .insert("template", t["id"].as_str().unwrap().into());
+        let d = w
+            .editor_call(
+                Method::POST,
+                "/api/v1/surveys/{survey}/distributions",
+                SCHEDULED_DISTRIBUTION,
+                201,
+            )
+            .await;
+        w.values
+            .insert("distribution", d["id"].as_str().unwrap().into());
         // A recorded response whose run closed the Case, and one whose run failed.
         let r = w
             .editor_call(
@@ -434,39 +459,6 @@ impl World {
             Spend::SpareList,
             Spend::SpareInvitation,
             Spend::InvitationLink,
-        ] {
-            w.renew(spend, EDITOR).await;
-        }
-        // A template, and a distribution of the survey scheduled far ahead so it never starts.
-        w.values.insert(
-            "template_json",
-            r#"{"channel": "email", "name": "Invitation {n}", "subject": "Your visit",
-                "body": "<p>Hello ${m://FirstName}, ${l://SurveyLink}</p>"}"#
-                .to_string(),
-        );
-        let t = w
-            .editor_call(Method::POST, "/api/v1/templates", "{template_json}", 201)
-            .await;
-        w.values
-            .insert("template", t["id"].as_str().unwrap().into());
-        w.values.insert(
-            "distribution_json",
-            w.fill(
-                r#"{"channel": "email", "mailingListId": "{list}", "templateId": "{template}",
-                    "sendAt": "2099-01-01T09:00:00Z"}"#,
-            ),
-        );
-        let d = w
-            .editor_call(
-                Method::POST,
-                "/api/v1/surveys/{survey}/distributions",
-                "{distribution_json}",
-                201,
-            )
-            .await;
-        w.values
-            .insert("distribution", d["id"].as_str().unwrap().into());
-        for spend in [
             Spend::SpareTemplate,
             Spend::SpareDistribution,
             Spend::SpareRule,
@@ -648,39 +640,6 @@ impl World {
                 self.values
                     .insert("spare_list", v["id"].as_str().unwrap().into());
             }
-            Spend::SpareTemplate => {
-                let v = self
-                    .editor_call(Method::POST, "/api/v1/templates", "{template_json}", 201)
-                    .await;
-                self.values
-                    .insert("spare_template", v["id"].as_str().unwrap().into());
-            }
-            Spend::SpareDistribution => {
-                let v = self
-                    .editor_call(
-                        Method::POST,
-                        "/api/v1/surveys/{survey}/distributions",
-                        "{distribution_json}",
-                        201,
-                    )
-                    .await;
-                self.values
-                    .insert("spare_distribution", v["id"].as_str().unwrap().into());
-            }
-            Spend::SpareRule => {
-                // Rules are the admins'.
-                let rule = serde_json::from_str::<engine::frequency_rules::FrequencyRule>(
-                    r#"{"scope": {"type": "organization"}, "maxInvitations": 50, "periodDays": 1}"#,
-                )
-                .unwrap();
-                let saved = self
-                    .app
-                    .sonde
-                    .create_frequency_rule(&self.admin, rule)
-                    .await
-                    .unwrap();
-                self.values.insert("spare_rule", saved.id);
-            }
             Spend::SpareInvitation | Spend::InvitationLink => {
                 let email = self.fill("spare{n}@example.com");
                 let made = self
@@ -695,6 +654,40 @@ impl World {
                     let token = made.link.rsplit('/').next().unwrap().to_string();
                     self.values.insert("invitation_token", token);
                 }
+            }
+            Spend::SpareTemplate => {
+                let v = self
+                    .editor_call(Method::POST, "/api/v1/templates", "{template_json}", 201)
+                    .await;
+                self.values
+                    .insert("spare_template", v["id"].as_str().unwrap().into());
+            }
+            Spend::SpareDistribution => {
+                let v = self
+                    .editor_call(
+                        Method::POST,
+                        "/api/v1/surveys/{survey}/distributions",
+                        SCHEDULED_DISTRIBUTION,
+                        201,
+                    )
+                    .await;
+                self.values
+                    .insert("spare_distribution", v["id"].as_str().unwrap().into());
+            }
+            Spend::SpareRule => {
+                // Rules are the admins' to add.
+                let r = self
+                    .http
+                    .post(self.app.url("/api/v1/directory/frequency-rules"))
+                    .bearer_auth(self.callers[ADMIN].token.as_deref().unwrap())
+                    .json(&json!({"scope": {"type": "organization"}, "maxInvitations": 50, "periodDays": 1}))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), 201);
+                let v: Value = r.json().await.unwrap();
+                self.values
+                    .insert("spare_rule", v["id"].as_str().unwrap().into());
             }
             Spend::OAuthGrant => {
                 // The last grant made the editor a connection; let it go so the five-link

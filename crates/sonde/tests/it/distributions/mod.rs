@@ -9,6 +9,7 @@ mod follow_ups;
 mod nodes;
 mod sending;
 mod sms;
+mod ui;
 
 use crate::harness::{cookie_client, Backend, TestApp};
 use catcher::Catcher;
@@ -206,6 +207,8 @@ pub async fn answer(link: &str, comment: &str) -> String {
 /// Runs the calling test's body in a process of its own (this same test binary, asked for this
 /// one test), for a test that moves the process clock: `cargo test` runs tests as threads of
 /// one process, whose clock every other test reads. True in the child, which runs the body.
+// Kept for the reminder test that moves the clock (issue #10), not in this binary yet.
+#[allow(dead_code)]
 pub fn in_own_process(test: &str) -> bool {
     const CHILD: &str = "SONDE_IT_OWN_PROCESS";
     if std::env::var(CHILD).is_ok_and(|t| t == test) {
