@@ -106,8 +106,15 @@ fn mailbox(field: &'static str, name: &str, address: &EmailAddress) -> Result<Ma
             format!("{address} cannot be written in a mail header: {e}"),
         )
     })?;
-    let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
+    let name = single_spaced(name);
     Ok(Mailbox::new((!name.is_empty()).then_some(name), parsed))
+}
+
+/// A header's words with one space between them. Runs of spaces would not survive: lettre
+/// writes a word of spaces between two RFC 2047 encoded words as plain folding white space,
+/// and readers drop white space between encoded words, so `"Ça  va"` would arrive as `"Çava"`.
+fn single_spaced(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// The HTML part: the rendered fragment in a document that says its language and encoding.
@@ -138,7 +145,7 @@ pub fn build(invitation: &Invitation) -> Result<Message, MimeError> {
     let mut builder = Message::builder()
         .from(mailbox("from", invitation.from_name, invitation.from)?)
         .to(mailbox("to", invitation.to_name, invitation.to)?)
-        .subject(invitation.email.subject.clone())
+        .subject(single_spaced(&invitation.email.subject))
         .date(invitation.date.into())
         .message_id(Some(invitation.message_id.as_str().to_string()))
         .raw_header(HeaderValue::new(

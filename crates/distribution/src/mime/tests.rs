@@ -151,6 +151,18 @@ fn a_line_break_in_the_subject_adds_no_header() {
         .contains("Bcc: everyone@example.com"));
 }
 
+/// Found by the property test in CI: two spaces between non-ASCII words arrived as none.
+#[test]
+fn spaces_between_non_ascii_words_survive_the_wire() {
+    let p = parts();
+    let rendered = email("\u{1056f}  \u{11052} Olá  João");
+    let bytes = build(&invitation(&p, &rendered, false))
+        .unwrap()
+        .formatted();
+    let message = MessageParser::default().parse(&bytes).unwrap();
+    assert_eq!(message.subject(), Some("\u{1056f} \u{11052} Olá João"));
+}
+
 #[test]
 fn message_ids_are_unique_and_at_the_sender_domain() {
     let from = address("surveys@mail.acme.example");
