@@ -307,25 +307,24 @@ impl Sonde {
         }
         Store::insert_distribution_links(tx, &links).await?;
         Store::insert_recipients(tx, &rows).await?;
-        for row in rows.iter().filter(|r| r.state == "queued") {
-            Store::enqueue_job(
-                tx,
-                &NewJob {
-                    id: row.id.clone(),
-                    org_id: row.org_id.clone(),
-                    kind: if channel.is_sms() {
-                        crate::sms_sending::SMS_SEND_JOB
-                    } else {
-                        crate::distribution_sending::SEND_JOB
-                    }
-                    .into(),
-                    payload: "{}".into(),
-                    dedupe_key: format!("send:{}", row.id),
-                    run_after: now,
-                },
-            )
-            .await?;
-        }
+        let sends: Vec<NewJob> = rows
+            .iter()
+            .filter(|r| r.state == "queued")
+            .map(|row| NewJob {
+                id: row.id.clone(),
+                org_id: row.org_id.clone(),
+                kind: if channel.is_sms() {
+                    crate::sms_sending::SMS_SEND_JOB
+                } else {
+                    crate::distribution_sending::SEND_JOB
+                }
+                .into(),
+                payload: "{}".into(),
+                dedupe_key: format!("send:{}", row.id),
+                run_after: now,
+            })
+            .collect();
+        Store::enqueue_jobs(tx, &sends).await?;
         Ok(())
     }
 }

@@ -6,8 +6,8 @@
 //!
 //! SMTP cannot be made exactly-once: a crash after the server took a message and before the
 //! outcome was recorded sends that message again when the lease runs out, with the same
-//! Message-ID (made from the recipient's id). At most one claimed batch per worker
-//! ([`SEND_BATCH`]) can be sent twice that way; two workers never hold one job at once, so
+//! Message-ID (made from the recipient's id). At most one claimed batch per sending lane
+//! ([`SEND_BATCH`]; `distribution_workers::IN_FLIGHT_BOUND` per node) can be sent twice that way; two workers never hold one job at once, so
 //! nodes sharing a PostgreSQL database never send one recipient twice otherwise.
 
 use crate::distribution_audience::{backoff_ms, LEASE_MS};
@@ -62,7 +62,7 @@ impl SendReport {
 /// Everything one message is rendered from.
 pub(crate) struct MessageParts {
     pub template: Arc<EmailTemplate>,
-    pub survey: Survey,
+    pub survey: Arc<Survey>,
     pub contact: BTreeMap<String, String>,
     pub to: EmailAddress,
     pub to_name: String,
@@ -152,7 +152,8 @@ struct Item {
 struct Caches {
     distributions: HashMap<String, Option<store::distributions::DistributionRow>>,
     templates: HashMap<(String, i64), Option<Arc<EmailTemplate>>>,
-    surveys: HashMap<String, Option<Survey>>,
+    /// Shared, not copied per message: a survey's definition may be large.
+    surveys: HashMap<String, Option<Arc<Survey>>>,
 }
 
 impl Sonde {
@@ -365,10 +366,10 @@ impl Sonde {
         &self,
         d: &store::distributions::DistributionRow,
         caches: &mut Caches,
-    ) -> Result<Option<Survey>> {
+    ) -> Result<Option<Arc<Survey>>> {
         if !caches.surveys.contains_key(&d.survey_id) {
             let survey = match self.store.survey(&d.org_id, &d.survey_id).await? {
-                Some(row) => Some(self.survey_from_row(row).await?),
+                Some(row) => Some(Arc::new(self.survey_from_row(row).await?)),
                 None => None,
             };
             caches.surveys.insert(d.survey_id.clone(), survey);
@@ -404,6 +405,13 @@ impl Sonde {
 
     async fn record(&self, owner: &str, items: &[Item], report: &mut SendReport) -> Result<()> {
         let mut tx = self.store.begin().await?;
+        // Most jobs end done: those are finished in one statement, the others one by one.
+        let done: Vec<String> = items
+            .iter()
+            .filter(|i| !matches!(i.outcome, Outcome::Temporary(_) | Outcome::Failed(_)))
+            .map(|i| i.job.id.clone())
+            .collect();
+        let completed = Store::complete_jobs_in(&mut tx, &done, owner).await?;
         for item in items {
             let job = &item.job;
             let temporary_final =
@@ -417,7 +425,7 @@ impl Sonde {
                 Outcome::Temporary(text) => {
                     Store::fail_job_in(&mut tx, &job.id, owner, text).await?
                 }
-                _ => Store::complete_job_in(&mut tx, &job.id, owner).await?,
+                _ => completed.contains(&job.id),
             };
             // A job whose lease was lost is another worker's now, and so is its outcome.
             let Some(r) = item.recipient.as_ref().filter(|_| kept) else {

@@ -190,7 +190,7 @@ impl Sonde {
         let (survey_url, opt_out_url) = test_links(self, &survey.id);
         Ok(MessageParts {
             template: Arc::new(template),
-            survey,
+            survey: Arc::new(survey),
             to_name: format!("{} {}", contact.first_name, contact.last_name),
             contact: crate::responses::piped_contact_fields(contact),
             to,
@@ -278,19 +278,67 @@ impl Sonde {
         }
     }
 
-    /// The server's distribution worker: claims while there is work, naps when there is none.
+    /// The server's distribution workers: one lane writes audiences (recipients and their
+    /// send jobs) and [`SEND_LANES`] lanes send, so recipients are written while earlier ones
+    /// are being sent, and one lane's database work overlaps another's wait on the mail
+    /// server. Each lane claims while there is work and naps when there is none. Aborting
+    /// the handle stops every lane.
     pub fn spawn_distribution_worker(&self) -> tokio::task::JoinHandle<()> {
         let sonde = self.clone();
         tokio::spawn(async move {
-            let owner = format!("mailer-{}", store::ids::random_token(8));
-            loop {
-                match sonde.try_distribute(&owner).await {
-                    Ok(r) if r.claimed > 0 => continue,
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!(error = %e, "distribution worker pass failed"),
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+            let node = store::ids::random_token(8);
+            let mut lanes = tokio::task::JoinSet::new();
+            let audience = sonde.clone();
+            let owner = format!("audience-{node}");
+            lanes.spawn(async move {
+                lane(|| async {
+                    audience
+                        .try_write_audiences(&owner, AUDIENCE_JOBS_PER_PASS)
+                        .await
+                })
+                .await
+            });
+            for i in 0..SEND_LANES {
+                let sender = sonde.clone();
+                let owner = format!("mailer-{node}-{i}");
+                lanes.spawn(async move {
+                    lane(|| async {
+                        let sent = sender.try_send_messages(&owner, SEND_BATCH).await?;
+                        let texted = sender
+                            .try_send_sms(&owner, crate::sms_sending::SMS_BATCH)
+                            .await?;
+                        let replies = sender.try_send_sms_replies(&owner).await?;
+                        let tests = sender.try_send_tests(&owner).await?;
+                        Ok(sent.claimed + texted.claimed + replies + tests)
+                    })
+                    .await
+                });
             }
+            // Lanes never end; dropping the set (when this task is aborted) aborts them.
+            while lanes.join_next().await.is_some() {}
         })
+    }
+}
+
+/// Sending lanes per node. Each holds at most one claimed batch, so a crash sends at most
+/// [`IN_FLIGHT_BOUND`] messages twice.
+pub const SEND_LANES: i64 = 2;
+/// The most messages one node can send twice after a crash: those its lanes had claimed,
+/// whose server had taken them and whose outcome was not recorded yet.
+pub const IN_FLIGHT_BOUND: i64 = SEND_LANES * SEND_BATCH;
+
+/// One worker lane: works while a pass finds something, naps a quarter second when not.
+async fn lane<F, Fut>(mut pass: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<usize>>,
+{
+    loop {
+        match pass().await {
+            Ok(worked) if worked > 0 => continue,
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "distribution worker pass failed"),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     }
 }

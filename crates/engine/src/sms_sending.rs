@@ -23,6 +23,7 @@ use distribution::template::{MessageContext, SmsTemplate};
 use distribution::two_way::{self, Turn};
 use futures::StreamExt;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use store::directory::ContactRow;
 use store::queue::{Job, NewJob};
 use store::recipients::{RecipientOutcome, RecipientRow};
@@ -38,9 +39,9 @@ pub const SMS_SEND_JOB: &str = "distribution_send_sms";
 pub const SMS_REPLY_JOB: &str = "sms_reply";
 /// Send jobs a worker claims at once: also the most messages one worker can send twice after
 /// a crash.
-pub const SMS_BATCH: i64 = 50;
+pub const SMS_BATCH: i64 = 100;
 /// Requests to the Messages API in flight at once per worker.
-const CONCURRENCY: usize = 8;
+const CONCURRENCY: usize = 16;
 
 /// A text as its job carries it: rendered already, so what was shown (a test send) or
 /// decided (a conversation's next message) is what goes.
@@ -114,7 +115,8 @@ struct Item {
 struct Caches {
     distributions: HashMap<String, Option<store::distributions::DistributionRow>>,
     templates: HashMap<(String, i64), Option<SmsTemplate>>,
-    surveys: HashMap<String, Option<Survey>>,
+    /// Shared, not copied per message: a survey's definition may be large.
+    surveys: HashMap<String, Option<Arc<Survey>>>,
 }
 
 impl Sonde {
@@ -332,7 +334,7 @@ impl Sonde {
         };
         if !caches.surveys.contains_key(&d.survey_id) {
             let survey = match self.store.survey(&d.org_id, &d.survey_id).await? {
-                Some(row) => Some(self.survey_from_row(row).await?),
+                Some(row) => Some(Arc::new(self.survey_from_row(row).await?)),
                 None => None,
             };
             caches.surveys.insert(d.survey_id.clone(), survey);
@@ -448,6 +450,13 @@ impl Sonde {
         report: &mut SendReport,
     ) -> Result<()> {
         let mut tx = self.store.begin().await?;
+        // Most jobs end done: those are finished in one statement, the others one by one.
+        let done: Vec<String> = items
+            .iter()
+            .filter(|i| !matches!(i.outcome, Outcome::Temporary(_) | Outcome::Failed(_)))
+            .map(|i| i.job.id.clone())
+            .collect();
+        let completed = Store::complete_jobs_in(&mut tx, &done, owner).await?;
         for item in items {
             let job = &item.job;
             let given_up =
@@ -460,7 +469,7 @@ impl Sonde {
                 Outcome::Temporary(text) | Outcome::Failed(text) => {
                     Store::fail_job_in(&mut tx, &job.id, owner, text).await?
                 }
-                _ => Store::complete_job_in(&mut tx, &job.id, owner).await?,
+                _ => completed.contains(&job.id),
             };
             let Some(r) = item.recipient.as_ref().filter(|_| kept) else {
                 continue;

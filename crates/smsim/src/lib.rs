@@ -306,6 +306,10 @@ impl RunningSmsim {
             .map(|s| s.message.clone())
             .collect()
     }
+    /// How many messages were sent or received, without copying them (benchmarks poll it).
+    pub fn message_count(&self) -> usize {
+        self.gw.store.lock().messages.len()
+    }
     pub fn message(&self, sid: &str) -> Option<Message> {
         self.gw.store.lock().get(sid).map(|s| s.message.clone())
     }

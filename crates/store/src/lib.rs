@@ -62,6 +62,19 @@ pub(crate) async fn migrate_before(store: &Store, scratch: &std::path::Path, nam
 pub const LOCK_WAIT: Duration = Duration::from_secs(5);
 /// How long a caller waits for a free pooled connection before the store counts as busy.
 const ACQUIRE_WAIT: Duration = Duration::from_secs(10);
+/// The SQLite writer's page cache (KiB): a fixed bound, so memory stays flat as tables grow.
+const WRITER_CACHE_KIB: u32 = 32 * 1024;
+
+/// Every SQLite connection's settings. One writer at a time is SQLite's nature; WAL lets
+/// readers proceed meanwhile and the busy timeout makes writers queue instead of failing.
+fn sqlite_settings(lock_wait_ms: u128) -> Vec<String> {
+    vec![
+        "PRAGMA journal_mode = WAL".to_string(),
+        format!("PRAGMA busy_timeout = {lock_wait_ms}"),
+        "PRAGMA synchronous = NORMAL".to_string(),
+        "PRAGMA foreign_keys = ON".to_string(),
+    ]
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -89,6 +102,14 @@ pub enum Backend {
 #[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
+    /// Where write transactions run ([`Store::begin`]). On SQLite one connection of its own
+    /// with a large page cache: SQLite empties a connection's cache whenever another
+    /// connection has written since its last transaction, so writes spread over the pool's
+    /// connections each started cold, reading every index page they touched again — the
+    /// cost grew with the tables (a 100,000-recipient send wrote its last recipients four
+    /// times slower than its first). One writer keeps its cache, and writers queue here, in
+    /// order, instead of polling SQLite's lock. On PostgreSQL it is the pool itself.
+    writer: AnyPool,
     /// One connection of its own for the health probe, so probing never waits for (or ties
     /// up) the connections requests use.
     probe_pool: AnyPool,
@@ -146,11 +167,34 @@ impl Store {
         let pool = Self::pool_options(backend, (8, 16), LOCK_WAIT)
             .connect(url)
             .await?;
+        let writer = match backend {
+            Backend::Sqlite => {
+                // The same settings as every connection's, and the large cache (this
+                // replaces `pool_options`' own `after_connect`).
+                Self::pool_options(backend, (1, 1), LOCK_WAIT)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            let cache = format!("PRAGMA cache_size = -{WRITER_CACHE_KIB}");
+                            for statement in sqlite_settings(LOCK_WAIT.as_millis())
+                                .iter()
+                                .chain([&cache])
+                            {
+                                sqlx::query(statement).execute(&mut *conn).await?;
+                            }
+                            Ok(())
+                        })
+                    })
+                    .connect(url)
+                    .await?
+            }
+            Backend::Postgres => pool.clone(),
+        };
         // The probe gives up on a held lock before its own deadline, so it can say why.
         let probe_pool =
             Self::pool_options(backend, (1, 1), availability::PROBE_LOCK_WAIT).connect_lazy(url)?;
         Ok(Self {
             pool,
+            writer,
             probe_pool,
             probe_state: Arc::default(),
             data_dir: None,
@@ -177,12 +221,7 @@ impl Store {
                     let settings = match backend {
                         // One writer at a time is SQLite's nature; WAL lets readers proceed
                         // meanwhile and the busy timeout makes writers queue instead of failing.
-                        Backend::Sqlite => vec![
-                            "PRAGMA journal_mode = WAL".to_string(),
-                            format!("PRAGMA busy_timeout = {lock_wait}"),
-                            "PRAGMA synchronous = NORMAL".to_string(),
-                            "PRAGMA foreign_keys = ON".to_string(),
-                        ],
+                        Backend::Sqlite => sqlite_settings(lock_wait),
                         Backend::Postgres => vec![format!("SET lock_timeout = {lock_wait}")],
                     };
                     for statement in settings {
@@ -246,8 +285,8 @@ impl Store {
     /// timeout; taking the lock up front makes writers queue for it instead.
     pub async fn begin(&self) -> Result<Transaction<'static, Any>> {
         Ok(match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
+            Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.writer.begin().await?,
         })
     }
 
@@ -259,6 +298,7 @@ impl Store {
 
     pub async fn close(&self) {
         self.probe_pool.close().await;
+        self.writer.close().await;
         self.pool.close().await;
     }
 

@@ -85,9 +85,87 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Enqueues many jobs within the caller's transaction, several rows per statement (a
+    /// distribution's send jobs, 500 at a time). A job whose dedupe key exists is skipped.
+    pub async fn enqueue_jobs(tx: &mut Transaction<'_, Any>, jobs: &[NewJob]) -> Result<u64> {
+        // 8 parameters a row; few enough per statement that binding stays cheap.
+        const ROWS: usize = 32;
+        let now = now_ms();
+        let mut written = 0;
+        for chunk in jobs.chunks(ROWS) {
+            let values: Vec<String> = (0..chunk.len())
+                .map(|i| {
+                    let p = i * 8;
+                    format!(
+                        "(${}, ${}, ${}, ${}, ${}, 'queued', 0, ${}, ${}, ${})",
+                        p + 1,
+                        p + 2,
+                        p + 3,
+                        p + 4,
+                        p + 5,
+                        p + 6,
+                        p + 7,
+                        p + 8
+                    )
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO jobs (id, org_id, kind, payload, dedupe_key, status, attempts, \
+                 run_after, created_at, updated_at) VALUES {} ON CONFLICT (dedupe_key) DO NOTHING",
+                values.join(", ")
+            );
+            let mut q = sqlx::query(&sql);
+            for job in chunk {
+                q = q
+                    .bind(&job.id)
+                    .bind(&job.org_id)
+                    .bind(&job.kind)
+                    .bind(&job.payload)
+                    .bind(&job.dedupe_key)
+                    .bind(job.run_after)
+                    .bind(now)
+                    .bind(now);
+            }
+            written += q.execute(&mut **tx).await?.rows_affected();
+        }
+        Ok(written)
+    }
+
+    /// Marks these claimed jobs done in one statement; answers those still held by `owner`
+    /// (a job whose lease was lost is another worker's, and so is its outcome).
+    pub async fn complete_jobs_in(
+        tx: &mut Transaction<'_, Any>,
+        ids: &[String],
+        owner: &str,
+    ) -> Result<std::collections::HashSet<String>> {
+        let mut kept = std::collections::HashSet::new();
+        for chunk in ids.chunks(500) {
+            let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
+            let sql = format!(
+                "UPDATE jobs SET status = 'done', lease_owner = NULL, lease_expires_at = NULL, \
+                 last_error = NULL, updated_at = $1 WHERE lease_owner = $2 AND status = 'running' \
+                 AND id IN ({}) RETURNING id",
+                marks.join(", ")
+            );
+            let mut q = sqlx::query(&sql).bind(now_ms()).bind(owner);
+            for id in chunk {
+                q = q.bind(id);
+            }
+            for row in q.fetch_all(&mut **tx).await? {
+                kept.insert(row.try_get::<String, _>("id")?);
+            }
+        }
+        Ok(kept)
+    }
+
     /// Claims up to `limit` jobs of `kind` that are due, or whose lease has run out, for
     /// `owner` until now + `lease_ms`. Two claimers never get the same job: PostgreSQL skips
     /// rows another transaction has locked; SQLite has one writer at a time.
+    ///
+    /// Jobs whose lease ran out are claimed first, then queued ones, in two statements: one
+    /// `WHERE` with both (an `OR`) made SQLite read every job of the kind ever written, done
+    /// ones included, at each claim (29 ms at 100,000 jobs), where each half alone walks the
+    /// `(kind, status, run_after)` index to the rows it takes.
     pub async fn claim_jobs(
         &self,
         kind: &str,
@@ -100,24 +178,36 @@ impl Store {
             Backend::Postgres => " FOR UPDATE SKIP LOCKED",
             Backend::Sqlite => "",
         };
-        let sql = format!(
-            "UPDATE jobs SET status = 'running', lease_owner = $1, lease_expires_at = $2, \
-             attempts = attempts + 1, updated_at = $3 WHERE id IN (SELECT id FROM jobs \
-             WHERE kind = $4 AND ((status = 'queued' AND run_after <= $5) \
-             OR (status = 'running' AND lease_expires_at < $6)) \
-             ORDER BY run_after, id LIMIT $7{locking}) RETURNING {COLUMNS}"
-        );
-        let rows = sqlx::query(&sql)
-            .bind(owner)
-            .bind(now + lease_ms)
-            .bind(now)
-            .bind(kind)
-            .bind(now)
-            .bind(now)
-            .bind(limit)
-            .fetch_all(self.pool())
-            .await?;
-        let mut jobs = rows.iter().map(job_from).collect::<Result<Vec<_>>>()?;
+        let mut tx = self.begin().await?;
+        let mut jobs = Vec::new();
+        for due in [
+            "status = 'running' AND lease_expires_at < $5",
+            "status = 'queued' AND run_after <= $5",
+        ] {
+            let left = limit - jobs.len() as i64;
+            if left <= 0 {
+                break;
+            }
+            let sql = format!(
+                "UPDATE jobs SET status = 'running', lease_owner = $1, lease_expires_at = $2, \
+                 attempts = attempts + 1, updated_at = $3 WHERE id IN (SELECT id FROM jobs \
+                 WHERE kind = $4 AND {due} ORDER BY run_after, id LIMIT $6{locking}) \
+                 RETURNING {COLUMNS}"
+            );
+            let rows = sqlx::query(&sql)
+                .bind(owner)
+                .bind(now + lease_ms)
+                .bind(now)
+                .bind(kind)
+                .bind(now)
+                .bind(left)
+                .fetch_all(&mut *tx)
+                .await?;
+            for row in &rows {
+                jobs.push(job_from(row)?);
+            }
+        }
+        tx.commit().await?;
         jobs.sort_by(|a, b| (a.run_after, &a.id).cmp(&(b.run_after, &b.id)));
         Ok(jobs)
     }

@@ -340,8 +340,9 @@ async fn two_serve_nodes_on_postgres_write_each_record_once() {
 }
 
 /// `kill -9` of a `sonde serve` sending a 10,000-recipient distribution, then a restart:
-/// every recipient gets the invitation, and those sent twice are at most the batch one worker
-/// held when it died (SMTP cannot be exactly-once: `engine::distribution_sending::SEND_BATCH`).
+/// every recipient gets the invitation, and those sent twice are at most the batches the
+/// node's sending lanes held when it died (SMTP cannot be exactly-once:
+/// `engine::distribution_workers::IN_FLIGHT_BOUND`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_mid_send_loses_no_invitation() {
     const N: usize = 10_000;
@@ -475,11 +476,11 @@ async fn kill_9_mid_send_loses_no_invitation() {
     let twice = per_address.values().filter(|n| **n > 1).count();
     eprintln!(
         "received twice: {twice} (bound: {})",
-        engine::distribution_sending::SEND_BATCH
+        engine::distribution_workers::IN_FLIGHT_BOUND
     );
     assert!(
-        twice as i64 <= engine::distribution_sending::SEND_BATCH,
-        "{twice} sent twice, more than one worker's batch"
+        twice as i64 <= engine::distribution_workers::IN_FLIGHT_BOUND,
+        "{twice} sent twice, more than the node's lanes held"
     );
     assert!(per_address.values().all(|n| *n <= 2));
 }
