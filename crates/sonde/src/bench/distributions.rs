@@ -182,7 +182,7 @@ async fn one_list(args: &DistributionsArgs, channel: &str, n: usize) -> anyhow::
         polls += 1;
         // The distribution is read with its statistics (counts over every recipient), so the
         // audience is looked at every half second only, not to load the server it measures.
-        if audience.is_none() && polls % 10 == 0 {
+        if audience.is_none() && polls.is_multiple_of(10) {
             let now = sonde.distribution(&bench.admin, &d.id).await?;
             if now.audience_written_at.is_some() {
                 audience = Some(started.elapsed());
