@@ -66,23 +66,7 @@ impl Store {
     /// Enqueues within the caller's transaction. Returns false when a job with the same
     /// dedupe key already exists (nothing is written).
     pub async fn enqueue_job(tx: &mut Transaction<'_, Any>, job: &NewJob) -> Result<bool> {
-        let now = now_ms();
-        let done = sqlx::query(
-            "INSERT INTO jobs (id, org_id, kind, payload, dedupe_key, status, attempts, run_after, \
-             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 'queued', 0, $6, $7, $8) \
-             ON CONFLICT (dedupe_key) DO NOTHING",
-        )
-        .bind(&job.id)
-        .bind(&job.org_id)
-        .bind(&job.kind)
-        .bind(&job.payload)
-        .bind(&job.dedupe_key)
-        .bind(job.run_after)
-        .bind(now)
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        Ok(Self::enqueue_jobs(tx, std::slice::from_ref(job)).await? == 1)
     }
 
     /// Enqueues many jobs within the caller's transaction, several rows per statement (a
