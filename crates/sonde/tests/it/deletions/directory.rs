@@ -192,7 +192,9 @@ async fn a_deleted_contact_leaves_its_lists_and_links_and_its_opt_out_stays() {
             .send()
             .await
             .unwrap();
-        assert_eq!(r.status(), 200);
+        let status = r.status();
+        let report = r.text().await.unwrap();
+        assert_eq!(status, 200, "{report}");
         let lin_again = o
             .contact(json!({"extRef": "003LIN", "firstName": "Lin"}), None)
             .await;
@@ -213,7 +215,7 @@ async fn a_deleted_contact_leaves_its_lists_and_links_and_its_opt_out_stays() {
         assert_eq!(
             subscribed("grace@example.com"),
             Some(false),
-            "the import kept the opt-out: {all}"
+            "the import kept the opt-out: {all} (import: {report})"
         );
         assert_eq!(subscribed("new@example.com"), Some(true));
         assert_eq!(o.events("action=contact.deleted").await.len(), 4);
