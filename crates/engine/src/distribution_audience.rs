@@ -2,7 +2,7 @@
 //! decides the recipients batch by batch (contacts in id order). One transaction per batch
 //! holds the decisions (`distribution::exclusion`, frequency verdicts read from past
 //! invitations), a recipient row for each contact — skipped ones with their reason —, a
-//! personal link and a send job for each one to send to, the batch cursor, and the job's
+//! personal link for each one to send to and their send jobs (`send_batches`), the batch cursor, and the job's
 //! next step guarded by its lease: a crash resumes after the last batch written, and two
 //! workers never write one batch twice.
 
@@ -19,7 +19,7 @@ use store::queue::{Job, NewJob};
 use store::recipients::{AudienceMember, DistributionLink, RecipientRow};
 use store::{Any, Store, Transaction};
 
-/// Contacts decided per transaction.
+/// Contacts decided per transaction: two email send jobs' worth.
 pub const AUDIENCE_BATCH: i64 = 500;
 /// How long a worker may hold an audience job before another takes it over.
 pub(crate) const LEASE_MS: i64 = 2 * 60_000;
@@ -217,7 +217,7 @@ impl Sonde {
     }
 
     /// Decides each candidate and writes the batch: recipient rows, personal links (new ones
-    /// for invitations) and a send job per message to send.
+    /// for invitations) and the send jobs of the messages to send.
     async fn decide(
         &self,
         tx: &mut Transaction<'_, Any>,
@@ -307,24 +307,24 @@ impl Sonde {
         }
         Store::insert_distribution_links(tx, &links).await?;
         Store::insert_recipients(tx, &rows).await?;
-        let sends: Vec<NewJob> = rows
+        let sends: Vec<String> = rows
             .iter()
             .filter(|r| r.state == "queued")
-            .map(|row| NewJob {
-                id: row.id.clone(),
-                org_id: row.org_id.clone(),
-                kind: if channel.is_sms() {
-                    crate::sms_sending::SMS_SEND_JOB
-                } else {
-                    crate::distribution_sending::SEND_JOB
-                }
-                .into(),
-                payload: "{}".into(),
-                dedupe_key: format!("send:{}", row.id),
-                run_after: now,
-            })
+            .map(|r| r.id.clone())
             .collect();
-        Store::enqueue_jobs(tx, &sends).await?;
+        let (kind, batch) = if channel.is_sms() {
+            (
+                crate::sms_sending::SMS_SEND_JOB,
+                crate::sms_sending::SMS_BATCH,
+            )
+        } else {
+            (
+                crate::distribution_sending::SEND_JOB,
+                crate::distribution_sending::SEND_BATCH,
+            )
+        };
+        crate::send_batches::queue_send_jobs(tx, &d.org_id, kind, &sends, batch as usize, now)
+            .await?;
         Ok(())
     }
 }

@@ -1,19 +1,22 @@
 //! Sending invitations, reminders and thank-yous from the durable queue. A worker claims a
-//! batch of send jobs (one per recipient), marks their recipients `sending` and commits
-//! (recorded before), renders each message (the contact's language, piped text, the invitation
-//! MIME of `distribution::mime`), sends them through the pooled SMTP transport a few at a time,
-//! then records every outcome and finishes every job in one transaction (recorded after).
+//! send job (a batch of recipients, `send_batches`), marks its recipients `sending` and
+//! commits (recorded before), renders each message (the contact's language, piped text, the
+//! invitation MIME of `distribution::mime`), sends them through the pooled SMTP transport a
+//! few at a time, then records every outcome and finishes the job in one transaction
+//! (recorded after); those refused for now are queued again as a job of their own.
 //!
 //! SMTP cannot be made exactly-once: a crash after the server took a message and before the
 //! outcome was recorded sends that message again when the lease runs out, with the same
 //! Message-ID (made from the recipient's id). At most one claimed batch per sending lane
-//! ([`SEND_BATCH`]; `distribution_workers::IN_FLIGHT_BOUND` per node) can be sent twice that way; two workers never hold one job at once, so
-//! nodes sharing a PostgreSQL database never send one recipient twice otherwise.
+//! ([`SEND_BATCH`]; `distribution_workers::IN_FLIGHT_BOUND` per node) can be sent twice that
+//! way; two workers never hold one job at once, so nodes sharing a PostgreSQL database never
+//! send one recipient twice otherwise.
 
-use crate::distribution_audience::{backoff_ms, LEASE_MS};
+use crate::distribution_audience::LEASE_MS;
 use crate::distributions::channel_named;
 use crate::mail::{MailRefusal, Mailer};
 use crate::message_templates::TemplateDefinition;
+use crate::send_batches::{finish_send_job, recipients_of};
 use crate::surveys::Survey;
 use crate::{Error, Result, Sonde};
 use directory::EmailAddress;
@@ -27,13 +30,13 @@ use store::queue::Job;
 use store::recipients::{RecipientOutcome, RecipientRow};
 use store::Store;
 
-/// The queue kind of one message to one recipient (the job's id is the recipient's).
+/// The queue kind of a batch of messages, each to one recipient.
 pub const SEND_JOB: &str = "distribution_send";
 /// The queue kind of a test send.
 pub const TEST_SEND_JOB: &str = "distribution_test_send";
-/// Send jobs a worker claims at once: also the most messages one worker can send twice
-/// after a crash (those the server had taken whose outcome was not recorded yet).
-pub const SEND_BATCH: i64 = 200;
+/// Recipients one send job holds: also the most messages one lane can send twice after a
+/// crash (those the server had taken whose outcome was not recorded yet).
+pub const SEND_BATCH: i64 = 250;
 /// A temporary refusal (4xx, connection lost) is tried again this many times in all.
 pub const MAX_SEND_ATTEMPTS: i64 = 8;
 
@@ -139,9 +142,8 @@ enum Outcome {
     Nothing,
 }
 
-/// A claimed job and what is to be done with it.
+/// A recipient of the claimed job and what is to be done with it.
 struct Item {
-    job: Job,
     recipient: Option<RecipientRow>,
     message: Option<lettre::Message>,
     outcome: Outcome,
@@ -157,25 +159,27 @@ struct Caches {
 }
 
 impl Sonde {
-    /// One pass: claims up to `batch` due send jobs and works them to an outcome. Nothing is
-    /// claimed without a mail server.
-    pub async fn try_send_messages(&self, owner: &str, batch: i64) -> Result<SendReport> {
+    /// One pass: claims a due send job and works its recipients to an outcome; `claimed`
+    /// counts them. Nothing is claimed without a mail server.
+    pub async fn try_send_messages(&self, owner: &str) -> Result<SendReport> {
         let Some(mailer) = self.mailer() else {
             return Ok(SendReport::default());
         };
-        let jobs = self
+        let Some(job) = self
             .store
-            .claim_jobs(SEND_JOB, owner, batch, LEASE_MS)
-            .await?;
+            .claim_jobs(SEND_JOB, owner, 1, LEASE_MS)
+            .await?
+            .pop()
+        else {
+            return Ok(SendReport::default());
+        };
+        let ids = recipients_of(&job);
         let mut report = SendReport {
-            claimed: jobs.len(),
+            claimed: ids.len(),
             ..Default::default()
         };
-        if jobs.is_empty() {
-            return Ok(report);
-        }
         let from = sender(&mailer)?;
-        let mut items = self.prepare(jobs, &from).await?;
+        let mut items = self.prepare(&ids, &from).await?;
         let concurrency = (mailer.settings.pool as usize * 2).max(4);
         let messages: Vec<(usize, lettre::Message)> = items
             .iter_mut()
@@ -205,16 +209,16 @@ impl Sonde {
         for (i, outcome) in sent {
             items[i].outcome = outcome;
         }
-        self.record_with_retries(owner, &items, &mut report).await?;
+        self.record_with_retries(owner, &job, &items, &mut report)
+            .await?;
         Ok(report)
     }
 
     /// Reads the batch's recipients and contacts, marks them `sending` (committed before any
     /// message leaves) and renders each message.
-    async fn prepare(&self, jobs: Vec<Job>, from: &EmailAddress) -> Result<Vec<Item>> {
-        let ids: Vec<String> = jobs.iter().map(|j| j.id.clone()).collect();
+    async fn prepare(&self, ids: &[String], from: &EmailAddress) -> Result<Vec<Item>> {
         let mut tx = self.store.begin().await?;
-        let recipients = Store::recipients_by_id(&mut tx, &ids).await?;
+        let recipients = Store::recipients_by_id(&mut tx, ids).await?;
         let mut by_org: HashMap<String, Vec<String>> = HashMap::new();
         for r in &recipients {
             by_org
@@ -228,17 +232,15 @@ impl Sonde {
                 contacts.insert(m.contact.id.clone(), m.contact);
             }
         }
-        Store::mark_recipients_sending(&mut tx, &ids).await?;
+        Store::mark_recipients_sending(&mut tx, ids).await?;
         tx.commit().await?;
         let mut by_id: HashMap<String, RecipientRow> =
             recipients.into_iter().map(|r| (r.id.clone(), r)).collect();
         let mut caches = Caches::default();
-        let mut items = Vec::with_capacity(jobs.len());
-        for job in jobs {
-            let recipient = by_id.remove(&job.id);
+        let mut items = Vec::with_capacity(ids.len());
+        for id in ids {
             let mut item = Item {
-                job,
-                recipient,
+                recipient: by_id.remove(id),
                 message: None,
                 outcome: Outcome::Nothing,
             };
@@ -377,11 +379,12 @@ impl Sonde {
         Ok(caches.surveys[&d.survey_id].clone())
     }
 
-    /// Records the batch's outcomes and finishes its jobs in one transaction, trying again
+    /// Records the batch's outcomes and finishes its job in one transaction, trying again
     /// on a transient store error (for up to half the lease) rather than sending again.
     async fn record_with_retries(
         &self,
         owner: &str,
+        job: &Job,
         items: &[Item],
         report: &mut SendReport,
     ) -> Result<()> {
@@ -389,7 +392,7 @@ impl Sonde {
             std::time::Instant::now() + std::time::Duration::from_millis(LEASE_MS as u64 / 2);
         loop {
             let mut pass = SendReport::default();
-            match self.record(owner, items, &mut pass).await {
+            match self.record(owner, job, items, &mut pass).await {
                 Ok(()) => {
                     report.add(&pass);
                     return Ok(());
@@ -403,56 +406,59 @@ impl Sonde {
         }
     }
 
-    async fn record(&self, owner: &str, items: &[Item], report: &mut SendReport) -> Result<()> {
+    async fn record(
+        &self,
+        owner: &str,
+        job: &Job,
+        items: &[Item],
+        report: &mut SendReport,
+    ) -> Result<()> {
         let mut tx = self.store.begin().await?;
-        // Most jobs end done: those are finished in one statement, the others one by one.
-        let done: Vec<String> = items
+        // Marked `sending` once more by this pass: the attempts so far, this one included.
+        let attempts = |r: &RecipientRow| r.attempts + 1;
+        let retry: Vec<(String, i64)> = items
             .iter()
-            .filter(|i| !matches!(i.outcome, Outcome::Temporary(_) | Outcome::Failed(_)))
-            .map(|i| i.job.id.clone())
+            .filter_map(|i| i.recipient.as_ref().map(|r| (i, r)))
+            .filter(|(i, r)| {
+                matches!(i.outcome, Outcome::Temporary(_)) && attempts(r) < MAX_SEND_ATTEMPTS
+            })
+            .map(|(_, r)| (r.id.clone(), attempts(r)))
             .collect();
-        let completed = Store::complete_jobs_in(&mut tx, &done, owner).await?;
+        if !finish_send_job(&mut tx, job, owner, &retry).await? {
+            // The lease was lost: the job and its recipients' outcomes are another worker's.
+            tx.rollback().await?;
+            return Ok(());
+        }
+        // Most messages were sent: those are recorded in a few statements, the others one
+        // by one.
+        let mut sent = Vec::new();
         for item in items {
-            let job = &item.job;
-            let temporary_final =
-                matches!(item.outcome, Outcome::Temporary(_)) && job.attempts >= MAX_SEND_ATTEMPTS;
-            let kept = match &item.outcome {
-                Outcome::Temporary(text) if !temporary_final => {
-                    let run_after = store::now_ms() + backoff_ms(job.attempts);
-                    Store::retry_job_in(&mut tx, &job.id, owner, run_after, text, true).await?
-                }
-                Outcome::Failed(text) => Store::fail_job_in(&mut tx, &job.id, owner, text).await?,
-                Outcome::Temporary(text) => {
-                    Store::fail_job_in(&mut tx, &job.id, owner, text).await?
-                }
-                _ => completed.contains(&job.id),
-            };
-            // A job whose lease was lost is another worker's now, and so is its outcome.
-            let Some(r) = item.recipient.as_ref().filter(|_| kept) else {
+            let Some(r) = item.recipient.as_ref() else {
                 continue;
             };
             let gave_up;
-            let (state, reason, detail, provider_id) = match &item.outcome {
+            let (state, reason, detail) = match &item.outcome {
                 Outcome::Sent(id) => {
                     report.sent += 1;
-                    ("sent", None, None, Some(id.as_str()))
+                    sent.push((r.id.as_str(), id.as_str()));
+                    continue;
                 }
                 Outcome::Bounced(text) => {
                     report.bounced += 1;
-                    ("bounced", None, Some(text.as_str()), None)
+                    ("bounced", None, Some(text.as_str()))
                 }
-                Outcome::Temporary(text) if !temporary_final => {
+                Outcome::Temporary(text) if attempts(r) < MAX_SEND_ATTEMPTS => {
                     report.retried += 1;
-                    ("queued", None, Some(text.as_str()), None)
+                    ("queued", None, Some(text.as_str()))
                 }
                 Outcome::Temporary(text) => {
                     report.failed += 1;
-                    gave_up = format!("gave up after {} attempts: {text}", job.attempts);
-                    ("failed", None, Some(gave_up.as_str()), None)
+                    gave_up = format!("gave up after {} attempts: {text}", attempts(r));
+                    ("failed", None, Some(gave_up.as_str()))
                 }
                 Outcome::Failed(text) => {
                     report.failed += 1;
-                    ("failed", None, Some(text.as_str()), None)
+                    ("failed", None, Some(text.as_str()))
                 }
                 Outcome::Unsubscribed => {
                     report.skipped += 1;
@@ -460,7 +466,6 @@ impl Sonde {
                         "skipped",
                         Some("unsubscribed"),
                         Some("the contact has unsubscribed"),
-                        None,
                     )
                 }
                 Outcome::Nothing => continue,
@@ -472,11 +477,12 @@ impl Sonde {
                     state,
                     reason,
                     detail,
-                    provider_id,
+                    provider_id: None,
                 },
             )
             .await?;
         }
+        Store::record_recipients_sent(&mut tx, &sent).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -38,6 +38,8 @@ pub struct TestSend {
 pub struct TestSendQueued {
     /// The queue job that sends it.
     pub job_id: String,
+    /// Where its outcome is read: `/api/v1/distributions/test/{jobId}`.
+    pub status_url: String,
     pub to: String,
     /// Empty for a text message.
     pub subject: String,
@@ -48,6 +50,11 @@ pub struct TestSendQueued {
     /// Why it is not leaving, when it is not (no SMTP server or SMS gateway configured).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notice: Option<String>,
+}
+
+/// Where a test send's outcome is read, in the API.
+pub(crate) fn test_send_url(job_id: &str) -> String {
+    format!("/api/v1/distributions/test/{job_id}")
 }
 
 /// A test send's survey link is the survey's preview (it records nothing); its unsubscribe
@@ -121,6 +128,7 @@ impl Sonde {
         .await?;
         tx.commit().await?;
         Ok(TestSendQueued {
+            status_url: test_send_url(&job_id),
             job_id,
             to: parts.to.as_str().to_string(),
             subject: email.subject,
@@ -253,10 +261,8 @@ impl Sonde {
         let written = self
             .try_write_audiences(owner, AUDIENCE_JOBS_PER_PASS)
             .await?;
-        let sent = self.try_send_messages(owner, SEND_BATCH).await?;
-        let texted = self
-            .try_send_sms(owner, crate::sms_sending::SMS_BATCH)
-            .await?;
+        let sent = self.try_send_messages(owner).await?;
+        let texted = self.try_send_sms(owner).await?;
         let replies = self.try_send_sms_replies(owner).await?;
         let tests = self.try_send_tests(owner).await?;
         report.add(&sent);
@@ -303,10 +309,8 @@ impl Sonde {
                 let owner = format!("mailer-{node}-{i}");
                 lanes.spawn(async move {
                     lane(|| async {
-                        let sent = sender.try_send_messages(&owner, SEND_BATCH).await?;
-                        let texted = sender
-                            .try_send_sms(&owner, crate::sms_sending::SMS_BATCH)
-                            .await?;
+                        let sent = sender.try_send_messages(&owner).await?;
+                        let texted = sender.try_send_sms(&owner).await?;
                         let replies = sender.try_send_sms_replies(&owner).await?;
                         let tests = sender.try_send_tests(&owner).await?;
                         Ok(sent.claimed + texted.claimed + replies + tests)

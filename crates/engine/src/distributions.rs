@@ -46,10 +46,26 @@ pub struct NewDistribution {
     pub time_zone: Option<String>,
     /// After this (RFC 3339, or local in `timeZone`) the personal links start no response.
     pub link_expires_at: Option<String>,
-    /// Sent to those who have not finished, each so many hours after the send.
-    pub reminders: Option<Vec<FollowUpInput>>,
-    /// Sent to those who finished, so many hours after the send.
-    pub thank_you: Option<FollowUpInput>,
+    /// Sent to those who have not finished, each so many hours after the send. Editing: left
+    /// out keeps them; `[]` or `null` removes them all.
+    #[serde(default, deserialize_with = "given")]
+    #[schema(value_type = Option<Vec<FollowUpInput>>)]
+    pub reminders: Option<Option<Vec<FollowUpInput>>>,
+    /// Sent to those who finished, so many hours after the send. Editing: left out keeps it;
+    /// `null` removes it.
+    #[serde(default, deserialize_with = "given")]
+    #[schema(value_type = Option<FollowUpInput>)]
+    pub thank_you: Option<Option<FollowUpInput>>,
+}
+
+/// A field that was given, `null` included (`Some(None)`), apart from one left out (`None`,
+/// through `#[serde(default)]`): editing tells "remove it" from "keep it" so.
+fn given<'de, D, T>(deserializer: D) -> std::result::Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 /// A reminder or thank-you as asked for.
@@ -198,7 +214,8 @@ impl Sonde {
     }
 
     /// Changes a distribution that has not started: what is given replaces what it had
-    /// (`mailingListId` or `contactIds` replaces the audience). 409 once it has started.
+    /// (`mailingListId` or `contactIds` replaces the audience; `thankYou: null` and
+    /// `reminders: []` remove them). 409 once it has started.
     pub async fn update_distribution(
         &self,
         actor: &Actor,
@@ -576,7 +593,8 @@ impl Sonde {
         Ok(())
     }
 
-    /// The follow-ups as asked (or as they were, when editing and not given).
+    /// The follow-ups as asked (or as they were, when editing and not given; given as `null`,
+    /// none).
     async fn follow_up_rows(
         &self,
         actor: &Actor,
@@ -597,9 +615,12 @@ impl Sonde {
                 })
                 .collect()
         };
-        let reminders = input.reminders.clone().unwrap_or_else(|| kept("reminder"));
+        let reminders = match &input.reminders {
+            Some(given) => given.clone().unwrap_or_default(),
+            None => kept("reminder"),
+        };
         let thank_you = match &input.thank_you {
-            Some(t) => Some(t.clone()),
+            Some(given) => given.clone(),
             None => kept("thank_you").into_iter().next(),
         };
         if reminders.len() > MAX_REMINDERS {

@@ -119,46 +119,73 @@ impl Sonde {
     /// A status callback (already verified): moves the message's recipient forward. Answers
     /// the recipient's state after it (None for a message no recipient has yet).
     ///
-    /// Twilio may call back before the worker has recorded the message's sid. So the callback
-    /// is first kept and committed, then applied to the recipient with that sid if there is
-    /// one; the worker, once its record is committed, applies what is kept for its sids
-    /// ([`Sonde::apply_early_statuses`]). Whichever commits last finds the other's write, so
-    /// no status is lost; taking a kept status deletes it, so none is applied twice.
+    /// Twilio may call back before the worker has recorded the message's sid. So, unless the
+    /// sid is recorded already (then the status is applied at once, one transaction), the
+    /// callback is first kept and committed, then applied to the recipient with that sid if
+    /// there is one; the worker, once its record is committed, applies what is kept for its
+    /// sids ([`Sonde::apply_early_statuses_of`]). Whichever commits last finds the other's
+    /// write, so no status is lost; taking a kept status deletes it, so none is applied twice.
     pub async fn sms_status_callback(&self, params: &[(String, String)]) -> Result<Option<String>> {
         let cb: StatusCallback = from_params(params)
             .map_err(|e| Error::invalid(format!("not a Twilio status callback: {e}")))?;
+        let code = cb.error_code;
+        if self.store.has_provider_id(&cb.message_sid).await? {
+            let mut tx = self.store.begin().await?;
+            if let Some(r) = Store::recipient_by_provider_id(&mut tx, &cb.message_sid).await? {
+                let state = apply_status(&mut tx, &r.id, &r.state, cb.message_status, code).await?;
+                tx.commit().await?;
+                return Ok(Some(state));
+            }
+        }
         let mut tx = self.store.begin().await?;
         Store::keep_early_status(
             &mut tx,
             &cb.message_sid,
             cb.message_status.as_str(),
-            cb.error_code.map(i64::from),
+            code.map(i64::from),
         )
         .await?;
         tx.commit().await?;
-        self.apply_early_statuses(&cb.message_sid).await
+        // Recorded meanwhile? Otherwise the worker's record, committed after this look, will
+        // find what was kept.
+        if !self.store.has_provider_id(&cb.message_sid).await? {
+            return Ok(None);
+        }
+        let mut applied = self.apply_early_statuses_of(&[&cb.message_sid]).await?;
+        Ok(applied.pop())
     }
 
-    /// Applies the statuses kept for a message to its recipient, furthest last; None when no
-    /// recipient has the sid yet (they stay kept).
-    pub(crate) async fn apply_early_statuses(&self, sid: &str) -> Result<Option<String>> {
+    /// Applies the statuses kept for these messages (a batch just recorded, or one callback's)
+    /// to their recipients, furthest last, in one transaction; answers the states they came
+    /// to, of those with a recipient (the others' statuses stay kept).
+    pub(crate) async fn apply_early_statuses_of(&self, sids: &[&str]) -> Result<Vec<String>> {
         let mut tx = self.store.begin().await?;
-        let Some(r) = Store::recipient_by_provider_id(&mut tx, sid).await? else {
-            tx.rollback().await?;
-            return Ok(None);
-        };
-        let mut kept = Store::take_early_statuses(&mut tx, sid).await?;
-        kept.sort_by_key(|e| e.status.parse::<MessageStatus>().map_or(0, |s| s.stage()));
-        let mut state = r.state.clone();
-        for e in kept {
-            let Ok(status) = e.status.parse::<MessageStatus>() else {
+        let mut kept: BTreeMap<String, Vec<store::sms::EarlyStatus>> = BTreeMap::new();
+        for (sid, status) in Store::take_early_statuses_of(&mut tx, sids).await? {
+            kept.entry(sid).or_default().push(status);
+        }
+        let mut states = Vec::new();
+        for (sid, mut statuses) in kept {
+            let Some(r) = Store::recipient_by_provider_id(&mut tx, &sid).await? else {
+                // Not recorded yet: the statuses go back, for the worker's record to find.
+                for e in statuses {
+                    Store::keep_early_status(&mut tx, &sid, &e.status, e.error_code).await?;
+                }
                 continue;
             };
-            let code = e.error_code.and_then(|c| u32::try_from(c).ok());
-            state = apply_status(&mut tx, &r.id, &state, status, code).await?;
+            statuses.sort_by_key(|e| e.status.parse::<MessageStatus>().map_or(0, |s| s.stage()));
+            let mut state = r.state.clone();
+            for e in statuses {
+                let Ok(status) = e.status.parse::<MessageStatus>() else {
+                    continue;
+                };
+                let code = e.error_code.and_then(|c| u32::try_from(c).ok());
+                state = apply_status(&mut tx, &r.id, &state, status, code).await?;
+            }
+            states.push(state);
         }
         tx.commit().await?;
-        Ok(Some(state))
+        Ok(states)
     }
 
     /// A reply to one of the account's numbers (already verified); answers the TwiML to

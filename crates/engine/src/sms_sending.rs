@@ -1,21 +1,23 @@
 //! Sending text messages from the durable queue: SMS-link invitations, reminders and
-//! thank-yous (one job per recipient, like email), and the replies of two-way conversations.
+//! thank-yous (a batch of recipients per job, like email: `send_batches`), and the replies of
+//! two-way conversations.
 //!
-//! A worker claims a batch of send jobs, renders each message (the contact's language, piped
+//! A worker claims a send job, renders each of its messages (the contact's language, piped
 //! text, the personal link; for a two-way invitation the template's text then the first
 //! question), marks the recipients `sending` and opens each two-way conversation (committed
 //! before anything leaves), sends through the Messages API a few at a time, then records every
-//! outcome and finishes every job in one transaction: the message sid as `provider_id` and
+//! outcome and finishes the job in one transaction: the message sid as `provider_id` and
 //! `sent`; Twilio's refusal (a 4xx) `failed` with its code and words; a 429, 5xx or lost
 //! connection tried again later, as email is. The API is not idempotent: a crash between
 //! Twilio taking a message and the outcome being recorded sends it again when the lease runs
-//! out, so at most one claimed batch ([`SMS_BATCH`]) per worker can go twice.
+//! out, so at most one claimed batch ([`SMS_BATCH`]) per lane can go twice.
 
 use crate::distribution_audience::{backoff_ms, LEASE_MS};
 use crate::distribution_sending::{SendReport, MAX_SEND_ATTEMPTS};
 use crate::distribution_workers::{TestSend, TestSendQueued};
 use crate::distributions::channel_named;
 use crate::message_templates::TemplateDefinition;
+use crate::send_batches::{finish_send_job, recipients_of};
 use crate::sms::{SmsGateway, SmsRefusal, STATUS_PATH};
 use crate::surveys::Survey;
 use crate::{FieldProblem, Result, Sonde};
@@ -32,13 +34,13 @@ use store::{Any, Store, Transaction};
 use survey::piped::PipeContext;
 use survey::{flow, Provenance};
 
-/// The queue kind of one text message to one recipient (the job's id is the recipient's).
+/// The queue kind of a batch of text messages, each to one recipient.
 pub const SMS_SEND_JOB: &str = "distribution_send_sms";
 /// The queue kind of one text that is not an invitation: a two-way conversation's next
 /// message (a question, a hint, the end), or a test send.
 pub const SMS_REPLY_JOB: &str = "sms_reply";
-/// Send jobs a worker claims at once: also the most messages one worker can send twice after
-/// a crash.
+/// Recipients one send job holds: also the most messages one lane can send twice after a
+/// crash.
 pub const SMS_BATCH: i64 = 100;
 /// Requests to the Messages API in flight at once per worker.
 const CONCURRENCY: usize = 16;
@@ -103,7 +105,6 @@ enum Outcome {
 
 /// A claimed job, its message and the conversation it opens.
 struct Item {
-    job: Job,
     recipient: Option<RecipientRow>,
     message: Option<(String, String)>,
     conversation: Option<ConversationRow>,
@@ -185,6 +186,7 @@ impl Sonde {
         .await?;
         tx.commit().await?;
         Ok(TestSendQueued {
+            status_url: crate::distribution_workers::test_send_url(&job_id),
             job_id,
             to: to.as_str().to_string(),
             subject: String::new(),
@@ -197,24 +199,26 @@ impl Sonde {
         })
     }
 
-    /// One pass: claims up to `batch` due text-message jobs and works them to an outcome.
-    /// Nothing is claimed without an SMS gateway.
-    pub async fn try_send_sms(&self, owner: &str, batch: i64) -> Result<SendReport> {
+    /// One pass: claims a due text-message job and works its recipients to an outcome;
+    /// `claimed` counts them. Nothing is claimed without an SMS gateway.
+    pub async fn try_send_sms(&self, owner: &str) -> Result<SendReport> {
         let Some(gateway) = self.sms() else {
             return Ok(SendReport::default());
         };
-        let jobs = self
+        let Some(job) = self
             .store
-            .claim_jobs(SMS_SEND_JOB, owner, batch, LEASE_MS)
-            .await?;
+            .claim_jobs(SMS_SEND_JOB, owner, 1, LEASE_MS)
+            .await?
+            .pop()
+        else {
+            return Ok(SendReport::default());
+        };
+        let ids = recipients_of(&job);
         let mut report = SendReport {
-            claimed: jobs.len(),
+            claimed: ids.len(),
             ..Default::default()
         };
-        if jobs.is_empty() {
-            return Ok(report);
-        }
-        let mut items = self.prepare_sms(jobs).await?;
+        let mut items = self.prepare_sms(&ids).await?;
         let callback = format!("{}{STATUS_PATH}", self.public_url());
         let outbox: Vec<(usize, (String, String))> = items
             .iter_mut()
@@ -242,16 +246,15 @@ impl Sonde {
         for (i, outcome) in sent {
             items[i].outcome = outcome;
         }
-        self.record_sms(owner, &items, &mut report).await?;
+        self.record_sms(owner, &job, &items, &mut report).await?;
         Ok(report)
     }
 
     /// Reads the batch, renders each message, then marks the recipients `sending` and opens
     /// the two-way conversations in one transaction, committed before any message leaves.
-    async fn prepare_sms(&self, jobs: Vec<Job>) -> Result<Vec<Item>> {
-        let ids: Vec<String> = jobs.iter().map(|j| j.id.clone()).collect();
+    async fn prepare_sms(&self, ids: &[String]) -> Result<Vec<Item>> {
         let mut tx = self.store.begin().await?;
-        let recipients = Store::recipients_by_id(&mut tx, &ids).await?;
+        let recipients = Store::recipients_by_id(&mut tx, ids).await?;
         let mut by_org: HashMap<String, Vec<String>> = HashMap::new();
         for r in &recipients {
             by_org
@@ -269,12 +272,10 @@ impl Sonde {
         let mut by_id: HashMap<String, RecipientRow> =
             recipients.into_iter().map(|r| (r.id.clone(), r)).collect();
         let mut caches = Caches::default();
-        let mut items = Vec::with_capacity(jobs.len());
-        for job in jobs {
-            let recipient = by_id.remove(&job.id);
+        let mut items = Vec::with_capacity(ids.len());
+        for id in ids {
             let mut item = Item {
-                job,
-                recipient,
+                recipient: by_id.remove(id),
                 message: None,
                 conversation: None,
                 outcome: Outcome::Nothing,
@@ -288,7 +289,7 @@ impl Sonde {
             items.push(item);
         }
         let mut tx = self.store.begin().await?;
-        Store::mark_recipients_sending(&mut tx, &ids).await?;
+        Store::mark_recipients_sending(&mut tx, ids).await?;
         for c in items.iter().filter_map(|i| i.conversation.as_ref()) {
             Store::insert_conversation(&mut tx, c).await?;
         }
@@ -424,12 +425,18 @@ impl Sonde {
 
     /// Records the batch's outcomes and finishes its jobs in one transaction, trying again on
     /// a transient store error (for up to half the lease) rather than sending again.
-    async fn record_sms(&self, owner: &str, items: &[Item], report: &mut SendReport) -> Result<()> {
+    async fn record_sms(
+        &self,
+        owner: &str,
+        job: &Job,
+        items: &[Item],
+        report: &mut SendReport,
+    ) -> Result<()> {
         let deadline =
             std::time::Instant::now() + std::time::Duration::from_millis(LEASE_MS as u64 / 2);
         loop {
             let mut pass = SendReport::default();
-            match self.record_sms_once(owner, items, &mut pass).await {
+            match self.record_sms_once(owner, job, items, &mut pass).await {
                 Ok(()) => {
                     report.add(&pass);
                     return Ok(());
@@ -446,57 +453,55 @@ impl Sonde {
     async fn record_sms_once(
         &self,
         owner: &str,
+        job: &Job,
         items: &[Item],
         report: &mut SendReport,
     ) -> Result<()> {
         let mut tx = self.store.begin().await?;
-        // Most jobs end done: those are finished in one statement, the others one by one.
-        let done: Vec<String> = items
+        // Marked `sending` once more by this pass: the attempts so far, this one included.
+        let attempts = |r: &RecipientRow| r.attempts + 1;
+        let retry: Vec<(String, i64)> = items
             .iter()
-            .filter(|i| !matches!(i.outcome, Outcome::Temporary(_) | Outcome::Failed(_)))
-            .map(|i| i.job.id.clone())
+            .filter_map(|i| i.recipient.as_ref().map(|r| (i, r)))
+            .filter(|(i, r)| {
+                matches!(i.outcome, Outcome::Temporary(_)) && attempts(r) < MAX_SEND_ATTEMPTS
+            })
+            .map(|(_, r)| (r.id.clone(), attempts(r)))
             .collect();
-        let completed = Store::complete_jobs_in(&mut tx, &done, owner).await?;
+        if !finish_send_job(&mut tx, job, owner, &retry).await? {
+            // The lease was lost: the job and its recipients' outcomes are another worker's.
+            tx.rollback().await?;
+            return Ok(());
+        }
+        let mut sent = Vec::new();
         for item in items {
-            let job = &item.job;
-            let given_up =
-                matches!(item.outcome, Outcome::Temporary(_)) && job.attempts >= MAX_SEND_ATTEMPTS;
-            let kept = match &item.outcome {
-                Outcome::Temporary(text) if !given_up => {
-                    let run_after = store::now_ms() + backoff_ms(job.attempts);
-                    Store::retry_job_in(&mut tx, &job.id, owner, run_after, text, true).await?
-                }
-                Outcome::Temporary(text) | Outcome::Failed(text) => {
-                    Store::fail_job_in(&mut tx, &job.id, owner, text).await?
-                }
-                _ => completed.contains(&job.id),
-            };
-            let Some(r) = item.recipient.as_ref().filter(|_| kept) else {
+            let Some(r) = item.recipient.as_ref() else {
                 continue;
             };
             let text;
-            let (state, reason, detail, provider_id) = match &item.outcome {
+            let (state, reason, detail) = match &item.outcome {
                 Outcome::Sent(sid) => {
                     report.sent += 1;
-                    ("sent", None, None, Some(sid.as_str()))
+                    sent.push((r.id.as_str(), sid.as_str()));
+                    continue;
                 }
                 Outcome::Refused { code, message } => {
                     report.failed += 1;
                     text = format!("{code} {message}");
-                    ("failed", None, Some(text.as_str()), None)
+                    ("failed", None, Some(text.as_str()))
                 }
-                Outcome::Temporary(t) if !given_up => {
+                Outcome::Temporary(t) if attempts(r) < MAX_SEND_ATTEMPTS => {
                     report.retried += 1;
-                    ("queued", None, Some(t.as_str()), None)
+                    ("queued", None, Some(t.as_str()))
                 }
                 Outcome::Temporary(t) => {
                     report.failed += 1;
-                    text = format!("gave up after {} attempts: {t}", job.attempts);
-                    ("failed", None, Some(text.as_str()), None)
+                    text = format!("gave up after {} attempts: {t}", attempts(r));
+                    ("failed", None, Some(text.as_str()))
                 }
                 Outcome::Failed(t) => {
                     report.failed += 1;
-                    ("failed", None, Some(t.as_str()), None)
+                    ("failed", None, Some(t.as_str()))
                 }
                 Outcome::Unsubscribed => {
                     report.skipped += 1;
@@ -504,7 +509,6 @@ impl Sonde {
                         "skipped",
                         Some("unsubscribed"),
                         Some("the contact has unsubscribed"),
-                        None,
                     )
                 }
                 Outcome::Nothing => continue,
@@ -534,18 +538,22 @@ impl Sonde {
                     state,
                     reason,
                     detail,
-                    provider_id,
+                    provider_id: None,
                 },
             )
             .await?;
         }
+        Store::record_recipients_sent(&mut tx, &sent).await?;
         tx.commit().await?;
         // Status callbacks that arrived before this record was committed.
-        for item in items {
-            if let Outcome::Sent(sid) = &item.outcome {
-                self.apply_early_statuses(sid).await?;
-            }
-        }
+        let sids: Vec<&str> = items
+            .iter()
+            .filter_map(|i| match &i.outcome {
+                Outcome::Sent(sid) => Some(sid.as_str()),
+                _ => None,
+            })
+            .collect();
+        self.apply_early_statuses_of(&sids).await?;
         Ok(())
     }
 

@@ -64,7 +64,7 @@ pub(crate) struct Store {
     pub faults: Faults,
 }
 
-/// The callback log keeps this many attempts (the newest).
+/// The callback log keeps at least this many attempts (the newest), and a tenth more at most.
 const CALLBACK_LOG: usize = 10_000;
 
 impl Store {
@@ -101,10 +101,13 @@ impl Store {
     }
 
     pub fn log(&mut self, attempt: CallbackAttempt) {
-        if self.callbacks.len() >= CALLBACK_LOG {
-            self.callbacks.remove(0);
-        }
         self.callbacks.push(attempt);
+        // The oldest tenth goes at once: removing one at a time shifted the whole log at
+        // every callback.
+        if self.callbacks.len() > CALLBACK_LOG + CALLBACK_LOG / 10 {
+            let excess = self.callbacks.len() - CALLBACK_LOG;
+            self.callbacks.drain(..excess);
+        }
     }
 
     pub fn webhook_for(&self, number: &str) -> Option<String> {

@@ -32,10 +32,13 @@ pub struct Job {
     pub lease_owner: Option<String>,
     pub lease_expires_at: Option<i64>,
     pub last_error: Option<String>,
+    pub created_at: i64,
+    /// The last change: for a job done or failed, when it finished.
+    pub updated_at: i64,
 }
 
 const COLUMNS: &str = "id, org_id, kind, payload, dedupe_key, status, attempts, run_after, \
-                       lease_owner, lease_expires_at, last_error";
+                       lease_owner, lease_expires_at, last_error, created_at, updated_at";
 
 fn job_from(row: &AnyRow) -> Result<Job> {
     Ok(Job {
@@ -50,6 +53,8 @@ fn job_from(row: &AnyRow) -> Result<Job> {
         lease_owner: row.try_get("lease_owner")?,
         lease_expires_at: row.try_get("lease_expires_at")?,
         last_error: row.try_get("last_error")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
     })
 }
 
@@ -394,5 +399,5 @@ impl Store {
 }
 
 pub fn job_id() -> String {
-    format!("JB_{}", crate::ids::random_token(20))
+    crate::ids::ordered("JB_", 8)
 }

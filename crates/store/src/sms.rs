@@ -93,7 +93,7 @@ impl Store {
     }
 
     /// The organizations that sent a text message to this phone (E.164): a reply from it
-    /// concerns those only.
+    /// concerns those only. (`LIKE '+%'` is the condition of the partial index it reads.)
     pub async fn organizations_that_texted(
         tx: &mut Transaction<'_, Any>,
         phone: &str,
@@ -101,7 +101,7 @@ impl Store {
         let rows = sqlx::query(
             "SELECT DISTINCT r.org_id FROM distribution_recipients r \
              JOIN distributions d ON d.id = r.distribution_id \
-             WHERE r.address = $1 AND r.provider_id IS NOT NULL \
+             WHERE r.address = $1 AND r.address LIKE '+%' AND r.provider_id IS NOT NULL \
              AND d.channel IN ('sms', 'sms_two_way') ORDER BY r.org_id",
         )
         .bind(phone)
@@ -304,6 +304,49 @@ impl Store {
         .execute(&mut **tx)
         .await?;
         Ok(())
+    }
+
+    /// The statuses kept for any of these sids (a batch just recorded), removed as they are
+    /// taken: one statement for the batch, which mostly finds none.
+    pub async fn take_early_statuses_of(
+        tx: &mut Transaction<'_, Any>,
+        message_sids: &[&str],
+    ) -> Result<Vec<(String, EarlyStatus)>> {
+        let mut taken = Vec::new();
+        // One parameter each: see recipients::MULTI_ROW on binding costs.
+        for chunk in message_sids.chunks(128) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "DELETE FROM sms_early_statuses WHERE message_sid IN ({}) \
+                 RETURNING message_sid, status, error_code",
+                marks.join(", ")
+            );
+            let mut q = sqlx::query(&sql);
+            for sid in chunk {
+                q = q.bind(*sid);
+            }
+            for r in q.fetch_all(&mut **tx).await? {
+                taken.push((
+                    r.try_get("message_sid")?,
+                    EarlyStatus {
+                        status: r.try_get("status")?,
+                        error_code: r.try_get("error_code")?,
+                    },
+                ));
+            }
+        }
+        Ok(taken)
+    }
+
+    /// Whether a recipient has this message sid recorded, read outside any transaction (a
+    /// status callback's quick look before it writes).
+    pub async fn has_provider_id(&self, provider_id: &str) -> Result<bool> {
+        let found: Option<String> =
+            sqlx::query_scalar("SELECT id FROM distribution_recipients WHERE provider_id = $1")
+                .bind(provider_id)
+                .fetch_optional(self.pool())
+                .await?;
+        Ok(found.is_some())
     }
 
     /// The statuses kept for a sid, removed as they are taken.

@@ -57,13 +57,34 @@
     year: 'numeric', month: 'short', day: 'numeric',
     hour: '2-digit', minute: '2-digit', timeZoneName: 'short'
   });
-  document.querySelectorAll('time[datetime]').forEach(function (t) {
-    var at = new Date(t.getAttribute('datetime'));
-    if (!isNaN(at.getTime())) {
-      t.title = t.getAttribute('datetime');
-      t.textContent = clock.format(at);
-    }
-  });
+  var localTimes = function (root) {
+    root.querySelectorAll('time[datetime]').forEach(function (t) {
+      var at = new Date(t.getAttribute('datetime'));
+      if (!isNaN(at.getTime())) {
+        t.title = t.getAttribute('datetime');
+        t.textContent = clock.format(at);
+      }
+    });
+  };
+  localTimes(document);
+
+  // A card with data-poll (a test send still queued): fetched again from that page, sooner at
+  // first and then less often, until the fresh card has no data-poll (sent or failed).
+  var poll = function (card, wait) {
+    setTimeout(function () {
+      fetch(card.dataset.poll, { credentials: 'same-origin' })
+        .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+        .then(function (html) {
+          var fresh = new DOMParser().parseFromString(html, 'text/html').getElementById(card.id);
+          if (!fresh) { return; }
+          fresh = document.importNode(fresh, true);
+          localTimes(fresh);
+          card.replaceWith(fresh);
+          if (fresh.dataset.poll) { poll(fresh, Math.min(wait * 2, 30000)); }
+        }, function () { poll(card, Math.min(wait * 2, 30000)); });
+    }, wait);
+  };
+  document.querySelectorAll('[data-poll]').forEach(function (card) { poll(card, 1000); });
 
   // Date filters: a day is the viewer's day, sent as the instants it starts and ends.
   var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;

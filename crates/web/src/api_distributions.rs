@@ -1,6 +1,6 @@
 //! `/api/v1` for distributions: the templates library, distributions of a survey (created,
 //! read with their statistics, edited or deleted while scheduled), their recipients, test
-//! sends, and the directory's contact frequency rules.
+//! sends and their outcomes, and the directory's contact frequency rules.
 
 use crate::api::{json_body, ApiResult};
 use crate::api_query::Query;
@@ -17,6 +17,7 @@ use engine::distribution_workers::{TestSend, TestSendQueued};
 use engine::distributions::{Distribution, NewDistribution};
 use engine::frequency_rules::SavedFrequencyRule;
 use engine::message_templates::{Template, TemplateDefinition};
+use engine::test_sends::TestSendStatus;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -160,8 +161,9 @@ pub async fn get_distribution(
     Ok(Json(state.sonde.distribution(&actor, &id).await?))
 }
 
-/// Change a scheduled distribution: the fields given replace what it had (409 once it has
-/// started)
+/// Change a scheduled distribution: the fields given replace what it had, those left out
+/// stay (`thankYou: null` removes the thank-you, `reminders: []` every reminder; 409 once it
+/// has started)
 #[utoipa::path(patch, path = "/distributions/{id}", tag = "distributions",
     request_body = NewDistribution, responses((status = 200, body = Distribution)))]
 pub async fn update_distribution(
@@ -209,7 +211,8 @@ pub async fn list_recipients(
 }
 
 /// Send one message, rendered with a chosen contact's data, to any address (editors); it is
-/// queued like every message, and its survey link is the survey's preview
+/// queued like every message, and its survey link is the survey's preview; its outcome is
+/// read at `statusUrl` (also the `Location`)
 #[utoipa::path(post, path = "/distributions/test", tag = "distributions", request_body = TestSend,
     responses((status = 202, body = TestSendQueued)))]
 pub async fn test_send(
@@ -219,7 +222,24 @@ pub async fn test_send(
 ) -> ApiResult<Response> {
     let asked: TestSend = json_body(&body)?;
     let queued = state.sonde.queue_test_send(&actor, asked).await?;
-    Ok((StatusCode::ACCEPTED, Json(queued)).into_response())
+    Ok((
+        StatusCode::ACCEPTED,
+        [(header::LOCATION, queued.status_url.clone())],
+        Json(queued),
+    )
+        .into_response())
+}
+
+/// A test send's outcome (editors): `queued`, `sent` or `failed` with the mail server's or
+/// gateway's words, where it went, and when
+#[utoipa::path(get, path = "/distributions/test/{id}", tag = "distributions",
+    responses((status = 200, body = TestSendStatus)))]
+pub async fn get_test_send(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Json<TestSendStatus>> {
+    Ok(Json(state.sonde.test_send(&actor, &id).await?))
 }
 
 /// The organization's contact frequency rules

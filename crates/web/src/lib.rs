@@ -36,6 +36,7 @@ pub mod ui_outbox;
 pub mod ui_responses;
 pub mod ui_salesforce;
 pub mod ui_templates;
+pub mod ui_test_sends;
 pub mod ui_users;
 mod ui_workflow_catalog;
 pub mod ui_workflow_editor;

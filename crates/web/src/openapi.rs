@@ -87,6 +87,7 @@ use utoipa::{Modify, OpenApi};
         api_distributions::delete_distribution,
         api_distributions::list_recipients,
         api_distributions::test_send,
+        api_distributions::get_test_send,
         api_distributions::list_frequency_rules,
         api_distributions::create_frequency_rule,
         api_distributions::delete_frequency_rule,
@@ -118,6 +119,17 @@ impl Modify for Common {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+        // A template's fields are read inside `TemplateDefinition` (beside its `channel` tag)
+        // and answered flattened into `Template` (beside `id`, ...): the struct's own "no
+        // other fields" (serde's deny_unknown_fields) would refuse those in the document,
+        // though the server takes and answers them. Unknown fields are still refused.
+        for name in ["EmailTemplate", "SmsTemplate"] {
+            if let Some(utoipa::openapi::RefOr::T(utoipa::openapi::schema::Schema::Object(o))) =
+                components.schemas.get_mut(name)
+            {
+                o.additional_properties = None;
+            }
+        }
         for (path, item) in doc.paths.paths.iter_mut() {
             item.parameters = Some(path_parameters(path));
             for op in operations(item) {

@@ -5,7 +5,8 @@ use crate::{
     account, api, api_audit, api_credentials, api_deletions, api_distributions, api_salesforce,
     api_users, assets, invitation, openapi, respondent, sign_in, twilio_webhooks, ui, ui_audit,
     ui_deletions, ui_distributions, ui_frequency_rules, ui_linked_orgs, ui_outbox, ui_responses,
-    ui_salesforce, ui_templates, ui_users, ui_workflow_editor, ui_workflows, AppState,
+    ui_salesforce, ui_templates, ui_test_sends, ui_users, ui_workflow_editor, ui_workflows,
+    AppState,
 };
 use axum::handler::Handler;
 use axum::http::Method;
@@ -180,6 +181,10 @@ pub fn table() -> Vec<Route> {
             api_distributions::create_distribution,
         ),
         post("/api/v1/distributions/test", api_distributions::test_send),
+        get(
+            "/api/v1/distributions/test/{id}",
+            api_distributions::get_test_send,
+        ),
         get(
             "/api/v1/distributions/{id}",
             api_distributions::get_distribution,
@@ -356,6 +361,7 @@ pub fn table() -> Vec<Route> {
         post("/templates", ui_templates::create_template),
         get("/templates/new", ui_templates::new_template),
         post("/templates/test-send", ui_templates::test_send),
+        get("/templates/test-send/{id}", ui_test_sends::test_send),
         get("/templates/{id}", ui_templates::template),
         post("/templates/{id}", ui_templates::update_template),
         get("/templates/{id}/delete", ui_templates::confirm_delete),

@@ -108,9 +108,10 @@ impl DistributionForm {
                 field(fields, &hours).trim().to_string(),
                 field(fields, &format!("r{i}_template")).to_string(),
             );
-            // An empty row is the form's spare one: no reminder, and no number taken, so the
-            // engine's `reminders[i]` is the i-th row shown again.
-            if !(row.0.is_empty() && row.1.is_empty()) {
+            // A row without a template is no reminder (the spare one, or one set to "(none)" to
+            // remove it): it takes no number, so the engine's `reminders[i]` is the i-th row
+            // shown again.
+            if !row.1.is_empty() {
                 reminders.push(row);
             }
         }
@@ -168,7 +169,8 @@ impl DistributionForm {
             }
         }
         let (h, template) = &self.thank_you;
-        let thank_you = if h.is_empty() && template.is_empty() {
+        // "(none)" is no thank-you: on a scheduled one, the one it had is removed.
+        let thank_you = if template.is_empty() {
             None
         } else {
             hours(h, "thankYou.afterHours".into(), &mut problems).map(|after_hours| FollowUpInput {
@@ -197,8 +199,9 @@ impl DistributionForm {
             send_at,
             time_zone: nonempty(&self.time_zone),
             link_expires_at: nonempty(&self.link_expires_at),
-            reminders: Some(reminders),
-            thank_you,
+            // Both always given: what the form shows is what the distribution keeps.
+            reminders: Some(Some(reminders)),
+            thank_you: Some(thank_you),
         })
     }
 }
@@ -210,9 +213,15 @@ pub struct Choices<'a> {
     pub templates: &'a [Template],
 }
 
-fn template_options(templates: &[Template], chosen: &str, channel_sms: Option<bool>) -> Markup {
+/// `empty`: what choosing no template means (a follow-up set to "(none)" is no follow-up).
+fn template_options(
+    templates: &[Template],
+    chosen: &str,
+    channel_sms: Option<bool>,
+    empty: &str,
+) -> Markup {
     html! {
-        option value="" { "(choose a template)" }
+        option value="" { (empty) }
         @for t in templates {
             @let sms = matches!(t.definition, TemplateDefinition::Sms(_));
             @if channel_sms.is_none_or(|want| want == sms) {
@@ -305,7 +314,7 @@ pub fn form(
             div.card {
                 p { label for="d-template" { "Template" }
                     select id="d-template" name="template_id" required aria-invalid=[invalid("templateId")] aria-describedby="d-template-error" {
-                        (template_options(choices.templates, &f.template_id, None))
+                        (template_options(choices.templates, &f.template_id, None, "(choose a template)"))
                     }
                     (errors.at("templateId", "d-template-error"))
                 }
@@ -333,7 +342,7 @@ pub fn form(
             }
             div.card {
                 h2 { "Reminders and thank-you" }
-                p.muted { "Hours after the send. Reminders go to those who have not finished, the thank-you to those who did." }
+                p.muted { "Hours after the send. Reminders go to those who have not finished, the thank-you to those who did. A template of “(none)” removes one." }
                 (errors.at("reminders", "d-reminders-error"))
                 @for (i, (hours, template)) in reminder_rows.iter().enumerate() {
                     @let name = format!("reminders[{i}]");
@@ -341,7 +350,7 @@ pub fn form(
                         div { label for={ "d-r" (i) "-hours" } { "Reminder " (i + 1) ": hours after" }
                             input type="number" min="1" max="8760" id={ "d-r" (i) "-hours" } name={ "r" (i) "_hours" } value=(hours) aria-invalid=[invalid(&name)]; }
                         div { label for={ "d-r" (i) "-template" } { "Template" }
-                            select id={ "d-r" (i) "-template" } name={ "r" (i) "_template" } { (template_options(choices.templates, template, None)) } }
+                            select id={ "d-r" (i) "-template" } name={ "r" (i) "_template" } { (template_options(choices.templates, template, None, "(none)")) } }
                         div.full-row { (errors.at(&name, &format!("d-r{i}-error"))) }
                     }
                 }
@@ -349,7 +358,7 @@ pub fn form(
                     div { label for="d-ty-hours" { "Thank-you: hours after" }
                         input type="number" min="1" max="8760" id="d-ty-hours" name="ty_hours" value=(f.thank_you.0) aria-invalid=[invalid("thankYou")]; }
                     div { label for="d-ty-template" { "Template" }
-                        select id="d-ty-template" name="ty_template" { (template_options(choices.templates, &f.thank_you.1, None)) } }
+                        select id="d-ty-template" name="ty_template" { (template_options(choices.templates, &f.thank_you.1, None, "(none)")) } }
                     div.full-row { (errors.at("thankYou", "d-ty-error")) }
                 }
             }

@@ -1,7 +1,7 @@
 //! The templates library in the admin UI: email and SMS invitation templates listed, created,
 //! edited (one message per language), deleted (refused, and said why, while a distribution uses
-//! one), and a test send rendered with a chosen contact's data — all through the engine calls
-//! the API makes.
+//! one), and a test send rendered with a chosen contact's data, its outcome below it
+//! (`ui_test_sends`) — all through the engine calls the API makes.
 
 use crate::auth::WebUser;
 use crate::error::PageError;
@@ -612,21 +612,25 @@ pub async fn test_send(
         format!("/templates/{}", form.template_id)
     };
     match state.sonde.queue_test_send(&user.actor, asked).await {
-        Ok(q) => Ok(page(
-            &user,
-            "Test message queued",
-            html! {
-                p { a href=(back) id="back" { "← Back" } }
-                h1 { "Test message queued" }
-                div.ok role="status" id="test-queued" { "A test message to " strong { (q.to) } " is on its way." }
-                @if let Some(n) = &q.notice { p.notice { (n) } }
-                div.card {
-                    h2 { "As it is sent" }
-                    dl.facts { dt { "To" } dd { (q.to) } dt { "Subject" } dd id="test-subject" { (q.subject) } }
-                    pre.message id="test-text" { (q.text) }
-                }
-            },
-        )),
+        Ok(q) => {
+            let outcome = state.sonde.test_send(&user.actor, &q.job_id).await?;
+            Ok(page(
+                &user,
+                "Test message queued",
+                html! {
+                    p { a href=(back) id="back" { "← Back" } }
+                    h1 { "Test message queued" }
+                    div.ok role="status" id="test-queued" { "A test message to " strong { (q.to) } " is on its way." }
+                    @if let Some(n) = &q.notice { p.notice { (n) } }
+                    div.card {
+                        h2 { "As it is sent" }
+                        dl.facts { dt { "To" } dd { (q.to) } dt { "Subject" } dd id="test-subject" { (q.subject) } }
+                        pre.message id="test-text" { (q.text) }
+                    }
+                    (crate::ui_test_sends::outcome_card(&outcome))
+                },
+            ))
+        }
         Err(e @ Error::Invalid { .. }) => Ok(page_with_status(
             &user,
             StatusCode::BAD_REQUEST,

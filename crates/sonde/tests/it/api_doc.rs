@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use std::collections::BTreeSet;
 
 mod deletions;
+mod distributions;
 
 async fn fetch_document(app: &TestApp) -> Value {
     let r = app
@@ -627,6 +628,10 @@ async fn real_requests_and_answers_match_the_documents_schemas() {
             None,
         )
         .await;
+
+        // Distributions: follow-ups kept and removed, a test send's outcome
+        // (`api_doc/distributions.rs`).
+        distributions::check(d, &app, &token, &survey, &list, &contact).await;
 
         // Deletions, each recorded in the audit log (`api_doc/deletions.rs`).
         deletions::check(

@@ -99,6 +99,7 @@ fn table() -> Vec<Row> {
         POST   "/api/v1/distributions/test" at("/api/v1/distributions/test")
                    .json(r#"{"templateId": "{template}", "surveyId": "{survey}", "contactId": "{contact}", "to": "me@example.com"}"#)
                                                                                                                   => Login Unknown Denied  Ok      Ok;
+        GET    "/api/v1/distributions/test/{id}" at("/api/v1/distributions/test/{test_send}")                     => Login Hidden  Denied  Ok      Ok;
         GET    "/api/v1/distributions/{id}" at("/api/v1/distributions/{distribution}")                            => Login Hidden  Ok      Ok      Ok;
         PATCH  "/api/v1/distributions/{id}" at("/api/v1/distributions/{distribution}")
                    .json(r#"{"sendAt": "2099-01-02T09:00:00Z"}"#)                                                 => Login Hidden  Denied  Ok      Ok;
@@ -235,6 +236,7 @@ fn table() -> Vec<Row> {
         GET    "/templates/new" at("/templates/new?channel=sms")                                                  => Login Ok      Denied  Ok      Ok;
         POST   "/templates/test-send" at("/templates/test-send").form(&[("template_id", "{template}"), ("survey_id", "{survey}"),
                    ("contact_id", "{contact}"), ("to", "me@example.com")])                                        => Login Unknown Denied  Ok      Ok;
+        GET    "/templates/test-send/{id}" at("/templates/test-send/{test_send}")                                 => Login Hidden  Denied  Ok      Ok;
         GET    "/templates/{id}" at("/templates/{template}")                                                      => Login Hidden  Ok      Ok      Ok;
         POST   "/templates/{id}" at("/templates/{template}").form(TEMPLATE_FORM)                                  => Login Hidden  Denied  Ok      Ok;
         GET    "/templates/{id}/delete" at("/templates/{template}/delete")                                        => Login Hidden  Denied  Ok      Ok;

@@ -405,6 +405,17 @@ impl World {
             .await;
         w.values
             .insert("distribution", d["id"].as_str().unwrap().into());
+        // A test send, left queued (the fixture sends no mail): its outcome is read.
+        let t = w
+            .editor_call(
+                Method::POST,
+                "/api/v1/distributions/test",
+                r#"{"templateId": "{template}", "surveyId": "{survey}", "contactId": "{contact}", "to": "me@example.com"}"#,
+                202,
+            )
+            .await;
+        w.values
+            .insert("test_send", t["jobId"].as_str().unwrap().into());
         // A recorded response whose run closed the Case, and one whose run failed.
         let r = w
             .editor_call(

@@ -357,3 +357,73 @@ async fn without_a_mail_server_a_distribution_waits_and_says_so() {
         assert!(f.distribution(id).await.get("notice").is_none());
     }
 }
+
+#[tokio::test]
+async fn editing_keeps_the_follow_ups_left_out_and_removes_those_given_as_null_or_empty() {
+    for backend in backends() {
+        let Some(f) = Fixture::new(backend, &[], &[]).await else {
+            return;
+        };
+        let template = f.template("Visit").await;
+        let list = f.list("Customers").await;
+        let (s, d) = f
+            .distribute(json!({"mailingListId": list, "templateId": template,
+                               "sendAt": "2099-12-24T09:00:00Z",
+                               "reminders": [{"afterHours": 72, "templateId": template},
+                                             {"afterHours": 96, "templateId": template}],
+                               "thankYou": {"afterHours": 24, "templateId": template}}))
+            .await;
+        assert_eq!(s, 201, "{d}");
+        let path = format!("/api/v1/distributions/{}", d["id"].as_str().unwrap());
+        let patch = |body: serde_json::Value| {
+            let path = path.clone();
+            let f = &f;
+            async move {
+                let (s, v) = f.call(Method::PATCH, &path, Some(body)).await;
+                assert_eq!(s, 200, "{backend:?}: {v}");
+                let (s, read) = f.call(Method::GET, &path, None).await;
+                assert_eq!(s, 200);
+                assert_eq!(v, read, "the answer is what is stored");
+                read
+            }
+        };
+        // Left out: both kept.
+        let v = patch(json!({"sendAt": "2099-12-25T09:00:00Z"})).await;
+        assert_eq!(v["thankYou"]["afterHours"], 24, "{v}");
+        assert_eq!(v["reminders"].as_array().unwrap().len(), 2, "{v}");
+        // `[]`: every reminder goes, the thank-you stays.
+        let v = patch(json!({"reminders": []})).await;
+        assert_eq!(v["reminders"], json!([]), "{v}");
+        assert_eq!(v["thankYou"]["afterHours"], 24, "{v}");
+        // `null`: the thank-you goes.
+        let v = patch(json!({"thankYou": null})).await;
+        assert!(v["thankYou"].is_null(), "{v}");
+        assert_eq!(v["reminders"], json!([]), "{v}");
+        // Given again, then a reminder as `null` (none) beside it.
+        let v = patch(
+            json!({"thankYou": {"afterHours": 12, "templateId": template},
+                              "reminders": null}),
+        )
+        .await;
+        assert_eq!(v["thankYou"]["afterHours"], 12, "{v}");
+        assert_eq!(v["reminders"], json!([]), "{v}");
+        // A bad thank-you is still refused by name; a null one has nothing to refuse.
+        let (s, v) = f
+            .call(
+                Method::PATCH,
+                &path,
+                Some(json!({"thankYou": {"afterHours": 0, "templateId": template}})),
+            )
+            .await;
+        assert_eq!(
+            (s, problem_fields(&v)),
+            (400, vec!["thankYou.afterHours".to_string()]),
+            "{v}"
+        );
+        assert_eq!(
+            f.call(Method::GET, &path, None).await.1["thankYou"]["afterHours"],
+            12,
+            "a refused change changes nothing"
+        );
+    }
+}

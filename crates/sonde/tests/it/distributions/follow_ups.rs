@@ -1,6 +1,7 @@
 //! Reminders and thank-yous: scheduled relative to the send, decided when they fall due (a
 //! reminder to those who have not finished, a thank-you to those who have), sent over the
-//! invitation's own link. The clock is moved on, so each test runs in a process of its own.
+//! invitation's own link; a thank-you removed while scheduled never goes. The clock is moved
+//! on, so each test runs in a process of its own.
 
 use super::{answer, in_own_process, survey_link, Fixture};
 use crate::harness::backends;
@@ -141,5 +142,84 @@ async fn a_reminder_goes_only_to_non_finishers_and_a_thank_you_only_to_finishers
             .collect();
         assert_eq!(kinds.iter().filter(|k| *k == "reminder").count(), 2);
         assert_eq!(kinds.iter().filter(|k| *k == "thank_you").count(), 1);
+    }
+}
+
+#[tokio::test]
+async fn a_thank_you_removed_while_scheduled_is_never_sent_and_the_reminder_kept_still_goes() {
+    if !in_own_process(
+        "distributions::follow_ups::a_thank_you_removed_while_scheduled_is_never_sent_and_the_reminder_kept_still_goes",
+    ) {
+        return;
+    }
+    for backend in backends() {
+        let Some(f) = Fixture::new(backend, &[], &[]).await else {
+            return;
+        };
+        let invitation = f.template("Visit").await;
+        let reminder = template(&f, "Reminder", "A reminder").await;
+        let thanks = template(&f, "Thanks", "Thank you").await;
+        let list = f.list("Customers").await;
+        for name in ["Ada", "Bob"] {
+            f.contact(
+                &list,
+                json!({"email": format!("{}@example.com", name.to_lowercase()), "firstName": name}),
+            )
+            .await;
+        }
+        let (s, d) = f
+            .distribute(json!({
+                "mailingListId": list, "templateId": invitation, "sendAt": "2099-01-01T09:00:00Z",
+                "reminders": [{"afterHours": 72, "templateId": reminder}],
+                "thankYou": {"afterHours": 24, "templateId": thanks},
+            }))
+            .await;
+        assert_eq!(s, 201, "{d}");
+        let path = format!("/api/v1/distributions/{}", d["id"].as_str().unwrap());
+        let (s, v) = f
+            .call(Method::PATCH, &path, Some(json!({"thankYou": null})))
+            .await;
+        assert_eq!(s, 200, "{v}");
+        assert!(v["thankYou"].is_null(), "removed: {v}");
+        assert_eq!(v["reminders"][0]["afterHours"], 72, "kept: {v}");
+        // Sent now; the thank-you, left out this time, stays removed.
+        let now = engine::responses::rfc3339(store::now_ms());
+        let (s, v) = f
+            .call(Method::PATCH, &path, Some(json!({"sendAt": now})))
+            .await;
+        assert_eq!(s, 200, "{v}");
+        assert!(v["thankYou"].is_null(), "{v}");
+        f.app.sonde.drain_distributions().await.unwrap();
+        let received = f.catcher.received();
+        assert_eq!(received.len(), 2, "{backend:?}: the invitations");
+        let ada = received
+            .iter()
+            .find(|m| m.to() == "ada@example.com")
+            .unwrap();
+        let link = survey_link(&MessageParser::default().parse(ada.raw.as_bytes()).unwrap());
+        answer(&link, "Lovely").await;
+
+        // A day on, no thank-you for Ada; three days on, Bob's reminder, and nothing more.
+        store::advance_clock(25 * HOUR_MS);
+        f.app.sonde.drain_distributions().await.unwrap();
+        assert_eq!(f.catcher.received().len(), 2, "{backend:?}: no thank-you");
+        store::advance_clock(500 * HOUR_MS);
+        f.app.sonde.drain_distributions().await.unwrap();
+        let received = f.catcher.received();
+        let later: Vec<_> = received[2..].iter().map(|m| m.to()).collect();
+        assert_eq!(later, ["bob@example.com"], "{backend:?}: the reminder only");
+        let subject = MessageParser::default()
+            .parse(received[2].raw.as_bytes())
+            .unwrap()
+            .subject()
+            .map(str::to_string);
+        assert_eq!(subject.as_deref(), Some("A reminder"));
+        let kinds: Vec<String> = f
+            .recipients(&path["/api/v1/distributions/".len()..])
+            .await
+            .iter()
+            .map(|r| r["kind"].as_str().unwrap().to_string())
+            .collect();
+        assert!(!kinds.iter().any(|k| k == "thank_you"), "{kinds:?}");
     }
 }

@@ -9,6 +9,7 @@ mod follow_ups;
 mod nodes;
 mod sending;
 mod sms;
+mod test_sends;
 mod ui;
 
 use crate::harness::{cookie_client, Backend, TestApp};

@@ -361,10 +361,29 @@ async fn an_sms_test_send_goes_through_the_queue_with_the_contacts_data() {
         t.texts_to("+15558675399").is_empty(),
         "queued, not sent at once"
     );
+    let status_url = v["statusUrl"].as_str().unwrap().to_string();
+    let (s, outcome) = t.call(Method::GET, &status_url, None).await;
+    assert_eq!(
+        (s, &outcome["status"]),
+        (200, &json!("queued")),
+        "{outcome}"
+    );
     t.app.sonde.drain_distributions().await.unwrap();
     assert_eq!(
         t.texts_to("+15558675399"),
         vec![format!("Hi Ada: {preview}")]
+    );
+    // Its outcome, read back: the gateway took it.
+    let (s, outcome) = t.call(Method::GET, &status_url, None).await;
+    assert_eq!(s, 200, "{outcome}");
+    assert_eq!(
+        (&outcome["status"], &outcome["channel"], &outcome["to"]),
+        (&json!("sent"), &json!("sms"), &json!("+15558675399")),
+        "{outcome}"
+    );
+    assert!(
+        outcome["finishedAt"].is_string() && outcome.get("error").is_none(),
+        "{outcome}"
     );
 
     let mut bad = asked;

@@ -239,12 +239,20 @@ async fn a_distribution_made_in_the_browser_reaches_the_one_contact_it_may_and_c
     b.click("#send-test").await;
     let queued = b.wait_for("Test message queued").await;
     assert!(queued.contains("Ada, how was your visit?"), "{queued}");
+    assert!(queued.contains("data-status=\"queued\""), "{queued}");
     b.shots("dist-test-queued").await;
-    b.click("#back").await;
-    b.wait_for("Send a test of its template").await;
+    // Sent: the outcome below the message follows by itself (the script reads it again).
     f.app.sonde.drain_distributions().await.unwrap();
     let received = f.catcher.wait_for(3).await;
     assert_eq!(received[2].to(), "me@example.com");
+    let sent = b.wait_for("data-status=\"sent\"").await;
+    assert!(
+        sent.contains("The mail server took the message for"),
+        "{sent}"
+    );
+    b.shots("dist-test-sent").await;
+    b.click("#back").await;
+    b.wait_for("Send a test of its template").await;
     b.goto(&f.app.url(&format!("/surveys/{}/distributions", f.survey)))
         .await;
     b.wait_for("data-stat=\"finished\"").await;
@@ -261,8 +269,14 @@ async fn a_distribution_made_in_the_browser_reaches_the_one_contact_it_may_and_c
     b.type_into("#d-r0-hours", "48").await;
     b.click(&format!("#d-r0-template option[value='{template}']"))
         .await;
+    b.type_into("#d-ty-hours", "24").await;
+    b.click(&format!("#d-ty-template option[value='{template}']"))
+        .await;
     b.click("#save-distribution").await;
     b.wait_for("Distribution created.").await;
+    let scheduled = path(&b).await.rsplit('/').next().unwrap().to_string();
+    let d = f.distribution(&scheduled).await;
+    assert_eq!(d["thankYou"]["afterHours"], 24, "{d}");
     b.shots("dist-detail-scheduled").await;
     b.click("#edit-distribution").await;
     b.wait_for("Edit the scheduled distribution").await;
@@ -271,11 +285,29 @@ async fn a_distribution_made_in_the_browser_reaches_the_one_contact_it_may_and_c
         json!("48"),
         "the reminder is shown as set"
     );
+    assert_eq!(b.property("#d-ty-hours", "value").await, json!("24"));
     b.shots("dist-edit").await;
     set_value(&b, "#d-send-at", "2099-02-01T10:30").await;
     b.click("#save-distribution").await;
     let saved = b.wait_for("Changes saved.").await;
     assert!(saved.contains("2099-02-01T10:30"), "the new send time");
+    assert_eq!(
+        f.distribution(&scheduled).await["thankYou"]["afterHours"],
+        24,
+        "kept"
+    );
+    // Removed in the form: each follow-up's template set to "(none)".
+    b.click("#edit-distribution").await;
+    b.wait_for("Edit the scheduled distribution").await;
+    b.click("#d-ty-template option[value='']").await;
+    b.click("#d-r0-template option[value='']").await;
+    b.click("#save-distribution").await;
+    let saved = b.wait_for("Changes saved.").await;
+    assert!(!saved.contains("Thank-you"), "no follow-ups shown");
+    let d = f.distribution(&scheduled).await;
+    assert!(d["thankYou"].is_null(), "{d}");
+    assert_eq!(d["reminders"], json!([]), "{d}");
+    b.shots("dist-follow-ups-removed").await;
     b.click("#delete-distribution").await;
     b.wait_for("Delete this scheduled distribution?").await;
     b.shots("dist-delete-confirm").await;
