@@ -217,21 +217,16 @@ impl Sonde {
     /// Reads the batch's recipients and contacts, marks them `sending` (committed before any
     /// message leaves) and renders each message.
     async fn prepare(&self, ids: &[String], from: &EmailAddress) -> Result<Vec<Item>> {
-        let mut tx = self.store.begin().await?;
-        let recipients = Store::recipients_by_id(&mut tx, ids).await?;
-        let mut by_org: HashMap<String, Vec<String>> = HashMap::new();
-        for r in &recipients {
-            by_org
-                .entry(r.org_id.clone())
-                .or_default()
-                .push(r.contact_id.clone());
-        }
+        // Read on a reader, so the writer is held only for the marking.
+        let mut recipients = Vec::with_capacity(ids.len());
         let mut contacts: HashMap<String, ContactRow> = HashMap::new();
-        for (org, contact_ids) in by_org {
-            for m in Store::audience_contacts(&mut tx, &org, &contact_ids).await? {
+        for (r, member) in self.store.recipients_to_send(ids).await? {
+            if let Some(m) = member {
                 contacts.insert(m.contact.id.clone(), m.contact);
             }
+            recipients.push(r);
         }
+        let mut tx = self.store.begin().await?;
         Store::mark_recipients_sending(&mut tx, ids).await?;
         tx.commit().await?;
         let mut by_id: HashMap<String, RecipientRow> =

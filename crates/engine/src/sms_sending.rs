@@ -253,22 +253,15 @@ impl Sonde {
     /// Reads the batch, renders each message, then marks the recipients `sending` and opens
     /// the two-way conversations in one transaction, committed before any message leaves.
     async fn prepare_sms(&self, ids: &[String]) -> Result<Vec<Item>> {
-        let mut tx = self.store.begin().await?;
-        let recipients = Store::recipients_by_id(&mut tx, ids).await?;
-        let mut by_org: HashMap<String, Vec<String>> = HashMap::new();
-        for r in &recipients {
-            by_org
-                .entry(r.org_id.clone())
-                .or_default()
-                .push(r.contact_id.clone());
-        }
+        // Read on a reader, so the writer is held only for the marking.
+        let mut recipients = Vec::with_capacity(ids.len());
         let mut contacts: HashMap<String, (ContactRow, bool)> = HashMap::new();
-        for (org, contact_ids) in by_org {
-            for m in Store::audience_contacts(&mut tx, &org, &contact_ids).await? {
+        for (r, member) in self.store.recipients_to_send(ids).await? {
+            if let Some(m) = member {
                 contacts.insert(m.contact.id.clone(), (m.contact, m.sms_unsubscribed));
             }
+            recipients.push(r);
         }
-        tx.commit().await?;
         let mut by_id: HashMap<String, RecipientRow> =
             recipients.into_iter().map(|r| (r.id.clone(), r)).collect();
         let mut caches = Caches::default();
