@@ -210,12 +210,13 @@ impl OrgBuilder {
             None => None,
         };
         let now = clock.now_ms();
-        let (mut store, auth, rules, fresh) = match loaded {
-            Some((s, a, r)) => (s, a, r, false),
+        let (mut store, auth, rules, sender, fresh) = match loaded {
+            Some(s) => (s.store, s.auth, s.rules, s.sender, false),
             None => (
                 store::Store::new(now, &creds.password),
                 oauth::Auth::default(),
                 Vec::new(),
+                None,
                 true,
             ),
         };
@@ -258,6 +259,9 @@ impl OrgBuilder {
             self.daily_api_limit,
         ));
         state.outbound.set_rules(rules);
+        if let Some(sender) = sender {
+            state.outbound.restore(sender);
+        }
         let (access_token, refresh_token) = {
             let mut a = state.auth.lock();
             let org_id = state.org_id();

@@ -129,10 +129,12 @@ impl OrgState {
             serde_json::to_vec(&*auth)?
         };
         let rules = serde_json::to_vec(&self.outbound.rules())?;
+        let sender = serde_json::to_vec(&self.outbound.sender_state())?;
         for (name, bytes) in [
             ("org.json", data),
             ("auth.json", auth),
             ("outbound-rules.json", rules),
+            ("outbound-pending.json", sender),
         ] {
             let tmp = dir.join(format!("{name}.tmp"));
             write_private(&tmp, &bytes)?;
@@ -170,10 +172,17 @@ pub(crate) fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Re
     std::io::Write::write_all(&mut f, bytes)
 }
 
+/// What a snapshot holds.
+pub struct Snapshot {
+    pub store: Store,
+    pub auth: Auth,
+    pub rules: Vec<crate::outbound::Rule>,
+    /// Absent in snapshots written before the sender's queue was kept.
+    pub sender: Option<crate::outbound::SenderState>,
+}
+
 /// Loads a snapshot written by [`OrgState::snapshot`], if there is one.
-pub fn load_snapshot(
-    dir: &std::path::Path,
-) -> anyhow::Result<Option<(Store, Auth, Vec<crate::outbound::Rule>)>> {
+pub fn load_snapshot(dir: &std::path::Path) -> anyhow::Result<Option<Snapshot>> {
     let data = dir.join("org.json");
     if !data.exists() {
         return Ok(None);
@@ -188,5 +197,14 @@ pub fn load_snapshot(
         Ok(b) => serde_json::from_slice(&b).unwrap_or_default(),
         Err(_) => Vec::new(),
     };
-    Ok(Some((store, auth, rules)))
+    let sender = match std::fs::read(dir.join("outbound-pending.json")) {
+        Ok(b) => Some(serde_json::from_slice(&b)?),
+        Err(_) => None,
+    };
+    Ok(Some(Snapshot {
+        store,
+        auth,
+        rules,
+        sender,
+    }))
 }

@@ -1,6 +1,8 @@
 //! Outbound Messages: rules that watch an object for creates/updates matching a SOQL condition
 //! and POST SOAP 1.1 notifications (up to 100 per message), retried at growing intervals until
-//! acknowledged or older than the message lifetime. Retries may deliver duplicates or out of order.
+//! acknowledged or older than the message lifetime. Retries may deliver duplicates or out of order;
+//! `shuffle` delivers everything out of order, and `duplicateRate` sends a share again. With
+//! `--state`, notifications not yet acknowledged survive a restart, as Salesforce's queue does.
 
 use crate::ids::Id;
 use crate::org::OrgState;
@@ -51,6 +53,8 @@ pub struct OutboundSettings {
     pub duplicate_rate: f64,
     /// Real-time timeout for one POST.
     pub timeout_ms: u64,
+    /// Deliver due notifications in random order (across messages too), not oldest first.
+    pub shuffle: bool,
 }
 
 impl Default for OutboundSettings {
@@ -61,14 +65,17 @@ impl Default for OutboundSettings {
             max_interval_ms: 2 * 3_600_000,
             duplicate_rate: 0.0,
             timeout_ms: 60_000,
+            shuffle: false,
         }
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct Pending {
     notification_id: String,
     rule_id: String,
+    #[serde(with = "record_id")]
     record_id: Id,
     object: String,
     /// (field name, text value, null?) in rule order, captured when the change happened.
@@ -78,6 +85,33 @@ struct Pending {
     next_ms: i64,
     /// A deliberate re-delivery of an acknowledged notification; never duplicated again.
     duplicate: bool,
+}
+
+/// Record ids in the 18-character form in the state directory.
+mod record_id {
+    use crate::ids::Id;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(id: &Id, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&id.to18())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Id, D::Error> {
+        let text = String::deserialize(d)?;
+        Id::parse(&text).ok_or_else(|| serde::de::Error::custom(format!("not a record id: {text}")))
+    }
+}
+
+/// What the sender keeps across a restart (`outbound-pending.json`): the notifications not
+/// acknowledged yet, with their attempts and next times, the settings, and the id counter so
+/// no notification id is given twice.
+#[derive(Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SenderState {
+    pending: Vec<Pending>,
+    settings: OutboundSettings,
+    counter: u64,
+    dropped: u64,
 }
 
 /// One POST the sender made, for tests and the admin API.
@@ -108,6 +142,25 @@ pub struct Outbound {
 impl Outbound {
     pub fn rules(&self) -> Vec<Rule> {
         self.rules.lock().clone()
+    }
+
+    /// What survives a restart.
+    pub fn sender_state(&self) -> SenderState {
+        SenderState {
+            pending: self.pending.lock().clone(),
+            settings: self.settings.lock().clone(),
+            counter: *self.counter.lock(),
+            dropped: *self.dropped.lock(),
+        }
+    }
+
+    /// Takes up where a snapshot left off.
+    pub fn restore(&self, saved: SenderState) {
+        *self.pending.lock() = saved.pending;
+        *self.settings.lock() = saved.settings;
+        *self.counter.lock() = saved.counter;
+        *self.dropped.lock() = saved.dropped;
+        self.wake.notify_one();
     }
 
     pub fn set_rules(&self, rules: Vec<Rule>) {
@@ -335,19 +388,23 @@ async fn deliver_due(state: &Arc<OrgState>, client: &reqwest::Client) -> Duratio
         pending.retain(|p| now - p.created_ms <= settings.lifetime_ms);
         *state.outbound.dropped.lock() += (before - pending.len()) as u64;
         let mut out: Vec<(Rule, Vec<Pending>)> = Vec::new();
+        let mut rng = rand::thread_rng();
         for rule in &rules {
-            let mut batch: Vec<Pending> = pending
+            let mut due: Vec<&Pending> = pending
                 .iter()
                 .filter(|p| p.rule_id == rule.id && p.next_ms <= now)
-                .take(100)
-                .cloned()
                 .collect();
+            if settings.shuffle {
+                use rand::seq::SliceRandom;
+                due.shuffle(&mut rng);
+            }
+            let mut batch: Vec<Pending> = due.into_iter().take(100).cloned().collect();
             if batch.is_empty() {
                 continue;
             }
             // Retries are not kept in order, as in a real org.
             if batch.iter().any(|p| p.attempts > 0) && batch.len() > 1 {
-                let i = rand::thread_rng().gen_range(0..batch.len());
+                let i = rng.gen_range(0..batch.len());
                 batch.swap(0, i);
             }
             out.push((rule.clone(), batch));
@@ -406,6 +463,8 @@ async fn deliver_due(state: &Arc<OrgState>, client: &reqwest::Client) -> Duratio
             at: crate::val::format_datetime(state.clock.now_ms()),
         });
         let now = state.clock.now_ms();
+        // Acknowledged or put off: either way the queue changed, and a snapshot keeps it.
+        state.mark_dirty();
         let mut pending = state.outbound.pending.lock();
         if ok {
             let mut rng = rand::thread_rng();

@@ -436,6 +436,7 @@ async fn sim_set_outbound(State(state): State<Arc<OrgState>>, body: Bytes) -> Re
     match serde_json::from_slice::<OutboundSettings>(&body) {
         Ok(s) => {
             *state.outbound.settings.lock() = s.clone();
+            state.mark_dirty();
             Json(s).into_response()
         }
         Err(e) => (

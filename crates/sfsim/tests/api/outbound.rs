@@ -192,3 +192,86 @@ async fn duplicates_repeat_the_notification_id_and_batches_hold_at_most_100() {
         .iter()
         .all(|b| b.contains("<SessionId xsi:nil=\"true\"/>")));
 }
+
+/// A port nothing listens on: every delivery to it fails at once.
+async fn closed_endpoint() -> String {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    drop(l);
+    format!("http://{addr}/hook")
+}
+
+#[tokio::test]
+async fn pending_notifications_survive_a_restart_and_shuffle_delivers_them_out_of_order() {
+    let dir = std::env::temp_dir().join(format!("sfsim-outbound-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let t = start(Org::builder().time_scale(600.0).state_dir(&dir)).await;
+    t.org.set_outbound_settings(sfsim::OutboundSettings {
+        shuffle: true,
+        ..Default::default()
+    });
+    let rule = |endpoint: String| sfsim::OutboundRule {
+        id: "04k000000000042AAA".into(),
+        name: "New leads".into(),
+        object: "Lead".into(),
+        on_create: true,
+        on_update: false,
+        criteria: None,
+        fields: vec!["LastName".into()],
+        endpoint,
+        send_session_id: false,
+    };
+    t.org
+        .add_outbound_rule(rule(closed_endpoint().await))
+        .unwrap();
+    let records: Vec<Value> = (0..60)
+        .map(|i| json!({"attributes": {"type": "Lead"}, "LastName": format!("S{i:02}"), "Company": "C"}))
+        .collect();
+    t.post("composite/sobjects", json!({"records": records}))
+        .await;
+    wait_until(|| t.org.outbound_pending() == 60 && !t.org.outbound_deliveries().is_empty()).await;
+    let queued: std::collections::BTreeSet<String> = t
+        .org
+        .outbound_deliveries()
+        .iter()
+        .flat_map(|d| d.notification_ids.clone())
+        .collect();
+    assert!(t.org.outbound_deliveries().iter().all(|d| !d.acknowledged));
+    t.org.shutdown().await;
+
+    // The listener is back (at a new address); the org resumes from its state directory.
+    let t2 = start(Org::builder().time_scale(600.0).state_dir(&dir)).await;
+    assert_eq!(
+        t2.org.outbound_pending(),
+        60,
+        "nothing acknowledged is forgotten"
+    );
+    let (endpoint, _) = listener(0).await;
+    t2.org.add_outbound_rule(rule(endpoint)).unwrap();
+    wait_until(|| t2.org.outbound_pending() == 0).await;
+    let acknowledged: Vec<String> = t2
+        .org
+        .outbound_deliveries()
+        .iter()
+        .filter(|d| d.acknowledged)
+        .flat_map(|d| d.notification_ids.clone())
+        .collect();
+    assert_eq!(acknowledged.len(), 60);
+    let delivered: std::collections::BTreeSet<String> = acknowledged.iter().cloned().collect();
+    assert!(
+        queued.is_subset(&delivered),
+        "the same notifications, by id"
+    );
+    let mut sorted = acknowledged.clone();
+    sorted.sort();
+    assert_ne!(acknowledged, sorted, "shuffled, not oldest first");
+
+    // Ids go on from where they were: a new change gets a new notification id.
+    t2.create("Lead", json!({"LastName": "After", "Company": "C"}))
+        .await;
+    wait_until(|| t2.org.outbound_deliveries().len() > 1 && t2.org.outbound_pending() == 0).await;
+    let last = t2.org.outbound_deliveries().last().unwrap().clone();
+    assert!(!delivered.contains(&last.notification_ids[0]), "{last:?}");
+    t2.org.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
