@@ -27,6 +27,7 @@ mod record_trust;
 pub mod respondent;
 pub mod response_listing;
 pub mod responses;
+pub mod salesforce_messages;
 pub mod secrets;
 mod send_batches;
 pub mod sign_in_throttle;

@@ -17,6 +17,9 @@ pub enum Event {
     ResponseCreated,
     ResponseUpdated,
     IncompleteClosed,
+    /// A notification from a linked Salesforce org (`salesforce_messages`): an Outbound
+    /// Message or a Flow's HTTP callout to the workflow's endpoint.
+    SalesforceMessage,
 }
 
 impl Event {
@@ -25,6 +28,7 @@ impl Event {
             Event::ResponseCreated => "response_created",
             Event::ResponseUpdated => "response_updated",
             Event::IncompleteClosed => "incomplete_closed",
+            Event::SalesforceMessage => "salesforce_message",
         }
     }
 
@@ -126,6 +130,12 @@ pub struct WorkflowInput {
     /// have chosen (an unsigned link parameter, an answer). Off, such runs fail instead.
     #[serde(default)]
     pub allow_unsigned_record_ids: bool,
+    /// `salesforce_message`: the linked org whose messages fire it.
+    #[serde(default)]
+    pub connection_id: Option<String>,
+    /// `salesforce_message`: the object its records are (`Contact`, `Case`, ...).
+    #[serde(default)]
+    pub object: Option<String>,
 }
 
 fn yes() -> bool {
@@ -143,6 +153,10 @@ pub struct Definition {
     /// What the last save warned about (accepted, but worth knowing), as shown then.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<FieldProblem>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -160,6 +174,15 @@ pub struct Workflow {
     /// Saved, but worth knowing: retries that can duplicate a record, record ids a respondent
     /// could choose. Each names the field it is about, like a refusal's problems.
     pub warnings: Vec<FieldProblem>,
+    /// `salesforce_message`: the linked org and the object of its records.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connection_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub object: Option<String>,
+    /// `salesforce_message`: where Salesforce sends its messages (an Outbound Message's
+    /// endpoint URL, or a Flow's HTTP callout).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub endpoint_url: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -178,6 +201,9 @@ impl Workflow {
             tasks: def.tasks,
             allow_unsigned_record_ids: def.allow_unsigned_record_ids,
             warnings: def.warnings,
+            connection_id: def.connection_id,
+            object: def.object,
+            endpoint_url: None,
             created_at: row.created_at,
             updated_at: row.updated_at,
         })
@@ -257,7 +283,9 @@ impl Sonde {
     }
 
     pub async fn workflow(&self, actor: &Actor, id: &str) -> Result<Workflow> {
-        Workflow::from_row(&self.workflow_row(actor, id).await?)
+        let row = self.workflow_row(actor, id).await?;
+        self.with_endpoint(&actor.org_id, Workflow::from_row(&row)?)
+            .await
     }
 
     pub async fn create_workflow(
@@ -283,12 +311,15 @@ impl Sonde {
                 tasks: input.tasks,
                 allow_unsigned_record_ids: input.allow_unsigned_record_ids,
                 warnings,
+                connection_id: input.connection_id,
+                object: input.object,
             })?,
             created_at: now,
             updated_at: now,
         };
         self.store.insert_workflow(&row).await?;
-        Workflow::from_row(&row)
+        self.with_endpoint(&actor.org_id, Workflow::from_row(&row)?)
+            .await
     }
 
     fn ensure_owner(row: &WorkflowRow, actor: &Actor) -> Result<()> {
@@ -320,10 +351,13 @@ impl Sonde {
             tasks: input.tasks,
             allow_unsigned_record_ids: input.allow_unsigned_record_ids,
             warnings,
+            connection_id: input.connection_id,
+            object: input.object,
         })?;
         row.updated_at = store::now_ms();
         self.store.update_workflow(&row).await?;
-        Workflow::from_row(&row)
+        self.with_endpoint(&actor.org_id, Workflow::from_row(&row)?)
+            .await
     }
 
     pub async fn delete_workflow(&self, actor: &Actor, id: &str) -> Result<()> {
@@ -369,6 +403,9 @@ impl Sonde {
             conditions: source.conditions,
             tasks,
             allow_unsigned_record_ids: source.allow_unsigned_record_ids,
+            // A copy listens to the copier's org, at an endpoint of its own.
+            connection_id: source.connection_id.as_ref().and(connection.clone()),
+            object: source.object,
         };
         self.create_workflow(actor, &source.survey_id, input).await
     }
@@ -387,7 +424,11 @@ impl Sonde {
         if input.name.trim().is_empty() {
             problems.push(problem("name", "give the workflow a name"));
         }
-        if input.tasks.is_empty() {
+        if input.event == Event::SalesforceMessage {
+            // Its notifications are recorded (and shown) with or without tasks.
+            self.validate_message_trigger(actor, input, &mut problems)
+                .await;
+        } else if input.tasks.is_empty() {
             problems.push(problem("tasks", "add at least one task"));
         }
         // Piped text and conditions may name only what the survey has.

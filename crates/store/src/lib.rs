@@ -15,6 +15,7 @@ pub mod private_files;
 pub mod queue;
 pub mod recipients;
 pub mod responses;
+pub mod salesforce_messages;
 pub mod sign_in_throttle;
 pub mod sms;
 pub mod suppressions;
@@ -277,6 +278,12 @@ impl Store {
 
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// The writer connection (on PostgreSQL, the pool): single-statement writes go here, so
+    /// on SQLite they queue for the one writer instead of waiting in the busy handler.
+    pub fn writer(&self) -> &AnyPool {
+        &self.writer
     }
 
     /// Starts a write transaction. On SQLite it takes the write lock at once (`BEGIN

@@ -214,6 +214,19 @@ pub async fn copy_workflow(
     Ok((StatusCode::CREATED, Json(w)).into_response())
 }
 
+/// The notifications a `salesforce_message` workflow received, newest first
+///
+/// Each as Salesforce sent it (the record's fields), with how many times it was sent again.
+#[utoipa::path(get, path = "/workflows/{id}/notifications", tag = "workflows",
+    responses((status = 200, body = Vec<engine::salesforce_messages::ReceivedNotification>)))]
+pub async fn list_notifications(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<engine::salesforce_messages::ReceivedNotification>>> {
+    Ok(Json(state.sonde.workflow_notifications(&actor, &id).await?))
+}
+
 /// Runs, newest first
 ///
 /// Each with its trigger, condition result, per-task attempts, record ids and Salesforce's

@@ -21,6 +21,7 @@ pub mod pages;
 pub mod preview;
 pub mod respondent;
 pub mod routes;
+pub mod salesforce_hooks;
 pub mod security;
 pub mod sign_in;
 pub mod twilio_webhooks;

@@ -74,6 +74,7 @@ use utoipa::{Modify, OpenApi};
         api_salesforce::delete_workflow,
         api_salesforce::copy_workflow,
         api_salesforce::list_runs,
+        api_salesforce::list_notifications,
         api_salesforce::retry_run,
         api_distributions::create_template,
         api_distributions::list_templates,

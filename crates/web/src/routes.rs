@@ -3,10 +3,10 @@
 
 use crate::{
     account, api, api_audit, api_credentials, api_deletions, api_distributions, api_salesforce,
-    api_users, assets, invitation, openapi, respondent, sign_in, twilio_webhooks, ui, ui_audit,
-    ui_deletions, ui_distributions, ui_frequency_rules, ui_linked_orgs, ui_outbox, ui_responses,
-    ui_salesforce, ui_templates, ui_test_sends, ui_users, ui_workflow_editor, ui_workflows,
-    AppState,
+    api_users, assets, invitation, openapi, respondent, salesforce_hooks, sign_in, twilio_webhooks,
+    ui, ui_audit, ui_deletions, ui_distributions, ui_frequency_rules, ui_linked_orgs, ui_outbox,
+    ui_responses, ui_salesforce, ui_templates, ui_test_sends, ui_users, ui_workflow_editor,
+    ui_workflows, AppState,
 };
 use axum::handler::Handler;
 use axum::http::Method;
@@ -163,6 +163,10 @@ pub fn table() -> Vec<Route> {
         delete("/api/v1/workflows/{id}", api_salesforce::delete_workflow),
         post("/api/v1/workflows/{id}/copy", api_salesforce::copy_workflow),
         get("/api/v1/workflows/{id}/runs", api_salesforce::list_runs),
+        get(
+            "/api/v1/workflows/{id}/notifications",
+            api_salesforce::list_notifications,
+        ),
         post(
             "/api/v1/workflows/{id}/runs/{runId}/retry",
             api_salesforce::retry_run,
@@ -238,6 +242,7 @@ pub fn table() -> Vec<Route> {
         get("/oauth/salesforce/callback", ui_salesforce::oauth_callback),
         get("/s/{survey_id}", respondent::open),
         post("/s/{survey_id}", respondent::submit),
+        post("/hooks/salesforce/{token}", salesforce_hooks::receive),
         post("/webhooks/twilio/status", twilio_webhooks::status),
         post("/webhooks/twilio/inbound", twilio_webhooks::inbound),
         get("/optout/{token}", respondent::opt_out_page),

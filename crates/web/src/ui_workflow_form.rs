@@ -406,6 +406,9 @@ impl Editor {
             conditions,
             tasks,
             allow_unsigned_record_ids: self.allow_unsigned_record_ids,
+            // The editor does not offer the Salesforce-message event yet (the API does).
+            connection_id: None,
+            object: None,
         })
     }
 

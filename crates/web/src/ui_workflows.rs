@@ -32,6 +32,7 @@ pub(crate) fn event_label(e: Event) -> &'static str {
         Event::ResponseCreated => "Response recorded",
         Event::ResponseUpdated => "Response updated",
         Event::IncompleteClosed => "Incomplete response closed",
+        Event::SalesforceMessage => "Salesforce message",
     }
 }
 

@@ -19,6 +19,7 @@ mod queue;
 mod readme;
 mod resilience;
 mod respondent;
+mod salesforce_messages;
 mod sf_safety;
 mod storage;
 mod survey_safety;

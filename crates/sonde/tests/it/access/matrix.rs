@@ -2,7 +2,7 @@
 //! (`web::routes::table`), each called as every caller of `CALLERS`, the outcome compared
 //! with the row. Adding a route without adding its row here fails `every_route_has_a_row`.
 
-use super::{at, Body, Outcome, Row, Spend, TwilioSigning, World, CALLERS};
+use super::{at, Body, Outcome, Row, Spend, TwilioSigning, World, CALLERS, OUTBOUND_MESSAGE};
 use crate::harness::backends;
 use reqwest::Method;
 use std::collections::BTreeSet;
@@ -83,6 +83,7 @@ fn table() -> Vec<Row> {
         DELETE "/api/v1/workflows/{id}" at("/api/v1/workflows/{spare_workflow}").spends(Spend::SpareWorkflow)     => Login Hidden  Denied  Ok      Denied;
         POST   "/api/v1/workflows/{id}/copy" at("/api/v1/workflows/{dir_workflow}/copy")                          => Login Hidden  Denied  Ok      Ok;
         GET    "/api/v1/workflows/{id}/runs" at("/api/v1/workflows/{workflow}/runs")                              => Login Hidden  Ok      Ok      Ok;
+        GET    "/api/v1/workflows/{id}/notifications" at("/api/v1/workflows/{message_workflow}/notifications")    => Login Hidden  Ok      Ok      Ok;
         POST   "/api/v1/workflows/{id}/runs/{runId}/retry" at("/api/v1/workflows/{workflow}/runs/{failed_run}/retry")
                    .spends(Spend::FailedRun)                                                                      => Login Hidden  Denied  Ok      Ok;
 
@@ -137,6 +138,9 @@ fn table() -> Vec<Row> {
                                                                                                                   => Ok    Ok      Ok      Ok      Ok;
         GET    "/s/{survey_id}" at("/s/{survey}")                                                                 => Ok    Ok      Ok      Ok      Ok;
         POST   "/s/{survey_id}" at("/s/{survey}").form(&[("_response", "{in_progress}"), ("_page", "99")])        => Ok    Ok      Ok      Ok      Ok;
+        // Salesforce's Outbound Messages: the token in the path is the credential (a wrong one is a 404)
+        POST   "/hooks/salesforce/{token}" at("/hooks/salesforce/{sf_endpoint}").text("text/xml", OUTBOUND_MESSAGE)
+                                                                                                                  => Ok    Ok      Ok      Ok      Ok;
         GET    "/optout/{token}" at("/optout/{optout_token}")                                                     => Ok    Ok      Ok      Ok      Ok;
         POST   "/optout/{token}" at("/optout/{optout_token}").form(&[])                                           => Ok    Ok      Ok      Ok      Ok;
 

@@ -246,6 +246,19 @@ const TEMPLATE_JSON: &str = r#"{"channel": "email", "name": "Matrix template", "
 const SCHEDULED_DISTRIBUTION: &str =
     r#"{"mailingListId": "{list}", "templateId": "{template}", "sendAt": "2099-01-01T09:00:00Z"}"#;
 
+/// An Outbound Message of the linked org with one Case notification (a new id each call).
+pub const OUTBOUND_MESSAGE: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+ <soapenv:Body><notifications xmlns="http://soap.sforce.com/2005/09/outbound">
+  <OrganizationId>{sf_org_id}</OrganizationId><ActionId>04k000000000001AAA</ActionId>
+  <SessionId xsi:nil="true"/>
+  <EnterpriseUrl>https://example.my.salesforce.com/services/Soap/c/61.0</EnterpriseUrl>
+  <PartnerUrl>https://example.my.salesforce.com/services/Soap/u/61.0</PartnerUrl>
+  <Notification><Id>04l-matrix-{n}</Id>
+   <sObject xsi:type="sf:Case" xmlns:sf="urn:sobject.enterprise.soap.sforce.com"><sf:Id>500000000000001AAA</sf:Id></sObject>
+  </Notification>
+ </notifications></soapenv:Body></soapenv:Envelope>"#;
+
 /// A Salesforce id of the right shape that names no record: runs that update it fail.
 const MISSING_CASE: &str = "500000000000000AAA";
 
@@ -389,6 +402,22 @@ impl World {
                 .await;
             w.values.insert(name, v["id"].as_str().unwrap().into());
         }
+        // A workflow fired by the org's Outbound Messages, and one such message.
+        let m = w
+            .editor_call(
+                Method::POST,
+                "/api/v1/surveys/{survey}/workflows",
+                r#"{"name": "Case closed in Salesforce", "event": "salesforce_message",
+                    "connectionId": "{connection}", "object": "Case"}"#,
+                201,
+            )
+            .await;
+        w.values
+            .insert("message_workflow", m["id"].as_str().unwrap().into());
+        let endpoint = m["endpointUrl"].as_str().unwrap();
+        w.values
+            .insert("sf_endpoint", endpoint.rsplit('/').next().unwrap().into());
+        w.values.insert("sf_org_id", w.sf.org_id());
         w.values.insert("template_json", TEMPLATE_JSON.into());
         let t = w
             .editor_call(Method::POST, "/api/v1/templates", "{template_json}", 201)

@@ -1,0 +1,290 @@
+//! Workflows fired by a message from a linked Salesforce org (event `salesforce_message`).
+//! Each such workflow has an endpoint — `{public URL}/hooks/salesforce/{token}`, the token
+//! unguessable — that takes Outbound Messages (SOAP 1.1, up to 100 notifications each, as a
+//! Flow's "Send Outbound Message" action or a Workflow Rule sends them).
+//!
+//! A message is refused whole, with a SOAP fault and nothing recorded, when it cannot be read,
+//! when its `OrganizationId` is not the workflow's linked org, or when it holds records of
+//! another object. Otherwise every notification is recorded in one transaction, and only then
+//! is the `Ack` sent: a crash before the commit leaves Salesforce to send the message again.
+//! Salesforce redelivers for 24 hours, duplicates and out of order: a notification is recorded
+//! once per org (by its `Id`), and a redelivery only counts itself in `duplicates`.
+
+use crate::workflows::{Event, Workflow, WorkflowInput};
+use crate::{Actor, Error, FieldProblem, Result, Sonde};
+use salesforce::outbound;
+/// The web layer answers refusals with these.
+pub use salesforce::outbound::{fault_response, FaultCode};
+use serde::Serialize;
+use store::salesforce_messages::{EndpointRow, NotificationRow};
+use store::Store;
+
+/// Why a message was not acknowledged: the SOAP fault to answer (HTTP 500), or no such
+/// endpoint (404, which says nothing more).
+#[derive(Debug)]
+pub enum MessageRefusal {
+    Fault(FaultCode, String),
+    NoEndpoint,
+}
+
+impl From<store::StoreError> for MessageRefusal {
+    fn from(e: store::StoreError) -> Self {
+        Error::from(e).into()
+    }
+}
+
+impl From<Error> for MessageRefusal {
+    fn from(e: Error) -> Self {
+        // Ours, not the sender's: Salesforce tries again later.
+        tracing::warn!(error = %e, "a Salesforce message could not be recorded");
+        MessageRefusal::Fault(
+            FaultCode::Server,
+            "the message could not be recorded; send it again later".into(),
+        )
+    }
+}
+
+/// One notification as received, in a workflow's history.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReceivedNotification {
+    pub id: String,
+    /// The notification's own id (an Outbound Message's `Id`): what redeliveries repeat.
+    pub notification_id: String,
+    /// `outbound_message`.
+    pub source: String,
+    pub object: String,
+    pub record_id: Option<String>,
+    /// The record's fields as Salesforce sent them (null for a field sent as nil).
+    #[schema(value_type = Object)]
+    pub record: serde_json::Value,
+    /// `received`: recorded.
+    pub status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// How many times Salesforce sent it again after the first.
+    pub duplicates: i64,
+    /// RFC 3339 UTC.
+    pub received_at: String,
+}
+
+fn problem(field: &str, message: impl Into<String>) -> FieldProblem {
+    FieldProblem {
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+/// An sObject name as describe spells them: letters, digits and underscores.
+fn is_object_name(name: &str) -> bool {
+    name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Salesforce writes org ids in 15 or 18 characters; the first 15 are the id.
+fn same_org(a: &str, b: &str) -> bool {
+    let short = |s: &str| s.get(..15).unwrap_or(s).to_string();
+    short(a) == short(b)
+}
+
+impl Sonde {
+    /// A `salesforce_message` workflow names a linked org of the actor's and an object; it has
+    /// no response, so no conditions.
+    pub(crate) async fn validate_message_trigger(
+        &self,
+        actor: &Actor,
+        input: &WorkflowInput,
+        problems: &mut Vec<FieldProblem>,
+    ) {
+        match input.connection_id.as_deref().map(str::trim) {
+            None | Some("") => problems.push(problem(
+                "connectionId",
+                "choose the linked Salesforce org whose messages fire this workflow",
+            )),
+            Some(id) => {
+                if self.own_connection(actor, id).await.is_err() {
+                    problems.push(problem(
+                        "connectionId",
+                        "not one of your linked Salesforce orgs",
+                    ));
+                }
+            }
+        }
+        match input.object.as_deref().map(str::trim) {
+            None | Some("") => problems.push(problem(
+                "object",
+                "name the object whose records the messages carry (Contact, Case, ...)",
+            )),
+            Some(o) if !is_object_name(o) => {
+                problems.push(problem("object", format!("{o} is not an object name")))
+            }
+            Some(_) => {}
+        }
+        if input.conditions.is_some() {
+            problems.push(problem(
+                "conditions",
+                "a Salesforce message has no response to test: leave conditions out",
+            ));
+        }
+    }
+
+    /// The workflow with its endpoint URL, the endpoint made the first time it is asked for.
+    pub(crate) async fn with_endpoint(&self, org_id: &str, mut w: Workflow) -> Result<Workflow> {
+        if w.event != Event::SalesforceMessage {
+            return Ok(w);
+        }
+        let endpoint = match self.store.endpoint_of_workflow(&w.id).await? {
+            Some(e) => e,
+            None => {
+                let secrets = self.secret_box()?;
+                self.store
+                    .insert_endpoint(&EndpointRow {
+                        token: store::ids::random_token(32),
+                        workflow_id: w.id.clone(),
+                        org_id: org_id.to_string(),
+                        // For Flow HTTP callouts, which send it in a header.
+                        secret: secrets.seal(&store::ids::random_token(32)),
+                        created_at: store::now_ms(),
+                    })
+                    .await?;
+                // Two first asks at once make one endpoint: read back the one kept.
+                self.store
+                    .endpoint_of_workflow(&w.id)
+                    .await?
+                    .ok_or_else(|| Error::Internal("the endpoint was not kept".into()))?
+            }
+        };
+        w.endpoint_url = Some(format!(
+            "{}/hooks/salesforce/{}",
+            self.public_url(),
+            endpoint.token
+        ));
+        Ok(w)
+    }
+
+    /// An Outbound Message to the endpoint `token`: recorded, then acknowledged (the `Ack`
+    /// body to answer), or refused whole.
+    pub async fn receive_outbound_message(
+        &self,
+        token: &str,
+        body: &str,
+    ) -> std::result::Result<String, MessageRefusal> {
+        let endpoint = self
+            .store
+            .endpoint_by_token(token)
+            .await?
+            .ok_or(MessageRefusal::NoEndpoint)?;
+        let row = self
+            .store
+            .workflow(&endpoint.org_id, &endpoint.workflow_id)
+            .await?
+            .ok_or(MessageRefusal::NoEndpoint)?;
+        let workflow = Workflow::from_row(&row)?;
+        if workflow.event != Event::SalesforceMessage {
+            return Err(MessageRefusal::NoEndpoint);
+        }
+        let client = |m: String| MessageRefusal::Fault(FaultCode::Client, m);
+        let message = outbound::parse_notifications(body).map_err(|e| client(e.to_string()))?;
+        let linked = match workflow.connection_id.as_deref() {
+            Some(id) => self.store.connection_by_id(id).await?,
+            None => None,
+        };
+        let Some(sf_org) = linked.and_then(|c| c.sf_org_id) else {
+            return Err(client(
+                "this workflow's Salesforce org is no longer linked in Sonde".into(),
+            ));
+        };
+        if !same_org(&message.organization_id, &sf_org) {
+            return Err(client(format!(
+                "OrganizationId {} is not the Salesforce org linked to this workflow",
+                message.organization_id
+            )));
+        }
+        let object = workflow.object.clone().unwrap_or_default();
+        if let Some(n) = message
+            .notifications
+            .iter()
+            .find(|n| !n.sobject.object_type.eq_ignore_ascii_case(&object))
+        {
+            return Err(client(format!(
+                "notification {} holds a {} record; this workflow takes {object} records",
+                n.id, n.sobject.object_type
+            )));
+        }
+        let now = store::now_ms();
+        let mut tx = self.store.begin().await?;
+        for n in &message.notifications {
+            Store::record_notification(
+                &mut tx,
+                &NotificationRow {
+                    id: store::ids::ordered("SN_", 8),
+                    org_id: endpoint.org_id.clone(),
+                    workflow_id: workflow.id.clone(),
+                    sf_org_id: sf_org.clone(),
+                    notification_id: n.id.clone(),
+                    source: "outbound_message".into(),
+                    object: n.sobject.object_type.clone(),
+                    record_id: n.sobject.id().map(str::to_string),
+                    record: serde_json::to_string(&n.sobject.fields).map_err(Error::from)?,
+                    status: "received".into(),
+                    detail: None,
+                    duplicates: 0,
+                    received_at: now,
+                    updated_at: now,
+                },
+            )
+            .await?;
+        }
+        tx.commit().await.map_err(store::StoreError::from)?;
+        Ok(outbound::ack_response(true))
+    }
+
+    /// The notifications a workflow received, newest first (at most 500).
+    pub async fn workflow_notifications(
+        &self,
+        actor: &Actor,
+        workflow_id: &str,
+    ) -> Result<Vec<ReceivedNotification>> {
+        let w = self.workflow(actor, workflow_id).await?;
+        self.store
+            .notifications_of_workflow(&actor.org_id, &w.id, 500)
+            .await?
+            .into_iter()
+            .map(|n| {
+                Ok(ReceivedNotification {
+                    id: n.id,
+                    notification_id: n.notification_id,
+                    source: n.source,
+                    object: n.object,
+                    record_id: n.record_id,
+                    record: serde_json::from_str(&n.record)?,
+                    status: n.status,
+                    detail: n.detail,
+                    duplicates: n.duplicates,
+                    received_at: crate::responses::rfc3339(n.received_at),
+                })
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn org_ids_compare_by_their_first_15_characters() {
+        assert!(same_org("00D000000000001AAA", "00D000000000001"));
+        assert!(same_org("00D000000000001AAA", "00D000000000001AAA"));
+        assert!(!same_org("00D000000000001AAA", "00D000000000002AAA"));
+    }
+
+    #[test]
+    fn object_names_are_identifiers() {
+        assert!(is_object_name("Case"));
+        assert!(is_object_name("Survey_Response__c"));
+        assert!(!is_object_name(""));
+        assert!(!is_object_name("Case; DROP"));
+        assert!(!is_object_name("1Case"));
+    }
+}
