@@ -1,7 +1,10 @@
 //! Workflows fired by a message from a linked Salesforce org (event `salesforce_message`).
 //! Each such workflow has an endpoint — `{public URL}/hooks/salesforce/{token}`, the token
 //! unguessable — that takes Outbound Messages (SOAP 1.1, up to 100 notifications each, as a
-//! Flow's "Send Outbound Message" action or a Workflow Rule sends them).
+//! Flow's "Send Outbound Message" action or a Workflow Rule sends them), and JSON from a Flow's
+//! HTTP callout: the record's fields as one object, with the endpoint's secret in the
+//! [`SECRET_HEADER`] header, deduplicated by an `Idempotency-Key` header or else by the
+//! record's `Id` and `LastModifiedDate` (the event's time).
 //!
 //! A message is refused whole, with a SOAP fault and nothing recorded, when it cannot be read,
 //! when its `OrganizationId` is not the workflow's linked org, or when it holds records of
@@ -18,6 +21,31 @@ pub use salesforce::outbound::{fault_response, FaultCode};
 use serde::Serialize;
 use store::salesforce_messages::{EndpointRow, NotificationRow};
 use store::Store;
+
+/// The header a Flow's HTTP callout carries the endpoint's secret in.
+pub const SECRET_HEADER: &str = "X-Sonde-Secret";
+
+/// Where and how Salesforce sends a workflow's messages (its owner's to see: it holds the
+/// callout's secret).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageEndpoint {
+    /// An Outbound Message's endpoint URL, and a Flow HTTP callout's.
+    pub url: String,
+    /// The header a callout sends `secret` in.
+    pub secret_header: String,
+    pub secret: String,
+}
+
+/// A Flow callout's answer.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CalloutReceipt {
+    /// The recorded notification's id (the first one's, for a repeat).
+    pub id: String,
+    /// True when this key was received before: nothing more was recorded.
+    pub duplicate: bool,
+}
 
 /// Why a message was not acknowledged: the SOAP fault to answer (HTTP 500), or no such
 /// endpoint (404, which says nothing more).
@@ -51,7 +79,7 @@ pub struct ReceivedNotification {
     pub id: String,
     /// The notification's own id (an Outbound Message's `Id`): what redeliveries repeat.
     pub notification_id: String,
-    /// `outbound_message`.
+    /// `outbound_message` or `callout`.
     pub source: String,
     pub object: String,
     pub record_id: Option<String>,
@@ -237,6 +265,165 @@ impl Sonde {
         }
         tx.commit().await.map_err(store::StoreError::from)?;
         Ok(outbound::ack_response(true))
+    }
+
+    /// The endpoint of a `salesforce_message` workflow with its callout secret (the owner's).
+    pub async fn message_endpoint(
+        &self,
+        actor: &Actor,
+        workflow_id: &str,
+    ) -> Result<MessageEndpoint> {
+        let w = self.workflow(actor, workflow_id).await?;
+        if w.owner_id != actor.user_id {
+            return Err(Error::Forbidden(
+                "only this workflow's owner sees its endpoint's secret".into(),
+            ));
+        }
+        let (Some(url), Some(e)) = (
+            w.endpoint_url.clone(),
+            self.store.endpoint_of_workflow(&w.id).await?,
+        ) else {
+            return Err(Error::NotFound(
+                "endpoint (the workflow is not fired by Salesforce messages)",
+            ));
+        };
+        let secret = self
+            .secret_box()?
+            .open(&e.secret)
+            .map_err(|e| Error::Internal(e.to_string().into()))?;
+        Ok(MessageEndpoint {
+            url,
+            secret_header: SECRET_HEADER.into(),
+            secret,
+        })
+    }
+
+    /// A Flow HTTP callout to the endpoint `token`: the record's fields as a JSON object.
+    /// Recorded once per key; refused (nothing recorded) without the endpoint's secret, or
+    /// when the body is not one record of the workflow's object.
+    pub async fn receive_callout(
+        &self,
+        token: &str,
+        secret: Option<&str>,
+        idempotency_key: Option<&str>,
+        body: &[u8],
+    ) -> Result<CalloutReceipt> {
+        use subtle::ConstantTimeEq;
+        let not_found = Error::NotFound("endpoint");
+        let Some(endpoint) = self.store.endpoint_by_token(token).await? else {
+            return Err(not_found);
+        };
+        let Some(row) = self
+            .store
+            .workflow(&endpoint.org_id, &endpoint.workflow_id)
+            .await?
+        else {
+            return Err(not_found);
+        };
+        let workflow = Workflow::from_row(&row)?;
+        let expected = self
+            .secret_box()?
+            .open(&endpoint.secret)
+            .map_err(|e| Error::Internal(e.to_string().into()))?;
+        let given = secret.unwrap_or_default().as_bytes();
+        if !bool::from(given.ct_eq(expected.as_bytes())) {
+            return Err(Error::Forbidden(format!(
+                "the {SECRET_HEADER} header does not hold this endpoint's secret"
+            )));
+        }
+        let record: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(body)
+            .map_err(|e| {
+                Error::invalid_fields(
+                    "the body is not the record as a JSON object",
+                    vec![problem(
+                        &format!("line {}, column {}", e.line(), e.column()),
+                        e.to_string(),
+                    )],
+                )
+            })?;
+        let object = workflow.object.clone().unwrap_or_default();
+        if let Some(t) = record
+            .get("attributes")
+            .and_then(|a| a.get("type"))
+            .and_then(|t| t.as_str())
+        {
+            if !t.eq_ignore_ascii_case(&object) {
+                return Err(Error::invalid_fields(
+                    format!("this workflow takes {object} records"),
+                    vec![problem("attributes.type", format!("{t} is not {object}"))],
+                ));
+            }
+        }
+        let text = |name: &str| {
+            record
+                .get(name)
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+        };
+        let key = match (
+            idempotency_key.map(str::trim).filter(|k| !k.is_empty()),
+            text("Id"),
+            text("LastModifiedDate"),
+        ) {
+            (Some(k), _, _) => k.to_string(),
+            (None, Some(id), Some(at)) => format!("{id}@{at}"),
+            _ => {
+                return Err(Error::invalid_fields(
+                    "a callout is recorded once: say which event it is",
+                    vec![problem(
+                        "Idempotency-Key",
+                        "send an Idempotency-Key header, or the record's Id and LastModifiedDate",
+                    )],
+                ))
+            }
+        };
+        let sf_org = match workflow.connection_id.as_deref() {
+            Some(id) => self
+                .store
+                .connection_by_id(id)
+                .await?
+                .and_then(|c| c.sf_org_id),
+            None => None,
+        }
+        .ok_or_else(|| {
+            Error::invalid("this workflow's Salesforce org is no longer linked in Sonde")
+        })?;
+        let now = store::now_ms();
+        let fields: std::collections::BTreeMap<String, serde_json::Value> = record
+            .into_iter()
+            .filter(|(k, _)| k != "attributes")
+            .collect();
+        let id = store::ids::ordered("SN_", 8);
+        let mut tx = self.store.begin().await?;
+        let new = Store::record_notification(
+            &mut tx,
+            &NotificationRow {
+                id: id.clone(),
+                org_id: endpoint.org_id.clone(),
+                workflow_id: workflow.id.clone(),
+                sf_org_id: sf_org.clone(),
+                notification_id: key.clone(),
+                source: "callout".into(),
+                object: object.clone(),
+                record_id: fields
+                    .get("Id")
+                    .and_then(|v| v.as_str())
+                    .map(str::to_string),
+                record: serde_json::to_string(&fields)?,
+                status: "received".into(),
+                detail: None,
+                duplicates: 0,
+                received_at: now,
+                updated_at: now,
+            },
+        )
+        .await?;
+        let kept = Store::notification_id_of(&mut tx, &sf_org, &key).await?;
+        tx.commit().await?;
+        Ok(CalloutReceipt {
+            id: kept.unwrap_or(id),
+            duplicate: !new,
+        })
     }
 
     /// The notifications a workflow received, newest first (at most 500).

@@ -145,6 +145,21 @@ impl Store {
         Ok(false)
     }
 
+    /// The id of the notification this org sent with this id (or key).
+    pub async fn notification_id_of(
+        tx: &mut Transaction<'_, Any>,
+        sf_org_id: &str,
+        notification_id: &str,
+    ) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM salesforce_notifications WHERE sf_org_id = $1 AND notification_id = $2",
+        )
+        .bind(sf_org_id)
+        .bind(notification_id)
+        .fetch_optional(&mut **tx)
+        .await?)
+    }
+
     /// A workflow's notifications, newest first.
     pub async fn notifications_of_workflow(
         &self,

@@ -214,6 +214,18 @@ pub async fn copy_workflow(
     Ok((StatusCode::CREATED, Json(w)).into_response())
 }
 
+/// Where Salesforce sends a `salesforce_message` workflow's messages, with the secret a Flow
+/// HTTP callout sends in `X-Sonde-Secret` (the workflow's owner only)
+#[utoipa::path(get, path = "/workflows/{id}/endpoint", tag = "workflows",
+    responses((status = 200, body = engine::salesforce_messages::MessageEndpoint)))]
+pub async fn get_message_endpoint(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Json<engine::salesforce_messages::MessageEndpoint>> {
+    Ok(Json(state.sonde.message_endpoint(&actor, &id).await?))
+}
+
 /// The notifications a `salesforce_message` workflow received, newest first
 ///
 /// Each as Salesforce sent it (the record's fields), with how many times it was sent again.

@@ -75,6 +75,7 @@ use utoipa::{Modify, OpenApi};
         api_salesforce::copy_workflow,
         api_salesforce::list_runs,
         api_salesforce::list_notifications,
+        api_salesforce::get_message_endpoint,
         api_salesforce::retry_run,
         api_distributions::create_template,
         api_distributions::list_templates,

@@ -167,6 +167,10 @@ pub fn table() -> Vec<Route> {
             "/api/v1/workflows/{id}/notifications",
             api_salesforce::list_notifications,
         ),
+        get(
+            "/api/v1/workflows/{id}/endpoint",
+            api_salesforce::get_message_endpoint,
+        ),
         post(
             "/api/v1/workflows/{id}/runs/{runId}/retry",
             api_salesforce::retry_run,

@@ -1,16 +1,20 @@
 //! `POST /hooks/salesforce/{token}`: where a linked Salesforce org sends the Outbound Messages
-//! of a `salesforce_message` workflow (`engine::salesforce_messages`). There is no session or
-//! API token: the unguessable token in the path names the workflow, and the message's
-//! `OrganizationId` must be the workflow's linked org. Answers the SOAP `Ack` once every
-//! notification is recorded, a SOAP fault (HTTP 500, nothing recorded) otherwise, and a bare 404
-//! for a token that names no endpoint.
+//! and Flow HTTP callouts of a `salesforce_message` workflow (`engine::salesforce_messages`).
+//! There is no session or API token: the unguessable token in the path names the workflow; an
+//! Outbound Message's `OrganizationId` must be the workflow's linked org, and a callout carries
+//! the endpoint's secret in `X-Sonde-Secret`. An Outbound Message is answered with the SOAP
+//! `Ack` once every notification is recorded, a SOAP fault (HTTP 500, nothing recorded)
+//! otherwise; a callout (JSON) with `{"id", "duplicate"}` or the API's JSON error. A token that
+//! names no endpoint is a bare 404.
 
+use crate::error::ApiError;
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use engine::salesforce_messages::{fault_response, FaultCode, MessageRefusal};
+use axum::Json;
+use engine::salesforce_messages::{fault_response, FaultCode, MessageRefusal, SECRET_HEADER};
 
 const SOAP: &str = "text/xml; charset=utf-8";
 
@@ -29,14 +33,26 @@ pub async fn receive(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let xml = headers
+    let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| t.contains("xml"));
-    if !xml {
+        .unwrap_or_default();
+    if content_type.contains("json") {
+        let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        return match state
+            .sonde
+            .receive_callout(&token, text(SECRET_HEADER), text("idempotency-key"), &body)
+            .await
+        {
+            Ok(receipt) => Json(receipt).into_response(),
+            Err(engine::Error::NotFound(_)) => StatusCode::NOT_FOUND.into_response(),
+            Err(e) => ApiError::from(e).into_response(),
+        };
+    }
+    if !content_type.contains("xml") {
         return (
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "this endpoint takes Salesforce Outbound Messages (Content-Type: text/xml)",
+            "this endpoint takes Salesforce Outbound Messages (text/xml) and Flow HTTP callouts (application/json)",
         )
             .into_response();
     }

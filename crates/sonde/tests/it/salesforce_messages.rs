@@ -195,13 +195,14 @@ async fn a_message_of_another_org_a_malformed_one_or_of_another_object_is_refuse
         }
         assert!(f.notifications().await.is_empty());
 
-        // A token that names no endpoint is a bare 404; a body that is not XML, a 415.
+        // A token that names no endpoint is a bare 404; a body neither XML nor JSON, a 415.
         let wrong = format!("{}x", f.endpoint);
         let (status, text) = f.post_xml(&wrong, message(&org, "Case", &["04l1"])).await;
         assert_eq!((status, text.as_str()), (404, ""));
         let r = reqwest::Client::new()
             .post(&f.endpoint)
-            .json(&json!({"Id": "500000000000001AAA"}))
+            .header("content-type", "text/plain")
+            .body("Id=500000000000001AAA")
             .send()
             .await
             .unwrap();
@@ -256,5 +257,88 @@ async fn a_salesforce_message_workflow_names_its_org_and_object() {
             "{v}"
         );
         drop(sf);
+    }
+}
+
+#[tokio::test]
+async fn a_flow_callout_with_the_endpoints_secret_is_recorded_once_per_event() {
+    for backend in backends() {
+        let f = Fixture::new(backend).await;
+        let e = f
+            .app
+            .get_json(
+                &f.token,
+                &format!("/api/v1/workflows/{}/endpoint", f.workflow),
+            )
+            .await;
+        assert_eq!(e["url"], f.endpoint.as_str(), "{e}");
+        assert_eq!(e["secretHeader"], "X-Sonde-Secret");
+        let secret = e["secret"].as_str().unwrap().to_string();
+        assert!(secret.len() >= 32);
+        let call = |secret: Option<&str>, key: Option<&str>, body: Value| {
+            let mut r = reqwest::Client::new().post(&f.endpoint).json(&body);
+            if let Some(s) = secret {
+                r = r.header("X-Sonde-Secret", s);
+            }
+            if let Some(k) = key {
+                r = r.header("Idempotency-Key", k);
+            }
+            async move {
+                let r = r.send().await.unwrap();
+                (
+                    r.status().as_u16(),
+                    r.json::<Value>().await.unwrap_or(Value::Null),
+                )
+            }
+        };
+        let case = json!({"Id": "500000000000777AAA", "Subject": "Printer", "Status": "Closed",
+                          "LastModifiedDate": "2026-12-03T08:00:00.000+0000"});
+        // Without the secret, or with another one: refused, nothing recorded.
+        assert_eq!(call(None, None, case.clone()).await.0, 403);
+        assert_eq!(call(Some("guess"), None, case.clone()).await.0, 403);
+        // No key and no event time: which event it is cannot be told.
+        let (status, v) = call(Some(&secret), None, json!({"Id": "500000000000778AAA"})).await;
+        assert_eq!(status, 400);
+        assert_eq!(v["error"]["problems"][0]["field"], "Idempotency-Key", "{v}");
+        // Another object's record.
+        let (status, v) = call(
+            Some(&secret),
+            Some("lead-1"),
+            json!({"attributes": {"type": "Lead"}, "Id": "00Q000000000001AAA"}),
+        )
+        .await;
+        assert_eq!(status, 400);
+        assert_eq!(v["error"]["problems"][0]["field"], "attributes.type", "{v}");
+        assert!(f.notifications().await.is_empty());
+
+        // The record's id and time make the key; the same event again is a duplicate.
+        let (status, first) = call(Some(&secret), None, case.clone()).await;
+        assert_eq!(
+            (status, &first["duplicate"]),
+            (200, &json!(false)),
+            "{first}"
+        );
+        let (status, again) = call(Some(&secret), None, case.clone()).await;
+        assert_eq!(
+            (status, &again["duplicate"]),
+            (200, &json!(true)),
+            "{again}"
+        );
+        assert_eq!(again["id"], first["id"]);
+        // A caller's key wins over the record's time.
+        let (status, keyed) = call(Some(&secret), Some("flow-run-42"), case.clone()).await;
+        assert_eq!(
+            (status, &keyed["duplicate"]),
+            (200, &json!(false)),
+            "{keyed}"
+        );
+
+        let got = f.notifications().await;
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert!(got.iter().all(|n| n["source"] == "callout"));
+        let by_time = got.iter().find(|n| n["id"] == first["id"]).unwrap();
+        assert_eq!(by_time["duplicates"], 1);
+        assert_eq!(by_time["record"]["Subject"], "Printer");
+        assert_eq!(by_time["recordId"], "500000000000777AAA");
     }
 }

@@ -84,6 +84,7 @@ fn table() -> Vec<Row> {
         POST   "/api/v1/workflows/{id}/copy" at("/api/v1/workflows/{dir_workflow}/copy")                          => Login Hidden  Denied  Ok      Ok;
         GET    "/api/v1/workflows/{id}/runs" at("/api/v1/workflows/{workflow}/runs")                              => Login Hidden  Ok      Ok      Ok;
         GET    "/api/v1/workflows/{id}/notifications" at("/api/v1/workflows/{message_workflow}/notifications")    => Login Hidden  Ok      Ok      Ok;
+        GET    "/api/v1/workflows/{id}/endpoint" at("/api/v1/workflows/{message_workflow}/endpoint")              => Login Hidden  Denied  Ok      Denied;
         POST   "/api/v1/workflows/{id}/runs/{runId}/retry" at("/api/v1/workflows/{workflow}/runs/{failed_run}/retry")
                    .spends(Spend::FailedRun)                                                                      => Login Hidden  Denied  Ok      Ok;
 
