@@ -160,6 +160,16 @@ impl Store {
         .await?)
     }
 
+    /// How many notifications a workflow has recorded.
+    pub async fn count_notifications(&self, workflow_id: &str) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM salesforce_notifications WHERE workflow_id = $1",
+        )
+        .bind(workflow_id)
+        .fetch_one(self.pool())
+        .await?)
+    }
+
     /// A workflow's notifications, newest first.
     pub async fn notifications_of_workflow(
         &self,

@@ -4,6 +4,7 @@
 //! `sonde bench contacts` imports a large CSV file while responses keep arriving.
 //! `sonde bench distributions` sends invitations to a local SMTP server and SMS gateway.
 //! `sonde bench login` floods sign-ins while measuring `/healthz`.
+//! `sonde bench triggers` posts Outbound Messages to a Salesforce-message workflow's endpoint.
 //! `sonde bench sanitize` and `sonde bench survey-memory` measure hostile and big surveys.
 
 use anyhow::Context;
@@ -18,6 +19,7 @@ pub mod distributions;
 pub mod login;
 pub mod mapping;
 pub mod surveys;
+pub mod triggers;
 
 #[derive(Subcommand, Debug)]
 pub enum BenchCommand {
@@ -39,6 +41,9 @@ pub enum BenchCommand {
     /// 100,000 contacts, with the peak RSS of each (it must stay flat), and SMS per second to
     /// the local SMS gateway.
     Distributions(distributions::DistributionsArgs),
+    /// Outbound Messages (100 notifications each, some posted twice) to a Salesforce-message
+    /// workflow's endpoint: notifications recorded per second and the latency of each Ack.
+    Triggers(triggers::TriggersArgs),
     /// Response submissions per second and latency percentiles through HTTP.
     Responses {
         /// Total submissions.
@@ -59,6 +64,7 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Contacts(args) => contacts::run(args).await,
         BenchCommand::Login(args) => login::run(args).await,
         BenchCommand::Distributions(args) => distributions::run(args).await,
+        BenchCommand::Triggers(args) => triggers::run(args).await,
         BenchCommand::Sanitize(args) => surveys::sanitize(args).await,
         BenchCommand::SurveyMemory(args) => surveys::survey_memory(args).await,
         BenchCommand::Responses {
