@@ -603,7 +603,7 @@ impl Store {
         )
         .bind(now_ms())
         .bind(id)
-        .execute(self.pool())
+        .execute(self.writer())
         .await?;
         Ok(done.rows_affected() == 1)
     }

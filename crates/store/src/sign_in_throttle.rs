@@ -103,7 +103,7 @@ impl Store {
         )
         .bind(before)
         .bind(now)
-        .execute(self.pool())
+        .execute(self.writer())
         .await?
         .rows_affected())
     }

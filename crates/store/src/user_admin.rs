@@ -275,7 +275,7 @@ impl Store {
         Ok(
             sqlx::query("DELETE FROM user_invitations WHERE expires_at < $1")
                 .bind(before)
-                .execute(self.pool())
+                .execute(self.writer())
                 .await?
                 .rows_affected(),
         )
