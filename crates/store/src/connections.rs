@@ -98,7 +98,7 @@ impl Store {
         .bind(&c.last_error)
         .bind(c.created_at)
         .bind(c.updated_at)
-        .execute(self.writer())
+        .execute(self.pool())
         .await?;
         Ok(())
     }
@@ -127,7 +127,7 @@ impl Store {
         .bind(&c.last_error)
         .bind(now_ms())
         .bind(&c.id)
-        .execute(self.writer())
+        .execute(self.pool())
         .await?;
         Ok(())
     }
@@ -138,7 +138,7 @@ impl Store {
             .bind(tokens)
             .bind(now_ms())
             .bind(id)
-            .execute(self.writer())
+            .execute(self.pool())
             .await?;
         Ok(())
     }
@@ -161,7 +161,7 @@ impl Store {
         .bind(is_sandbox.map(i64::from))
         .bind(now_ms())
         .bind(id)
-        .execute(self.writer())
+        .execute(self.pool())
         .await?;
         Ok(())
     }
@@ -179,7 +179,7 @@ impl Store {
         .bind(error)
         .bind(now_ms())
         .bind(id)
-        .execute(self.writer())
+        .execute(self.pool())
         .await?;
         Ok(())
     }
@@ -192,7 +192,7 @@ impl Store {
         .bind(why)
         .bind(now_ms())
         .bind(id)
-        .execute(self.writer())
+        .execute(self.pool())
         .await?;
         Ok(())
     }
@@ -259,7 +259,7 @@ impl Store {
     pub async fn delete_connection(&self, id: &str) -> Result<()> {
         sqlx::query("DELETE FROM salesforce_connections WHERE id = $1")
             .bind(id)
-            .execute(self.writer())
+            .execute(self.pool())
             .await?;
         Ok(())
     }

@@ -77,7 +77,7 @@ impl Store {
         .bind(name)
         .bind(token.created_at)
         .bind(expires_at)
-        .execute(self.writer())
+        .execute(self.pool())
         .await?;
         Ok(token)
     }
@@ -109,7 +109,7 @@ impl Store {
         sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
             .bind(at)
             .bind(token_id)
-            .execute(self.writer())
+            .execute(self.pool())
             .await?;
         Ok(())
     }
@@ -267,7 +267,7 @@ impl Store {
     pub async fn end_web_sessions(&self, user_id: &str) -> Result<u64> {
         Ok(sqlx::query("DELETE FROM web_sessions WHERE user_id = $1")
             .bind(user_id)
-            .execute(self.writer())
+            .execute(self.pool())
             .await?
             .rows_affected())
     }
@@ -277,7 +277,7 @@ impl Store {
         Ok(
             sqlx::query("DELETE FROM web_sessions WHERE expires_at <= $1")
                 .bind(now_ms())
-                .execute(self.writer())
+                .execute(self.pool())
                 .await?
                 .rows_affected(),
         )

@@ -404,7 +404,7 @@ impl Store {
         .bind(org_id)
         .bind(name)
         .bind(now_ms())
-        .execute(self.writer())
+        .execute(self.pool())
         .await
         .map_err(|e| conflict_or(e, format!("mailing list {name}")))?;
         Ok(MailingListRow {
@@ -482,7 +482,7 @@ impl Store {
         .bind(survey_id)
         .bind(contact_id)
         .bind(now_ms())
-        .execute(self.writer())
+        .execute(self.pool())
         .await?;
         Ok(PersonalLink {
             token,

@@ -156,7 +156,7 @@ impl Store {
         .bind(&t.definition)
         .bind(t.created_at)
         .bind(t.updated_at)
-        .execute(self.writer())
+        .execute(self.pool())
         .await
         .map_err(|e| conflict_or(e, "template"))?;
         Ok(())
@@ -173,7 +173,7 @@ impl Store {
         .bind(now_ms())
         .bind(&t.id)
         .bind(&t.org_id)
-        .execute(self.writer())
+        .execute(self.pool())
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -210,7 +210,7 @@ impl Store {
         )
         .bind(id)
         .bind(org_id)
-        .execute(self.writer())
+        .execute(self.pool())
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -457,7 +457,7 @@ impl Store {
         .bind(r.period_days)
         .bind(r.min_days_between)
         .bind(r.created_at)
-        .execute(self.writer())
+        .execute(self.pool())
         .await?;
         Ok(())
     }
@@ -490,7 +490,7 @@ impl Store {
         let done = sqlx::query("DELETE FROM frequency_rules WHERE id = $1 AND org_id = $2")
             .bind(id)
             .bind(org_id)
-            .execute(self.writer())
+            .execute(self.pool())
             .await?;
         Ok(done.rows_affected() == 1)
     }

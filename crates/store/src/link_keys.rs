@@ -55,7 +55,7 @@ impl Store {
         .bind(i64::from(k.required))
         .bind(k.created_at)
         .bind(k.rotated_at)
-        .execute(self.writer())
+        .execute(self.pool())
         .await?;
         Ok(())
     }

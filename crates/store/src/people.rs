@@ -51,7 +51,7 @@ impl Store {
             .bind(&id)
             .bind(name)
             .bind(now_ms())
-            .execute(self.writer())
+            .execute(self.pool())
             .await?;
         Ok(Organization {
             id,
@@ -93,7 +93,7 @@ impl Store {
         .bind(password_hash)
         .bind(role)
         .bind(now_ms())
-        .execute(self.writer())
+        .execute(self.pool())
         .await
         .map_err(|e| conflict_or(e, format!("a user with email {email}")))?;
         Ok(User {
@@ -110,7 +110,7 @@ impl Store {
         sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
             .bind(password_hash)
             .bind(user_id)
-            .execute(self.writer())
+            .execute(self.pool())
             .await?;
         Ok(())
     }
@@ -162,7 +162,7 @@ impl Store {
         .bind(user_id)
         .bind(csrf_token)
         .bind(expires_at)
-        .execute(self.writer())
+        .execute(self.pool())
         .await?;
         Ok(())
     }
@@ -186,7 +186,7 @@ impl Store {
     pub async fn delete_web_session(&self, token_hash: &str) -> Result<()> {
         sqlx::query("DELETE FROM web_sessions WHERE token_hash = $1")
             .bind(token_hash)
-            .execute(self.writer())
+            .execute(self.pool())
             .await?;
         Ok(())
     }

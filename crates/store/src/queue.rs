@@ -307,7 +307,7 @@ impl Store {
         .bind(now)
         .bind(id)
         .bind(org_id)
-        .execute(self.writer())
+        .execute(self.pool())
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -322,7 +322,7 @@ impl Store {
         )
         .bind(now_ms())
         .bind(kind)
-        .execute(self.writer())
+        .execute(self.pool())
         .await?;
         Ok(done.rows_affected())
     }

@@ -603,7 +603,7 @@ impl Store {
         )
         .bind(now_ms())
         .bind(id)
-        .execute(self.writer())
+        .execute(self.pool())
         .await?;
         Ok(done.rows_affected() == 1)
     }

@@ -103,7 +103,7 @@ impl Store {
         )
         .bind(before)
         .bind(now)
-        .execute(self.writer())
+        .execute(self.pool())
         .await?
         .rows_affected())
     }

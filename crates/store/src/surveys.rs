@@ -196,7 +196,7 @@ impl Store {
         sqlx::query("INSERT INTO survey_collaborators (survey_id, user_id) VALUES ($1, $2)")
             .bind(survey_id)
             .bind(user_id)
-            .execute(self.writer())
+            .execute(self.pool())
             .await?;
         Ok(())
     }

@@ -275,7 +275,7 @@ impl Store {
         Ok(
             sqlx::query("DELETE FROM user_invitations WHERE expires_at < $1")
                 .bind(before)
-                .execute(self.writer())
+                .execute(self.pool())
                 .await?
                 .rows_affected(),
         )

@@ -88,7 +88,7 @@ impl Store {
         .bind(&w.definition)
         .bind(w.created_at)
         .bind(w.updated_at)
-        .execute(self.writer())
+        .execute(self.pool())
         .await?;
         Ok(())
     }
@@ -105,7 +105,7 @@ impl Store {
         .bind(now_ms())
         .bind(&w.id)
         .bind(&w.org_id)
-        .execute(self.writer())
+        .execute(self.pool())
         .await?;
         Ok(())
     }
@@ -114,7 +114,7 @@ impl Store {
         sqlx::query("DELETE FROM workflows WHERE id = $1 AND org_id = $2")
             .bind(id)
             .bind(org_id)
-            .execute(self.writer())
+            .execute(self.pool())
             .await?;
         Ok(())
     }
