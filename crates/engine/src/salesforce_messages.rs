@@ -197,27 +197,13 @@ impl Sonde {
         token: &str,
         body: &str,
     ) -> std::result::Result<String, MessageRefusal> {
-        let endpoint = self
-            .store
-            .endpoint_by_token(token)
+        let (endpoint, workflow) = self
+            .endpoint_workflow(token)
             .await?
             .ok_or(MessageRefusal::NoEndpoint)?;
-        let row = self
-            .store
-            .workflow(&endpoint.org_id, &endpoint.workflow_id)
-            .await?
-            .ok_or(MessageRefusal::NoEndpoint)?;
-        let workflow = Workflow::from_row(&row)?;
-        if workflow.event != Event::SalesforceMessage {
-            return Err(MessageRefusal::NoEndpoint);
-        }
         let client = |m: String| MessageRefusal::Fault(FaultCode::Client, m);
         let message = outbound::parse_notifications(body).map_err(|e| client(e.to_string()))?;
-        let linked = match workflow.connection_id.as_deref() {
-            Some(id) => self.store.connection_by_id(id).await?,
-            None => None,
-        };
-        let Some(sf_org) = linked.and_then(|c| c.sf_org_id) else {
+        let Some(sf_org) = self.linked_org(&workflow).await? else {
             return Err(client(
                 "this workflow's Salesforce org is no longer linked in Sonde".into(),
             ));
@@ -309,18 +295,10 @@ impl Sonde {
         body: &[u8],
     ) -> Result<CalloutReceipt> {
         use subtle::ConstantTimeEq;
-        let not_found = Error::NotFound("endpoint");
-        let Some(endpoint) = self.store.endpoint_by_token(token).await? else {
-            return Err(not_found);
-        };
-        let Some(row) = self
-            .store
-            .workflow(&endpoint.org_id, &endpoint.workflow_id)
+        let (endpoint, workflow) = self
+            .endpoint_workflow(token)
             .await?
-        else {
-            return Err(not_found);
-        };
-        let workflow = Workflow::from_row(&row)?;
+            .ok_or(Error::NotFound("endpoint"))?;
         let expected = self
             .secret_box()?
             .open(&endpoint.secret)
@@ -377,15 +355,7 @@ impl Sonde {
                 ))
             }
         };
-        let sf_org = match workflow.connection_id.as_deref() {
-            Some(id) => self
-                .store
-                .connection_by_id(id)
-                .await?
-                .and_then(|c| c.sf_org_id),
-            None => None,
-        }
-        .ok_or_else(|| {
+        let sf_org = self.linked_org(&workflow).await?.ok_or_else(|| {
             Error::invalid("this workflow's Salesforce org is no longer linked in Sonde")
         })?;
         let now = store::now_ms();
@@ -423,6 +393,35 @@ impl Sonde {
         Ok(CalloutReceipt {
             id: kept.unwrap_or(id),
             duplicate: !new,
+        })
+    }
+
+    /// The endpoint `token` and its workflow, while that workflow is fired by Salesforce
+    /// messages (one changed to another event keeps its endpoint, which then takes nothing).
+    async fn endpoint_workflow(&self, token: &str) -> Result<Option<(EndpointRow, Workflow)>> {
+        let Some(endpoint) = self.store.endpoint_by_token(token).await? else {
+            return Ok(None);
+        };
+        let Some(row) = self
+            .store
+            .workflow(&endpoint.org_id, &endpoint.workflow_id)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let workflow = Workflow::from_row(&row)?;
+        Ok((workflow.event == Event::SalesforceMessage).then_some((endpoint, workflow)))
+    }
+
+    /// The Salesforce org id of the workflow's linked connection (None once unlinked).
+    async fn linked_org(&self, workflow: &Workflow) -> Result<Option<String>> {
+        Ok(match workflow.connection_id.as_deref() {
+            Some(id) => self
+                .store
+                .connection_by_id(id)
+                .await?
+                .and_then(|c| c.sf_org_id),
+            None => None,
         })
     }
 
