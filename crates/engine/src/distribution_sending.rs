@@ -16,7 +16,7 @@ use crate::distribution_audience::LEASE_MS;
 use crate::distributions::channel_named;
 use crate::mail::{MailRefusal, Mailer};
 use crate::message_templates::TemplateDefinition;
-use crate::send_batches::{finish_send_job, recipients_of};
+use crate::send_batches::{claim_send_job, finish_send_job};
 use crate::surveys::Survey;
 use crate::{Error, Result, Sonde};
 use directory::EmailAddress;
@@ -165,15 +165,9 @@ impl Sonde {
         let Some(mailer) = self.mailer() else {
             return Ok(SendReport::default());
         };
-        let Some(job) = self
-            .store
-            .claim_jobs(SEND_JOB, owner, 1, LEASE_MS)
-            .await?
-            .pop()
-        else {
+        let Some((job, ids)) = claim_send_job(&self.store, SEND_JOB, owner).await? else {
             return Ok(SendReport::default());
         };
-        let ids = recipients_of(&job);
         let mut report = SendReport {
             claimed: ids.len(),
             ..Default::default()

@@ -9,7 +9,7 @@
 //! entries), a claim and a completion — as much database work as the recipient itself — and
 //! the database writer is what a large distribution waits for.
 
-use crate::distribution_audience::backoff_ms;
+use crate::distribution_audience::{backoff_ms, LEASE_MS};
 use crate::Result;
 use store::queue::{Job, NewJob};
 use store::{Any, Store, Transaction};
@@ -21,9 +21,22 @@ struct SendBatch {
     recipients: Vec<String>,
 }
 
+/// Claims one due send job of `kind`: the job and the recipients it holds.
+pub(crate) async fn claim_send_job(
+    store: &Store,
+    kind: &str,
+    owner: &str,
+) -> Result<Option<(Job, Vec<String>)>> {
+    let job = store.claim_jobs(kind, owner, 1, LEASE_MS).await?.pop();
+    Ok(job.map(|job| {
+        let ids = recipients_of(&job);
+        (job, ids)
+    }))
+}
+
 /// The recipients a send job holds, in the order they were queued. A job queued before jobs
 /// held batches (payload `{}`) is one recipient's, and bears its id.
-pub(crate) fn recipients_of(job: &Job) -> Vec<String> {
+fn recipients_of(job: &Job) -> Vec<String> {
     match serde_json::from_str::<SendBatch>(&job.payload) {
         Ok(batch) if !batch.recipients.is_empty() => batch.recipients,
         _ => vec![job.id.clone()],

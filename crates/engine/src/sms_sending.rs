@@ -17,7 +17,7 @@ use crate::distribution_sending::{SendReport, MAX_SEND_ATTEMPTS};
 use crate::distribution_workers::{TestSend, TestSendQueued};
 use crate::distributions::channel_named;
 use crate::message_templates::TemplateDefinition;
-use crate::send_batches::{finish_send_job, recipients_of};
+use crate::send_batches::{claim_send_job, finish_send_job};
 use crate::sms::{SmsGateway, SmsRefusal, STATUS_PATH};
 use crate::surveys::Survey;
 use crate::{FieldProblem, Result, Sonde};
@@ -205,15 +205,9 @@ impl Sonde {
         let Some(gateway) = self.sms() else {
             return Ok(SendReport::default());
         };
-        let Some(job) = self
-            .store
-            .claim_jobs(SMS_SEND_JOB, owner, 1, LEASE_MS)
-            .await?
-            .pop()
-        else {
+        let Some((job, ids)) = claim_send_job(&self.store, SMS_SEND_JOB, owner).await? else {
             return Ok(SendReport::default());
         };
-        let ids = recipients_of(&job);
         let mut report = SendReport {
             claimed: ids.len(),
             ..Default::default()
