@@ -2,7 +2,10 @@
 //! unsubscribe without signing in, and cannot be forged to unsubscribe anyone else.
 //!
 //! Token layout before encoding: `version (1) ‖ contact id length (u32 BE) ‖ contact id ‖
-//! organization id ‖ HMAC-SHA256 (32)`, all base64url without padding. The MAC covers a
+//! organization id ‖ HMAC-SHA256 (32)`, all base64url without padding. Version 2 also names
+//! the distribution that sent the invitation — the way back to the Salesforce record it came
+//! from: `2 ‖ contact id length ‖ contact id ‖ organization id length (u32 BE) ‖
+//! organization id ‖ distribution id ‖ HMAC`. Version 1 tokens already mailed still verify. The MAC covers a
 //! domain-separation label and the payload, so a key shared with another feature cannot be used
 //! to mint opt-out tokens from that feature's signatures.
 //!
@@ -22,6 +25,7 @@ use sha2::Sha256;
 type HmacSha256 = Hmac<Sha256>;
 
 const VERSION: u8 = 1;
+const VERSION_WITH_DISTRIBUTION: u8 = 2;
 const DOMAIN: &[u8] = b"sonde/opt-out/v1\0";
 const MAC_LEN: usize = 32;
 const HEADER_LEN: usize = 1 + 4;
@@ -31,6 +35,8 @@ const HEADER_LEN: usize = 1 + 4;
 pub struct OptOutClaim {
     pub contact_id: String,
     pub organization_id: String,
+    /// The distribution whose invitation carried the link (version 2 tokens).
+    pub distribution_id: Option<String>,
 }
 
 /// Why a token was refused. Both mean "this link was not issued by us as it stands"; the page
@@ -68,13 +74,36 @@ impl OptOutSigner {
 
     /// A URL-safe token (base64url, no padding) naming this contact in this organization.
     pub fn token(&self, contact_id: &str, organization_id: &str) -> String {
-        let contact_len = u32::try_from(contact_id.len()).expect("contact id shorter than 4 GiB");
         let mut bytes =
             Vec::with_capacity(HEADER_LEN + contact_id.len() + organization_id.len() + MAC_LEN);
         bytes.push(VERSION);
-        bytes.extend_from_slice(&contact_len.to_be_bytes());
-        bytes.extend_from_slice(contact_id.as_bytes());
+        push_sized(&mut bytes, contact_id);
         bytes.extend_from_slice(organization_id.as_bytes());
+        self.finish(bytes)
+    }
+
+    /// Like [`OptOutSigner::token`], naming also the distribution that sent the invitation.
+    pub fn token_for_distribution(
+        &self,
+        contact_id: &str,
+        organization_id: &str,
+        distribution_id: &str,
+    ) -> String {
+        let mut bytes = Vec::with_capacity(
+            HEADER_LEN * 2
+                + contact_id.len()
+                + organization_id.len()
+                + distribution_id.len()
+                + MAC_LEN,
+        );
+        bytes.push(VERSION_WITH_DISTRIBUTION);
+        push_sized(&mut bytes, contact_id);
+        push_sized(&mut bytes, organization_id);
+        bytes.extend_from_slice(distribution_id.as_bytes());
+        self.finish(bytes)
+    }
+
+    fn finish(&self, mut bytes: Vec<u8>) -> String {
         let tag = self.sign(&bytes);
         bytes.extend_from_slice(&tag);
         URL_SAFE_NO_PAD.encode(bytes)
@@ -96,24 +125,24 @@ impl OptOutSigner {
             .map_err(|_| OptOutError::BadSignature)?;
 
         // Signed by us, so a bad layout below means a future version this build doesn't know.
-        if payload[0] != VERSION {
-            return Err(OptOutError::Malformed);
-        }
-        let len_bytes: [u8; 4] = payload[1..HEADER_LEN]
-            .try_into()
-            .map_err(|_| OptOutError::Malformed)?;
-        let contact_len =
-            usize::try_from(u32::from_be_bytes(len_bytes)).map_err(|_| OptOutError::Malformed)?;
-        let ids = &payload[HEADER_LEN..];
-        if contact_len > ids.len() {
-            return Err(OptOutError::Malformed);
-        }
-        let (contact, organization) = ids.split_at(contact_len);
         let text = |b: &[u8]| String::from_utf8(b.to_vec()).map_err(|_| OptOutError::Malformed);
-        Ok(OptOutClaim {
-            contact_id: text(contact)?,
-            organization_id: text(organization)?,
-        })
+        let (contact, rest) = take_sized(&payload[1..])?;
+        match payload[0] {
+            VERSION => Ok(OptOutClaim {
+                contact_id: text(contact)?,
+                organization_id: text(rest)?,
+                distribution_id: None,
+            }),
+            VERSION_WITH_DISTRIBUTION => {
+                let (organization, distribution) = take_sized(rest)?;
+                Ok(OptOutClaim {
+                    contact_id: text(contact)?,
+                    organization_id: text(organization)?,
+                    distribution_id: Some(text(distribution)?),
+                })
+            }
+            _ => Err(OptOutError::Malformed),
+        }
     }
 
     fn sign(&self, payload: &[u8]) -> [u8; MAC_LEN] {
@@ -122,6 +151,27 @@ impl OptOutSigner {
         mac.update(payload);
         mac.finalize().into_bytes().into()
     }
+}
+
+/// A length (u32 BE) and the text.
+fn push_sized(bytes: &mut Vec<u8>, text: &str) {
+    let len = u32::try_from(text.len()).expect("an id shorter than 4 GiB");
+    bytes.extend_from_slice(&len.to_be_bytes());
+    bytes.extend_from_slice(text.as_bytes());
+}
+
+/// The sized text at the start of `bytes`, and what follows it.
+fn take_sized(bytes: &[u8]) -> Result<(&[u8], &[u8]), OptOutError> {
+    let len_bytes: [u8; 4] = bytes
+        .get(..4)
+        .and_then(|b| b.try_into().ok())
+        .ok_or(OptOutError::Malformed)?;
+    let len = usize::try_from(u32::from_be_bytes(len_bytes)).map_err(|_| OptOutError::Malformed)?;
+    let rest = &bytes[4..];
+    if len > rest.len() {
+        return Err(OptOutError::Malformed);
+    }
+    Ok(rest.split_at(len))
 }
 
 #[cfg(test)]
@@ -141,8 +191,30 @@ mod tests {
             signer.verify(&token).unwrap(),
             OptOutClaim {
                 contact_id: "CID_0012345".into(),
-                organization_id: "org-42".into()
+                organization_id: "org-42".into(),
+                distribution_id: None,
             }
+        );
+    }
+
+    #[test]
+    fn a_distribution_travels_signed_too() {
+        let signer = OptOutSigner::new(KEY);
+        let token = signer.token_for_distribution("CID_1", "ORG_1", "EMD_abc_0");
+        assert_eq!(
+            signer.verify(&token).unwrap(),
+            OptOutClaim {
+                contact_id: "CID_1".into(),
+                organization_id: "ORG_1".into(),
+                distribution_id: Some("EMD_abc_0".into()),
+            }
+        );
+        // Its ids cannot be shifted either.
+        let shifted = signer.token_for_distribution("CID_1", "ORG_1E", "MD_abc_0");
+        assert_ne!(token, shifted);
+        assert_eq!(
+            signer.verify(&shifted).unwrap().distribution_id.as_deref(),
+            Some("MD_abc_0")
         );
     }
 

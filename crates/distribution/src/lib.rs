@@ -11,6 +11,7 @@
 //! - [`exclusion`]: send or skip each recipient, and why.
 //! - [`two_way`]: asking a survey by text message, one question at a time.
 
+pub mod delay;
 pub mod exclusion;
 pub mod frequency;
 pub mod mime;

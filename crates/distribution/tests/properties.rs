@@ -105,6 +105,7 @@ proptest! {
             embedded_data: &embedded,
             survey_url: "https://sonde.example/s/SV_1?l=t",
             opt_out_url: "https://sonde.example/optout/o",
+            record: &survey::piped::NO_RECORD,
         });
         prop_assert_eq!(survey::html::sanitize(&out.html), out.html.clone());
         prop_assert!(out.html.contains("<a href=\"https://sonde.example/s/SV_1?l=t\">"));

@@ -15,9 +15,11 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use store::queue::{Job, NewJob};
 use store::responses::ResponseRow;
+use store::salesforce_messages::NotificationRow;
 use store::workflows::RunRow;
 use store::{Any, Store, Transaction};
 
+mod distribution_task;
 mod idempotency;
 pub(crate) use idempotency::duplicate_warning;
 
@@ -61,7 +63,7 @@ pub(crate) async fn fire(
     let mut fired = 0;
     for w in workflows {
         let def: crate::workflows::Definition = serde_json::from_str(&w.definition)?;
-        let id = format!("RN_{}", store::ids::random_token(20));
+        let id = run_id();
         let tasks: Vec<TaskRecord> = def
             .tasks
             .iter()
@@ -107,6 +109,7 @@ pub(crate) async fn fire(
                     error: None,
                     created_at: now,
                     updated_at: now,
+                    notification_id: None,
                 },
             )
             .await?;
@@ -116,12 +119,112 @@ pub(crate) async fn fire(
     Ok(fired)
 }
 
+/// A new run's id (its job has the same one).
+pub(crate) fn run_id() -> String {
+    format!("RN_{}", store::ids::random_token(20))
+}
+
+/// Writes the run (and job) a new notification fires, inside the transaction recording it.
+/// The notification row already names the run (`run_id`).
+pub(crate) async fn fire_for_notification(
+    tx: &mut Transaction<'_, Any>,
+    workflow: &Workflow,
+    n: &NotificationRow,
+) -> Result<()> {
+    let Some(id) = n.run_id.clone() else {
+        return Ok(());
+    };
+    let event = Event::SalesforceMessage;
+    let tasks: Vec<TaskRecord> = workflow
+        .tasks
+        .iter()
+        .enumerate()
+        .map(|(i, t)| pending_record(i, t))
+        .collect();
+    let job = NewJob {
+        id: id.clone(),
+        org_id: n.org_id.clone(),
+        kind: WORKFLOW_JOB.into(),
+        payload:
+            serde_json::json!({"runId": id, "workflowId": workflow.id, "notificationId": n.id})
+                .to_string(),
+        dedupe_key: format!("wf:{}:{}:{}", workflow.id, n.id, event.as_str()),
+        run_after: 0,
+    };
+    if Store::enqueue_job(tx, &job).await? {
+        Store::insert_run(
+            tx,
+            &RunRow {
+                id,
+                org_id: n.org_id.clone(),
+                workflow_id: workflow.id.clone(),
+                response_id: String::new(),
+                trigger: event.as_str().into(),
+                status: "queued".into(),
+                condition_met: None,
+                tasks: serde_json::to_string(&tasks)?,
+                error: None,
+                created_at: n.received_at,
+                updated_at: n.received_at,
+                notification_id: Some(n.id.clone()),
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// The trigger of a run that writes an opt-out back to Salesforce.
+pub const OPT_OUT_TRIGGER: &str = "opt_out";
+
+/// Queues the write of an opt-out to Salesforce, inside the opt-out's transaction: a run of
+/// the invitation's workflow whose one task (in the job) updates the record's checkbox.
+pub(crate) async fn fire_opt_out(
+    tx: &mut Transaction<'_, Any>,
+    w: &crate::opt_out_sync::OptOutWrite,
+) -> Result<()> {
+    let id = run_id();
+    let task = Task::Salesforce(w.task.clone());
+    let job = NewJob {
+        id: id.clone(),
+        org_id: w.org_id.clone(),
+        kind: WORKFLOW_JOB.into(),
+        payload: serde_json::json!({"runId": id, "workflowId": w.workflow_id, "tasks": [task]})
+            .to_string(),
+        dedupe_key: format!("optout:{}:{}", w.distribution_id, w.channel),
+        run_after: 0,
+    };
+    if Store::enqueue_job(tx, &job).await? {
+        let now = store::now_ms();
+        Store::insert_run(
+            tx,
+            &RunRow {
+                id,
+                org_id: w.org_id.clone(),
+                workflow_id: w.workflow_id.clone(),
+                response_id: String::new(),
+                trigger: OPT_OUT_TRIGGER.into(),
+                status: "queued".into(),
+                condition_met: None,
+                tasks: serde_json::to_string(&[pending_record(0, &task)])?,
+                error: None,
+                created_at: now,
+                updated_at: now,
+                notification_id: None,
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 fn pending_record(index: usize, t: &Task) -> TaskRecord {
     TaskRecord {
         index,
         kind: match t {
             Task::Salesforce(s) => format!("salesforce.{}:{}", s.operation.as_str(), s.object),
             Task::Directory(_) => "directory".into(),
+            Task::Distribution(d) => format!("distribution.{}", d.channel.as_str()),
         },
         status: "pending".into(),
         ..Default::default()
@@ -132,9 +235,17 @@ fn pending_record(index: usize, t: &Task) -> TaskRecord {
 enum Outcome {
     Succeeded,
     Skipped,
+    /// A distribution task excluded its recipient (the words say why): later tasks do not run.
+    Excluded(String),
     Failed(String),
     Retry(String),
     Defer(i64, String),
+}
+
+/// The tasks a job carries itself (an opt-out's write-back).
+#[derive(serde::Deserialize)]
+struct JobTasks {
+    tasks: Vec<Task>,
 }
 
 /// One claimed run being worked on.
@@ -146,6 +257,8 @@ struct Item {
     response: Option<Response>,
     contact: BTreeMap<String, String>,
     links: BTreeMap<String, String>,
+    /// A notification's record (`${sf://…}`), by field name.
+    record: BTreeMap<String, String>,
     condition_met: Option<bool>,
     tasks: Vec<TaskRecord>,
     outcome: Option<Outcome>,
@@ -153,15 +266,22 @@ struct Item {
 
 impl Item {
     fn render(&self, text: &str) -> String {
-        let (Some(survey), Some(response)) = (&self.survey, &self.response) else {
+        let Some(survey) = &self.survey else {
             return String::new();
+        };
+        let none = survey::ResponseData::default();
+        let (data, metadata) = match &self.response {
+            Some(r) => (&r.data, Some(&r.metadata)),
+            // A notification's run: no response, its record instead.
+            None => (&none, None),
         };
         let ctx = survey::piped::PipeContext {
             definition: &survey.definition,
-            data: &response.data,
-            metadata: Some(&response.metadata),
+            data,
+            metadata,
             contact: &self.contact,
             links: &self.links,
+            record: &self.record,
         };
         survey::piped::render(text, &ctx)
     }
@@ -335,6 +455,17 @@ impl Sonde {
                     .await;
                 continue;
             };
+            let workflow = if run.trigger == OPT_OUT_TRIGGER {
+                // Its one task travels in the job, not in the workflow's definition.
+                let asked: JobTasks = serde_json::from_str(&job.payload)?;
+                Arc::new(Workflow {
+                    tasks: asked.tasks,
+                    conditions: None,
+                    ..(*workflow).clone()
+                })
+            } else {
+                workflow
+            };
             let mut tasks: Vec<TaskRecord> = serde_json::from_str(&run.tasks).unwrap_or_default();
             if tasks.len() != workflow.tasks.len() {
                 // The workflow was edited since the firing: its current tasks count.
@@ -359,10 +490,32 @@ impl Sonde {
                 response: None,
                 contact: BTreeMap::new(),
                 links: BTreeMap::new(),
+                record: BTreeMap::new(),
                 condition_met: None,
                 tasks,
                 outcome: None,
             };
+            if item.run.response_id.is_empty() {
+                // Fired by a notification (its record, not a response, is what tasks read) or
+                // an opt-out (whose task is complete as it stands).
+                if let Some(id) = item.run.notification_id.clone() {
+                    match self.store.notification(&id).await? {
+                        Some(n) => item.record = record_fields(&n.record),
+                        None => {
+                            item.outcome =
+                                Some(Outcome::Failed("the notification was deleted".into()))
+                        }
+                    }
+                }
+                item.survey = self
+                    .survey_of_run(&mut surveys, &item.run.org_id, &item.workflow.survey_id)
+                    .await?;
+                if item.survey.is_none() {
+                    item.outcome = Some(Outcome::Failed("the survey was deleted".into()));
+                }
+                items.push(item);
+                continue;
+            }
             let row = self
                 .store
                 .response(&item.run.org_id, &item.run.response_id)
@@ -372,17 +525,9 @@ impl Sonde {
                 items.push(item);
                 continue;
             };
-            let survey = match surveys.get(&row.survey_id) {
-                Some(s) => s.clone(),
-                None => {
-                    let s = match self.store.survey(&row.org_id, &row.survey_id).await? {
-                        Some(found) => Some(Arc::new(self.survey_from_row(found).await?)),
-                        None => None,
-                    };
-                    surveys.insert(row.survey_id.clone(), s.clone());
-                    s
-                }
-            };
+            let survey = self
+                .survey_of_run(&mut surveys, &row.org_id, &row.survey_id)
+                .await?;
             item.contact = self
                 .contact_fields(&row.org_id, row.contact_id.as_deref())
                 .await?;
@@ -411,12 +556,31 @@ impl Sonde {
         Ok(items)
     }
 
+    /// The survey a run reads, parsed once per batch.
+    async fn survey_of_run(
+        &self,
+        surveys: &mut HashMap<String, Option<Arc<Survey>>>,
+        org_id: &str,
+        survey_id: &str,
+    ) -> Result<Option<Arc<Survey>>> {
+        if let Some(s) = surveys.get(survey_id) {
+            return Ok(s.clone());
+        }
+        let s = match self.store.survey(org_id, survey_id).await? {
+            Some(found) => Some(Arc::new(self.survey_from_row(found).await?)),
+            None => None,
+        };
+        surveys.insert(survey_id.to_string(), s.clone());
+        Ok(s)
+    }
+
     /// Runs tasks in order: at each stage every run's next pending task is gathered, and
     /// Salesforce writes that can share a call are sent together.
     async fn run_stages(&self, items: &mut [Item]) {
         loop {
             let mut groups: BTreeMap<GroupKey, Vec<(usize, usize)>> = BTreeMap::new();
             let mut directory: Vec<(usize, usize)> = Vec::new();
+            let mut distribution: Vec<(usize, usize)> = Vec::new();
             for (i, item) in items.iter_mut().enumerate() {
                 if item.outcome.is_some() {
                     continue;
@@ -436,13 +600,17 @@ impl Sonde {
                         .or_default()
                         .push((i, t)),
                     Task::Directory(_) => directory.push((i, t)),
+                    Task::Distribution(_) => distribution.push((i, t)),
                 }
             }
-            if groups.is_empty() && directory.is_empty() {
+            if groups.is_empty() && directory.is_empty() && distribution.is_empty() {
                 return;
             }
             for (i, t) in directory {
                 self.run_directory_task(&mut items[i], t).await;
+            }
+            if !distribution.is_empty() {
+                self.run_distribution_tasks(items, distribution).await;
             }
             for (key, members) in groups {
                 self.run_salesforce_group(items, &key, members).await;
@@ -512,58 +680,18 @@ impl Sonde {
         key: &GroupKey,
         members: Vec<(usize, usize)>,
     ) {
-        let settings = self.salesforce_settings();
-        let now = store::now_ms();
-        let set_all = |items: &mut [Item], o: &dyn Fn() -> Outcome| {
+        let set_all = |items: &mut [Item], o: &Outcome| {
             for (i, _) in &members {
-                items[*i].outcome = Some(o());
+                items[*i].outcome = Some(o.clone());
             }
         };
-        let row = match self.store.connection_by_id(&key.connection).await {
-            Ok(Some(r)) => r,
-            Ok(None) => {
-                return set_all(items, &|| {
-                    Outcome::Failed(
-                        "the Salesforce connection was removed; choose another in the workflow"
-                            .into(),
-                    )
-                })
-            }
-            Err(e) => return set_all(items, &|| Outcome::Retry(e.to_string())),
-        };
-        if row.status != "active" {
-            let why = row.last_error.clone().unwrap_or_else(|| row.status.clone());
-            return set_all(items, &|| {
-                Outcome::Failed(format!(
-                    "the Salesforce connection needs to be reconnected ({why}): relink it, then retry the run"
-                ))
-            });
-        }
-        if let Some(until) = row.paused_until.filter(|u| *u > now) {
-            return set_all(items, &|| {
-                Outcome::Defer(until, "the org's API budget is paused".into())
-            });
-        }
-        let conn = match self.live_connection(&key.connection).await {
+        let conn = match self.usable_connection(&key.connection).await {
             Ok(c) => c,
-            Err(e) => return set_all(items, &|| Outcome::Failed(e.to_string())),
+            Err(o) => return set_all(items, &o),
         };
-        if let Some(usage) = conn.budget().usage() {
-            let reserve = (usage.max as f64 * settings.api_reserve).ceil() as u64;
-            if usage.max > 0 && usage.remaining() <= reserve {
-                let until = now + settings.limit_pause_ms;
-                let why = format!(
-                    "kept the reserve of the org's daily API budget ({} of {} left)",
-                    usage.remaining(),
-                    usage.max
-                );
-                let _ = self.store.pause_connection(&row.id, until, &why).await;
-                return set_all(items, &|| Outcome::Defer(until, why.clone()));
-            }
-        }
         let describe = match conn.describe(&key.object).await {
             Ok(d) => d,
-            Err(e) => return self.call_failed(items, &members, &row.id, e).await,
+            Err(e) => return self.call_failed(items, &members, &key.connection, e).await,
         };
         // Resolve each member's effective operation (a create becomes an upsert on an
         // external id filled from the response id) and build its record.
@@ -712,7 +840,8 @@ impl Sonde {
                         for &(i, t) in &chunk_members {
                             items[i].tasks[t].error = Some(e.to_string());
                         }
-                        self.call_failed(items, &chunk_members, &row.id, e).await;
+                        self.call_failed(items, &chunk_members, &key.connection, e)
+                            .await;
                     }
                 }
             }
@@ -755,6 +884,56 @@ impl Sonde {
                 ))
             })
             .collect()
+    }
+
+    /// The live connection to call through, or what its runs become when there is none to
+    /// use now: removed or needing a relink (failed), paused or at the reserve of the org's
+    /// daily API budget (waiting), the store unavailable (retried).
+    async fn usable_connection(
+        &self,
+        connection_id: &str,
+    ) -> std::result::Result<salesforce::Connection, Outcome> {
+        let settings = self.salesforce_settings();
+        let now = store::now_ms();
+        let row = match self.store.connection_by_id(connection_id).await {
+            Ok(Some(r)) => r,
+            Ok(None) => {
+                return Err(Outcome::Failed(
+                    "the Salesforce connection was removed; choose another in the workflow".into(),
+                ))
+            }
+            Err(e) => return Err(Outcome::Retry(e.to_string())),
+        };
+        if row.status != "active" {
+            let why = row.last_error.clone().unwrap_or_else(|| row.status.clone());
+            return Err(Outcome::Failed(format!(
+                "the Salesforce connection needs to be reconnected ({why}): relink it, then retry the run"
+            )));
+        }
+        if let Some(until) = row.paused_until.filter(|u| *u > now) {
+            return Err(Outcome::Defer(
+                until,
+                "the org's API budget is paused".into(),
+            ));
+        }
+        let conn = self
+            .live_connection(connection_id)
+            .await
+            .map_err(|e| Outcome::Failed(e.to_string()))?;
+        if let Some(usage) = conn.budget().usage() {
+            let reserve = (usage.max as f64 * settings.api_reserve).ceil() as u64;
+            if usage.max > 0 && usage.remaining() <= reserve {
+                let until = now + settings.limit_pause_ms;
+                let why = format!(
+                    "kept the reserve of the org's daily API budget ({} of {} left)",
+                    usage.remaining(),
+                    usage.max
+                );
+                let _ = self.store.pause_connection(&row.id, until, &why).await;
+                return Err(Outcome::Defer(until, why));
+            }
+        }
+        Ok(conn)
     }
 
     /// A whole call failed: classify once for every run in it.
@@ -847,6 +1026,14 @@ impl Sonde {
                 Outcome::Succeeded => {
                     Store::update_run_in(&mut tx, id, "succeeded", met, &tasks, None).await?;
                     Store::complete_job_in(&mut tx, id, owner).await?;
+                    let invites = item
+                        .workflow
+                        .tasks
+                        .iter()
+                        .any(|t| matches!(t, Task::Distribution(_)));
+                    if !invites {
+                        notification_outcome(&mut tx, item, "done", None).await?;
+                    }
                     report.succeeded += 1;
                 }
                 Outcome::Skipped => {
@@ -854,15 +1041,22 @@ impl Sonde {
                     Store::complete_job_in(&mut tx, id, owner).await?;
                     report.skipped += 1;
                 }
+                Outcome::Excluded(why) => {
+                    Store::update_run_in(&mut tx, id, "skipped", met, &tasks, Some(&why)).await?;
+                    Store::complete_job_in(&mut tx, id, owner).await?;
+                    report.skipped += 1;
+                }
                 Outcome::Failed(msg) => {
                     Store::update_run_in(&mut tx, id, "failed", met, &tasks, Some(&msg)).await?;
                     Store::fail_job_in(&mut tx, id, owner, &msg).await?;
+                    notification_outcome(&mut tx, item, "failed", Some(&msg)).await?;
                     report.failed += 1;
                 }
                 Outcome::Retry(msg) if item.job.attempts >= settings.max_attempts => {
                     let msg = format!("gave up after {} attempts: {msg}", item.job.attempts);
                     Store::update_run_in(&mut tx, id, "failed", met, &tasks, Some(&msg)).await?;
                     Store::fail_job_in(&mut tx, id, owner, &msg).await?;
+                    notification_outcome(&mut tx, item, "failed", Some(&msg)).await?;
                     report.failed += 1;
                 }
                 Outcome::Retry(msg) => {
@@ -882,6 +1076,36 @@ impl Sonde {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// What a notification's run came to, on the notification (a response's run has none).
+async fn notification_outcome(
+    tx: &mut Transaction<'_, Any>,
+    item: &Item,
+    status: &str,
+    detail: Option<&str>,
+) -> Result<()> {
+    if let Some(n) = &item.run.notification_id {
+        Store::set_notification_outcome(tx, n, status, detail, None).await?;
+    }
+    Ok(())
+}
+
+/// A notification's record as piped text reads it: each field's value as text (numbers and
+/// checkboxes as Salesforce writes them, nil as empty).
+pub(crate) fn record_fields(record: &str) -> BTreeMap<String, String> {
+    let fields: BTreeMap<String, Value> = serde_json::from_str(record).unwrap_or_default();
+    fields
+        .into_iter()
+        .map(|(k, v)| {
+            let text = match v {
+                Value::String(s) => s,
+                Value::Null => String::new(),
+                other => other.to_string(),
+            };
+            (k, text)
+        })
+        .collect()
 }
 
 /// The cause under an error, for run records and logs (a transient store error's own text

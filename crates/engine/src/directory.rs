@@ -118,6 +118,9 @@ pub enum OptOutSource {
     /// A contact saved again after an unsubscribed contact with its email or external
     /// reference was deleted: that opt-out is kept (`suppressions`).
     DeletedContact,
+    /// The contact's Salesforce record says it opted out (`HasOptedOutOfEmail`), read
+    /// before a triggered send.
+    Salesforce,
 }
 
 impl OptOutSource {
@@ -128,6 +131,7 @@ impl OptOutSource {
             Self::Workflow => "workflow",
             Self::OptOutLink => "opt_out_link",
             Self::DeletedContact => "deleted_contact",
+            Self::Salesforce => "salesforce",
         }
     }
 }
@@ -138,8 +142,9 @@ impl OptOutSource {
 pub struct OptOutEvent {
     /// `unsubscribe` or `resubscribe`.
     pub action: String,
-    /// `api`, `import`, `workflow`, `opt_out_link` or `deleted_contact` (the opt-out of a
-    /// deleted contact with this email or external reference, kept).
+    /// `api`, `import`, `workflow`, `opt_out_link`, `deleted_contact` (the opt-out of a
+    /// deleted contact with this email or external reference, kept) or `salesforce` (the
+    /// contact's Salesforce record said so before a triggered send).
     pub source: String,
     /// The user who acted; none when the contact used their opt-out link.
     pub actor_id: Option<String>,
@@ -399,6 +404,22 @@ impl Sonde {
         ))
     }
 
+    /// The opt-out link of an invitation: it names the distribution too, so following it
+    /// can reach the Salesforce record a triggered invitation came from.
+    pub fn invitation_opt_out_link(
+        &self,
+        org_id: &str,
+        contact_id: &str,
+        distribution_id: &str,
+    ) -> Result<String> {
+        Ok(format!(
+            "{}/optout/{}",
+            self.public_url(),
+            self.opt_out_signer()?
+                .token_for_distribution(contact_id, org_id, distribution_id)
+        ))
+    }
+
     fn opt_out_signer(&self) -> Result<&::directory::OptOutSigner> {
         self.optout.as_deref().ok_or_else(|| {
             Error::Internal(
@@ -410,6 +431,11 @@ impl Sonde {
 
     /// Who an opt-out link belongs to, if its signature holds.
     pub async fn opt_out_target(&self, token: &str) -> Result<(String, String)> {
+        let claim = self.opt_out_claim(token).await?;
+        Ok((claim.organization_id, claim.contact_id))
+    }
+
+    async fn opt_out_claim(&self, token: &str) -> Result<::directory::OptOutClaim> {
         let claim = self
             .opt_out_signer()?
             .verify(token)
@@ -418,23 +444,40 @@ impl Sonde {
             .contact(&claim.organization_id, &claim.contact_id)
             .await?
             .ok_or(Error::NotFound("contact"))?;
-        Ok((claim.organization_id, claim.contact_id))
+        Ok(claim)
     }
 
     /// Unsubscribes the contact an opt-out link names; `one_click` when a mail program asked
-    /// (RFC 8058's `List-Unsubscribe=One-Click`), which the recorded change says.
+    /// (RFC 8058's `List-Unsubscribe=One-Click`), which the recorded change says. When the
+    /// invitation came from a Salesforce record and opt-out sync is on, the record's opt-out
+    /// checkbox is queued to be set in the same transaction.
     pub async fn opt_out(&self, token: &str, one_click: bool) -> Result<()> {
-        let (org_id, contact_id) = self.opt_out_target(token).await?;
-        self.change_subscription(SubscriptionChange {
-            org_id: &org_id,
-            contact_id: &contact_id,
-            unsubscribed: true,
-            source: OptOutSource::OptOutLink.as_str(),
-            actor_id: None,
-            detail: one_click.then(|| "one-click unsubscribe (RFC 8058)".to_string()),
-        })
+        let claim = self.opt_out_claim(token).await?;
+        let write_back = match &claim.distribution_id {
+            Some(d) => {
+                self.salesforce_opt_out_write(&claim.organization_id, d, false)
+                    .await?
+            }
+            None => None,
+        };
+        let mut tx = self.store.begin().await?;
+        Store::change_subscription(
+            &mut tx,
+            &SubscriptionChange {
+                org_id: &claim.organization_id,
+                contact_id: &claim.contact_id,
+                unsubscribed: true,
+                source: OptOutSource::OptOutLink.as_str(),
+                actor_id: None,
+                detail: one_click.then(|| "one-click unsubscribe (RFC 8058)".to_string()),
+            },
+        )
         .await?;
-        tracing::info!(%contact_id, "contact unsubscribed through opt-out link");
+        if let Some(w) = &write_back {
+            crate::delivery::fire_opt_out(&mut tx, w).await?;
+        }
+        tx.commit().await?;
+        tracing::info!(contact_id = %claim.contact_id, "contact unsubscribed through opt-out link");
         Ok(())
     }
 

@@ -35,11 +35,14 @@ struct AudienceJob {
 }
 
 /// One contact to decide, with the frequency verdict and the link its message carries.
-struct Candidate<'a> {
-    member: &'a AudienceMember,
-    verdict: Verdict,
+pub(crate) struct Candidate<'a> {
+    pub member: &'a AudienceMember,
+    pub verdict: Verdict,
     /// A reminder or thank-you reuses the invitation's link; an invitation gets a new one.
-    link: Option<String>,
+    pub link: Option<String>,
+    /// Excluded before the directory is consulted, with the reason's code and words (an
+    /// opt-out read from Salesforce).
+    pub excluded: Option<(String, String)>,
 }
 
 /// Doubling from 1 s to at most 10 minutes.
@@ -140,6 +143,7 @@ impl Sonde {
                 member,
                 verdict,
                 link: None,
+                excluded: None,
             })
             .collect();
         self.decide(&mut tx, &d, 0, "invitation", &candidates)
@@ -207,6 +211,7 @@ impl Sonde {
                 link: links
                     .get(member.contact.id.as_str())
                     .and_then(|l| (*l).clone()),
+                excluded: None,
             })
             .collect();
         self.decide(&mut tx, &d, f.step, message_kind(&f.kind), &candidates)
@@ -217,15 +222,15 @@ impl Sonde {
     }
 
     /// Decides each candidate and writes the batch: recipient rows, personal links (new ones
-    /// for invitations) and the send jobs of the messages to send.
-    async fn decide(
+    /// for invitations) and the send jobs of the messages to send. Answers the rows.
+    pub(crate) async fn decide(
         &self,
         tx: &mut Transaction<'_, Any>,
         d: &DistributionRow,
         step: i64,
         kind: &str,
         candidates: &[Candidate<'_>],
-    ) -> Result<()> {
+    ) -> Result<Vec<RecipientRow>> {
         let channel = channel_named(&d.channel);
         let addresses: HashMap<String, Address> = candidates
             .iter()
@@ -275,7 +280,17 @@ impl Sonde {
                 updated_at: now,
                 opened_at: None,
             };
-            match exclusion::decide(channel, &recipient, &mut taken, &c.verdict) {
+            let decision = match &c.excluded {
+                Some((code, message)) => {
+                    row.state = "skipped".into();
+                    row.reason = Some(code.clone());
+                    row.detail = Some(message.clone());
+                    rows.push(row);
+                    continue;
+                }
+                None => exclusion::decide(channel, &recipient, &mut taken, &c.verdict),
+            };
+            match decision {
                 Decision::Send(address) => {
                     row.address = Some(address.as_str().to_string());
                     row.address_key = Some(address.key());
@@ -325,7 +340,7 @@ impl Sonde {
         };
         crate::send_batches::queue_send_jobs(tx, &d.org_id, kind, &sends, batch as usize, now)
             .await?;
-        Ok(())
+        Ok(rows)
     }
 }
 
@@ -398,7 +413,7 @@ async fn audience_batch(
 }
 
 /// Each member's frequency verdict, from the invitations other distributions sent them.
-async fn frequency_verdicts(
+pub(crate) async fn frequency_verdicts(
     tx: &mut Transaction<'_, Any>,
     d: &DistributionRow,
     members: &[AudienceMember],

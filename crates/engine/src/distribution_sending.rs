@@ -72,6 +72,10 @@ pub(crate) struct MessageParts {
     pub survey_url: String,
     pub opt_out_url: String,
     pub message_id: String,
+    /// What a triggered distribution adds: its embedded data and the Salesforce record
+    /// `${sf://…}` reads (both empty for other sends).
+    pub embedded_data: BTreeMap<String, String>,
+    pub record: BTreeMap<String, String>,
 }
 
 /// A rendered message and its wire form.
@@ -79,14 +83,14 @@ pub(crate) fn render(
     parts: &MessageParts,
     from: &EmailAddress,
 ) -> std::result::Result<(RenderedEmail, lettre::Message), String> {
-    let embedded = BTreeMap::new();
     let email = parts.template.render(&MessageContext {
         survey: &parts.survey.definition,
         survey_name: &parts.survey.name,
         contact: &parts.contact,
-        embedded_data: &embedded,
+        embedded_data: &parts.embedded_data,
         survey_url: &parts.survey_url,
         opt_out_url: &parts.opt_out_url,
+        record: &parts.record,
     });
     let reply_to = match &parts.template.reply_to {
         Some(r) => Some(EmailAddress::parse(r).map_err(|e| format!("replyTo: {}", e.message))?),
@@ -290,6 +294,7 @@ impl Sonde {
             }
         };
         let token = r.link_token.clone().unwrap_or_default();
+        let triggered = crate::triggered_sends::TriggeredBy::of_row(&d).unwrap_or_default();
         let parts = MessageParts {
             template,
             survey,
@@ -297,8 +302,10 @@ impl Sonde {
             contact: crate::responses::piped_contact_fields(contact.clone()),
             to,
             survey_url: format!("{}/s/{}?l={token}", self.public_url(), d.survey_id),
-            opt_out_url: self.opt_out_link(&contact.org_id, &contact.id)?,
+            opt_out_url: self.invitation_opt_out_link(&contact.org_id, &contact.id, &d.id)?,
             message_id: message_id_for(&r.id, from),
+            embedded_data: triggered.embedded_data,
+            record: triggered.record,
         };
         Ok(render(&parts, from)
             .map(|(_, m)| m)

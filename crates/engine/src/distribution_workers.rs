@@ -205,6 +205,8 @@ impl Sonde {
             survey_url,
             opt_out_url,
             message_id: format!("<test.{}@sonde.invalid>", store::ids::random_token(20)),
+            embedded_data: Default::default(),
+            record: Default::default(),
         })
     }
 

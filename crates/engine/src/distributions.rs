@@ -193,6 +193,7 @@ impl Sonde {
             updated_at: now,
             started_at: None,
             finished_at: None,
+            triggered_by: None,
         };
         let mut tx = self.store.begin().await?;
         Store::insert_distribution(&mut tx, &row).await?;
@@ -286,7 +287,8 @@ impl Sonde {
         self.distribution_view(row).await
     }
 
-    /// A survey's distributions, newest first.
+    /// A survey's distributions, newest first; those a workflow made for one Salesforce event
+    /// are listed with its notifications instead.
     pub async fn survey_distributions(
         &self,
         actor: &Actor,
@@ -562,7 +564,7 @@ impl Sonde {
         }
     }
 
-    async fn check_template(
+    pub(crate) async fn check_template(
         &self,
         actor: &Actor,
         id: &str,

@@ -22,6 +22,7 @@ pub mod link_signing;
 pub mod linked_orgs;
 pub mod mail;
 pub mod message_templates;
+pub mod opt_out_sync;
 pub mod passwords;
 mod record_trust;
 pub mod respondent;
@@ -38,7 +39,9 @@ mod suppressions;
 mod survey_versions;
 pub mod surveys;
 pub mod test_sends;
+pub mod triggered_sends;
 pub mod users;
+pub mod workflow_moves;
 pub mod workflow_survey;
 pub mod workflows;
 

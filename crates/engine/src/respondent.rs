@@ -214,8 +214,12 @@ impl Sonde {
             None => DistributionChannel::Anonymous,
         };
         let contact_id = link.as_ref().map(|l| l.contact_id.clone());
+        let link_data = match link.as_ref().and_then(|l| l.distribution_id.as_deref()) {
+            Some(d) => self.triggered_embedded_data(&survey.org_id, d).await?,
+            None => Vec::new(),
+        };
         match self
-            .fresh_response(&survey, contact_id, channel, &arrival.query)
+            .fresh_response(&survey, contact_id, &link_data, channel, &arrival.query)
             .await?
         {
             Ok(row) => {
@@ -246,7 +250,7 @@ impl Sonde {
     ) -> Result<PageView> {
         let survey = self.survey(actor, survey_id).await?;
         match self
-            .fresh_response(&survey, None, DistributionChannel::Preview, query)
+            .fresh_response(&survey, None, &[], DistributionChannel::Preview, query)
             .await?
         {
             Ok(row) => self.present(&survey, row, &Keeper::Preview).await,
@@ -254,13 +258,31 @@ impl Sonde {
         }
     }
 
-    /// A response as a link starts it, not stored: embedded data from the personal link's
-    /// contact and then the link's parameters, on the first page. `Err(reason)` when the
+    /// The embedded data a personal link of a triggered distribution carries (the
+    /// notification's `sfCaseId` and the like); none for other links.
+    async fn triggered_embedded_data(
+        &self,
+        org_id: &str,
+        distribution_id: &str,
+    ) -> Result<Vec<(String, String)>> {
+        Ok(self
+            .store
+            .distribution(org_id, distribution_id)
+            .await?
+            .as_ref()
+            .and_then(crate::triggered_sends::TriggeredBy::of_row)
+            .map(|t| t.embedded_data.into_iter().collect())
+            .unwrap_or_default())
+    }
+
+    /// A response as a link starts it, not stored: embedded data from a triggered
+    /// distribution's link, the personal link's contact and then the link's parameters, on the first page. `Err(reason)` when the
     /// link's parameters are refused.
     async fn fresh_response(
         &self,
         survey: &Survey,
         contact_id: Option<String>,
+        link_data: &[(String, String)],
         channel: DistributionChannel,
         query: &[(String, String)],
     ) -> Result<std::result::Result<ResponseRow, String>> {
@@ -281,6 +303,7 @@ impl Sonde {
         let data = flow::initial_embedded_data(
             &survey.definition,
             &[
+                (Provenance::Salesforce, link_data),
                 (Provenance::Contact, &contact),
                 (verdict.provenance(), query),
             ],
@@ -679,6 +702,7 @@ impl Sonde {
             metadata: Some(&response.metadata),
             contact: &contact,
             links: &links,
+            record: &survey::piped::NO_RECORD,
         };
         let html = survey::piped::render_html(message, &ctx);
         self.definitions
@@ -745,6 +769,7 @@ impl RespondentContext {
             metadata: Some(&self.response.metadata),
             contact: &self.contact,
             links: &self.links,
+            record: &survey::piped::NO_RECORD,
         }
     }
 }

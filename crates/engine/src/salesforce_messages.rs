@@ -86,14 +86,40 @@ pub struct ReceivedNotification {
     /// The record's fields as Salesforce sent them (null for a field sent as nil).
     #[schema(value_type = Object)]
     pub record: serde_json::Value,
-    /// `received`: recorded.
+    /// What its run made of it: `received` (run queued), `invited`, `excluded`, `done` (a
+    /// run with no distribution), `failed`, or `ignored` (the workflow was disabled).
     pub status: String,
+    /// What became of it, the invitation's fate included: `queued`, `sending`, `sent`,
+    /// `excluded`, `bounced`, `failed`, `done` or `ignored`.
+    pub outcome: String,
+    /// Why it was excluded, as a code (`unsubscribed`, `missing_email`, `frequency_capped`,
+    /// `opted_out_in_salesforce`, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The outcome in words: the exclusion's reason, the run's error, the server's reply.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// The run acting on it (`GET /api/v1/workflows/{id}/runs`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
+    /// The distribution that invited its recipient.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distribution_id: Option<String>,
     /// How many times Salesforce sent it again after the first.
     pub duplicates: i64,
     /// RFC 3339 UTC.
     pub received_at: String,
+}
+
+/// A notification as it arrived, before it is recorded.
+struct Received {
+    /// The Outbound Message notification's `Id`, or the callout's idempotency key.
+    key: String,
+    source: &'static str,
+    object: String,
+    record_id: Option<String>,
+    /// The record's fields, JSON.
+    record: String,
 }
 
 fn problem(field: &str, message: impl Into<String>) -> FieldProblem {
@@ -107,6 +133,32 @@ fn problem(field: &str, message: impl Into<String>) -> FieldProblem {
 fn is_object_name(name: &str) -> bool {
     name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// A notification's outcome, reason and words: its invitation's state once it has one.
+fn outcome_of(
+    o: &store::salesforce_messages::NotificationOutcome,
+) -> (String, Option<String>, Option<String>) {
+    let n = &o.notification;
+    let Some(state) = o.recipient_state.as_deref() else {
+        let outcome = match n.status.as_str() {
+            "received" | "invited" => "queued",
+            other => other,
+        };
+        let reason = (n.status == "excluded").then(|| "excluded".to_string());
+        return (outcome.into(), reason, n.detail.clone());
+    };
+    let outcome = match state {
+        "skipped" => "excluded",
+        "queued" | "sending" => "sending",
+        "sent" | "delivered" | "opened" => "sent",
+        other => other,
+    };
+    (
+        outcome.into(),
+        o.recipient_reason.clone(),
+        o.recipient_detail.clone().or(n.detail.clone()),
+    )
 }
 
 /// Salesforce writes org ids in 15 or 18 characters; the first 15 are the id.
@@ -225,31 +277,21 @@ impl Sonde {
                 n.id, n.sobject.object_type
             )));
         }
-        let now = store::now_ms();
-        let mut tx = self.store.begin().await?;
-        for n in &message.notifications {
-            Store::record_notification(
-                &mut tx,
-                &NotificationRow {
-                    id: store::ids::ordered("SN_", 8),
-                    org_id: endpoint.org_id.clone(),
-                    workflow_id: workflow.id.clone(),
-                    sf_org_id: sf_org.clone(),
-                    notification_id: n.id.clone(),
-                    source: "outbound_message".into(),
+        let received = message
+            .notifications
+            .iter()
+            .map(|n| {
+                Ok(Received {
+                    key: n.id.clone(),
+                    source: "outbound_message",
                     object: n.sobject.object_type.clone(),
                     record_id: n.sobject.id().map(str::to_string),
                     record: serde_json::to_string(&n.sobject.fields).map_err(Error::from)?,
-                    status: "received".into(),
-                    detail: None,
-                    duplicates: 0,
-                    received_at: now,
-                    updated_at: now,
-                },
-            )
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        self.record_received(&endpoint, &workflow, &sf_org, received)
             .await?;
-        }
-        tx.commit().await.map_err(store::StoreError::from)?;
         Ok(outbound::ack_response(true))
     }
 
@@ -358,42 +400,85 @@ impl Sonde {
         let sf_org = self.linked_org(&workflow).await?.ok_or_else(|| {
             Error::invalid("this workflow's Salesforce org is no longer linked in Sonde")
         })?;
-        let now = store::now_ms();
         let fields: std::collections::BTreeMap<String, serde_json::Value> = record
             .into_iter()
             .filter(|(k, _)| k != "attributes")
             .collect();
-        let id = store::ids::ordered("SN_", 8);
+        let received = Received {
+            key,
+            source: "callout",
+            object,
+            record_id: fields
+                .get("Id")
+                .and_then(|v| v.as_str())
+                .map(str::to_string),
+            record: serde_json::to_string(&fields)?,
+        };
+        let kept = self
+            .record_received(&endpoint, &workflow, &sf_org, vec![received])
+            .await?;
+        let (id, new) = kept
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::Internal("the callout was not recorded".into()))?;
+        Ok(CalloutReceipt {
+            id,
+            duplicate: !new,
+        })
+    }
+
+    /// Records notifications in one transaction, each new one with the run that acts on it
+    /// (its job in the same transaction). Answers each one's kept id and whether it was new.
+    async fn record_received(
+        &self,
+        endpoint: &EndpointRow,
+        workflow: &Workflow,
+        sf_org: &str,
+        received: Vec<Received>,
+    ) -> Result<Vec<(String, bool)>> {
+        let now = store::now_ms();
+        let acts = workflow.enabled && !workflow.tasks.is_empty();
+        let (status, detail) = if !workflow.enabled {
+            ("ignored", Some("the workflow was disabled when it arrived"))
+        } else {
+            ("received", None)
+        };
         let mut tx = self.store.begin().await?;
-        let new = Store::record_notification(
-            &mut tx,
-            &NotificationRow {
-                id: id.clone(),
+        let mut kept = Vec::with_capacity(received.len());
+        for r in received {
+            let row = NotificationRow {
+                id: store::ids::ordered("SN_", 8),
                 org_id: endpoint.org_id.clone(),
                 workflow_id: workflow.id.clone(),
-                sf_org_id: sf_org.clone(),
-                notification_id: key.clone(),
-                source: "callout".into(),
-                object: object.clone(),
-                record_id: fields
-                    .get("Id")
-                    .and_then(|v| v.as_str())
-                    .map(str::to_string),
-                record: serde_json::to_string(&fields)?,
-                status: "received".into(),
-                detail: None,
+                sf_org_id: sf_org.to_string(),
+                notification_id: r.key,
+                source: r.source.into(),
+                object: r.object,
+                record_id: r.record_id,
+                record: r.record,
+                status: status.into(),
+                detail: detail.map(str::to_string),
                 duplicates: 0,
                 received_at: now,
                 updated_at: now,
-            },
-        )
-        .await?;
-        let kept = Store::notification_id_of(&mut tx, &sf_org, &key).await?;
+                run_id: acts.then(crate::delivery::run_id),
+                distribution_id: None,
+            };
+            let new = Store::record_notification(&mut tx, &row).await?;
+            if new && acts {
+                crate::delivery::fire_for_notification(&mut tx, workflow, &row).await?;
+            }
+            let id = if new {
+                row.id
+            } else {
+                Store::notification_id_of(&mut tx, sf_org, &row.notification_id)
+                    .await?
+                    .unwrap_or(row.id)
+            };
+            kept.push((id, new));
+        }
         tx.commit().await?;
-        Ok(CalloutReceipt {
-            id: kept.unwrap_or(id),
-            duplicate: !new,
-        })
+        Ok(kept)
     }
 
     /// The endpoint `token` and its workflow, while that workflow is fired by Salesforce
@@ -436,7 +521,9 @@ impl Sonde {
             .notifications_of_workflow(&actor.org_id, &w.id, 500)
             .await?
             .into_iter()
-            .map(|n| {
+            .map(|o| {
+                let (outcome, reason, detail) = outcome_of(&o);
+                let n = o.notification;
                 Ok(ReceivedNotification {
                     id: n.id,
                     notification_id: n.notification_id,
@@ -445,7 +532,11 @@ impl Sonde {
                     record_id: n.record_id,
                     record: serde_json::from_str(&n.record)?,
                     status: n.status,
-                    detail: n.detail,
+                    outcome,
+                    reason,
+                    detail,
+                    run_id: n.run_id,
+                    distribution_id: n.distribution_id,
                     duplicates: n.duplicates,
                     received_at: crate::responses::rfc3339(n.received_at),
                 })

@@ -240,6 +240,14 @@ impl Sonde {
                 Store::change_sms_subscription(&mut tx, &org, phone, unsubscribed, &detail).await?;
             if unsubscribed {
                 Store::close_conversations_of_phone(&mut tx, &org, phone).await?;
+                // A triggered text's STOP is the Salesforce record's too (its SMS checkbox).
+                if let Some(d) =
+                    Store::latest_triggered_distribution_to(&mut tx, &org, phone).await?
+                {
+                    if let Some(w) = self.salesforce_opt_out_write(&org, &d, true).await? {
+                        crate::delivery::fire_opt_out(&mut tx, &w).await?;
+                    }
+                }
             }
             tracing::info!(org = %org, contacts = changed.len(), unsubscribed, "SMS opt-out word");
         }
@@ -298,7 +306,16 @@ impl Sonde {
         let contact = self.contact_fields(&c.org_id, Some(&c.contact_id)).await?;
         let mut data: ResponseData = match &existing {
             Some(r) => serde_json::from_str(&r.data)?,
-            None => starting_data(&survey, &contact),
+            None => {
+                let triggered = self
+                    .store
+                    .distribution(&c.org_id, &c.distribution_id)
+                    .await?
+                    .as_ref()
+                    .and_then(crate::triggered_sends::TriggeredBy::of_row)
+                    .unwrap_or_default();
+                starting_data(&survey, &contact, &triggered.embedded_data)
+            }
         };
         let position: Position = match &c.position {
             Some(p) => serde_json::from_str(p)?,

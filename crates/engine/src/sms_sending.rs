@@ -80,17 +80,26 @@ pub(crate) async fn queue_reply(
     Ok(id)
 }
 
-/// The embedded data a response to this survey starts with for this contact.
+/// The embedded data a response to this survey starts with for this contact (and what a
+/// triggered invitation's link carries, first).
 pub(crate) fn starting_data(
     survey: &Survey,
     contact: &BTreeMap<String, String>,
+    link_data: &BTreeMap<String, String>,
 ) -> survey::ResponseData {
-    let fields: Vec<(String, String)> = contact
-        .iter()
-        .filter(|(_, v)| !v.is_empty())
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    flow::initial_embedded_data(&survey.definition, &[(Provenance::Contact, &fields)])
+    let pairs = |m: &BTreeMap<String, String>| -> Vec<(String, String)> {
+        m.iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    };
+    flow::initial_embedded_data(
+        &survey.definition,
+        &[
+            (Provenance::Salesforce, &pairs(link_data)),
+            (Provenance::Contact, &pairs(contact)),
+        ],
+    )
 }
 
 /// How one claimed job ends.
@@ -172,6 +181,7 @@ impl Sonde {
             embedded_data: &none,
             survey_url: &survey_url,
             opt_out_url: &opt_out_url,
+            record: &survey::piped::NO_RECORD,
         });
         let mut tx = self.store.begin().await?;
         let job_id = queue_reply(
@@ -337,19 +347,20 @@ impl Sonde {
         let token = r.link_token.clone().unwrap_or_default();
         let fields = crate::responses::piped_contact_fields(contact.clone());
         let survey_url = format!("{}/s/{}?l={token}", self.public_url(), d.survey_id);
-        let opt_out_url = self.opt_out_link(&contact.org_id, &contact.id)?;
-        let none = BTreeMap::new();
+        let opt_out_url = self.invitation_opt_out_link(&contact.org_id, &contact.id, &d.id)?;
+        let triggered = crate::triggered_sends::TriggeredBy::of_row(&d).unwrap_or_default();
         let rendered = template.render(&MessageContext {
             survey: &survey.definition,
             survey_name: &survey.name,
             contact: &fields,
-            embedded_data: &none,
+            embedded_data: &triggered.embedded_data,
             survey_url: &survey_url,
             opt_out_url: &opt_out_url,
+            record: &triggered.record,
         });
         let mut body = rendered.body;
         if channel_named(&d.channel) == distribution::Channel::SmsTwoWay && r.step == 0 {
-            let data = starting_data(&survey, &fields);
+            let data = starting_data(&survey, &fields, &triggered.embedded_data);
             let links = BTreeMap::from([("SurveyURL".to_string(), survey_url.clone())]);
             let ctx = PipeContext {
                 contact: &fields,

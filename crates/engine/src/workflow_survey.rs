@@ -2,9 +2,11 @@
 //! questions, statements, choices and embedded data the survey has, and a piped value has a
 //! type its Salesforce field (or contact field) can take. Problems are named like describe's.
 
+use crate::workflows::FieldMap;
 use crate::workflows::{FieldValue, Task, WorkflowInput};
 use crate::FieldProblem;
 use salesforce::rest::Field;
+use survey::piped::{sources, PipeSource};
 use survey::piped_values::{check_condition, check_piped, PipedKind};
 use survey::SurveyDefinition;
 
@@ -12,6 +14,14 @@ fn problem(field: impl Into<String>, message: impl Into<String>) -> FieldProblem
     FieldProblem {
         field: field.into(),
         message: message.into(),
+    }
+}
+
+fn piped_fields(piped: &mut impl FnMut(String, &str), i: usize, fields: &FieldMap) {
+    for (name, value) in fields {
+        if let FieldValue::Piped(text) = value {
+            piped(format!("tasks[{i}].fields.{name}"), text);
+        }
     }
 }
 
@@ -29,24 +39,34 @@ pub(crate) fn survey_problems(input: &WorkflowInput, def: &SurveyDefinition) -> 
             out.push(problem(at, p.message));
         }
     }
+    let reads_record = crate::triggered_sends::reads_record(input.event);
     let mut piped = |at: String, text: &str| {
         for message in check_piped(text, def).problems {
             out.push(problem(at.clone(), message));
         }
+        if !reads_record && sources(text).contains(&PipeSource::SalesforceRecord) {
+            out.push(problem(
+                at,
+                "${sf://...} reads the record of a Salesforce message: this workflow's event has none",
+            ));
+        }
     };
     for (i, task) in input.tasks.iter().enumerate() {
-        let fields = match task {
+        match task {
             Task::Salesforce(t) => {
                 if let Some(r) = &t.record_id {
                     piped(format!("tasks[{i}].recordId"), r);
                 }
-                &t.fields
+                piped_fields(&mut piped, i, &t.fields);
             }
-            Task::Directory(t) => &t.fields,
-        };
-        for (name, value) in fields {
-            if let FieldValue::Piped(text) = value {
-                piped(format!("tasks[{i}].fields.{name}"), text);
+            Task::Directory(t) => piped_fields(&mut piped, i, &t.fields),
+            Task::Distribution(t) => {
+                for (name, text) in &t.recipient {
+                    piped(format!("tasks[{i}].recipient.{name}"), text);
+                }
+                for (name, text) in &t.embedded_data {
+                    piped(format!("tasks[{i}].embeddedData.{name}"), text);
+                }
             }
         }
     }

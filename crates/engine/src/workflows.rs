@@ -111,6 +111,8 @@ pub struct DirectoryTask {
 pub enum Task {
     Salesforce(SalesforceTask),
     Directory(DirectoryTask),
+    /// Send the survey to the person the event names (`triggered_sends`).
+    Distribution(crate::triggered_sends::DistributionTask),
 }
 
 /// The body of create and replace.
@@ -412,7 +414,7 @@ impl Sonde {
 
     /// Checks a workflow against the org's describe; every problem names its field. What is
     /// accepted but worth knowing comes back as warnings, named the same way.
-    async fn validate_workflow(
+    pub(crate) async fn validate_workflow(
         &self,
         actor: &Actor,
         survey: &crate::surveys::Survey,
@@ -460,6 +462,17 @@ impl Sonde {
                 Task::Directory(t) => {
                     self.validate_directory_task(actor, &at, t, &mut problems)
                         .await
+                }
+                Task::Distribution(t) => {
+                    self.validate_distribution_task(
+                        actor,
+                        &at,
+                        t,
+                        &survey.definition,
+                        &mut problems,
+                        &mut warnings,
+                    )
+                    .await?
                 }
             }
         }

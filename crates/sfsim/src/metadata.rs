@@ -684,6 +684,22 @@ pub fn standard_objects() -> Vec<ObjectDef> {
                 .label("Account ID"),
         )
         .with(FieldDef::new("ParentId", Reference).refs("Case", "Parent", Some("Cases")))
+        // As Salesforce shows them on a Case: the contact's email and phones, read-only.
+        .with(
+            FieldDef::new("ContactEmail", Email)
+                .ro()
+                .label("Contact Email"),
+        )
+        .with(
+            FieldDef::new("ContactPhone", Phone)
+                .ro()
+                .label("Contact Phone"),
+        )
+        .with(
+            FieldDef::new("ContactMobile", Phone)
+                .ro()
+                .label("Contact Mobile"),
+        )
         .with(s("SuppliedName").len(80).label("Web Name"))
         .with(FieldDef::new("SuppliedEmail", Email).label("Web Email"))
         .with(FieldDef::new("SuppliedPhone", Phone).label("Web Phone"))

@@ -821,6 +821,28 @@ impl Store {
                 }
             }
         }
+        if name == "Case" {
+            // The contact's email and phones, as of the case's last write.
+            let contact = fidx("ContactId")
+                .and_then(|ci| rec.get(ci).as_str().and_then(Id::parse))
+                .zip(self.meta.object_index("Contact"))
+                .and_then(|(pid, poi)| self.get(poi, pid).map(|p| (poi, p.clone())));
+            for (case_field, contact_field) in [
+                ("ContactEmail", "Email"),
+                ("ContactPhone", "Phone"),
+                ("ContactMobile", "MobilePhone"),
+            ] {
+                let Some(mf) = fidx(case_field) else { continue };
+                let v = contact
+                    .as_ref()
+                    .and_then(|(poi, p)| {
+                        let pf = self.meta.objects[*poi].field_index(contact_field)?;
+                        Some(p.get(pf).clone())
+                    })
+                    .unwrap_or(Val::Null);
+                rec.set(mf, v);
+            }
+        }
         if name == "CampaignMember" {
             if let (Some(s), Some(h)) = (fidx("Status"), fidx("HasResponded")) {
                 let responded = rec.get(s).as_str() == Some("Responded");

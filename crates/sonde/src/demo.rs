@@ -134,6 +134,23 @@ pub(crate) async fn run(
     if sonde.workflows(&admin, &survey_id).await?.is_empty() {
         create_workflow(&sonde, &public_url, &survey_id, &org).await?;
     }
+    let triggered = sonde
+        .workflows(&admin, &survey_id)
+        .await?
+        .iter()
+        .any(|w| w.event == engine::workflows::Event::SalesforceMessage);
+    if !triggered {
+        case_closed_workflow(&sonde, &admin, &survey_id, &org).await?;
+    }
+    // An open case of the demo's contact, for the printout's PATCH to close.
+    let case_id = org_admin
+        .create(
+            "Case",
+            &json!({"Subject": "Demo: the kettle is broken", "Origin": "Web",
+                    "ContactId": sf_contact["Id"], "AccountId": sf_contact["AccountId"]}),
+        )
+        .await
+        .context("opening the demo's case")?;
     let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
     let account_id = text(&sf_contact["AccountId"]);
     let account_name = text(&sf_contact["Account"]["Name"]);
@@ -168,6 +185,16 @@ pub(crate) async fn run(
     for line in watch_commands(&org, &account_id) {
         println!("    {line}");
     }
+    println!(
+        "  Closing a case sends its contact the survey (the org's \"Case closed\" Outbound Message"
+    );
+    println!(
+        "  fires the workflow \"Case closed: CSAT invitation\"; the email shows in the Outbox):"
+    );
+    println!(
+        "    curl -s -X PATCH -H \"Authorization: Bearer $SF_TOKEN\" -H 'Content-Type: application/json' {}/services/data/v{SF_API}/sobjects/Case/{case_id} -d '{{\"Status\": \"Closed\"}}'",
+        org.instance_url()
+    );
     println!("Ctrl-C stops the demo.");
     let served = server.await?;
     org.shutdown().await;
@@ -266,6 +293,69 @@ async fn create_workflow(
     if !r.status().is_success() {
         anyhow::bail!("creating the demo workflow: {}", r.text().await?);
     }
+    Ok(())
+}
+
+/// The triggered workflow of the demo: a closed Case's Outbound Message sends its contact the
+/// survey by email, with the case in the response; and the org's rule that sends it.
+async fn case_closed_workflow(
+    sonde: &Sonde,
+    admin: &Actor,
+    survey_id: &str,
+    org: &sfsim::RunningOrg,
+) -> anyhow::Result<()> {
+    let connection = sonde
+        .salesforce_connections(admin)
+        .await?
+        .into_iter()
+        .find(|c| c.status == "active")
+        .context("the built-in org is linked")?;
+    let template: engine::message_templates::TemplateDefinition = serde_json::from_value(json!({
+        "channel": "email",
+        "name": "Case closed",
+        "subject": "Your case ${sf://CaseNumber} is closed: how did we do?",
+        "fromName": "Demo Company",
+        "body": "<p>Hello,</p><p>We closed your case “${sf://Subject}”. Two minutes to tell us \
+                 how it went: ${l://SurveyLink?d=take the survey}.</p>\
+                 <p>${l://OptOutLink?d=Unsubscribe}</p>",
+    }))?;
+    let template = sonde.create_template(admin, template).await?;
+    let input: engine::workflows::WorkflowInput = serde_json::from_value(json!({
+        "name": "Case closed: CSAT invitation",
+        "event": "salesforce_message",
+        "connectionId": connection.id,
+        "object": "Case",
+        "tasks": [{
+            "type": "distribution", "channel": "email", "templateId": template.id,
+            "recipient": {"email": "${sf://ContactEmail}", "extRef": "${sf://ContactId}"},
+            "embeddedData": {"sfContactId": "${sf://ContactId}", "sfAccountId": "${sf://AccountId}",
+                             "CaseId": "${sf://Id}"}
+        }]
+    }))?;
+    let workflow = sonde.create_workflow(admin, survey_id, input).await?;
+    let endpoint = workflow
+        .endpoint_url
+        .context("a Salesforce-message workflow has an endpoint")?;
+    org.add_outbound_rule(sfsim::OutboundRule {
+        id: String::new(),
+        name: "Case closed".into(),
+        object: "Case".into(),
+        on_create: false,
+        on_update: true,
+        criteria: Some("Status = 'Closed'".into()),
+        fields: [
+            "ContactId",
+            "ContactEmail",
+            "AccountId",
+            "CaseNumber",
+            "Subject",
+        ]
+        .map(String::from)
+        .to_vec(),
+        endpoint,
+        send_session_id: false,
+    })
+    .map_err(anyhow::Error::msg)?;
     Ok(())
 }
 

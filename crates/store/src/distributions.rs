@@ -59,11 +59,14 @@ pub struct DistributionRow {
     pub updated_at: i64,
     pub started_at: Option<i64>,
     pub finished_at: Option<i64>,
+    /// JSON: what a workflow task made this distribution for (one event's recipient); None
+    /// for distributions people make.
+    pub triggered_by: Option<String>,
 }
 
 const DISTRIBUTION_COLUMNS: &str = "id, org_id, survey_id, owner_id, channel, template_id, \
     audience, mailing_list_id, status, send_at, time_zone, link_expires_at, expanded_through, \
-    created_at, updated_at, started_at, finished_at";
+    created_at, updated_at, started_at, finished_at, triggered_by";
 
 fn distribution_from(row: &AnyRow) -> Result<DistributionRow> {
     Ok(DistributionRow {
@@ -84,6 +87,7 @@ fn distribution_from(row: &AnyRow) -> Result<DistributionRow> {
         updated_at: row.try_get("updated_at")?,
         started_at: row.try_get("started_at")?,
         finished_at: row.try_get("finished_at")?,
+        triggered_by: row.try_get("triggered_by")?,
     })
 }
 
@@ -221,7 +225,7 @@ impl Store {
     ) -> Result<()> {
         sqlx::query(&format!(
             "INSERT INTO distributions ({DISTRIBUTION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, \
-             $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
+             $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
         ))
         .bind(&d.id)
         .bind(&d.org_id)
@@ -240,6 +244,7 @@ impl Store {
         .bind(d.updated_at)
         .bind(d.started_at)
         .bind(d.finished_at)
+        .bind(&d.triggered_by)
         .execute(&mut **tx)
         .await?;
         Ok(())
@@ -283,7 +288,7 @@ impl Store {
     ) -> Result<Vec<DistributionRow>> {
         let rows = sqlx::query(&format!(
             "SELECT {DISTRIBUTION_COLUMNS} FROM distributions WHERE org_id = $1 AND survey_id = $2 \
-             ORDER BY created_at DESC, id DESC"
+             AND triggered_by IS NULL ORDER BY created_at DESC, id DESC"
         ))
         .bind(org_id)
         .bind(survey_id)

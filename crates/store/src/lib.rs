@@ -10,6 +10,7 @@ pub mod directory;
 pub mod distributions;
 pub mod ids;
 pub mod link_keys;
+pub mod opt_out_sync;
 pub mod people;
 pub mod private_files;
 pub mod queue;

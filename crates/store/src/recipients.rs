@@ -450,6 +450,40 @@ impl Store {
         rows.iter().map(recipient_from).collect()
     }
 
+    /// The latest distribution a workflow made for one event that sent to this address in
+    /// the organization (a STOP reply's way back to the Salesforce record it came from).
+    pub async fn latest_triggered_distribution_to(
+        tx: &mut Transaction<'_, Any>,
+        org_id: &str,
+        address_key: &str,
+    ) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT r.distribution_id FROM distribution_recipients r \
+             JOIN distributions d ON d.id = r.distribution_id \
+             WHERE r.org_id = $1 AND r.address_key = $2 AND d.triggered_by IS NOT NULL \
+             ORDER BY r.created_at DESC LIMIT 1",
+        )
+        .bind(org_id)
+        .bind(address_key)
+        .fetch_optional(&mut **tx)
+        .await?)
+    }
+
+    /// A distribution's invitations (step 0), read in the caller's transaction.
+    pub async fn recipients_of_distribution_in(
+        tx: &mut Transaction<'_, Any>,
+        distribution_id: &str,
+    ) -> Result<Vec<RecipientRow>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {RECIPIENT_COLUMNS} FROM distribution_recipients \
+             WHERE distribution_id = $1 AND step = 0 ORDER BY id"
+        ))
+        .bind(distribution_id)
+        .fetch_all(&mut **tx)
+        .await?;
+        rows.iter().map(recipient_from).collect()
+    }
+
     /// Counts per (step, state, reason): the distribution's statistics are made from these.
     pub async fn recipient_counts(
         &self,

@@ -43,10 +43,25 @@ pub struct NotificationRow {
     pub duplicates: i64,
     pub received_at: i64,
     pub updated_at: i64,
+    /// The run acting on it (none when its workflow has no tasks).
+    pub run_id: Option<String>,
+    /// The distribution that invited its recipient, once one did.
+    pub distribution_id: Option<String>,
 }
 
 const NOTIFICATION_COLUMNS: &str = "id, org_id, workflow_id, sf_org_id, notification_id, source, \
-     object, record_id, record, status, detail, duplicates, received_at, updated_at";
+     object, record_id, record, status, detail, duplicates, received_at, updated_at, run_id, \
+     distribution_id";
+
+/// A notification with what became of its invitation: the recipient's state, and why a
+/// skipped one was skipped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotificationOutcome {
+    pub notification: NotificationRow,
+    pub recipient_state: Option<String>,
+    pub recipient_reason: Option<String>,
+    pub recipient_detail: Option<String>,
+}
 
 fn notification_from(row: &AnyRow) -> Result<NotificationRow> {
     Ok(NotificationRow {
@@ -64,6 +79,8 @@ fn notification_from(row: &AnyRow) -> Result<NotificationRow> {
         duplicates: row.try_get("duplicates")?,
         received_at: row.try_get("received_at")?,
         updated_at: row.try_get("updated_at")?,
+        run_id: row.try_get("run_id")?,
+        distribution_id: row.try_get("distribution_id")?,
     })
 }
 
@@ -93,6 +110,15 @@ impl Store {
         row.as_ref().map(endpoint_from).transpose()
     }
 
+    /// Forgets a workflow's endpoint (moved to another org: the next read makes a new one).
+    pub async fn delete_endpoint_of_workflow(&self, workflow_id: &str) -> Result<()> {
+        sqlx::query("DELETE FROM salesforce_endpoints WHERE workflow_id = $1")
+            .bind(workflow_id)
+            .execute(self.writer())
+            .await?;
+        Ok(())
+    }
+
     pub async fn endpoint_by_token(&self, token: &str) -> Result<Option<EndpointRow>> {
         let row = sqlx::query(&format!(
             "SELECT {ENDPOINT_COLUMNS} FROM salesforce_endpoints WHERE token = $1"
@@ -111,7 +137,7 @@ impl Store {
     ) -> Result<bool> {
         let done = sqlx::query(&format!(
             "INSERT INTO salesforce_notifications ({NOTIFICATION_COLUMNS}) VALUES \
-             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
              ON CONFLICT (sf_org_id, notification_id) DO NOTHING"
         ))
         .bind(&n.id)
@@ -128,6 +154,8 @@ impl Store {
         .bind(n.duplicates)
         .bind(n.received_at)
         .bind(n.updated_at)
+        .bind(&n.run_id)
+        .bind(&n.distribution_id)
         .execute(&mut **tx)
         .await?;
         if done.rows_affected() == 1 {
@@ -170,22 +198,73 @@ impl Store {
         .await?)
     }
 
-    /// A workflow's notifications, newest first.
+    pub async fn notification(&self, id: &str) -> Result<Option<NotificationRow>> {
+        let row = sqlx::query(&format!(
+            "SELECT {NOTIFICATION_COLUMNS} FROM salesforce_notifications WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(notification_from).transpose()
+    }
+
+    /// What a run made of its notification: `status` (invited, excluded, done, failed), the
+    /// words for it, and the distribution that invited its recipient, if one did.
+    pub async fn set_notification_outcome(
+        tx: &mut Transaction<'_, Any>,
+        id: &str,
+        status: &str,
+        detail: Option<&str>,
+        distribution_id: Option<&str>,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE salesforce_notifications SET status = $1, detail = $2, \
+             distribution_id = COALESCE($3, distribution_id), updated_at = $4 WHERE id = $5",
+        )
+        .bind(status)
+        .bind(detail)
+        .bind(distribution_id)
+        .bind(now_ms())
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    /// A workflow's notifications, newest first, each with its invitation's outcome.
     pub async fn notifications_of_workflow(
         &self,
         org_id: &str,
         workflow_id: &str,
         limit: i64,
-    ) -> Result<Vec<NotificationRow>> {
+    ) -> Result<Vec<NotificationOutcome>> {
+        let columns = NOTIFICATION_COLUMNS
+            .split(", ")
+            .map(|c| format!("n.{}", c.trim()))
+            .collect::<Vec<_>>()
+            .join(", ");
         let rows = sqlx::query(&format!(
-            "SELECT {NOTIFICATION_COLUMNS} FROM salesforce_notifications \
-             WHERE org_id = $1 AND workflow_id = $2 ORDER BY received_at DESC, id DESC LIMIT $3"
+            "SELECT {columns}, r.state AS recipient_state, r.reason AS recipient_reason, \
+             r.detail AS recipient_detail FROM salesforce_notifications n \
+             LEFT JOIN distribution_recipients r ON r.distribution_id = n.distribution_id \
+             AND r.step = 0 \
+             WHERE n.org_id = $1 AND n.workflow_id = $2 ORDER BY n.received_at DESC, n.id DESC \
+             LIMIT $3"
         ))
         .bind(org_id)
         .bind(workflow_id)
         .bind(limit)
         .fetch_all(self.pool())
         .await?;
-        rows.iter().map(notification_from).collect()
+        rows.iter()
+            .map(|row| {
+                Ok(NotificationOutcome {
+                    notification: notification_from(row)?,
+                    recipient_state: row.try_get("recipient_state")?,
+                    recipient_reason: row.try_get("recipient_reason")?,
+                    recipient_detail: row.try_get("recipient_detail")?,
+                })
+            })
+            .collect()
     }
 }

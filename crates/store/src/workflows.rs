@@ -51,10 +51,12 @@ pub struct RunRow {
     pub error: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// A run fired by a Salesforce notification names it (and `response_id` is empty).
+    pub notification_id: Option<String>,
 }
 
 const RUN_COLUMNS: &str = "id, org_id, workflow_id, response_id, trigger, status, condition_met, \
-                           tasks, error, created_at, updated_at";
+                           tasks, error, created_at, updated_at, notification_id";
 
 fn run_from(row: &AnyRow) -> Result<RunRow> {
     let met: Option<i64> = row.try_get("condition_met")?;
@@ -70,6 +72,7 @@ fn run_from(row: &AnyRow) -> Result<RunRow> {
         error: row.try_get("error")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
+        notification_id: row.try_get("notification_id")?,
     })
 }
 
@@ -181,7 +184,7 @@ impl Store {
 
     pub async fn insert_run(tx: &mut Transaction<'_, Any>, r: &RunRow) -> Result<()> {
         sqlx::query(&format!(
-            "INSERT INTO workflow_runs ({RUN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+            "INSERT INTO workflow_runs ({RUN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
         ))
         .bind(&r.id)
         .bind(&r.org_id)
@@ -194,6 +197,7 @@ impl Store {
         .bind(&r.error)
         .bind(r.created_at)
         .bind(r.updated_at)
+        .bind(&r.notification_id)
         .execute(&mut **tx)
         .await?;
         Ok(())

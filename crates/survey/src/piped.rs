@@ -17,6 +17,8 @@
 //!   `${l://OptOutLink?d=Unsubscribe}` (a link with that text in HTML, the URL in plain text);
 //!   `${l://SurveyLink}` without `?d=` is a link whose text is the URL.
 //! - `${rm://ResponseID}` or `${rm://Field/ResponseID}` for response metadata.
+//! - `${sf://Field}`: a field of the Salesforce record whose notification fired a workflow
+//!   (`${sf://Id}`, `${sf://ContactId}`, `${sf://Account.Name}` as sent).
 //!
 //! Anything else renders empty and is reported by [`lint`]; nothing here panics.
 
@@ -25,6 +27,9 @@ use crate::definition::{QuestionKind, SurveyDefinition};
 use crate::html;
 use crate::response::{Answer, ResponseData, ResponseMetadata, METADATA_FIELDS};
 use std::collections::BTreeMap;
+
+/// No Salesforce record: what every context but a notification's has.
+pub static NO_RECORD: BTreeMap<String, String> = BTreeMap::new();
 
 /// Everything a placeholder may read.
 pub struct PipeContext<'a> {
@@ -36,6 +41,9 @@ pub struct PipeContext<'a> {
     pub contact: &'a BTreeMap<String, String>,
     /// SurveyURL, OptOutURL, ...
     pub links: &'a BTreeMap<String, String>,
+    /// The Salesforce record a notification carried, by field name (`${sf://...}`); empty
+    /// where there is none.
+    pub record: &'a BTreeMap<String, String>,
 }
 
 impl<'a> PipeContext<'a> {
@@ -49,6 +57,7 @@ impl<'a> PipeContext<'a> {
             metadata: None,
             contact: &EMPTY,
             links: &EMPTY,
+            record: &EMPTY,
         }
     }
 }
@@ -169,6 +178,8 @@ pub enum PipeSource {
     Link,
     /// `${rm://…}`: response metadata Sonde records.
     Metadata,
+    /// `${sf://…}`: a field of the Salesforce record a linked org sent.
+    SalesforceRecord,
     /// A placeholder that renders empty (unknown or unsupported).
     Nothing,
 }
@@ -188,6 +199,7 @@ pub fn sources(text: &str) -> Vec<PipeSource> {
                 Ok(Ref::Contact(_) | Ref::ContactField(_)) => PipeSource::Contact,
                 Ok(Ref::Link { .. }) => PipeSource::Link,
                 Ok(Ref::Metadata(_)) => PipeSource::Metadata,
+                Ok(Ref::Record(_)) => PipeSource::SalesforceRecord,
                 Err(_) => PipeSource::Nothing,
             }),
             _ => None,
@@ -317,6 +329,8 @@ pub(crate) enum Ref<'a> {
         display: Option<&'a str>,
     },
     Metadata(&'a str),
+    /// `${sf://Name}`: a field of the notification's record.
+    Record(&'a str),
 }
 
 #[derive(Debug, PartialEq)]
@@ -397,6 +411,11 @@ pub(crate) fn parse(inner: &str) -> Result<Ref<'_>, String> {
                 Err(format!("unknown response metadata field {}", shown()))
             }
         }
+        "sf" if is_field_path(rest) => Ok(Ref::Record(rest)),
+        "sf" => Err(format!(
+            "{} does not name a field of the Salesforce record (e.g. ${{sf://Email}})",
+            shown()
+        )),
         "date" | "gr" | "rand" | "sc" | "loop" | "lm" | "dt" => Err(format!(
             "piped text {} is not supported by Sonde and renders empty",
             shown()
@@ -438,6 +457,15 @@ fn check_reference(reference: &Ref, definition: &SurveyDefinition) -> Option<Str
     }
 }
 
+/// A field name as Salesforce sends it, possibly through relationships (`Account.Name`).
+fn is_field_path(s: &str) -> bool {
+    !s.is_empty()
+        && s.split('.').all(|part| {
+            part.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        })
+}
+
 pub(crate) fn is_metadata(name: &str) -> bool {
     METADATA_FIELDS.iter().any(|f| f.eq_ignore_ascii_case(name))
 }
@@ -471,8 +499,23 @@ fn value(reference: &Ref, ctx: &PipeContext) -> String {
         }
         Ref::Link { name, .. } => link_url(name, ctx),
         Ref::Metadata(name) => ctx.metadata.and_then(|m| m.field(name)).unwrap_or_default(),
+        Ref::Record(name) => record_value(ctx.record, name),
         Ref::Question { id, field } => question_value(id, field, ctx),
     }
+}
+
+/// Salesforce field names are case-insensitive; the exact spelling is found first.
+fn record_value(record: &BTreeMap<String, String>, name: &str) -> String {
+    record
+        .get(name)
+        .or_else(|| {
+            record
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v)
+        })
+        .cloned()
+        .unwrap_or_default()
 }
 
 /// `SurveyLink` is the `SurveyURL` shown as a link, and so on.
@@ -629,6 +672,12 @@ mod tests {
 
     #[test]
     fn parse_spellings() {
+        assert_eq!(parse("sf://ContactId"), Ok(Ref::Record("ContactId")));
+        assert_eq!(parse("sf://Account.Name"), Ok(Ref::Record("Account.Name")));
+        assert!(parse("sf://")
+            .unwrap_err()
+            .contains("does not name a field"));
+        assert!(parse("sf://Bad Name").is_err());
         assert_eq!(parse("e://Field/OptOut"), Ok(Ref::Embedded("OptOut")));
         assert_eq!(
             parse("q://QID2/ChoiceTextEntryValue/4"),

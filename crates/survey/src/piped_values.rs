@@ -185,7 +185,10 @@ fn kind_of(reference: &Ref, definition: &SurveyDefinition) -> Result<PipedKind, 
         }
         Ref::Metadata(name) => Ok(metadata_kind(name)),
         Ref::Contact("Email") => Ok(PipedKind::Email),
-        Ref::Contact(_) | Ref::ContactField(_) | Ref::Link { .. } => Ok(PipedKind::Text),
+        // The record's types are the org's describe's to tell, not the survey's.
+        Ref::Contact(_) | Ref::ContactField(_) | Ref::Link { .. } | Ref::Record(_) => {
+            Ok(PipedKind::Text)
+        }
         Ref::Question { id, field } => {
             let question = definition
                 .question(id)

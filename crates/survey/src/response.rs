@@ -34,6 +34,9 @@ pub enum Provenance {
     Survey,
     /// Given through the API by an authenticated caller.
     Api,
+    /// Carried by a personal link a Salesforce notification's workflow sent: from the
+    /// record the linked org sent, authenticated by the workflow's endpoint.
+    Salesforce,
 }
 
 impl Provenance {
@@ -48,6 +51,7 @@ impl Provenance {
             Provenance::Contact => "contact",
             Provenance::Survey => "survey",
             Provenance::Api => "api",
+            Provenance::Salesforce => "salesforce",
         }
     }
 }

@@ -214,6 +214,25 @@ pub async fn copy_workflow(
     Ok((StatusCode::CREATED, Json(w)).into_response())
 }
 
+/// Moves a survey's workflows to another linked org (a sandbox's to production)
+///
+/// Without `apply`, the plan: each workflow re-validated against the target org's describe,
+/// its problems named by field, its record types re-pointed by DeveloperName. With `apply:
+/// true` the workflows are rebound if the plan has no problem (400 with them otherwise), and a
+/// Salesforce-message workflow answers its new endpoint URL.
+#[utoipa::path(post, path = "/surveys/{id}/workflows/move", tag = "workflows",
+    request_body = engine::workflow_moves::MoveRequest,
+    responses((status = 200, body = engine::workflow_moves::MovePlan)))]
+pub async fn move_workflows(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    bytes: Bytes,
+) -> ApiResult<Json<engine::workflow_moves::MovePlan>> {
+    let asked: engine::workflow_moves::MoveRequest = body(&bytes)?;
+    Ok(Json(state.sonde.move_workflows(&actor, &id, asked).await?))
+}
+
 /// Where Salesforce sends a `salesforce_message` workflow's messages, with the secret a Flow
 /// HTTP callout sends in `X-Sonde-Secret` (the workflow's owner only)
 #[utoipa::path(get, path = "/workflows/{id}/endpoint", tag = "workflows",

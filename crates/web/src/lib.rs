@@ -7,6 +7,7 @@ pub mod api_audit;
 pub mod api_credentials;
 pub mod api_deletions;
 pub mod api_distributions;
+pub mod api_opt_out_sync;
 mod api_query;
 pub mod api_salesforce;
 pub mod api_types;
@@ -42,6 +43,7 @@ pub mod ui_users;
 mod ui_workflow_catalog;
 pub mod ui_workflow_editor;
 mod ui_workflow_form;
+mod ui_workflow_triggers;
 pub mod ui_workflows;
 
 use axum::extract::connect_info::IntoMakeServiceWithConnectInfo;

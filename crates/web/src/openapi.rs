@@ -6,8 +6,8 @@
 //! `api_doc::` tests fail until every routed `/api/v1` operation is documented and vice versa.
 
 use crate::{
-    api, api_audit, api_credentials, api_deletions, api_distributions, api_salesforce, api_users,
-    error::ApiErrorBody,
+    api, api_audit, api_credentials, api_deletions, api_distributions, api_opt_out_sync,
+    api_salesforce, api_users, error::ApiErrorBody,
 };
 use axum::Json;
 use std::sync::OnceLock;
@@ -67,8 +67,13 @@ use utoipa::{Modify, OpenApi};
         api_salesforce::start_connection,
         api_salesforce::delete_connection,
         api_salesforce::check_connection,
+        api_opt_out_sync::get_opt_out_sync,
+        api_opt_out_sync::put_opt_out_sync,
+        api_opt_out_sync::get_survey_opt_out_sync,
+        api_opt_out_sync::put_survey_opt_out_sync,
         api_salesforce::list_workflows,
         api_salesforce::create_workflow,
+        api_salesforce::move_workflows,
         api_salesforce::get_workflow,
         api_salesforce::update_workflow,
         api_salesforce::delete_workflow,

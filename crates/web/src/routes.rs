@@ -2,11 +2,11 @@
 //! walks this same table, so a route cannot be added without the access matrix knowing of it.
 
 use crate::{
-    account, api, api_audit, api_credentials, api_deletions, api_distributions, api_salesforce,
-    api_users, assets, invitation, openapi, respondent, salesforce_hooks, sign_in, twilio_webhooks,
-    ui, ui_audit, ui_deletions, ui_distributions, ui_frequency_rules, ui_linked_orgs, ui_outbox,
-    ui_responses, ui_salesforce, ui_templates, ui_test_sends, ui_users, ui_workflow_editor,
-    ui_workflows, AppState,
+    account, api, api_audit, api_credentials, api_deletions, api_distributions, api_opt_out_sync,
+    api_salesforce, api_users, assets, invitation, openapi, respondent, salesforce_hooks, sign_in,
+    twilio_webhooks, ui, ui_audit, ui_deletions, ui_distributions, ui_frequency_rules,
+    ui_linked_orgs, ui_outbox, ui_responses, ui_salesforce, ui_templates, ui_test_sends, ui_users,
+    ui_workflow_editor, ui_workflows, AppState,
 };
 use axum::handler::Handler;
 use axum::http::Method;
@@ -151,12 +151,32 @@ pub fn table() -> Vec<Route> {
             api_salesforce::check_connection,
         ),
         get(
+            "/api/v1/salesforce/opt-out-sync",
+            api_opt_out_sync::get_opt_out_sync,
+        ),
+        put(
+            "/api/v1/salesforce/opt-out-sync",
+            api_opt_out_sync::put_opt_out_sync,
+        ),
+        get(
+            "/api/v1/surveys/{id}/opt-out-sync",
+            api_opt_out_sync::get_survey_opt_out_sync,
+        ),
+        put(
+            "/api/v1/surveys/{id}/opt-out-sync",
+            api_opt_out_sync::put_survey_opt_out_sync,
+        ),
+        get(
             "/api/v1/surveys/{id}/workflows",
             api_salesforce::list_workflows,
         ),
         post(
             "/api/v1/surveys/{id}/workflows",
             api_salesforce::create_workflow,
+        ),
+        post(
+            "/api/v1/surveys/{id}/workflows/move",
+            api_salesforce::move_workflows,
         ),
         get("/api/v1/workflows/{id}", api_salesforce::get_workflow),
         put("/api/v1/workflows/{id}", api_salesforce::update_workflow),

@@ -38,6 +38,7 @@ struct EditorPage<'a> {
     editor: &'a Editor,
     own: &'a [SalesforceConnection],
     lists: &'a [engine::directory::MailingList],
+    templates: &'a [engine::message_templates::Template],
     catalog: &'a Catalog,
     flash: Option<Flash>,
     workflow_id: Option<String>,
@@ -52,7 +53,7 @@ fn problems_at<'a>(problems: &'a [FieldProblem], prefix: &str) -> Vec<&'a FieldP
 }
 
 /// Problems beside the control they are about: the place is plain from where they sit.
-fn problem_list(ps: &[&FieldProblem]) -> Markup {
+pub(crate) fn problem_list(ps: &[&FieldProblem]) -> Markup {
     html! {
         @for p in ps { p.error { (p.message) } }
     }
@@ -65,7 +66,7 @@ fn named_problems(e: &Editor, ps: &[FieldProblem]) -> Markup {
     }
 }
 
-fn select_options(options: &[(String, String)], current: &str, blank: &str) -> Markup {
+pub(crate) fn select_options(options: &[(String, String)], current: &str, blank: &str) -> Markup {
     let known = options.iter().any(|(v, _)| v == current);
     html! {
         option value="" selected[current.is_empty()] { (blank) }
@@ -82,7 +83,10 @@ fn editor_markup(p: &EditorPage) -> Markup {
     };
     let def = &p.survey.definition;
     let subjects = condition_subjects(def);
-    let piped = piped_options(def);
+    // A Salesforce message's record fields first: they are what such a workflow reads.
+    let mut piped = crate::ui_workflow_triggers::record_options(e, p.catalog);
+    piped.extend(piped_options(def));
+    let triggered = e.event == crate::ui_workflow_triggers::EVENT;
     let ops: Vec<(String, String)> = OPERATORS
         .iter()
         .map(|(v, l)| (v.to_string(), l.to_string()))
@@ -130,11 +134,12 @@ fn editor_markup(p: &EditorPage) -> Markup {
                 }
                 p {
                     label for="wf-event" { "When" }
-                    select id="wf-event" name="event" {
-                        @for (v, l) in [("response_created", "A response is recorded (new)"), ("response_updated", "A response is updated"), ("incomplete_closed", "An incomplete response is closed")] {
+                    select id="wf-event" name="event" data-refresh="refresh-event" {
+                        @for (v, l) in [("response_created", "A response is recorded (new)"), ("response_updated", "A response is updated"), ("incomplete_closed", "An incomplete response is closed"), ("salesforce_message", "A Salesforce message arrives (a Flow's Outbound Message or callout)")] {
                             option value=(v) selected[e.event == v] { (l) }
                         }
                     }
+                    button.secondary type="submit" name="action" value="refresh" id="refresh-event" formnovalidate { "Change" }
                 }
                 label.opt for="wf-enabled" { input type="checkbox" id="wf-enabled" name="enabled" checked[e.enabled]; span { "Enabled" } }
                 label.opt for="wf-allow-unsigned" {
@@ -142,6 +147,10 @@ fn editor_markup(p: &EditorPage) -> Markup {
                     span { "Let update, delete and upsert tasks use record ids a respondent could have chosen (link parameters that are not signed, answers)" }
                 }
             }
+            @if triggered {
+                (crate::ui_workflow_triggers::trigger_markup(e, p.own, p.catalog, problems))
+            }
+            @if !triggered {
             fieldset.card id="conditions" {
                 legend { "Conditions (optional)" }
                 (problem_list(&cond_problems))
@@ -168,10 +177,15 @@ fn editor_markup(p: &EditorPage) -> Markup {
                     div.actions { button.secondary type="submit" name="action" value="add_condition" formnovalidate { "Add condition row" } }
                 }
             }
+            }
             h2 { "Tasks, in order" }
             (problem_list(&task_problems))
             @if e.tasks.is_empty() {
-                p.muted id="no-tasks" { "No task yet. Add what each matching response should do: write a Salesforce record, or change the directory." }
+                @if triggered {
+                    p.muted id="no-tasks" { "No task yet: each message is recorded and shown. Add what each should do: send the survey, change the directory, write a Salesforce record." }
+                } @else {
+                    p.muted id="no-tasks" { "No task yet. Add what each matching response should do: write a Salesforce record, or change the directory." }
+                }
             }
             @for (t, task) in e.tasks.iter().enumerate() {
                 (task_markup(p, problems, t, task, &piped))
@@ -180,6 +194,7 @@ fn editor_markup(p: &EditorPage) -> Markup {
             div.actions {
                 button.secondary type="submit" name="action" value="add_salesforce" formnovalidate { "Add Salesforce task" }
                 button.secondary type="submit" name="action" value="add_directory" formnovalidate { "Add Directory task" }
+                button.secondary type="submit" name="action" value="add_distribution" formnovalidate { "Add Distribution task" }
             }
             div.actions {
                 button type="submit" name="action" value="save" id="save" { "Save workflow" }
@@ -243,16 +258,18 @@ fn task_markup(
                 })
         })
         .collect();
-    let title = if task.kind == "salesforce" {
-        "Salesforce"
-    } else {
-        "Directory"
+    let title = match task.kind.as_str() {
+        "salesforce" => "Salesforce",
+        "distribution" => "Distribution",
+        _ => "Directory",
     };
     html! {
         fieldset.task id={ "task-" (t) } {
             legend { "Task " (t + 1) ": " (title) }
             input type="hidden" name=(id("kind")) value=(task.kind);
-            @if task.kind == "salesforce" {
+            @if task.kind == "distribution" {
+                (crate::ui_workflow_triggers::distribution_markup(t, task, p.templates, piped, &all))
+            } @else if task.kind == "salesforce" {
                 @let describe = p.catalog.describe(task);
                 @let fields: &[FieldOpt] = match describe { Some(Ok(d)) => &d.fields, _ => &[] };
                 div.row {
@@ -323,7 +340,7 @@ fn task_markup(
                     p.muted { "Required on create: " @for (i, f) in required.iter().enumerate() { @if i > 0 { ", " } code { (f.name) } } }
                 }
                 @let writable: Vec<&FieldOpt> = fields.iter().filter(|f| f.createable || f.updateable).collect();
-                (mapping_rows(t, task, &Fields::Salesforce(&writable), piped, &all))
+                (mapping_rows(t, task, &Fields::Salesforce(&writable), piped, &all, "fields"))
             } @else {
                 div.row {
                     div {
@@ -343,7 +360,7 @@ fn task_markup(
                         (problem_list(&own_problem("listId")))
                     }
                 }
-                (mapping_rows(t, task, &Fields::Contact, piped, &all))
+                (mapping_rows(t, task, &Fields::Contact, piped, &all, "fields"))
             }
             (problem_list(&loose))
             label.opt for=(id("remove")) { input type="checkbox" id=(id("remove")) name=(id("remove")); span { "Remove this task when saving" } }
@@ -352,7 +369,7 @@ fn task_markup(
 }
 
 /// What a task's mapping rows may name: a Salesforce object's writable fields, or a contact's.
-enum Fields<'a> {
+pub(crate) enum Fields<'a> {
     Salesforce(&'a [&'a FieldOpt]),
     Contact,
 }
@@ -390,19 +407,21 @@ impl Fields<'_> {
 }
 
 /// The mapping rows: field, kind, the text (or, for a picklist's specified value, a list of
-/// its values) and the piped-text picker that inserts into that text.
-fn mapping_rows(
+/// its values) and the piped-text picker that inserts into that text. Problems about a row's
+/// field are named `tasks[t].{path}.Field` (`fields`, or a distribution's `recipient`).
+pub(crate) fn mapping_rows(
     t: usize,
     task: &TaskForm,
     fields: &Fields,
     piped: &[(String, String)],
     problems: &[&FieldProblem],
+    path: &str,
 ) -> Markup {
     let options = fields.options();
     let refresh = matches!(fields, Fields::Salesforce(_)).then(|| format!("refresh-{t}"));
     let about = |r: usize, field: &str| -> Vec<&FieldProblem> {
         let row = format!("tasks[{t}].rows[{r}]");
-        let named = format!("tasks[{t}].fields.");
+        let named = format!("tasks[{t}].{path}.");
         problems
             .iter()
             .copied()
@@ -415,8 +434,13 @@ fn mapping_rows(
             })
             .collect()
     };
+    let heading = if path == "recipient" {
+        "Recipient"
+    } else {
+        "Field mapping"
+    };
     html! {
-        h3 { "Field mapping" }
+        h3 { (heading) }
         @for (r, row) in task.rows.iter().enumerate() {
             @let id = |s: &str| format!("t{t}_m{r}_{s}");
             @let picklist = options.iter().find(|(v, _, _)| *v == row.field).map(|(_, _, p)| *p).filter(|p| !p.is_empty());
@@ -468,6 +492,7 @@ pub(crate) struct EditorContext {
     pub(crate) survey: engine::surveys::Survey,
     pub(crate) own: Vec<SalesforceConnection>,
     pub(crate) lists: Vec<engine::directory::MailingList>,
+    pub(crate) templates: Vec<engine::message_templates::Template>,
 }
 
 pub(crate) async fn editor_context(
@@ -479,6 +504,7 @@ pub(crate) async fn editor_context(
         survey: state.sonde.survey(&user.actor, survey_id).await?,
         own: state.sonde.salesforce_connections(&user.actor).await?,
         lists: state.sonde.mailing_lists(&user.actor).await?,
+        templates: state.sonde.templates(&user.actor).await?,
     })
 }
 
@@ -494,7 +520,7 @@ async fn render_editor(
         Some(Flash::Refused(_)) => StatusCode::BAD_REQUEST,
         _ => StatusCode::OK,
     };
-    let catalog = Catalog::load(state, &ctx.own, &editor.tasks).await;
+    let catalog = Catalog::load(state, &ctx.own, &editor.described()).await;
     let (title, action) = match &workflow_id {
         Some(id) => (
             format!("Edit workflow: {}", editor.name),
@@ -512,6 +538,7 @@ async fn render_editor(
         editor,
         own: &ctx.own,
         lists: &ctx.lists,
+        templates: &ctx.templates,
         catalog: &catalog,
         flash,
         workflow_id,
@@ -546,10 +573,13 @@ async fn submit_editor(
     user: &WebUser,
     ctx: &EditorContext,
     pairs: &[(String, String)],
-    workflow_id: Option<String>,
+    saved: Option<&engine::workflows::Workflow>,
 ) -> PageResult {
     user.check_csrf(form_value(pairs, "csrf"))?;
+    let workflow_id = saved.map(|w| w.id.clone());
     let mut editor = Editor::from_form(pairs);
+    // Shown, not submitted: the endpoint stays the saved workflow's.
+    editor.endpoint_url = saved.and_then(|w| w.endpoint_url.clone());
     let action = form_value(pairs, "action");
     let action = if action.is_empty() { "save" } else { action };
     if editor.apply(action, &ctx.own) {
@@ -634,5 +664,5 @@ pub async fn update_workflow(
         user.check_csrf(form_value(&pairs, "csrf"))?;
         return read_only(&state, &user, &ctx, &w, StatusCode::FORBIDDEN, None).await;
     }
-    submit_editor(&state, &user, &ctx, &pairs, Some(id)).await
+    submit_editor(&state, &user, &ctx, &pairs, Some(&w)).await
 }

@@ -2,6 +2,7 @@
 //! the engine's input, and changed by the editor's add buttons.
 
 use engine::connections::SalesforceConnection;
+use engine::triggered_sends::DistributionTask;
 use engine::workflows::{
     DirectoryAction, DirectoryTask, Event, FieldMap, FieldValue, Operation, SalesforceTask, Task,
     Workflow, WorkflowInput,
@@ -32,7 +33,7 @@ pub(crate) struct MapRow {
 
 #[derive(Clone, Default)]
 pub(crate) struct TaskForm {
-    /// `salesforce` or `directory`.
+    /// `salesforce`, `directory` or `distribution`.
     pub(crate) kind: String,
     pub(crate) remove: bool,
     pub(crate) connection: String,
@@ -43,7 +44,13 @@ pub(crate) struct TaskForm {
     pub(crate) record_id: String,
     pub(crate) action: String,
     pub(crate) list: String,
+    /// Salesforce and directory fields; a distribution's recipient fields.
     pub(crate) rows: Vec<MapRow>,
+    /// A distribution: channel, template, delay and the embedded data its link carries.
+    pub(crate) channel: String,
+    pub(crate) template: String,
+    pub(crate) delay: String,
+    pub(crate) embedded: Vec<MapRow>,
 }
 
 #[derive(Clone, Default)]
@@ -57,6 +64,11 @@ pub(crate) struct Editor {
     pub(crate) kept_conditions: Option<Condition>,
     pub(crate) tasks: Vec<TaskForm>,
     pub(crate) allow_unsigned_record_ids: bool,
+    /// A Salesforce message's org and object.
+    pub(crate) trigger_connection: String,
+    pub(crate) trigger_object: String,
+    /// Where its messages go, once saved (shown, not part of the form).
+    pub(crate) endpoint_url: Option<String>,
     /// What the last save warned about (shown, not part of the form).
     pub(crate) warnings: Vec<FieldProblem>,
 }
@@ -80,7 +92,9 @@ pub(crate) fn new_task(kind: &str, own: &[SalesforceConnection]) -> TaskForm {
             .unwrap_or_default(),
         operation: "create".into(),
         action: "upsert_contact".into(),
+        channel: "email".into(),
         rows: blank_rows(3),
+        embedded: blank_rows(if kind == "distribution" { 2 } else { 0 }),
         ..Default::default()
     }
 }
@@ -132,6 +146,7 @@ impl Editor {
             tasks: Vec::new(),
             allow_unsigned_record_ids: false,
             warnings: Vec::new(),
+            ..Default::default()
         }
     }
 
@@ -142,6 +157,9 @@ impl Editor {
             enabled: w.enabled,
             allow_unsigned_record_ids: w.allow_unsigned_record_ids,
             warnings: w.warnings.clone(),
+            trigger_connection: w.connection_id.clone().unwrap_or_default(),
+            trigger_object: w.object.clone().unwrap_or_default(),
+            endpoint_url: w.endpoint_url.clone(),
             ..Default::default()
         };
         match &w.conditions {
@@ -188,6 +206,20 @@ impl Editor {
                         });
                     }
                 }
+                Task::Distribution(d) => {
+                    f.kind = "distribution".into();
+                    f.channel = d.channel.as_str().into();
+                    f.template = d.template_id.clone();
+                    f.delay = d.delay.clone().unwrap_or_default();
+                    let piped = |(name, text): (&String, &String)| MapRow {
+                        field: name.clone(),
+                        kind: "piped".into(),
+                        text: text.clone(),
+                    };
+                    f.rows.extend(d.recipient.iter().map(piped));
+                    f.embedded.extend(d.embedded_data.iter().map(piped));
+                    f.embedded.extend(blank_rows(2));
+                }
                 Task::Directory(d) => {
                     f.kind = "directory".into();
                     f.action = serde_json::to_value(d.action)
@@ -227,6 +259,8 @@ impl Editor {
             kept_conditions: m
                 .get("kept_conditions")
                 .and_then(|s| serde_json::from_str(s).ok()),
+            trigger_connection: get("trigger_connection"),
+            trigger_object: get("trigger_object"),
             ..Default::default()
         };
         let mut i = 0;
@@ -253,7 +287,23 @@ impl Editor {
                 action: k("action"),
                 list: k("list"),
                 rows: Vec::new(),
+                channel: k("channel"),
+                template: k("template"),
+                delay: k("delay"),
+                embedded: Vec::new(),
             };
+            let mut r = 0;
+            while m.contains_key(format!("t{t}_e{r}_field").as_str()) {
+                let rk = |s: &str| get(&format!("t{t}_e{r}_{s}"));
+                let mut text = rk("text");
+                text.push_str(&rk("pick"));
+                task.embedded.push(MapRow {
+                    field: rk("field"),
+                    kind: "piped".into(),
+                    text,
+                });
+                r += 1;
+            }
             let mut r = 0;
             while m.contains_key(format!("t{t}_m{r}_field").as_str()) {
                 let rk = |s: &str| get(&format!("t{t}_m{r}_{s}"));
@@ -363,6 +413,24 @@ impl Editor {
                 fields.insert(r.field.clone(), v);
             }
             let opt = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
+            if t.kind == "distribution" {
+                let texts = |rows: &[MapRow]| -> indexmap::IndexMap<String, String> {
+                    rows.iter()
+                        .filter(|r| !r.field.trim().is_empty())
+                        .map(|r| (r.field.trim().to_string(), r.text.clone()))
+                        .collect()
+                };
+                let channel = serde_json::from_value(Value::String(t.channel.clone()))
+                    .unwrap_or(distribution::Channel::Email);
+                tasks.push(Task::Distribution(DistributionTask {
+                    channel,
+                    template_id: t.template.clone(),
+                    delay: opt(&t.delay),
+                    recipient: texts(&t.rows),
+                    embedded_data: texts(&t.embedded),
+                }));
+                continue;
+            }
             if t.kind == "salesforce" {
                 if !t.record_type.is_empty() {
                     fields.insert(
@@ -406,10 +474,31 @@ impl Editor {
             conditions,
             tasks,
             allow_unsigned_record_ids: self.allow_unsigned_record_ids,
-            // The editor does not offer the Salesforce-message event yet (the API does).
-            connection_id: None,
-            object: None,
+            connection_id: Some(self.trigger_connection.clone())
+                .filter(|_| event == Event::SalesforceMessage),
+            object: Some(self.trigger_object.trim().to_string())
+                .filter(|_| event == Event::SalesforceMessage),
         })
+    }
+
+    /// What the pickers need described: each Salesforce task's object, and a Salesforce
+    /// message's object (whose fields are `${sf://…}`).
+    pub(crate) fn described(&self) -> Vec<TaskForm> {
+        let mut out: Vec<TaskForm> = self
+            .tasks
+            .iter()
+            .filter(|t| t.kind == "salesforce")
+            .cloned()
+            .collect();
+        if self.event == "salesforce_message" && !self.trigger_connection.is_empty() {
+            out.push(TaskForm {
+                kind: "salesforce".into(),
+                connection: self.trigger_connection.clone(),
+                object: self.trigger_object.clone(),
+                ..Default::default()
+            });
+        }
+        out
     }
 
     /// Where a problem is, in the screen's words: `tasks[1].object` is "Task 2 · Object",
@@ -425,6 +514,23 @@ impl Editor {
                 "recordId" => "Record id".into(),
                 "action" => "Action".into(),
                 "listId" => "Mailing list".into(),
+                "channel" => "Send by".into(),
+                "templateId" => "Template".into(),
+                "delay" => "Delay".into(),
+                r if r.starts_with("recipient.") => {
+                    let name = &r["recipient.".len()..];
+                    let label = CONTACT_FIELDS
+                        .iter()
+                        .find(|(v, _)| *v == name)
+                        .map_or(name, |(_, l)| l);
+                    format!("recipient {label}")
+                }
+                r if r.starts_with("embeddedData") => {
+                    format!(
+                        "embedded data {}",
+                        r.trim_start_matches("embeddedData").trim_start_matches('.')
+                    )
+                }
                 r if r.eq_ignore_ascii_case("fields.RecordTypeId") => "Record type".into(),
                 r if r.starts_with("fields.") => {
                     let name = &r["fields.".len()..];
@@ -463,6 +569,8 @@ impl Editor {
         }
         match path {
             "name" => "Name".into(),
+            "connectionId" => "Salesforce message · Salesforce org".into(),
+            "object" => "Salesforce message · Object".into(),
             "tasks" => "Tasks".into(),
             "conditions" => "Conditions".into(),
             other => other.into(),
@@ -472,10 +580,27 @@ impl Editor {
     /// Applies an "add …" or "refresh" button; false for "save".
     pub(crate) fn apply(&mut self, action: &str, own: &[SalesforceConnection]) -> bool {
         self.tasks.retain(|t| !t.remove);
+        if self.event == "salesforce_message" && self.trigger_connection.is_empty() {
+            self.trigger_connection = own
+                .iter()
+                .find(|c| c.status == "active")
+                .map(|c| c.id.clone())
+                .unwrap_or_default();
+        }
         match action {
             "add_condition" => self.conds.push(CondRow::default()),
             "add_salesforce" => self.tasks.push(new_task("salesforce", own)),
             "add_directory" => self.tasks.push(new_task("directory", own)),
+            "add_distribution" => self.tasks.push(new_task("distribution", own)),
+            a if a.starts_with("add_embedded_") => {
+                if let Some(t) = a["add_embedded_".len()..]
+                    .parse::<usize>()
+                    .ok()
+                    .and_then(|i| self.tasks.get_mut(i))
+                {
+                    t.embedded.extend(blank_rows(1));
+                }
+            }
             a if a.starts_with("add_row_") => {
                 if let Some(t) = a["add_row_".len()..]
                     .parse::<usize>()

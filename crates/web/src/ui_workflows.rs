@@ -8,7 +8,10 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use engine::workflows::{DirectoryAction, Event, FieldValue, Task, Workflow};
+use engine::workflows::{
+    DirectoryAction, DirectoryTask as DirFields, Event, FieldValue, SalesforceTask as TaskFields,
+    Task, Workflow,
+};
 use maud::html;
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -89,6 +92,19 @@ pub(crate) fn task_summary(t: &Task) -> String {
                 DirectoryAction::UpsertContact => "add or update the contact",
                 DirectoryAction::AddToList => "add to mailing list",
                 DirectoryAction::Unsubscribe => "unsubscribe",
+            }
+        ),
+        Task::Distribution(d) => format!(
+            "Distribution: send the survey by {}{}",
+            match d.channel {
+                distribution::Channel::Email => "email",
+                distribution::Channel::Sms => "text message",
+                distribution::Channel::SmsTwoWay => "two-way text messages",
+            },
+            match d.delay_ms() {
+                Ok(ms) if ms > 0 =>
+                    format!(", {} after the event", distribution::delay::describe(ms)),
+                _ => String::new(),
             }
         ),
     }
@@ -189,13 +205,29 @@ pub(crate) async fn read_only(
                 p { strong { "Enabled: " } @if w.enabled { "yes" } @else { "no" } }
                 @for (i, t) in w.tasks.iter().enumerate() {
                     h2 { "Task " (i + 1) ": " (task_summary(t)) }
-                    @let fields = match t { Task::Salesforce(s) => &s.fields, Task::Directory(d) => &d.fields };
-                    table {
-                        thead { tr { th { "Field" } th { "Value" } } }
-                        tbody { @for (k, v) in fields { tr { td { code { (k) } } td { @match v {
-                            FieldValue::Piped(s) => code { (s) },
-                            FieldValue::Value(v) => { (v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())) " " span.muted { "(specified)" } },
-                        } } } } }
+                    @match t {
+                        Task::Salesforce(TaskFields { fields, .. }) | Task::Directory(DirFields { fields, .. }) => {
+                            table {
+                                thead { tr { th { "Field" } th { "Value" } } }
+                                tbody { @for (k, v) in fields { tr { td { code { (k) } } td { @match v {
+                                    FieldValue::Piped(s) => code { (s) },
+                                    FieldValue::Value(v) => { (v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())) " " span.muted { "(specified)" } },
+                                } } } } }
+                            }
+                        }
+                        Task::Distribution(d) => {
+                            p { strong { "Template: " } code { (d.template_id) } }
+                            table {
+                                thead { tr { th { "Recipient" } th { "Value" } } }
+                                tbody { @for (k, v) in &d.recipient { tr { td { code { (k) } } td { code { (v) } } } } }
+                            }
+                            @if !d.embedded_data.is_empty() {
+                                table {
+                                    thead { tr { th { "Embedded data" } th { "Value" } } }
+                                    tbody { @for (k, v) in &d.embedded_data { tr { td { code { (k) } } td { code { (v) } } } } }
+                                }
+                            }
+                        }
                     }
                 }
             }

@@ -38,6 +38,9 @@ pub struct MessageContext<'a> {
     pub survey_url: &'a str,
     /// This recipient's opt-out link.
     pub opt_out_url: &'a str,
+    /// The Salesforce record whose notification sent this invitation (`${sf://…}`); empty
+    /// for other sends.
+    pub record: &'a BTreeMap<String, String>,
 }
 
 /// An email ready for [`crate::mime`].
@@ -84,6 +87,7 @@ impl MessageContext<'_> {
         let ctx = PipeContext {
             contact: self.contact,
             links: &links,
+            record: self.record,
             ..PipeContext::new(self.survey, &data)
         };
         f(&ctx)

@@ -179,6 +179,7 @@ fn context<'a>(
         embedded_data: embedded,
         survey_url: "https://sonde.example/s/SV_1?l=tok&x=1",
         opt_out_url: "https://sonde.example/optout/OPT",
+        record: &survey::piped::NO_RECORD,
     }
 }
 

@@ -484,3 +484,151 @@ async fn kill_9_mid_send_loses_no_invitation() {
     );
     assert!(per_address.values().all(|n| *n <= 2));
 }
+
+/// Issue #11's end to end through a real `sonde serve`: 1,000 Cases closed in the org, whose
+/// sender repeats 30 % of the notifications and shuffles them; the server is killed with
+/// SIGKILL while they stream in, and restarted. Salesforce's retries still make exactly one
+/// invitation per case: none lost, and none twice beyond what SMTP's lack of exactly-once
+/// allows for the messages leaving at the kill (`IN_FLIGHT_BOUND`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_while_cases_close_loses_no_invitation() {
+    const N: usize = 1_000;
+    let mail = mailsim::Mailsim::builder()
+        .keep(3 * N)
+        .start()
+        .await
+        .unwrap();
+    let org = start_org().await;
+    let node = Node {
+        dir: TempDir::new(),
+        env: vec![
+            ("SONDE_SMTP_URL", mail.smtp_url()),
+            ("SONDE_MAIL_FROM", "surveys@sonde.example".into()),
+        ],
+    };
+    let token = node.operator_token();
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = node.serve(port, &org).await;
+    let http = reqwest::Client::new();
+    let post = |path: &str, body: Value| {
+        let req = http
+            .post(format!("{base}{path}"))
+            .bearer_auth(&token)
+            .json(&body);
+        async move { req.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let survey = post(
+        "/api/v1/surveys",
+        serde_json::to_value(survey::sample::sample_definition()).unwrap(),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let connection = sonde::bench::mapping::link_org_via_oauth(
+        &base,
+        &token,
+        org.login_url(),
+        &org.username(),
+        org.password(),
+    )
+    .await
+    .unwrap();
+    let template = post(
+        "/api/v1/templates",
+        json!({"channel": "email", "name": "Case closed", "subject": "About case ${sf://CaseNumber}",
+               "body": "<p>${l://SurveyLink}</p>"}),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let w = post(
+        &format!("/api/v1/surveys/{survey}/workflows"),
+        json!({"name": "Case closed", "event": "salesforce_message", "connectionId": connection,
+               "object": "Case",
+               "tasks": [{"type": "distribution", "channel": "email", "templateId": template,
+                          "recipient": {"email": "${sf://ContactEmail}", "extRef": "${sf://ContactId}"},
+                          "embeddedData": {"sfContactId": "${sf://ContactId}"}}]}),
+    )
+    .await;
+    let endpoint = w["endpointUrl"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{w}"))
+        .to_string();
+    org.set_outbound_settings(sfsim::OutboundSettings {
+        duplicate_rate: 0.3,
+        shuffle: true,
+        first_retry_ms: 50,
+        max_interval_ms: 1_000,
+        ..Default::default()
+    });
+    org.add_outbound_rule(sfsim::OutboundRule {
+        id: String::new(),
+        name: "Case closed".into(),
+        object: "Case".into(),
+        on_create: false,
+        on_update: true,
+        criteria: Some("Status = 'Closed'".into()),
+        fields: ["ContactId", "ContactEmail", "CaseNumber"]
+            .map(String::from)
+            .to_vec(),
+        endpoint,
+        send_session_id: false,
+    })
+    .unwrap();
+    // Cases close 50 at a time for a few seconds; the server dies in the middle of it.
+    let admin = crate::harness::sfsim_admin(&org);
+    let closing = tokio::spawn(async move {
+        crate::harness::close_cases(&admin, N, 50, Duration::from_millis(150)).await
+    });
+    assert!(
+        mail.wait_for(150, Duration::from_secs(300)).await,
+        "sending did not start"
+    );
+    assert!(!closing.is_finished(), "every case closed before the kill");
+    server.0.kill().unwrap(); // SIGKILL
+    server.0.wait().unwrap();
+    let at_kill = mail.received_count();
+    eprintln!(
+        "killed with {at_kill} of {N} invitations received, {} notifications pending",
+        org.outbound_pending()
+    );
+    assert!(at_kill < N as u64, "everything was sent before the kill");
+
+    // Salesforce keeps closing cases, and retrying what nobody acknowledged, meanwhile.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let _restarted = node.serve(port, &org).await;
+    closing.await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(600);
+    let per_address = loop {
+        let mut per_address: std::collections::HashMap<String, usize> = Default::default();
+        for m in mail.received() {
+            for to in &m.rcpt_to {
+                *per_address.entry(to.clone()).or_default() += 1;
+            }
+        }
+        if per_address.len() >= N && org.outbound_pending() == 0 {
+            break per_address;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} of {N} invited after the restart, {} notifications pending",
+            per_address.len(),
+            org.outbound_pending()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    // Redeliveries arriving now change nothing.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(per_address.len(), N, "every case's contact invited");
+    let twice = per_address.values().filter(|n| **n > 1).count();
+    eprintln!(
+        "received: {} messages, twice: {twice} (bound: {})",
+        mail.received_count(),
+        engine::distribution_workers::IN_FLIGHT_BOUND
+    );
+    assert!(twice as i64 <= engine::distribution_workers::IN_FLIGHT_BOUND);
+    assert!(per_address.values().all(|n| *n <= 2));
+}

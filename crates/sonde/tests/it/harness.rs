@@ -391,6 +391,42 @@ pub async fn link_sfsim(app: &TestApp, token: &str, org: &sfsim::RunningOrg) -> 
     .unwrap()
 }
 
+/// `n` Contacts (`case{i}@example.com`), each with a Case that is then closed, `per_call` at
+/// a time with `pause` between the calls (a stream of closings): (contact ids, case ids).
+pub async fn close_cases(
+    admin: &salesforce::Connection,
+    n: usize,
+    per_call: usize,
+    pause: std::time::Duration,
+) -> (Vec<String>, Vec<String>) {
+    let ids = |results: Vec<salesforce::collections::RecordResult>| -> Vec<String> {
+        results
+            .into_iter()
+            .map(|r| r.id.unwrap_or_else(|| panic!("{:?}", r.errors)))
+            .collect()
+    };
+    let contacts: Vec<serde_json::Value> = (0..n)
+        .map(|i| {
+            serde_json::json!({"LastName": format!("Case {i}"), "Email": format!("case{i:04}@example.com")})
+        })
+        .collect();
+    let contacts = ids(admin.create_many("Contact", &contacts, true).await.unwrap());
+    let cases: Vec<serde_json::Value> = contacts
+        .iter()
+        .map(|c| serde_json::json!({"Subject": "Broken kettle", "ContactId": c}))
+        .collect();
+    let cases = ids(admin.create_many("Case", &cases, true).await.unwrap());
+    let closing: Vec<serde_json::Value> = cases
+        .iter()
+        .map(|c| serde_json::json!({"Id": c, "Status": "Closed"}))
+        .collect();
+    for chunk in closing.chunks(per_call) {
+        admin.update_many("Case", chunk, true).await.unwrap();
+        tokio::time::sleep(pause).await;
+    }
+    (contacts, cases)
+}
+
 /// The org's own admin session, to look at what arrived without going through Sonde.
 pub fn sfsim_admin(org: &sfsim::RunningOrg) -> salesforce::Connection {
     salesforce::Connection::builder(salesforce::Tokens {

@@ -14,6 +14,7 @@ mod deletions;
 mod distributions;
 mod harness;
 mod linked_orgs;
+mod moves;
 mod open_link;
 mod queue;
 mod readme;

@@ -301,6 +301,89 @@ async fn link_an_org_build_a_workflow_and_read_its_runs_in_chromium() {
     org.shutdown().await;
 }
 
+/// The editor builds a workflow fired by a Salesforce message: the event, the org and object
+/// whose record fields become `${sf://…}` choices, a distribution task with its template,
+/// delay, recipient and embedded data; saving shows the endpoint URL to paste into Salesforce.
+#[tokio::test]
+async fn a_case_closed_workflow_is_built_in_the_editor_in_chromium() {
+    let Some(b) = Browser::start().await else {
+        return;
+    };
+    let org = start_org().await;
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    configure(&app, &org);
+    let (me, token) = app.org_user(Role::Editor).await;
+    let survey_id = app.sample_survey(&token).await;
+    crate::harness::link_sfsim(&app, &token, &org).await;
+    let template: Value = app
+        .post(&token, "/api/v1/templates")
+        .json(
+            &serde_json::json!({"channel": "email", "name": "Case survey",
+            "subject": "About your case", "fromName": "Acme", "body": "<p>${l://SurveyLink}</p>"}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let template = template["id"].as_str().unwrap().to_string();
+
+    b.goto(&app.url("/login")).await;
+    b.type_into("#email", &me.email).await;
+    b.type_into("#password", "correct horse battery").await;
+    b.click("button[type=submit]").await;
+    b.wait_for("Import a Qualtrics survey").await;
+    b.goto(&app.url(&format!("/surveys/{survey_id}/workflows/new")))
+        .await;
+    b.wait_for("Tasks, in order").await;
+    b.type_into("#wf-name", "Case closed").await;
+    choose(&b, "#wf-event", "salesforce_message").await;
+    b.wait_for("id=\"trigger-object\"").await;
+    choose(&b, "#trigger-object", "Case").await;
+    b.wait_for("<option value=\"Case\" selected").await;
+    b.click("button[value=add_distribution]").await;
+    b.wait_for("id=\"task-0\"").await;
+    // The record's fields are piped-text choices.
+    b.wait_for("${sf://ContactEmail}").await;
+    choose(&b, "#t0_template", &template).await;
+    b.type_into("#t0_delay", "PT24H").await;
+    choose(&b, "#t0_m0_field", "email").await;
+    choose(&b, "#t0_m0_pick", "${sf://ContactEmail}").await;
+    choose(&b, "#t0_m1_field", "extRef").await;
+    choose(&b, "#t0_m1_pick", "${sf://ContactId}").await;
+    b.type_into("#t0_e0_field", "sfContactId").await;
+    choose(&b, "#t0_e0_pick", "${sf://ContactId}").await;
+    b.shots("wfui-triggered-editor").await;
+    b.click("#save").await;
+    let saved = b.wait_for("Workflow saved.").await;
+    assert!(saved.contains("id=\"endpoint-url\""), "{saved}");
+    b.shots("wfui-triggered-saved").await;
+
+    let list = app
+        .get_json(&token, &format!("/api/v1/surveys/{survey_id}/workflows"))
+        .await;
+    let w = &list["workflows"][0];
+    assert_eq!(w["event"], "salesforce_message", "{w}");
+    assert_eq!(w["object"], "Case");
+    let task = &w["tasks"][0];
+    assert_eq!(task["type"], "distribution", "{task}");
+    assert_eq!(task["templateId"], template.as_str());
+    assert_eq!(task["delay"], "PT24H");
+    assert_eq!(task["recipient"]["email"], "${sf://ContactEmail}");
+    assert_eq!(task["recipient"]["extRef"], "${sf://ContactId}");
+    assert_eq!(task["embeddedData"]["sfContactId"], "${sf://ContactId}");
+
+    // A delay that does not read is refused beside its field, with what was typed kept.
+    b.type_into("#t0_delay", "tomorrow").await;
+    b.click("#save").await;
+    let refused = b.wait_for("not an ISO 8601 duration").await;
+    assert!(refused.contains("Task 1 · Delay"), "{refused}");
+    b.shots("wfui-triggered-refused").await;
+    b.quit().await;
+    org.shutdown().await;
+}
+
 #[tokio::test]
 async fn forms_without_the_csrf_token_change_nothing_and_others_see_a_read_only_copy_offer() {
     // Two orgs with one connected app: five links need five org and user pairs.

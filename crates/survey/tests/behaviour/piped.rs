@@ -11,6 +11,7 @@ struct Fixture {
     metadata: ResponseMetadata,
     contact: BTreeMap<String, String>,
     links: BTreeMap<String, String>,
+    record: BTreeMap<String, String>,
 }
 
 impl Fixture {
@@ -72,6 +73,10 @@ impl Fixture {
             metadata,
             contact,
             links,
+            record: BTreeMap::from([
+                ("Id".to_string(), "5003000000D8cuI".to_string()),
+                ("CaseNumber".to_string(), "00001026".to_string()),
+            ]),
         }
     }
 
@@ -82,6 +87,7 @@ impl Fixture {
             metadata: Some(&self.metadata),
             contact: &self.contact,
             links: &self.links,
+            record: &self.record,
         }
     }
 }
@@ -113,6 +119,9 @@ fn every_scheme_renders() {
         ("${m://Field/Tier}", "Gold"),
         ("${l://SurveyURL}", "https://sonde.example/s/SV_1?t=a&b=c"),
         ("${l://OptOutURL}", "https://sonde.example/optout/tok"),
+        ("${sf://CaseNumber}", "00001026"),
+        ("${sf://casenumber}", "00001026"),
+        ("${sf://Subject}", ""),
         ("${l://OptOutLink?d=Unsubscribe}", "https://sonde.example/optout/tok"),
         ("${rm://StartDate}", "2026-11-22T04:00:00Z"),
         ("${rm://Field/EndDate}|${e://Field/RecordedDate}", "2026-11-22T04:05:00Z|2026-11-22T04:05:01Z"),

@@ -75,9 +75,16 @@ fn table() -> Vec<Row> {
         DELETE "/api/v1/salesforce/connections/{id}" at("/api/v1/salesforce/connections/{spare_connection}")
                    .spends(Spend::SpareConnection)                                                                => Login Hidden  Denied  Ok      Hidden;
         GET    "/api/v1/salesforce/connections/{id}/check" at("/api/v1/salesforce/connections/{connection}/check")=> Login Hidden  Hidden  Ok      Hidden;
+        GET    "/api/v1/salesforce/opt-out-sync" at("/api/v1/salesforce/opt-out-sync")                            => Login Ok      Ok      Ok      Ok;
+        PUT    "/api/v1/salesforce/opt-out-sync" at("/api/v1/salesforce/opt-out-sync").json(r#"{"enabled": true}"#) => Login Ok      Denied  Denied  Ok;
+        GET    "/api/v1/surveys/{id}/opt-out-sync" at("/api/v1/surveys/{survey}/opt-out-sync")                    => Login Hidden  Ok      Ok      Ok;
+        PUT    "/api/v1/surveys/{id}/opt-out-sync" at("/api/v1/surveys/{survey}/opt-out-sync")
+                   .json(r#"{"enabled": null}"#)                                                                  => Login Hidden  Denied  Ok      Ok;
         GET    "/api/v1/surveys/{id}/workflows" at("/api/v1/surveys/{survey}/workflows")                          => Login Hidden  Ok      Ok      Ok;
         POST   "/api/v1/surveys/{id}/workflows" at("/api/v1/surveys/{survey}/workflows").json("{dir_workflow_json}")
                                                                                                                   => Login Hidden  Denied  Ok      Ok;
+        POST   "/api/v1/surveys/{id}/workflows/move" at("/api/v1/surveys/{survey}/workflows/move")
+                   .json(r#"{"connectionId": "{connection}"}"#)                                           => Login Hidden  Denied  Ok      Hidden;
         GET    "/api/v1/workflows/{id}" at("/api/v1/workflows/{workflow}")                                        => Login Hidden  Ok      Ok      Ok;
         PUT    "/api/v1/workflows/{id}" at("/api/v1/workflows/{workflow}").json("{workflow_json}")                => Login Hidden  Denied  Ok      Denied;
         DELETE "/api/v1/workflows/{id}" at("/api/v1/workflows/{spare_workflow}").spends(Spend::SpareWorkflow)     => Login Hidden  Denied  Ok      Denied;

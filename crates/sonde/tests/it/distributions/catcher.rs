@@ -18,6 +18,12 @@ pub struct Received {
 }
 
 impl Received {
+    pub fn parsed(&self) -> mail_parser::Message<'_> {
+        mail_parser::MessageParser::default()
+            .parse(self.raw.as_bytes())
+            .expect("a MIME message")
+    }
+
     pub fn to(&self) -> &str {
         self.rcpt_tos
             .first()

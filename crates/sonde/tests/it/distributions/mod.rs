@@ -10,6 +10,7 @@ mod nodes;
 mod sending;
 mod sms;
 mod test_sends;
+mod triggered;
 mod ui;
 
 use crate::harness::{cookie_client, Backend, TestApp};
