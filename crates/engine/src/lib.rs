@@ -36,6 +36,7 @@ pub mod sms;
 mod sms_conversations;
 pub mod sms_sending;
 mod suppressions;
+pub mod survey_bundles;
 mod survey_versions;
 pub mod surveys;
 pub mod test_sends;

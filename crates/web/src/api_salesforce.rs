@@ -233,6 +233,46 @@ pub async fn move_workflows(
     Ok(Json(state.sonde.move_workflows(&actor, &id, asked).await?))
 }
 
+/// The survey as one bundle: its definition, its workflows (without their Salesforce
+/// bindings), the templates they send with and its opt-out sync override
+#[utoipa::path(get, path = "/surveys/{id}/bundle", tag = "surveys",
+    responses((status = 200, body = engine::survey_bundles::SurveyBundle)))]
+pub async fn export_bundle(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Json<engine::survey_bundles::SurveyBundle>> {
+    Ok(Json(state.sonde.export_bundle(&actor, &id).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase")]
+pub struct BundleQuery {
+    /// The linked org to bind Salesforce tasks and triggers to (default: your first).
+    connection_id: Option<String>,
+}
+
+/// A new survey from a bundle (another account's or instance's export)
+///
+/// Its Salesforce tasks and triggers are bound to one of your linked orgs and every workflow
+/// is validated there; if one is refused, nothing is kept and the problems are answered.
+#[utoipa::path(post, path = "/surveys/bundle", tag = "surveys", params(BundleQuery),
+    request_body = engine::survey_bundles::SurveyBundle,
+    responses((status = 201, body = engine::survey_bundles::BundleImported)))]
+pub async fn import_bundle(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Query(q): Query<BundleQuery>,
+    bytes: Bytes,
+) -> ApiResult<Response> {
+    let bundle: engine::survey_bundles::SurveyBundle = body(&bytes)?;
+    let made = state
+        .sonde
+        .import_bundle(&actor, bundle, q.connection_id.as_deref())
+        .await?;
+    Ok((StatusCode::CREATED, Json(made)).into_response())
+}
+
 /// Where Salesforce sends a `salesforce_message` workflow's messages, with the secret a Flow
 /// HTTP callout sends in `X-Sonde-Secret` (the workflow's owner only)
 #[utoipa::path(get, path = "/workflows/{id}/endpoint", tag = "workflows",

@@ -74,6 +74,8 @@ use utoipa::{Modify, OpenApi};
         api_salesforce::list_workflows,
         api_salesforce::create_workflow,
         api_salesforce::move_workflows,
+        api_salesforce::export_bundle,
+        api_salesforce::import_bundle,
         api_salesforce::get_workflow,
         api_salesforce::update_workflow,
         api_salesforce::delete_workflow,

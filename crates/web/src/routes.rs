@@ -178,6 +178,8 @@ pub fn table() -> Vec<Route> {
             "/api/v1/surveys/{id}/workflows/move",
             api_salesforce::move_workflows,
         ),
+        get("/api/v1/surveys/{id}/bundle", api_salesforce::export_bundle),
+        post("/api/v1/surveys/bundle", api_salesforce::import_bundle),
         get("/api/v1/workflows/{id}", api_salesforce::get_workflow),
         put("/api/v1/workflows/{id}", api_salesforce::update_workflow),
         delete("/api/v1/workflows/{id}", api_salesforce::delete_workflow),

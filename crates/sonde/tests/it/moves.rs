@@ -224,3 +224,110 @@ async fn a_sandbox_workflow_moves_to_production_only_once_production_has_what_it
         assert_eq!(post(old_endpoint.clone(), sandbox.org_id()).await, 404);
     }
 }
+
+/// A survey moves to another Sonde account as one bundle: its definition, its workflows
+/// rebound to the importer's linked org, the templates they send with, its opt-out override.
+/// A bundle one of whose workflows the importer's account refuses leaves nothing behind.
+#[tokio::test]
+async fn a_survey_bundle_moves_to_another_account_with_its_workflows_and_templates() {
+    for backend in backends() {
+        let sf = crate::harness::start_sfsim().await;
+        let app = TestApp::spawn(backend).await;
+        crate::harness::use_sfsim(&app, &sf);
+        let (_, a) = app.org_user(Role::Editor).await;
+        let (_, b) = app.org_user(Role::Editor).await;
+        let a_link = link_sfsim(&app, &a, &sf).await;
+        let b_link = link_sfsim(&app, &b, &sf).await;
+        let survey = app.sample_survey(&a).await;
+        let (s, t) = call(
+            &app,
+            &a,
+            "/api/v1/templates",
+            json!({"channel": "email", "name": "Case closed", "subject": "Case ${sf://CaseNumber}",
+                   "body": "<p>${l://SurveyLink}</p>"}),
+        )
+        .await;
+        assert_eq!(s, 201, "{t}");
+        let (s, w) = call(
+            &app,
+            &a,
+            &format!("/api/v1/surveys/{survey}/workflows"),
+            json!({"name": "Case closed", "event": "salesforce_message", "connectionId": a_link,
+                   "object": "Case", "tasks": [{"type": "distribution", "channel": "email",
+                   "templateId": t["id"], "delay": "PT24H",
+                   "recipient": {"email": "${sf://ContactEmail}", "extRef": "${sf://ContactId}"},
+                   "embeddedData": {"sfContactId": "${sf://ContactId}"}}]}),
+        )
+        .await;
+        assert_eq!(s, 201, "{w}");
+        let r = app
+            .put(&a, &format!("/api/v1/surveys/{survey}/opt-out-sync"))
+            .json(&json!({"enabled": false}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let bundle = app
+            .get_json(&a, &format!("/api/v1/surveys/{survey}/bundle"))
+            .await;
+        assert_eq!(bundle["format"], "sonde.survey-bundle/1");
+        assert!(
+            bundle["workflows"][0].get("connectionId").is_none(),
+            "{bundle}"
+        );
+
+        let (s, made) = call(&app, &b, "/api/v1/surveys/bundle", bundle.clone()).await;
+        assert_eq!(s, 201, "{made}");
+        assert_eq!(made["connectionId"], b_link.as_str());
+        let imported = made["surveyId"].as_str().unwrap();
+        let original = app.get_json(&a, &format!("/api/v1/surveys/{survey}")).await;
+        let copy = app
+            .get_json(&b, &format!("/api/v1/surveys/{imported}"))
+            .await;
+        assert_eq!(copy["definition"], original["definition"]);
+        let workflows = app
+            .get_json(&b, &format!("/api/v1/surveys/{imported}/workflows"))
+            .await;
+        let moved = &workflows["workflows"][0];
+        assert_eq!(moved["connectionId"], b_link.as_str(), "{moved}");
+        let task = &moved["tasks"][0];
+        assert_eq!(task["templateId"], made["templateIds"][0], "{task}");
+        assert_ne!(task["templateId"], t["id"]);
+        assert_eq!(task["delay"], "PT24H");
+        assert_ne!(moved["endpointUrl"], w["endpointUrl"]);
+        let sync = app
+            .get_json(&b, &format!("/api/v1/surveys/{imported}/opt-out-sync"))
+            .await;
+        assert_eq!(sync["enabled"], false);
+
+        // A workflow the importer cannot have (a mailing list of another account): nothing kept.
+        let (s, list) = call(
+            &app,
+            &a,
+            "/api/v1/mailing-lists",
+            json!({"name": "A's list"}),
+        )
+        .await;
+        assert_eq!(s, 201);
+        let mut bad = bundle.clone();
+        bad["workflows"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"name": "Into A's list", "event": "response_created", "enabled": true,
+                         "tasks": [{"type": "directory", "action": "add_to_list", "listId": list["id"],
+                                    "fields": {"email": {"piped": "${m://Email}"}}}]}));
+        let before = app.get_json(&b, "/api/v1/surveys").await;
+        let templates_before = app.get_json(&b, "/api/v1/templates").await;
+        let (s, refused) = call(&app, &b, "/api/v1/surveys/bundle", bad).await;
+        assert_eq!(s, 400, "{refused}");
+        assert!(
+            refused.to_string().contains("workflows[1].tasks[0].listId"),
+            "{refused}"
+        );
+        assert_eq!(app.get_json(&b, "/api/v1/surveys").await, before);
+        assert_eq!(
+            app.get_json(&b, "/api/v1/templates").await,
+            templates_before
+        );
+    }
+}

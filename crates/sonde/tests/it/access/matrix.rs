@@ -83,6 +83,9 @@ fn table() -> Vec<Row> {
         GET    "/api/v1/surveys/{id}/workflows" at("/api/v1/surveys/{survey}/workflows")                          => Login Hidden  Ok      Ok      Ok;
         POST   "/api/v1/surveys/{id}/workflows" at("/api/v1/surveys/{survey}/workflows").json("{dir_workflow_json}")
                                                                                                                   => Login Hidden  Denied  Ok      Ok;
+        GET    "/api/v1/surveys/{id}/bundle" at("/api/v1/surveys/{survey}/bundle")                                => Login Hidden  Ok      Ok      Ok;
+        POST   "/api/v1/surveys/bundle" at("/api/v1/surveys/bundle")
+                   .json(r#"{"format": "sonde.survey-bundle/1", "survey": {survey_definition}}"#)                 => Login Ok      Denied  Ok      Ok;
         POST   "/api/v1/surveys/{id}/workflows/move" at("/api/v1/surveys/{survey}/workflows/move")
                    .json(r#"{"connectionId": "{connection}"}"#)                                           => Login Hidden  Denied  Ok      Hidden;
         GET    "/api/v1/workflows/{id}" at("/api/v1/workflows/{workflow}")                                        => Login Hidden  Ok      Ok      Ok;
