@@ -3,8 +3,8 @@
 //! missing there, fields typed differently than in the org they were built on, values its
 //! picklists do not allow, record types matched by DeveloperName and re-pointed to the
 //! target's ids, the record fields a Salesforce message's tasks read), with each problem
-//! named by its place. Nothing changes until the plan has no problem; then each workflow is
-//! bound to the target (Salesforce tasks and the message's org) and a Salesforce-message
+//! named by its place. Workflows that name no org (directory tasks only) are left out. Nothing
+//! changes until the plan has no problem; then each workflow is bound to the target (Salesforce tasks and the message's org) and a Salesforce-message
 //! workflow gets a new endpoint, to paste into the target org's Flow.
 
 use crate::workflows::{Event, FieldValue, Task, Workflow, WorkflowInput};
@@ -172,6 +172,12 @@ impl Sonde {
         let mut moves = Vec::new();
         let mut inputs = Vec::new();
         for w in self.workflows(actor, &survey.id).await? {
+            let bound = w.event == Event::SalesforceMessage
+                || w.tasks.iter().any(|t| matches!(t, Task::Salesforce(_)));
+            if !bound {
+                // Nothing in it names an org: it stays as it is wherever the others go.
+                continue;
+            }
             let mut m = WorkflowMove {
                 workflow_id: w.id.clone(),
                 name: w.name.clone(),
@@ -239,17 +245,24 @@ impl Sonde {
                 problems,
             ));
         }
+        let before: HashMap<String, Option<String>> = self
+            .workflows(actor, &survey.id)
+            .await?
+            .into_iter()
+            .map(|w| (w.id, w.connection_id))
+            .collect();
         for (m, input) in plan.workflows.iter_mut().zip(inputs) {
             let Some(input) = input else { continue };
             let triggered = input.event == Event::SalesforceMessage;
-            if triggered {
+            let elsewhere = before.get(&m.workflow_id).cloned().flatten() != input.connection_id;
+            if triggered && elsewhere {
                 // The old endpoint belongs to the org moved away from: a new one for the new.
                 self.store
                     .delete_endpoint_of_workflow(&m.workflow_id)
                     .await?;
             }
             let saved = self.update_workflow(actor, &m.workflow_id, input).await?;
-            m.endpoint_url = saved.endpoint_url.filter(|_| triggered);
+            m.endpoint_url = saved.endpoint_url.filter(|_| triggered && elsewhere);
         }
         plan.applied = true;
         Ok(plan)

@@ -235,7 +235,12 @@ pub struct TaskRecord {
 pub struct Run {
     pub id: String,
     pub workflow_id: String,
+    /// The response that fired it; empty for a run fired by a Salesforce notification (see
+    /// `notificationId`) or an opt-out's write-back (trigger `opt_out`).
     pub response_id: String,
+    /// The Salesforce notification that fired it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notification_id: Option<String>,
     pub trigger: String,
     pub status: String,
     pub condition_met: Option<bool>,
@@ -803,6 +808,7 @@ pub(crate) fn run_from(r: &RunRow, attempts: i64) -> Result<Run> {
         id: r.id.clone(),
         workflow_id: r.workflow_id.clone(),
         response_id: r.response_id.clone(),
+        notification_id: r.notification_id.clone(),
         trigger: r.trigger.clone(),
         status: r.status.clone(),
         condition_met: r.condition_met,

@@ -43,6 +43,7 @@ pub mod ui_users;
 mod ui_workflow_catalog;
 pub mod ui_workflow_editor;
 mod ui_workflow_form;
+pub mod ui_workflow_moves;
 mod ui_workflow_triggers;
 pub mod ui_workflows;
 

@@ -6,7 +6,7 @@ use crate::{
     api_salesforce, api_users, assets, invitation, openapi, respondent, salesforce_hooks, sign_in,
     twilio_webhooks, ui, ui_audit, ui_deletions, ui_distributions, ui_frequency_rules,
     ui_linked_orgs, ui_outbox, ui_responses, ui_salesforce, ui_templates, ui_test_sends, ui_users,
-    ui_workflow_editor, ui_workflows, AppState,
+    ui_workflow_editor, ui_workflow_moves, ui_workflows, AppState,
 };
 use axum::handler::Handler;
 use axum::http::Method;
@@ -345,6 +345,11 @@ pub fn table() -> Vec<Route> {
         ),
         post("/salesforce/{id}/disconnect", ui_salesforce::disconnect),
         get("/surveys/{id}/workflows", ui_workflows::workflows),
+        get("/surveys/{id}/workflows/move", ui_workflow_moves::move_page),
+        post(
+            "/surveys/{id}/workflows/move",
+            ui_workflow_moves::apply_move,
+        ),
         get(
             "/surveys/{id}/workflows/new",
             ui_workflow_editor::new_workflow,

@@ -147,7 +147,10 @@ pub async fn workflows(
         html! {
             p { a href={ "/surveys/" (survey.id) } { "← " (survey.name) } }
             h1 { "Workflows" }
-            p { a.button href={ "/surveys/" (survey.id) "/workflows/new" } { "New workflow" } }
+            p {
+                a.button href={ "/surveys/" (survey.id) "/workflows/new" } { "New workflow" } " "
+                @if !list.is_empty() { a href={ "/surveys/" (survey.id) "/workflows/move" } { "Move to another org" } }
+            }
             div.card {
                 @if list.is_empty() {
                     p.muted { "No workflows yet. A workflow turns each matching response into Salesforce records or directory changes." }
@@ -267,6 +270,37 @@ pub struct RunsQuery {
     retried: Option<String>,
 }
 
+/// What each notification came to: sent, excluded with the reason, duplicates counted.
+fn notifications_markup(
+    notifications: &[engine::salesforce_messages::ReceivedNotification],
+) -> maud::Markup {
+    html! {
+        div.card id="notifications" {
+            h2 { "Notifications" }
+            @if notifications.is_empty() {
+                p.muted { "None received yet. Each Outbound Message or callout to the endpoint is listed here once, however often Salesforce sends it again." }
+            } @else {
+                div.table-wrap {
+                    table {
+                        thead { tr { th { "Received" } th { "Record" } th { "Outcome" } th { "Why" } th { "Sent again" } } }
+                        tbody {
+                            @for n in notifications {
+                                tr {
+                                    td { time datetime=(n.received_at) { (n.received_at) } }
+                                    td { code { (n.record_id.as_deref().unwrap_or("—")) } }
+                                    td { span class={ "badge " (n.outcome) } { (n.outcome) } }
+                                    td { (n.detail.as_deref().unwrap_or("")) }
+                                    td { (n.duplicates) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 pub async fn runs(
     State(state): State<AppState>,
     user: WebUser,
@@ -279,6 +313,11 @@ pub async fn runs(
         .sonde
         .workflow_runs(&user.actor, &id, status, 200)
         .await?;
+    let notifications = if w.event == Event::SalesforceMessage {
+        state.sonde.workflow_notifications(&user.actor, &id).await?
+    } else {
+        Vec::new()
+    };
     Ok(page(
         &user,
         &format!("Runs · {}", w.name),
@@ -290,6 +329,9 @@ pub async fn runs(
                 a href={ "/workflows/" (w.id) "/runs" } { "All" }
                 @for (s, n) in &counts { " · " a href={ "/workflows/" (w.id) "/runs?status=" (s) } { (s) " (" (n) ")" } }
             }
+            @if w.event == Event::SalesforceMessage {
+                (notifications_markup(&notifications))
+            }
             @if runs.is_empty() {
                 div.card { p.muted { "No runs yet. A run is recorded each time a response fires this workflow." } }
             }
@@ -299,11 +341,18 @@ pub async fn runs(
                         span class={ "badge " (r.status) } { (r.status) } " " (crate::ui::time(r.created_at))
                     }
                     p {
-                        "Trigger: " (r.trigger) " · response " a href={ "/surveys/" (w.survey_id) "/responses/" (r.response_id) } { code { (r.response_id) } }
-                        " · conditions: " @match r.condition_met { Some(true) => "met", Some(false) => "not met", None => "not evaluated yet" }
+                        "Trigger: " (r.trigger)
+                        @if let Some(n) = &r.notification_id { " · notification " code { (n) } }
+                        @else if !r.response_id.is_empty() { " · response " a href={ "/surveys/" (w.survey_id) "/responses/" (r.response_id) } { code { (r.response_id) } } }
+                        @if !r.response_id.is_empty() {
+                            " · conditions: " @match r.condition_met { Some(true) => "met", Some(false) => "not met", None => "not evaluated yet" }
+                        }
                         " · attempts: " (r.attempts)
                     }
-                    @if let Some(e) = &r.error { p.error { (e) } }
+                    // A waiting or excluded run's words say why, not what went wrong.
+                    @if let Some(e) = &r.error {
+                        @if matches!(r.status.as_str(), "waiting" | "skipped") { p.muted { (e) } } @else { p.error { (e) } }
+                    }
                     @if !r.tasks.is_empty() {
                         ol.tasks {
                             @for t in &r.tasks {

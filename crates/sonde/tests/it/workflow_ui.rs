@@ -374,6 +374,57 @@ async fn a_case_closed_workflow_is_built_in_the_editor_in_chromium() {
     assert_eq!(task["recipient"]["extRef"], "${sf://ContactId}");
     assert_eq!(task["embeddedData"]["sfContactId"], "${sf://ContactId}");
 
+    // "Move to another org": the plan checked against the org picked, then the move.
+    b.goto(&app.url(&format!("/surveys/{survey_id}/workflows")))
+        .await;
+    b.click(&format!("a[href='/surveys/{survey_id}/workflows/move']"))
+        .await;
+    b.wait_for("id=\"move-target\"").await;
+    let connection = w["connectionId"].as_str().unwrap().to_string();
+    choose(&b, "#move-target", &connection).await;
+    b.click("#move-check").await;
+    let plan = b.wait_for("Everything checks out").await;
+    assert!(plan.contains("id=\"move-apply\""), "{plan}");
+    b.shots("wfui-move-plan").await;
+    b.click("#move-apply").await;
+    b.wait_for("id=\"moved\"").await;
+    b.shots("wfui-move-done").await;
+    b.goto(&app.url(&format!("/workflows/{}", w["id"].as_str().unwrap())))
+        .await;
+    b.wait_for("t0_delay").await;
+
+    // A callout arrives: the run history lists the notification and what became of it.
+    let endpoint = app
+        .get_json(
+            &token,
+            &format!("/api/v1/workflows/{}/endpoint", w["id"].as_str().unwrap()),
+        )
+        .await;
+    let r = reqwest::Client::new()
+        .post(endpoint["url"].as_str().unwrap())
+        .header("X-Sonde-Secret", endpoint["secret"].as_str().unwrap())
+        .json(
+            &serde_json::json!({"Id": "5005g00000UIRUNAAA", "ContactId": "0035g00000UIRUNAAA",
+            "ContactEmail": "ui@example.com", "LastModifiedDate": "2026-12-03T10:00:00.000+0000"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    app.sonde.drain_workflows().await.unwrap();
+    b.goto(&app.url(&format!("/workflows/{}/runs", w["id"].as_str().unwrap())))
+        .await;
+    let runs = b.wait_for("id=\"notifications\"").await;
+    assert!(runs.contains("5005g00000UIRUNAAA"), "{runs}");
+    assert!(
+        runs.contains("waiting"),
+        "the run waits out its 24 h: {runs}"
+    );
+    b.shots("wfui-triggered-runs").await;
+    b.goto(&app.url(&format!("/workflows/{}", w["id"].as_str().unwrap())))
+        .await;
+    b.wait_for("t0_delay").await;
+
     // A delay that does not read is refused beside its field, with what was typed kept.
     b.type_into("#t0_delay", "tomorrow").await;
     b.click("#save").await;

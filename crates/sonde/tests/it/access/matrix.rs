@@ -227,6 +227,9 @@ fn table() -> Vec<Row> {
         POST   "/salesforce/{id}/disconnect" at("/salesforce/{spare_connection}/disconnect").form(&[("confirm", "yes")])
                    .spends(Spend::SpareConnection)                                                                => Login Hidden  Denied  Ok      Hidden;
         GET    "/surveys/{id}/workflows" at("/surveys/{survey}/workflows")                                        => Login Hidden  Ok      Ok      Ok;
+        GET    "/surveys/{id}/workflows/move" at("/surveys/{survey}/workflows/move?connection={connection}")      => Login Hidden  Denied  Ok      Hidden;
+        POST   "/surveys/{id}/workflows/move" at("/surveys/{survey}/workflows/move").form(&[("connection", "{connection}")])
+                                                                                                                  => Login Hidden  Denied  Ok      Hidden;
         GET    "/surveys/{id}/workflows/new" at("/surveys/{survey}/workflows/new")                                => Login Hidden  Denied  Ok      Ok;
         POST   "/surveys/{id}/workflows/new" at("/surveys/{survey}/workflows/new").form(DIRECTORY_WORKFLOW_FORM)   => Login Hidden  Denied  Ok      Ok;
         GET    "/workflows/{id}" at("/workflows/{workflow}")                                                      => Login Hidden  Ok      Ok      Ok;
