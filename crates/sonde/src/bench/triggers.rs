@@ -1,12 +1,16 @@
 //! `sonde bench triggers`: Outbound Messages of 100 notifications each, posted by concurrent
 //! senders to a `salesforce_message` workflow's endpoint (linked to the built-in org), with a
 //! share of them posted again as Salesforce's redeliveries are: notifications recorded per
-//! second and the latency of each `Ack` (every notification of the message committed first).
+//! second and the latency of each `Ack` (every notification of the message committed first,
+//! with the run it fires). Then the workflow's distribution task invites each case's contact
+//! by email through the server's own workers to a local SMTP server: invitations per second
+//! from the first run claimed to the last message accepted, and the Salesforce API calls its
+//! opt-out reads cost per invitation.
 
 use super::mapping::link_org_via_oauth;
 use super::{peak_rss_kib, percentile, BenchServer};
 use engine::connections::SalesforceSettings;
-use engine::workflows::{Event, WorkflowInput};
+use engine::workflows::{Event, Task, WorkflowInput};
 use std::time::{Duration, Instant};
 
 #[derive(clap::Args, Debug)]
@@ -45,6 +49,10 @@ fn message(org_id: &str, first: usize, n: usize) -> String {
                         ("Id".to_string(), Some(format!("500{i:012}AAA"))),
                         ("Subject".to_string(), Some(format!("Case {i} closed"))),
                         ("ContactId".to_string(), Some(format!("003{i:012}AAA"))),
+                        (
+                            "ContactEmail".to_string(),
+                            Some(format!("case{i}@bench.example")),
+                        ),
                         ("Status".to_string(), Some("Closed".to_string())),
                     ]
                     .into_iter()
@@ -68,6 +76,31 @@ pub async fn run(args: TriggersArgs) -> anyhow::Result<()> {
     settings.client_secret = Some(salesforce::Secret::new(org.client_secret()));
     settings.allowed_hosts = salesforce::AllowedHosts::parse(&org.host())?;
     bench.sonde.configure_salesforce(settings);
+    // Only the newest few messages are kept: the catcher's memory stays out of the figures.
+    let mail = mailsim::Mailsim::builder().keep(16).start().await?;
+    bench.sonde.set_mailer(Some(
+        engine::mail::Mailer::new(
+            engine::mail::MailSettings::parse(
+                &mail.smtp_url(),
+                "surveys@sonde.example",
+                None,
+                None,
+            )
+            .map_err(anyhow::Error::msg)?,
+        )
+        .map_err(anyhow::Error::msg)?,
+    ));
+    let template: engine::message_templates::TemplateDefinition =
+        serde_json::from_value(serde_json::json!({
+            "channel": "email", "name": "Case closed", "subject": "Case ${sf://Subject}",
+            "body": "<p>${l://SurveyLink}</p><p>${l://OptOutLink?d=Unsubscribe}</p>"
+        }))?;
+    let template = bench.sonde.create_template(&bench.admin, template).await?;
+    let invite: Task = serde_json::from_value(serde_json::json!({
+        "type": "distribution", "channel": "email", "templateId": template.id,
+        "recipient": {"email": "${sf://ContactEmail}", "extRef": "${sf://ContactId}"},
+        "embeddedData": {"sfContactId": "${sf://ContactId}"}
+    }))?;
     let connection = link_org_via_oauth(
         &bench.base,
         &bench.token,
@@ -86,7 +119,7 @@ pub async fn run(args: TriggersArgs) -> anyhow::Result<()> {
                 event: Event::SalesforceMessage,
                 enabled: true,
                 conditions: None,
-                tasks: Vec::new(),
+                tasks: vec![invite],
                 allow_unsigned_record_ids: false,
                 connection_id: Some(connection),
                 object: Some("Case".into()),
@@ -176,6 +209,34 @@ pub async fn run(args: TriggersArgs) -> anyhow::Result<()> {
         percentile(&latencies, 0.99).as_secs_f64() * 1000.0,
         latencies.last().copied().unwrap_or_default().as_secs_f64() * 1000.0
     );
+
+    // The invitations: the server's own workers, as `sonde serve` runs them.
+    org.reset_calls();
+    let invited_from = Instant::now();
+    let workers = [
+        bench.sonde.spawn_workflow_worker(),
+        bench.sonde.spawn_distribution_worker(),
+    ];
+    let deadline = Instant::now() + Duration::from_secs(1_800);
+    while (mail.received_count() as i64) < expected {
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "{} of {expected} invitations after 30 minutes",
+            mail.received_count()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let invited = invited_from.elapsed();
+    for w in workers {
+        w.abort();
+    }
+    let calls: u64 = org.calls().values().sum();
+    println!(
+        "  invitations: {expected} sent in {:.2} s · {:.0} invitations/s (workflow runs, opt-out reads, recipients, SMTP) · {:.4} Salesforce calls per invitation ({calls} opt-out queries)",
+        invited.as_secs_f64(),
+        expected as f64 / invited.as_secs_f64(),
+        calls as f64 / expected as f64
+    );
     if let Some(rss) = peak_rss_kib() {
         println!(
             "  peak RSS: {:.1} MiB (server, senders and the org in one process)",
@@ -184,5 +245,6 @@ pub async fn run(args: TriggersArgs) -> anyhow::Result<()> {
     }
     bench.stop().await;
     org.shutdown().await;
+    mail.shutdown().await;
     Ok(())
 }
