@@ -391,11 +391,11 @@ pub async fn link_sfsim(app: &TestApp, token: &str, org: &sfsim::RunningOrg) -> 
     .unwrap()
 }
 
-/// `n` Contacts (`case{i}@example.com`), each with a Case that is then closed, `per_call` at
-/// a time with `pause` between the calls (a stream of closings): (contact ids, case ids).
+/// A Contact (`case{i}@example.com`) for each `i` of `range`, each with a Case that is then
+/// closed, `per_call` at a time with `pause` between the calls: (contact ids, case ids).
 pub async fn close_cases(
     admin: &salesforce::Connection,
-    n: usize,
+    range: std::ops::Range<usize>,
     per_call: usize,
     pause: std::time::Duration,
 ) -> (Vec<String>, Vec<String>) {
@@ -405,7 +405,7 @@ pub async fn close_cases(
             .map(|r| r.id.unwrap_or_else(|| panic!("{:?}", r.errors)))
             .collect()
     };
-    let contacts: Vec<serde_json::Value> = (0..n)
+    let contacts: Vec<serde_json::Value> = range
         .map(|i| {
             serde_json::json!({"LastName": format!("Case {i}"), "Email": format!("case{i:04}@example.com")})
         })

@@ -457,7 +457,7 @@ async fn a_thousand_closed_cases_send_exactly_a_thousand_invitations() {
         t.f.app.sonde.spawn_workflow_worker(),
         t.f.app.sonde.spawn_distribution_worker(),
     ];
-    crate::harness::close_cases(&sfsim_admin(&t.sf), N, 200, std::time::Duration::ZERO).await;
+    crate::harness::close_cases(&sfsim_admin(&t.sf), 0..N, 200, std::time::Duration::ZERO).await;
     // A liveness bound, not a speed check.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
     loop {
