@@ -5,7 +5,7 @@
 use crate::responses::Response;
 use crate::surveys::Survey;
 use crate::workflows::{
-    DirectoryAction, DirectoryTask, Event, FieldValue, Operation, SalesforceTask, Task, TaskRecord,
+    DirectoryAction, DirectoryTask, FieldValue, Operation, SalesforceTask, Task, TaskRecord,
     Workflow,
 };
 use crate::{Error, Result, Sonde};
@@ -13,14 +13,14 @@ use salesforce::rest::SObjectDescribe;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
-use store::queue::{Job, NewJob};
-use store::responses::ResponseRow;
-use store::salesforce_messages::NotificationRow;
+use store::queue::Job;
 use store::workflows::RunRow;
 use store::{Any, Store, Transaction};
 
 mod distribution_task;
+mod firing;
 mod idempotency;
+pub(crate) use firing::{fire, fire_for_notification, fire_opt_out, run_id, OPT_OUT_TRIGGER};
 pub(crate) use idempotency::duplicate_warning;
 
 /// The queue kind of workflow runs.
@@ -53,171 +53,7 @@ impl DrainReport {
     }
 }
 
-/// Writes the runs and jobs a response fires, inside the response's transaction.
-pub(crate) async fn fire(
-    tx: &mut Transaction<'_, Any>,
-    response: &ResponseRow,
-    event: Event,
-) -> Result<usize> {
-    let workflows = Store::workflows_for_event(tx, &response.survey_id, event.as_str()).await?;
-    let mut fired = 0;
-    for w in workflows {
-        let def: crate::workflows::Definition = serde_json::from_str(&w.definition)?;
-        let id = run_id();
-        let tasks: Vec<TaskRecord> = def
-            .tasks
-            .iter()
-            .enumerate()
-            .map(|(i, t)| pending_record(i, t))
-            .collect();
-        // An update may fire again; a creation or a close fires once per response.
-        let dedupe = match event {
-            Event::ResponseUpdated => {
-                format!(
-                    "wf:{}:{}:{}:{}",
-                    w.id,
-                    response.id,
-                    event.as_str(),
-                    response.updated_at
-                )
-            }
-            _ => format!("wf:{}:{}:{}", w.id, response.id, event.as_str()),
-        };
-        let job = NewJob {
-            id: id.clone(),
-            org_id: response.org_id.clone(),
-            kind: WORKFLOW_JOB.into(),
-            payload:
-                serde_json::json!({"runId": id, "workflowId": w.id, "responseId": response.id})
-                    .to_string(),
-            dedupe_key: dedupe,
-            run_after: 0,
-        };
-        if Store::enqueue_job(tx, &job).await? {
-            let now = store::now_ms();
-            Store::insert_run(
-                tx,
-                &RunRow {
-                    id,
-                    org_id: response.org_id.clone(),
-                    workflow_id: w.id.clone(),
-                    response_id: response.id.clone(),
-                    trigger: event.as_str().into(),
-                    status: "queued".into(),
-                    condition_met: None,
-                    tasks: serde_json::to_string(&tasks)?,
-                    error: None,
-                    created_at: now,
-                    updated_at: now,
-                    notification_id: None,
-                },
-            )
-            .await?;
-            fired += 1;
-        }
-    }
-    Ok(fired)
-}
-
-/// A new run's id (its job has the same one).
-pub(crate) fn run_id() -> String {
-    format!("RN_{}", store::ids::random_token(20))
-}
-
-/// Writes the run (and job) a new notification fires, inside the transaction recording it.
-/// The notification row already names the run (`run_id`).
-pub(crate) async fn fire_for_notification(
-    tx: &mut Transaction<'_, Any>,
-    workflow: &Workflow,
-    n: &NotificationRow,
-) -> Result<()> {
-    let Some(id) = n.run_id.clone() else {
-        return Ok(());
-    };
-    let event = Event::SalesforceMessage;
-    let tasks: Vec<TaskRecord> = workflow
-        .tasks
-        .iter()
-        .enumerate()
-        .map(|(i, t)| pending_record(i, t))
-        .collect();
-    let job = NewJob {
-        id: id.clone(),
-        org_id: n.org_id.clone(),
-        kind: WORKFLOW_JOB.into(),
-        payload:
-            serde_json::json!({"runId": id, "workflowId": workflow.id, "notificationId": n.id})
-                .to_string(),
-        dedupe_key: format!("wf:{}:{}:{}", workflow.id, n.id, event.as_str()),
-        run_after: 0,
-    };
-    if Store::enqueue_job(tx, &job).await? {
-        Store::insert_run(
-            tx,
-            &RunRow {
-                id,
-                org_id: n.org_id.clone(),
-                workflow_id: workflow.id.clone(),
-                response_id: String::new(),
-                trigger: event.as_str().into(),
-                status: "queued".into(),
-                condition_met: None,
-                tasks: serde_json::to_string(&tasks)?,
-                error: None,
-                created_at: n.received_at,
-                updated_at: n.received_at,
-                notification_id: Some(n.id.clone()),
-            },
-        )
-        .await?;
-    }
-    Ok(())
-}
-
-/// The trigger of a run that writes an opt-out back to Salesforce.
-pub const OPT_OUT_TRIGGER: &str = "opt_out";
-
-/// Queues the write of an opt-out to Salesforce, inside the opt-out's transaction: a run of
-/// the invitation's workflow whose one task (in the job) updates the record's checkbox.
-pub(crate) async fn fire_opt_out(
-    tx: &mut Transaction<'_, Any>,
-    w: &crate::opt_out_sync::OptOutWrite,
-) -> Result<()> {
-    let id = run_id();
-    let task = Task::Salesforce(w.task.clone());
-    let job = NewJob {
-        id: id.clone(),
-        org_id: w.org_id.clone(),
-        kind: WORKFLOW_JOB.into(),
-        payload: serde_json::json!({"runId": id, "workflowId": w.workflow_id, "tasks": [task]})
-            .to_string(),
-        dedupe_key: format!("optout:{}:{}", w.distribution_id, w.channel),
-        run_after: 0,
-    };
-    if Store::enqueue_job(tx, &job).await? {
-        let now = store::now_ms();
-        Store::insert_run(
-            tx,
-            &RunRow {
-                id,
-                org_id: w.org_id.clone(),
-                workflow_id: w.workflow_id.clone(),
-                response_id: String::new(),
-                trigger: OPT_OUT_TRIGGER.into(),
-                status: "queued".into(),
-                condition_met: None,
-                tasks: serde_json::to_string(&[pending_record(0, &task)])?,
-                error: None,
-                created_at: now,
-                updated_at: now,
-                notification_id: None,
-            },
-        )
-        .await?;
-    }
-    Ok(())
-}
-
+/// A task's record in a run before it is tried.
 fn pending_record(index: usize, t: &Task) -> TaskRecord {
     TaskRecord {
         index,

@@ -7,7 +7,7 @@
 //! changes until the plan has no problem; then each workflow is bound to the target (Salesforce tasks and the message's org) and a Salesforce-message
 //! workflow gets a new endpoint, to paste into the target org's Flow.
 
-use crate::workflows::{Event, FieldValue, Task, Workflow, WorkflowInput};
+use crate::workflows::{Event, FieldValue, Task, Workflow};
 use crate::{Actor, Error, FieldProblem, Result, Role, Sonde};
 use salesforce::rest::SObjectDescribe;
 use serde::{Deserialize, Serialize};
@@ -135,19 +135,6 @@ fn record_fields_read(w: &Workflow) -> Vec<(String, String)> {
     out
 }
 
-fn input_of(w: &Workflow) -> WorkflowInput {
-    WorkflowInput {
-        name: w.name.clone(),
-        event: w.event,
-        enabled: w.enabled,
-        conditions: w.conditions.clone(),
-        tasks: w.tasks.clone(),
-        allow_unsigned_record_ids: w.allow_unsigned_record_ids,
-        connection_id: w.connection_id.clone(),
-        object: w.object.clone(),
-    }
-}
-
 impl Sonde {
     /// The plan of moving the survey's workflows to `connectionId`, carried out with `apply`
     /// when it has no problem (otherwise 400 with every problem, `workflows[k].…`).
@@ -197,10 +184,7 @@ impl Sonde {
             let mut moved = w.clone();
             self.rebind(&mut moved, &target.id, &mut describes, &mut m)
                 .await;
-            match self
-                .validate_workflow(actor, &survey, &input_of(&moved))
-                .await
-            {
+            match self.validate_workflow(actor, &survey, &moved.input()).await {
                 Ok(_) => {}
                 Err(Error::Invalid { problems, message }) => {
                     if problems.is_empty() {
@@ -211,7 +195,7 @@ impl Sonde {
                 Err(e) => return Err(e),
             }
             moves.push(m);
-            inputs.push(Some(input_of(&moved)));
+            inputs.push(Some(moved.input()));
         }
         let ready = moves.iter().all(|m| m.problems.is_empty());
         let mut plan = MovePlan {

@@ -212,6 +212,22 @@ impl Workflow {
     }
 }
 
+impl Workflow {
+    /// The workflow as a save's input: what a copy, a move or an import starts from.
+    pub fn input(&self) -> WorkflowInput {
+        WorkflowInput {
+            name: self.name.clone(),
+            event: self.event,
+            enabled: self.enabled,
+            conditions: self.conditions.clone(),
+            tasks: self.tasks.clone(),
+            allow_unsigned_record_ids: self.allow_unsigned_record_ids,
+            connection_id: self.connection_id.clone(),
+            object: self.object.clone(),
+        }
+    }
+}
+
 /// One task's record in a run.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -405,14 +421,10 @@ impl Sonde {
         }
         let input = WorkflowInput {
             name: format!("{} (copy)", source.name),
-            event: source.event,
-            enabled: source.enabled,
-            conditions: source.conditions,
             tasks,
-            allow_unsigned_record_ids: source.allow_unsigned_record_ids,
             // A copy listens to the copier's org, at an endpoint of its own.
             connection_id: source.connection_id.as_ref().and(connection.clone()),
-            object: source.object,
+            ..source.input()
         };
         self.create_workflow(actor, &source.survey_id, input).await
     }
