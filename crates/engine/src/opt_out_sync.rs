@@ -106,7 +106,7 @@ impl Sonde {
         }
         if !problems.is_empty() {
             return Err(Error::invalid_fields(
-                "the opt-out sync settings were not saved",
+                "opt-out fields are Salesforce field names: letters, digits and underscores",
                 problems,
             ));
         }

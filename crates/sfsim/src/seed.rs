@@ -40,6 +40,8 @@ objects:
   - name: Contact
     fields:
       - {name: Consent_Withheld__c, type: checkbox, label: Consent Withheld}
+      - {name: SMS_Opt_Out__c, type: checkbox, label: SMS Opt Out}
+      - {name: Survey_Sent__c, type: checkbox, label: Survey Sent}
 "#;
 
 pub fn demo_metadata() -> MetadataFile {

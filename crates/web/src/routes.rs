@@ -5,8 +5,9 @@ use crate::{
     account, api, api_audit, api_credentials, api_deletions, api_distributions, api_opt_out_sync,
     api_salesforce, api_users, assets, invitation, openapi, respondent, salesforce_hooks, sign_in,
     twilio_webhooks, ui, ui_audit, ui_deletions, ui_distributions, ui_frequency_rules,
-    ui_linked_orgs, ui_outbox, ui_responses, ui_salesforce, ui_templates, ui_test_sends, ui_users,
-    ui_workflow_editor, ui_workflow_moves, ui_workflows, AppState,
+    ui_linked_orgs, ui_opt_out_sync, ui_outbox, ui_responses, ui_salesforce, ui_survey_bundles,
+    ui_templates, ui_test_sends, ui_users, ui_workflow_editor, ui_workflow_moves, ui_workflows,
+    AppState,
 };
 use axum::handler::Handler;
 use axum::http::Method;
@@ -323,6 +324,7 @@ pub fn table() -> Vec<Route> {
         ),
         get("/surveys/{id}/export.csv", ui::export_csv),
         get("/surveys/{id}/export.json", ui::export_json),
+        get("/surveys/{id}/bundle.json", ui_survey_bundles::export),
         get("/contacts", ui::contacts),
         post("/contacts/import", ui::import_contacts),
         get(
@@ -338,6 +340,7 @@ pub fn table() -> Vec<Route> {
         get("/audit", ui_audit::audit_log),
         get("/salesforce", ui_salesforce::connections),
         post("/salesforce/link", ui_salesforce::link),
+        post("/salesforce/opt-out-sync", ui_opt_out_sync::save_org),
         get("/salesforce/{id}/check", ui_salesforce::check),
         get(
             "/salesforce/{id}/disconnect",
@@ -345,6 +348,7 @@ pub fn table() -> Vec<Route> {
         ),
         post("/salesforce/{id}/disconnect", ui_salesforce::disconnect),
         get("/surveys/{id}/workflows", ui_workflows::workflows),
+        post("/surveys/{id}/opt-out-sync", ui_opt_out_sync::save_survey),
         get("/surveys/{id}/workflows/move", ui_workflow_moves::move_page),
         post(
             "/surveys/{id}/workflows/move",

@@ -67,6 +67,13 @@ pub async fn surveys(
 /// The surveys page; `refusal` is an import that failed, said once above the form to try again.
 async fn surveys_page(state: &AppState, user: &WebUser, refusal: Option<Error>) -> PageResult {
     let surveys = state.sonde.surveys(&user.actor).await?;
+    let orgs: Vec<_> = state
+        .sonde
+        .salesforce_connections(&user.actor)
+        .await?
+        .into_iter()
+        .filter(|c| c.status == "active")
+        .collect();
     let status = match refusal {
         Some(_) => axum::http::StatusCode::BAD_REQUEST,
         None => axum::http::StatusCode::OK,
@@ -88,10 +95,16 @@ async fn surveys_page(state: &AppState, user: &WebUser, refusal: Option<Error>) 
                 }
             }
             div.card {
-                h2 { "Import a Qualtrics survey (.qsf)" }
+                h2 { "Import a Qualtrics survey (.qsf) or a Sonde bundle" }
+                p.muted { "A Qualtrics export (.qsf), or a Sonde bundle (a survey exported with its workflows and templates from another account or instance)." }
                 form method="post" action="/surveys/import" enctype="multipart/form-data" {
                     input type="hidden" name="csrf" value=(user.csrf);
                     p { label for="qsf" { "Survey file" } input type="file" id="qsf" name="file" accept=".qsf,.json,application/json" required; }
+                    @if !orgs.is_empty() {
+                        p { label for="bundle-org" { "A bundle's Salesforce tasks and triggers go to" }
+                            select id="bundle-org" name="connection_id" {
+                                @for c in &orgs { option value=(c.id) { (c.label) } } } }
+                    }
                     button type="submit" { "Import" }
                 }
             }
@@ -122,6 +135,7 @@ struct Upload {
     csrf: String,
     file: Vec<u8>,
     list_id: Option<String>,
+    connection_id: Option<String>,
 }
 
 async fn read_upload(mut multipart: Multipart) -> Result<Upload, PageError> {
@@ -129,6 +143,7 @@ async fn read_upload(mut multipart: Multipart) -> Result<Upload, PageError> {
         csrf: String::new(),
         file: Vec::new(),
         list_id: None,
+        connection_id: None,
     };
     let bad = |e: axum::extract::multipart::MultipartError| {
         PageError(Error::invalid(format!("the upload could not be read: {e}")))
@@ -140,6 +155,10 @@ async fn read_upload(mut multipart: Multipart) -> Result<Upload, PageError> {
             "list_id" => {
                 let v = field.text().await.map_err(bad)?;
                 upload.list_id = Some(v).filter(|v| !v.is_empty());
+            }
+            "connection_id" => {
+                let v = field.text().await.map_err(bad)?;
+                upload.connection_id = Some(v).filter(|v| !v.is_empty());
             }
             _ => {}
         }
@@ -158,6 +177,24 @@ pub async fn import_survey(
         let e = Error::invalid("the file is not UTF-8 text; export the survey again as .qsf");
         return surveys_page(&state, &user, Some(e)).await;
     };
+    if let Some(bundle) = crate::ui_survey_bundles::as_bundle(&text) {
+        let made = match bundle {
+            Ok(b) => {
+                state
+                    .sonde
+                    .import_bundle(&user.actor, b, upload.connection_id.as_deref())
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        return match made {
+            Ok(made) => {
+                Ok(Redirect::to(&format!("/surveys/{}/workflows", made.survey_id)).into_response())
+            }
+            Err(e @ Error::Invalid { .. }) => surveys_page(&state, &user, Some(e)).await,
+            Err(e) => Err(e.into()),
+        };
+    }
     match state.sonde.import_qsf(&user.actor, &text).await {
         Ok(created) => survey_page(&state, &user, &created.survey.id, &created.warnings).await,
         Err(e @ Error::Invalid { .. }) => surveys_page(&state, &user, Some(e)).await,

@@ -1,8 +1,11 @@
 //! The admin UI for linked Salesforce orgs: the list, linking (and Salesforce's return), the
-//! connection check and disconnecting. The workflow pages are in `ui_workflows` and the editor.
+//! connection check, disconnecting, and the organization's opt-out sync card (its form is in
+//! `ui_opt_out_sync`). The workflow pages are in `ui_workflows` and the editor.
 
 use crate::auth::{cookie, WebUser, SESSION_COOKIE};
 use crate::error::PageError;
+use crate::ui_field_errors::FieldErrors;
+use crate::ui_opt_out_sync::{self, OrgForm as OptOutForm};
 use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, Uri};
@@ -22,7 +25,6 @@ fn when(ms: i64) -> String {
     engine::responses::rfc3339(ms)
 }
 
-/// Authored text without tags, shortened for a picker.
 // ---------------------------------------------------------------- linked orgs
 
 #[derive(Deserialize, Default)]
@@ -76,7 +78,35 @@ async fn connections_page(
     notice: Option<Notice>,
     check: Option<(String, Value)>,
 ) -> PageResult {
+    opt_out_form_page(state, user, status, notice, check, None).await
+}
+
+/// The Salesforce page with the opt-out sync form as it was refused.
+pub(crate) async fn page_with_opt_out_form(
+    state: &AppState,
+    user: &WebUser,
+    form: &OptOutForm,
+    errors: &FieldErrors,
+) -> PageResult {
+    let asked = Some((form, errors));
+    opt_out_form_page(state, user, StatusCode::BAD_REQUEST, None, None, asked).await
+}
+
+async fn opt_out_form_page(
+    state: &AppState,
+    user: &WebUser,
+    status: StatusCode,
+    notice: Option<Notice>,
+    check: Option<(String, Value)>,
+    opt_out: Option<(&OptOutForm, &FieldErrors)>,
+) -> PageResult {
     let list = state.sonde.salesforce_connections(&user.actor).await?;
+    let sync = state.sonde.opt_out_sync(&user.actor).await?;
+    let no_errors = FieldErrors::default();
+    let sync_card = match opt_out {
+        Some((form, errors)) => ui_opt_out_sync::org_card(user, &sync, Some(form), errors),
+        None => ui_opt_out_sync::org_card(user, &sync, None, &no_errors),
+    };
     let shown: Vec<&SalesforceConnection> = list
         .iter()
         .filter(|c| c.status != "pending" && c.status != "revoked")
@@ -145,6 +175,7 @@ async fn connections_page(
                 p.muted { "You will sign in at Salesforce and allow Sonde access; you come back here afterwards. At most "
                     (engine::connections::MAX_CONNECTIONS_PER_USER) " orgs per person." }
             }
+            (sync_card)
         },
     ))
 }

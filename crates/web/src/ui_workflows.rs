@@ -132,6 +132,7 @@ pub async fn workflows(
 ) -> PageResult {
     let survey = state.sonde.survey(&user.actor, &survey_id).await?;
     let list = state.sonde.workflows(&user.actor, &survey.id).await?;
+    let opt_out_sync = crate::ui_opt_out_sync::survey_card(&state, &user, &survey.id).await?;
     let mut owners = HashMap::new();
     for w in &list {
         if !owners.contains_key(&w.owner_id) {
@@ -149,7 +150,8 @@ pub async fn workflows(
             h1 { "Workflows" }
             p {
                 a.button href={ "/surveys/" (survey.id) "/workflows/new" } { "New workflow" } " "
-                @if !list.is_empty() { a href={ "/surveys/" (survey.id) "/workflows/move" } { "Move to another org" } }
+                @if !list.is_empty() { a href={ "/surveys/" (survey.id) "/workflows/move" } { "Move to another org" } " · " }
+                a href={ "/surveys/" (survey.id) "/bundle.json" } id="export-bundle" { "Export the survey with its workflows" }
             }
             div.card {
                 @if list.is_empty() {
@@ -172,6 +174,7 @@ pub async fn workflows(
                     }
                 }
             }
+            (opt_out_sync)
         },
     ))
 }

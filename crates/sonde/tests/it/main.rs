@@ -16,6 +16,7 @@ mod harness;
 mod linked_orgs;
 mod moves;
 mod open_link;
+mod opt_out_ui;
 mod queue;
 mod readme;
 mod resilience;

@@ -208,6 +208,8 @@ fn table() -> Vec<Row> {
                    .form(&[]).spends(Spend::SpareResponse)                                                        => Login Hidden  Denied  Ok      Ok;
         GET    "/surveys/{id}/export.csv" at("/surveys/{survey}/export.csv")                                      => Login Hidden  Ok      Ok      Ok;
         GET    "/surveys/{id}/export.json" at("/surveys/{survey}/export.json")                                    => Login Hidden  Ok      Ok      Ok;
+        GET    "/surveys/{id}/bundle.json" at("/surveys/{survey}/bundle.json")                                    => Login Hidden  Ok      Ok      Ok;
+        POST   "/surveys/{id}/opt-out-sync" at("/surveys/{survey}/opt-out-sync").form(&[("choice", "follow")])   => Login Hidden  Denied  Ok      Ok;
         GET    "/contacts" at("/contacts")                                                                        => Login Ok      Ok      Ok      Ok;
         POST   "/contacts/import" at("/contacts/import")
                    .upload("Email,FirstName\nmae{n}@example.com,Mae\n", &[("list_id", "")])                       => Login Ok      Denied  Ok      Ok;
@@ -222,6 +224,8 @@ fn table() -> Vec<Row> {
         GET    "/salesforce" at("/salesforce")                                                                    => Login Ok      Ok      Ok      Ok;
         POST   "/salesforce/link" at("/salesforce/link")
                    .form(&[("environment", "custom"), ("login_url", "{login_url}")])                              => Login Ok      Denied  Ok      Ok;
+        POST   "/salesforce/opt-out-sync" at("/salesforce/opt-out-sync")
+                   .form(&[("enabled", "on"), ("email_field", "HasOptedOutOfEmail")])                             => Login Ok      Denied  Denied  Ok;
         GET    "/salesforce/{id}/check" at("/salesforce/{connection}/check")                                      => Login Hidden  Hidden  Ok      Hidden;
         GET    "/salesforce/{id}/disconnect" at("/salesforce/{connection}/disconnect")                            => Login Hidden  Hidden  Ok      Hidden;
         POST   "/salesforce/{id}/disconnect" at("/salesforce/{spare_connection}/disconnect").form(&[("confirm", "yes")])

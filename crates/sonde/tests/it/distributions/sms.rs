@@ -46,16 +46,16 @@ const WITH_MATRIX: &str = r#"{
 }"#;
 
 /// An app texting through a gateway of its own, an admin of a new organization and a survey.
-struct Texting {
-    app: TestApp,
-    gw: RunningSmsim,
+pub(super) struct Texting {
+    pub(super) app: TestApp,
+    pub(super) gw: RunningSmsim,
     actor: Actor,
-    token: String,
-    survey: String,
+    pub(super) token: String,
+    pub(super) survey: String,
 }
 
 impl Texting {
-    async fn new(backend: Backend, definition: &str) -> Self {
+    pub(super) async fn new(backend: Backend, definition: &str) -> Self {
         Self::with_steps(backend, definition, Duration::from_millis(20)).await
     }
 
@@ -89,11 +89,16 @@ impl Texting {
         }
     }
 
-    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+    pub(super) async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         call_as(&self.app, &self.token, method, path, body).await
     }
 
-    async fn created(&self, path: &str, body: Value) -> String {
+    pub(super) async fn created(&self, path: &str, body: Value) -> String {
         let (s, v) = self.call(Method::POST, path, Some(body)).await;
         assert!(s == 201 || s == 200, "{path}: {s} {v}");
         v["id"].as_str().unwrap().to_string()
@@ -169,7 +174,7 @@ impl Texting {
 
     /// A reply from `phone`, then the queued answers sent; the texts the phone got back
     /// since (oldest first).
-    async fn reply(&self, phone: &str, body: &str) -> Vec<String> {
+    pub(super) async fn reply(&self, phone: &str, body: &str) -> Vec<String> {
         let before = self.texts_to(phone).len();
         let injected = self.gw.inject(phone, None, body).await.unwrap();
         let webhook = injected.webhook.expect("the number has a webhook");
@@ -179,7 +184,7 @@ impl Texting {
     }
 
     /// What the gateway sent to a phone, oldest first.
-    fn texts_to(&self, phone: &str) -> Vec<String> {
+    pub(super) fn texts_to(&self, phone: &str) -> Vec<String> {
         let mut texts: Vec<String> = self
             .gw
             .messages()

@@ -5,6 +5,7 @@
 //! query for the batch) and unsubscribed in the directory; following an invitation's opt-out
 //! link sets `HasOptedOutOfEmail` on the Contact through the queue; a delay waits.
 
+use super::sms::Texting;
 use super::{call_as, survey_link, Fixture};
 use crate::harness::{backends, link_sfsim, sfsim_admin, start_sfsim, use_sfsim};
 use reqwest::Method;
@@ -30,6 +31,65 @@ struct Triggered {
     survey: String,
     workflow: String,
     endpoint: String,
+}
+
+/// The org's "Case closed" rule, sending the case and its contact's addresses to `endpoint`.
+fn case_closed_rule(sf: &sfsim::RunningOrg, endpoint: &str) {
+    sf.add_outbound_rule(sfsim::OutboundRule {
+        id: String::new(),
+        name: "Case closed".into(),
+        object: "Case".into(),
+        on_create: false,
+        on_update: true,
+        criteria: Some("Status = 'Closed'".into()),
+        fields: [
+            "ContactId",
+            "ContactEmail",
+            "ContactMobile",
+            "CaseNumber",
+            "Subject",
+            "Status",
+        ]
+        .map(String::from)
+        .to_vec(),
+        endpoint: endpoint.into(),
+        send_session_id: false,
+    })
+    .unwrap();
+}
+
+/// Closes a new case of `contact`; its id.
+async fn close_case(sf: &sfsim::RunningOrg, contact: &str, subject: &str) -> String {
+    let admin = sfsim_admin(sf);
+    let case = admin
+        .create("Case", &json!({"Subject": subject, "ContactId": contact}))
+        .await
+        .unwrap();
+    admin
+        .update("Case", &case, &json!({"Status": "Closed"}))
+        .await
+        .unwrap();
+    case
+}
+
+/// Until the org has every notification acknowledged.
+async fn acknowledged(sf: &sfsim::RunningOrg) {
+    for _ in 0..400 {
+        if sf.outbound_pending() == 0 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("{} notifications never acknowledged", sf.outbound_pending());
+}
+
+/// A record's fields as the org holds them.
+async fn record(sf: &sfsim::RunningOrg, soql: &str) -> Value {
+    let admin = sfsim_admin(sf);
+    futures::TryStreamExt::try_collect::<Vec<Value>>(admin.query::<Value>(soql))
+        .await
+        .unwrap()
+        .remove(0)
 }
 
 impl Triggered {
@@ -73,26 +133,7 @@ impl Triggered {
         assert_eq!(s, 201, "{w}");
         assert_eq!(w["warnings"], json!([]), "{w}");
         let endpoint = w["endpointUrl"].as_str().unwrap().to_string();
-        sf.add_outbound_rule(sfsim::OutboundRule {
-            id: String::new(),
-            name: "Case closed".into(),
-            object: "Case".into(),
-            on_create: false,
-            on_update: true,
-            criteria: Some("Status = 'Closed'".into()),
-            fields: [
-                "ContactId",
-                "ContactEmail",
-                "CaseNumber",
-                "Subject",
-                "Status",
-            ]
-            .map(String::from)
-            .to_vec(),
-            endpoint: endpoint.clone(),
-            send_session_id: false,
-        })
-        .unwrap();
+        case_closed_rule(&sf, &endpoint);
         Some(Triggered {
             workflow: w["id"].as_str().unwrap().into(),
             f,
@@ -112,29 +153,13 @@ impl Triggered {
             )
             .await
             .unwrap();
-        let case = admin
-            .create(
-                "Case",
-                &json!({"Subject": format!("Broken kettle of {email}"), "ContactId": contact}),
-            )
-            .await
-            .unwrap();
-        admin
-            .update("Case", &case, &json!({"Status": "Closed"}))
-            .await
-            .unwrap();
+        let case = close_case(&self.sf, &contact, &format!("Broken kettle of {email}")).await;
         (contact, case)
     }
 
     /// Until Salesforce has every notification acknowledged, then the runs and sends.
     async fn deliver(&self) {
-        for _ in 0..400 {
-            if self.sf.outbound_pending() == 0 {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-        }
-        assert_eq!(self.sf.outbound_pending(), 0);
+        acknowledged(&self.sf).await;
         self.f.app.sonde.drain_workflows().await.unwrap();
         self.f.app.sonde.drain_distributions().await.unwrap();
     }
@@ -282,14 +307,11 @@ async fn a_closed_case_invites_its_contact_once_and_an_opt_out_holds_in_both_pla
         let r = browser.post(&opt_out).form(&form).send().await.unwrap();
         assert!(r.status().is_success(), "{}", r.status());
         t.f.app.sonde.drain_workflows().await.unwrap();
-        let admin = sfsim_admin(&t.sf);
-        let cy_record: Value =
-            futures::TryStreamExt::try_collect::<Vec<Value>>(admin.query::<Value>(
-                "SELECT Id, HasOptedOutOfEmail FROM Contact WHERE Email = 'cy@example.com'",
-            ))
-            .await
-            .unwrap()
-            .remove(0);
+        let cy_record = record(
+            &t.sf,
+            "SELECT Id, HasOptedOutOfEmail FROM Contact WHERE Email = 'cy@example.com'",
+        )
+        .await;
         assert_eq!(cy_record["HasOptedOutOfEmail"], true, "{cy_record}");
         let runs = t.runs().await;
         assert!(
@@ -488,5 +510,144 @@ async fn a_thousand_closed_cases_send_exactly_a_thousand_invitations() {
     assert!(sent > N + N / 5, "the sender repeated about 30 %: {sent}");
     for w in workers {
         w.abort();
+    }
+}
+
+#[tokio::test]
+async fn a_triggered_text_is_capped_written_back_and_a_stop_sets_the_sms_opt_out_field() {
+    for backend in backends() {
+        let t = Texting::new(backend, CASE_SURVEY).await;
+        let sf = start_sfsim().await;
+        use_sfsim(&t.app, &sf);
+        let connection = link_sfsim(&t.app, &t.token, &sf).await;
+        let (s, v) = t
+            .call(
+                Method::PUT,
+                "/api/v1/salesforce/opt-out-sync",
+                Some(json!({"enabled": true, "smsField": "SMS_Opt_Out__c"})),
+            )
+            .await;
+        assert_eq!(s, 200, "{v}");
+        // One invitation a month per contact, whatever sends it.
+        t.created(
+            "/api/v1/directory/frequency-rules",
+            json!({"scope": {"type": "organization"}, "maxInvitations": 1, "periodDays": 30}),
+        )
+        .await;
+        let template = t
+            .created(
+                "/api/v1/templates",
+                json!({"channel": "sms", "name": "Case text",
+                       "body": "Case ${sf://CaseNumber} is closed: ${l://SurveyURL}"}),
+            )
+            .await;
+        let (s, w) = t
+            .call(
+                Method::POST,
+                &format!("/api/v1/surveys/{}/workflows", t.survey),
+                Some(json!({
+                    "name": "Case closed", "event": "salesforce_message",
+                    "connectionId": connection, "object": "Case",
+                    "tasks": [
+                        {"type": "distribution", "channel": "sms", "templateId": template,
+                         "recipient": {"phone": "${sf://ContactMobile}", "extRef": "${sf://ContactId}"},
+                         "embeddedData": {"sfContactId": "${sf://ContactId}", "sfCaseId": "${sf://Id}"}},
+                        {"type": "salesforce", "connectionId": connection, "object": "Contact",
+                         "operation": "update", "recordId": "${sf://ContactId}",
+                         "fields": {"Survey_Sent__c": {"value": true}}}]
+                })),
+            )
+            .await;
+        assert_eq!(s, 201, "{w}");
+        assert_eq!(w["warnings"], json!([]), "{w}");
+        case_closed_rule(&sf, w["endpointUrl"].as_str().unwrap());
+        let workflow = w["id"].as_str().unwrap();
+
+        let admin = sfsim_admin(&sf);
+        let (ada_phone, bo_phone) = ("+15558675310", "+15551230000");
+        let ada = admin
+            .create(
+                "Contact",
+                &json!({"LastName": "Ada", "MobilePhone": ada_phone}),
+            )
+            .await
+            .unwrap();
+        let bo = admin
+            .create(
+                "Contact",
+                &json!({"LastName": "Bo", "MobilePhone": bo_phone, "SMS_Opt_Out__c": true}),
+            )
+            .await
+            .unwrap();
+        let first = close_case(&sf, &ada, "Kettle").await;
+        let bo_case = close_case(&sf, &bo, "Toaster").await;
+        acknowledged(&sf).await;
+        t.app.sonde.drain_workflows().await.unwrap();
+        t.app.sonde.drain_distributions().await.unwrap();
+        // A second case of Ada's within the month: the frequency rule holds.
+        let second = close_case(&sf, &ada, "Kettle").await;
+        acknowledged(&sf).await;
+        t.app.sonde.drain_workflows().await.unwrap();
+        t.app.sonde.drain_distributions().await.unwrap();
+
+        let texts = t.texts_to(ada_phone);
+        assert_eq!(texts.len(), 1, "{texts:?}");
+        assert!(texts[0].starts_with("Case 0000"), "{texts:?}");
+        assert!(t.texts_to(bo_phone).is_empty());
+        let (_, got) = t
+            .call(
+                Method::GET,
+                &format!("/api/v1/workflows/{workflow}/notifications"),
+                None,
+            )
+            .await;
+        let of = |case: &str| {
+            got.as_array()
+                .unwrap()
+                .iter()
+                .find(|n| n["record"]["Id"] == case)
+                .unwrap_or_else(|| panic!("no notification of {case}: {got}"))
+                .clone()
+        };
+        assert_eq!(of(&first)["outcome"], "sent", "{got}");
+        let bo_n = of(&bo_case);
+        assert_eq!(
+            (&bo_n["outcome"], &bo_n["reason"]),
+            (&json!("excluded"), &json!("opted_out_in_salesforce")),
+            "{bo_n}"
+        );
+        assert!(bo_n["detail"].as_str().unwrap().contains("SMS_Opt_Out__c"));
+        let capped = of(&second);
+        assert_eq!(
+            (&capped["outcome"], &capped["reason"]),
+            (&json!("excluded"), &json!("frequency_capped")),
+            "{capped}"
+        );
+        // The write-back ran for the invitation sent, and for no one excluded.
+        let soql = |id: &str| {
+            format!("SELECT Survey_Sent__c, SMS_Opt_Out__c FROM Contact WHERE Id = '{id}'")
+        };
+        assert_eq!(record(&sf, &soql(&ada)).await["Survey_Sent__c"], true);
+        assert_eq!(record(&sf, &soql(&bo)).await["Survey_Sent__c"], false);
+
+        // Ada texts STOP: the SMS opt-out field is set on her Contact, through a run.
+        t.reply(ada_phone, "STOP").await;
+        t.app.sonde.drain_workflows().await.unwrap();
+        assert_eq!(record(&sf, &soql(&ada)).await["SMS_Opt_Out__c"], true);
+        let (_, runs) = t
+            .call(
+                Method::GET,
+                &format!("/api/v1/workflows/{workflow}/runs"),
+                None,
+            )
+            .await;
+        assert!(
+            runs["runs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r["trigger"] == "opt_out" && r["status"] == "succeeded"),
+            "{runs}"
+        );
     }
 }
