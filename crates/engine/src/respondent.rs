@@ -342,7 +342,7 @@ impl Sonde {
         let (survey, position, notice) = self.locate(current, &mut row).await?;
         let form = self.form_for(keeper, &row)?;
         let page = self
-            .page_view(&survey, row, form, &position, notice)
+            .page_view(&survey, row, form, &position, notice, keeper)
             .await?;
         Ok(PageView::Page(Box::new(page)))
     }
@@ -410,6 +410,7 @@ impl Sonde {
         form: FormState,
         position: &Position,
         notice: Option<String>,
+        keeper: &Keeper,
     ) -> Result<PageToAnswer> {
         let (number, questions, progress) = match position {
             Position::Page(page) => (
@@ -419,7 +420,18 @@ impl Sonde {
             ),
             Position::Finish { .. } => (FINISH_PAGE, Vec::new(), 100),
         };
-        let ctx = self.respondent_context(survey, row).await?;
+        let reads_record = survey
+            .definition
+            .questions
+            .iter()
+            .filter(|q| questions.contains(&q.id))
+            .any(|q| serde_json::to_string(q).is_ok_and(|t| t.contains(RECORD_PIPE)));
+        let record = if reads_record {
+            self.triggering_record(&row, keeper).await?
+        } else {
+            BTreeMap::new()
+        };
+        let ctx = self.respondent_context(survey, row, record).await?;
         Ok(PageToAnswer {
             form,
             answers: ctx.response.data.answers.clone(),
@@ -507,7 +519,7 @@ impl Sonde {
                 Err(view) => return Ok(view),
             };
             let page = self
-                .page_view(&survey, row, form, &position, notice)
+                .page_view(&survey, row, form, &position, notice, walk.keeper)
                 .await?;
             return Ok(PageView::Page(Box::new(page)));
         }
@@ -535,7 +547,7 @@ impl Sonde {
                         Err(view) => return Ok(view),
                     };
                     let mut page = self
-                        .page_view(&survey, row, form, &position, notice)
+                        .page_view(&survey, row, form, &position, notice, walk.keeper)
                         .await?;
                     // Show what could be read of the refused questions too (a half-filled
                     // matrix).
@@ -587,13 +599,22 @@ impl Sonde {
                 }
                 let data: ResponseData = serde_json::from_str(&row.data)?;
                 Ok(PageView::End {
-                    message_html: self.render_end(survey, &row, &data, &message).await?,
+                    message_html: self
+                        .render_end(survey, &row, &data, &message, walk.keeper)
+                        .await?,
                     preview,
                 })
             }
             Step::Page(page) => {
                 let page = self
-                    .page_view(survey, row, form, &Position::Page(page), notice)
+                    .page_view(
+                        survey,
+                        row,
+                        form,
+                        &Position::Page(page),
+                        notice,
+                        walk.keeper,
+                    )
                     .await?;
                 Ok(PageView::Page(Box::new(page)))
             }
@@ -690,7 +711,13 @@ impl Sonde {
         row: &ResponseRow,
         data: &ResponseData,
         message: &str,
+        keeper: &Keeper,
     ) -> Result<String> {
+        let record = if message.contains(RECORD_PIPE) {
+            self.triggering_record(row, keeper).await?
+        } else {
+            BTreeMap::new()
+        };
         let response = Response::from_row(row.clone())?;
         let contact = self
             .contact_fields(&row.org_id, row.contact_id.as_deref())
@@ -702,7 +729,7 @@ impl Sonde {
             metadata: Some(&response.metadata),
             contact: &contact,
             links: &links,
-            record: &survey::piped::NO_RECORD,
+            record: &record,
         };
         let html = survey::piped::render_html(message, &ctx);
         self.definitions
@@ -710,11 +737,44 @@ impl Sonde {
             .await
     }
 
+    /// The Salesforce record whose notification sent the invitation `row` answers, for
+    /// `${sf://…}` in the survey's text; empty for any other response. A response not yet
+    /// stored is found through its personal link, a stored one through its distribution.
+    async fn triggering_record(
+        &self,
+        row: &ResponseRow,
+        keeper: &Keeper,
+    ) -> Result<BTreeMap<String, String>> {
+        let distribution = match keeper {
+            Keeper::New {
+                personal_link: Some(token),
+            } => self
+                .store
+                .personal_link(token)
+                .await?
+                .and_then(|l| l.distribution_id),
+            Keeper::Stored => self.store.response_distribution(&row.id).await?,
+            _ => None,
+        };
+        let Some(id) = distribution else {
+            return Ok(BTreeMap::new());
+        };
+        Ok(self
+            .store
+            .distribution(&row.org_id, &id)
+            .await?
+            .as_ref()
+            .and_then(crate::triggered_sends::TriggeredBy::of_row)
+            .map(|t| t.record)
+            .unwrap_or_default())
+    }
+
     /// What authored text (question text, choices) on a page of `row` is rendered with.
     async fn respondent_context(
         &self,
         survey: &Survey,
         row: ResponseRow,
+        record: BTreeMap<String, String>,
     ) -> Result<RespondentContext> {
         let contact = self
             .contact_fields(&row.org_id, row.contact_id.as_deref())
@@ -725,6 +785,7 @@ impl Sonde {
             response: Response::from_row(row)?,
             contact,
             links,
+            record,
         })
     }
 }
@@ -759,6 +820,8 @@ pub struct RespondentContext {
     pub response: Response,
     pub contact: BTreeMap<String, String>,
     pub links: BTreeMap<String, String>,
+    /// The Salesforce record of a triggered invitation (`${sf://…}`), when the page reads it.
+    pub record: BTreeMap<String, String>,
 }
 
 impl RespondentContext {
@@ -769,10 +832,13 @@ impl RespondentContext {
             metadata: Some(&self.response.metadata),
             contact: &self.contact,
             links: &self.links,
-            record: &survey::piped::NO_RECORD,
+            record: &self.record,
         }
     }
 }
+
+/// Authored text that reads the triggering record: only then is it looked up.
+const RECORD_PIPE: &str = "${sf://";
 
 fn form_mentions(form: &[(String, String)], qid: &str) -> bool {
     form.iter().any(|(k, v)| {

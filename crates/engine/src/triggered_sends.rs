@@ -12,7 +12,7 @@
 use crate::directory::{OptOutSource, Upsert};
 use crate::distribution_audience::{frequency_verdicts, Candidate};
 use crate::workflows::Event;
-use crate::{Actor, FieldProblem, Result, Sonde};
+use crate::{Actor, Error, FieldProblem, Result, Sonde};
 use directory::ContactInput;
 use distribution::Channel;
 use serde::{Deserialize, Serialize};
@@ -123,9 +123,9 @@ impl TriggeredBy {
 pub(crate) struct Invitation<'a> {
     /// The workflow's owner, whom the contact is saved for.
     pub actor: &'a Actor,
-    pub survey_id: &'a str,
+    pub survey_id: String,
     pub channel: Channel,
-    pub template_id: &'a str,
+    pub template_id: String,
     /// The recipient as the task's fields rendered them.
     pub contact: ContactInput,
     pub triggered: TriggeredBy,
@@ -232,21 +232,57 @@ impl Sonde {
         Ok(())
     }
 
-    /// Writes one invitation: the contact saved, the distribution, its recipient decided, the
-    /// personal link and send job when it is sent, and the notification's outcome, in one
-    /// transaction. A run retried after this committed finds the distribution and answers
-    /// what was decided.
-    pub(crate) async fn invite_one(&self, inv: Invitation<'_>) -> Result<Invited> {
+    /// Writes a pass's invitations in one transaction (one commit however many), each in a
+    /// savepoint of its own so one that fails takes nothing of the others with it. An
+    /// invitation is the contact saved, the distribution, its recipient decided, the personal
+    /// link and send job when it is sent, and the notification's outcome. A run retried after
+    /// this committed finds its distribution and answers what was decided.
+    pub(crate) async fn invite_all(
+        &self,
+        invitations: Vec<Invitation<'_>>,
+    ) -> Vec<Result<Invited>> {
+        let n = invitations.len();
+        let mut tx = match self.store.begin().await {
+            Ok(tx) => tx,
+            Err(e) => return repeat_error(n, &e.into()),
+        };
+        let mut answers = Vec::with_capacity(n);
+        for inv in invitations {
+            let answer = match Store::savepoint(&mut tx).await {
+                Ok(mut point) => match self.invite_in(&mut point, inv).await {
+                    Ok(invited) => point
+                        .commit()
+                        .await
+                        .map(|_| invited)
+                        .map_err(|e| store::StoreError::from(e).into()),
+                    Err(e) => {
+                        // Rolling the savepoint back leaves the others as written.
+                        if let Err(undo) = point.rollback().await {
+                            return repeat_error(n, &store::StoreError::from(undo).into());
+                        }
+                        Err(e)
+                    }
+                },
+                Err(e) => Err(e.into()),
+            };
+            answers.push(answer);
+        }
+        match tx.commit().await {
+            Ok(()) => answers,
+            Err(e) => repeat_error(n, &Error::from(store::StoreError::from(e))),
+        }
+    }
+
+    async fn invite_in(
+        &self,
+        tx: &mut store::Transaction<'_, store::Any>,
+        inv: Invitation<'_>,
+    ) -> Result<Invited> {
         let id = distribution_id_for(&inv.triggered.run_id, inv.triggered.task);
         let org_id = inv.actor.org_id.as_str();
-        let mut tx = self.store.begin().await?;
         let backend = self.store.backend();
-        if Store::distribution_in(&mut tx, backend, &id)
-            .await?
-            .is_some()
-        {
-            let decided = Store::recipients_of_distribution_in(&mut tx, &id).await?;
-            tx.rollback().await?;
+        if Store::distribution_in(tx, backend, &id).await?.is_some() {
+            let decided = Store::recipients_of_distribution_in(tx, &id).await?;
             let excluded = decided
                 .into_iter()
                 .find(|r| r.state == "skipped")
@@ -264,7 +300,7 @@ impl Sonde {
             source: OptOutSource::Workflow,
             detail: detail.clone(),
         }
-        .write(&mut tx, &inv.contact)
+        .write(tx, &inv.contact)
         .await?;
         let excluded = match &inv.salesforce_opt_out {
             None => None,
@@ -285,7 +321,7 @@ impl Sonde {
                         source: OptOutSource::Salesforce,
                         detail: None,
                     }
-                    .unsubscribe(&mut tx, &contact_id, Some(format!("{field}{record}")))
+                    .unsubscribe(tx, &contact_id, Some(format!("{field}{record}")))
                     .await?;
                 }
                 Some(("opted_out_in_salesforce".to_string(), words))
@@ -296,10 +332,10 @@ impl Sonde {
         let d = DistributionRow {
             id: id.clone(),
             org_id: org_id.to_string(),
-            survey_id: inv.survey_id.to_string(),
+            survey_id: inv.survey_id.clone(),
             owner_id: inv.actor.user_id.clone(),
             channel: inv.channel.as_str().into(),
-            template_id: inv.template_id.to_string(),
+            template_id: inv.template_id.clone(),
             audience: serde_json::to_string(&crate::distributions::Audience {
                 mailing_list_id: None,
                 contact_ids: Some(vec![contact_id.clone()]),
@@ -317,9 +353,9 @@ impl Sonde {
             finished_at: Some(now),
             triggered_by: Some(serde_json::to_string(&inv.triggered)?),
         };
-        Store::insert_distribution(&mut tx, &d).await?;
-        let members = Store::audience_contacts(&mut tx, org_id, &[contact_id]).await?;
-        let verdicts = frequency_verdicts(&mut tx, &d, &members).await?;
+        Store::insert_distribution(tx, &d).await?;
+        let members = Store::audience_contacts(tx, org_id, &[contact_id]).await?;
+        let verdicts = frequency_verdicts(tx, &d, &members).await?;
         let candidates: Vec<Candidate> = members
             .iter()
             .zip(verdicts)
@@ -330,9 +366,7 @@ impl Sonde {
                 excluded: excluded.clone(),
             })
             .collect();
-        let rows = self
-            .decide(&mut tx, &d, 0, "invitation", &candidates)
-            .await?;
+        let rows = self.decide(tx, &d, 0, "invitation", &candidates).await?;
         let excluded = rows.first().and_then(|r| {
             (r.state == "skipped").then(|| {
                 (
@@ -346,14 +380,27 @@ impl Sonde {
                 Some((_, words)) => ("excluded", Some(words.as_str())),
                 None => ("invited", None),
             };
-            Store::set_notification_outcome(&mut tx, n, status, words, Some(&id)).await?;
+            Store::set_notification_outcome(tx, n, status, words, Some(&id)).await?;
         }
-        tx.commit().await?;
         Ok(Invited {
             distribution_id: id,
             excluded,
         })
     }
+}
+
+/// The same failure for every invitation of a pass whose transaction could not be written.
+fn repeat_error(n: usize, e: &Error) -> Vec<Result<Invited>> {
+    (0..n)
+        .map(|_| {
+            let words: Box<dyn std::error::Error + Send + Sync> = e.to_string().into();
+            Err(if e.is_transient() {
+                Error::Unavailable(words)
+            } else {
+                Error::Internal(words)
+            })
+        })
+        .collect()
 }
 
 /// Whether a workflow of this event may pipe `${sf://…}`: only a notification has a record.

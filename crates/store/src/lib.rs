@@ -298,6 +298,12 @@ impl Store {
         })
     }
 
+    /// A savepoint inside `tx`: committing it keeps its writes in `tx`, rolling it back undoes
+    /// only them, so a batch can write many things in one transaction and lose one alone.
+    pub async fn savepoint<'t>(tx: &'t mut Transaction<'_, Any>) -> Result<Transaction<'t, Any>> {
+        Ok(sqlx::Connection::begin(&mut **tx).await?)
+    }
+
     /// Runs one statement without parameters (administration and tests).
     pub async fn execute_raw(&self, sql: &str) -> Result<()> {
         sqlx::query(sql).execute(&self.pool).await?;

@@ -5,9 +5,11 @@
 
 use super::{Item, Outcome};
 use crate::opt_out_sync::OptOutSync;
-use crate::triggered_sends::{DistributionTask, Invitation, SalesforceRecordRef, TriggeredBy};
+use crate::triggered_sends::{
+    DistributionTask, Invitation, Invited, SalesforceRecordRef, TriggeredBy,
+};
 use crate::workflows::Task;
-use crate::Sonde;
+use crate::{Actor, Sonde};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap};
 
@@ -121,11 +123,7 @@ impl Sonde {
             });
         }
         self.read_salesforce_opt_outs(items, &mut ready).await;
-        for r in ready {
-            if items[r.item].outcome.is_none() {
-                self.write_invitation(&mut items[r.item], r).await;
-            }
-        }
+        self.write_triggered_invitations(items, ready).await;
     }
 
     /// Each ready task's opt-out: from its notification's record when that is the
@@ -221,75 +219,109 @@ impl Sonde {
         }
     }
 
-    async fn write_invitation(&self, item: &mut Item, r: Ready) {
-        let t = r.task;
-        item.tasks[t].attempts += 1;
-        let contact = match directory::ContactInput::from_json_value(&Value::Object(r.recipient)) {
-            Ok(c) => c,
-            Err(errors) => {
-                let words: Vec<String> = errors
-                    .iter()
-                    .map(|e| format!("recipient.{}: {}", e.field, e.message))
-                    .collect();
-                return fail(item, t, &words.join("; "));
+    /// The pass's invitations, written together (`invite_all`); each task's outcome then.
+    async fn write_triggered_invitations(&self, items: &mut [Item], ready: Vec<Ready>) {
+        // Workflow owners, looked up once per pass: runs of one workflow share theirs.
+        let mut owners: HashMap<(String, String), Result<Actor, String>> = HashMap::new();
+        for r in &ready {
+            let item = &items[r.item];
+            let key = (item.run.org_id.clone(), item.workflow.owner_id.clone());
+            if !owners.contains_key(&key) {
+                let found = self.owner_actor(&key.0, &key.1).await;
+                owners.insert(key, found.map_err(|e| e.to_string()));
             }
-        };
-        let actor = match self
-            .owner_actor(&item.run.org_id, &item.workflow.owner_id)
-            .await
-        {
-            Ok(a) => a,
-            Err(e) => return fail(item, t, &e.to_string()),
-        };
-        let invitation = Invitation {
-            actor: &actor,
-            survey_id: &item.workflow.survey_id,
-            channel: r.spec.channel,
-            template_id: &r.spec.template_id,
-            contact,
-            triggered: TriggeredBy {
-                workflow_id: item.workflow.id.clone(),
-                run_id: item.run.id.clone(),
-                task: t,
-                notification_id: item.run.notification_id.clone(),
-                connection_id: item.workflow.connection_id.clone(),
-                salesforce_record: r.salesforce_record,
-                embedded_data: r.embedded_data,
-                record: item.record.clone(),
-            },
-            salesforce_opt_out: match (r.opted_out, r.opt_out_field) {
-                (Some(true), Some(field)) => Some(field),
-                _ => None,
-            },
-        };
-        match self.invite_one(invitation).await {
-            Ok(invited) => {
-                item.tasks[t].record_id = Some(invited.distribution_id);
-                item.tasks[t].error = None;
-                match invited.excluded {
-                    None => item.tasks[t].status = "succeeded".into(),
-                    Some((_, words)) => {
-                        // Excluded: what follows (a write-back saying it was sent) is not done.
-                        item.tasks[t].status = "skipped".into();
-                        item.tasks[t].error = Some(words.clone());
-                        for later in item.tasks.iter_mut().skip(t + 1) {
-                            if later.status == "pending" {
-                                later.status = "skipped".into();
-                            }
-                        }
-                        item.outcome = Some(Outcome::Excluded(format!(
-                            "task {}: excluded: {words}",
-                            t + 1
-                        )));
+        }
+        let mut writing = Vec::new();
+        let mut invitations = Vec::new();
+        for r in ready {
+            let item = &mut items[r.item];
+            if item.outcome.is_some() {
+                continue;
+            }
+            let t = r.task;
+            item.tasks[t].attempts += 1;
+            let contact =
+                match directory::ContactInput::from_json_value(&Value::Object(r.recipient)) {
+                    Ok(c) => c,
+                    Err(errors) => {
+                        let words: Vec<String> = errors
+                            .iter()
+                            .map(|e| format!("recipient.{}: {}", e.field, e.message))
+                            .collect();
+                        fail(item, t, &words.join("; "));
+                        continue;
                     }
+                };
+            let key = (item.run.org_id.clone(), item.workflow.owner_id.clone());
+            let actor = match &owners[&key] {
+                Ok(a) => a,
+                Err(e) => {
+                    fail(item, t, e);
+                    continue;
+                }
+            };
+            invitations.push(Invitation {
+                actor,
+                survey_id: item.workflow.survey_id.clone(),
+                channel: r.spec.channel,
+                template_id: r.spec.template_id.clone(),
+                contact,
+                triggered: TriggeredBy {
+                    workflow_id: item.workflow.id.clone(),
+                    run_id: item.run.id.clone(),
+                    task: t,
+                    notification_id: item.run.notification_id.clone(),
+                    connection_id: item.workflow.connection_id.clone(),
+                    salesforce_record: r.salesforce_record,
+                    embedded_data: r.embedded_data,
+                    record: item.record.clone(),
+                },
+                salesforce_opt_out: match (r.opted_out, r.opt_out_field) {
+                    (Some(true), Some(field)) => Some(field),
+                    _ => None,
+                },
+            });
+            writing.push((r.item, t));
+        }
+        if invitations.is_empty() {
+            return;
+        }
+        let answers = self.invite_all(invitations).await;
+        for ((i, t), answer) in writing.into_iter().zip(answers) {
+            task_outcome(&mut items[i], t, answer);
+        }
+    }
+}
+
+/// What became of a task's invitation, on its item.
+fn task_outcome(item: &mut Item, t: usize, answer: crate::Result<Invited>) {
+    match answer {
+        Ok(invited) => {
+            item.tasks[t].record_id = Some(invited.distribution_id);
+            item.tasks[t].error = None;
+            match invited.excluded {
+                None => item.tasks[t].status = "succeeded".into(),
+                Some((_, words)) => {
+                    // Excluded: what follows (a write-back saying it was sent) is not done.
+                    item.tasks[t].status = "skipped".into();
+                    item.tasks[t].error = Some(words.clone());
+                    for later in item.tasks.iter_mut().skip(t + 1) {
+                        if later.status == "pending" {
+                            later.status = "skipped".into();
+                        }
+                    }
+                    item.outcome = Some(Outcome::Excluded(format!(
+                        "task {}: excluded: {words}",
+                        t + 1
+                    )));
                 }
             }
-            Err(e) if e.is_transient() => {
-                item.tasks[t].error = Some(e.to_string());
-                item.outcome = Some(Outcome::Retry(format!("task {}: {e}", t + 1)));
-            }
-            Err(e) => fail(item, t, &e.to_string()),
         }
+        Err(e) if e.is_transient() => {
+            item.tasks[t].error = Some(e.to_string());
+            item.outcome = Some(Outcome::Retry(format!("task {}: {e}", t + 1)));
+        }
+        Err(e) => fail(item, t, &e.to_string()),
     }
 }
 

@@ -21,7 +21,7 @@ const CASE_SURVEY: &str = r#"{
     {"type": "block", "block_id": "BL_1"}],
   "blocks": [{"id": "BL_1", "elements": [{"type": "question", "id": "QID1"}]}],
   "questions": [{"id": "QID1", "export_tag": "Comment", "type": "text_entry", "required": true,
-                 "text": "How was your visit?"}],
+                 "text": "How was your visit? <i>(case ${sf://CaseNumber})</i>"}],
   "end_message": "Thank you."
 }"#;
 
@@ -271,8 +271,15 @@ async fn a_closed_case_invites_its_contact_once_and_an_opt_out_holds_in_both_pla
                 .unwrap()
                 .contains("opted out in Salesforce")));
 
-        // The link carries the case into the response, as Salesforce's word.
+        // The link carries the case into the response, as Salesforce's word, and the survey's
+        // text reads the case's fields.
         let link = survey_link(&parsed);
+        let case_number = parsed.subject().unwrap().trim_start_matches("About case ");
+        let page = reqwest::get(&link).await.unwrap().text().await.unwrap();
+        assert!(
+            page.contains(&format!("(case {case_number})")),
+            "{case_number}: {page}"
+        );
         super::answer(&link, "Fixed quickly").await;
         let (_, responses) =
             t.f.call(
