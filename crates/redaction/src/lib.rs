@@ -21,6 +21,20 @@
 //! Detectors run before substitutions so that no word list can break up a card number or an
 //! address before it is found, and so that no replacement text can look like one.
 //!
+//! ```
+//! use redaction::{CustomPattern, Detector, RedactionRules, Redactor, Substitutions};
+//!
+//! let redactor = Redactor::new(RedactionRules {
+//!     detectors: vec![Detector::Card, Detector::Email, Detector::Phone],
+//!     custom: vec![CustomPattern::new("order_id", r"\bORD-\d{8}\b")],
+//!     substitutions: Substitutions::parse("Acme Bank: [BANK]").unwrap(),
+//! })
+//! .unwrap();
+//! let redacted = redactor.redact("Acme Bank charged 4111 1111 1111 1111 for ORD-12345678");
+//! assert_eq!(redacted.text, "[BANK] charged [CARD] for [ORDER_ID]");
+//! assert_eq!(redacted.applied.total(), 3);
+//! ```
+//!
 //! - [`Detector`]: the built-ins, what each finds and its mask.
 //! - [`CustomPattern`]: an admin's regular expression, name and mask.
 //! - [`Substitutions`]: `phrase: replacement` lines, as XM Discover takes them.
