@@ -9,6 +9,7 @@ pub mod credentials;
 pub mod deletions;
 pub mod delivery;
 pub mod directory;
+pub mod discover;
 mod distribution_audience;
 mod distribution_schedule;
 pub mod distribution_sending;

@@ -516,6 +516,7 @@ async fn run_server(
     let addr = listener.local_addr()?;
     spawn_housekeeping(sonde.clone());
     sonde.spawn_workflow_worker();
+    sonde.spawn_discover_worker();
     match sonde.mailer() {
         Some(m) => {
             tracing::info!(host = %m.settings.host, port = m.settings.port, "sending distributions by SMTP");

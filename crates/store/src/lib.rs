@@ -7,6 +7,7 @@ pub mod connections;
 pub mod credentials;
 pub mod deletions;
 pub mod directory;
+pub mod discover;
 pub mod distributions;
 pub mod ids;
 pub mod link_keys;
@@ -270,6 +271,10 @@ impl Store {
             }
         }
         migrated?;
+        // What cannot be written once for both backends: the documents' full-text index.
+        for ddl in discover::search_ddl(self.backend) {
+            sqlx::query(ddl).execute(&self.pool).await?;
+        }
         Ok(())
     }
 

@@ -201,6 +201,22 @@ impl Store {
         Ok(jobs)
     }
 
+    /// Keeps a claimed job's lease while it is still being worked (a long pull), so no other
+    /// worker takes it; false when the lease was already lost.
+    pub async fn renew_job_lease(&self, id: &str, owner: &str, until: i64) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE jobs SET lease_expires_at = $1, updated_at = $2 \
+             WHERE id = $3 AND lease_owner = $4 AND status = 'running'",
+        )
+        .bind(until)
+        .bind(now_ms())
+        .bind(id)
+        .bind(owner)
+        .execute(self.writer())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Marks a claimed job done. False when the lease was lost meanwhile (another worker
     /// re-claimed it after expiry): the caller's result is then not the one that counts.
     pub async fn complete_job(&self, id: &str, owner: &str) -> Result<bool> {

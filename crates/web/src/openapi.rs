@@ -6,8 +6,8 @@
 //! `api_doc::` tests fail until every routed `/api/v1` operation is documented and vice versa.
 
 use crate::{
-    api, api_audit, api_credentials, api_deletions, api_distributions, api_opt_out_sync,
-    api_salesforce, api_users, error::ApiErrorBody,
+    api, api_audit, api_credentials, api_deletions, api_discover, api_distributions,
+    api_opt_out_sync, api_salesforce, api_users, error::ApiErrorBody,
 };
 use axum::Json;
 use std::sync::OnceLock;
@@ -84,6 +84,16 @@ use utoipa::{Modify, OpenApi};
         api_salesforce::list_notifications,
         api_salesforce::get_message_endpoint,
         api_salesforce::retry_run,
+        api_discover::create_project,
+        api_discover::list_projects,
+        api_discover::list_documents,
+        api_discover::validate_query,
+        api_discover::create_job,
+        api_discover::list_jobs,
+        api_discover::start_run,
+        api_discover::list_runs,
+        api_discover::get_run,
+        api_discover::cancel_run,
         api_distributions::create_template,
         api_distributions::list_templates,
         api_distributions::get_template,

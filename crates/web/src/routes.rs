@@ -2,12 +2,12 @@
 //! walks this same table, so a route cannot be added without the access matrix knowing of it.
 
 use crate::{
-    account, api, api_audit, api_credentials, api_deletions, api_distributions, api_opt_out_sync,
-    api_salesforce, api_users, assets, invitation, openapi, respondent, salesforce_hooks, sign_in,
-    twilio_webhooks, ui, ui_audit, ui_deletions, ui_distributions, ui_frequency_rules,
-    ui_linked_orgs, ui_opt_out_sync, ui_outbox, ui_responses, ui_salesforce, ui_survey_bundles,
-    ui_templates, ui_test_sends, ui_users, ui_workflow_editor, ui_workflow_moves, ui_workflows,
-    AppState,
+    account, api, api_audit, api_credentials, api_deletions, api_discover, api_distributions,
+    api_opt_out_sync, api_salesforce, api_users, assets, invitation, openapi, respondent,
+    salesforce_hooks, sign_in, twilio_webhooks, ui, ui_audit, ui_deletions, ui_distributions,
+    ui_frequency_rules, ui_linked_orgs, ui_opt_out_sync, ui_outbox, ui_responses, ui_salesforce,
+    ui_survey_bundles, ui_templates, ui_test_sends, ui_users, ui_workflow_editor,
+    ui_workflow_moves, ui_workflows, AppState,
 };
 use axum::handler::Handler;
 use axum::http::Method;
@@ -197,6 +197,25 @@ pub fn table() -> Vec<Route> {
         post(
             "/api/v1/workflows/{id}/runs/{runId}/retry",
             api_salesforce::retry_run,
+        ),
+        post("/api/v1/discover/projects", api_discover::create_project),
+        get("/api/v1/discover/projects", api_discover::list_projects),
+        get(
+            "/api/v1/discover/projects/{id}/documents",
+            api_discover::list_documents,
+        ),
+        post(
+            "/api/v1/discover/validate-query",
+            api_discover::validate_query,
+        ),
+        post("/api/v1/discover/jobs", api_discover::create_job),
+        get("/api/v1/discover/jobs", api_discover::list_jobs),
+        post("/api/v1/discover/jobs/{id}/runs", api_discover::start_run),
+        get("/api/v1/discover/jobs/{id}/runs", api_discover::list_runs),
+        get("/api/v1/discover/runs/{id}", api_discover::get_run),
+        post(
+            "/api/v1/discover/runs/{id}/cancel",
+            api_discover::cancel_run,
         ),
         get("/api/v1/templates", api_distributions::list_templates),
         post("/api/v1/templates", api_distributions::create_template),

@@ -226,9 +226,10 @@ impl Sonde {
         for r in &ready {
             let item = &items[r.item];
             let key = (item.run.org_id.clone(), item.workflow.owner_id.clone());
-            if !owners.contains_key(&key) {
-                let found = self.owner_actor(&key.0, &key.1).await;
-                owners.insert(key, found.map_err(|e| e.to_string()));
+            if let std::collections::hash_map::Entry::Vacant(slot) = owners.entry(key) {
+                let (org, owner) = slot.key();
+                let found = self.owner_actor(org, owner).await;
+                slot.insert(found.map_err(|e| e.to_string()));
             }
         }
         let mut writing = Vec::new();

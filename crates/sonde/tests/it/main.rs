@@ -11,6 +11,7 @@ mod concurrency;
 mod crash;
 mod credentials;
 mod deletions;
+mod discover;
 mod distributions;
 mod harness;
 mod linked_orgs;

@@ -118,6 +118,21 @@ fn table() -> Vec<Row> {
         DELETE "/api/v1/distributions/{id}" at("/api/v1/distributions/{spare_distribution}")
                    .spends(Spend::SpareDistribution)                                                              => Login Hidden  Denied  Ok      Ok;
         GET    "/api/v1/distributions/{id}/recipients" at("/api/v1/distributions/{distribution}/recipients")      => Login Hidden  Ok      Ok      Ok;
+        POST   "/api/v1/discover/projects" at("/api/v1/discover/projects").json(r#"{"name": "Chats {n}"}"#)         => Login Ok      Denied  Ok      Ok;
+        GET    "/api/v1/discover/projects" at("/api/v1/discover/projects")                                        => Login Ok      Ok      Ok      Ok;
+        GET    "/api/v1/discover/projects/{id}/documents" at("/api/v1/discover/projects/{discover_project}/documents?q=kettle")
+                                                                                                                  => Login Hidden  Ok      Ok      Ok;
+        // Queries are checked against one's own linked org.
+        POST   "/api/v1/discover/validate-query" at("/api/v1/discover/validate-query")
+                   .json(r#"{"connectionId": "{connection}", "soql": "SELECT Id FROM Case"}"#)                    => Login Hidden  Hidden  Ok      Hidden;
+        POST   "/api/v1/discover/jobs" at("/api/v1/discover/jobs").json("{discover_job_json}")                    => Login Unknown Denied  Ok      Hidden;
+        GET    "/api/v1/discover/jobs" at("/api/v1/discover/jobs")                                                => Login Ok      Ok      Ok      Ok;
+        POST   "/api/v1/discover/jobs/{id}/runs" at("/api/v1/discover/jobs/{discover_job}/runs").spends(Spend::DiscoverRun)
+                                                                                                                  => Login Hidden  Denied  Ok      Ok;
+        GET    "/api/v1/discover/jobs/{id}/runs" at("/api/v1/discover/jobs/{discover_job}/runs")                  => Login Hidden  Ok      Ok      Ok;
+        GET    "/api/v1/discover/runs/{id}" at("/api/v1/discover/runs/{discover_run}")                            => Login Hidden  Ok      Ok      Ok;
+        POST   "/api/v1/discover/runs/{id}/cancel" at("/api/v1/discover/runs/{discover_run}/cancel").spends(Spend::CancelledRun)
+                                                                                                                  => Login Hidden  Denied  Ok      Ok;
         GET    "/api/v1/directory/frequency-rules" at("/api/v1/directory/frequency-rules")                        => Login Ok      Ok      Ok      Ok;
         POST   "/api/v1/directory/frequency-rules" at("/api/v1/directory/frequency-rules")
                    .json(r#"{"scope": {"type": "organization"}, "maxInvitations": 50, "periodDays": 1}"#)        => Login Ok      Denied  Denied  Ok;

@@ -78,6 +78,10 @@ pub enum Spend {
     SpareDistribution,
     /// `{spare_rule}`: a contact frequency rule of the organization, deleted.
     SpareRule,
+    /// `{discover_job}`: a run of it was started (a second waits for the first), so another job.
+    DiscoverRun,
+    /// `{discover_run}`: a run of `{cancel_job}`, cancelled.
+    CancelledRun,
 }
 
 /// A request body; its text may hold `{fixture}` placeholders.
@@ -418,6 +422,37 @@ impl World {
         w.values
             .insert("sf_endpoint", endpoint.rsplit('/').next().unwrap().into());
         w.values.insert("sf_org_id", w.sf.org_id());
+        // An inbound project, two jobs on it, and a run of the second to cancel.
+        let p = w
+            .editor_call(
+                Method::POST,
+                "/api/v1/discover/projects",
+                r#"{"name": "Case feedback"}"#,
+                201,
+            )
+            .await;
+        w.values
+            .insert("discover_project", p["id"].as_str().unwrap().into());
+        w.values.insert(
+            "discover_job_json",
+            w.fill(
+                r#"{"name": "Case descriptions {n}", "projectId": "{discover_project}",
+                    "connectionId": "{connection}", "dataType": "feedback",
+                    "soql": "SELECT Id, Description, CreatedDate FROM Case"}"#,
+            ),
+        );
+        for name in ["discover_job", "cancel_job"] {
+            let j = w
+                .editor_call(
+                    Method::POST,
+                    "/api/v1/discover/jobs",
+                    "{discover_job_json}",
+                    201,
+                )
+                .await;
+            w.values.insert(name, j["id"].as_str().unwrap().into());
+        }
+        w.renew(Spend::CancelledRun, EDITOR).await;
         w.values.insert("template_json", TEMPLATE_JSON.into());
         let t = w
             .editor_call(Method::POST, "/api/v1/templates", "{template_json}", 201)

@@ -161,6 +161,28 @@ impl World {
                 self.values
                     .insert("spare_distribution", v["id"].as_str().unwrap().into());
             }
+            Spend::DiscoverRun => {
+                let j = self
+                    .editor_call(
+                        Method::POST,
+                        "/api/v1/discover/jobs",
+                        "{discover_job_json}",
+                        201,
+                    )
+                    .await;
+                self.values
+                    .insert("discover_job", j["id"].as_str().unwrap().into());
+            }
+            Spend::CancelledRun => {
+                self.app.sonde.drain_discover_runs().await.unwrap();
+                let run = self
+                    .app
+                    .sonde
+                    .start_discover_run(&self.editor, &self.values["cancel_job"])
+                    .await
+                    .unwrap();
+                self.values.insert("discover_run", run.id);
+            }
             Spend::SpareRule => {
                 // Rules are the admins' to add.
                 let r = self

@@ -1,0 +1,494 @@
+//! Runs of inbound jobs. Starting one writes the run and its queue job together; a worker
+//! claims it and pulls page by page (query/queryMore), writing each page's documents with the
+//! run's counts and checkpoint in one transaction, so a crash resumes after the last page kept
+//! and loses or doubles nothing. The pull is a window on the job's date field — from its
+//! cursor less a lookback (rows committed late at the boundary are read again; unchanged ones
+//! are not counted) up to the moment the run was started — ordered by that field and Id.
+
+use super::documents::Context;
+use super::{job_of, DataType, Duplicates};
+use crate::{Actor, Error, Result, Role, Sonde};
+use futures::StreamExt;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use soql::analysis::FieldKind;
+use soql::ast::{Direction, Expr, FieldPath, OrderItem, SelectItem};
+use store::discover::{OnDuplicate, RunRow, Written};
+use store::queue::{Job, NewJob};
+use store::Store;
+
+pub const RUN_JOB_KIND: &str = "discover_run";
+/// Documents written per transaction (and between two looks at a cancel).
+const PAGE: usize = 200;
+/// How far before the cursor an incremental run starts reading again.
+const LOOKBACK_MS: i64 = 5 * 60_000;
+/// A claimed run's lease; renewed after every page.
+const LEASE_MS: i64 = 120_000;
+/// The window's end: none, in the form the window takes.
+const UNBOUNDED: &str = "4000-01-01T00:00:00Z";
+/// Warnings kept per run (the count of the rest is said).
+const MAX_WARNINGS: usize = 200;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DiscoverRunCounts {
+    pub rows_read: u64,
+    pub documents_created: u64,
+    pub documents_updated: u64,
+    pub duplicates_skipped: u64,
+    /// Rows read again exactly as stored (an incremental run's lookback).
+    pub unchanged: u64,
+    pub filtered: u64,
+    pub redactions: u64,
+    pub api_calls: u64,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DiscoverRun {
+    pub id: String,
+    pub job_id: String,
+    /// queued, running, succeeded, failed, cancelled
+    pub status: String,
+    #[serde(flatten)]
+    pub counts: DiscoverRunCounts,
+    pub warnings: Vec<String>,
+    pub error: Option<String>,
+    pub created_at: String,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+}
+
+/// Where a pull stands: the date field's value and the record Id of the last row kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Position {
+    at: i64,
+    id: String,
+}
+
+fn run_of(row: &RunRow) -> Result<DiscoverRun> {
+    Ok(DiscoverRun {
+        id: row.id.clone(),
+        job_id: row.job_id.clone(),
+        status: row.status.clone(),
+        counts: serde_json::from_str(&row.counts)?,
+        warnings: serde_json::from_str(&row.warnings)?,
+        error: row.error.clone(),
+        created_at: crate::responses::rfc3339(row.created_at),
+        started_at: row.started_at.map(crate::responses::rfc3339),
+        finished_at: row.finished_at.map(crate::responses::rfc3339),
+    })
+}
+
+fn iso(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// A run's progress while it is worked, written back with each page.
+struct Progress {
+    row: RunRow,
+    counts: DiscoverRunCounts,
+    warnings: Vec<String>,
+    dropped_warnings: usize,
+}
+
+impl Progress {
+    fn warn(&mut self, w: String) {
+        if self.warnings.len() < MAX_WARNINGS {
+            self.warnings.push(w);
+        } else {
+            self.dropped_warnings += 1;
+        }
+    }
+
+    fn written(&mut self) -> Result<RunRow> {
+        let mut row = self.row.clone();
+        row.counts = serde_json::to_string(&self.counts)?;
+        let mut warnings = self.warnings.clone();
+        if self.dropped_warnings > 0 {
+            warnings.push(format!("… and {} more warnings", self.dropped_warnings));
+        }
+        row.warnings = serde_json::to_string(&warnings)?;
+        Ok(row)
+    }
+}
+
+impl Sonde {
+    /// Starts a run of a job now: the run and its queue job in one transaction.
+    pub async fn start_discover_run(&self, actor: &Actor, job_id: &str) -> Result<DiscoverRun> {
+        actor.require(Role::Editor)?;
+        let job = self.discover_job_row(actor, job_id).await?;
+        if self
+            .store
+            .discover_runs_of_job(&job.id)
+            .await?
+            .iter()
+            .any(|r| r.status == "queued" || r.status == "running")
+        {
+            return Err(Error::Conflict(
+                "a run of this job is already queued or running; wait for it or cancel it".into(),
+            ));
+        }
+        self.queue_discover_run(&job.org_id, &job.id).await
+    }
+
+    pub(crate) async fn queue_discover_run(
+        &self,
+        org_id: &str,
+        job_id: &str,
+    ) -> Result<DiscoverRun> {
+        let now = store::now_ms();
+        let row = RunRow {
+            id: store::ids::ordered("DR_", 12),
+            org_id: org_id.to_string(),
+            job_id: job_id.to_string(),
+            status: "queued".into(),
+            counts: serde_json::to_string(&DiscoverRunCounts::default())?,
+            warnings: "[]".into(),
+            error: None,
+            checkpoint: None,
+            cancel_requested: false,
+            created_at: now,
+            started_at: None,
+            finished_at: None,
+        };
+        let mut tx = self.store.begin().await?;
+        Store::insert_discover_run(&mut tx, &row).await?;
+        Store::enqueue_job(
+            &mut tx,
+            &NewJob {
+                id: store::ids::ordered("JB_", 12),
+                org_id: org_id.to_string(),
+                kind: RUN_JOB_KIND.into(),
+                payload: row.id.clone(),
+                dedupe_key: format!("{RUN_JOB_KIND}:{}", row.id),
+                run_after: now,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        run_of(&row)
+    }
+
+    pub async fn discover_run(&self, actor: &Actor, id: &str) -> Result<DiscoverRun> {
+        let row = self
+            .store
+            .discover_run(&actor.org_id, id)
+            .await?
+            .ok_or(Error::NotFound("run"))?;
+        run_of(&row)
+    }
+
+    pub async fn discover_runs(&self, actor: &Actor, job_id: &str) -> Result<Vec<DiscoverRun>> {
+        let job = self.discover_job_row(actor, job_id).await?;
+        self.store
+            .discover_runs_of_job(&job.id)
+            .await?
+            .iter()
+            .map(run_of)
+            .collect()
+    }
+
+    /// Asks a run to stop: a queued one never starts, a running one stops after its page.
+    pub async fn cancel_discover_run(&self, actor: &Actor, id: &str) -> Result<DiscoverRun> {
+        actor.require(Role::Editor)?;
+        let run = self.discover_run(actor, id).await?;
+        if !self
+            .store
+            .request_discover_cancel(&actor.org_id, id)
+            .await?
+        {
+            return Err(Error::Conflict(format!(
+                "the run has already {}",
+                run.status
+            )));
+        }
+        self.discover_run(actor, id).await
+    }
+
+    /// Works every due run (tests, `sonde` one-shots); how many were claimed.
+    pub async fn drain_discover_runs(&self) -> Result<usize> {
+        let owner = format!("drain-{}", store::ids::random_token(8));
+        let mut claimed = 0;
+        loop {
+            let jobs = self
+                .store
+                .claim_jobs(RUN_JOB_KIND, &owner, 1, LEASE_MS)
+                .await?;
+            if jobs.is_empty() {
+                return Ok(claimed);
+            }
+            for job in jobs {
+                claimed += 1;
+                self.work_discover_job(&job, &owner).await?;
+            }
+        }
+    }
+
+    /// The server's worker: one run at a time, naps when there is none.
+    pub fn spawn_discover_worker(&self) -> tokio::task::JoinHandle<()> {
+        let sonde = self.clone();
+        tokio::spawn(async move {
+            let owner = format!("worker-{}", store::ids::random_token(8));
+            loop {
+                match sonde
+                    .store
+                    .claim_jobs(RUN_JOB_KIND, &owner, 1, LEASE_MS)
+                    .await
+                {
+                    Ok(jobs) if !jobs.is_empty() => {
+                        for job in jobs {
+                            if let Err(e) = sonde.work_discover_job(&job, &owner).await {
+                                tracing::warn!(error = %e, "inbound run failed");
+                            }
+                        }
+                        continue;
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "inbound worker pass failed"),
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            }
+        })
+    }
+
+    async fn work_discover_job(&self, job: &Job, owner: &str) -> Result<()> {
+        let mut tx = self.store.begin().await?;
+        let run = Store::discover_run_in(&mut tx, &job.payload).await?;
+        tx.commit().await?;
+        let Some(run) = run else {
+            self.store.complete_job(&job.id, owner).await?;
+            return Ok(());
+        };
+        if matches!(run.status.as_str(), "succeeded" | "failed" | "cancelled") {
+            self.store.complete_job(&job.id, owner).await?;
+            return Ok(());
+        }
+        let mut progress = Progress {
+            counts: serde_json::from_str(&run.counts)?,
+            warnings: serde_json::from_str(&run.warnings)?,
+            dropped_warnings: 0,
+            row: run,
+        };
+        let outcome = self.pull(job, owner, &mut progress).await;
+        let now = store::now_ms();
+        progress.row.finished_at = Some(now);
+        let cursor = match outcome {
+            Ok(Pulled::Done(cursor)) => {
+                progress.row.status = "succeeded".into();
+                cursor
+            }
+            Ok(Pulled::Cancelled) => {
+                progress.row.status = "cancelled".into();
+                None
+            }
+            Err(e) if e.is_transient() && job.attempts < 5 => {
+                // Salesforce or the store is busy: the run resumes from its checkpoint.
+                let mut tx = self.store.begin().await?;
+                Store::update_discover_run(&mut tx, &progress.written()?).await?;
+                Store::retry_job_in(
+                    &mut tx,
+                    &job.id,
+                    owner,
+                    now + 30_000 * job.attempts,
+                    &e.to_string(),
+                    true,
+                )
+                .await?;
+                tx.commit().await?;
+                return Ok(());
+            }
+            Err(e) => {
+                progress.row.status = "failed".into();
+                progress.row.error = Some(e.to_string());
+                None
+            }
+        };
+        let mut tx = self.store.begin().await?;
+        Store::update_discover_run(&mut tx, &progress.written()?).await?;
+        if let Some(c) = cursor {
+            Store::set_discover_cursor(
+                &mut tx,
+                &progress.row.job_id,
+                &serde_json::to_string(&c)?,
+                now,
+            )
+            .await?;
+        }
+        Store::complete_job_in(&mut tx, &job.id, owner).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn pull(&self, job: &Job, owner: &str, progress: &mut Progress) -> Result<Pulled> {
+        if progress.row.cancel_requested {
+            return Ok(Pulled::Cancelled);
+        }
+        let job_row = self
+            .store
+            .discover_job(&job.org_id, &progress.row.job_id)
+            .await?
+            .ok_or(Error::NotFound("job"))?;
+        let settings = job_of(&job_row)?.settings;
+        if settings.data_type == DataType::Messaging {
+            return Err(Error::invalid(
+                "messaging jobs (MessagingSession with ConversationEntry) are not pulled yet",
+            ));
+        }
+        let redactor = settings
+            .redactor()
+            .map_err(|p| Error::invalid(format!("{}: {}", p.field, p.message)))?;
+        let conn = self.live_connection(&job_row.connection_id).await?;
+        // Calls are counted on the connection; what this run adds (a resumed run adds to its
+        // count so far). Other work on the same connection at the same time counts too.
+        let calls_before = conn.budget().total_calls();
+        let calls_so_far = progress.counts.api_calls;
+        let started = *progress.row.started_at.get_or_insert(store::now_ms());
+        progress.row.status = "running".into();
+        let mut q = super::query::parse_for_job(&settings.soql)?;
+        let object = soql::analysis::queried_object(&q).to_string();
+        let describe = conn.describe(&object).await.map_err(Error::from)?;
+        let date_field = settings.date_field().to_string();
+        let kind = match describe.field(&date_field).map(|f| f.kind.as_str()) {
+            Some("date") => FieldKind::Date,
+            Some("datetime") => FieldKind::DateTime,
+            _ => {
+                return Err(Error::invalid(format!(
+                    "{date_field} is not a date field of {object} in the org any more"
+                )))
+            }
+        };
+        for needed in ["Id", date_field.as_str(), settings.text_field()] {
+            let selected = soql::analysis::selected_fields(&q)
+                .iter()
+                .any(|f| f.eq_ignore_ascii_case(needed));
+            if !selected {
+                q.select.push(SelectItem::Expr {
+                    expr: Expr::Field(FieldPath::parse_dotted(needed)),
+                    alias: None,
+                });
+            }
+        }
+        // Resumed: after the last page kept. Incremental: the cursor less the lookback.
+        let checkpoint: Option<Position> = progress
+            .row
+            .checkpoint
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()?;
+        let cursor: Option<Position> = job_row
+            .cursor
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()?;
+        let from = match (&checkpoint, &cursor) {
+            (Some(c), _) => c.at,
+            (None, Some(c)) => c.at - LOOKBACK_MS,
+            (None, None) => 0,
+        };
+        // No upper bound from this clock: the org's clock is the one its timestamps follow,
+        // and a row written while the run reads is simply read (or read by the next run).
+        let mut q = soql::analysis::try_with_incremental_window(
+            &q,
+            &date_field,
+            kind,
+            &iso(from),
+            UNBOUNDED,
+        )
+        .map_err(|e| Error::invalid(e.to_string()))?;
+        q.order_by = vec![
+            OrderItem {
+                expr: Expr::Field(FieldPath::parse_dotted(&date_field)),
+                direction: Some(Direction::Asc),
+                nulls: None,
+            },
+            OrderItem {
+                expr: Expr::Field(FieldPath::parse_dotted("Id")),
+                direction: Some(Direction::Asc),
+                nulls: None,
+            },
+        ];
+        let soql_text = q.to_string();
+        let run_id = progress.row.id.clone();
+        let ctx = Context {
+            settings: &settings,
+            redactor: &redactor,
+            org_id: &job.org_id,
+            job_id: &job_row.id,
+            run_id: &run_id,
+            job_name: &job_row.name,
+            load_date: started,
+        };
+        let on_duplicate = match settings.duplicates {
+            Duplicates::Skip => OnDuplicate::Skip,
+            Duplicates::Replace => OnDuplicate::Replace,
+            Duplicates::Update => OnDuplicate::Update,
+        };
+        let mut last = checkpoint.clone().or(cursor.clone());
+        let mut stream = Box::pin(conn.query::<Map<String, Value>>(&soql_text).chunks(PAGE));
+        let mut kept: u64 = progress.counts.documents_created + progress.counts.documents_updated;
+        while let Some(page) = stream.next().await {
+            let mut docs = Vec::with_capacity(page.len());
+            let mut positions = Vec::with_capacity(page.len());
+            for row in page {
+                let row = row.map_err(Error::from)?;
+                progress.counts.rows_read += 1;
+                if settings
+                    .record_limit
+                    .is_some_and(|n| kept + docs.len() as u64 >= n)
+                {
+                    progress.counts.filtered += 1;
+                    continue;
+                }
+                let Some(built) = ctx.build(&row) else {
+                    progress.warn("a row without an Id was left out".into());
+                    continue;
+                };
+                for w in built.warnings {
+                    progress.warn(w);
+                }
+                progress.counts.redactions += built.redactions;
+                positions.push(built.position);
+                docs.push(built.document);
+            }
+            progress.counts.api_calls = calls_so_far + conn.budget().total_calls() - calls_before;
+            let mut tx = self.store.begin().await?;
+            let written = Store::write_discover_documents(&mut tx, &docs, on_duplicate).await?;
+            for w in written {
+                match w {
+                    Written::Created => progress.counts.documents_created += 1,
+                    Written::Updated => progress.counts.documents_updated += 1,
+                    Written::SkippedDuplicate => progress.counts.duplicates_skipped += 1,
+                    Written::Unchanged => progress.counts.unchanged += 1,
+                }
+            }
+            kept = progress.counts.documents_created + progress.counts.documents_updated;
+            if let Some((at, id)) = positions.into_iter().max() {
+                let p = Position { at, id };
+                if last.as_ref().is_none_or(|l| (l.at, &l.id) < (p.at, &p.id)) {
+                    last = Some(p);
+                }
+            }
+            progress.row.checkpoint = last.as_ref().map(serde_json::to_string).transpose()?;
+            Store::update_discover_run(&mut tx, &progress.written()?).await?;
+            let now_run = Store::discover_run_in(&mut tx, &run_id).await?;
+            tx.commit().await?;
+            self.store
+                .renew_job_lease(&job.id, owner, store::now_ms() + LEASE_MS)
+                .await?;
+            if now_run.is_some_and(|r| r.cancel_requested) {
+                return Ok(Pulled::Cancelled);
+            }
+        }
+        progress.counts.api_calls = calls_so_far + conn.budget().total_calls() - calls_before;
+        Ok(Pulled::Done(last))
+    }
+}
+
+enum Pulled {
+    /// Every row read; where the next incremental run starts.
+    Done(Option<Position>),
+    Cancelled,
+}

@@ -1,0 +1,260 @@
+//! The inbound connector (issue #12) through HTTP against the built-in org: a query checked
+//! before a job is saved (syntax errors with their position, GROUP BY refused, unknown fields
+//! named), a chat job whose first run loads every transcript as turns with the right roles and
+//! card numbers and emails masked, and an incremental run that reads exactly what changed —
+//! records edited since, and records written at the cursor's very timestamp.
+
+use crate::harness::{backends, link_sfsim, sfsim_admin, start_sfsim, use_sfsim, TestApp};
+use engine::Role;
+use serde_json::{json, Value};
+
+/// A transcript as Salesforce writes a chat's Body: the header, then `( Ns ) Name: text`.
+fn transcript(n: usize, visitor_says: &str) -> String {
+    format!(
+        "<p align=\"center\">Chat Started: Monday, March 02, 2026, 10:15:03 (+0000)</p>\
+         <p align=\"center\">Chat Origin: Web Chat</p><p align=\"center\">Agent Jane D</p>\
+         ( 5s ) Jane D: Hello, how can I help with order {n}?<br>\
+         ( 12s ) Sam Visitor {n}: {visitor_says}<br>\
+         ( 20s ) Jane D: Sorry about that &amp; thanks, write to jane@example.com<br>"
+    )
+}
+
+async fn post(app: &TestApp, token: &str, path: &str, body: Value) -> (u16, Value) {
+    let r = app.post(token, path).json(&body).send().await.unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+/// Starts a run of `job`, works it, and answers it as the API reports it.
+async fn run_job(app: &TestApp, token: &str, job: &str) -> Value {
+    let (s, v) = post(
+        app,
+        token,
+        &format!("/api/v1/discover/jobs/{job}/runs"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(s, 201, "{v}");
+    app.sonde.drain_discover_runs().await.unwrap();
+    let id = v["id"].as_str().unwrap();
+    app.get_json(token, &format!("/api/v1/discover/runs/{id}"))
+        .await
+}
+
+#[tokio::test]
+async fn a_chat_job_loads_transcripts_as_turns_and_an_incremental_run_reads_only_what_changed() {
+    for backend in backends() {
+        let sf = start_sfsim().await;
+        let app = TestApp::spawn(backend).await;
+        use_sfsim(&app, &sf);
+        let (_, token) = app.org_user(Role::Editor).await;
+        let connection = link_sfsim(&app, &token, &sf).await;
+        let admin = sfsim_admin(&sf);
+        let mut chats = Vec::new();
+        for n in 0..30 {
+            let id = admin
+                .create(
+                    "LiveChatTranscript",
+                    &json!({"Body": transcript(n, "I was charged twice on 4111 1111 1111 1111"),
+                            "Status": "Completed", "Location": "Lyon"}),
+                )
+                .await
+                .unwrap();
+            chats.push(id);
+        }
+
+        // The query is checked before anything is saved.
+        let check = |soql: &str| json!({"connectionId": connection, "soql": soql});
+        let (s, v) = post(
+            &app,
+            &token,
+            "/api/v1/discover/validate-query",
+            check("SELECT Id, Body FROM LiveChatTranscript WHERE"),
+        )
+        .await;
+        assert_eq!(s, 200, "{v}");
+        assert_eq!(v["valid"], false, "{v}");
+        assert_eq!(v["error"]["line"], 1, "{v}");
+        assert!(v["error"]["column"].as_u64().unwrap() > 40, "{v}");
+        let (_, v) = post(
+            &app,
+            &token,
+            "/api/v1/discover/validate-query",
+            check("SELECT Status, COUNT(Id) FROM LiveChatTranscript GROUP BY Status"),
+        )
+        .await;
+        assert_eq!(v["valid"], false, "{v}");
+        assert!(
+            v["error"]["message"].as_str().unwrap().contains("COUNT"),
+            "{v}"
+        );
+        let (_, v) = post(
+            &app,
+            &token,
+            "/api/v1/discover/validate-query",
+            check("SELECT Id,\n  Body, Sentiment__c FROM LiveChatTranscript"),
+        )
+        .await;
+        assert_eq!(v["valid"], false, "{v}");
+        assert_eq!(v["problems"][0]["field"], "Sentiment__c", "{v}");
+        assert_eq!(
+            (&v["problems"][0]["line"], &v["problems"][0]["column"]),
+            (&json!(2), &json!(9)),
+            "{v}"
+        );
+        // The demo org's own chats are elsewhere.
+        let soql = "SELECT Id, Body, Status, EndTime, LastModifiedDate FROM LiveChatTranscript \
+                    WHERE Location = 'Lyon'";
+        let (_, v) = post(&app, &token, "/api/v1/discover/validate-query", check(soql)).await;
+        assert_eq!(v["valid"], true, "{v}");
+        assert_eq!(v["object"], "LiveChatTranscript");
+        let offered: Vec<&str> = v["dateFields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        assert!(
+            offered.contains(&"LastModifiedDate") && offered.contains(&"EndTime"),
+            "{v}"
+        );
+
+        let (s, project) = post(
+            &app,
+            &token,
+            "/api/v1/discover/projects",
+            json!({"name": "Chats"}),
+        )
+        .await;
+        assert_eq!(s, 201, "{project}");
+        let project = project["id"].as_str().unwrap().to_string();
+        let job = json!({"name": "Web chats", "projectId": project, "connectionId": connection,
+            "dataType": "chat", "soql": soql, "dateField": "LastModifiedDate",
+            "participants": "auto", "redact": ["card", "iban", "email", "phone", "ssn"],
+            "mappings": {"chat_status": "Status"}, "duplicates": "update",
+            "schedule": "0 0 * * * *"});
+        let mut bad = job.clone();
+        bad["schedule"] = json!("every hour");
+        let (s, v) = post(&app, &token, "/api/v1/discover/jobs", bad).await;
+        assert_eq!(s, 400, "{v}");
+        assert_eq!(v["error"]["problems"][0]["field"], "schedule", "{v}");
+        let (s, v) = post(&app, &token, "/api/v1/discover/jobs", job).await;
+        assert_eq!(s, 201, "{v}");
+        let job = v["id"].as_str().unwrap().to_string();
+
+        // The first run loads every transcript, roles told apart, sensitive text masked.
+        let first = run_job(&app, &token, &job).await;
+        assert_eq!(first["status"], "succeeded", "{first}");
+        assert_eq!(
+            (&first["rowsRead"], &first["documentsCreated"]),
+            (&json!(30), &json!(30)),
+            "{first}"
+        );
+        assert!(first["redactions"].as_u64().unwrap() >= 60, "{first}");
+        assert!(first["apiCalls"].as_u64().unwrap() >= 1, "{first}");
+        let docs = app
+            .get_json(
+                &token,
+                &format!("/api/v1/discover/projects/{project}/documents?limit=100"),
+            )
+            .await;
+        let docs = docs["documents"].as_array().unwrap();
+        assert_eq!(docs.len(), 30);
+        let doc = docs
+            .iter()
+            .find(|d| d["naturalId"] == chats[3].as_str())
+            .unwrap();
+        let roles: Vec<&str> = doc["turns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["role"].as_str().unwrap())
+            .collect();
+        assert_eq!(roles, ["agent", "client", "agent"], "{doc}");
+        let text = doc.to_string();
+        assert!(
+            !text.contains("4111") && !text.contains("jane@example.com"),
+            "{text}"
+        );
+        assert!(
+            text.contains("[CARD]") && text.contains("[EMAIL]") && text.contains("thanks"),
+            "{text}"
+        );
+        assert_eq!(doc["attributes"]["feedback_provider"], "Salesforce");
+        assert_eq!(doc["attributes"]["feedback_type"], "Operational Reporting");
+        assert_eq!(doc["attributes"]["job_name"], "Web chats");
+        assert_eq!(doc["attributes"]["chat_status"], "Completed");
+        assert!(doc["attributes"]["client_verbatim"]
+            .as_str()
+            .unwrap()
+            .contains("charged twice"));
+        let found = app
+            .get_json(
+                &token,
+                &format!("/api/v1/discover/projects/{project}/documents?q=charged%20twice"),
+            )
+            .await;
+        assert_eq!(found["documents"].as_array().unwrap().len(), 30, "{found}");
+        let none = app
+            .get_json(
+                &token,
+                &format!("/api/v1/discover/projects/{project}/documents?q=4111"),
+            )
+            .await;
+        assert_eq!(
+            none["documents"].as_array().unwrap().len(),
+            0,
+            "the original is kept nowhere: {none}"
+        );
+
+        // Ten edited later, ten written at the cursor's own timestamp: the next run reads those
+        // twenty, and the rows its lookback reads again unchanged are not counted.
+        sf.advance(std::time::Duration::from_secs(3600));
+        for id in &chats[..10] {
+            admin
+                .update(
+                    "LiveChatTranscript",
+                    id,
+                    &json!({"Body": transcript(99, "Fixed, thanks")}),
+                )
+                .await
+                .unwrap();
+        }
+        let boundary = sf.now_ms();
+        for n in 30..40 {
+            sf.set_time_ms(boundary);
+            admin
+                .create(
+                    "LiveChatTranscript",
+                    &json!({"Body": transcript(n, "Where is my parcel?"), "Status": "Completed", "Location": "Lyon"}),
+                )
+                .await
+                .unwrap();
+        }
+        let second = run_job(&app, &token, &job).await;
+        assert_eq!(second["status"], "succeeded", "{second}");
+        assert_eq!(
+            (&second["documentsCreated"], &second["documentsUpdated"]),
+            (&json!(10), &json!(10)),
+            "{second}"
+        );
+        let edited = app
+            .get_json(
+                &token,
+                &format!("/api/v1/discover/projects/{project}/documents?q=Fixed"),
+            )
+            .await;
+        assert_eq!(
+            edited["documents"].as_array().unwrap().len(),
+            10,
+            "{edited}"
+        );
+        let third = run_job(&app, &token, &job).await;
+        assert_eq!(
+            (&third["documentsCreated"], &third["documentsUpdated"]),
+            (&json!(0), &json!(0)),
+            "nothing changed since: {third}"
+        );
+        sf.shutdown().await;
+    }
+}

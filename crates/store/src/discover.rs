@@ -1,0 +1,526 @@
+//! The inbound connector's tables: projects, jobs, runs and documents (`discover_*`), and the
+//! documents' full-text search — SQLite's FTS5 or PostgreSQL's text search, made by
+//! [`search_ddl`] after the portable migrations.
+
+use crate::{Backend, Result, Store};
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectRow {
+    pub id: String,
+    pub org_id: String,
+    pub name: String,
+    pub created_by: String,
+    pub created_at: i64,
+}
+
+fn project_from(r: &AnyRow) -> Result<ProjectRow> {
+    Ok(ProjectRow {
+        id: r.try_get("id")?,
+        org_id: r.try_get("org_id")?,
+        name: r.try_get("name")?,
+        created_by: r.try_get("created_by")?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobRow {
+    pub id: String,
+    pub org_id: String,
+    pub project_id: String,
+    pub owner_id: String,
+    pub name: String,
+    pub connection_id: String,
+    /// The job's settings, JSON.
+    pub settings: String,
+    /// Where the next incremental run starts, JSON.
+    pub cursor: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const JOB_COLUMNS: &str = "id, org_id, project_id, owner_id, name, connection_id, settings, \
+     cursor, created_at, updated_at";
+
+fn job_from(r: &AnyRow) -> Result<JobRow> {
+    Ok(JobRow {
+        id: r.try_get("id")?,
+        org_id: r.try_get("org_id")?,
+        project_id: r.try_get("project_id")?,
+        owner_id: r.try_get("owner_id")?,
+        name: r.try_get("name")?,
+        connection_id: r.try_get("connection_id")?,
+        settings: r.try_get("settings")?,
+        cursor: r.try_get("cursor")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+    })
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunRow {
+    pub id: String,
+    pub org_id: String,
+    pub job_id: String,
+    pub status: String,
+    /// JSON counts.
+    pub counts: String,
+    /// JSON array of strings.
+    pub warnings: String,
+    pub error: Option<String>,
+    pub checkpoint: Option<String>,
+    pub cancel_requested: bool,
+    pub created_at: i64,
+    pub started_at: Option<i64>,
+    pub finished_at: Option<i64>,
+}
+
+const RUN_COLUMNS: &str = "id, org_id, job_id, status, counts, warnings, error, checkpoint, \
+     cancel_requested, created_at, started_at, finished_at";
+
+fn run_from(r: &AnyRow) -> Result<RunRow> {
+    Ok(RunRow {
+        id: r.try_get("id")?,
+        org_id: r.try_get("org_id")?,
+        job_id: r.try_get("job_id")?,
+        status: r.try_get("status")?,
+        counts: r.try_get("counts")?,
+        warnings: r.try_get("warnings")?,
+        error: r.try_get("error")?,
+        checkpoint: r.try_get("checkpoint")?,
+        cancel_requested: r.try_get::<i64, _>("cancel_requested")? != 0,
+        created_at: r.try_get("created_at")?,
+        started_at: r.try_get("started_at")?,
+        finished_at: r.try_get("finished_at")?,
+    })
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocumentRow {
+    pub project_id: String,
+    pub natural_id: String,
+    pub org_id: String,
+    pub document_date: Option<i64>,
+    /// JSON object.
+    pub attributes: String,
+    pub verbatim: Option<String>,
+    /// JSON array of turns, for conversations.
+    pub turns: Option<String>,
+    pub search_text: String,
+    pub content_hash: String,
+    pub job_id: String,
+    pub run_id: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const DOCUMENT_COLUMNS: &str = "project_id, natural_id, org_id, document_date, attributes, \
+     verbatim, turns, search_text, content_hash, job_id, run_id, created_at, updated_at";
+
+fn document_from(r: &AnyRow) -> Result<DocumentRow> {
+    Ok(DocumentRow {
+        project_id: r.try_get("project_id")?,
+        natural_id: r.try_get("natural_id")?,
+        org_id: r.try_get("org_id")?,
+        document_date: r.try_get("document_date")?,
+        attributes: r.try_get("attributes")?,
+        verbatim: r.try_get("verbatim")?,
+        turns: r.try_get("turns")?,
+        search_text: r.try_get("search_text")?,
+        content_hash: r.try_get("content_hash")?,
+        job_id: r.try_get("job_id")?,
+        run_id: r.try_get("run_id")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+    })
+}
+
+/// What a document write did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Written {
+    Created,
+    Updated,
+    /// Already there and the job keeps the first (`skip`).
+    SkippedDuplicate,
+    /// Read again exactly as stored (an incremental run's lookback): not counted.
+    Unchanged,
+}
+
+/// How a document whose natural id is already in the project is treated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnDuplicate {
+    Skip,
+    /// The new document replaces the old one whole.
+    Replace,
+    /// The new document's attributes are merged over the old ones; its text replaces the old.
+    Update,
+}
+
+/// The search index, per backend (`CREATE … IF NOT EXISTS`, so every start may run it).
+pub(crate) fn search_ddl(backend: Backend) -> &'static [&'static str] {
+    match backend {
+        Backend::Sqlite => &[
+            "CREATE VIRTUAL TABLE IF NOT EXISTS discover_search USING fts5(search_text, \
+             content='discover_documents', content_rowid='rowid')",
+            "CREATE TRIGGER IF NOT EXISTS discover_documents_ai AFTER INSERT ON discover_documents \
+             BEGIN INSERT INTO discover_search(rowid, search_text) VALUES (new.rowid, new.search_text); END",
+            "CREATE TRIGGER IF NOT EXISTS discover_documents_ad AFTER DELETE ON discover_documents \
+             BEGIN INSERT INTO discover_search(discover_search, rowid, search_text) \
+             VALUES ('delete', old.rowid, old.search_text); END",
+            "CREATE TRIGGER IF NOT EXISTS discover_documents_au AFTER UPDATE ON discover_documents \
+             BEGIN INSERT INTO discover_search(discover_search, rowid, search_text) \
+             VALUES ('delete', old.rowid, old.search_text); \
+             INSERT INTO discover_search(rowid, search_text) VALUES (new.rowid, new.search_text); END",
+        ],
+        Backend::Postgres => &[
+            "CREATE INDEX IF NOT EXISTS discover_documents_search ON discover_documents \
+             USING GIN (to_tsvector('simple', search_text))",
+        ],
+    }
+}
+
+/// Words of a search as FTS5 reads them: each quoted (so no word is taken for an operator),
+/// all of them required.
+fn fts5_terms(q: &str) -> String {
+    q.split_whitespace()
+        .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+impl Store {
+    pub async fn insert_discover_project(&self, p: &ProjectRow) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO discover_projects (id, org_id, name, created_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&p.id)
+        .bind(&p.org_id)
+        .bind(&p.name)
+        .bind(&p.created_by)
+        .bind(p.created_at)
+        .execute(self.writer())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn discover_projects(&self, org_id: &str) -> Result<Vec<ProjectRow>> {
+        let rows = sqlx::query(
+            "SELECT id, org_id, name, created_by, created_at FROM discover_projects \
+             WHERE org_id = $1 ORDER BY name",
+        )
+        .bind(org_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(project_from).collect()
+    }
+
+    pub async fn discover_project(&self, org_id: &str, id: &str) -> Result<Option<ProjectRow>> {
+        let row = sqlx::query(
+            "SELECT id, org_id, name, created_by, created_at FROM discover_projects \
+             WHERE org_id = $1 AND id = $2",
+        )
+        .bind(org_id)
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(project_from).transpose()
+    }
+
+    pub async fn insert_discover_job(&self, j: &JobRow) -> Result<()> {
+        sqlx::query(&format!(
+            "INSERT INTO discover_jobs ({JOB_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        ))
+        .bind(&j.id)
+        .bind(&j.org_id)
+        .bind(&j.project_id)
+        .bind(&j.owner_id)
+        .bind(&j.name)
+        .bind(&j.connection_id)
+        .bind(&j.settings)
+        .bind(&j.cursor)
+        .bind(j.created_at)
+        .bind(j.updated_at)
+        .execute(self.writer())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn discover_job(&self, org_id: &str, id: &str) -> Result<Option<JobRow>> {
+        let row = sqlx::query(&format!(
+            "SELECT {JOB_COLUMNS} FROM discover_jobs WHERE org_id = $1 AND id = $2"
+        ))
+        .bind(org_id)
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(job_from).transpose()
+    }
+
+    pub async fn discover_jobs(&self, org_id: &str) -> Result<Vec<JobRow>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {JOB_COLUMNS} FROM discover_jobs WHERE org_id = $1 ORDER BY created_at, id"
+        ))
+        .bind(org_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(job_from).collect()
+    }
+
+    /// Moves a job's cursor, in the transaction that finishes its run.
+    pub async fn set_discover_cursor(
+        tx: &mut Transaction<'_, Any>,
+        job_id: &str,
+        cursor: &str,
+        at: i64,
+    ) -> Result<()> {
+        sqlx::query("UPDATE discover_jobs SET cursor = $1, updated_at = $2 WHERE id = $3")
+            .bind(cursor)
+            .bind(at)
+            .bind(job_id)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
+    /// A new run, queued, in the transaction that queues its job.
+    pub async fn insert_discover_run(tx: &mut Transaction<'_, Any>, r: &RunRow) -> Result<()> {
+        sqlx::query(&format!(
+            "INSERT INTO discover_runs ({RUN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+        ))
+        .bind(&r.id)
+        .bind(&r.org_id)
+        .bind(&r.job_id)
+        .bind(&r.status)
+        .bind(&r.counts)
+        .bind(&r.warnings)
+        .bind(&r.error)
+        .bind(&r.checkpoint)
+        .bind(i64::from(r.cancel_requested))
+        .bind(r.created_at)
+        .bind(r.started_at)
+        .bind(r.finished_at)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn discover_run(&self, org_id: &str, id: &str) -> Result<Option<RunRow>> {
+        let row = sqlx::query(&format!(
+            "SELECT {RUN_COLUMNS} FROM discover_runs WHERE org_id = $1 AND id = $2"
+        ))
+        .bind(org_id)
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(run_from).transpose()
+    }
+
+    /// The run as the writer sees it (a worker deciding what to do next).
+    pub async fn discover_run_in(
+        tx: &mut Transaction<'_, Any>,
+        id: &str,
+    ) -> Result<Option<RunRow>> {
+        let row = sqlx::query(&format!(
+            "SELECT {RUN_COLUMNS} FROM discover_runs WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?;
+        row.as_ref().map(run_from).transpose()
+    }
+
+    pub async fn discover_runs_of_job(&self, job_id: &str) -> Result<Vec<RunRow>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {RUN_COLUMNS} FROM discover_runs WHERE job_id = $1 ORDER BY created_at DESC, id DESC"
+        ))
+        .bind(job_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(run_from).collect()
+    }
+
+    /// A run's progress (and, when it ends, its outcome), written with the documents it counts.
+    pub async fn update_discover_run(tx: &mut Transaction<'_, Any>, r: &RunRow) -> Result<()> {
+        sqlx::query(
+            "UPDATE discover_runs SET status = $1, counts = $2, warnings = $3, error = $4, \
+             checkpoint = $5, started_at = $6, finished_at = $7 WHERE id = $8",
+        )
+        .bind(&r.status)
+        .bind(&r.counts)
+        .bind(&r.warnings)
+        .bind(&r.error)
+        .bind(&r.checkpoint)
+        .bind(r.started_at)
+        .bind(r.finished_at)
+        .bind(&r.id)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Asks a queued or running run to stop; false when it had already ended.
+    pub async fn request_discover_cancel(&self, org_id: &str, id: &str) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE discover_runs SET cancel_requested = 1 WHERE org_id = $1 AND id = $2 \
+             AND status IN ('queued', 'running')",
+        )
+        .bind(org_id)
+        .bind(id)
+        .execute(self.writer())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Writes documents in the caller's transaction, each as `on_duplicate` says when its
+    /// natural id is already in the project.
+    pub async fn write_discover_documents(
+        tx: &mut Transaction<'_, Any>,
+        docs: &[DocumentRow],
+        on_duplicate: OnDuplicate,
+    ) -> Result<Vec<Written>> {
+        let mut out = Vec::with_capacity(docs.len());
+        for d in docs {
+            let existing = sqlx::query(&format!(
+                "SELECT {DOCUMENT_COLUMNS} FROM discover_documents WHERE project_id = $1 AND natural_id = $2"
+            ))
+            .bind(&d.project_id)
+            .bind(&d.natural_id)
+            .fetch_optional(&mut **tx)
+            .await?
+            .as_ref()
+            .map(document_from)
+            .transpose()?;
+            let Some(old) = existing else {
+                sqlx::query(&format!(
+                    "INSERT INTO discover_documents ({DOCUMENT_COLUMNS}) VALUES \
+                     ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+                ))
+                .bind(&d.project_id)
+                .bind(&d.natural_id)
+                .bind(&d.org_id)
+                .bind(d.document_date)
+                .bind(&d.attributes)
+                .bind(&d.verbatim)
+                .bind(&d.turns)
+                .bind(&d.search_text)
+                .bind(&d.content_hash)
+                .bind(&d.job_id)
+                .bind(&d.run_id)
+                .bind(d.created_at)
+                .bind(d.updated_at)
+                .execute(&mut **tx)
+                .await?;
+                out.push(Written::Created);
+                continue;
+            };
+            if old.content_hash == d.content_hash {
+                out.push(Written::Unchanged);
+                continue;
+            }
+            let attributes = match on_duplicate {
+                OnDuplicate::Skip => {
+                    out.push(Written::SkippedDuplicate);
+                    continue;
+                }
+                OnDuplicate::Replace => d.attributes.clone(),
+                OnDuplicate::Update => merge_objects(&old.attributes, &d.attributes),
+            };
+            sqlx::query(
+                "UPDATE discover_documents SET document_date = $1, attributes = $2, verbatim = $3, \
+                 turns = $4, search_text = $5, content_hash = $6, job_id = $7, run_id = $8, \
+                 updated_at = $9 WHERE project_id = $10 AND natural_id = $11",
+            )
+            .bind(d.document_date)
+            .bind(&attributes)
+            .bind(&d.verbatim)
+            .bind(&d.turns)
+            .bind(&d.search_text)
+            .bind(&d.content_hash)
+            .bind(&d.job_id)
+            .bind(&d.run_id)
+            .bind(d.updated_at)
+            .bind(&d.project_id)
+            .bind(&d.natural_id)
+            .execute(&mut **tx)
+            .await?;
+            out.push(Written::Updated);
+        }
+        Ok(out)
+    }
+
+    /// A project's documents, newest first, matching every word of `q` when given (full-text),
+    /// at most `limit`.
+    pub async fn discover_documents(
+        &self,
+        project_id: &str,
+        q: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<DocumentRow>> {
+        let q = q.map(str::trim).filter(|q| !q.is_empty());
+        let order = "ORDER BY document_date DESC, natural_id LIMIT $2";
+        let sql = match (q, self.backend()) {
+            (None, _) => format!(
+                "SELECT {DOCUMENT_COLUMNS} FROM discover_documents WHERE project_id = $1 {order}"
+            ),
+            (Some(_), Backend::Sqlite) => format!(
+                "SELECT {DOCUMENT_COLUMNS} FROM discover_documents WHERE project_id = $1 AND rowid IN \
+                 (SELECT rowid FROM discover_search WHERE discover_search MATCH $3) {order}"
+            ),
+            (Some(_), Backend::Postgres) => format!(
+                "SELECT {DOCUMENT_COLUMNS} FROM discover_documents WHERE project_id = $1 AND \
+                 to_tsvector('simple', search_text) @@ plainto_tsquery('simple', $3) {order}"
+            ),
+        };
+        let mut query = sqlx::query(&sql).bind(project_id).bind(limit);
+        if let Some(q) = q {
+            query = query.bind(match self.backend() {
+                Backend::Sqlite => fts5_terms(q),
+                Backend::Postgres => q.to_string(),
+            });
+        }
+        let rows = query.fetch_all(self.pool()).await?;
+        rows.iter().map(document_from).collect()
+    }
+
+    pub async fn discover_document_count(&self, project_id: &str) -> Result<i64> {
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM discover_documents WHERE project_id = $1")
+                .bind(project_id)
+                .fetch_one(self.pool())
+                .await?,
+        )
+    }
+}
+
+/// `new`'s keys over `old`'s (both JSON objects; a value that does not read is replaced).
+fn merge_objects(old: &str, new: &str) -> String {
+    let parse = |s: &str| serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(s);
+    match (parse(old), parse(new)) {
+        (Ok(mut merged), Ok(new)) => {
+            merged.extend(new);
+            serde_json::Value::Object(merged).to_string()
+        }
+        _ => new.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_words_are_quoted_for_fts5() {
+        assert_eq!(fts5_terms("card  NOT \"x"), "\"card\" \"NOT\" \"\"\"x\"");
+    }
+
+    #[test]
+    fn an_update_merges_attributes() {
+        assert_eq!(
+            merge_objects(r#"{"a":1,"b":2}"#, r#"{"b":3,"c":4}"#),
+            r#"{"a":1,"b":3,"c":4}"#
+        );
+    }
+}
