@@ -7,6 +7,7 @@ mod org;
 mod outbound;
 mod query;
 mod rest;
+mod wire;
 
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
