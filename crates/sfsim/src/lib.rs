@@ -25,6 +25,7 @@ pub mod outbound;
 pub mod query;
 pub mod rest;
 pub mod seed;
+mod seed_conversations;
 pub mod server;
 pub mod soap;
 pub mod store;
