@@ -69,4 +69,9 @@ async fn rest_and_bulk_headers_are_title_case_on_the_wire() {
             .all(|n| n.starts_with(|c: char| c.is_ascii_uppercase())),
         "every name starts upper-case: {bulk}"
     );
+    // Without maxRecords the page size is the org's default, which the admin API lowers.
+    let set = t.post("/_sim/bulk", json!({"defaultMaxRecords": 20})).await;
+    assert_eq!(set.json["defaultMaxRecords"], 20, "{}", set.text);
+    let paged = raw_head(&t, &format!("jobs/query/{id}/results")).await;
+    assert!(paged.contains("\r\nSforce-Locator: 20\r\n"), "{paged}");
 }
