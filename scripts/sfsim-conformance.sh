@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# Runs independent Salesforce clients (simple-salesforce from PyPI, jsforce from npm) against a
-# fresh local org and fails on any mismatch. Prints a final line `N passed, M failed`.
+# Runs independent Salesforce clients (simple-salesforce from PyPI, jsforce from npm, Airbyte's
+# airbyte-source-salesforce from PyPI) against a fresh local org and fails on any mismatch.
+# Prints a final line `N passed, M failed`.
 #
-#   SFSIM_CMD   command that starts the org (default: target/debug/sonde sfsim)
+#   SFSIM_CMD           command that starts the org (default: target/debug/sonde sfsim)
+#   SFSIM_AIRBYTE_VENV  virtualenv for the Airbyte connector, made on first use and reused
+#                       (default: ~/.cache/sonde/airbyte-salesforce-VERSION): it pins its own
+#                       airbyte-cdk stack, kept apart from system packages, and takes ~3 minutes
+#                       to install
 #
 # Each suite gets its own fresh org (TLS, demo seed, conformance metadata), so limit and
 # session faults injected by one suite cannot leak into the other.
@@ -35,6 +40,14 @@ echo "== installing clients"
 python3 -c 'import simple_salesforce' 2>/dev/null || python3 -m pip install --quiet simple-salesforce
 if [[ ! -d "$CONF/js/node_modules/jsforce" ]]; then
   (cd "$CONF/js" && npm ci --silent --no-audit --no-fund) || { echo "npm ci failed"; echo "0 passed, 1 failed"; exit 1; }
+fi
+AIRBYTE_VERSION="2.10.3"
+AIRBYTE_VENV="${SFSIM_AIRBYTE_VENV:-$HOME/.cache/sonde/airbyte-salesforce-$AIRBYTE_VERSION}"
+AIRBYTE_PY="$AIRBYTE_VENV/bin/python"
+if ! "$AIRBYTE_PY" -c 'import source_salesforce' 2>/dev/null; then
+  python3 -m venv "$AIRBYTE_VENV" \
+    && "$AIRBYTE_PY" -m pip install --quiet "airbyte-source-salesforce==$AIRBYTE_VERSION" \
+    || echo "airbyte-source-salesforce install failed"
 fi
 
 # start_org NAME: starts an org and leaves its ready line in $WORK/NAME.json.
@@ -86,6 +99,16 @@ if start_org js; then
   CA="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("ca_cert",""))' "$WORK/js.json")"
   (cd "$CONF/js" && NODE_EXTRA_CA_CERTS="$CA" node conformance.mjs "$WORK/js.json") 2>&1 | tee "$WORK/js.log"
   tally "$WORK/js.log"
+else
+  FAILED=$((FAILED + 1))
+fi
+
+echo "== airbyte-source-salesforce"
+if ! "$AIRBYTE_PY" -c 'import source_salesforce' 2>/dev/null; then
+  FAILED=$((FAILED + 1))
+elif start_org airbyte; then
+  "$AIRBYTE_PY" "$CONF/airbyte/conformance.py" "$WORK/airbyte.json" 2>&1 | tee "$WORK/airbyte.log"
+  tally "$WORK/airbyte.log"
 else
   FAILED=$((FAILED + 1))
 fi

@@ -19,6 +19,8 @@ use std::time::Instant;
 const PROCESSING: std::time::Duration = std::time::Duration::from_millis(150);
 /// Rows rendered per lock acquisition while streaming results.
 const CHUNK: usize = 2000;
+/// Results page size when neither the client (`maxRecords`) nor `/_sim/bulk` sets one.
+pub const DEFAULT_PAGE_SIZE: usize = 100_000;
 
 pub struct BulkJob {
     pub id: String,
@@ -275,7 +277,11 @@ fn results(state: &Arc<OrgState>, req: &Req, id: &str) -> Result<Reply, crate::e
         .get("maxRecords")
         .and_then(|m| m.parse::<usize>().ok())
         .filter(|m| *m > 0)
-        .unwrap_or(100_000);
+        .unwrap_or_else(|| {
+            state
+                .bulk_page_size
+                .load(std::sync::atomic::Ordering::Relaxed)
+        });
     let from = from.min(ids.len());
     let end = from.saturating_add(max).min(ids.len());
     let next = if end < ids.len() {

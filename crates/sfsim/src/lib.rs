@@ -25,6 +25,7 @@ pub mod outbound;
 pub mod query;
 pub mod rest;
 pub mod seed;
+mod seed_conversations;
 pub mod server;
 pub mod soap;
 pub mod store;
@@ -279,7 +280,10 @@ impl OrgBuilder {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let app = server::router(state.clone());
         let mut ca_cert = None;
-        let tls_handle = axum_server::Handle::new();
+        // Header names go out Title-Case on HTTP/1.1 (`Sforce-Locator`, `Content-Type`), as
+        // Salesforce spells them: some clients copy headers into a plain dict and look them up
+        // case-sensitively (Airbyte's Bulk 2.0 paginator reads `headers['Sforce-Locator']`).
+        let server_handle = axum_server::Handle::new();
         let server = if self.tls {
             let dir = self
                 .state_dir
@@ -292,25 +296,22 @@ impl OrgBuilder {
                 files.key_pem,
             )
             .await?;
-            let handle = tls_handle.clone();
+            let mut server = axum_server::from_tcp_rustls(std_listener, cfg);
+            server.http_builder().http1().title_case_headers(true);
+            let handle = server_handle.clone();
             tokio::spawn(async move {
-                if let Err(e) = axum_server::from_tcp_rustls(std_listener, cfg)
-                    .handle(handle)
-                    .serve(app.into_make_service())
-                    .await
-                {
+                if let Err(e) = server.handle(handle).serve(app.into_make_service()).await {
                     tracing::error!("sfsim server stopped: {e}");
                 }
             })
         } else {
-            let listener = tokio::net::TcpListener::from_std(std_listener)?;
-            let mut rx = stop_rx.clone();
+            let mut server = axum_server::from_tcp(std_listener);
+            server.http_builder().http1().title_case_headers(true);
+            let handle = server_handle.clone();
             tokio::spawn(async move {
-                let _ = axum::serve(listener, app)
-                    .with_graceful_shutdown(async move {
-                        let _ = rx.changed().await;
-                    })
-                    .await;
+                if let Err(e) = server.handle(handle).serve(app.into_make_service()).await {
+                    tracing::error!("sfsim server stopped: {e}");
+                }
             })
         };
         tokio::spawn(outbound::run_sender(state.clone(), stop_rx.clone()));
@@ -336,7 +337,7 @@ impl OrgBuilder {
             refresh_token,
             stop: stop_tx,
             server,
-            tls_handle,
+            server_handle,
             ca_cert,
             password: creds.password,
         })
@@ -351,7 +352,7 @@ pub struct RunningOrg {
     refresh_token: String,
     stop: tokio::sync::watch::Sender<bool>,
     server: tokio::task::JoinHandle<()>,
-    tls_handle: axum_server::Handle,
+    server_handle: axum_server::Handle,
     ca_cert: Option<PathBuf>,
     password: String,
 }
@@ -579,7 +580,7 @@ impl RunningOrg {
     /// Stops serving and writes the final snapshot.
     pub async fn shutdown(self) {
         let _ = self.stop.send(true);
-        self.tls_handle
+        self.server_handle
             .graceful_shutdown(Some(Duration::from_secs(1)));
         let _ = tokio::time::timeout(Duration::from_secs(3), self.server).await;
         let st = self.state.clone();

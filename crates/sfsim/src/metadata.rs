@@ -900,6 +900,56 @@ pub fn standard_objects() -> Vec<ObjectDef> {
         .with(s("PhoneNumber").len(40))
         .with(dt("MessageTime"))
         .audit();
+    // Enhanced messaging keeps its turns here rather than in LiveMessage; field names, types and
+    // picklist values as the object reference documents them (ActorId is polymorphic there:
+    // User is the one target sfsim models).
+    let entry = ObjectDef::new(
+        "ConversationEntry",
+        "Conversation Entry",
+        "Conversation Entries",
+        "0XE",
+        false,
+    )
+    .with(
+        FieldDef::new("ConversationId", Reference)
+            .refs(
+                "MessagingSession",
+                "Conversation",
+                Some("ConversationEntries"),
+            )
+            .req()
+            .label("Conversation ID"),
+    )
+    .with(
+        FieldDef::new("ActorId", Reference)
+            .refs("User", "Actor", None)
+            .label("Actor ID"),
+    )
+    .with(s("ActorName").len(650))
+    .with(
+        FieldDef::new("ActorType", Picklist)
+            .pick(&["Agent", "Bot", "EndUser", "Supervisor", "System"])
+            .req(),
+    )
+    .with(FieldDef::new("Message", Textarea).len(32000))
+    .with(dt("EntryTime").req().label("Entry Start Time"))
+    .with(dt("EntryEndTime"))
+    .with(FieldDef::new("EntryType", Picklist).pick(&[
+        "Text",
+        "BotEscalated",
+        "ChatbotConversationEnded",
+        "ConversationEnded",
+        "EndUserOptedIn",
+        "EndUserOptedOut",
+        "OperatorJoined",
+        "OperatorTransferred",
+        "RoutingRequested",
+    ]))
+    .with(FieldDef::new("Seq", Int).label("Sequence"))
+    .with(b("HasAttachments"))
+    .with(FieldDef::new("ClientDuration", Int))
+    .with(dt("ClientTimestamp"))
+    .audit();
     let user = ObjectDef::new("User", "User", "Users", "005", false)
         .with(s("Username").len(80).req().label("Username"))
         .with(s("LastName").len(80).req())
@@ -966,6 +1016,7 @@ pub fn standard_objects() -> Vec<ObjectDef> {
         chat,
         session,
         live_message,
+        entry,
         user,
         profile,
         record_type,

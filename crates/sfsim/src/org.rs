@@ -13,7 +13,7 @@ use crate::store::{Ctx, Store};
 use parking_lot::{Mutex, RwLock};
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// API versions the org answers to, oldest first.
 pub const MIN_VERSION: u32 = 20;
@@ -46,6 +46,9 @@ pub struct OrgState {
     pub faults: Mutex<Faults>,
     pub cursors: Mutex<HashMap<String, Cursor>>,
     pub jobs: Mutex<HashMap<String, BulkJob>>,
+    /// Rows per Bulk 2.0 results page when the client sends no `maxRecords` (Salesforce picks
+    /// its own default; `/_sim/bulk` lowers it so small data sets page too).
+    pub bulk_page_size: AtomicUsize,
     pub outbound: Outbound,
     dirty: AtomicBool,
 }
@@ -76,6 +79,7 @@ impl OrgState {
             faults: Mutex::new(Faults::default()),
             cursors: Mutex::new(HashMap::new()),
             jobs: Mutex::new(HashMap::new()),
+            bulk_page_size: AtomicUsize::new(crate::bulk::DEFAULT_PAGE_SIZE),
             outbound: Outbound::default(),
             dirty: AtomicBool::new(false),
         }

@@ -1,9 +1,11 @@
 //! The `demo` seed: a believable small company — accounts, contacts with opt-out flags, leads,
-//! cases, a campaign with members, chat transcripts and SMS sessions with agent/visitor turns,
-//! and Survey_Response__c (master-detail to Account, roll-ups, external id, two record types).
+//! cases, a campaign with members, chats, messaging and feedback cases (`seed_conversations`),
+//! SMS sessions with LiveMessage turns, and Survey_Response__c (master-detail to Account,
+//! roll-ups, external id, two record types).
 
 use crate::ids::Id;
 use crate::metadata::MetadataFile;
+use crate::seed_conversations::{CaseLink, Customer};
 use crate::store::{Ctx, Store};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -48,7 +50,7 @@ pub fn demo_metadata() -> MetadataFile {
     MetadataFile::parse(DEMO_METADATA).unwrap_or_default()
 }
 
-fn ins(store: &mut Store, ctx: &Ctx, object: &str, v: Value) -> anyhow::Result<Id> {
+pub(crate) fn ins(store: &mut Store, ctx: &Ctx, object: &str, v: Value) -> anyhow::Result<Id> {
     let oi = store
         .meta
         .object_index(object)
@@ -139,6 +141,7 @@ pub fn demo(store: &mut Store, ctx: &Ctx) -> anyhow::Result<()> {
         accounts.push(id);
     }
     let mut contacts = Vec::new();
+    let mut customers = Vec::new();
     for (ai, acct) in accounts.iter().enumerate() {
         for k in 0..4 {
             let n = ai * 4 + k;
@@ -168,6 +171,18 @@ pub fn demo(store: &mut Store, ctx: &Ctx) -> anyhow::Result<()> {
                 }),
             )?;
             contacts.push(id);
+            customers.push(Customer {
+                id,
+                account: *acct,
+                first: first.to_string(),
+                last: last.to_string(),
+                email: format!(
+                    "{}.{}@{}.example",
+                    first.to_lowercase(),
+                    last.to_lowercase(),
+                    domain
+                ),
+            });
         }
     }
     let mut leads = Vec::new();
@@ -212,6 +227,7 @@ pub fn demo(store: &mut Store, ctx: &Ctx) -> anyhow::Result<()> {
         "Wi-Fi in room 214 not working",
     ];
     let mut cases = Vec::new();
+    let mut case_links = Vec::new();
     for i in 0..20 {
         let c = contacts[(i * 5) % contacts.len()];
         let a = accounts[((i * 5) % contacts.len()) / 4];
@@ -228,6 +244,10 @@ pub fn demo(store: &mut Store, ctx: &Ctx) -> anyhow::Result<()> {
             }),
         )?;
         cases.push(id);
+        case_links.push(CaseLink {
+            id,
+            customer: (i * 5) % contacts.len(),
+        });
     }
     let campaign = ins(
         store,
@@ -255,59 +275,8 @@ pub fn demo(store: &mut Store, ctx: &Ctx) -> anyhow::Result<()> {
             json!({"CampaignId": campaign.to18(), "LeadId": l.to18(), "Status": "Sent"}),
         )?;
     }
+    crate::seed_conversations::seed(store, ctx, &customers, &case_links)?;
     let agents = ["Alex Rivera", "Jordan Lee", "Sam Patel"];
-    let lines = [
-        ("Visitor", "Hi, I was charged twice for my last order."),
-        (
-            "Agent",
-            "Sorry to hear that! Can you share the order number?",
-        ),
-        ("Visitor", "Sure, it's 48213."),
-        (
-            "Agent",
-            "Thanks. I can see the duplicate charge and have refunded it.",
-        ),
-        ("Visitor", "Great, thank you for the quick help."),
-        (
-            "Agent",
-            "You're welcome. Anything else I can help with today?",
-        ),
-    ];
-    for i in 0..8 {
-        let agent = agents[i % agents.len()];
-        let c = contacts[(i * 6 + 1) % contacts.len()];
-        let visitor = FIRST[(i * 6 + 1) % FIRST.len()];
-        let start = chrono::Utc::now()
-            - chrono::Duration::days(30 - i as i64 * 3)
-            - chrono::Duration::minutes(rng.gen_range(0..600));
-        let mut body = format!(
-            "Chat Started: {}<br>Chat Origin: Support Chat<br>Agent {agent}<br>",
-            start.format("%A, %B %d, %Y, %H:%M:%S (+0000)")
-        );
-        let mut t = 0;
-        for (who, text) in lines.iter().take(4 + i % 3) {
-            t += rng.gen_range(5..40);
-            let name = if *who == "Agent" {
-                agent.split(' ').next().unwrap_or(agent)
-            } else {
-                visitor
-            };
-            body.push_str(&format!("( {}m {}s ) {name}: {text}<br>", t / 60, t % 60));
-        }
-        let end = start + chrono::Duration::seconds(t + 30);
-        ins(
-            store,
-            ctx,
-            "LiveChatTranscript",
-            json!({
-                "Body": body, "ChatDuration": t + 30, "WaitTime": rng.gen_range(3..90),
-                "RequestTime": start.to_rfc3339(), "StartTime": start.to_rfc3339(), "EndTime": end.to_rfc3339(),
-                "Status": "Completed", "ContactId": c.to18(), "AccountId": accounts[((i * 6 + 1) % contacts.len()) / 4].to18(),
-                "CaseId": cases[i % cases.len()].to18(), "ChatKey": format!("chat-{:04}", i + 1),
-                "Browser": "Chrome", "Platform": "MacOSX", "Location": ACCOUNTS[i % ACCOUNTS.len()].2, "EndedBy": "Visitor",
-            }),
-        )?;
-    }
     for i in 0..4 {
         let c = contacts[(i * 11 + 2) % contacts.len()];
         let start = chrono::Utc::now() - chrono::Duration::days(10 - i as i64 * 2);

@@ -48,6 +48,7 @@ pub fn router(state: Arc<OrgState>) -> Router {
         .route("/_sim/sessions/expire", post(sim_expire))
         .route("/_sim/limits", get(sim_get_limits).post(sim_set_limits))
         .route("/_sim/clock", get(sim_get_clock).post(sim_set_clock))
+        .route("/_sim/bulk", get(sim_get_bulk).post(sim_set_bulk))
         .route("/_sim/outbound/rules", get(sim_rules).post(sim_add_rule))
         .route("/_sim/outbound/rules/{id}", delete(sim_delete_rule))
         .route("/_sim/outbound/deliveries", get(sim_deliveries))
@@ -338,6 +339,35 @@ async fn sim_set_limits(State(state): State<Arc<OrgState>>, body: Bytes) -> Resp
         state.limits.reset_usage();
     }
     sim_get_limits(State(state)).await
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BulkBody {
+    default_max_records: usize,
+}
+
+async fn sim_get_bulk(State(state): State<Arc<OrgState>>) -> Response {
+    let n = state
+        .bulk_page_size
+        .load(std::sync::atomic::Ordering::Relaxed);
+    Json(json!({"defaultMaxRecords": n})).into_response()
+}
+
+async fn sim_set_bulk(State(state): State<Arc<OrgState>>, body: Bytes) -> Response {
+    match serde_json::from_slice::<BulkBody>(&body) {
+        Ok(b) if b.default_max_records > 0 => {
+            state
+                .bulk_page_size
+                .store(b.default_max_records, std::sync::atomic::Ordering::Relaxed);
+            sim_get_bulk(State(state)).await
+        }
+        _ => (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"error": "expected {defaultMaxRecords: N}, N > 0"})),
+        )
+            .into_response(),
+    }
 }
 
 #[derive(Deserialize)]

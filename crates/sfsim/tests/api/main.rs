@@ -2,11 +2,13 @@
 //! would. One test binary (modules below) keeps link time down.
 
 mod bulk;
+mod conversations;
 mod oauth;
 mod org;
 mod outbound;
 mod query;
 mod rest;
+mod wire;
 
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
