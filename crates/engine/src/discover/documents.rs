@@ -97,23 +97,36 @@ impl Context<'_> {
         r.text
     }
 
-    /// The document of one row (feedback or chat; messaging rows come grouped, see runs).
-    pub(crate) fn build(&self, row: &Map<String, Value>) -> Option<Built> {
+    /// The document of one row: a feedback verbatim, a chat's transcript, or — for a
+    /// messaging session — the conversation its ConversationEntry rows made (`entries`).
+    pub(crate) fn build(
+        &self,
+        row: &Map<String, Value>,
+        entries: Option<&conversations::Conversation>,
+    ) -> Option<Built> {
         let id = field_text(row, "Id")?;
         let date_text = field_text(row, self.settings.date_field());
         let date = date_text.as_deref().and_then(salesforce_time);
         let mut warnings = Vec::new();
         let mut redactions = 0;
         let text = field_text(row, self.settings.text_field()).unwrap_or_default();
-        let (verbatim, turns) = match self.settings.data_type {
-            DataType::Chat => {
-                let chat = conversations::parse_transcript(
-                    &text,
-                    &conversations::ChatSettings {
-                        classification: self.settings.participants,
-                        ..Default::default()
-                    },
-                );
+        let conversation = match (self.settings.data_type, entries) {
+            (DataType::Chat, _) => Some(conversations::parse_transcript(
+                &text,
+                &conversations::ChatSettings {
+                    classification: self.settings.participants,
+                    ..Default::default()
+                },
+            )),
+            (DataType::Messaging, Some(c)) => Some(c.clone()),
+            (DataType::Messaging, None) => Some(conversations::Conversation {
+                turns: Vec::new(),
+                warnings: vec!["the session has no conversation entries".into()],
+            }),
+            (DataType::Feedback, _) => None,
+        };
+        let (verbatim, turns) = match conversation {
+            Some(chat) => {
                 warnings.extend(chat.warnings.iter().map(|w| format!("{id}: {w}")));
                 let turns: Vec<conversations::Turn> = chat
                     .turns
@@ -125,9 +138,7 @@ impl Context<'_> {
                     .collect();
                 (None, Some(turns))
             }
-            DataType::Feedback | DataType::Messaging => {
-                (Some(self.redact(&text, &mut redactions)), None)
-            }
+            None => (Some(self.redact(&text, &mut redactions)), None),
         };
         let mut attributes = self.default_attributes();
         for (name, path) in &self.settings.mappings {

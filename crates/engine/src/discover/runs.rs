@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use soql::analysis::FieldKind;
 use soql::ast::{Direction, Expr, FieldPath, OrderItem, SelectItem};
+use std::collections::HashMap;
 use store::discover::{OnDuplicate, RunRow, Written};
 use store::queue::{Job, NewJob};
 use store::Store;
@@ -332,11 +333,6 @@ impl Sonde {
             .await?
             .ok_or(Error::NotFound("job"))?;
         let settings = job_of(&job_row)?.settings;
-        if settings.data_type == DataType::Messaging {
-            return Err(Error::invalid(
-                "messaging jobs (MessagingSession with ConversationEntry) are not pulled yet",
-            ));
-        }
         let redactor = settings
             .redactor()
             .map_err(|p| Error::invalid(format!("{}: {}", p.field, p.message)))?;
@@ -430,10 +426,18 @@ impl Sonde {
         let mut stream = Box::pin(conn.query::<Map<String, Value>>(&soql_text).chunks(PAGE));
         let mut kept: u64 = progress.counts.documents_created + progress.counts.documents_updated;
         while let Some(page) = stream.next().await {
+            let page: Vec<Map<String, Value>> = page
+                .into_iter()
+                .collect::<std::result::Result<_, _>>()
+                .map_err(Error::from)?;
+            let entries = if settings.data_type == DataType::Messaging {
+                conversation_entries(&conn, &page).await?
+            } else {
+                HashMap::new()
+            };
             let mut docs = Vec::with_capacity(page.len());
             let mut positions = Vec::with_capacity(page.len());
             for row in page {
-                let row = row.map_err(Error::from)?;
                 progress.counts.rows_read += 1;
                 if settings
                     .record_limit
@@ -442,7 +446,9 @@ impl Sonde {
                     progress.counts.filtered += 1;
                     continue;
                 }
-                let Some(built) = ctx.build(&row) else {
+                let of_session = super::documents::field_text(&row, "Id")
+                    .and_then(|id| entries.get(&id[..id.len().min(15)]));
+                let Some(built) = ctx.build(&row, of_session) else {
                     progress.warn("a row without an Id was left out".into());
                     continue;
                 };
@@ -485,6 +491,54 @@ impl Sonde {
         progress.counts.api_calls = calls_so_far + conn.budget().total_calls() - calls_before;
         Ok(Pulled::Done(last))
     }
+}
+
+/// Sessions asked about per ConversationEntry query: an `IN` list of 200 ids stays far
+/// inside SOQL's length limit.
+const SESSIONS_PER_QUERY: usize = 200;
+
+/// The conversations of a page of messaging sessions, by the session's 15-character id: their
+/// ConversationEntry rows read in one query per 200 sessions, grouped and ordered.
+async fn conversation_entries(
+    conn: &salesforce::Connection,
+    sessions: &[Map<String, Value>],
+) -> Result<HashMap<String, conversations::Conversation>> {
+    let ids: Vec<String> = sessions
+        .iter()
+        .filter_map(|r| super::documents::field_text(r, "Id"))
+        .filter(|id| id.chars().all(|c| c.is_ascii_alphanumeric()))
+        .collect();
+    let mut out = HashMap::new();
+    for chunk in ids.chunks(SESSIONS_PER_QUERY) {
+        let list: Vec<String> = chunk.iter().map(|id| format!("'{id}'")).collect();
+        let soql = format!(
+            "SELECT ConversationId, ActorType, ActorName, Message, EntryTime, EntryType \
+             FROM ConversationEntry WHERE ConversationId IN ({}) ORDER BY EntryTime",
+            list.join(", ")
+        );
+        let rows: Vec<Map<String, Value>> =
+            futures::TryStreamExt::try_collect(conn.query::<Map<String, Value>>(&soql))
+                .await
+                .map_err(Error::from)?;
+        let text = |r: &Map<String, Value>, f: &str| super::documents::field_text(r, f);
+        let entries = rows.iter().map(|r| conversations::ConversationEntry {
+            conversation_id: text(r, "ConversationId").unwrap_or_default(),
+            actor_type: text(r, "ActorType").unwrap_or_default(),
+            actor_name: text(r, "ActorName").unwrap_or_default(),
+            message: text(r, "Message").unwrap_or_default(),
+            entry_time: text(r, "EntryTime")
+                .as_deref()
+                .and_then(super::documents::salesforce_time)
+                .and_then(chrono::DateTime::from_timestamp_millis),
+            sequence: None,
+            entry_type: text(r, "EntryType"),
+        });
+        for c in conversations::conversations_from_entries(entries) {
+            let key = c.conversation_id[..c.conversation_id.len().min(15)].to_string();
+            out.insert(key, c.conversation);
+        }
+    }
+    Ok(out)
 }
 
 enum Pulled {

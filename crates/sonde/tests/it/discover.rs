@@ -258,3 +258,76 @@ async fn a_chat_job_loads_transcripts_as_turns_and_an_incremental_run_reads_only
         sf.shutdown().await;
     }
 }
+
+#[tokio::test]
+async fn a_messaging_job_reads_each_sessions_conversation_entries_as_turns() {
+    for backend in backends() {
+        let sf = start_sfsim().await;
+        let app = TestApp::spawn(backend).await;
+        use_sfsim(&app, &sf);
+        let (_, token) = app.org_user(Role::Editor).await;
+        let connection = link_sfsim(&app, &token, &sf).await;
+        let (_, project) = post(
+            &app,
+            &token,
+            "/api/v1/discover/projects",
+            json!({"name": "Messaging"}),
+        )
+        .await;
+        let project = project["id"].as_str().unwrap().to_string();
+        let (s, v) = post(
+            &app,
+            &token,
+            "/api/v1/discover/jobs",
+            json!({
+            "name": "Enhanced messaging", "projectId": project, "connectionId": connection,
+            "dataType": "messaging", "soql": "SELECT Id, Status, CreatedDate FROM MessagingSession",
+            "redact": ["card", "email", "phone"]}),
+        )
+        .await;
+        assert_eq!(s, 201, "{v}");
+        sf.reset_calls();
+        let run = run_job(&app, &token, v["id"].as_str().unwrap()).await;
+        assert_eq!(run["status"], "succeeded", "{run}");
+        // The demo org's 24 sessions, their entries read in one query for the page; the four
+        // older ones have none, which the run says.
+        assert_eq!(run["documentsCreated"], 24, "{run}");
+        let warned = run["warnings"].as_array().unwrap();
+        assert_eq!(warned.len(), 4, "{run}");
+        assert!(warned
+            .iter()
+            .all(|w| w.as_str().unwrap().ends_with("no conversation entries")));
+        assert_eq!(sf.calls_to("query"), 2, "{:?}", sf.calls());
+        let docs = app
+            .get_json(
+                &token,
+                &format!("/api/v1/discover/projects/{project}/documents?limit=100"),
+            )
+            .await;
+        let docs = docs["documents"].as_array().unwrap();
+        assert_eq!(docs.len(), 24);
+        let admin = sfsim_admin(&sf);
+        let mut conversations = 0;
+        for doc in docs {
+            let id = doc["naturalId"].as_str().unwrap();
+            let entries: Vec<Value> = futures::TryStreamExt::try_collect(admin.query::<Value>(
+                &format!("SELECT Id FROM ConversationEntry WHERE ConversationId = '{id}'"),
+            ))
+            .await
+            .unwrap();
+            let turns = doc["turns"].as_array().unwrap();
+            assert_eq!(turns.len(), entries.len(), "{doc}");
+            if !turns.is_empty() {
+                conversations += 1;
+                assert!(turns.iter().any(|t| t["role"] == "client"), "{doc}");
+            }
+        }
+        assert_eq!(conversations, 20);
+        let all = serde_json::to_string(docs).unwrap();
+        assert!(
+            all.contains("\"role\":\"agent\"") && all.contains("\"role\":\"bot\""),
+            "{all}"
+        );
+        sf.shutdown().await;
+    }
+}
