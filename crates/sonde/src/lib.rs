@@ -517,6 +517,7 @@ async fn run_server(
     spawn_housekeeping(sonde.clone());
     sonde.spawn_workflow_worker();
     sonde.spawn_discover_worker();
+    sonde.spawn_discover_scheduler();
     match sonde.mailer() {
         Some(m) => {
             tracing::info!(host = %m.settings.host, port = m.settings.port, "sending distributions by SMTP");

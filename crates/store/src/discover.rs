@@ -269,6 +269,17 @@ impl Store {
         rows.iter().map(job_from).collect()
     }
 
+    /// Every organization's jobs that have a schedule (the scheduler's pass).
+    pub async fn scheduled_discover_jobs(&self) -> Result<Vec<JobRow>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {JOB_COLUMNS} FROM discover_jobs WHERE settings LIKE '%\"schedule\":\"%' \
+             ORDER BY id"
+        ))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(job_from).collect()
+    }
+
     /// Moves a job's cursor, in the transaction that finishes its run.
     pub async fn set_discover_cursor(
         tx: &mut Transaction<'_, Any>,

@@ -1,11 +1,13 @@
 //! The inbound connector ("Discover"): jobs pull feedback and conversations from a linked
 //! Salesforce org with SOQL into projects of documents, redacted before anything is stored.
 //! `query` validates a job's query against the org, this module keeps projects and jobs,
-//! `runs` pulls (through the durable queue, resumable), `documents` turns rows into documents.
+//! `runs` pulls (through the durable queue, resumable), `schedules` queues runs of scheduled
+//! jobs when they come due, `documents` turns rows into documents.
 
 pub mod documents;
 pub mod query;
 pub mod runs;
+pub mod schedules;
 
 use crate::{Actor, Error, FieldProblem, Result, Role, Sonde};
 use serde::{Deserialize, Serialize};

@@ -132,14 +132,20 @@ impl Sonde {
                 "a run of this job is already queued or running; wait for it or cancel it".into(),
             ));
         }
-        self.queue_discover_run(&job.org_id, &job.id).await
+        self.queue_discover_run(&job.org_id, &job.id, None)
+            .await?
+            .ok_or_else(|| Error::Conflict("the run was queued already".into()))
     }
 
+    /// A run and its queue job in one transaction. `dedupe_key` names the moment a schedule
+    /// came due: none is queued when a job with that key exists (this node or another fired
+    /// it). Without one, the run's own id is the key.
     pub(crate) async fn queue_discover_run(
         &self,
         org_id: &str,
         job_id: &str,
-    ) -> Result<DiscoverRun> {
+        dedupe_key: Option<&str>,
+    ) -> Result<Option<DiscoverRun>> {
         let now = store::now_ms();
         let row = RunRow {
             id: store::ids::ordered("DR_", 12),
@@ -157,20 +163,25 @@ impl Sonde {
         };
         let mut tx = self.store.begin().await?;
         Store::insert_discover_run(&mut tx, &row).await?;
-        Store::enqueue_job(
+        let queued = Store::enqueue_job(
             &mut tx,
             &NewJob {
                 id: store::ids::ordered("JB_", 12),
                 org_id: org_id.to_string(),
                 kind: RUN_JOB_KIND.into(),
                 payload: row.id.clone(),
-                dedupe_key: format!("{RUN_JOB_KIND}:{}", row.id),
+                dedupe_key: dedupe_key
+                    .map_or_else(|| format!("{RUN_JOB_KIND}:{}", row.id), str::to_string),
                 run_after: now,
             },
         )
         .await?;
+        if !queued {
+            tx.rollback().await?;
+            return Ok(None);
+        }
         tx.commit().await?;
-        run_of(&row)
+        run_of(&row).map(Some)
     }
 
     pub async fn discover_run(&self, actor: &Actor, id: &str) -> Result<DiscoverRun> {

@@ -331,3 +331,81 @@ async fn a_messaging_job_reads_each_sessions_conversation_entries_as_turns() {
         sf.shutdown().await;
     }
 }
+
+#[tokio::test]
+async fn a_scheduled_job_is_run_when_its_schedule_comes_due_and_only_once() {
+    for backend in backends() {
+        let sf = start_sfsim().await;
+        let app = TestApp::spawn(backend).await;
+        use_sfsim(&app, &sf);
+        let (_, token) = app.org_user(Role::Editor).await;
+        let connection = link_sfsim(&app, &token, &sf).await;
+        let (_, project) = post(
+            &app,
+            &token,
+            "/api/v1/discover/projects",
+            json!({"name": "Cases"}),
+        )
+        .await;
+        let job = |schedule: Value| {
+            json!({"name": "Case descriptions", "projectId": project["id"], "connectionId": connection,
+                   "dataType": "feedback", "soql": "SELECT Id, Description, CreatedDate FROM Case",
+                   "redact": ["card", "email", "phone"], "schedule": schedule})
+        };
+        let (s, hourly) = post(
+            &app,
+            &token,
+            "/api/v1/discover/jobs",
+            job(json!("0 0 * * * *")),
+        )
+        .await;
+        assert_eq!(s, 201, "{hourly}");
+        let (s, _) = post(&app, &token, "/api/v1/discover/jobs", job(Value::Null)).await;
+        assert_eq!(s, 201);
+        let now = chrono::Utc::now().timestamp_millis();
+        let hours = |n: i64| now + n * 3_600_000;
+        // Not due before the next full hour; due after it, once however often it is looked at.
+        assert_eq!(app.sonde.fire_due_discover_schedules(now).await.unwrap(), 0);
+        assert_eq!(
+            app.sonde
+                .fire_due_discover_schedules(hours(2))
+                .await
+                .unwrap(),
+            1
+        );
+        assert_eq!(
+            app.sonde
+                .fire_due_discover_schedules(hours(2))
+                .await
+                .unwrap(),
+            0
+        );
+        app.sonde.drain_discover_runs().await.unwrap();
+        let runs = app
+            .get_json(
+                &token,
+                &format!(
+                    "/api/v1/discover/jobs/{}/runs",
+                    hourly["id"].as_str().unwrap()
+                ),
+            )
+            .await;
+        let runs = runs["runs"].as_array().unwrap();
+        assert_eq!(runs.len(), 1, "{runs:?}");
+        assert_eq!(runs[0]["status"], "succeeded", "{runs:?}");
+        assert!(
+            runs[0]["redactions"].as_u64().unwrap() > 0,
+            "the demo's feedback has card numbers: {runs:?}"
+        );
+        // That moment has fired: another look, here or on another node, queues nothing more
+        // (the unscheduled job never ran: one run was queued above, not two).
+        assert_eq!(
+            app.sonde
+                .fire_due_discover_schedules(hours(2))
+                .await
+                .unwrap(),
+            0
+        );
+        sf.shutdown().await;
+    }
+}
