@@ -6,7 +6,7 @@ use crate::auth::ApiActor;
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use engine::discover::documents::Document;
@@ -148,6 +148,39 @@ pub async fn cancel_run(
     Path(id): Path<String>,
 ) -> ApiResult<Json<DiscoverRun>> {
     Ok(Json(state.sonde.cancel_discover_run(&actor, &id).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct SampleQuery {
+    /// How many rows (default 20, at most 200).
+    rows: Option<usize>,
+}
+
+/// The job's first rows as they would be stored (mapped and redacted), as CSV; nothing is
+/// stored
+#[utoipa::path(get, path = "/discover/jobs/{id}/sample", tag = "discover", params(SampleQuery),
+    responses((status = 200, content((String = "text/csv")))))]
+pub async fn sample(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    Query(q): Query<SampleQuery>,
+) -> ApiResult<Response> {
+    let csv = state
+        .sonde
+        .discover_sample_csv(&actor, &id, q.rows.unwrap_or(20))
+        .await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{id}-sample.csv\""),
+            ),
+        ],
+        csv,
+    )
+        .into_response())
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -90,6 +90,7 @@ use utoipa::{Modify, OpenApi};
         api_discover::validate_query,
         api_discover::create_job,
         api_discover::list_jobs,
+        api_discover::sample,
         api_discover::start_run,
         api_discover::list_runs,
         api_discover::get_run,

@@ -210,6 +210,7 @@ pub fn table() -> Vec<Route> {
         ),
         post("/api/v1/discover/jobs", api_discover::create_job),
         get("/api/v1/discover/jobs", api_discover::list_jobs),
+        get("/api/v1/discover/jobs/{id}/sample", api_discover::sample),
         post("/api/v1/discover/jobs/{id}/runs", api_discover::start_run),
         get("/api/v1/discover/jobs/{id}/runs", api_discover::list_runs),
         get("/api/v1/discover/runs/{id}", api_discover::get_run),

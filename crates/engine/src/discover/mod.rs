@@ -7,6 +7,7 @@
 pub mod documents;
 pub mod query;
 pub mod runs;
+pub mod sample;
 pub mod schedules;
 
 use crate::{Actor, Error, FieldProblem, Result, Role, Sonde};

@@ -354,30 +354,7 @@ impl Sonde {
         let calls_so_far = progress.counts.api_calls;
         let started = *progress.row.started_at.get_or_insert(store::now_ms());
         progress.row.status = "running".into();
-        let mut q = super::query::parse_for_job(&settings.soql)?;
-        let object = soql::analysis::queried_object(&q).to_string();
-        let describe = conn.describe(&object).await.map_err(Error::from)?;
-        let date_field = settings.date_field().to_string();
-        let kind = match describe.field(&date_field).map(|f| f.kind.as_str()) {
-            Some("date") => FieldKind::Date,
-            Some("datetime") => FieldKind::DateTime,
-            _ => {
-                return Err(Error::invalid(format!(
-                    "{date_field} is not a date field of {object} in the org any more"
-                )))
-            }
-        };
-        for needed in ["Id", date_field.as_str(), settings.text_field()] {
-            let selected = soql::analysis::selected_fields(&q)
-                .iter()
-                .any(|f| f.eq_ignore_ascii_case(needed));
-            if !selected {
-                q.select.push(SelectItem::Expr {
-                    expr: Expr::Field(FieldPath::parse_dotted(needed)),
-                    alias: None,
-                });
-            }
-        }
+        let (q, date_field, kind) = pull_query(&conn, &settings).await?;
         // Resumed: after the last page kept. Incremental: the cursor less the lookback.
         let checkpoint: Option<Position> = progress
             .row
@@ -395,29 +372,7 @@ impl Sonde {
             (None, Some(c)) => c.at - LOOKBACK_MS,
             (None, None) => 0,
         };
-        // No upper bound from this clock: the org's clock is the one its timestamps follow,
-        // and a row written while the run reads is simply read (or read by the next run).
-        let mut q = soql::analysis::try_with_incremental_window(
-            &q,
-            &date_field,
-            kind,
-            &iso(from),
-            UNBOUNDED,
-        )
-        .map_err(|e| Error::invalid(e.to_string()))?;
-        q.order_by = vec![
-            OrderItem {
-                expr: Expr::Field(FieldPath::parse_dotted(&date_field)),
-                direction: Some(Direction::Asc),
-                nulls: None,
-            },
-            OrderItem {
-                expr: Expr::Field(FieldPath::parse_dotted("Id")),
-                direction: Some(Direction::Asc),
-                nulls: None,
-            },
-        ];
-        let soql_text = q.to_string();
+        let soql_text = windowed(&q, &date_field, kind, from)?.to_string();
         let run_id = progress.row.id.clone();
         let ctx = Context {
             settings: &settings,
@@ -504,13 +459,68 @@ impl Sonde {
     }
 }
 
+/// The job's query as a pull sends it: Id, the date field and the text field selected,
+/// ordered by the date field then Id (so a checkpoint is a position); with the date field's
+/// kind read from the org's describe.
+pub(crate) async fn pull_query(
+    conn: &salesforce::Connection,
+    settings: &super::JobSettings,
+) -> Result<(soql::ast::Query, String, FieldKind)> {
+    let mut q = super::query::parse_for_job(&settings.soql)?;
+    let object = soql::analysis::queried_object(&q).to_string();
+    let describe = conn.describe(&object).await.map_err(Error::from)?;
+    let date_field = settings.date_field().to_string();
+    let kind = match describe.field(&date_field).map(|f| f.kind.as_str()) {
+        Some("date") => FieldKind::Date,
+        Some("datetime") => FieldKind::DateTime,
+        _ => {
+            return Err(Error::invalid(format!(
+                "{date_field} is not a date field of {object} in the org any more"
+            )))
+        }
+    };
+    for needed in ["Id", date_field.as_str(), settings.text_field()] {
+        let selected = soql::analysis::selected_fields(&q)
+            .iter()
+            .any(|f| f.eq_ignore_ascii_case(needed));
+        if !selected {
+            q.select.push(SelectItem::Expr {
+                expr: Expr::Field(FieldPath::parse_dotted(needed)),
+                alias: None,
+            });
+        }
+    }
+    q.order_by = [date_field.as_str(), "Id"]
+        .iter()
+        .map(|f| OrderItem {
+            expr: Expr::Field(FieldPath::parse_dotted(f)),
+            direction: Some(Direction::Asc),
+            nulls: None,
+        })
+        .collect();
+    Ok((q, date_field, kind))
+}
+
+/// The pull's window: from `from` on. No upper bound from this clock: the org's clock is the
+/// one its timestamps follow, and a row written while the run reads is simply read (or read by
+/// the next run).
+fn windowed(
+    q: &soql::ast::Query,
+    date_field: &str,
+    kind: FieldKind,
+    from: i64,
+) -> Result<soql::ast::Query> {
+    soql::analysis::try_with_incremental_window(q, date_field, kind, &iso(from), UNBOUNDED)
+        .map_err(|e| Error::invalid(e.to_string()))
+}
+
 /// Sessions asked about per ConversationEntry query: an `IN` list of 200 ids stays far
 /// inside SOQL's length limit.
 const SESSIONS_PER_QUERY: usize = 200;
 
 /// The conversations of a page of messaging sessions, by the session's 15-character id: their
 /// ConversationEntry rows read in one query per 200 sessions, grouped and ordered.
-async fn conversation_entries(
+pub(crate) async fn conversation_entries(
     conn: &salesforce::Connection,
     sessions: &[Map<String, Value>],
 ) -> Result<HashMap<String, conversations::Conversation>> {

@@ -142,6 +142,41 @@ async fn a_chat_job_loads_transcripts_as_turns_and_an_incremental_run_reads_only
         assert_eq!(s, 201, "{v}");
         let job = v["id"].as_str().unwrap().to_string();
 
+        // A sample shows rows as they would be stored, before anything is.
+        let r = app
+            .get(
+                &token,
+                &format!("/api/v1/discover/jobs/{job}/sample?rows=5"),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let sample = r.text().await.unwrap();
+        let mut lines = csv::Reader::from_reader(sample.as_bytes());
+        let header = lines.headers().unwrap().clone();
+        assert_eq!(
+            (&header[0], &header[1]),
+            ("natural_id", "document_date"),
+            "{sample}"
+        );
+        assert!(header.iter().any(|h| h == "chat_status") && header.iter().any(|h| h == "text"));
+        assert_eq!(lines.records().count(), 5, "{sample}");
+        assert!(
+            sample.contains("[CARD]") && !sample.contains("4111"),
+            "{sample}"
+        );
+        assert!(sample.contains("agent Jane D: Hello"), "{sample}");
+        assert_eq!(
+            app.get_json(
+                &token,
+                &format!("/api/v1/discover/projects/{project}/documents")
+            )
+            .await["documents"],
+            json!([]),
+            "a sample stores nothing"
+        );
+
         // The first run loads every transcript, roles told apart, sensitive text masked.
         let first = run_job(&app, &token, &job).await;
         assert_eq!(first["status"], "succeeded", "{first}");

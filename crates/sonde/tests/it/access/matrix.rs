@@ -126,6 +126,7 @@ fn table() -> Vec<Row> {
         POST   "/api/v1/discover/validate-query" at("/api/v1/discover/validate-query")
                    .json(r#"{"connectionId": "{connection}", "soql": "SELECT Id FROM Case"}"#)                    => Login Hidden  Hidden  Ok      Hidden;
         POST   "/api/v1/discover/jobs" at("/api/v1/discover/jobs").json("{discover_job_json}")                    => Login Unknown Denied  Ok      Hidden;
+        GET    "/api/v1/discover/jobs/{id}/sample" at("/api/v1/discover/jobs/{cancel_job}/sample?rows=3")        => Login Hidden  Ok      Ok      Ok;
         GET    "/api/v1/discover/jobs" at("/api/v1/discover/jobs")                                                => Login Ok      Ok      Ok      Ok;
         POST   "/api/v1/discover/jobs/{id}/runs" at("/api/v1/discover/jobs/{discover_job}/runs").spends(Spend::DiscoverRun)
                                                                                                                   => Login Hidden  Denied  Ok      Ok;
