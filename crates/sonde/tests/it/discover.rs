@@ -25,6 +25,43 @@ async fn post(app: &TestApp, token: &str, path: &str, body: Value) -> (u16, Valu
     (status, r.json().await.unwrap_or(Value::Null))
 }
 
+/// An editor whose app is linked to a fresh built-in org.
+struct Linked {
+    sf: sfsim::RunningOrg,
+    app: TestApp,
+    token: String,
+    connection: String,
+}
+
+impl Linked {
+    async fn new(backend: crate::harness::Backend) -> Self {
+        let sf = start_sfsim().await;
+        let app = TestApp::spawn(backend).await;
+        use_sfsim(&app, &sf);
+        let (_, token) = app.org_user(Role::Editor).await;
+        let connection = link_sfsim(&app, &token, &sf).await;
+        Linked {
+            sf,
+            app,
+            token,
+            connection,
+        }
+    }
+}
+
+/// A new project; its id.
+async fn project(app: &TestApp, token: &str, name: &str) -> String {
+    let (s, v) = post(
+        app,
+        token,
+        "/api/v1/discover/projects",
+        json!({"name": name}),
+    )
+    .await;
+    assert_eq!(s, 201, "{v}");
+    v["id"].as_str().unwrap().to_string()
+}
+
 /// Starts a run of `job`, works it, and answers it as the API reports it.
 async fn run_job(app: &TestApp, token: &str, job: &str) -> Value {
     let (s, v) = post(
@@ -44,11 +81,12 @@ async fn run_job(app: &TestApp, token: &str, job: &str) -> Value {
 #[tokio::test]
 async fn a_chat_job_loads_transcripts_as_turns_and_an_incremental_run_reads_only_what_changed() {
     for backend in backends() {
-        let sf = start_sfsim().await;
-        let app = TestApp::spawn(backend).await;
-        use_sfsim(&app, &sf);
-        let (_, token) = app.org_user(Role::Editor).await;
-        let connection = link_sfsim(&app, &token, &sf).await;
+        let Linked {
+            sf,
+            app,
+            token,
+            connection,
+        } = Linked::new(backend).await;
         let admin = sfsim_admin(&sf);
         let mut chats = Vec::new();
         for n in 0..30 {
@@ -119,15 +157,7 @@ async fn a_chat_job_loads_transcripts_as_turns_and_an_incremental_run_reads_only
             "{v}"
         );
 
-        let (s, project) = post(
-            &app,
-            &token,
-            "/api/v1/discover/projects",
-            json!({"name": "Chats"}),
-        )
-        .await;
-        assert_eq!(s, 201, "{project}");
-        let project = project["id"].as_str().unwrap().to_string();
+        let project = project(&app, &token, "Chats").await;
         let job = json!({"name": "Web chats", "projectId": project, "connectionId": connection,
             "dataType": "chat", "soql": soql, "dateField": "LastModifiedDate",
             "participants": "auto", "redact": ["card", "iban", "email", "phone", "ssn"],
@@ -297,19 +327,13 @@ async fn a_chat_job_loads_transcripts_as_turns_and_an_incremental_run_reads_only
 #[tokio::test]
 async fn a_messaging_job_reads_each_sessions_conversation_entries_as_turns() {
     for backend in backends() {
-        let sf = start_sfsim().await;
-        let app = TestApp::spawn(backend).await;
-        use_sfsim(&app, &sf);
-        let (_, token) = app.org_user(Role::Editor).await;
-        let connection = link_sfsim(&app, &token, &sf).await;
-        let (_, project) = post(
-            &app,
-            &token,
-            "/api/v1/discover/projects",
-            json!({"name": "Messaging"}),
-        )
-        .await;
-        let project = project["id"].as_str().unwrap().to_string();
+        let Linked {
+            sf,
+            app,
+            token,
+            connection,
+        } = Linked::new(backend).await;
+        let project = project(&app, &token, "Messaging").await;
         let (s, v) = post(
             &app,
             &token,
@@ -370,20 +394,15 @@ async fn a_messaging_job_reads_each_sessions_conversation_entries_as_turns() {
 #[tokio::test]
 async fn a_scheduled_job_is_run_when_its_schedule_comes_due_and_only_once() {
     for backend in backends() {
-        let sf = start_sfsim().await;
-        let app = TestApp::spawn(backend).await;
-        use_sfsim(&app, &sf);
-        let (_, token) = app.org_user(Role::Editor).await;
-        let connection = link_sfsim(&app, &token, &sf).await;
-        let (_, project) = post(
-            &app,
-            &token,
-            "/api/v1/discover/projects",
-            json!({"name": "Cases"}),
-        )
-        .await;
+        let Linked {
+            sf,
+            app,
+            token,
+            connection,
+        } = Linked::new(backend).await;
+        let project = project(&app, &token, "Cases").await;
         let job = |schedule: Value| {
-            json!({"name": "Case descriptions", "projectId": project["id"], "connectionId": connection,
+            json!({"name": "Case descriptions", "projectId": project, "connectionId": connection,
                    "dataType": "feedback", "soql": "SELECT Id, Description, CreatedDate FROM Case",
                    "redact": ["card", "email", "phone"], "schedule": schedule})
         };
