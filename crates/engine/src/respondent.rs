@@ -266,11 +266,8 @@ impl Sonde {
         distribution_id: &str,
     ) -> Result<Vec<(String, String)>> {
         Ok(self
-            .store
-            .distribution(org_id, distribution_id)
+            .triggered_by(org_id, distribution_id)
             .await?
-            .as_ref()
-            .and_then(crate::triggered_sends::TriggeredBy::of_row)
             .map(|t| t.embedded_data.into_iter().collect())
             .unwrap_or_default())
     }
@@ -760,11 +757,8 @@ impl Sonde {
             return Ok(BTreeMap::new());
         };
         Ok(self
-            .store
-            .distribution(&row.org_id, &id)
+            .triggered_by(&row.org_id, &id)
             .await?
-            .as_ref()
-            .and_then(crate::triggered_sends::TriggeredBy::of_row)
             .map(|t| t.record)
             .unwrap_or_default())
     }

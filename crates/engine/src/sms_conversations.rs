@@ -308,11 +308,8 @@ impl Sonde {
             Some(r) => serde_json::from_str(&r.data)?,
             None => {
                 let triggered = self
-                    .store
-                    .distribution(&c.org_id, &c.distribution_id)
+                    .triggered_by(&c.org_id, &c.distribution_id)
                     .await?
-                    .as_ref()
-                    .and_then(crate::triggered_sends::TriggeredBy::of_row)
                     .unwrap_or_default();
                 starting_data(&survey, &contact, &triggered.embedded_data)
             }

@@ -155,6 +155,20 @@ fn problem(field: impl Into<String>, message: impl Into<String>) -> FieldProblem
 }
 
 impl Sonde {
+    /// What triggered a distribution, when a Salesforce notification did (none for others).
+    pub(crate) async fn triggered_by(
+        &self,
+        org_id: &str,
+        distribution_id: &str,
+    ) -> Result<Option<TriggeredBy>> {
+        Ok(self
+            .store
+            .distribution(org_id, distribution_id)
+            .await?
+            .as_ref()
+            .and_then(TriggeredBy::of_row))
+    }
+
     /// Checks a distribution task as saved: its template serves its channel, its delay reads,
     /// its recipient has the channel's address and only contact fields. Embedded data the
     /// survey flow does not declare would not reach the response: a warning names it.

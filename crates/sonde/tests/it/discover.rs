@@ -4,7 +4,7 @@
 //! card numbers and emails masked, and an incremental run that reads exactly what changed —
 //! records edited since, and records written at the cursor's very timestamp.
 
-use crate::harness::{backends, link_sfsim, sfsim_admin, start_sfsim, use_sfsim, TestApp};
+use crate::harness::{backends, linked_org, sfsim_admin, TestApp};
 use engine::Role;
 use serde_json::{json, Value};
 
@@ -35,11 +35,9 @@ struct Linked {
 
 impl Linked {
     async fn new(backend: crate::harness::Backend) -> Self {
-        let sf = start_sfsim().await;
         let app = TestApp::spawn(backend).await;
-        use_sfsim(&app, &sf);
         let (_, token) = app.org_user(Role::Editor).await;
-        let connection = link_sfsim(&app, &token, &sf).await;
+        let (sf, connection) = linked_org(&app, &token).await;
         Linked {
             sf,
             app,

@@ -391,6 +391,15 @@ pub async fn link_sfsim(app: &TestApp, token: &str, org: &sfsim::RunningOrg) -> 
     .unwrap()
 }
 
+/// A fresh built-in org that `app` talks to, linked by the user of `token`: the org and the
+/// connection's id.
+pub async fn linked_org(app: &TestApp, token: &str) -> (sfsim::RunningOrg, String) {
+    let sf = start_sfsim().await;
+    use_sfsim(app, &sf);
+    let connection = link_sfsim(app, token, &sf).await;
+    (sf, connection)
+}
+
 /// A Contact (`case{i}@example.com`) for each `i` of `range`, each with a Case that is then
 /// closed, `per_call` at a time with `pause` between the calls: (contact ids, case ids).
 pub async fn close_cases(

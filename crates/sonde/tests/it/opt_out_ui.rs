@@ -4,9 +4,7 @@
 //! workflows and read back through the surveys page's import form.
 
 use crate::browser::Browser;
-use crate::harness::{
-    cookie_client, link_sfsim, start_sfsim, use_sfsim, Backend, TestApp, PASSWORD,
-};
+use crate::harness::{cookie_client, Backend, TestApp, PASSWORD};
 use engine::Role;
 use serde_json::{json, Value};
 
@@ -15,12 +13,10 @@ async fn opt_out_sync_and_a_bundle_round_trip_through_the_admin_ui_in_chromium()
     let Some(b) = Browser::start().await else {
         return;
     };
-    let sf = start_sfsim().await;
     let app = TestApp::spawn(Backend::Sqlite).await;
-    use_sfsim(&app, &sf);
     let (me, token) = app.org_user(Role::Admin).await;
     let survey_id = app.sample_survey(&token).await;
-    let connection = link_sfsim(&app, &token, &sf).await;
+    let (sf, connection) = crate::harness::linked_org(&app, &token).await;
     let r = app
         .post(&token, &format!("/api/v1/surveys/{survey_id}/workflows"))
         .json(

@@ -3,7 +3,7 @@
 //! shuffled order included) and acknowledged, and the messages refused whole — another org,
 //! a malformed body, the wrong object, an unknown endpoint.
 
-use crate::harness::{backends, link_sfsim, start_sfsim, use_sfsim, TestApp};
+use crate::harness::{backends, start_sfsim, use_sfsim, TestApp};
 use engine::Role;
 use serde_json::{json, Value};
 
@@ -17,11 +17,9 @@ struct Fixture {
 
 impl Fixture {
     async fn new(backend: crate::harness::Backend) -> Self {
-        let sf = start_sfsim().await;
         let app = TestApp::spawn(backend).await;
-        use_sfsim(&app, &sf);
         let (_, token) = app.org_user(Role::Editor).await;
-        let connection = link_sfsim(&app, &token, &sf).await;
+        let (sf, connection) = crate::harness::linked_org(&app, &token).await;
         let survey = app
             .create_survey(&token, &survey::sample::sample_definition())
             .await;

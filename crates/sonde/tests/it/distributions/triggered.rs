@@ -7,7 +7,7 @@
 
 use super::sms::Texting;
 use super::{call_as, survey_link, Fixture};
-use crate::harness::{backends, link_sfsim, sfsim_admin, start_sfsim, use_sfsim};
+use crate::harness::{backends, linked_org, sfsim_admin};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -97,9 +97,7 @@ impl Triggered {
     /// contact `delay` after the event.
     async fn new(backend: crate::harness::Backend, delay: Option<&str>) -> Option<Self> {
         let f = Fixture::new(backend, &[], &[]).await?;
-        let sf = start_sfsim().await;
-        use_sfsim(&f.app, &sf);
-        let connection = link_sfsim(&f.app, &f.token, &sf).await;
+        let (sf, connection) = linked_org(&f.app, &f.token).await;
         let definition: survey::SurveyDefinition = serde_json::from_str(CASE_SURVEY).unwrap();
         let survey = f.app.create_survey(&f.token, &definition).await;
         let (s, t) = f
@@ -524,9 +522,7 @@ async fn a_thousand_closed_cases_send_exactly_a_thousand_invitations() {
 async fn a_triggered_text_is_capped_written_back_and_a_stop_sets_the_sms_opt_out_field() {
     for backend in backends() {
         let t = Texting::new(backend, CASE_SURVEY).await;
-        let sf = start_sfsim().await;
-        use_sfsim(&t.app, &sf);
-        let connection = link_sfsim(&t.app, &t.token, &sf).await;
+        let (sf, connection) = linked_org(&t.app, &t.token).await;
         let (s, v) = t
             .call(
                 Method::PUT,
