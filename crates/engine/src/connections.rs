@@ -273,6 +273,21 @@ impl Sonde {
             .unwrap_or_else(|p| p.into_inner()) = settings;
     }
 
+    /// Why work on this connection must wait now, if it must: the org's daily API budget (as
+    /// Salesforce last reported it) is down to the reserve Sonde leaves for the org's own
+    /// integrations. Delivery and inbound runs both ask before they spend calls.
+    pub(crate) fn api_reserve_reached(&self, conn: &Connection) -> Option<String> {
+        let usage = conn.budget().usage()?;
+        let reserve = (usage.max as f64 * self.salesforce_settings().api_reserve).ceil() as u64;
+        (usage.max > 0 && usage.remaining() <= reserve).then(|| {
+            format!(
+                "kept the reserve of the org's daily API budget ({} of {} left)",
+                usage.remaining(),
+                usage.max
+            )
+        })
+    }
+
     pub fn salesforce_settings(&self) -> SalesforceSettings {
         self.salesforce
             .settings

@@ -756,18 +756,10 @@ impl Sonde {
             .live_connection(connection_id)
             .await
             .map_err(|e| Outcome::Failed(e.to_string()))?;
-        if let Some(usage) = conn.budget().usage() {
-            let reserve = (usage.max as f64 * settings.api_reserve).ceil() as u64;
-            if usage.max > 0 && usage.remaining() <= reserve {
-                let until = now + settings.limit_pause_ms;
-                let why = format!(
-                    "kept the reserve of the org's daily API budget ({} of {} left)",
-                    usage.remaining(),
-                    usage.max
-                );
-                let _ = self.store.pause_connection(&row.id, until, &why).await;
-                return Err(Outcome::Defer(until, why));
-            }
+        if let Some(why) = self.api_reserve_reached(&conn) {
+            let until = now + settings.limit_pause_ms;
+            let _ = self.store.pause_connection(&row.id, until, &why).await;
+            return Err(Outcome::Defer(until, why));
         }
         Ok(conn)
     }

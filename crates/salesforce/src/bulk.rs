@@ -219,6 +219,41 @@ impl Connection {
     }
 }
 
+/// One results page of a completed job, read as it streams in, and where the next page is.
+/// A reader that must resume exactly (a crash mid-page) keeps the locator it fetched this page
+/// at and how many rows it had finished: the same locator answers the same rows again.
+pub struct BulkResultsPage {
+    page: CsvPage,
+    columns: Option<Arc<[String]>>,
+    /// The next page's locator; `None` on the last page.
+    pub next_locator: Option<String>,
+}
+
+impl BulkResultsPage {
+    /// The rows of the next network chunk, or `None` at the page's end.
+    pub async fn next_rows(&mut self) -> Result<Option<Vec<BulkRow>>> {
+        self.page.next_rows(&mut self.columns).await
+    }
+}
+
+impl Connection {
+    /// `GET /jobs/query/{id}/results`: the page at `locator` (`None`: the first page).
+    pub async fn query_job_page(
+        &self,
+        job_id: &str,
+        locator: Option<&str>,
+        max_records: Option<u32>,
+    ) -> Result<BulkResultsPage> {
+        let (page, next_locator) =
+            fetch(self, job_id, max_records, locator.map(str::to_string)).await?;
+        Ok(BulkResultsPage {
+            page,
+            columns: None,
+            next_locator,
+        })
+    }
+}
+
 struct ResultsState {
     conn: Connection,
     job_id: String,

@@ -179,67 +179,125 @@ fn transcripts(
         } else {
             format!("{} {}", who.first, who.last)
         };
-        let agent = AGENTS[i % AGENTS.len()];
-        let second = AGENTS[(i + 1) % AGENTS.len()];
-        let script = CHATS[i % CHATS.len()];
-        let origin = ["Web Chat", "Support Chat", "Live Chat Button"][i % 3];
-        let div = i % 4 == 3;
         let requested =
             first_day + Duration::days(i as i64) + Duration::minutes(rng.gen_range(0..480));
-        let wait = rng.gen_range(3..90);
-        let started = requested + Duration::seconds(wait);
-        let bot_first = script[0].0 == Bot;
-        let mut body = header(started, origin, if bot_first { BOT } else { agent }, div);
-        let (mut part_start, mut t) = (started, 0i64);
-        for (who_writes, text) in script.iter() {
-            t += rng.gen_range(6..45);
-            let name = match who_writes {
-                Agent => agent,
-                SecondAgent => second,
-                Bot => BOT,
-                Cust => visitor.as_str(),
-                Notice => {
-                    let notice = if bot_first {
-                        format!("Chat Transferred From {BOT} To {agent}")
-                    } else {
-                        format!("Chat Transferred From {agent} To {second}")
-                    };
-                    body.push_str(&html(&notice));
-                    body.push_str("<br>");
-                    if bot_first {
-                        // The agent's part gets a header of its own; its stamps count from it.
-                        part_start += Duration::seconds(t + 20);
-                        t = 0;
-                        body.push_str(&header(part_start, origin, agent, div));
-                    }
-                    continue;
-                }
-            };
-            let mut lines = text.split('\n');
-            let first_line = lines.next().unwrap_or_default();
-            body.push_str(&format!("{} {name}: {}<br>", stamp(t), html(first_line)));
-            for more in lines {
-                body.push_str(&html(more));
-                body.push_str("<br>");
-            }
-        }
-        let ended = part_start + Duration::seconds(t + 15);
-        ins(
-            store,
-            ctx,
-            "LiveChatTranscript",
-            json!({
-                "Body": body, "ChatDuration": (ended - started).num_seconds(), "WaitTime": wait,
-                "RequestTime": requested.to_rfc3339(), "StartTime": started.to_rfc3339(), "EndTime": ended.to_rfc3339(),
-                "Status": "Completed", "ContactId": who.id.to18(), "AccountId": who.account.to18(),
-                "CaseId": case.id.to18(), "ChatKey": format!("chat-{:04}", i + 1),
-                "Browser": (["Chrome", "Safari", "Firefox", "Edge"][i % 4]),
-                "Platform": (["MacOSX", "Win10", "iOS", "Android"][(i / 2) % 4]),
-                "EndedBy": if i % 3 == 0 { "Agent" } else { "Visitor" },
-            }),
-        )?;
+        let mut fields = chat(i, &visitor, requested, rng);
+        fields.insert("ContactId".into(), json!(who.id.to18()));
+        fields.insert("AccountId".into(), json!(who.account.to18()));
+        fields.insert("CaseId".into(), json!(case.id.to18()));
+        ins(store, ctx, "LiveChatTranscript", Value::Object(fields))?;
     }
     Ok(())
+}
+
+/// The fields of the `i`th chat script's transcript, requested at `requested` by `visitor`:
+/// the Body as Salesforce writes it, times, status, browser.
+fn chat(
+    i: usize,
+    visitor: &str,
+    requested: DateTime<Utc>,
+    rng: &mut StdRng,
+) -> serde_json::Map<String, Value> {
+    let agent = AGENTS[i % AGENTS.len()];
+    let second = AGENTS[(i + 1) % AGENTS.len()];
+    let script = CHATS[i % CHATS.len()];
+    let origin = ["Web Chat", "Support Chat", "Live Chat Button"][i % 3];
+    let div = i % 4 == 3;
+    let wait = rng.gen_range(3..90);
+    let started = requested + Duration::seconds(wait);
+    let bot_first = script[0].0 == Bot;
+    let mut body = header(started, origin, if bot_first { BOT } else { agent }, div);
+    let (mut part_start, mut t) = (started, 0i64);
+    for (who_writes, text) in script.iter() {
+        t += rng.gen_range(6..45);
+        let name = match who_writes {
+            Agent => agent,
+            SecondAgent => second,
+            Bot => BOT,
+            Cust => visitor,
+            Notice => {
+                let notice = if bot_first {
+                    format!("Chat Transferred From {BOT} To {agent}")
+                } else {
+                    format!("Chat Transferred From {agent} To {second}")
+                };
+                body.push_str(&html(&notice));
+                body.push_str("<br>");
+                if bot_first {
+                    // The agent's part gets a header of its own; its stamps count from it.
+                    part_start += Duration::seconds(t + 20);
+                    t = 0;
+                    body.push_str(&header(part_start, origin, agent, div));
+                }
+                continue;
+            }
+        };
+        let mut lines = text.split('\n');
+        let first_line = lines.next().unwrap_or_default();
+        body.push_str(&format!("{} {name}: {}<br>", stamp(t), html(first_line)));
+        for more in lines {
+            body.push_str(&html(more));
+            body.push_str("<br>");
+        }
+    }
+    let ended = part_start + Duration::seconds(t + 15);
+    let Value::Object(fields) = json!({
+        "Body": body, "ChatDuration": (ended - started).num_seconds(), "WaitTime": wait,
+        "RequestTime": requested.to_rfc3339(), "StartTime": started.to_rfc3339(), "EndTime": ended.to_rfc3339(),
+        "Status": "Completed", "ChatKey": format!("chat-{:04}", i + 1),
+        "Browser": (["Chrome", "Safari", "Firefox", "Edge"][i % 4]),
+        "Platform": (["MacOSX", "Win10", "iOS", "Android"][(i / 2) % 4]),
+        "EndedBy": if i.is_multiple_of(3) { "Agent" } else { "Visitor" },
+    }) else {
+        unreachable!("a JSON object literal")
+    };
+    fields
+}
+
+const VISITORS: &[&str] = &[
+    "Ana Lima",
+    "Ben Okafor",
+    "Chloe Martin",
+    "Dev Patel",
+    "Elif Kaya",
+    "Visitor",
+    "Femi Adeyemi",
+    "Grace Chen",
+    "Hugo Rossi",
+];
+
+/// `count` more chat transcripts (`/_sim/generate`), for loads no demo needs: the demo's
+/// scripts in turn, `per_second` of them created in each second from `from_ms` on (so many
+/// rows share a timestamp, as real bursts do). Returns the ids made.
+pub(crate) fn generate_chats(
+    store: &mut Store,
+    ctx: &Ctx,
+    count: usize,
+    from_ms: i64,
+    per_second: usize,
+) -> anyhow::Result<usize> {
+    let oi = store
+        .meta
+        .object_index("LiveChatTranscript")
+        .ok_or_else(|| anyhow::anyhow!("no object LiveChatTranscript"))?;
+    let mut rng = StdRng::seed_from_u64(count as u64 ^ from_ms as u64);
+    let per_second = per_second.max(1);
+    for i in 0..count {
+        let at = from_ms + (i / per_second) as i64 * 1000;
+        let requested = DateTime::from_timestamp_millis(at - 120_000).unwrap_or_default();
+        let mut fields = chat(i, VISITORS[i % VISITORS.len()], requested, &mut rng);
+        fields.insert("ChatKey".into(), json!(format!("gen-{at}-{i}")));
+        let ctx = Ctx {
+            now: at,
+            user: ctx.user,
+            profile: ctx.profile.clone(),
+        };
+        store.insert(oi, &fields, &ctx).map_err(|e| {
+            let why = e.first().map(|e| e.message.clone()).unwrap_or_default();
+            anyhow::anyhow!("generating chats: {why}")
+        })?;
+    }
+    Ok(count)
 }
 
 /// Messaging scripts: (ActorType, EntryType, text). `Agent` and `EndUser` names are filled in.

@@ -6,6 +6,7 @@ use crate::faults::{Faults, Injected};
 use crate::org::{OrgState, Session, MAX_VERSION, MIN_VERSION};
 use crate::outbound::{OutboundSettings, Rule};
 use crate::rest::{self, Guard, Reply, Req};
+use crate::store::Ctx;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
@@ -57,6 +58,7 @@ pub fn router(state: Arc<OrgState>) -> Router {
             get(sim_get_outbound).post(sim_set_outbound),
         )
         .route("/_sim/snapshot", post(sim_snapshot))
+        .route("/_sim/generate", post(sim_generate))
         .fallback(not_found)
         // 200 records with long text fields easily pass axum's 2 MB default; Salesforce takes far more.
         .layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024))
@@ -367,6 +369,64 @@ async fn sim_set_bulk(State(state): State<Arc<OrgState>>, body: Bytes) -> Respon
             Json(json!({"error": "expected {defaultMaxRecords: N}, N > 0"})),
         )
             .into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct GenerateBody {
+    object: String,
+    count: usize,
+    /// When the first record is created (default: the org's clock less one second per
+    /// `perSecond` records, so the last is created now).
+    from: Option<String>,
+    #[serde(default = "one")]
+    per_second: usize,
+}
+
+fn one() -> usize {
+    1
+}
+
+/// `POST /_sim/generate`: many realistic records at once (load tests), created over time.
+async fn sim_generate(State(state): State<Arc<OrgState>>, body: Bytes) -> Response {
+    let bad = |m: String| (StatusCode::BAD_REQUEST, Json(json!({"error": m}))).into_response();
+    let b = match serde_json::from_slice::<GenerateBody>(&body) {
+        Ok(b) => b,
+        Err(e) => {
+            return bad(format!(
+                "expected {{object, count, from?, perSecond?}}: {e}"
+            ))
+        }
+    };
+    if b.object != "LiveChatTranscript" {
+        return bad(format!(
+            "{} cannot be generated (LiveChatTranscript can)",
+            b.object
+        ));
+    }
+    let now = state.clock.now_ms();
+    let per_second = b.per_second.max(1);
+    let from = match b.from.as_deref().map(crate::val::parse_datetime) {
+        Some(Some(ms)) => ms,
+        Some(None) => return bad("from: not a datetime".into()),
+        None => now - (b.count / per_second) as i64 * 1000,
+    };
+    let made = {
+        let mut store = state.store.write();
+        let ctx = Ctx {
+            now,
+            user: store.admin().id,
+            profile: None,
+        };
+        crate::seed_conversations::generate_chats(&mut store, &ctx, b.count, from, per_second)
+    };
+    match made {
+        Ok(n) => {
+            state.mark_dirty();
+            Json(json!({"created": n})).into_response()
+        }
+        Err(e) => bad(e.to_string()),
     }
 }
 

@@ -9,6 +9,7 @@ pub mod query;
 pub mod runs;
 pub mod sample;
 pub mod schedules;
+pub mod transport;
 
 use crate::{Actor, Error, FieldProblem, Result, Role, Sonde};
 use serde::{Deserialize, Serialize};
@@ -97,6 +98,10 @@ pub struct JobSettings {
     /// Documents per run at most (conversations, not rows); none = all.
     #[serde(default)]
     pub record_limit: Option<u64>,
+    /// Rows (COUNT()) from which a pull reads through Bulk API 2.0 instead of query/queryMore
+    /// (default 10,000).
+    #[serde(default)]
+    pub bulk_threshold: Option<u64>,
     #[serde(default)]
     pub duplicates: Duplicates,
     /// A cron expression for incremental runs (`0 0 * * * *`: hourly); none = on demand.

@@ -1,11 +1,12 @@
 //! Runs of inbound jobs. Starting one writes the run and its queue job together; a worker
-//! claims it and pulls page by page (query/queryMore), writing each page's documents with the
-//! run's counts and checkpoint in one transaction, so a crash resumes after the last page kept
-//! and loses or doubles nothing. The pull is a window on the job's date field — from its
+//! claims it and pulls page by page (query/queryMore, or Bulk API 2.0 for a large pull: see
+//! `transport`), writing each page's documents with the run's counts and checkpoint in one
+//! transaction, so a crash resumes after the last page kept and loses or doubles nothing. The pull is a window on the job's date field — from its
 //! cursor less a lookback (rows committed late at the boundary are read again; unchanged ones
 //! are not counted) up to the moment the run was started — ordered by that field and Id.
 
 use super::documents::Context;
+use super::transport::{self, BulkAt, Source};
 use super::{job_of, DataType, Duplicates};
 use crate::{Actor, Error, Result, Role, Sonde};
 use futures::StreamExt;
@@ -23,16 +24,21 @@ pub const RUN_JOB_KIND: &str = "discover_run";
 const PAGE: usize = 200;
 /// How far before the cursor an incremental run starts reading again.
 const LOOKBACK_MS: i64 = 5 * 60_000;
-/// A claimed run's lease; renewed after every page.
-const LEASE_MS: i64 = 120_000;
+/// A claimed run's lease; renewed after every page and while a Bulk job is awaited, so a node
+/// killed mid-run hands its run to another (or to itself restarted) within this long.
+pub(crate) const LEASE_MS: i64 = 30_000;
 /// The window's end: none, in the form the window takes.
 const UNBOUNDED: &str = "4000-01-01T00:00:00Z";
 /// Warnings kept per run (the count of the rest is said).
 const MAX_WARNINGS: usize = 200;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct DiscoverRunCounts {
+    /// What COUNT() said the pull would read (the progress bar's whole), once asked.
+    pub rows_expected: Option<u64>,
+    /// How the rows are read: `query` (query/queryMore) or `bulk` (Bulk API 2.0).
+    pub transport: Option<String>,
     pub rows_read: u64,
     pub documents_created: u64,
     pub documents_updated: u64,
@@ -62,9 +68,32 @@ pub struct DiscoverRun {
 
 /// Where a pull stands: the date field's value and the record Id of the last row kept.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-struct Position {
-    at: i64,
-    id: String,
+pub(crate) struct Position {
+    pub at: i64,
+    pub id: String,
+}
+
+/// A run's checkpoint: the furthest row kept so far, and for a Bulk pull where in the job's
+/// results it stands (its rows are unordered, so the furthest row alone says nothing of
+/// which rows are still to come).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Checkpoint {
+    pub last: Option<Position>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bulk: Option<BulkAt>,
+}
+
+impl Checkpoint {
+    /// Reads a checkpoint, or the bare position earlier versions wrote.
+    pub(crate) fn parse(text: &str) -> Result<Checkpoint> {
+        match serde_json::from_str::<Checkpoint>(text) {
+            Ok(c) => Ok(c),
+            Err(_) => Ok(Checkpoint {
+                last: Some(serde_json::from_str(text)?),
+                bulk: None,
+            }),
+        }
+    }
 }
 
 fn run_of(row: &RunRow) -> Result<DiscoverRun> {
@@ -88,15 +117,15 @@ fn iso(ms: i64) -> String {
 }
 
 /// A run's progress while it is worked, written back with each page.
-struct Progress {
-    row: RunRow,
+pub(crate) struct Progress {
+    pub(crate) row: RunRow,
     counts: DiscoverRunCounts,
     warnings: Vec<String>,
     dropped_warnings: usize,
 }
 
 impl Progress {
-    fn warn(&mut self, w: String) {
+    pub(crate) fn warn(&mut self, w: String) {
         if self.warnings.len() < MAX_WARNINGS {
             self.warnings.push(w);
         } else {
@@ -104,7 +133,7 @@ impl Progress {
         }
     }
 
-    fn written(&mut self) -> Result<RunRow> {
+    pub(crate) fn written(&mut self) -> Result<RunRow> {
         let mut row = self.row.clone();
         row.counts = serde_json::to_string(&self.counts)?;
         let mut warnings = self.warnings.clone();
@@ -288,6 +317,20 @@ impl Sonde {
         let now = store::now_ms();
         progress.row.finished_at = Some(now);
         let cursor = match outcome {
+            Ok(Pulled::Paused(why)) => {
+                // Not a failure and not an attempt: the run waits for the budget to free up.
+                let until = now + self.salesforce_settings().limit_pause_ms;
+                progress.row.finished_at = None;
+                progress.warn(format!(
+                    "paused until {}: {why}",
+                    crate::responses::rfc3339(until)
+                ));
+                let mut tx = self.store.begin().await?;
+                Store::update_discover_run(&mut tx, &progress.written()?).await?;
+                Store::retry_job_in(&mut tx, &job.id, owner, until, &why, false).await?;
+                tx.commit().await?;
+                return Ok(());
+            }
             Ok(Pulled::Done(cursor)) => {
                 progress.row.status = "succeeded".into();
                 cursor
@@ -298,6 +341,7 @@ impl Sonde {
             }
             Err(e) if e.is_transient() && job.attempts < 5 => {
                 // Salesforce or the store is busy: the run resumes from its checkpoint.
+                progress.row.finished_at = None;
                 let mut tx = self.store.begin().await?;
                 Store::update_discover_run(&mut tx, &progress.written()?).await?;
                 Store::retry_job_in(
@@ -356,24 +400,78 @@ impl Sonde {
         progress.row.status = "running".into();
         let (q, date_field, kind) = pull_query(&conn, &settings).await?;
         // Resumed: after the last page kept. Incremental: the cursor less the lookback.
-        let checkpoint: Option<Position> = progress
+        let checkpoint = progress
             .row
             .checkpoint
             .as_deref()
-            .map(serde_json::from_str)
-            .transpose()?;
+            .map(Checkpoint::parse)
+            .transpose()?
+            .unwrap_or_default();
         let cursor: Option<Position> = job_row
             .cursor
             .as_deref()
             .map(serde_json::from_str)
             .transpose()?;
         let from = match (&checkpoint, &cursor) {
-            (Some(c), _) => c.at,
-            (None, Some(c)) => c.at - LOOKBACK_MS,
-            (None, None) => 0,
+            (Checkpoint { bulk: Some(b), .. }, _) => b.from,
+            (Checkpoint { last: Some(c), .. }, _) => c.at,
+            (_, Some(c)) => c.at - LOOKBACK_MS,
+            (_, None) => 0,
         };
-        let soql_text = windowed(&q, &date_field, kind, from)?.to_string();
+        let pull_q = windowed(&q, &date_field, kind, from)?;
+        if let Some(why) = self.api_reserve_reached(&conn) {
+            return Ok(Pulled::Paused(why));
+        }
         let run_id = progress.row.id.clone();
+        let mut last = checkpoint.last.clone().or(cursor.clone());
+        let source = match checkpoint.bulk {
+            Some(at) => match self
+                .open_bulk(job, owner, progress, &conn, &q, &pull_q, at)
+                .await?
+            {
+                Some(reader) => Source::Bulk(Box::new(reader)),
+                None => return Ok(Pulled::Cancelled),
+            },
+            None if progress.counts.rows_expected.is_none() => {
+                let n = conn
+                    .count(&transport::count_query(&pull_q).to_string())
+                    .await
+                    .map_err(Error::from)?;
+                progress.counts.rows_expected = Some(n);
+                let threshold = settings
+                    .bulk_threshold
+                    .unwrap_or(transport::DEFAULT_BULK_THRESHOLD);
+                // A record limit below the pull's size needs the oldest rows first, which only
+                // the ordered query gives.
+                let limited = settings.record_limit.is_some_and(|l| l < n);
+                if n >= threshold && !limited {
+                    progress.counts.transport = Some("bulk".into());
+                    let at = BulkAt {
+                        job: String::new(),
+                        locator: None,
+                        skip: 0,
+                        from,
+                    };
+                    match self
+                        .open_bulk(job, owner, progress, &conn, &q, &pull_q, at)
+                        .await?
+                    {
+                        Some(reader) => Source::Bulk(Box::new(reader)),
+                        None => return Ok(Pulled::Cancelled),
+                    }
+                } else {
+                    progress.counts.transport = Some("query".into());
+                    Source::Rest(
+                        conn.query::<Map<String, Value>>(&pull_q.to_string())
+                            .boxed(),
+                    )
+                }
+            }
+            None => Source::Rest(
+                conn.query::<Map<String, Value>>(&pull_q.to_string())
+                    .boxed(),
+            ),
+        };
         let ctx = Context {
             settings: &settings,
             redactor: &redactor,
@@ -388,14 +486,9 @@ impl Sonde {
             Duplicates::Replace => OnDuplicate::Replace,
             Duplicates::Update => OnDuplicate::Update,
         };
-        let mut last = checkpoint.clone().or(cursor.clone());
-        let mut stream = Box::pin(conn.query::<Map<String, Value>>(&soql_text).chunks(PAGE));
+        let mut source = source;
         let mut kept: u64 = progress.counts.documents_created + progress.counts.documents_updated;
-        while let Some(page) = stream.next().await {
-            let page: Vec<Map<String, Value>> = page
-                .into_iter()
-                .collect::<std::result::Result<_, _>>()
-                .map_err(Error::from)?;
+        while let Some((page, bulk_at)) = source.next_page(PAGE).await? {
             let entries = if settings.data_type == DataType::Messaging {
                 conversation_entries(&conn, &page).await?
             } else {
@@ -443,7 +536,11 @@ impl Sonde {
                     last = Some(p);
                 }
             }
-            progress.row.checkpoint = last.as_ref().map(serde_json::to_string).transpose()?;
+            let checkpoint = Checkpoint {
+                last: last.clone(),
+                bulk: bulk_at,
+            };
+            progress.row.checkpoint = Some(serde_json::to_string(&checkpoint)?);
             Store::update_discover_run(&mut tx, &progress.written()?).await?;
             let now_run = Store::discover_run_in(&mut tx, &run_id).await?;
             tx.commit().await?;
@@ -453,6 +550,13 @@ impl Sonde {
             if now_run.is_some_and(|r| r.cancel_requested) {
                 return Ok(Pulled::Cancelled);
             }
+            if let Some(why) = self.api_reserve_reached(&conn) {
+                return Ok(Pulled::Paused(why));
+            }
+        }
+        if let Source::Bulk(reader) = &source {
+            // Its results are read: free the org's storage of them (best effort).
+            let _ = conn.delete_query_job(&reader.at.job).await;
         }
         progress.counts.api_calls = calls_so_far + conn.budget().total_calls() - calls_before;
         Ok(Pulled::Done(last))
@@ -562,8 +666,10 @@ pub(crate) async fn conversation_entries(
     Ok(out)
 }
 
-enum Pulled {
+pub(crate) enum Pulled {
     /// Every row read; where the next incremental run starts.
     Done(Option<Position>),
     Cancelled,
+    /// The org's API budget is down to its reserve: resume later.
+    Paused(String),
 }

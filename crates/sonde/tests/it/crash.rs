@@ -1,6 +1,7 @@
 //! Real `sonde serve` processes delivering to an in-process org: killed with SIGKILL
 //! mid-delivery and restarted, or two of them sharing one PostgreSQL database — every response
-//! ends up in the org exactly once; one killed while sending a distribution loses no invitation.
+//! ends up in the org exactly once; one killed while sending a distribution loses no invitation;
+//! one killed during a Bulk API 2.0 inbound pull loads every row once.
 
 use crate::harness::TempDir;
 use futures::TryStreamExt;
@@ -627,4 +628,132 @@ async fn kill_9_while_cases_close_loses_no_invitation() {
     );
     assert!(twice as i64 <= engine::distribution_workers::IN_FLIGHT_BOUND);
     assert!(per_address.values().all(|n| *n <= 2));
+}
+
+/// `kill -9` of a `sonde serve` while an inbound job reads 20,000 transcripts through Bulk API
+/// 2.0 (results in pages of 2,000, unordered), then a restart: the run resumes in the same Bulk
+/// job's results where its last kept page ended, and every row is a document exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_mid_bulk_pull_loads_every_row_once() {
+    const N: u64 = 20_000;
+    let org = start_org().await;
+    let sim = reqwest::Client::new();
+    for (path, body) in [
+        (
+            "/_sim/generate",
+            json!({"object": "LiveChatTranscript", "count": N, "perSecond": 5}),
+        ),
+        ("/_sim/bulk", json!({"defaultMaxRecords": 2_000})),
+    ] {
+        let r = sim
+            .post(format!("{}{path}", org.base_url()))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success());
+    }
+    let total = N + 30; // the demo's own transcripts too
+    let node = Node {
+        dir: TempDir::new(),
+        env: Vec::new(),
+    };
+    let token = node.operator_token();
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = node.serve(port, &org).await;
+    let connection = sonde::bench::mapping::link_org_via_oauth(
+        &base,
+        &token,
+        org.login_url(),
+        &org.username(),
+        org.password(),
+    )
+    .await
+    .unwrap();
+    let http = reqwest::Client::new();
+    let post = |path: &str, body: Value| {
+        http.post(format!("{base}/api/v1/discover/{path}"))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+    };
+    let project: Value = post("projects", json!({"name": "Chats"}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let project = project["id"].as_str().unwrap().to_string();
+    let job: Value = post(
+        "jobs",
+        json!({"name": "Chats", "projectId": project, "connectionId": connection,
+               "dataType": "chat", "soql": "SELECT Id, Body FROM LiveChatTranscript",
+               "redact": ["card", "email"], "bulkThreshold": 1_000}),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let job = job["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{job}"))
+        .to_string();
+    let run: Value = post(&format!("jobs/{job}/runs"), json!({}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let run_url = format!(
+        "{base}/api/v1/discover/runs/{}",
+        run["id"].as_str().unwrap()
+    );
+    let read = |url: String| {
+        let (http, token) = (http.clone(), token.clone());
+        async move {
+            http.get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+
+    // Kill it once a few results pages are kept, well before the end.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let r = read(run_url.clone()).await;
+        let kept = r["documentsCreated"].as_u64().unwrap_or(0);
+        assert!(kept < total, "the pull ended before the kill: {r}");
+        if kept >= 5_000 {
+            assert_eq!(r["transport"], "bulk", "{r}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "the pull never got going: {r}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    server.0.kill().unwrap(); // SIGKILL
+    server.0.wait().unwrap();
+
+    // Restarted, the node takes the run over when the dead one's lease runs out.
+    let _restarted = node.serve(port, &org).await;
+    let deadline = Instant::now() + Duration::from_secs(240);
+    let done = loop {
+        let r = read(run_url.clone()).await;
+        if r["status"] == "succeeded" || r["status"] == "failed" {
+            break r;
+        }
+        assert!(Instant::now() < deadline, "the run never finished: {r}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    assert_eq!(done["status"], "succeeded", "{done}");
+    assert_eq!(done["documentsCreated"], total, "{done}");
+    assert_eq!(done["duplicatesSkipped"], 0, "{done}");
+    let projects = read(format!("{base}/api/v1/discover/projects")).await;
+    assert_eq!(projects["projects"][0]["documents"], total, "{projects}");
 }
