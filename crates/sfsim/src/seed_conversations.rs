@@ -287,6 +287,21 @@ pub(crate) fn generate_chats(
         let requested = DateTime::from_timestamp_millis(at - 120_000).unwrap_or_default();
         let mut fields = chat(i, VISITORS[i % VISITORS.len()], requested, &mut rng);
         fields.insert("ChatKey".into(), json!(format!("gen-{at}-{i}")));
+        // Half the visitors leave an email, a tenth a card number: what redaction must find.
+        let visitor = VISITORS[i % VISITORS.len()];
+        let mut extra = String::new();
+        if i % 2 == 0 {
+            let handle = visitor.to_ascii_lowercase().replace(' ', ".");
+            extra.push_str(&format!(" reach me at {handle}{i}@example.com"));
+        }
+        if i % 10 == 0 {
+            extra.push_str(" card 4111 1111 1111 1111");
+        }
+        if !extra.is_empty() {
+            if let Some(Value::String(body)) = fields.get_mut("Body") {
+                body.push_str(&format!("( 59m 0s ) {visitor}:{extra}<br>"));
+            }
+        }
         let ctx = Ctx {
             now: at,
             user: ctx.user,

@@ -5,6 +5,7 @@
 //! `sonde bench distributions` sends invitations to a local SMTP server and SMS gateway.
 //! `sonde bench login` floods sign-ins while measuring `/healthz`.
 //! `sonde bench triggers` posts Outbound Messages to a Salesforce-message workflow's endpoint.
+//! `sonde bench inbound` pulls a million chat transcripts into a project, beside airbyte.
 //! `sonde bench sanitize` and `sonde bench survey-memory` measure hostile and big surveys.
 
 use anyhow::Context;
@@ -16,6 +17,7 @@ use survey::{Answer, QuestionKind, TextContent};
 
 pub mod contacts;
 pub mod distributions;
+pub mod inbound;
 pub mod login;
 pub mod mapping;
 pub mod surveys;
@@ -44,6 +46,10 @@ pub enum BenchCommand {
     /// Outbound Messages (100 notifications each, some posted twice) to a Salesforce-message
     /// workflow's endpoint: notifications recorded per second and the latency of each Ack.
     Triggers(triggers::TriggersArgs),
+    /// An inbound job pulling 1,000,000 chat transcripts from the built-in org through a
+    /// `sonde serve` child: rows/s, API calls, RSS as rows grow; airbyte-source-salesforce on
+    /// the same rows; a kill -9 part-way and every row kept once.
+    Inbound(inbound::InboundArgs),
     /// Response submissions per second and latency percentiles through HTTP.
     Responses {
         /// Total submissions.
@@ -65,6 +71,7 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Login(args) => login::run(args).await,
         BenchCommand::Distributions(args) => distributions::run(args).await,
         BenchCommand::Triggers(args) => triggers::run(args).await,
+        BenchCommand::Inbound(args) => inbound::run(args).await,
         BenchCommand::Sanitize(args) => surveys::sanitize(args).await,
         BenchCommand::SurveyMemory(args) => surveys::survey_memory(args).await,
         BenchCommand::Responses {
@@ -317,9 +324,18 @@ pub fn complete_answers(def: &survey::SurveyDefinition) -> BTreeMap<String, Answ
 }
 
 pub(crate) fn peak_rss_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    proc_status_kib(None, "VmHWM")
+}
+
+/// A `kB` line of `/proc/{pid}/status` (this process when `None`): `VmRSS`, `VmHWM`.
+pub(crate) fn proc_status_kib(pid: Option<u32>, key: &str) -> Option<u64> {
+    let path = match pid {
+        Some(p) => format!("/proc/{p}/status"),
+        None => "/proc/self/status".into(),
+    };
+    let status = std::fs::read_to_string(path).ok()?;
     status
         .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .find_map(|l| l.strip_prefix(key)?.strip_prefix(':'))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }

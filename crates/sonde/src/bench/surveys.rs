@@ -184,11 +184,7 @@ pub fn big_qsf(bytes: usize) -> String {
 }
 
 pub(crate) fn rss_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+    super::proc_status_kib(None, "VmRSS")
 }
 
 /// Resets the kernel's peak RSS (VmHWM) so the next phase's peak is its own.
