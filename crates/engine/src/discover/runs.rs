@@ -320,6 +320,7 @@ impl Sonde {
         };
         let mut tx = self.store.begin().await?;
         Store::update_discover_run(&mut tx, &progress.written()?).await?;
+        super::notices::queue_run_notices(&mut tx, &progress.written()?).await?;
         if let Some(c) = cursor {
             Store::set_discover_cursor(
                 &mut tx,
@@ -347,7 +348,7 @@ impl Sonde {
         let redactor = settings
             .redactor()
             .map_err(|p| Error::invalid(format!("{}: {}", p.field, p.message)))?;
-        let conn = self.live_connection(&job_row.connection_id).await?;
+        let conn = self.job_connection(&job_row, &settings).await?;
         // Calls are counted on the connection; what this run adds (a resumed run adds to its
         // count so far). Other work on the same connection at the same time counts too.
         let calls_before = conn.budget().total_calls();
@@ -389,7 +390,7 @@ impl Sonde {
             Duplicates::Update => OnDuplicate::Update,
         };
         let mut last = checkpoint.clone().or(cursor.clone());
-        let mut stream = Box::pin(conn.query::<Map<String, Value>>(&soql_text).chunks(PAGE));
+        let mut stream = Box::pin(super::source::rows(&conn, &settings, &soql_text).chunks(PAGE));
         let mut kept: u64 = progress.counts.documents_created + progress.counts.documents_updated;
         while let Some(page) = stream.next().await {
             let page: Vec<Map<String, Value>> = page
@@ -405,6 +406,10 @@ impl Sonde {
             let mut positions = Vec::with_capacity(page.len());
             for row in page {
                 progress.counts.rows_read += 1;
+                if !ctx.passes_filter(&row) {
+                    progress.counts.filtered += 1;
+                    continue;
+                }
                 if settings
                     .record_limit
                     .is_some_and(|n| kept + docs.len() as u64 >= n)
@@ -490,6 +495,7 @@ pub(crate) async fn pull_query(
             });
         }
     }
+    super::source::select_deleted_flag(&mut q, settings);
     q.order_by = [date_field.as_str(), "Id"]
         .iter()
         .map(|f| OrderItem {

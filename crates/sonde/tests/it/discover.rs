@@ -19,7 +19,7 @@ fn transcript(n: usize, visitor_says: &str) -> String {
     )
 }
 
-async fn post(app: &TestApp, token: &str, path: &str, body: Value) -> (u16, Value) {
+pub(crate) async fn post(app: &TestApp, token: &str, path: &str, body: Value) -> (u16, Value) {
     let r = app.post(token, path).json(&body).send().await.unwrap();
     let status = r.status().as_u16();
     (status, r.json().await.unwrap_or(Value::Null))
@@ -48,7 +48,7 @@ impl Linked {
 }
 
 /// A new project; its id.
-async fn project(app: &TestApp, token: &str, name: &str) -> String {
+pub(crate) async fn project(app: &TestApp, token: &str, name: &str) -> String {
     let (s, v) = post(
         app,
         token,
@@ -61,7 +61,7 @@ async fn project(app: &TestApp, token: &str, name: &str) -> String {
 }
 
 /// Starts a run of `job`, works it, and answers it as the API reports it.
-async fn run_job(app: &TestApp, token: &str, job: &str) -> Value {
+pub(crate) async fn run_job(app: &TestApp, token: &str, job: &str) -> Value {
     let (s, v) = post(
         app,
         token,
