@@ -1,5 +1,5 @@
-//! `/api/v1/discover/…` for where inbound jobs read from: the API versions a linked org
-//! serves (the job form's picker) and a job's new credential (its own Salesforce account).
+//! `/api/v1/discover/…` for where inbound jobs read from: the API versions an org serves (the
+//! job form's picker) and a job's new credential (its own Salesforce account).
 
 use crate::api::{json_body as body, ApiResult};
 use crate::auth::ApiActor;
@@ -7,7 +7,7 @@ use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::Json;
-use engine::discover::source::{ApiVersionOffered, NewCredential};
+use engine::discover::source::{ApiVersionOffered, NewCredential, VersionsOf};
 use engine::discover::DiscoverJob;
 use serde::Serialize;
 
@@ -29,6 +29,21 @@ pub async fn connection_versions(
             .sonde
             .discover_connection_versions(&actor, &id)
             .await?,
+    }))
+}
+
+/// The API versions an org serves, reached through one of your linked orgs or an account
+/// (signed in with; nothing is kept), for a job not saved yet
+#[utoipa::path(post, path = "/discover/versions", tag = "discover", request_body = VersionsOf,
+    responses((status = 200, body = ApiVersionList)))]
+pub async fn versions(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    bytes: Bytes,
+) -> ApiResult<Json<ApiVersionList>> {
+    let asked: VersionsOf = body(&bytes)?;
+    Ok(Json(ApiVersionList {
+        versions: state.sonde.discover_versions(&actor, &asked).await?,
     }))
 }
 

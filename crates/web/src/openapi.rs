@@ -96,6 +96,7 @@ use utoipa::{Modify, OpenApi};
         api_discover::get_run,
         api_discover::cancel_run,
         api_discover_accounts::connection_versions,
+        api_discover_accounts::versions,
         api_discover_accounts::replace_credential,
         api_distributions::create_template,
         api_distributions::list_templates,

@@ -222,6 +222,7 @@ pub fn table() -> Vec<Route> {
             "/api/v1/discover/connections/{id}/versions",
             api_discover_accounts::connection_versions,
         ),
+        post("/api/v1/discover/versions", api_discover_accounts::versions),
         put(
             "/api/v1/discover/jobs/{id}/credential",
             api_discover_accounts::replace_credential,

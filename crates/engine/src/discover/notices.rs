@@ -94,11 +94,15 @@ pub(crate) async fn queue_run_notices(
     let Some(job) = Store::discover_job_in(tx, &run.job_id).await? else {
         return Ok(());
     };
-    let Some(notify) = job_of(&job)?
-        .settings
-        .notify
-        .filter(|n| n.wanted(&run.status))
-    else {
+    // Settings that no longer read must not keep the run's end from being recorded.
+    let settings = match job_of(&job) {
+        Ok(j) => j.settings,
+        Err(e) => {
+            tracing::warn!(job = %job.id, error = %e, "an inbound job's settings no longer read; no notice");
+            return Ok(());
+        }
+    };
+    let Some(notify) = settings.notify.filter(|n| n.wanted(&run.status)) else {
         return Ok(());
     };
     let counts: DiscoverRunCounts = serde_json::from_str(&run.counts)?;
@@ -158,10 +162,16 @@ impl Sonde {
             let Some(owner) = self.store.user_in_org(&row.org_id, &row.owner_id).await? else {
                 continue;
             };
-            let when = if today > expires {
-                format!("expired on {expires}")
+            let (when, then) = if today > expires {
+                (
+                    format!("expired on {expires}"),
+                    "Its runs fail without reading anything until a new one is entered on the job.",
+                )
             } else {
-                format!("expires on {expires}")
+                (
+                    format!("expires on {expires}"),
+                    "Runs after that day fail without reading anything; enter a new one on the job before then.",
+                )
             };
             let notice = Notice {
                 to: vec![owner.email],
@@ -170,8 +180,7 @@ impl Sonde {
                     row.name
                 ),
                 text: format!(
-                    "The Salesforce credential of the inbound job \"{}\" {when}. Runs after that \
-                     day fail without reading anything; enter a new one on the job before then.\n",
+                    "The Salesforce credential of the inbound job \"{}\" {when}. {then}\n",
                     row.name
                 ),
             };

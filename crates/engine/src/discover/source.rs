@@ -73,6 +73,16 @@ pub struct ApiVersionOffered {
     pub label: String,
 }
 
+/// Whose API versions are asked for: a linked org of yours or an account, one of the two.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VersionsOf {
+    #[serde(default)]
+    pub connection_id: Option<String>,
+    #[serde(default)]
+    pub account: Option<JobAccount>,
+}
+
 /// A job's new credential: its account (secrets included) and when it expires.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -423,18 +433,36 @@ impl Sonde {
         connection_id: &str,
     ) -> Result<Vec<ApiVersionOffered>> {
         self.own_connection(actor, connection_id).await?;
-        let conn = self.live_connection(connection_id).await?;
-        Ok(conn
-            .versions()
-            .await
-            .map_err(Error::from)?
-            .into_iter()
-            .map(|v| ApiVersionOffered {
-                version: v.version,
-                label: v.label,
-            })
-            .collect())
+        offered(&self.live_connection(connection_id).await?).await
     }
+
+    /// The API versions an org serves, reached through a linked org or an account (signed
+    /// in with, its secrets given), before a job is saved.
+    pub async fn discover_versions(
+        &self,
+        actor: &Actor,
+        asked: &VersionsOf,
+    ) -> Result<Vec<ApiVersionOffered>> {
+        let source = Source {
+            connection_id: asked.connection_id.as_deref(),
+            account: asked.account.as_ref(),
+            api_version: None,
+        };
+        offered(&self.asked_connection(actor, source).await?).await
+    }
+}
+
+async fn offered(conn: &Connection) -> Result<Vec<ApiVersionOffered>> {
+    Ok(conn
+        .versions()
+        .await
+        .map_err(Error::from)?
+        .into_iter()
+        .map(|v| ApiVersionOffered {
+            version: v.version,
+            label: v.label,
+        })
+        .collect())
 }
 
 #[cfg(test)]

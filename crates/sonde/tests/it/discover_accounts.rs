@@ -95,13 +95,22 @@ async fn a_job_with_its_own_account_loads_transformed_filtered_documents_and_nev
         assert_eq!(s, 400, "{v}");
         assert!(v.to_string().contains("invalid_grant"), "{v}");
 
-        let versions: Vec<String> = sfsim_admin(&sf)
-            .versions()
-            .await
+        // The picker's versions, through the account before the job exists.
+        let (s, v) = post(
+            &app,
+            &token,
+            "/api/v1/discover/versions",
+            json!({"account": account}),
+        )
+        .await;
+        assert_eq!(s, 200, "{v}");
+        let versions: Vec<String> = v["versions"]
+            .as_array()
             .unwrap()
-            .into_iter()
-            .map(|v| v.version)
+            .iter()
+            .map(|v| v["version"].as_str().unwrap().to_string())
             .collect();
+        assert!(versions.len() > 3, "{v}");
         let older = versions[versions.len() - 2].clone();
         let job = |extra: Value| {
             let mut j = json!({

@@ -135,6 +135,8 @@ fn table() -> Vec<Row> {
         // The picker's versions are of one's own linked org; a job's credential is changed by its organization's editors.
         GET    "/api/v1/discover/connections/{id}/versions" at("/api/v1/discover/connections/{connection}/versions")
                                                                                                                   => Login Hidden  Hidden  Ok      Hidden;
+        POST   "/api/v1/discover/versions" at("/api/v1/discover/versions").json(r#"{"connectionId": "{connection}"}"#)
+                                                                                                                  => Login Hidden  Hidden  Ok      Hidden;
         PUT    "/api/v1/discover/jobs/{id}/credential" at("/api/v1/discover/jobs/{discover_job}/credential")
                    .json(r#"{"account": {"clientId": "{sf_client_id}", "clientSecret": "{sf_client_secret}", "username": "{sf_username}", "password": "{sf_password}", "loginUrl": "{sf_login_url}"}}"#)
                                                                                                                   => Login Hidden  Denied  Ok      Ok;

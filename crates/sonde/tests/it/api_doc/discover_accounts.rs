@@ -30,6 +30,18 @@ pub(super) async fn check(
         "clientId": org.client_id(), "clientSecret": org.client_secret(),
         "username": org.username(), "password": org.password(), "loginUrl": org.login_url()
     });
+    let (s, through_account) = d
+        .call(
+            app,
+            token,
+            Method::POST,
+            "/discover/versions",
+            &[],
+            json_body(json!({"account": account})),
+        )
+        .await;
+    assert_eq!(s, 200, "{through_account}");
+    assert_eq!(through_account["versions"], versions["versions"]);
     let soql = "SELECT Id, Subject, Status, CreatedDate FROM Case";
     let (s, checked) = d
         .call(
