@@ -202,6 +202,12 @@ impl JobSettings {
     /// field (checked without calling Salesforce).
     fn extension_problems(&self) -> Vec<FieldProblem> {
         let mut problems = Vec::new();
+        if self.connection_id.is_some() == self.account.is_some() {
+            problems.push(problem(
+                "connectionId",
+                "choose a linked org (connectionId) or enter the job's own Salesforce account (account), one of the two",
+            ));
+        }
         if let Some(days) = self.reminder_days_before {
             if !(1..=100).contains(&days) {
                 problems.push(problem("reminderDaysBefore", "between 1 and 100 days"));
