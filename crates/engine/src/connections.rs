@@ -633,6 +633,38 @@ impl Sonde {
         Ok(conn)
     }
 
+    /// A link's connection at an API version other than the shared one's (an inbound job's
+    /// `apiVersion`): built afresh on the link's current tokens, a refresh still saved to the
+    /// link, so the shared connection picks the new tokens up.
+    pub(crate) async fn live_connection_at(
+        &self,
+        id: &str,
+        version: Option<&str>,
+    ) -> Result<Connection> {
+        let shared = self.live_connection(id).await?;
+        let Some(version) = version
+            .map(|v| v.trim_start_matches('v'))
+            .filter(|v| *v != shared.api_version())
+        else {
+            return Ok(shared);
+        };
+        let row = self
+            .store
+            .connection_by_id(id)
+            .await?
+            .ok_or(Error::NotFound("Salesforce connection"))?;
+        Connection::builder(shared.tokens())
+            .oauth(self.oauth_config(&row.login_url)?)
+            .api_version(version)
+            .persistence(StorePersistence {
+                store: self.store.clone(),
+                secrets: self.secret_box()?,
+                id: id.to_string(),
+            })
+            .build()
+            .map_err(|e| Error::Internal(Box::new(e)))
+    }
+
     fn open_tokens(&self, sealed: &str) -> Result<Tokens> {
         let stored: StoredTokens = serde_json::from_str(
             &self

@@ -267,9 +267,10 @@ impl Sonde {
         let texted = self.try_send_sms(owner).await?;
         let replies = self.try_send_sms_replies(owner).await?;
         let tests = self.try_send_tests(owner).await?;
+        let notices = self.try_send_discover_notices(owner).await?;
         report.add(&sent);
         report.add(&texted);
-        report.claimed += written + tests + replies;
+        report.claimed += written + tests + replies + notices;
         Ok(report)
     }
 
@@ -315,7 +316,8 @@ impl Sonde {
                         let texted = sender.try_send_sms(&owner).await?;
                         let replies = sender.try_send_sms_replies(&owner).await?;
                         let tests = sender.try_send_tests(&owner).await?;
-                        Ok(sent.claimed + texted.claimed + replies + tests)
+                        let notices = sender.try_send_discover_notices(&owner).await?;
+                        Ok(sent.claimed + texted.claimed + replies + tests + notices)
                     })
                     .await
                 });

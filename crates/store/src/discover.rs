@@ -41,10 +41,11 @@ pub struct JobRow {
     pub updated_at: i64,
 }
 
-const JOB_COLUMNS: &str = "id, org_id, project_id, owner_id, name, connection_id, settings, \
+pub(crate) const JOB_COLUMNS: &str =
+    "id, org_id, project_id, owner_id, name, connection_id, settings, \
      cursor, created_at, updated_at";
 
-fn job_from(r: &AnyRow) -> Result<JobRow> {
+pub(crate) fn job_from(r: &AnyRow) -> Result<JobRow> {
     Ok(JobRow {
         id: r.try_get("id")?,
         org_id: r.try_get("org_id")?,
@@ -230,6 +231,14 @@ impl Store {
     }
 
     pub async fn insert_discover_job(&self, j: &JobRow) -> Result<()> {
+        let mut tx = self.begin().await?;
+        Self::insert_discover_job_in(&mut tx, j).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A new job, in a transaction that writes what belongs to it (its own account).
+    pub async fn insert_discover_job_in(tx: &mut Transaction<'_, Any>, j: &JobRow) -> Result<()> {
         sqlx::query(&format!(
             "INSERT INTO discover_jobs ({JOB_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
         ))
@@ -243,7 +252,7 @@ impl Store {
         .bind(&j.cursor)
         .bind(j.created_at)
         .bind(j.updated_at)
-        .execute(self.writer())
+        .execute(&mut **tx)
         .await?;
         Ok(())
     }

@@ -7,6 +7,7 @@ pub mod api_audit;
 pub mod api_credentials;
 pub mod api_deletions;
 pub mod api_discover;
+pub mod api_discover_accounts;
 pub mod api_distributions;
 pub mod api_opt_out_sync;
 mod api_query;

@@ -6,8 +6,8 @@
 //! `api_doc::` tests fail until every routed `/api/v1` operation is documented and vice versa.
 
 use crate::{
-    api, api_audit, api_credentials, api_deletions, api_discover, api_distributions,
-    api_opt_out_sync, api_salesforce, api_users, error::ApiErrorBody,
+    api, api_audit, api_credentials, api_deletions, api_discover, api_discover_accounts,
+    api_distributions, api_opt_out_sync, api_salesforce, api_users, error::ApiErrorBody,
 };
 use axum::Json;
 use std::sync::OnceLock;
@@ -95,6 +95,9 @@ use utoipa::{Modify, OpenApi};
         api_discover::list_runs,
         api_discover::get_run,
         api_discover::cancel_run,
+        api_discover_accounts::connection_versions,
+        api_discover_accounts::versions,
+        api_discover_accounts::replace_credential,
         api_distributions::create_template,
         api_distributions::list_templates,
         api_distributions::get_template,
@@ -143,7 +146,8 @@ impl Modify for Common {
         // and answered flattened into `Template` (beside `id`, ...): the struct's own "no
         // other fields" (serde's deny_unknown_fields) would refuse those in the document,
         // though the server takes and answers them. Unknown fields are still refused.
-        for name in ["EmailTemplate", "SmsTemplate"] {
+        // An inbound job's settings are answered flattened into `DiscoverJob` the same way.
+        for name in ["EmailTemplate", "SmsTemplate", "JobSettings"] {
             if let Some(utoipa::openapi::RefOr::T(utoipa::openapi::schema::Schema::Object(o))) =
                 components.schemas.get_mut(name)
             {

@@ -2,11 +2,11 @@
 //! walks this same table, so a route cannot be added without the access matrix knowing of it.
 
 use crate::{
-    account, api, api_audit, api_credentials, api_deletions, api_discover, api_distributions,
-    api_opt_out_sync, api_salesforce, api_users, assets, invitation, openapi, respondent,
-    salesforce_hooks, sign_in, twilio_webhooks, ui, ui_audit, ui_deletions, ui_distributions,
-    ui_frequency_rules, ui_linked_orgs, ui_opt_out_sync, ui_outbox, ui_responses, ui_salesforce,
-    ui_survey_bundles, ui_templates, ui_test_sends, ui_users, ui_workflow_editor,
+    account, api, api_audit, api_credentials, api_deletions, api_discover, api_discover_accounts,
+    api_distributions, api_opt_out_sync, api_salesforce, api_users, assets, invitation, openapi,
+    respondent, salesforce_hooks, sign_in, twilio_webhooks, ui, ui_audit, ui_deletions,
+    ui_distributions, ui_frequency_rules, ui_linked_orgs, ui_opt_out_sync, ui_outbox, ui_responses,
+    ui_salesforce, ui_survey_bundles, ui_templates, ui_test_sends, ui_users, ui_workflow_editor,
     ui_workflow_moves, ui_workflows, AppState,
 };
 use axum::handler::Handler;
@@ -217,6 +217,15 @@ pub fn table() -> Vec<Route> {
         post(
             "/api/v1/discover/runs/{id}/cancel",
             api_discover::cancel_run,
+        ),
+        get(
+            "/api/v1/discover/connections/{id}/versions",
+            api_discover_accounts::connection_versions,
+        ),
+        post("/api/v1/discover/versions", api_discover_accounts::versions),
+        put(
+            "/api/v1/discover/jobs/{id}/credential",
+            api_discover_accounts::replace_credential,
         ),
         get("/api/v1/templates", api_distributions::list_templates),
         post("/api/v1/templates", api_distributions::create_template),

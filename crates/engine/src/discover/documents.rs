@@ -141,9 +141,16 @@ impl Context<'_> {
             None => (Some(self.redact(&text, &mut redactions)), None),
         };
         let mut attributes = self.default_attributes();
-        for (name, path) in &self.settings.mappings {
-            let v = field_text(row, path).map(|v| self.redact(&v, &mut redactions));
-            attributes.insert(name.clone(), v.map_or(Value::Null, Value::String));
+        for (name, v) in super::mapping::mapped_attributes(&self.settings.mappings, row) {
+            let v = match v {
+                Value::String(s) => Value::String(self.redact(&s, &mut redactions)),
+                other => other,
+            };
+            attributes.insert(name, v);
+        }
+        if self.settings.include_deleted {
+            let deleted = field_text(row, "IsDeleted").is_some_and(|d| d == "true");
+            attributes.insert("deleted".into(), Value::Bool(deleted));
         }
         if let Some(turns) = &turns {
             let conv = conversations::Conversation {
@@ -166,6 +173,16 @@ impl Context<'_> {
             redactions,
             position: (date.unwrap_or(0), id),
         })
+    }
+
+    /// Whether a row's mapped attributes (transformed, not yet redacted) pass the job's
+    /// filter; a row that does not is counted as filtered and not stored.
+    pub(crate) fn passes_filter(&self, row: &Map<String, Value>) -> bool {
+        self.settings.filter.is_empty()
+            || super::mapping::passes(
+                &self.settings.filter,
+                &super::mapping::mapped_attributes(&self.settings.mappings, row),
+            )
     }
 
     fn default_attributes(&self) -> Map<String, Value> {

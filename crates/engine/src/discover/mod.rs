@@ -1,14 +1,19 @@
 //! The inbound connector ("Discover"): jobs pull feedback and conversations from a linked
-//! Salesforce org with SOQL into projects of documents, redacted before anything is stored.
-//! `query` validates a job's query against the org, this module keeps projects and jobs,
-//! `runs` pulls (through the durable queue, resumable), `schedules` queues runs of scheduled
-//! jobs when they come due, `documents` turns rows into documents.
+//! Salesforce org (or a job's own Salesforce account) with SOQL into projects of documents,
+//! redacted before anything is stored. `query` validates a job's query against the org, this
+//! module keeps projects and jobs, `source` says what a job reads through, `runs` pulls
+//! (through the durable queue, resumable), `schedules` queues runs of scheduled jobs when they
+//! come due, `documents` turns rows into documents with `mapping`'s transforms and filter, and
+//! `notices` mails run ends and credential reminders.
 
 pub mod documents;
+pub mod mapping;
+pub mod notices;
 pub mod query;
 pub mod runs;
 pub mod sample;
 pub mod schedules;
+pub mod source;
 pub mod transport;
 
 use crate::{Actor, Error, FieldProblem, Result, Role, Sonde};
@@ -65,7 +70,36 @@ pub struct JobSettings {
     #[serde(default)]
     pub description: Option<String>,
     pub project_id: String,
-    pub connection_id: String,
+    /// A linked org of yours to read from; or `account`, one of the two.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_id: Option<String>,
+    /// The job's own Salesforce account (the OAuth password grant) instead of a linked org.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<source::JobAccount>,
+    /// The REST API version the job reads at (`62.0`), one the org lists; default Sonde's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_version: Option<String>,
+    /// The day the job's Salesforce credential stops working (`2026-12-31`): runs after it
+    /// fail without calling Salesforce, and the owner is reminded before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = Date)]
+    pub credential_expires_on: Option<chrono::NaiveDate>,
+    /// How many days before the expiry the owner is reminded (1–100, default 7).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reminder_days_before: Option<u32>,
+    /// Emails when runs end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notify: Option<notices::RunNotices>,
+    /// Deleted records too (`queryAll`): their documents carry `deleted: true` (the others
+    /// `deleted: false`), kept rather than removed so what was said stays searchable. A
+    /// document already stored is marked only when the job replaces or updates duplicates,
+    /// and an incremental run reads a deletion again only when it follows SystemModstamp.
+    #[serde(default)]
+    pub include_deleted: bool,
+    /// Conditions on mapped attributes (after transforms, before redaction), all of which a
+    /// row must pass to be stored; rows that do not are counted as `filtered`.
+    #[serde(default)]
+    pub filter: Vec<mapping::Filter>,
     pub data_type: DataType,
     pub soql: String,
     /// The date field that dates documents and drives incremental runs (default CreatedDate).
@@ -88,9 +122,12 @@ pub struct JobSettings {
     /// Word substitutions, `phrase → replacement` (case-sensitive).
     #[serde(default)]
     pub substitutions: std::collections::BTreeMap<String, String>,
-    /// Attributes from query fields: attribute name (case-sensitive) → field path.
+    /// Attributes from query fields: attribute name (case-sensitive) → a field path
+    /// (`"Account.Name"`), a field transformed (`{"field": "Subject", "transform":
+    /// "lowercase"}`: lowercase, uppercase, trim, date, number, `{"prefix": "…"}`) or a fixed
+    /// value (`{"value": "Web"}`).
     #[serde(default)]
-    pub mappings: std::collections::BTreeMap<String, String>,
+    pub mappings: std::collections::BTreeMap<String, mapping::Mapping>,
     #[serde(default)]
     pub source_value: Option<String>,
     #[serde(default)]
@@ -119,7 +156,7 @@ pub struct DiscoverJob {
     pub created_at: String,
 }
 
-fn problem(field: &str, message: impl Into<String>) -> FieldProblem {
+pub(crate) fn problem(field: &str, message: impl Into<String>) -> FieldProblem {
     FieldProblem {
         field: field.into(),
         message: message.into(),
@@ -164,6 +201,54 @@ impl JobSettings {
             substitutions,
         })
         .map_err(|e| problem("patterns", e.to_string()))
+    }
+
+    /// What the settings added for accounts, notices, filters and versions cannot hold, by
+    /// field (checked without calling Salesforce).
+    fn extension_problems(&self) -> Vec<FieldProblem> {
+        let mut problems = Vec::new();
+        if self.connection_id.is_some() == self.account.is_some() {
+            problems.push(problem(
+                "connectionId",
+                "choose a linked org (connectionId) or enter the job's own Salesforce account (account), one of the two",
+            ));
+        }
+        if let Some(days) = self.reminder_days_before {
+            if !(1..=100).contains(&days) {
+                problems.push(problem("reminderDaysBefore", "between 1 and 100 days"));
+            }
+        }
+        if let Some(n) = &self.notify {
+            problems.extend(n.problems());
+        }
+        for (i, f) in self.filter.iter().enumerate() {
+            if let Some((field, message)) = f.problem(&self.mappings) {
+                problems.push(problem(&format!("filter[{i}].{field}"), message));
+            }
+        }
+        if self.api_version.as_deref().is_some_and(|v| {
+            !v.trim_start_matches('v')
+                .split_once('.')
+                .is_some_and(|(a, b)| {
+                    !a.is_empty()
+                        && a.bytes().all(|c| c.is_ascii_digit())
+                        && b.bytes().all(|c| c.is_ascii_digit())
+                })
+        }) {
+            problems.push(problem("apiVersion", "a version such as 62.0"));
+        }
+        problems
+    }
+
+    /// The settings as kept and answered: an account says whether its secrets are kept (they
+    /// themselves are never written out).
+    pub(crate) fn as_stored(&self) -> JobSettings {
+        let mut stored = self.clone();
+        if let Some(a) = &mut stored.account {
+            a.has_client_secret = a.client_secret.as_deref().is_some_and(|s| !s.is_empty());
+            a.has_password = a.password.as_deref().is_some_and(|s| !s.is_empty());
+        }
+        stored
     }
 
     pub(crate) fn date_field(&self) -> &str {
@@ -283,12 +368,15 @@ impl Sonde {
         if settings.record_limit == Some(0) {
             problems.push(problem("recordLimit", "at least 1, or none for all"));
         }
+        problems.extend(settings.extension_problems());
         if problems.is_empty() {
             let checked = self
                 .validate_discover_query(
                     actor,
                     &query::QueryToValidate {
                         connection_id: settings.connection_id.clone(),
+                        account: settings.account.clone(),
+                        api_version: settings.api_version.clone(),
                         soql: settings.soql.clone(),
                     },
                 )
@@ -328,13 +416,14 @@ impl Sonde {
             project_id: settings.project_id.clone(),
             owner_id: actor.user_id.clone(),
             name: settings.name.trim().to_string(),
-            connection_id: settings.connection_id.clone(),
-            settings: serde_json::to_string(&settings)?,
+            connection_id: settings.connection_id.clone().unwrap_or_default(),
+            settings: serde_json::to_string(&settings.as_stored())?,
             cursor: None,
             created_at: now,
             updated_at: now,
         };
-        self.store.insert_discover_job(&row).await?;
+        self.insert_discover_job_with_account(&row, settings.account.as_ref())
+            .await?;
         job_of(&row)
     }
 

@@ -10,11 +10,17 @@ use soql::analysis::FieldKind;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// What was asked: a query against one of the caller's linked orgs.
+/// What was asked: a query against one of the caller's linked orgs, or through a job's own
+/// Salesforce account (one of the two), at an API version the org serves.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct QueryToValidate {
-    pub connection_id: String,
+    #[serde(default)]
+    pub connection_id: Option<String>,
+    #[serde(default)]
+    pub account: Option<super::source::JobAccount>,
+    #[serde(default)]
+    pub api_version: Option<String>,
     pub soql: String,
 }
 
@@ -140,8 +146,9 @@ fn kind_of(d: &SObjectDescribe, name: &str) -> Option<FieldKind> {
 }
 
 impl Sonde {
-    /// Validates an inbound query against one of the caller's linked orgs. Only a caller
-    /// error (an org that is not theirs) is an `Err`; a refused query is a `valid: false`.
+    /// Validates an inbound query against one of the caller's linked orgs or an account.
+    /// Only a caller error (an org that is not theirs, an account Salesforce refuses, a
+    /// version the org does not serve) is an `Err`; a refused query is a `valid: false`.
     pub async fn validate_discover_query(
         &self,
         actor: &Actor,
@@ -179,8 +186,16 @@ impl Sonde {
                 Some(object),
             ));
         }
-        self.own_connection(actor, &asked.connection_id).await?;
-        let conn = self.live_connection(&asked.connection_id).await?;
+        let conn = self
+            .asked_connection(
+                actor,
+                super::source::Source {
+                    connection_id: asked.connection_id.as_deref(),
+                    account: asked.account.as_ref(),
+                    api_version: asked.api_version.as_deref(),
+                },
+            )
+            .await?;
         let mut describes = Describes {
             conn: &conn,
             got: HashMap::new(),

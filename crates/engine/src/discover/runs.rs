@@ -364,6 +364,7 @@ impl Sonde {
         };
         let mut tx = self.store.begin().await?;
         Store::update_discover_run(&mut tx, &progress.written()?).await?;
+        super::notices::queue_run_notices(&mut tx, &progress.written()?).await?;
         if let Some(c) = cursor {
             Store::set_discover_cursor(
                 &mut tx,
@@ -391,7 +392,7 @@ impl Sonde {
         let redactor = settings
             .redactor()
             .map_err(|p| Error::invalid(format!("{}: {}", p.field, p.message)))?;
-        let conn = self.live_connection(&job_row.connection_id).await?;
+        let conn = self.job_connection(&job_row, &settings).await?;
         // Calls are counted on the connection; what this run adds (a resumed run adds to its
         // count so far). Other work on the same connection at the same time counts too.
         let calls_before = conn.budget().total_calls();
@@ -426,7 +427,7 @@ impl Sonde {
         let mut last = checkpoint.last.clone().or(cursor.clone());
         let source = match checkpoint.bulk {
             Some(at) => match self
-                .open_bulk(job, owner, progress, &conn, &q, &pull_q, at)
+                .open_bulk(job, owner, progress, &conn, &q, &pull_q, settings.include_deleted, at)
                 .await?
             {
                 Some(reader) => Source::Bulk(Box::new(reader)),
@@ -453,7 +454,7 @@ impl Sonde {
                         from,
                     };
                     match self
-                        .open_bulk(job, owner, progress, &conn, &q, &pull_q, at)
+                        .open_bulk(job, owner, progress, &conn, &q, &pull_q, settings.include_deleted, at)
                         .await?
                     {
                         Some(reader) => Source::Bulk(Box::new(reader)),
@@ -461,16 +462,10 @@ impl Sonde {
                     }
                 } else {
                     progress.counts.transport = Some("query".into());
-                    Source::Rest(
-                        conn.query::<Map<String, Value>>(&pull_q.to_string())
-                            .boxed(),
-                    )
+                    Source::Rest(super::source::rows(&conn, &settings, &pull_q.to_string()))
                 }
             }
-            None => Source::Rest(
-                conn.query::<Map<String, Value>>(&pull_q.to_string())
-                    .boxed(),
-            ),
+            None => Source::Rest(super::source::rows(&conn, &settings, &pull_q.to_string())),
         };
         let ctx = Context {
             settings: &settings,
@@ -498,6 +493,10 @@ impl Sonde {
             let mut positions = Vec::with_capacity(page.len());
             for row in page {
                 progress.counts.rows_read += 1;
+                if !ctx.passes_filter(&row) {
+                    progress.counts.filtered += 1;
+                    continue;
+                }
                 if settings
                     .record_limit
                     .is_some_and(|n| kept + docs.len() as u64 >= n)
@@ -594,6 +593,7 @@ pub(crate) async fn pull_query(
             });
         }
     }
+    super::source::select_deleted_flag(&mut q, settings);
     q.order_by = [date_field.as_str(), "Id"]
         .iter()
         .map(|f| OrderItem {

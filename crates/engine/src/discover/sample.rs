@@ -25,14 +25,15 @@ impl Sonde {
         let redactor = settings
             .redactor()
             .map_err(|p| Error::invalid(format!("{}: {}", p.field, p.message)))?;
-        let conn = self.live_connection(&job_row.connection_id).await?;
+        let conn = self.job_connection(&job_row, &settings).await?;
         let (mut q, _, _) = super::runs::pull_query(&conn, &settings).await?;
         let rows = rows.clamp(1, MAX_SAMPLE_ROWS);
         q.limit = Some(soql::ast::Count::Literal(rows as u64));
-        let page: Vec<Map<String, Value>> =
-            futures::TryStreamExt::try_collect(conn.query::<Map<String, Value>>(&q.to_string()))
-                .await
-                .map_err(Error::from)?;
+        let page: Vec<Map<String, Value>> = futures::TryStreamExt::try_collect(
+            super::source::rows(&conn, &settings, &q.to_string()),
+        )
+        .await
+        .map_err(Error::from)?;
         let entries = if settings.data_type == DataType::Messaging {
             super::runs::conversation_entries(&conn, &page).await?
         } else {
@@ -50,6 +51,7 @@ impl Sonde {
         let docs: Vec<_> = page
             .iter()
             .take(rows)
+            .filter(|row| ctx.passes_filter(row))
             .filter_map(|row| {
                 let of_session = super::documents::field_text(row, "Id")
                     .and_then(|id| entries.get(&id[..id.len().min(15)]));

@@ -61,6 +61,9 @@ impl Sonde {
                 if let Err(e) = sonde.fire_due_discover_schedules(store::now_ms()).await {
                     tracing::warn!(error = %e, "inbound scheduler pass failed");
                 }
+                if let Err(e) = sonde.queue_credential_reminders(store::now_ms()).await {
+                    tracing::warn!(error = %e, "inbound credential reminder pass failed");
+                }
                 tokio::time::sleep(LOOK_EVERY).await;
             }
         })

@@ -195,6 +195,7 @@ impl Sonde {
         conn: &salesforce::Connection,
         q: &Query,
         pull_q: &Query,
+        include_deleted: bool,
         mut at: BulkAt,
     ) -> Result<Option<BulkReader>> {
         let known = if at.job.is_empty() {
@@ -209,7 +210,7 @@ impl Sonde {
         };
         if !known {
             let created = conn
-                .create_query_job(&bulk_query(pull_q).to_string(), false)
+                .create_query_job(&bulk_query(pull_q).to_string(), include_deleted)
                 .await
                 .map_err(Error::from)?;
             at = BulkAt {

@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use std::collections::BTreeSet;
 
 mod deletions;
+mod discover_accounts;
 mod distributions;
 
 async fn fetch_document(app: &TestApp) -> Value {
@@ -457,6 +458,8 @@ async fn real_requests_and_answers_match_the_documents_schemas() {
             )
             .await;
         assert_eq!((s, &check["apiAccess"]), (200, &json!(true)), "{check}");
+        // Inbound jobs with their own account (`api_doc/discover_accounts.rs`).
+        discover_accounts::check(d, &app, &token, &org, &conn).await;
         let (s, started) = d
             .call(
                 &app,

@@ -12,6 +12,7 @@ mod crash;
 mod credentials;
 mod deletions;
 mod discover;
+mod discover_accounts;
 mod discover_bulk;
 mod distributions;
 mod harness;

@@ -132,6 +132,14 @@ fn table() -> Vec<Row> {
                                                                                                                   => Login Hidden  Denied  Ok      Ok;
         GET    "/api/v1/discover/jobs/{id}/runs" at("/api/v1/discover/jobs/{discover_job}/runs")                  => Login Hidden  Ok      Ok      Ok;
         GET    "/api/v1/discover/runs/{id}" at("/api/v1/discover/runs/{discover_run}")                            => Login Hidden  Ok      Ok      Ok;
+        // The picker's versions are of one's own linked org; a job's credential is changed by its organization's editors.
+        GET    "/api/v1/discover/connections/{id}/versions" at("/api/v1/discover/connections/{connection}/versions")
+                                                                                                                  => Login Hidden  Hidden  Ok      Hidden;
+        POST   "/api/v1/discover/versions" at("/api/v1/discover/versions").json(r#"{"connectionId": "{connection}"}"#)
+                                                                                                                  => Login Hidden  Hidden  Ok      Hidden;
+        PUT    "/api/v1/discover/jobs/{id}/credential" at("/api/v1/discover/jobs/{discover_job}/credential")
+                   .json(r#"{"account": {"clientId": "{sf_client_id}", "clientSecret": "{sf_client_secret}", "username": "{sf_username}", "password": "{sf_password}", "loginUrl": "{sf_login_url}"}}"#)
+                                                                                                                  => Login Hidden  Denied  Ok      Ok;
         POST   "/api/v1/discover/runs/{id}/cancel" at("/api/v1/discover/runs/{discover_run}/cancel").spends(Spend::CancelledRun)
                                                                                                                   => Login Hidden  Denied  Ok      Ok;
         GET    "/api/v1/directory/frequency-rules" at("/api/v1/directory/frequency-rules")                        => Login Ok      Ok      Ok      Ok;

@@ -422,6 +422,15 @@ impl World {
         w.values
             .insert("sf_endpoint", endpoint.rsplit('/').next().unwrap().into());
         w.values.insert("sf_org_id", w.sf.org_id());
+        // The org's connected app and admin, for a job's own account.
+        w.values
+            .insert("sf_client_id", w.sf.client_id().to_string());
+        w.values
+            .insert("sf_client_secret", w.sf.client_secret().to_string());
+        w.values.insert("sf_username", w.sf.username());
+        w.values.insert("sf_password", w.sf.password().to_string());
+        w.values
+            .insert("sf_login_url", w.sf.login_url().to_string());
         // An inbound project, two jobs on it, and a run of the second to cancel.
         let p = w
             .editor_call(

@@ -3,7 +3,7 @@
 //! personal link, statistics, reminders and thank-yous, bounces and retries, scheduled
 //! distributions edited and deleted, several workers on PostgreSQL, tenant isolation.
 
-mod catcher;
+pub(crate) mod catcher;
 mod editing;
 mod follow_ups;
 mod nodes;
