@@ -116,10 +116,11 @@ pub struct DocumentRow {
     pub updated_at: i64,
 }
 
-const DOCUMENT_COLUMNS: &str = "project_id, natural_id, org_id, document_date, attributes, \
+pub(crate) const DOCUMENT_COLUMNS: &str =
+    "project_id, natural_id, org_id, document_date, attributes, \
      verbatim, turns, search_text, content_hash, job_id, run_id, created_at, updated_at";
 
-fn document_from(r: &AnyRow) -> Result<DocumentRow> {
+pub(crate) fn document_from(r: &AnyRow) -> Result<DocumentRow> {
     Ok(DocumentRow {
         project_id: r.try_get("project_id")?,
         natural_id: r.try_get("natural_id")?,
@@ -183,7 +184,7 @@ pub(crate) fn search_ddl(backend: Backend) -> &'static [&'static str] {
 
 /// Words of a search as FTS5 reads them: each quoted (so no word is taken for an operator),
 /// all of them required.
-fn fts5_terms(q: &str) -> String {
+pub(crate) fn fts5_terms(q: &str) -> String {
     q.split_whitespace()
         .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
         .collect::<Vec<_>>()

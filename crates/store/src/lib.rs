@@ -8,6 +8,7 @@ pub mod credentials;
 pub mod deletions;
 pub mod directory;
 pub mod discover;
+pub mod discover_view;
 pub mod distributions;
 pub mod ids;
 pub mod link_keys;

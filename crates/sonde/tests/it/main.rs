@@ -12,6 +12,7 @@ mod crash;
 mod credentials;
 mod deletions;
 mod discover;
+mod discover_ui;
 mod distributions;
 mod harness;
 mod linked_orgs;
