@@ -210,6 +210,16 @@ pub async fn project(
         .unwrap_or_default();
     let invalid = |name: &str| errors.has(name).then_some("true");
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    // The attributes this page's documents have, offered as the filter's names.
+    let names: std::collections::BTreeSet<&String> = listed
+        .as_ref()
+        .map(|l| {
+            l.documents
+                .iter()
+                .flat_map(|d| d.attributes.keys())
+                .collect()
+        })
+        .unwrap_or_default();
     let filters = html! {
         form.card.fields method="get" action=(project_href(&id)) id="document-filters" role="search" {
             div.filters {
@@ -217,7 +227,8 @@ pub async fn project(
                     input type="search" id="f-q" name="q" value=(text(&f.q)) placeholder="refund card"; }
                 div { label for="f-attribute" { "Attribute" }
                     input type="text" id="f-attribute" name="attribute" value=(text(&f.attribute)) placeholder="source_value"
-                        aria-invalid=[invalid("attribute")] aria-describedby="f-attribute-error";
+                        list="attribute-names" aria-invalid=[invalid("attribute")] aria-describedby="f-attribute-error";
+                    datalist id="attribute-names" { @for n in &names { option value=(n) {} } }
                     (errors.at("attribute", "f-attribute-error")) }
                 div { label for="f-value" { "is" }
                     input type="text" id="f-value" name="value" value=(text(&f.value)); }
@@ -302,9 +313,11 @@ fn attribute_text(v: &Value) -> String {
 }
 
 /// The attributes as label and value; each value links to the documents that share it.
+/// `all`: every attribute, label beside value (the document's page); else the short ones in
+/// a line (the listing).
 fn attributes(project_id: &str, d: &Document, f: &DocumentQuery, all: bool) -> Markup {
     html! {
-        dl.attributes {
+        dl class=(if all { "facts" } else { "attributes" }) {
             @for (name, value) in &d.attributes {
                 @if all || !LONG_ATTRIBUTES.contains(&name.as_str()) {
                     @let value = attribute_text(value);

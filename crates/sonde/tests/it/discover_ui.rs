@@ -4,7 +4,8 @@
 //! the volume counts add up, a conversation shows its turns by role, another organization
 //! sees none of it — and in Chromium at phone and desktop widths, with screenshots.
 
-use crate::harness::{backends, linked_org, Backend, TestApp, WebSession};
+use crate::harness::{backends, linked_org, sfsim_admin, Backend, TestApp, WebSession};
+use chrono::Datelike;
 use engine::Role;
 use serde_json::{json, Value};
 
@@ -13,9 +14,27 @@ const SHOTS: &str = "/tmp/discover-ui";
 
 /// The demo org's transcripts pulled into a new project: (project id, job id).
 async fn chats_project(app: &TestApp, token: &str, connection: &str) -> (String, String) {
+    pulled(
+        app,
+        token,
+        connection,
+        "Support chats",
+        "SELECT Id, Body, StartTime, Browser FROM LiveChatTranscript",
+    )
+    .await
+}
+
+/// The transcripts `soql` reads pulled (by StartTime) into a new project `name`.
+async fn pulled(
+    app: &TestApp,
+    token: &str,
+    connection: &str,
+    name: &str,
+    soql: &str,
+) -> (String, String) {
     let r = app
         .post(token, "/api/v1/discover/projects")
-        .json(&json!({"name": "Support chats"}))
+        .json(&json!({"name": name}))
         .send()
         .await
         .unwrap();
@@ -25,7 +44,7 @@ async fn chats_project(app: &TestApp, token: &str, connection: &str) -> (String,
         .unwrap()
         .to_string();
     let job = json!({"name": "Demo chats", "projectId": project, "connectionId": connection,
-        "dataType": "chat", "soql": "SELECT Id, Body, StartTime, Browser FROM LiveChatTranscript",
+        "dataType": "chat", "soql": soql,
         "dateField": "StartTime", "redact": ["card", "email"], "mappings": {"browser": "Browser"}});
     let r = app
         .post(token, "/api/v1/discover/jobs")
@@ -75,7 +94,7 @@ async fn the_project_page_filters_exports_and_charts_the_documents_and_shows_a_c
         let app = TestApp::spawn(backend).await;
         let (me, token) = app.org_user(Role::Editor).await;
         let (sf, connection) = linked_org(&app, &token).await;
-        let (project, _) = chats_project(&app, &token, &connection).await;
+        let (project, job) = chats_project(&app, &token, &connection).await;
         let s = app.sign_in(&me.email).await;
         let base = format!("/discover/projects/{project}");
 
@@ -212,6 +231,40 @@ async fn the_project_page_filters_exports_and_charts_the_documents_and_shows_a_c
             "{pro}"
         );
 
+        // Run now from the job's page: the run's page shows a bar and Cancel while it is
+        // queued, and the script is told to fetch it again; cancelled, it says so and stops.
+        let post = |path: String| {
+            reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap()
+                .post(app.url(&path))
+                .header("cookie", format!("sonde_session={}", s.cookie))
+                .form(&[("csrf", s.csrf.as_str())])
+                .send()
+        };
+        let r = post(format!("/discover/jobs/{job}/run")).await.unwrap();
+        assert_eq!(r.status(), 303);
+        let run_page = r.headers()["location"].to_str().unwrap().to_string();
+        let (_, queued) = web_get(&app, &s, &run_page).await;
+        assert!(
+            queued.contains(&format!("data-poll=\"{run_page}\"")),
+            "{queued}"
+        );
+        assert!(queued.contains("<progress id=\"run-bar\">"), "{queued}");
+        assert!(queued.contains("id=\"cancel-run\""), "{queued}");
+        let r = post(format!("{run_page}/cancel")).await.unwrap();
+        assert_eq!(r.status(), 303);
+        app.sonde.drain_discover_runs().await.unwrap();
+        let (_, cancelled) = web_get(&app, &s, &run_page).await;
+        assert!(
+            cancelled.contains("data-status=\"cancelled\""),
+            "{cancelled}"
+        );
+        assert!(!cancelled.contains("data-poll") && !cancelled.contains("cancel-run"));
+        let (_, job_page) = web_get(&app, &s, &format!("/discover/jobs/{job}")).await;
+        assert_eq!(job_page.matches("data-status=").count(), 2, "{job_page}");
+
         // Another organization's people see none of it.
         let (other, other_token) = app.org_user(Role::Admin).await;
         let theirs = app.sign_in(&other.email).await;
@@ -228,6 +281,66 @@ async fn the_project_page_filters_exports_and_charts_the_documents_and_shows_a_c
             .await
             .unwrap();
         assert_eq!(r.status(), 404);
+        sf.shutdown().await;
+    }
+}
+
+#[tokio::test]
+async fn a_long_span_is_charted_by_week_and_weeks_start_on_monday() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let (_, token) = app.org_user(Role::Editor).await;
+        let (sf, connection) = linked_org(&app, &token).await;
+        let admin = sfsim_admin(&sf);
+        // A Wednesday and a Thursday in January, and a Sunday in July (whose week began on
+        // Monday the 7th): 186 days, too many to draw day by day.
+        for at in [
+            "2025-01-08T09:00:00Z",
+            "2025-01-09T23:30:00Z",
+            "2025-07-13T12:00:00Z",
+        ] {
+            admin
+                .create(
+                    "LiveChatTranscript",
+                    &json!({"Body": "( 5s ) Jane D: Hello<br>( 9s ) Sam Visitor: Hi<br>",
+                            "StartTime": at, "Location": "Weekly", "Status": "Completed"}),
+                )
+                .await
+                .unwrap();
+        }
+        let (project, _) = pulled(
+            &app,
+            &token,
+            &connection,
+            "Half a year",
+            "SELECT Id, Body, StartTime FROM LiveChatTranscript WHERE Location = 'Weekly'",
+        )
+        .await;
+        let v = app
+            .get_json(
+                &token,
+                &format!("/api/v1/discover/projects/{project}/volume"),
+            )
+            .await;
+        assert_eq!(v["bucketDays"], 7, "{v}");
+        let buckets = v["buckets"].as_array().unwrap();
+        assert_eq!(buckets.len(), 27, "{v}");
+        assert_eq!(
+            (&buckets[0]["start"], &buckets[0]["count"]),
+            (&json!("2025-01-06"), &json!(2)),
+            "{v}"
+        );
+        assert_eq!(
+            (&buckets[26]["start"], &buckets[26]["count"]),
+            (&json!("2025-07-07"), &json!(1)),
+            "{v}"
+        );
+        assert!(buckets.iter().all(|b| {
+            let day = chrono::NaiveDate::parse_from_str(b["start"].as_str().unwrap(), "%Y-%m-%d");
+            day.unwrap().weekday() == chrono::Weekday::Mon
+        }));
+        let sum: i64 = buckets.iter().map(|b| b["count"].as_i64().unwrap()).sum();
+        assert_eq!(sum, 3);
         sf.shutdown().await;
     }
 }
@@ -258,11 +371,26 @@ async fn the_discover_pages_in_chromium_at_phone_and_desktop_widths() {
     b.click("button[type=submit]").await;
     b.wait_for("Import a Qualtrics survey").await;
 
+    b.goto(&app.url("/discover")).await;
+    b.wait_for("Support chats").await;
+    b.shots_in(dir, "projects").await;
+    b.goto(&app.url("/discover/jobs")).await;
+    b.wait_for("Demo chats").await;
+    b.shots_in(dir, "jobs").await;
+
     b.goto(&app.url(&format!("/discover/projects/{project}")))
         .await;
     b.wait_for("30 documents").await;
     b.shots_in(dir, "project").await;
     first_screens(&b, dir, "project").await;
+    // The chart on a phone, scrolled into view.
+    b.resize(390, 844).await;
+    b.execute(
+        "document.getElementById('volume').scrollIntoView();",
+        json!([]),
+    )
+    .await;
+    b.screenshot_to(&dir.join("project-chart-phone.png")).await;
     b.type_into("#f-q", "wifi").await;
     b.click("#apply-filters").await;
     b.wait_for("5 of 30 documents").await;
@@ -310,8 +438,10 @@ async fn the_discover_pages_in_chromium_at_phone_and_desktop_widths() {
     b.wait_for("soql-check-ok").await;
     b.type_into("#job-limit", "lots").await;
     b.click("#save-job").await;
-    let html = b.wait_for("job-limit-error").await;
-    assert!(html.contains("is not a number of documents"), "{html}");
+    // The page before the save names the error's id too: wait for the message itself.
+    let html = b.wait_for("is not a number of documents").await;
+    assert!(html.contains("id=\"job-limit-error\""), "{html}");
+    assert_eq!(b.property("#job-limit", "value").await, "lots");
     b.shots_in(dir, "job-form-refused").await;
     first_screens(&b, dir, "job-form-refused").await;
 
