@@ -3,13 +3,12 @@
 //! filtered documents as CSV, written page by page so an export of any size holds one page.
 
 use crate::discover::documents::{document_of, Document};
-use crate::discover::Project;
+use crate::discover::{DiscoverJob, Project};
 use crate::{Actor, Error, FieldProblem, Result, Sonde};
 use chrono::{NaiveDate, TimeZone, Utc};
 use futures::Stream;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::collections::BTreeSet;
 use store::discover_view::{DocumentCursor, DocumentFilter, DAY_MS};
 use survey::export::guard_formula;
 
@@ -204,11 +203,31 @@ struct ExportState {
 impl Sonde {
     /// One project of the actor's organization, with its document count.
     pub async fn discover_project(&self, actor: &Actor, id: &str) -> Result<Project> {
-        self.discover_projects(actor)
-            .await?
-            .into_iter()
-            .find(|p| p.id == id)
-            .ok_or(Error::NotFound("project"))
+        let row = self.discover_project_row(actor, id).await?;
+        Ok(Project {
+            documents: self.store.discover_document_count(&row.id).await?,
+            id: row.id,
+            name: row.name,
+            created_at: crate::responses::rfc3339(row.created_at),
+        })
+    }
+
+    /// One job of the actor's organization.
+    pub async fn discover_job(&self, actor: &Actor, id: &str) -> Result<DiscoverJob> {
+        crate::discover::job_of(&self.discover_job_row(actor, id).await?)
+    }
+
+    /// The attribute names of a project's documents (what its filter can name).
+    pub async fn discover_attribute_names(
+        &self,
+        actor: &Actor,
+        project_id: &str,
+    ) -> Result<Vec<String>> {
+        let project = self.discover_project_row(actor, project_id).await?;
+        self.store
+            .discover_attribute_names(&actor.org_id, &project.id, &Default::default())
+            .await
+            .map_err(Into::into)
     }
 
     /// A page of a project's documents as `query` filters them, newest first.
@@ -308,8 +327,7 @@ impl Sonde {
 
     /// The filtered documents as CSV — `naturalId`, `documentDate`, one column per attribute
     /// any of them has, `verbatim` (a conversation's turns one a line) — as a stream of
-    /// chunks. The attribute columns are gathered first, page by page, so neither pass holds
-    /// more than a page.
+    /// chunks, one page of documents each, so an export of any size holds one page.
     pub async fn discover_export_csv(
         &self,
         actor: &Actor,
@@ -318,41 +336,16 @@ impl Sonde {
     ) -> Result<impl Stream<Item = Result<String>> + Send + 'static> {
         let project = self.discover_project_row(actor, project_id).await?;
         let filter = query.filter()?;
-        let mut columns = BTreeSet::new();
-        let mut cursor = None;
-        loop {
-            let page = self
-                .store
-                .discover_document_page(
-                    &actor.org_id,
-                    &project.id,
-                    &filter,
-                    cursor.as_ref(),
-                    0,
-                    EXPORT_PAGE,
-                )
-                .await?;
-            for row in &page {
-                let attributes: serde_json::Map<String, Value> =
-                    serde_json::from_str(&row.attributes)?;
-                columns.extend(attributes.into_iter().map(|(k, _)| k));
-            }
-            match page.last() {
-                Some(last) if page.len() as i64 == EXPORT_PAGE => {
-                    cursor = Some(DocumentCursor {
-                        date: last.document_date.unwrap_or(0),
-                        natural_id: last.natural_id.clone(),
-                    })
-                }
-                _ => break,
-            }
-        }
+        let columns = self
+            .store
+            .discover_attribute_names(&actor.org_id, &project.id, &filter)
+            .await?;
         let state = ExportState {
             sonde: self.clone(),
             org_id: actor.org_id.clone(),
             project_id: project.id,
             filter,
-            columns: columns.into_iter().collect(),
+            columns,
             cursor: None,
             header_written: false,
             done: false,

@@ -222,6 +222,35 @@ impl Store {
             .collect()
     }
 
+    /// The attribute names the filtered documents have, sorted: the export's columns and
+    /// the names the filter offers, without reading the documents' text.
+    pub async fn discover_attribute_names(
+        &self,
+        org_id: &str,
+        project_id: &str,
+        f: &DocumentFilter,
+    ) -> Result<Vec<String>> {
+        let c = clause(self.backend(), org_id, project_id, f);
+        let sql = match self.backend() {
+            Backend::Sqlite => format!(
+                "SELECT DISTINCT j.key AS name FROM (SELECT attributes FROM discover_documents \
+                 WHERE {}) d, json_each(d.attributes) j ORDER BY 1",
+                c.sql
+            ),
+            Backend::Postgres => format!(
+                "SELECT DISTINCT name FROM (SELECT jsonb_object_keys(CAST(attributes AS jsonb)) \
+                 AS name FROM discover_documents WHERE {}) d ORDER BY 1",
+                c.sql
+            ),
+        };
+        let rows = bound(sqlx::query(&sql), &c.binds)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|r| Ok(r.try_get::<String, _>("name")?))
+            .collect()
+    }
+
     /// One document of a project by its natural id.
     pub async fn discover_document(
         &self,

@@ -210,16 +210,11 @@ pub async fn project(
         .unwrap_or_default();
     let invalid = |name: &str| errors.has(name).then_some("true");
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
-    // The attributes this page's documents have, offered as the filter's names.
-    let names: std::collections::BTreeSet<&String> = listed
-        .as_ref()
-        .map(|l| {
-            l.documents
-                .iter()
-                .flat_map(|d| d.attributes.keys())
-                .collect()
-        })
-        .unwrap_or_default();
+    // The attributes the project's documents have, offered as the filter's names.
+    let names = state
+        .sonde
+        .discover_attribute_names(&user.actor, &id)
+        .await?;
     let filters = html! {
         form.card.fields method="get" action=(project_href(&id)) id="document-filters" role="search" {
             div.filters {

@@ -90,13 +90,7 @@ pub async fn jobs(State(state): State<AppState>, user: WebUser) -> PageResult {
 }
 
 async fn job_of(state: &AppState, user: &WebUser, id: &str) -> Result<DiscoverJob, Error> {
-    state
-        .sonde
-        .discover_jobs(&user.actor)
-        .await?
-        .into_iter()
-        .find(|j| j.id == id)
-        .ok_or(Error::NotFound("job"))
+    state.sonde.discover_job(&user.actor, id).await
 }
 
 pub async fn job(

@@ -207,6 +207,42 @@ async fn the_project_page_filters_exports_and_charts_the_documents_and_shows_a_c
             csv::Reader::from_reader(whole.as_bytes()).records().count(),
             30
         );
+        // The export reads page after page from where the last ended: pages of 7 from the
+        // store give the listing's 30 in its order, each once.
+        let listed: Vec<String> = app
+            .get_json(
+                &token,
+                &format!("/api/v1/discover/projects/{project}/documents?limit=30"),
+            )
+            .await["documents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["naturalId"].as_str().unwrap().to_string())
+            .collect();
+        let (mut paged, mut cursor) = (Vec::new(), None);
+        loop {
+            let page = app
+                .sonde
+                .store
+                .discover_document_page(
+                    &me.org_id,
+                    &project,
+                    &Default::default(),
+                    cursor.as_ref(),
+                    0,
+                    7,
+                )
+                .await
+                .unwrap();
+            let Some(last) = page.last() else { break };
+            cursor = Some(store::discover_view::DocumentCursor {
+                date: last.document_date.unwrap_or(0),
+                natural_id: last.natural_id.clone(),
+            });
+            paged.extend(page.iter().map(|d| d.natural_id.clone()));
+        }
+        assert_eq!(paged, listed);
 
         // A conversation: its turns by role, with names; the customer's text escaped.
         let first = &v["documents"][0]["naturalId"].as_str().unwrap().to_string();
