@@ -292,6 +292,9 @@ pub async fn project(
             div.wide {
                 p.crumbs { a href="/discover" { "Discover" } " › " }
                 h1.long { (project.name) }
+                @if user.actor.role >= engine::Role::Editor {
+                    p { a href={ "/discover/jobs/new?project=" (id) } id="new-job-here" { "New job pulling into this project" } }
+                }
                 (filters)
                 (body)
             }

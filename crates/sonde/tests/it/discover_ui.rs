@@ -101,6 +101,28 @@ async fn the_project_page_filters_exports_and_charts_the_documents_and_shows_a_c
         let (status, list) = web_get(&app, &s, "/discover").await;
         assert_eq!(status, 200);
         assert!(list.contains("Support chats"), "{list}");
+        // A project made in the UI; a taken name comes back beside the field, as typed.
+        let form = |name: &'static str| {
+            reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap()
+                .post(app.url("/discover/projects"))
+                .header("cookie", format!("sonde_session={}", s.cookie))
+                .form(&[("csrf", s.csrf.as_str()), ("name", name)])
+                .send()
+        };
+        let r = form("Cases").await.unwrap();
+        assert_eq!(r.status(), 303);
+        assert!(r.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/discover/projects/DP_"));
+        let r = form("support CHATS").await.unwrap();
+        assert_eq!(r.status(), 400);
+        let refused = r.text().await.unwrap();
+        assert!(refused.contains("id=\"project-name-error\""), "{refused}");
+        assert!(refused.contains("value=\"support CHATS\""), "{refused}");
         let (status, all) = web_get(&app, &s, &base).await;
         assert_eq!(status, 200, "{all}");
         assert_eq!(shown_count(&all), "30 documents");
@@ -298,6 +320,14 @@ async fn the_project_page_filters_exports_and_charts_the_documents_and_shows_a_c
             "{cancelled}"
         );
         assert!(!cancelled.contains("data-poll") && !cancelled.contains("cancel-run"));
+        let (status, sample) = web_get(&app, &s, &format!("/discover/jobs/{job}/sample.csv")).await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            csv::Reader::from_reader(sample.as_bytes())
+                .records()
+                .count(),
+            20
+        );
         let (_, job_page) = web_get(&app, &s, &format!("/discover/jobs/{job}")).await;
         assert_eq!(job_page.matches("data-status=").count(), 2, "{job_page}");
 
