@@ -320,6 +320,32 @@ async fn the_project_page_filters_exports_and_charts_the_documents_and_shows_a_c
             "{cancelled}"
         );
         assert!(!cancelled.contains("data-poll") && !cancelled.contains("cancel-run"));
+        // A job with a record limit knows how far its run has to go: the bar has an end.
+        let limited = app
+            .post(&token, "/api/v1/discover/jobs")
+            .json(
+                &json!({"name": "Ten chats", "projectId": project, "connectionId": connection,
+                "dataType": "chat", "soql": "SELECT Id, Body, StartTime FROM LiveChatTranscript",
+                "dateField": "StartTime", "recordLimit": 10}),
+            )
+            .send()
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap();
+        let limited = limited["id"].as_str().unwrap();
+        let r = post(format!("/discover/jobs/{limited}/run")).await.unwrap();
+        let limited_run = r.headers()["location"].to_str().unwrap().to_string();
+        let (_, bar) = web_get(&app, &s, &limited_run).await;
+        assert!(
+            bar.contains("<progress id=\"run-bar\" max=\"10\" value=\"0\">"),
+            "{bar}"
+        );
+        assert!(bar.contains("0 of 10 rows read"), "{bar}");
+        app.sonde.drain_discover_runs().await.unwrap();
+        let (_, done) = web_get(&app, &s, &limited_run).await;
+        assert!(done.contains("data-status=\"succeeded\"") && !done.contains("<progress"));
         let (status, sample) = web_get(&app, &s, &format!("/discover/jobs/{job}/sample.csv")).await;
         assert_eq!(status, 200);
         assert_eq!(
