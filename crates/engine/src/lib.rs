@@ -10,6 +10,7 @@ pub mod deletions;
 pub mod delivery;
 pub mod directory;
 pub mod discover;
+pub mod discover_view;
 mod distribution_audience;
 mod distribution_schedule;
 pub mod distribution_sending;

@@ -9,6 +9,7 @@ pub mod deletions;
 pub mod directory;
 pub mod discover;
 pub mod discover_accounts;
+pub mod discover_view;
 pub mod distributions;
 pub mod ids;
 pub mod link_keys;

@@ -1,5 +1,5 @@
 //! `/api/v1/discover/…`: the inbound connector's projects, query validation, jobs, runs and
-//! documents.
+//! samples (documents are read in `api_discover_view`).
 
 use crate::api::{json_body as body, ApiResult};
 use crate::auth::ApiActor;
@@ -9,7 +9,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use engine::discover::documents::Document;
 use engine::discover::query::{QueryToValidate, ValidatedQuery};
 use engine::discover::runs::DiscoverRun;
 use engine::discover::{DiscoverJob, JobSettings, NewProject, Project};
@@ -28,11 +27,6 @@ pub struct DiscoverJobList {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct DiscoverRunList {
     runs: Vec<DiscoverRun>,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct DiscoverDocumentList {
-    documents: Vec<Document>,
 }
 
 /// A new project
@@ -181,29 +175,4 @@ pub async fn sample(
         csv,
     )
         .into_response())
-}
-
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-pub struct DocumentQuery {
-    /// Full-text search: documents with every word.
-    q: Option<String>,
-    /// At most this many (default 100, at most 1,000).
-    limit: Option<i64>,
-}
-
-/// A project's documents, newest first
-#[utoipa::path(get, path = "/discover/projects/{id}/documents", tag = "discover",
-    params(DocumentQuery), responses((status = 200, body = DiscoverDocumentList)))]
-pub async fn list_documents(
-    State(state): State<AppState>,
-    ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
-    Query(q): Query<DocumentQuery>,
-) -> ApiResult<Json<DiscoverDocumentList>> {
-    Ok(Json(DiscoverDocumentList {
-        documents: state
-            .sonde
-            .discover_documents(&actor, &id, q.q.as_deref(), q.limit.unwrap_or(100))
-            .await?,
-    }))
 }

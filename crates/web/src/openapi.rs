@@ -7,7 +7,8 @@
 
 use crate::{
     api, api_audit, api_credentials, api_deletions, api_discover, api_discover_accounts,
-    api_distributions, api_opt_out_sync, api_salesforce, api_users, error::ApiErrorBody,
+    api_discover_view, api_distributions, api_opt_out_sync, api_salesforce, api_users,
+    error::ApiErrorBody,
 };
 use axum::Json;
 use std::sync::OnceLock;
@@ -86,7 +87,10 @@ use utoipa::{Modify, OpenApi};
         api_salesforce::retry_run,
         api_discover::create_project,
         api_discover::list_projects,
-        api_discover::list_documents,
+        api_discover_view::list_documents,
+        api_discover_view::get_document,
+        api_discover_view::volume,
+        api_discover_view::export_csv,
         api_discover::validate_query,
         api_discover::create_job,
         api_discover::list_jobs,

@@ -40,6 +40,7 @@ pub fn layout(title: &str, nav: Option<Nav>, body: Markup) -> Markup {
                         a href="/lists" { "Mailing lists" }
                         a href="/templates" { "Templates" }
                         a href="/salesforce" { "Salesforce" }
+                        a href="/discover" { "Discover" }
                         @if admin { a href="/audit" { "Audit log" } }
                         @if admin { a href="/users" { "Users" } }
                         @if admin && outbox { a href="/outbox" { "Outbox" } }

@@ -3,10 +3,11 @@
 
 use crate::{
     account, api, api_audit, api_credentials, api_deletions, api_discover, api_discover_accounts,
-    api_distributions, api_opt_out_sync, api_salesforce, api_users, assets, invitation, openapi,
-    respondent, salesforce_hooks, sign_in, twilio_webhooks, ui, ui_audit, ui_deletions,
-    ui_distributions, ui_frequency_rules, ui_linked_orgs, ui_opt_out_sync, ui_outbox, ui_responses,
-    ui_salesforce, ui_survey_bundles, ui_templates, ui_test_sends, ui_users, ui_workflow_editor,
+    api_discover_view, api_distributions, api_opt_out_sync, api_salesforce, api_users, assets,
+    invitation, openapi, respondent, salesforce_hooks, sign_in, twilio_webhooks, ui, ui_audit,
+    ui_deletions, ui_discover, ui_discover_job_form, ui_discover_jobs, ui_distributions,
+    ui_frequency_rules, ui_linked_orgs, ui_opt_out_sync, ui_outbox, ui_responses, ui_salesforce,
+    ui_survey_bundles, ui_templates, ui_test_sends, ui_users, ui_workflow_editor,
     ui_workflow_moves, ui_workflows, AppState,
 };
 use axum::handler::Handler;
@@ -202,7 +203,19 @@ pub fn table() -> Vec<Route> {
         get("/api/v1/discover/projects", api_discover::list_projects),
         get(
             "/api/v1/discover/projects/{id}/documents",
-            api_discover::list_documents,
+            api_discover_view::list_documents,
+        ),
+        get(
+            "/api/v1/discover/projects/{id}/documents/{naturalId}",
+            api_discover_view::get_document,
+        ),
+        get(
+            "/api/v1/discover/projects/{id}/volume",
+            api_discover_view::volume,
+        ),
+        get(
+            "/api/v1/discover/projects/{id}/export.csv",
+            api_discover_view::export_csv,
         ),
         post(
             "/api/v1/discover/validate-query",
@@ -449,5 +462,24 @@ pub fn table() -> Vec<Route> {
             ui_frequency_rules::delete_rule,
         ),
         get("/outbox", ui_outbox::outbox),
+        get("/discover", ui_discover::projects),
+        post("/discover/projects", ui_discover::create_project),
+        get("/discover/projects/{id}", ui_discover::project),
+        get(
+            "/discover/projects/{id}/export.csv",
+            ui_discover::export_csv,
+        ),
+        get(
+            "/discover/projects/{id}/documents/{natural_id}",
+            ui_discover::document,
+        ),
+        get("/discover/jobs", ui_discover_jobs::jobs),
+        get("/discover/jobs/new", ui_discover_job_form::new_job),
+        post("/discover/jobs/new", ui_discover_job_form::submit_job),
+        get("/discover/jobs/{id}", ui_discover_jobs::job),
+        post("/discover/jobs/{id}/run", ui_discover_jobs::run_now),
+        get("/discover/jobs/{id}/sample.csv", ui_discover_jobs::sample),
+        get("/discover/runs/{id}", ui_discover_jobs::run),
+        post("/discover/runs/{id}/cancel", ui_discover_jobs::cancel),
     ]
 }

@@ -12,6 +12,9 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use store::discover::DocumentRow;
 
+/// The attributes that join a conversation's client and agent turns.
+const VERBATIMS: [&str; 2] = ["client_verbatim", "agent_verbatim"];
+
 /// A document as the API answers it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -225,8 +228,9 @@ impl Context<'_> {
             search_text.push('\n');
             search_text.push_str(&t.text);
         }
-        for v in attributes.values() {
-            if let Value::String(s) = v {
+        for (name, v) in &attributes {
+            // The joined verbatims are the turns' text again: indexed once is enough.
+            if let (Value::String(s), false) = (v, VERBATIMS.contains(&name.as_str())) {
                 search_text.push('\n');
                 search_text.push_str(s);
             }

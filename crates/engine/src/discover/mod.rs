@@ -9,6 +9,7 @@
 pub mod documents;
 pub mod mapping;
 pub mod notices;
+pub mod pipeline;
 pub mod query;
 pub mod runs;
 pub mod sample;

@@ -5,23 +5,23 @@
 //! cursor less a lookback (rows committed late at the boundary are read again; unchanged ones
 //! are not counted) up to the moment the run was started — ordered by that field and Id.
 
-use super::documents::Context;
+use super::pipeline::{self, Builder, BuiltPage};
 use super::transport::{self, BulkAt, Source};
-use super::{job_of, DataType, Duplicates};
+use super::{job_of, Duplicates};
 use crate::{Actor, Error, Result, Role, Sonde};
-use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use soql::analysis::FieldKind;
 use soql::ast::{Direction, Expr, FieldPath, OrderItem, SelectItem};
 use std::collections::HashMap;
+use std::sync::Arc;
 use store::discover::{OnDuplicate, RunRow, Written};
 use store::queue::{Job, NewJob};
 use store::Store;
 
 pub const RUN_JOB_KIND: &str = "discover_run";
 /// Documents written per transaction (and between two looks at a cancel).
-const PAGE: usize = 200;
+const PAGE: usize = 500;
 /// How far before the cursor an incremental run starts reading again.
 const LOOKBACK_MS: i64 = 5 * 60_000;
 /// A claimed run's lease; renewed after every page and while a Bulk job is awaited, so a node
@@ -427,7 +427,16 @@ impl Sonde {
         let mut last = checkpoint.last.clone().or(cursor.clone());
         let source = match checkpoint.bulk {
             Some(at) => match self
-                .open_bulk(job, owner, progress, &conn, &q, &pull_q, settings.include_deleted, at)
+                .open_bulk(
+                    job,
+                    owner,
+                    progress,
+                    &conn,
+                    &q,
+                    &pull_q,
+                    settings.include_deleted,
+                    at,
+                )
                 .await?
             {
                 Some(reader) => Source::Bulk(Box::new(reader)),
@@ -454,7 +463,16 @@ impl Sonde {
                         from,
                     };
                     match self
-                        .open_bulk(job, owner, progress, &conn, &q, &pull_q, settings.include_deleted, at)
+                        .open_bulk(
+                            job,
+                            owner,
+                            progress,
+                            &conn,
+                            &q,
+                            &pull_q,
+                            settings.include_deleted,
+                            at,
+                        )
                         .await?
                     {
                         Some(reader) => Source::Bulk(Box::new(reader)),
@@ -467,98 +485,119 @@ impl Sonde {
             }
             None => Source::Rest(super::source::rows(&conn, &settings, &pull_q.to_string())),
         };
-        let ctx = Context {
-            settings: &settings,
-            redactor: &redactor,
-            org_id: &job.org_id,
-            job_id: &job_row.id,
-            run_id: &run_id,
-            job_name: &job_row.name,
-            load_date: started,
-        };
         let on_duplicate = match settings.duplicates {
             Duplicates::Skip => OnDuplicate::Skip,
             Duplicates::Replace => OnDuplicate::Replace,
             Duplicates::Update => OnDuplicate::Update,
         };
-        let mut source = source;
-        let mut kept: u64 = progress.counts.documents_created + progress.counts.documents_updated;
-        while let Some((page, bulk_at)) = source.next_page(PAGE).await? {
-            let entries = if settings.data_type == DataType::Messaging {
-                conversation_entries(&conn, &page).await?
-            } else {
-                HashMap::new()
-            };
-            let mut docs = Vec::with_capacity(page.len());
-            let mut positions = Vec::with_capacity(page.len());
-            for row in page {
-                progress.counts.rows_read += 1;
-                if !ctx.passes_filter(&row) {
-                    progress.counts.filtered += 1;
-                    continue;
-                }
-                if settings
-                    .record_limit
-                    .is_some_and(|n| kept + docs.len() as u64 >= n)
-                {
-                    progress.counts.filtered += 1;
-                    continue;
-                }
-                let of_session = super::documents::field_text(&row, "Id")
-                    .and_then(|id| entries.get(&id[..id.len().min(15)]));
-                let Some(built) = ctx.build(&row, of_session) else {
-                    progress.warn("a row without an Id was left out".into());
-                    continue;
-                };
-                for w in built.warnings {
-                    progress.warn(w);
-                }
-                progress.counts.redactions += built.redactions;
-                positions.push(built.position);
-                docs.push(built.document);
-            }
-            progress.counts.api_calls = calls_so_far + conn.budget().total_calls() - calls_before;
-            let mut tx = self.store.begin().await?;
-            let written = Store::write_discover_documents(&mut tx, &docs, on_duplicate).await?;
-            for w in written {
-                match w {
-                    Written::Created => progress.counts.documents_created += 1,
-                    Written::Updated => progress.counts.documents_updated += 1,
-                    Written::SkippedDuplicate => progress.counts.duplicates_skipped += 1,
-                    Written::Unchanged => progress.counts.unchanged += 1,
-                }
-            }
-            kept = progress.counts.documents_created + progress.counts.documents_updated;
-            if let Some((at, id)) = positions.into_iter().max() {
-                let p = Position { at, id };
-                if last.as_ref().is_none_or(|l| (l.at, &l.id) < (p.at, &p.id)) {
-                    last = Some(p);
-                }
-            }
-            let checkpoint = Checkpoint {
-                last: last.clone(),
-                bulk: bulk_at,
-            };
-            progress.row.checkpoint = Some(serde_json::to_string(&checkpoint)?);
-            Store::update_discover_run(&mut tx, &progress.written()?).await?;
-            let now_run = Store::discover_run_in(&mut tx, &run_id).await?;
-            tx.commit().await?;
-            self.store
-                .renew_job_lease(&job.id, owner, store::now_ms() + LEASE_MS)
+        let limit = settings.record_limit;
+        let builder = Arc::new(Builder {
+            settings,
+            redactor,
+            org_id: job.org_id.clone(),
+            job_id: job_row.id.clone(),
+            run_id: run_id.clone(),
+            job_name: job_row.name.clone(),
+            load_date: started,
+        });
+        let mut kept = progress.counts.documents_created + progress.counts.documents_updated;
+        let bulk_job = match &source {
+            Source::Bulk(reader) => Some(reader.at.job.clone()),
+            Source::Rest(_) => None,
+        };
+        let mut pages = pipeline::spawn_pages(
+            source,
+            conn.clone(),
+            builder,
+            PAGE,
+            limit.map(|n| n.saturating_sub(kept)),
+        );
+        while let Some(page) = pages.recv().await {
+            let api_calls = calls_so_far + conn.budget().total_calls() - calls_before;
+            let cancel_requested = self
+                .keep_page(
+                    job,
+                    owner,
+                    progress,
+                    page?,
+                    &mut last,
+                    on_duplicate,
+                    api_calls,
+                )
                 .await?;
-            if now_run.is_some_and(|r| r.cancel_requested) {
+            if cancel_requested {
+                if let Some(id) = &bulk_job {
+                    let _ = conn.delete_query_job(id).await;
+                }
                 return Ok(Pulled::Cancelled);
             }
             if let Some(why) = self.api_reserve_reached(&conn) {
                 return Ok(Pulled::Paused(why));
             }
+            kept = progress.counts.documents_created + progress.counts.documents_updated;
+            if limit.is_some_and(|n| kept >= n) {
+                // What is past the limit is the next run's: the cursor stands at the last kept.
+                break;
+            }
         }
-        if let Source::Bulk(reader) = &source {
+        if let Some(id) = bulk_job {
             // Its results are read: free the org's storage of them (best effort).
-            let _ = conn.delete_query_job(&reader.at.job).await;
+            let _ = conn.delete_query_job(&id).await;
         }
         progress.counts.api_calls = calls_so_far + conn.budget().total_calls() - calls_before;
         Ok(Pulled::Done(last))
+    }
+
+    /// Writes a built page with the run's counts and checkpoint in one transaction and renews
+    /// the lease; whether a cancel has been asked for.
+    #[allow(clippy::too_many_arguments)]
+    async fn keep_page(
+        &self,
+        job: &Job,
+        owner: &str,
+        progress: &mut Progress,
+        page: BuiltPage,
+        last: &mut Option<Position>,
+        on_duplicate: OnDuplicate,
+        api_calls: u64,
+    ) -> Result<bool> {
+        let counts = &mut progress.counts;
+        counts.rows_read += page.rows_read;
+        counts.filtered += page.filtered;
+        counts.redactions += page.redactions;
+        counts.api_calls = api_calls;
+        for w in page.warnings {
+            progress.warn(w);
+        }
+        let mut tx = self.store.begin().await?;
+        let written = Store::write_discover_documents(&mut tx, &page.docs, on_duplicate).await?;
+        let counts = &mut progress.counts;
+        for w in written {
+            match w {
+                Written::Created => counts.documents_created += 1,
+                Written::Updated => counts.documents_updated += 1,
+                Written::SkippedDuplicate => counts.duplicates_skipped += 1,
+                Written::Unchanged => counts.unchanged += 1,
+            }
+        }
+        if let Some((at, id)) = page.positions.into_iter().max() {
+            let p = Position { at, id };
+            if last.as_ref().is_none_or(|l| (l.at, &l.id) < (p.at, &p.id)) {
+                *last = Some(p);
+            }
+        }
+        let checkpoint = Checkpoint {
+            last: last.clone(),
+            bulk: page.bulk_at,
+        };
+        progress.row.checkpoint = Some(serde_json::to_string(&checkpoint)?);
+        Store::update_discover_run(&mut tx, &progress.written()?).await?;
+        let now_run = Store::discover_run_in(&mut tx, &progress.row.id).await?;
+        tx.commit().await?;
+        self.store
+            .renew_job_lease(&job.id, owner, store::now_ms() + LEASE_MS)
+            .await?;
+        Ok(now_run.is_some_and(|r| r.cancel_requested))
     }
 }
 

@@ -103,7 +103,10 @@ impl Node {
                 .spawn()?,
         };
         let deadline = Instant::now() + Duration::from_secs(60);
-        while reqwest::get(format!("{}/healthz", self.base())).await.is_err() {
+        while reqwest::get(format!("{}/healthz", self.base()))
+            .await
+            .is_err()
+        {
             if Instant::now() > deadline {
                 bail!("sonde serve did not come up");
             }
@@ -182,7 +185,10 @@ pub async fn run(args: InboundArgs) -> anyhow::Result<()> {
         .start()
         .await?;
     let total = args.rows as u64 + 30;
-    println!("generating {} chat transcripts in the built-in org…", args.rows);
+    println!(
+        "generating {} chat transcripts in the built-in org…",
+        args.rows
+    );
     let started = Instant::now();
     generate(&org, args.rows).await?;
     println!(
@@ -259,7 +265,10 @@ async fn bench(
             marks.push((read, t.elapsed(), rss));
             next_mark += total / 10;
         }
-        if matches!(r["status"].as_str(), Some("succeeded" | "failed" | "cancelled")) {
+        if matches!(
+            r["status"].as_str(),
+            Some("succeeded" | "failed" | "cancelled")
+        ) {
             break r;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -302,9 +311,8 @@ async fn bench(
 
     // 2. airbyte-source-salesforce on the same rows from the same org.
     let python = args.airbyte_python.clone().or_else(|| {
-        std::env::var_os("HOME").map(|h| {
-            Path::new(&h).join(".cache/sonde/airbyte-salesforce-2.10.3/bin/python")
-        })
+        std::env::var_os("HOME")
+            .map(|h| Path::new(&h).join(".cache/sonde/airbyte-salesforce-2.10.3/bin/python"))
     });
     match python.filter(|p| p.exists() && args.airbyte_source.exists()) {
         Some(python) => {
@@ -355,7 +363,10 @@ async fn bench(
         let _restarted = node.serve(org).await?;
         let done = loop {
             let r = api.get(&format!("runs/{run_id}")).await?;
-            if matches!(r["status"].as_str(), Some("succeeded" | "failed" | "cancelled")) {
+            if matches!(
+                r["status"].as_str(),
+                Some("succeeded" | "failed" | "cancelled")
+            ) {
                 break r;
             }
             tokio::time::sleep(Duration::from_millis(250)).await;
@@ -451,8 +462,10 @@ async fn airbyte_read(
     let catalog_path = work.join("catalog.json");
     std::fs::write(
         &catalog_path,
-        serde_json::to_vec(&json!({"streams": [{"stream": stream, "sync_mode": "full_refresh",
-            "destination_sync_mode": "overwrite"}]}))?,
+        serde_json::to_vec(
+            &json!({"streams": [{"stream": stream, "sync_mode": "full_refresh",
+            "destination_sync_mode": "overwrite"}]}),
+        )?,
     )?;
     let t = Instant::now();
     let mut child = connector(&[

@@ -14,6 +14,7 @@ mod deletions;
 mod discover;
 mod discover_accounts;
 mod discover_bulk;
+mod discover_ui;
 mod distributions;
 mod harness;
 mod linked_orgs;

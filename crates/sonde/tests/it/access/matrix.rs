@@ -123,6 +123,11 @@ fn table() -> Vec<Row> {
         GET    "/api/v1/discover/projects/{id}/documents" at("/api/v1/discover/projects/{discover_project}/documents?q=kettle")
                                                                                                                   => Login Hidden  Ok      Ok      Ok;
         // Queries are checked against one's own linked org.
+        GET    "/api/v1/discover/projects/{id}/documents/{naturalId}" at("/api/v1/discover/projects/{discover_project}/documents/{discover_document}")
+                                                                                                                  => Login Hidden  Ok      Ok      Ok;
+        GET    "/api/v1/discover/projects/{id}/volume" at("/api/v1/discover/projects/{discover_project}/volume")  => Login Hidden  Ok      Ok      Ok;
+        GET    "/api/v1/discover/projects/{id}/export.csv" at("/api/v1/discover/projects/{discover_project}/export.csv?q=kettle")
+                                                                                                                  => Login Hidden  Ok      Ok      Ok;
         POST   "/api/v1/discover/validate-query" at("/api/v1/discover/validate-query")
                    .json(r#"{"connectionId": "{connection}", "soql": "SELECT Id FROM Case"}"#)                    => Login Hidden  Hidden  Ok      Hidden;
         POST   "/api/v1/discover/jobs" at("/api/v1/discover/jobs").json("{discover_job_json}")                    => Login Unknown Denied  Ok      Hidden;
@@ -294,6 +299,23 @@ fn table() -> Vec<Row> {
         GET    "/directory/frequency-rules/{id}/delete" at("/directory/frequency-rules/{spare_rule}/delete")      => Login Hidden  Denied  Denied  Ok;
         POST   "/directory/frequency-rules/{id}/delete" at("/directory/frequency-rules/{spare_rule}/delete").form(&[])
                    .spends(Spend::SpareRule)                                                                      => Login Hidden  Denied  Denied  Ok;
+        GET    "/discover" at("/discover")                                                                        => Login Ok      Ok      Ok      Ok;
+        POST   "/discover/projects" at("/discover/projects").form(&[("name", "UI project {n}")])                  => Login Ok      Denied  Ok      Ok;
+        GET    "/discover/projects/{id}" at("/discover/projects/{discover_project}?q=kettle&from=2020-01-01")     => Login Hidden  Ok      Ok      Ok;
+        GET    "/discover/projects/{id}/export.csv" at("/discover/projects/{discover_project}/export.csv")        => Login Hidden  Ok      Ok      Ok;
+        GET    "/discover/projects/{id}/documents/{natural_id}" at("/discover/projects/{discover_project}/documents/{discover_document}")
+                                                                                                                  => Login Hidden  Ok      Ok      Ok;
+        GET    "/discover/jobs" at("/discover/jobs")                                                              => Login Ok      Ok      Ok      Ok;
+        GET    "/discover/jobs/new" at("/discover/jobs/new?project={discover_project}")                           => Login Ok      Denied  Ok      Ok;
+        // Saving checks the query against one's own linked org, as the API does.
+        POST   "/discover/jobs/new" at("/discover/jobs/new").form(DISCOVER_JOB_FORM)                              => Login Unknown Denied  Ok      Hidden;
+        GET    "/discover/jobs/{id}" at("/discover/jobs/{cancel_job}")                                            => Login Hidden  Ok      Ok      Ok;
+        POST   "/discover/jobs/{id}/run" at("/discover/jobs/{discover_job}/run").form(&[]).spends(Spend::DiscoverRun)
+                                                                                                                  => Login Hidden  Denied  Ok      Ok;
+        GET    "/discover/jobs/{id}/sample.csv" at("/discover/jobs/{cancel_job}/sample.csv")                      => Login Hidden  Ok      Ok      Ok;
+        GET    "/discover/runs/{id}" at("/discover/runs/{discover_run}")                                          => Login Hidden  Ok      Ok      Ok;
+        POST   "/discover/runs/{id}/cancel" at("/discover/runs/{discover_run}/cancel").form(&[]).spends(Spend::CancelledRun)
+                                                                                                                  => Login Hidden  Denied  Ok      Ok;
         // No local gateways in these fixtures: the demo's Outbox is for admins, and absent here.
         GET    "/outbox" at("/outbox")                                                                            => Login Hidden  Denied  Denied  Hidden;
     }
@@ -308,6 +330,19 @@ const DISTRIBUTION_FORM: &[(&str, &str)] = &[
     ("when", "later"),
     ("send_at", "2099-01-03T09:00"),
     ("time_zone", "UTC"),
+];
+
+/// The Discover job form, saved: a feedback job on the fixture project.
+const DISCOVER_JOB_FORM: &[(&str, &str)] = &[
+    ("action", "save"),
+    ("name", "UI job {n}"),
+    ("project_id", "{discover_project}"),
+    ("connection_id", "{connection}"),
+    ("data_type", "feedback"),
+    ("soql", "SELECT Id, Description, CreatedDate FROM Case"),
+    ("date_field", "CreatedDate"),
+    ("participants", "auto"),
+    ("duplicates", "skip"),
 ];
 
 /// The template editor's form for an email template.

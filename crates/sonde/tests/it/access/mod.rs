@@ -461,6 +461,29 @@ impl World {
                 .await;
             w.values.insert(name, j["id"].as_str().unwrap().into());
         }
+        // The first job's documents, so one can be read by its natural id.
+        w.app
+            .sonde
+            .start_discover_run(&w.editor, &w.values["discover_job"])
+            .await
+            .unwrap();
+        w.app.sonde.drain_discover_runs().await.unwrap();
+        let documents = w
+            .app
+            .sonde
+            .discover_document_page(
+                &w.editor,
+                &w.values["discover_project"],
+                &Default::default(),
+                0,
+                1,
+            )
+            .await
+            .unwrap();
+        w.values.insert(
+            "discover_document",
+            documents.documents[0].natural_id.clone(),
+        );
         w.renew(Spend::CancelledRun, EDITOR).await;
         w.values.insert("template_json", TEMPLATE_JSON.into());
         let t = w
