@@ -84,7 +84,7 @@ pub(crate) fn classify(
 
     for &i in &humans {
         if roles[i].is_none() {
-            roles[i] = name_says(speakers[i], evidence);
+            roles[i] = name_says(speakers[i], speakers, evidence);
         }
     }
 
@@ -127,15 +127,24 @@ fn other_side(role: Role) -> Role {
     }
 }
 
-fn name_says(name: &str, evidence: &Evidence<'_>) -> Option<Role> {
+/// An agent by name: the agent's own name, or a shortened form of it ("Jane D" for "Jane
+/// Doe") — unless another speaker of the chat bears the agent's name as written, in which case
+/// a merely similar name is someone else (the customer "Omar Khan" beside the agent "Omar K").
+fn name_says(name: &str, speakers: &[&str], evidence: &Evidence<'_>) -> Option<Role> {
     let known = evidence.known_agents.iter().map(String::as_str);
-    if evidence
+    let is_agent = evidence
         .transcript_agents
         .iter()
         .copied()
         .chain(known)
-        .any(|agent| same_person(agent, name))
-    {
+        .any(|agent| {
+            same_name(agent, name)
+                || (same_person(agent, name)
+                    && !speakers
+                        .iter()
+                        .any(|other| !same_name(other, name) && same_name(other, agent)))
+        });
+    if is_agent {
         Some(Role::Agent)
     } else if name.eq_ignore_ascii_case("visitor") {
         Some(Role::Client)

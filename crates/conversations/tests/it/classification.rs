@@ -180,6 +180,33 @@ fn a_bot_handover_names_the_bot_by_its_display_name() {
 }
 
 #[test]
+fn a_customer_whose_name_shortens_to_the_agents_is_still_the_customer() {
+    // The agent is "Omar K"; the customer "Omar Khan" would pass for a longer form of that
+    // name, but the chat has them both, so they are two people.
+    let body = "<p align=\"center\">Chat Started: Monday, March 02, 2026, 10:15:03 (+0000)</p>\
+<p align=\"center\">Agent Chatbot</p>( 3s ) Chatbot: Hi! What can I help you with?<br>\
+( 9s ) Omar Khan: I can't log in<br>Chat Transferred From Chatbot To Omar K<br>\
+<p align=\"center\">Agent Omar K</p>( 5s ) Omar K: I've unlocked your account.<br>\
+( 12s ) Omar Khan: It works now, thanks<br>";
+    let chat = parse_transcript(body, &ChatSettings::default());
+    assert_eq!(
+        speakers(&chat),
+        vec![
+            ("Chatbot", Role::Bot),
+            ("Omar Khan", Role::Client),
+            ("Omar K", Role::Agent)
+        ]
+    );
+    // Alone, a shortened name still finds its agent.
+    let body = "<p align=\"center\">Agent Jane Doe</p>( 3s ) Jane D: Hello<br>( 9s ) Sam: hi<br>";
+    let chat = parse_transcript(body, &ChatSettings::default());
+    assert_eq!(
+        speakers(&chat),
+        vec![("Jane D", Role::Agent), ("Sam", Role::Client)]
+    );
+}
+
+#[test]
 fn classification_names_in_json() {
     for (mode, name) in [
         (Classification::Auto, "\"auto\""),
