@@ -148,6 +148,8 @@ pub enum Written {
     SkippedDuplicate,
     /// Read again exactly as stored (an incremental run's lookback): not counted.
     Unchanged,
+    /// New or changed, but the run's record limit was reached: left for the next run.
+    OverLimit,
 }
 
 /// How a document whose natural id is already in the project is treated.
@@ -399,11 +401,14 @@ impl Store {
     /// natural id is already in the project. A page costs one read of what is already there
     /// (natural id, digest, attributes: never the text) and one multi-row insert per 100 new
     /// documents, not two statements a document.
+    /// `max_written`: documents created or updated at most (a run's record limit).
     pub async fn write_discover_documents(
         tx: &mut Transaction<'_, Any>,
         docs: &[DocumentRow],
         on_duplicate: OnDuplicate,
+        max_written: Option<u64>,
     ) -> Result<Vec<Written>> {
+        let mut room = max_written.unwrap_or(u64::MAX);
         let anon = anonymous_binds(tx);
         let mut existing: std::collections::HashMap<String, (String, String)> =
             std::collections::HashMap::new();
@@ -432,7 +437,13 @@ impl Store {
         let mut out = Vec::with_capacity(docs.len());
         let mut inserts: Vec<&DocumentRow> = Vec::new();
         for d in docs {
+            let over = room == 0;
             let Some((hash, old_attributes)) = existing.get(&d.natural_id) else {
+                if over {
+                    out.push(Written::OverLimit);
+                    continue;
+                }
+                room -= 1;
                 // Seen from now on, so a second row of the same id in this page is a duplicate.
                 existing.insert(
                     d.natural_id.clone(),
@@ -451,9 +462,14 @@ impl Store {
                     out.push(Written::SkippedDuplicate);
                     continue;
                 }
+                _ if over => {
+                    out.push(Written::OverLimit);
+                    continue;
+                }
                 OnDuplicate::Replace => d.attributes.clone(),
                 OnDuplicate::Update => merge_objects(old_attributes, &d.attributes),
             };
+            room -= 1;
             // What is updated may be one of this page's own inserts: they go first.
             insert_documents(tx, &inserts, anon).await?;
             inserts.clear();

@@ -30,7 +30,7 @@ pub(crate) struct BuiltPage {
     /// The date field's value and the Id of each document: where the cursor may move.
     pub positions: Vec<(i64, String)>,
     pub rows_read: u64,
-    /// Rows the connector filter or the record limit left out.
+    /// Rows the connector filter left out.
     pub filtered: u64,
     pub redactions: u64,
     pub warnings: Vec<String>,
@@ -42,22 +42,18 @@ pub(crate) struct BuiltPage {
 const AHEAD: usize = 2;
 
 /// Starts reading and building pages; they arrive in order, an error ends them. Dropping the
-/// receiver stops the task after the page in hand. `room`: the documents the record limit
-/// still lets in (none: no limit); building stops once that many are made.
+/// receiver (a run that stops: cancelled, paused, at its record limit) stops the task after
+/// the page in hand.
 pub(crate) fn spawn_pages(
     mut source: Source,
     conn: salesforce::Connection,
     builder: Arc<Builder>,
     page_size: usize,
-    mut room: Option<u64>,
 ) -> tokio::sync::mpsc::Receiver<Result<BuiltPage>> {
     let (tx, rx) = tokio::sync::mpsc::channel(AHEAD);
     tokio::spawn(async move {
         loop {
-            if room == Some(0) {
-                return;
-            }
-            let page = next_page(&mut source, &conn, &builder, page_size, room).await;
+            let page = next_page(&mut source, &conn, &builder, page_size).await;
             let page = match page {
                 Ok(Some(p)) => p,
                 Ok(None) => return,
@@ -66,9 +62,6 @@ pub(crate) fn spawn_pages(
                     return;
                 }
             };
-            if let Some(r) = room.as_mut() {
-                *r = r.saturating_sub(page.docs.len() as u64);
-            }
             if tx.send(Ok(page)).await.is_err() {
                 return;
             }
@@ -83,7 +76,6 @@ async fn next_page(
     conn: &salesforce::Connection,
     builder: &Arc<Builder>,
     page_size: usize,
-    room: Option<u64>,
 ) -> Result<Option<BuiltPage>> {
     let Some((rows, bulk_at)) = source.next_page(page_size).await? else {
         return Ok(None);
@@ -111,7 +103,7 @@ async fn next_page(
         };
         for row in rows {
             page.rows_read += 1;
-            if !ctx.passes_filter(&row) || room.is_some_and(|n| page.docs.len() as u64 >= n) {
+            if !ctx.passes_filter(&row) {
                 page.filtered += 1;
                 continue;
             }

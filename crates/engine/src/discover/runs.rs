@@ -500,18 +500,11 @@ impl Sonde {
             job_name: job_row.name.clone(),
             load_date: started,
         });
-        let mut kept = progress.counts.documents_created + progress.counts.documents_updated;
         let bulk_job = match &source {
             Source::Bulk(reader) => Some(reader.at.job.clone()),
             Source::Rest(_) => None,
         };
-        let mut pages = pipeline::spawn_pages(
-            source,
-            conn.clone(),
-            builder,
-            PAGE,
-            limit.map(|n| n.saturating_sub(kept)),
-        );
+        let mut pages = pipeline::spawn_pages(source, conn.clone(), builder, PAGE);
         while let Some(page) = pages.recv().await {
             let api_calls = calls_so_far + conn.budget().total_calls() - calls_before;
             let cancel_requested = self
@@ -522,6 +515,7 @@ impl Sonde {
                     page?,
                     &mut last,
                     on_duplicate,
+                    limit,
                     api_calls,
                 )
                 .await?;
@@ -534,8 +528,7 @@ impl Sonde {
             if let Some(why) = self.api_reserve_reached(&conn) {
                 return Ok(Pulled::Paused(why));
             }
-            kept = progress.counts.documents_created + progress.counts.documents_updated;
-            if limit.is_some_and(|n| kept >= n) {
+            if limit.is_some_and(|n| counts_kept(&progress.counts) >= n) {
                 // What is past the limit is the next run's: the cursor stands at the last kept.
                 break;
             }
@@ -559,6 +552,7 @@ impl Sonde {
         page: BuiltPage,
         last: &mut Option<Position>,
         on_duplicate: OnDuplicate,
+        limit: Option<u64>,
         api_calls: u64,
     ) -> Result<bool> {
         let counts = &mut progress.counts;
@@ -570,17 +564,28 @@ impl Sonde {
             progress.warn(w);
         }
         let mut tx = self.store.begin().await?;
-        let written = Store::write_discover_documents(&mut tx, &page.docs, on_duplicate).await?;
+        let room = limit.map(|n| n.saturating_sub(counts_kept(&progress.counts)));
+        let written =
+            Store::write_discover_documents(&mut tx, &page.docs, on_duplicate, room).await?;
         let counts = &mut progress.counts;
-        for w in written {
+        let mut furthest: Option<(i64, String)> = None;
+        for (w, position) in written.into_iter().zip(page.positions) {
             match w {
                 Written::Created => counts.documents_created += 1,
                 Written::Updated => counts.documents_updated += 1,
                 Written::SkippedDuplicate => counts.duplicates_skipped += 1,
                 Written::Unchanged => counts.unchanged += 1,
+                Written::OverLimit => {
+                    // Past the limit: neither kept nor passed, so the cursor stays before it.
+                    counts.filtered += 1;
+                    continue;
+                }
+            }
+            if furthest.as_ref().is_none_or(|f| *f < position) {
+                furthest = Some(position);
             }
         }
-        if let Some((at, id)) = page.positions.into_iter().max() {
+        if let Some((at, id)) = furthest {
             let p = Position { at, id };
             if last.as_ref().is_none_or(|l| (l.at, &l.id) < (p.at, &p.id)) {
                 *last = Some(p);
@@ -703,6 +708,11 @@ pub(crate) async fn conversation_entries(
         }
     }
     Ok(out)
+}
+
+/// Documents a run has created or updated: what its record limit counts.
+fn counts_kept(c: &DiscoverRunCounts) -> u64 {
+    c.documents_created + c.documents_updated
 }
 
 pub(crate) enum Pulled {

@@ -127,3 +127,70 @@ async fn a_pull_waits_rather_than_spend_the_reserved_api_budget() {
     );
     assert_eq!(l.sf.api_usage().0, calls_before);
 }
+
+#[tokio::test]
+async fn a_record_limit_takes_the_oldest_conversations_and_the_next_run_goes_on_from_there() {
+    let backend = backends().remove(0);
+    let l = Linked::new(backend).await;
+    // One transcript no parser can read: kept as one unknown turn, with a warning.
+    let admin = crate::harness::sfsim_admin(&l.sf);
+    admin
+        .create(
+            "LiveChatTranscript",
+            &json!({"Body": "<<< %%% >>>", "Status": "Completed"}),
+        )
+        .await
+        .unwrap();
+    let project_id = project(&l.app, &l.token, "Chats").await;
+    let (s, v) = post(
+        &l.app,
+        &l.token,
+        "/api/v1/discover/jobs",
+        json!({"name": "Ten at a time", "projectId": project_id, "connectionId": l.connection,
+               "dataType": "chat", "soql": "SELECT Id, Body FROM LiveChatTranscript",
+               "recordLimit": 10}),
+    )
+    .await;
+    assert_eq!(s, 201, "{v}");
+    let job = v["id"].as_str().unwrap().to_string();
+    let mut seen = 0;
+    let mut warned = Vec::new();
+    for round in 0..4 {
+        let run = run_job(&l.app, &l.token, &job).await;
+        assert_eq!(run["status"], "succeeded", "{run}");
+        assert_eq!(
+            run["transport"], "query",
+            "a limit needs the oldest first: {run}"
+        );
+        let created = run["documentsCreated"].as_u64().unwrap();
+        assert_eq!(
+            created,
+            if round < 3 { 10 } else { 1 },
+            "round {round}: {run}"
+        );
+        seen += created;
+        warned.extend(run["warnings"].as_array().unwrap().clone());
+    }
+    assert_eq!(seen, 31, "the demo's 30 and the unreadable one, each once");
+    assert!(
+        warned
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("kept as one turn")),
+        "{warned:?}"
+    );
+    let docs = l
+        .app
+        .get_json(
+            &l.token,
+            &format!("/api/v1/discover/projects/{project_id}/documents?limit=100"),
+        )
+        .await;
+    let odd = docs["documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["turns"][0]["text"].as_str().unwrap_or("").contains("%%%"))
+        .unwrap_or_else(|| panic!("{docs}"));
+    assert_eq!(odd["turns"].as_array().unwrap().len(), 1, "{odd}");
+    assert_eq!(odd["turns"][0]["role"], "unknown", "{odd}");
+}
