@@ -133,6 +133,42 @@ pub async fn job(
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default();
+    // Where it reads: the linked org's label, or the job's own account (never its secrets).
+    let account = match (&s.account, &s.connection_id) {
+        (Some(a), _) => format!(
+            "its own account: {} at {}{}",
+            a.username,
+            a.login_url.as_deref().unwrap_or(if a.test_environment {
+                "test.salesforce.com"
+            } else {
+                "login.salesforce.com"
+            }),
+            if a.test_environment { " (test environment)" } else { "" }
+        ),
+        (None, Some(id)) => state
+            .sonde
+            .salesforce_connections(&user.actor)
+            .await?
+            .into_iter()
+            .find(|c| &c.id == id)
+            .map_or_else(|| format!("linked org {id}"), |c| c.label),
+        (None, None) => "none".into(),
+    };
+    let filter: Vec<String> = s
+        .filter
+        .iter()
+        .map(|f| serde_json::to_string(f).unwrap_or_default())
+        .collect();
+    let notices = s.notify.as_ref().map(|n| {
+        let on: Vec<String> = n
+            .on
+            .iter()
+            .filter_map(|o| serde_json::to_value(o).ok())
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect();
+        let on = if on.is_empty() { "failure".to_string() } else { on.join(", ") };
+        format!("{} on {on}", n.emails.join(", "))
+    });
     let editor = user.actor.role >= Role::Editor;
     Ok(page(
         &user,
@@ -155,16 +191,22 @@ pub async fn job(
                 h2 { "Settings" }
                 dl.facts id="job-settings" {
                     dt { "Project" } dd { a href=(project_href(&s.project_id)) { (project_name(&projects, &s.project_id)) } }
-                    dt { "Pulls" } dd { (data_type(&job)) }
+                    dt { "Salesforce" } dd { (account) }
+                    @if let Some(on) = s.credential_expires_on { dt { "Credential expires" } dd { (on) " (reminder " (s.reminder_days_before.unwrap_or(7)) " days before)" } }
+                    dt { "API version" } dd { (s.api_version.as_deref().unwrap_or("Sonde's default")) }
+                    dt { "Pulls" } dd { (data_type(&job)) @if s.include_deleted { ", deleted records too" } }
                     dt { "Query" } dd { pre.message { (s.soql) } }
                     dt { "Date field" } dd { code { (s.date_field.as_deref().unwrap_or("CreatedDate")) } }
                     dt { "Participants" } dd { (participants) }
                     dt { "Masked" } dd { @if redact.is_empty() { span.muted { "Nothing" } } @else { (redact.join(", ")) } }
                     dt { "Substitutions" } dd { @for l in list(&s.substitutions, ": ") { code { (l) } br; } @if s.substitutions.is_empty() { span.muted { "None" } } }
                     dt { "Attributes" } dd { @for l in list(&mappings, " = ") { code { (l) } br; } @if s.mappings.is_empty() { span.muted { "The defaults only" } } }
+                    dt { "Filter" } dd { @for l in &filter { code { (l) } br; } @if filter.is_empty() { span.muted { "None" } } }
                     dt { "Record limit" } dd { @match s.record_limit { Some(n) => (n), None => "All" } }
+                    dt { "Bulk API 2.0 from" } dd { (s.bulk_threshold.unwrap_or(10_000)) " rows" }
                     dt { "Duplicates" } dd { (duplicates) }
                     dt { "Schedule" } dd { @match &s.schedule { Some(c) => code { (c) }, None => "On demand" } }
+                    dt { "Mails" } dd { @match &notices { Some(n) => (n), None => span.muted { "Nobody" } } }
                     dt { "Created" } dd { (moment(&job.created_at)) }
                 }
             }

@@ -537,6 +537,33 @@ async fn the_discover_pages_in_chromium_at_phone_and_desktop_widths() {
     b.shots_in(dir, "job-form-refused").await;
     first_screens(&b, dir, "job-form-refused").await;
 
+    // The job's own account instead of the linked org: a refused form never writes the secret
+    // or the password back into the page; typed again, the job is saved and says where it
+    // reads without them.
+    b.click("#job-account-own").await;
+    b.type_into("#job-client-id", sf.client_id()).await;
+    b.type_into("#job-client-secret", sf.client_secret()).await;
+    b.type_into("#job-username", &sf.username()).await;
+    b.type_into("#job-password", sf.password()).await;
+    b.type_into("#job-login-url", sf.login_url()).await;
+    b.type_into("#job-filter", "browser is Chrome").await;
+    b.click("#save-job").await;
+    let html = b.wait_for("job-retype").await;
+    assert!(!html.contains(sf.client_secret()), "the secret came back into the page");
+    assert!(html.contains("id=\"job-filter-error\""), "{html}");
+    assert_eq!(b.property("#job-client-secret", "value").await, "");
+    b.shots_in(dir, "job-form-account").await;
+    b.type_into("#job-client-secret", sf.client_secret()).await;
+    b.type_into("#job-password", sf.password()).await;
+    b.type_into("#job-mappings", "browser = Browser").await;
+    b.type_into("#job-filter", "browser in Chrome | Safari").await;
+    b.type_into("#job-limit", "").await;
+    b.click("#save-job").await;
+    let html = b.wait_for("its own account").await;
+    assert!(!html.contains(sf.client_secret()) && !html.contains(sf.password()));
+    assert!(html.contains(&sf.username()), "{html}");
+    b.shots_in(dir, "job-own-account").await;
+
     // A run: queued with a bar and Cancel; the page follows it to its end by itself.
     b.goto(&app.url(&format!("/discover/jobs/{job}"))).await;
     b.wait_for("Run now").await;
