@@ -143,7 +143,11 @@ pub async fn job(
             } else {
                 "login.salesforce.com"
             }),
-            if a.test_environment { " (test environment)" } else { "" }
+            if a.test_environment {
+                " (test environment)"
+            } else {
+                ""
+            }
         ),
         (None, Some(id)) => state
             .sonde
@@ -154,19 +158,33 @@ pub async fn job(
             .map_or_else(|| format!("linked org {id}"), |c| c.label),
         (None, None) => "none".into(),
     };
+    // The filter as the form takes it: `attribute op value`, `in` values joined by `|`.
     let filter: Vec<String> = s
         .filter
         .iter()
-        .map(|f| serde_json::to_string(f).unwrap_or_default())
+        .map(|f| {
+            let op = serde_json::to_value(f.op)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            let value = match &f.value {
+                engine::discover::mapping::FilterValue::One(v) => v.clone(),
+                engine::discover::mapping::FilterValue::Many(vs) => vs.join(" | "),
+            };
+            format!("{} {op} {value}", f.attribute)
+        })
         .collect();
     let notices = s.notify.as_ref().map(|n| {
-        let on: Vec<String> = n
-            .on
-            .iter()
-            .filter_map(|o| serde_json::to_value(o).ok())
-            .filter_map(|v| v.as_str().map(str::to_string))
-            .collect();
-        let on = if on.is_empty() { "failure".to_string() } else { on.join(", ") };
+        let on: Vec<String> =
+            n.on.iter()
+                .filter_map(|o| serde_json::to_value(o).ok())
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect();
+        let on = if on.is_empty() {
+            "failure".to_string()
+        } else {
+            on.join(", ")
+        };
         format!("{} on {on}", n.emails.join(", "))
     });
     let editor = user.actor.role >= Role::Editor;

@@ -549,14 +549,18 @@ async fn the_discover_pages_in_chromium_at_phone_and_desktop_widths() {
     b.type_into("#job-filter", "browser is Chrome").await;
     b.click("#save-job").await;
     let html = b.wait_for("job-retype").await;
-    assert!(!html.contains(sf.client_secret()), "the secret came back into the page");
+    assert!(
+        !html.contains(sf.client_secret()),
+        "the secret came back into the page"
+    );
     assert!(html.contains("id=\"job-filter-error\""), "{html}");
     assert_eq!(b.property("#job-client-secret", "value").await, "");
     b.shots_in(dir, "job-form-account").await;
     b.type_into("#job-client-secret", sf.client_secret()).await;
     b.type_into("#job-password", sf.password()).await;
     b.type_into("#job-mappings", "browser = Browser").await;
-    b.type_into("#job-filter", "browser in Chrome | Safari").await;
+    b.type_into("#job-filter", "browser in Chrome | Safari")
+        .await;
     b.type_into("#job-limit", "").await;
     b.click("#save-job").await;
     let html = b.wait_for("its own account").await;
