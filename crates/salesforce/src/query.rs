@@ -124,8 +124,12 @@ impl Connection {
 
     /// `SELECT COUNT() FROM ...`: the count without any records.
     pub async fn count(&self, soql: &str) -> Result<u64> {
-        let page: QueryPage<serde::de::IgnoredAny> =
-            self.query_page(soql, QueryOptions::default()).await?;
+        self.count_with(soql, QueryOptions::default()).await
+    }
+
+    /// [`Connection::count`] with options: over `queryAll` it counts deleted rows too.
+    pub async fn count_with(&self, soql: &str, options: QueryOptions) -> Result<u64> {
+        let page: QueryPage<serde::de::IgnoredAny> = self.query_page(soql, options).await?;
         Ok(page.total_size)
     }
 }

@@ -82,6 +82,7 @@ pub struct JobForm {
     data_type: String,
     soql: String,
     date_field: String,
+    fixed_document_date: String,
     participants: String,
     redact_card: Option<String>,
     redact_iban: Option<String>,
@@ -242,6 +243,7 @@ impl JobForm {
             "dataType": self.data_type,
             "soql": self.soql,
             "dateField": given(&self.date_field),
+            "fixedDocumentDate": given(&self.fixed_document_date),
             "participants": self.participants,
             "redact": redact,
             "substitutions": substitutions,
@@ -619,6 +621,9 @@ async fn form_page(
                     }
                     (errors.at("dateField", "job-date-field-error"))
                     @if checked.is_none() { span.muted { "Validate the query to be offered its date fields." } } }
+                p { label for="job-fixed-date" { "Or one date for every document (optional; runs still follow the date field)" }
+                    input type="date" id="job-fixed-date" name="fixed_document_date" value=(f.fixed_document_date) aria-invalid=[invalid("fixedDocumentDate")] aria-describedby="job-fixed-date-error";
+                    (errors.at("fixedDocumentDate", "job-fixed-date-error")) }
             }
             div.card {
                 h2 { "How" }

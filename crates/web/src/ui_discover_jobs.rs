@@ -214,7 +214,7 @@ pub async fn job(
                     dt { "API version" } dd { (s.api_version.as_deref().unwrap_or("Sonde's default")) }
                     dt { "Pulls" } dd { (data_type(&job)) @if s.include_deleted { ", deleted records too" } }
                     dt { "Query" } dd { pre.message { (s.soql) } }
-                    dt { "Date field" } dd { code { (s.date_field.as_deref().unwrap_or("CreatedDate")) } }
+                    dt { "Date field" } dd { code { (s.date_field.as_deref().unwrap_or("CreatedDate")) } @if let Some(d) = s.fixed_document_date { ", every document dated " (d) } }
                     dt { "Participants" } dd { (participants) }
                     dt { "Masked" } dd { @if redact.is_empty() { span.muted { "Nothing" } } @else { (redact.join(", ")) } }
                     dt { "Substitutions" } dd { @for l in list(&s.substitutions, ": ") { code { (l) } br; } @if s.substitutions.is_empty() { span.muted { "None" } } }

@@ -169,7 +169,17 @@ impl Context<'_> {
                 Value::String(conv.agent_verbatim()),
             );
         }
-        let document = self.document(&id, date, attributes, verbatim, turns).ok()?;
+        // A fixed document date dates every document alike; the cursor still follows the
+        // date field.
+        let document_date = self
+            .settings
+            .fixed_document_date
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|d| d.and_utc().timestamp_millis())
+            .or(date);
+        let document = self
+            .document(&id, document_date, attributes, verbatim, turns)
+            .ok()?;
         Some(Built {
             document,
             warnings,

@@ -140,6 +140,11 @@ pub struct JobSettings {
     /// (default 10,000).
     #[serde(default)]
     pub bulk_threshold: Option<u64>,
+    /// One date for every document instead of the date field's (which still drives
+    /// incremental runs): a load of records whose own dates mean nothing to the analysis.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = Date)]
+    pub fixed_document_date: Option<chrono::NaiveDate>,
     #[serde(default)]
     pub duplicates: Duplicates,
     /// A cron expression for incremental runs (`0 0 * * * *`: hourly); none = on demand.

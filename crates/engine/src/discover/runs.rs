@@ -443,8 +443,12 @@ impl Sonde {
                 None => return Ok(Pulled::Cancelled),
             },
             None if progress.counts.rows_expected.is_none() => {
+                let counted = salesforce::QueryOptions {
+                    include_deleted: settings.include_deleted,
+                    ..Default::default()
+                };
                 let n = conn
-                    .count(&transport::count_query(&pull_q).to_string())
+                    .count_with(&transport::count_query(&pull_q).to_string(), counted)
                     .await
                     .map_err(Error::from)?;
                 progress.counts.rows_expected = Some(n);

@@ -194,3 +194,111 @@ async fn a_record_limit_takes_the_oldest_conversations_and_the_next_run_goes_on_
     assert_eq!(odd["turns"].as_array().unwrap().len(), 1, "{odd}");
     assert_eq!(odd["turns"][0]["role"], "unknown", "{odd}");
 }
+
+#[tokio::test]
+async fn a_run_cancelled_mid_pull_stops_after_its_page_and_frees_its_bulk_job() {
+    let backend = backends().remove(0);
+    let l = Linked::new(backend).await;
+    generate_chats(&l.sf, 2_400, 2).await;
+    // Five results pages, each a while coming: time to cancel between them.
+    sim_post(&l.sf, "/_sim/bulk", json!({"defaultMaxRecords": 500})).await;
+    sim_post(
+        &l.sf,
+        "/_sim/faults",
+        json!({"latencyMs": 300, "endpoints": ["bulk.getQueryResults"]}),
+    )
+    .await;
+    let project_id = project(&l.app, &l.token, "Chats").await;
+    let job = chat_job(&l, &project_id, 1_000).await;
+    let (s, v) = post(
+        &l.app,
+        &l.token,
+        &format!("/api/v1/discover/jobs/{job}/runs"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(s, 201, "{v}");
+    let run = v["id"].as_str().unwrap().to_string();
+    let sonde = l.app.sonde.clone();
+    let worker = tokio::spawn(async move { sonde.drain_discover_runs().await.unwrap() });
+    loop {
+        let r = l
+            .app
+            .get_json(&l.token, &format!("/api/v1/discover/runs/{run}"))
+            .await;
+        if r["documentsCreated"].as_u64().unwrap_or(0) > 0 {
+            break;
+        }
+        assert_ne!(
+            r["status"], "succeeded",
+            "the pull ended before the cancel: {r}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let (s, v) = post(
+        &l.app,
+        &l.token,
+        &format!("/api/v1/discover/runs/{run}/cancel"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    worker.await.unwrap();
+    let done = l
+        .app
+        .get_json(&l.token, &format!("/api/v1/discover/runs/{run}"))
+        .await;
+    assert_eq!(done["status"], "cancelled", "{done}");
+    let kept = done["documentsCreated"].as_u64().unwrap();
+    assert!((500..2_430).contains(&kept), "stopped part-way: {done}");
+    assert_eq!(
+        l.sf.calls_to("bulk.deleteQueryJob"),
+        1,
+        "{:?}",
+        l.sf.calls()
+    );
+    // Cancelled runs move no cursor: the next run reads the rest (and the kept as unchanged).
+    sim_post(&l.sf, "/_sim/faults", json!({})).await;
+    let next = run_job(&l.app, &l.token, &job).await;
+    assert_eq!(next["status"], "succeeded", "{next}");
+    assert_eq!(
+        next["documentsCreated"].as_u64().unwrap() + kept,
+        2_430,
+        "{next}"
+    );
+}
+
+#[tokio::test]
+async fn a_fixed_document_date_dates_every_document_alike() {
+    let backend = backends().remove(0);
+    let l = Linked::new(backend).await;
+    let project_id = project(&l.app, &l.token, "Chats").await;
+    let (s, v) = post(
+        &l.app,
+        &l.token,
+        "/api/v1/discover/jobs",
+        json!({"name": "Dated", "projectId": project_id, "connectionId": l.connection,
+               "dataType": "chat", "soql": "SELECT Id, Body FROM LiveChatTranscript",
+               "fixedDocumentDate": "2026-01-15"}),
+    )
+    .await;
+    assert_eq!(s, 201, "{v}");
+    let run = run_job(&l.app, &l.token, v["id"].as_str().unwrap()).await;
+    assert_eq!(run["documentsCreated"], 30, "{run}");
+    let docs = l
+        .app
+        .get_json(
+            &l.token,
+            &format!("/api/v1/discover/projects/{project_id}/documents?limit=100"),
+        )
+        .await;
+    for d in docs["documents"].as_array().unwrap() {
+        assert!(
+            d["documentDate"]
+                .as_str()
+                .unwrap()
+                .starts_with("2026-01-15"),
+            "{d}"
+        );
+    }
+}
