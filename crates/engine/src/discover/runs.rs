@@ -425,23 +425,10 @@ impl Sonde {
         }
         let run_id = progress.row.id.clone();
         let mut last = checkpoint.last.clone().or(cursor.clone());
-        let source = match checkpoint.bulk {
-            Some(at) => match self
-                .open_bulk(
-                    job,
-                    owner,
-                    progress,
-                    &conn,
-                    &q,
-                    &pull_q,
-                    settings.include_deleted,
-                    at,
-                )
-                .await?
-            {
-                Some(reader) => Source::Bulk(Box::new(reader)),
-                None => return Ok(Pulled::Cancelled),
-            },
+        // Where a Bulk pull reads from: the checkpoint's job when resumed; a new one when a
+        // fresh run's COUNT() reaches the threshold; none for query/queryMore.
+        let bulk_at = match checkpoint.bulk {
+            Some(at) => Some(at),
             None if progress.counts.rows_expected.is_none() => {
                 let counted = salesforce::QueryOptions {
                     include_deleted: settings.include_deleted,
@@ -458,35 +445,34 @@ impl Sonde {
                 // A record limit below the pull's size needs the oldest rows first, which only
                 // the ordered query gives.
                 let limited = settings.record_limit.is_some_and(|l| l < n);
-                if n >= threshold && !limited {
-                    progress.counts.transport = Some("bulk".into());
-                    let at = BulkAt {
-                        job: String::new(),
-                        locator: None,
-                        skip: 0,
-                        from,
-                    };
-                    match self
-                        .open_bulk(
-                            job,
-                            owner,
-                            progress,
-                            &conn,
-                            &q,
-                            &pull_q,
-                            settings.include_deleted,
-                            at,
-                        )
-                        .await?
-                    {
-                        Some(reader) => Source::Bulk(Box::new(reader)),
-                        None => return Ok(Pulled::Cancelled),
-                    }
-                } else {
-                    progress.counts.transport = Some("query".into());
-                    Source::Rest(super::source::rows(&conn, &settings, &pull_q.to_string()))
-                }
+                let bulk = n >= threshold && !limited;
+                progress.counts.transport = Some(if bulk { "bulk" } else { "query" }.into());
+                bulk.then(|| BulkAt {
+                    job: String::new(),
+                    locator: None,
+                    skip: 0,
+                    from,
+                })
             }
+            None => None,
+        };
+        let source = match bulk_at {
+            Some(at) => match self
+                .open_bulk(
+                    job,
+                    owner,
+                    progress,
+                    &conn,
+                    &q,
+                    &pull_q,
+                    settings.include_deleted,
+                    at,
+                )
+                .await?
+            {
+                Some(reader) => Source::Bulk(Box::new(reader)),
+                None => return Ok(Pulled::Cancelled),
+            },
             None => Source::Rest(super::source::rows(&conn, &settings, &pull_q.to_string())),
         };
         let on_duplicate = match settings.duplicates {
