@@ -25,6 +25,7 @@ pub mod linked_orgs;
 pub mod mail;
 pub mod message_templates;
 pub mod opt_out_sync;
+pub mod panel;
 pub mod passwords;
 mod record_trust;
 pub mod respondent;

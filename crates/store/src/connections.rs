@@ -256,6 +256,22 @@ impl Store {
         rows.iter().map(connection_from).collect()
     }
 
+    /// The Sonde organizations linked to a Salesforce org (its 15-character id): those with a
+    /// connection that has not been disconnected (one waiting to be reconnected still counts).
+    pub async fn organizations_linked_to(&self, sf_org_id: &str) -> Result<Vec<String>> {
+        let rows = sqlx::query(
+            "SELECT DISTINCT org_id FROM salesforce_connections \
+             WHERE substr(sf_org_id, 1, 15) = $1 AND status IN ('active', 'reconnect') \
+             ORDER BY org_id",
+        )
+        .bind(sf_org_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| r.try_get("org_id").map_err(Into::into))
+            .collect()
+    }
+
     pub async fn delete_connection(&self, id: &str) -> Result<()> {
         sqlx::query("DELETE FROM salesforce_connections WHERE id = $1")
             .bind(id)

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use engine::{Error, FieldProblem};
 
-fn status_of(e: &Error) -> StatusCode {
+pub(crate) fn status_of(e: &Error) -> StatusCode {
     match e {
         Error::Unauthenticated => StatusCode::UNAUTHORIZED,
         Error::Forbidden(_) => StatusCode::FORBIDDEN,
@@ -41,7 +41,7 @@ fn code_of(e: &Error) -> &'static str {
 /// Seconds a client is asked to wait before retrying a 503: about the store's lock wait.
 pub const RETRY_AFTER_SECS: u64 = 5;
 
-fn log_internal(e: &Error) {
+pub(crate) fn log_internal(e: &Error) {
     let chain = |cause: &(dyn std::error::Error + 'static)| {
         let mut chain = cause.to_string();
         let mut source = cause.source();

@@ -22,6 +22,7 @@ pub mod error;
 pub mod invitation;
 pub mod openapi;
 pub mod pages;
+pub mod panel;
 pub mod preview;
 pub mod respondent;
 pub mod routes;

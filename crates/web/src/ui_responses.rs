@@ -33,7 +33,7 @@ fn status_label(s: ResponseStatus) -> &'static str {
         .map_or("", |(_, l)| l)
 }
 
-fn status_badge(s: ResponseStatus) -> Markup {
+pub(crate) fn status_badge(s: ResponseStatus) -> Markup {
     html! { span class={ "badge status-" (s.as_str()) } { (status_label(s)) } }
 }
 

@@ -21,6 +21,7 @@ mod linked_orgs;
 mod moves;
 mod open_link;
 mod opt_out_ui;
+mod panel;
 mod queue;
 mod readme;
 mod resilience;

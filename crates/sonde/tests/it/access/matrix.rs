@@ -189,6 +189,11 @@ fn table() -> Vec<Row> {
         POST   "/webhooks/twilio/status" at("/webhooks/twilio/status").twilio(TWILIO_STATUS)                       => Ok    Ok      Ok      Ok      Ok;
         POST   "/webhooks/twilio/inbound" at("/webhooks/twilio/inbound").twilio(TWILIO_INBOUND)                    => Ok    Ok      Ok      Ok      Ok;
 
+        // ---- the Canvas panel: Salesforce's signature, then the page's signed pass, are the
+        // credential; no session is read, so every caller gets the same answer ------------------ anon  other   viewer  editor  admin
+        POST   "/panel" at("/panel").form(&[("signed_request", "{panel_request}")])                              => Ok    Ok      Ok      Ok      Ok;
+        GET    "/panel/responses/{id}" at("/panel/responses/{panel_response}?t={panel_pass}")                   => Ok    Ok      Ok      Ok      Ok;
+
         // ---- admin UI (session cookie; forms carry the caller's CSRF token) -------------------------------- anon  other   viewer  editor  admin
         GET    "/assets/{name}" at("/assets/sonde.css")                                                           => Ok    Ok      Ok      Ok      Ok;
         GET    "/account" at("/account")                                                                          => Login Ok      Ok      Ok      Ok;

@@ -431,6 +431,46 @@ impl World {
         w.values.insert("sf_password", w.sf.password().to_string());
         w.values
             .insert("sf_login_url", w.sf.login_url().to_string());
+        // The Canvas panel: a request Salesforce signed for the editor on the Case, and the pass
+        // its page carries to open a response about that Case.
+        let context = json!({
+            "algorithm": "HMACSHA256",
+            "client": {"instanceUrl": w.sf.instance_url(), "oauthToken": "00D!matrix"},
+            "context": {
+                "user": {"email": w.editor.email},
+                "organization": {"organizationId": w.sf.org_id()},
+                "environment": {"record": {"attributes": {"type": "Case"}, "Id": w.values["case_id"]}}
+            }
+        });
+        let signed = salesforce::canvas::sign_request(
+            &context.to_string(),
+            &salesforce::Secret::new(w.sf.client_secret()),
+        );
+        w.values.insert("panel_request", signed);
+        let data = survey::ResponseData {
+            embedded_data: [("sfCaseId".to_string(), w.values["case_id"].clone())].into(),
+            ..Default::default()
+        };
+        let panel_response = harness::insert_response(
+            &w.app,
+            &w.editor.org_id,
+            &w.values["survey"],
+            store::responses::ResponseStatus::Complete,
+            store::now_ms(),
+            &data,
+        )
+        .await;
+        w.values.insert("panel_response", panel_response);
+        let pass = engine::panel::PanelPass {
+            user_id: w.editor.user_id.clone(),
+            org_id: w.editor.org_id.clone(),
+            record_id: engine::panel::record_key(&w.values["case_id"]).map(str::to_string),
+            frame_ancestors: vec![w.sf.instance_url().to_string()],
+            // The matrix runs longer than a pass lives.
+            expires_at: store::now_ms() + 24 * 3_600_000,
+        };
+        let pass = w.app.sonde.sign_panel_pass(&pass).await.unwrap();
+        w.values.insert("panel_pass", pass);
         // An inbound project, two jobs on it, and a run of the second to cancel.
         let p = w
             .editor_call(
