@@ -222,20 +222,32 @@ impl Sonde {
         let from = sender(&mailer)?;
         for job in &jobs {
             let outcome = self.send_test(job, &mailer, &from).await;
-            match outcome {
-                Ok(()) => self.store.complete_job(&job.id, owner).await?,
-                Err(MailRefusal::Temporary(e)) if job.attempts < MAX_ATTEMPTS => {
-                    let later = store::now_ms() + backoff_ms(job.attempts);
-                    self.store
-                        .retry_job(&job.id, owner, later, &e, true)
-                        .await?
-                }
-                Err(MailRefusal::Temporary(e) | MailRefusal::Permanent(e)) => {
-                    self.store.fail_job(&job.id, owner, &e).await?
-                }
-            };
+            self.settle_mail_job(job, owner, outcome).await?;
         }
         Ok(jobs.len())
+    }
+
+    /// A queued mail's job after the send: done, tried again later while the refusal is
+    /// temporary and attempts remain, failed otherwise.
+    pub(crate) async fn settle_mail_job(
+        &self,
+        job: &Job,
+        owner: &str,
+        outcome: std::result::Result<(), MailRefusal>,
+    ) -> Result<()> {
+        match outcome {
+            Ok(()) => self.store.complete_job(&job.id, owner).await?,
+            Err(MailRefusal::Temporary(e)) if job.attempts < MAX_ATTEMPTS => {
+                let later = store::now_ms() + backoff_ms(job.attempts);
+                self.store
+                    .retry_job(&job.id, owner, later, &e, true)
+                    .await?
+            }
+            Err(MailRefusal::Temporary(e) | MailRefusal::Permanent(e)) => {
+                self.store.fail_job(&job.id, owner, &e).await?
+            }
+        };
+        Ok(())
     }
 
     async fn send_test(

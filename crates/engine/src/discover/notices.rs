@@ -5,7 +5,6 @@
 
 use super::job_of;
 use super::runs::DiscoverRunCounts;
-use crate::distribution_audience::{backoff_ms, MAX_ATTEMPTS};
 use crate::mail::{MailRefusal, Mailer};
 use crate::{Result, Sonde};
 use serde::{Deserialize, Serialize};
@@ -205,18 +204,8 @@ impl Sonde {
             .claim_jobs(NOTICE_JOB, owner, 20, LEASE_MS)
             .await?;
         for job in &jobs {
-            match send_notice(job, &mailer).await {
-                Ok(()) => self.store.complete_job(&job.id, owner).await?,
-                Err(MailRefusal::Temporary(e)) if job.attempts < MAX_ATTEMPTS => {
-                    let later = store::now_ms() + backoff_ms(job.attempts);
-                    self.store
-                        .retry_job(&job.id, owner, later, &e, true)
-                        .await?
-                }
-                Err(MailRefusal::Temporary(e) | MailRefusal::Permanent(e)) => {
-                    self.store.fail_job(&job.id, owner, &e).await?
-                }
-            };
+            let outcome = send_notice(job, &mailer).await;
+            self.settle_mail_job(job, owner, outcome).await?;
         }
         Ok(jobs.len())
     }
