@@ -6,7 +6,7 @@ use crate::auth::ApiActor;
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use engine::discover::query::{QueryToValidate, ValidatedQuery};
@@ -165,13 +165,7 @@ pub async fn sample(
         .discover_sample_csv(&actor, &id, q.rows.unwrap_or(20))
         .await?;
     Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{id}-sample.csv\""),
-            ),
-        ],
+        crate::downloads::attachment(&id, "sample.csv", crate::downloads::CSV),
         csv,
     )
         .into_response())

@@ -7,7 +7,6 @@ use crate::auth::ApiActor;
 use crate::AppState;
 use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use engine::discover::documents::Document;
@@ -106,19 +105,8 @@ pub(crate) async fn csv_response(
         .discover_export_csv(actor, project_id, filter)
         .await?
         .map(|chunk| chunk.map(axum::body::Bytes::from));
-    // An id is letters, digits and `_`; anything else is left out of the file name.
-    let name: String = project_id
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
-        .collect();
     Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}-documents.csv\""),
-            ),
-        ],
+        crate::downloads::attachment(project_id, "documents.csv", crate::downloads::CSV),
         Body::from_stream(chunks),
     )
         .into_response())

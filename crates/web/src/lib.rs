@@ -18,6 +18,7 @@ pub mod api_users;
 pub mod assets;
 pub mod auth;
 mod definition_uploads;
+mod downloads;
 pub mod error;
 pub mod invitation;
 pub mod openapi;

@@ -9,7 +9,6 @@ use crate::ui::page;
 use crate::ui_discover::{moment, project_href, tabs};
 use crate::AppState;
 use axum::extract::{Path, State};
-use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use engine::discover::runs::DiscoverRun;
@@ -275,18 +274,8 @@ pub async fn sample(
         .sonde
         .discover_sample_csv(&user.actor, &id, 20)
         .await?;
-    let name: String = id
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
-        .collect();
     Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}-sample.csv\""),
-            ),
-        ],
+        crate::downloads::attachment(&id, "sample.csv", crate::downloads::CSV),
         csv,
     )
         .into_response())
