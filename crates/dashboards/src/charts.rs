@@ -72,7 +72,10 @@ fn text_style(color: RGBColor) -> TextStyle<'static> {
 
 /// Draws onto a fresh SVG of this size. A chart that fails to draw is left out (an empty
 /// string): the page's table still carries its numbers.
-fn svg(size: (u32, u32), draw: impl FnOnce(&DrawingArea<SVGBackend<'_>, Shift>) -> Drawn) -> String {
+fn svg(
+    size: (u32, u32),
+    draw: impl FnOnce(&DrawingArea<SVGBackend<'_>, Shift>) -> Drawn,
+) -> String {
     let mut out = String::new();
     let drawn = {
         let root = SVGBackend::with_string(&mut out, size).into_drawing_area();
@@ -165,7 +168,14 @@ pub fn volume_chart(volume: &Volume, width: Width) -> String {
 pub fn nps_trend_chart(trend: &NpsTrend, width: Width) -> String {
     let labels: Vec<String> = trend.points.iter().map(|p| p.start.clone()).collect();
     let values: Vec<f64> = trend.points.iter().map(|p| p.score).collect();
-    line(&labels, &values, -100.0..100.0, trend.period, width, PROMOTER)
+    line(
+        &labels,
+        &values,
+        -100.0..100.0,
+        trend.period,
+        width,
+        PROMOTER,
+    )
 }
 
 /// Detractors, passives and promoters as shares of one bar, with a legend of counts below.
@@ -185,7 +195,12 @@ pub fn nps_split_chart(nps: &NpsSummary, width: Width) -> String {
         // Exact shares for the bar (the rounded percents may not add up to 100).
         let share = |n: u64| n as f64 * 100.0 / answered as f64;
         let parts = [
-            (share(nps.detractors), nps.detractors, "Detractors", DETRACTOR),
+            (
+                share(nps.detractors),
+                nps.detractors,
+                "Detractors",
+                DETRACTOR,
+            ),
             (share(nps.passives), nps.passives, "Passives", PASSIVE),
             (share(nps.promoters), nps.promoters, "Promoters", PROMOTER),
         ];

@@ -83,13 +83,34 @@ mod tests {
     #[test]
     fn weeks_start_on_monday_and_months_on_the_first() {
         // 2026-12-07 is a Monday.
-        assert_eq!(period_start(Period::Week, day("2026-12-07")), day("2026-12-07"));
-        assert_eq!(period_start(Period::Week, day("2026-12-13")), day("2026-12-07"));
-        assert_eq!(period_start(Period::Week, day("2026-12-14")), day("2026-12-14"));
-        assert_eq!(period_start(Period::Week, day("1969-12-31")), day("1969-12-29"));
-        assert_eq!(period_start(Period::Month, day("2026-02-28")), day("2026-02-01"));
-        assert_eq!(next_period(Period::Month, day("2026-12-01")), day("2027-01-01"));
-        assert_eq!(next_period(Period::Week, day("2026-12-07")), day("2026-12-14"));
+        assert_eq!(
+            period_start(Period::Week, day("2026-12-07")),
+            day("2026-12-07")
+        );
+        assert_eq!(
+            period_start(Period::Week, day("2026-12-13")),
+            day("2026-12-07")
+        );
+        assert_eq!(
+            period_start(Period::Week, day("2026-12-14")),
+            day("2026-12-14")
+        );
+        assert_eq!(
+            period_start(Period::Week, day("1969-12-31")),
+            day("1969-12-29")
+        );
+        assert_eq!(
+            period_start(Period::Month, day("2026-02-28")),
+            day("2026-02-01")
+        );
+        assert_eq!(
+            next_period(Period::Month, day("2026-12-01")),
+            day("2027-01-01")
+        );
+        assert_eq!(
+            next_period(Period::Week, day("2026-12-07")),
+            day("2026-12-14")
+        );
         assert_eq!(day_label(day("2026-03-09")), "2026-03-09");
         assert_eq!(day_of(-1), -1);
     }

@@ -80,10 +80,7 @@ fn nps_counts_promoters_passives_and_detractors() {
     let d = compute(&def, &responses);
     let (q, nps) = d.headline_nps().unwrap();
     assert_eq!(q.answered, 10);
-    assert_eq!(
-        (nps.promoters, nps.passives, nps.detractors),
-        (4, 3, 3)
-    );
+    assert_eq!((nps.promoters, nps.passives, nps.detractors), (4, 3, 3));
     assert_eq!(nps.score, 10.0);
     assert_eq!(nps.promoters_percent, 40.0);
     // Ten days from a Monday: two weeks in the trend.
@@ -180,7 +177,11 @@ fn choices_are_counted_by_id_or_recode_with_other_text_beside_its_choice() {
     ];
     let responses: Vec<_> = datas.iter().map(|d| at(MONDAY, d)).collect();
     let d = compute(&def, &responses);
-    let q = d.questions.iter().find(|q| q.question_id == "QID3").unwrap();
+    let q = d
+        .questions
+        .iter()
+        .find(|q| q.question_id == "QID3")
+        .unwrap();
     assert_eq!(q.kind, SummaryKind::MultipleChoice);
     assert_eq!(q.answered, 3);
     assert_eq!(q.unlisted, 1);
@@ -209,7 +210,10 @@ fn matrix_rows_and_text_answers_newest_first() {
                 Answer::Matrix {
                     rows: BTreeMap::from([
                         ("1".to_string(), "2".to_string()),
-                        ("2".to_string(), if i % 2 == 0 { "1" } else { "2" }.to_string()),
+                        (
+                            "2".to_string(),
+                            if i % 2 == 0 { "1" } else { "2" }.to_string(),
+                        ),
                     ]),
                 },
             ),
@@ -222,7 +226,11 @@ fn matrix_rows_and_text_answers_newest_first() {
         .map(|(i, d)| at(MONDAY + i as i64 * 1000, d))
         .collect();
     let d = compute(&def, &responses);
-    let text = d.questions.iter().find(|q| q.question_id == "QID5").unwrap();
+    let text = d
+        .questions
+        .iter()
+        .find(|q| q.question_id == "QID5")
+        .unwrap();
     let answers = text.text_answers.as_ref().unwrap();
     assert_eq!(answers.total, TEXT_ANSWERS_SHOWN as u64 + 5);
     assert_eq!(answers.shown.len(), TEXT_ANSWERS_SHOWN);
@@ -230,7 +238,11 @@ fn matrix_rows_and_text_answers_newest_first() {
         answers.shown[0].text,
         format!("answer {}", TEXT_ANSWERS_SHOWN + 4)
     );
-    let matrix = d.questions.iter().find(|q| q.question_id == "QID4").unwrap();
+    let matrix = d
+        .questions
+        .iter()
+        .find(|q| q.question_id == "QID4")
+        .unwrap();
     let rows = matrix.matrix.as_ref().unwrap();
     assert_eq!(rows[0].scale[1].count, TEXT_ANSWERS_SHOWN as u64 + 5);
     assert_eq!(rows[0].scale[1].percent, 100.0);
@@ -280,7 +292,11 @@ fn charts_are_svg_carrying_their_labels_escaped() {
     ])];
     let responses: Vec<_> = datas.iter().map(|d| at(MONDAY, d)).collect();
     let mut d = compute(&def, &responses);
-    let q = d.questions.iter_mut().find(|q| q.question_id == "QID3").unwrap();
+    let q = d
+        .questions
+        .iter_mut()
+        .find(|q| q.question_id == "QID3")
+        .unwrap();
     q.choices.as_mut().unwrap()[0].label = "Fish & <chips>".into();
     for width in charts::Width::ALL {
         let svg = charts::choice_chart(q.choices.as_ref().unwrap(), width);

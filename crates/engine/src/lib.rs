@@ -6,6 +6,7 @@ pub mod auth;
 pub mod connections;
 pub mod contact_import;
 pub mod credentials;
+pub mod dashboards;
 pub mod deletions;
 pub mod delivery;
 pub mod directory;

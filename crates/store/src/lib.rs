@@ -5,6 +5,7 @@ pub mod audit;
 pub mod availability;
 pub mod connections;
 pub mod credentials;
+pub mod dashboards;
 pub mod deletions;
 pub mod directory;
 pub mod discover;

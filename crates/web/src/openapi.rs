@@ -6,9 +6,9 @@
 //! `api_doc::` tests fail until every routed `/api/v1` operation is documented and vice versa.
 
 use crate::{
-    api, api_audit, api_credentials, api_deletions, api_discover, api_discover_accounts,
-    api_discover_view, api_distributions, api_opt_out_sync, api_salesforce, api_users,
-    error::ApiErrorBody,
+    api, api_audit, api_credentials, api_dashboards, api_deletions, api_discover,
+    api_discover_accounts, api_discover_view, api_distributions, api_opt_out_sync, api_salesforce,
+    api_users, error::ApiErrorBody,
 };
 use axum::Json;
 use std::sync::OnceLock;
@@ -47,6 +47,7 @@ use utoipa::{Modify, OpenApi};
         api::set_link_signing,
         api::rotate_link_secret,
         api::list_responses,
+        api_dashboards::get_dashboard,
         api::create_response,
         api::get_response,
         api::update_response,

@@ -2,13 +2,13 @@
 //! walks this same table, so a route cannot be added without the access matrix knowing of it.
 
 use crate::{
-    account, api, api_audit, api_credentials, api_deletions, api_discover, api_discover_accounts,
-    api_discover_view, api_distributions, api_opt_out_sync, api_salesforce, api_users, assets,
-    invitation, openapi, panel, respondent, salesforce_hooks, sign_in, twilio_webhooks, ui,
-    ui_audit, ui_deletions, ui_discover, ui_discover_job_form, ui_discover_jobs, ui_distributions,
-    ui_frequency_rules, ui_linked_orgs, ui_opt_out_sync, ui_outbox, ui_responses, ui_salesforce,
-    ui_survey_bundles, ui_templates, ui_test_sends, ui_users, ui_workflow_editor,
-    ui_workflow_moves, ui_workflows, AppState,
+    account, api, api_audit, api_credentials, api_dashboards, api_deletions, api_discover,
+    api_discover_accounts, api_discover_view, api_distributions, api_opt_out_sync, api_salesforce,
+    api_users, assets, invitation, openapi, panel, respondent, salesforce_hooks, sign_in,
+    twilio_webhooks, ui, ui_audit, ui_dashboards, ui_deletions, ui_discover, ui_discover_job_form,
+    ui_discover_jobs, ui_distributions, ui_frequency_rules, ui_linked_orgs, ui_opt_out_sync,
+    ui_outbox, ui_responses, ui_salesforce, ui_survey_bundles, ui_templates, ui_test_sends,
+    ui_users, ui_workflow_editor, ui_workflow_moves, ui_workflows, AppState,
 };
 use axum::handler::Handler;
 use axum::http::Method;
@@ -98,6 +98,10 @@ pub fn table() -> Vec<Route> {
             api::rotate_link_secret,
         ),
         get("/api/v1/surveys/{id}/responses", api::list_responses),
+        get(
+            "/api/v1/surveys/{id}/dashboard",
+            api_dashboards::get_dashboard,
+        ),
         post("/api/v1/surveys/{id}/responses", api::create_response),
         get(
             "/api/v1/surveys/{id}/responses/{response_id}",
@@ -354,6 +358,7 @@ pub fn table() -> Vec<Route> {
         get("/surveys/{id}/purge", ui_deletions::confirm_purge),
         post("/surveys/{id}/purge", ui_deletions::purge),
         get("/surveys/{id}/responses", ui_responses::responses),
+        get("/surveys/{id}/dashboard", ui_dashboards::dashboard),
         get(
             "/surveys/{id}/responses/{response_id}",
             ui_responses::response,

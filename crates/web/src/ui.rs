@@ -255,6 +255,7 @@ async fn survey_page(
                 h2 { "Responses (" (total) ")" }
                 p {
                     a href={ "/surveys/" (s.id) "/responses" } { "All responses" } " (filter, open one) · "
+                    a href={ "/surveys/" (s.id) "/dashboard" } id="dashboard-tab" { "Dashboard" } " (NPS, CSAT, charts) · "
                     a href={ "/surveys/" (s.id) "/export.csv" } { "Export CSV" } " · "
                     a href={ "/surveys/" (s.id) "/export.json" } { "Export JSON" }
                 }

@@ -10,6 +10,7 @@ mod cli;
 mod concurrency;
 mod crash;
 mod credentials;
+mod dashboards;
 mod deletions;
 mod discover;
 mod discover_accounts;

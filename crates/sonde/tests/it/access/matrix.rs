@@ -48,6 +48,7 @@ fn table() -> Vec<Row> {
                    .json(r#"{"required": false}"#)                                                                => Login Hidden  Denied  Ok      Ok;
         POST   "/api/v1/surveys/{id}/link-signing/rotate" at("/api/v1/surveys/{survey}/link-signing/rotate")      => Login Hidden  Denied  Ok      Ok;
         GET    "/api/v1/surveys/{id}/responses" at("/api/v1/surveys/{survey}/responses")                          => Login Hidden  Ok      Ok      Ok;
+        GET    "/api/v1/surveys/{id}/dashboard" at("/api/v1/surveys/{survey}/dashboard?since=2020-01-01")         => Login Hidden  Ok      Ok      Ok;
         POST   "/api/v1/surveys/{id}/responses" at("/api/v1/surveys/{survey}/responses")
                    .json(r#"{"answers": {answers}, "embeddedData": {"CaseId": "{case_id}"}, "finished": true}"#)  => Login Hidden  Denied  Ok      Ok;
         GET    "/api/v1/surveys/{id}/responses/{response_id}" at("/api/v1/surveys/{survey}/responses/{response}") => Login Hidden  Ok      Ok      Ok;
@@ -235,6 +236,7 @@ fn table() -> Vec<Row> {
         POST   "/surveys/{id}/purge" at("/surveys/{archived_survey}/purge").form(&[]).spends(Spend::ArchivedSurvey)
                                                                                                                   => Login Hidden  Denied  Ok      Ok;
         GET    "/surveys/{id}/responses" at("/surveys/{survey}/responses?status=complete")                        => Login Hidden  Ok      Ok      Ok;
+        GET    "/surveys/{id}/dashboard" at("/surveys/{survey}/dashboard?from=2020-01-01")                        => Login Hidden  Ok      Ok      Ok;
         GET    "/surveys/{id}/responses/{response_id}" at("/surveys/{survey}/responses/{response}")               => Login Hidden  Ok      Ok      Ok;
         GET    "/surveys/{id}/responses/{response_id}/delete" at("/surveys/{survey}/responses/{spare_response}/delete")
                                                                                                                   => Login Hidden  Denied  Ok      Ok;
