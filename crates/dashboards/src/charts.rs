@@ -44,18 +44,25 @@ impl Width {
         }
     }
 
+    /// The text size given to plotters, which writes `font-size` as that / 1.24: about 17.7
+    /// units on a phone's chart (some 14 px once scaled to its screen), 13.7 on a desktop's.
+    fn text_size(self) -> f64 {
+        match self {
+            Width::Narrow => 22.0,
+            Width::Wide => 17.0,
+        }
+    }
+
     /// Characters of a choice's label that fit on its row.
     fn label_chars(self) -> usize {
         match self {
-            Width::Narrow => 40,
+            Width::Narrow => 34,
             Width::Wide => 84,
         }
     }
 }
 
 const FONT: &str = "sans-serif";
-/// plotters writes `font-size` as the size given / 1.24: 17 is about 13.7 px.
-const TEXT_SIZE: f64 = 17.0;
 const INK: RGBColor = RGBColor(0x1f, 0x23, 0x28);
 const GRID: RGBColor = RGBColor(0xe6, 0xe8, 0xeb);
 const BAR: RGBColor = RGBColor(0x09, 0x69, 0xda);
@@ -66,8 +73,8 @@ const EMPTY: RGBColor = RGBColor(0xd0, 0xd7, 0xde);
 
 type Drawn = Result<(), Box<dyn std::error::Error>>;
 
-fn text_style(color: RGBColor) -> TextStyle<'static> {
-    (FONT, TEXT_SIZE).into_font().color(&color)
+fn text_style(width: Width, color: RGBColor) -> TextStyle<'static> {
+    (FONT, width.text_size()).into_font().color(&color)
 }
 
 /// Draws onto a fresh SVG of this size. A chart that fails to draw is left out (an empty
@@ -113,7 +120,7 @@ fn line(
             .margin(10)
             .margin_right(18)
             .x_label_area_size(30)
-            .y_label_area_size(46)
+            .y_label_area_size(52)
             .build_cartesian_2d(x, y)?;
         // Only whole indexes name a point; plotters may also pick the halves between them.
         let x_label = |v: &f64| {
@@ -132,7 +139,7 @@ fn line(
             .y_labels(5)
             .x_label_formatter(&x_label)
             .y_label_formatter(&y_label)
-            .label_style(text_style(INK))
+            .label_style(text_style(width, INK))
             .light_line_style(WHITE)
             .bold_line_style(GRID)
             .axis_style(PASSIVE)
@@ -204,7 +211,7 @@ pub fn nps_split_chart(nps: &NpsSummary, width: Width) -> String {
             (share(nps.passives), nps.passives, "Passives", PASSIVE),
             (share(nps.promoters), nps.promoters, "Promoters", PROMOTER),
         ];
-        let inside = text_style(WHITE).pos(Pos::new(HPos::Center, VPos::Center));
+        let inside = text_style(width, WHITE).pos(Pos::new(HPos::Center, VPos::Center));
         let mut from = 0.0;
         for (i, (part, count, name, color)) in parts.iter().enumerate() {
             let to = from + part;
@@ -221,10 +228,16 @@ pub fn nps_split_chart(nps: &NpsSummary, width: Width) -> String {
                 )))?;
             }
             from = to;
-            let legend = text_style(*color).pos(Pos::new(HPos::Left, VPos::Center));
+            // Left, centre and right ends keep the three apart on a narrow chart.
+            let (x, anchor) = [
+                (0.0, HPos::Left),
+                (50.0, HPos::Center),
+                (100.0, HPos::Right),
+            ][i];
+            let legend = text_style(width, *color).pos(Pos::new(anchor, VPos::Center));
             chart.draw_series(std::iter::once(Text::new(
                 format!("{name} {count}"),
-                (i as f64 * 34.0, 0.45),
+                (x, 0.45),
                 legend,
             )))?;
         }
@@ -242,8 +255,8 @@ pub fn choice_chart(choices: &[ChoiceCount], width: Width) -> String {
         let mut chart = ChartBuilder::on(root)
             .margin(4)
             .build_cartesian_2d(0.0..136.0, 0.0..rows as f64)?;
-        let label_style = text_style(INK);
-        let figure_style = text_style(INK).pos(Pos::new(HPos::Left, VPos::Center));
+        let label_style = text_style(width, INK);
+        let figure_style = text_style(width, INK).pos(Pos::new(HPos::Left, VPos::Center));
         for (i, c) in choices.iter().enumerate() {
             let top = (rows - i) as f64;
             chart.draw_series(std::iter::once(Text::new(

@@ -111,7 +111,7 @@ pub async fn dashboard(
         &user,
         &format!("Dashboard · {}", survey.name),
         html! {
-          div.wide.dashboard {
+          div.dashboard {
             p { a href={ "/surveys/" (survey.id) } { "← " (survey.name) } " · "
                 a href={ "/surveys/" (survey.id) "/responses" } { "Responses" } }
             h1 { "Dashboard" }

@@ -549,6 +549,19 @@ async fn the_dashboard_in_chromium_at_desktop_and_phone_widths() {
             .await;
     }
     b.shots_in(dir, "dashboard-full").await;
+    // Each kind of chart on a phone, scrolled into view.
+    for (width, kind) in [(390, "phone"), (1280, "desktop")] {
+        b.resize(width, 844).await;
+        for (part, id) in [("nps", "q-QID1"), ("csat", "q-QID2"), ("choices", "q-QID3")] {
+            b.execute(
+                &format!("document.getElementById('{id}').scrollIntoView();"),
+                json!([]),
+            )
+            .await;
+            b.screenshot_to(&dir.join(format!("dashboard-{kind}-{part}.png")))
+                .await;
+        }
+    }
     // Filtering through the form keeps the values it was given.
     b.resize(1280, 900).await;
     b.click("#dash-field option[value='Region']").await;
