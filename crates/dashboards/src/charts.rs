@@ -6,7 +6,7 @@
 //! drawn 720 wide; the page shows one or the other. The numbers are in the page's tables too:
 //! a chart is never the only place a figure is.
 
-use crate::{ChoiceCount, NpsSummary, NpsTrend, Period, Volume};
+use crate::{ChoiceCount, NpsSummary, NpsTrend, Period, ResponseVolume};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -162,7 +162,7 @@ fn line(
 }
 
 /// Responses started per period.
-pub fn volume_chart(volume: &Volume, width: Width) -> String {
+pub fn volume_chart(volume: &ResponseVolume, width: Width) -> String {
     let labels: Vec<String> = volume.points.iter().map(|p| p.start.clone()).collect();
     let values: Vec<f64> = volume.points.iter().map(|p| p.responses as f64).collect();
     let top = values.iter().copied().fold(0.0, f64::max);

@@ -49,7 +49,7 @@ pub struct DashboardResponse<'a> {
 pub struct Dashboard {
     pub responses: ResponseCounts,
     /// Responses started per day, or per week over a long span.
-    pub volume: Volume,
+    pub volume: ResponseVolume,
     /// One summary per question that has figures, in the order respondents see them.
     pub questions: Vec<QuestionSummary>,
 }
@@ -85,7 +85,7 @@ pub struct ResponseCounts {
 
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct Volume {
+pub struct ResponseVolume {
     pub period: Period,
     /// Every period from the first response's to the last's, empty ones included.
     pub points: Vec<VolumePoint>,

@@ -4,8 +4,8 @@
 use crate::periods::{day_label, day_of, next_period, period_start, rfc3339, Period};
 use crate::{
     csat_top_choices, nps_score, percent, ChoiceCount, CsatSummary, Dashboard, DashboardResponse,
-    MatrixRow, NpsPoint, NpsSummary, NpsTrend, QuestionSummary, ResponseCounts, SummaryKind,
-    TextAnswer, TextAnswers, Volume, VolumePoint, DAILY_VOLUME_UP_TO_DAYS, TEXT_ANSWERS_SHOWN,
+    MatrixRow, NpsPoint, NpsSummary, NpsTrend, QuestionSummary, ResponseCounts, ResponseVolume,
+    SummaryKind, TextAnswer, TextAnswers, VolumePoint, DAILY_VOLUME_UP_TO_DAYS, TEXT_ANSWERS_SHOWN,
     TYPED_TEXTS_SHOWN, WEEKLY_TREND_UP_TO_DAYS,
 };
 use std::collections::{BTreeMap, HashSet};
@@ -440,7 +440,7 @@ fn span_days(days: impl Iterator<Item = i64> + Clone) -> i64 {
     }
 }
 
-fn volume(days: &BTreeMap<i64, (u64, u64)>) -> Volume {
+fn volume(days: &BTreeMap<i64, (u64, u64)>) -> ResponseVolume {
     let period = if span_days(days.keys().copied()) <= DAILY_VOLUME_UP_TO_DAYS {
         Period::Day
     } else {
@@ -469,7 +469,7 @@ fn volume(days: &BTreeMap<i64, (u64, u64)>) -> Volume {
             at = next_period(period, at);
         }
     }
-    Volume { period, points }
+    ResponseVolume { period, points }
 }
 
 fn nps_trend(days: &BTreeMap<i64, [u64; 3]>) -> NpsTrend {

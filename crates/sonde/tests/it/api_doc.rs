@@ -581,6 +581,22 @@ async fn real_requests_and_answers_match_the_documents_schemas() {
             )
             .await;
         assert_eq!((s, page["responses"].as_array().unwrap().len()), (200, 1));
+        // Its survey's dashboard, filtered to its account by the 15-character id.
+        let (s, dashboard) = d
+            .call(
+                &app,
+                &token,
+                get(),
+                "/surveys/{id}/dashboard?records=001000000000000&since=2020-01-01",
+                &[&survey],
+                None,
+            )
+            .await;
+        assert_eq!(
+            (s, &dashboard["responses"]["total"]),
+            (200, &json!(1)),
+            "{dashboard}"
+        );
         let (s, _) = d
             .call(
                 &app,
