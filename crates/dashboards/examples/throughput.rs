@@ -36,7 +36,7 @@ fn definition() -> SurveyDefinition {
 
 fn response(i: usize) -> ResponseData {
     let mut text = BTreeMap::new();
-    if i % 3 == 0 {
+    if i.is_multiple_of(3) {
         text.insert("3".to_string(), format!("something else {i}"));
     }
     ResponseData {
@@ -95,7 +95,7 @@ fn main() {
                 data: d,
                 started_at: START + i as i64 * spacing,
                 ended_at: None,
-                complete: i % 10 != 0,
+                complete: !i.is_multiple_of(10),
             });
         }
         let dashboard = builder.finish();
@@ -110,7 +110,7 @@ fn main() {
                 data: &d,
                 started_at: START + i as i64 * spacing,
                 ended_at: None,
-                complete: i % 10 != 0,
+                complete: !i.is_multiple_of(10),
             });
         }
         let parsed = builder.finish();

@@ -70,7 +70,7 @@ impl Newest {
     }
 
     fn trim(&mut self) {
-        self.items.sort_by(|a, b| b.0.cmp(&a.0));
+        self.items.sort_by_key(|(at, _)| std::cmp::Reverse(*at));
         self.items.truncate(self.cap);
     }
 

@@ -212,7 +212,7 @@ fn matrix_rows_and_text_answers_newest_first() {
                         ("1".to_string(), "2".to_string()),
                         (
                             "2".to_string(),
-                            if i % 2 == 0 { "1" } else { "2" }.to_string(),
+                            if i.is_multiple_of(2) { "1" } else { "2" }.to_string(),
                         ),
                     ]),
                 },
