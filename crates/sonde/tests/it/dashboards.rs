@@ -73,8 +73,16 @@ fn responses() -> Vec<Sent> {
                 2 => vec!["1", "2"],
                 _ => vec!["3"],
             },
-            region: if i.is_multiple_of(3) { "North" } else { "South" },
-            account: if i.is_multiple_of(5) { ACCOUNT } else { OTHER_ACCOUNT },
+            region: if i.is_multiple_of(3) {
+                "North"
+            } else {
+                "South"
+            },
+            account: if i.is_multiple_of(5) {
+                ACCOUNT
+            } else {
+                OTHER_ACCOUNT
+            },
             complete: i % 7 != 6,
         })
         .collect()
