@@ -149,7 +149,7 @@ pub async fn dashboard(
             div.card {
                 h2 { "Responses over time" }
                 @if d.volume.points.is_empty() {
-                    p.muted { "No responses yet." }
+                    p.muted { @if filtered { "No responses match these filters." } @else { "No responses yet." } }
                 } @else {
                     p.muted { "Responses started per " (period_name(d.volume.period)) "." }
                     (chart("Responses over time", |w| charts::volume_chart(&d.volume, w)))
@@ -184,7 +184,7 @@ fn headline(d: &Dashboard, filtered: bool) -> Markup {
             @if let Some((q, nps)) = d.headline_nps() {
                 div.card.stat {
                     h2 { "NPS" }
-                    p.big id="headline-nps" { (score(nps.score)) }
+                    p.big id="headline-nps" { (score_of(q.answered, nps.score)) }
                     p.muted { (nps.promoters) " promoters · " (nps.passives) " passives · " (nps.detractors) " detractors" }
                     p.muted { (q.text) }
                 }
@@ -250,7 +250,7 @@ fn question(q: &QuestionSummary) -> Markup {
 fn nps_section(q: &QuestionSummary, nps: &NpsSummary) -> Markup {
     let id = &q.question_id;
     html! {
-        p { "NPS " strong.nps-score id={ "nps-score-" (id) } { (score(nps.score)) } }
+        p { "NPS " strong.nps-score id={ "nps-score-" (id) } { (score_of(q.answered, nps.score)) } }
         (chart("Detractors, passives and promoters", |w| charts::nps_split_chart(nps, w)))
         table.numbers id={ "nps-" (id) } {
             thead { tr { th scope="col" { "" } th scope="col" { "Answers" } th scope="col" { "Share" } } }
@@ -320,7 +320,7 @@ pub fn widget(d: &Dashboard) -> Markup {
                 (d.responses.complete) " complete" }
             @match d.headline_nps() {
                 Some((q, nps)) => {
-                    p { "NPS " strong.big id="widget-nps" { (score(nps.score)) } }
+                    p { "NPS " strong.big id="widget-nps" { (score_of(q.answered, nps.score)) } }
                     p.muted { (q.text) }
                     div.chart-fixed role="img" aria-label="Detractors, passives and promoters" {
                         (PreEscaped(charts::nps_split_chart(nps, Width::Narrow)))
@@ -348,6 +348,15 @@ fn score(s: f64) -> String {
         format!("+{s:.1}")
     } else {
         format!("{s:.1}")
+    }
+}
+
+/// A score over no answers is no score at all (the API says 0).
+fn score_of(answered: u64, s: f64) -> String {
+    if answered == 0 {
+        "—".to_string()
+    } else {
+        score(s)
     }
 }
 

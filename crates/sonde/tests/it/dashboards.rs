@@ -407,6 +407,14 @@ async fn dashboards_match_the_responses_numbers_under_every_filter() {
             .get_json(&token, &api("?field=Region&value=Nowhere"))
             .await;
         assert_api(&d, &expected([].iter()), "nothing");
+        let (status, html) = page(&app, &client, &web("?field=Region&value=Nowhere")).await;
+        assert_eq!(status, 200);
+        assert!(html.contains("No responses match these filters."));
+        assert_eq!(
+            text_after(&html, "id=\"headline-nps\""),
+            "—",
+            "no score of nothing"
+        );
 
         // Another organization's admin sees no such survey.
         let (stranger, stranger_token) = app.org_user(Role::Admin).await;
