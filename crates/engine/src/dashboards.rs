@@ -22,7 +22,8 @@ pub struct DashboardFilter {
     pub until: Option<i64>,
     /// Came through this distribution's personal links.
     pub distribution_id: Option<String>,
-    /// This embedded data field holds exactly this value.
+    /// This embedded data field holds exactly this value (an empty value: the field is empty
+    /// or absent).
     pub embedded: Option<(String, String)>,
     /// Salesforce record ids (15 or 18 characters): when any are given, only responses whose
     /// `sfContactId`/`sfLeadId`/`sfAccountId`/`sfCaseId` names one of them count.
@@ -60,8 +61,9 @@ impl Sonde {
             let last = rows.last().map(|r| (r.started_at, r.id.clone()));
             for row in &rows {
                 let data: ResponseData = serde_json::from_str(&row.data)?;
+                // An empty value asks for the responses without one: absent counts as empty.
                 if let Some((field, value)) = embedded {
-                    if data.embedded_data.get(field) != Some(value) {
+                    if data.embedded_data.get(field).map_or("", String::as_str) != value {
                         continue;
                     }
                 }

@@ -402,6 +402,12 @@ async fn dashboards_match_the_responses_numbers_under_every_filter() {
         let (_, html) = page(&app, &client, &web("?distribution=dist-1")).await;
         assert_page(&html, &by_dist, "distribution");
 
+        // A field with no value: the responses where it is empty or absent (none here).
+        let d = app.get_json(&token, &api("?field=Region&value=")).await;
+        assert_eq!(d["responses"]["total"], 0);
+        let d = app.get_json(&token, &api("?field=Missing&value=")).await;
+        assert_api(&d, &all, "a field nobody has, empty");
+
         // Nothing matches: zeros, not errors.
         let d = app
             .get_json(&token, &api("?field=Region&value=Nowhere"))
