@@ -4,11 +4,11 @@
 use crate::{
     account, api, api_audit, api_credentials, api_deletions, api_discover, api_discover_accounts,
     api_discover_view, api_distributions, api_opt_out_sync, api_salesforce, api_users, assets,
-    invitation, openapi, panel, respondent, salesforce_hooks, sign_in, twilio_webhooks, ui,
-    ui_audit, ui_deletions, ui_discover, ui_discover_job_form, ui_discover_jobs, ui_distributions,
-    ui_frequency_rules, ui_linked_orgs, ui_opt_out_sync, ui_outbox, ui_responses, ui_salesforce,
-    ui_survey_bundles, ui_templates, ui_test_sends, ui_users, ui_workflow_editor,
-    ui_workflow_moves, ui_workflows, AppState,
+    invitation, openapi, panel, panel_send, panel_sent, panel_settings, respondent,
+    salesforce_hooks, sign_in, twilio_webhooks, ui, ui_audit, ui_deletions, ui_discover,
+    ui_discover_job_form, ui_discover_jobs, ui_distributions, ui_frequency_rules, ui_linked_orgs,
+    ui_opt_out_sync, ui_outbox, ui_responses, ui_salesforce, ui_survey_bundles, ui_templates,
+    ui_test_sends, ui_users, ui_workflow_editor, ui_workflow_moves, ui_workflows, AppState,
 };
 use axum::handler::Handler;
 use axum::http::Method;
@@ -316,6 +316,16 @@ pub fn table() -> Vec<Route> {
         post("/webhooks/twilio/inbound", twilio_webhooks::inbound),
         post("/panel", panel::open),
         get("/panel/responses/{id}", panel::response),
+        get("/panel/home", panel::home),
+        get("/panel/send", panel_send::show),
+        post("/panel/send", panel_send::submit),
+        get("/panel/sent", panel_sent::sent),
+        get("/panel/scheduled", panel_sent::scheduled),
+        post("/panel/scheduled/{id}", panel_sent::reschedule),
+        post("/panel/scheduled/{id}/delete", panel_sent::delete),
+        get("/panel/settings", panel_settings::show),
+        post("/panel/settings", panel_settings::save),
+        post("/panel/disconnect", panel_settings::disconnect),
         get("/optout/{token}", respondent::opt_out_page),
         post("/optout/{token}", respondent::opt_out_confirm),
         get("/assets/{name}", assets::serve),
