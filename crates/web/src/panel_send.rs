@@ -313,9 +313,7 @@ async fn send(
         });
     }
     let sent = sonde.send_from_panel(actor, pass, asked).await?;
-    let later = sent.distribution.status == "scheduled"
-        && sent.distribution.send_at_local != ""
-        && value(typed, "send_at") != "";
+    let later = sent.distribution.status == "scheduled" && !value(typed, "send_at").is_empty();
     let when = if later { "Scheduled for " } else { "Sent " };
     Ok(html! {
         div.notice role="status" id="panel-sent" {
