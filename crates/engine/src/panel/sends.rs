@@ -26,6 +26,10 @@ use store::Store;
 pub const MAX_SELECTED: usize = 200;
 /// Ids per `WHERE Id IN (…)` query: its URL stays well under Salesforce's 16,384 characters.
 const IDS_PER_QUERY: usize = 300;
+/// How long an Account's contacts, once read, are used before they are read again.
+pub const ACCOUNT_CONTACTS_FOR_MS: i64 = 5 * 60 * 1000;
+/// Accounts whose contacts a process keeps at most.
+const ACCOUNTS_CACHED: usize = 10_000;
 /// Panel sends a record's Sent and Scheduled tabs list at most.
 const LISTED_SENDS: i64 = 100;
 
@@ -295,25 +299,60 @@ impl Sonde {
         Ok((row.id.clone(), self.live_connection(&row.id).await?))
     }
 
-    /// An Account's contacts (15-character keys), read in one query per 2,000.
+    /// An Account's contacts (15-character keys), read in one query per 2,000 and kept for
+    /// [`ACCOUNT_CONTACTS_FOR_MS`]: a contact added since shows on the Account's page after
+    /// that at the latest.
     pub(crate) async fn account_contacts(
         &self,
         actor: &Actor,
         pass: &PanelPass,
         account: &str,
-    ) -> Result<Vec<String>> {
-        let (_, conn) = self.panel_connection(actor, pass).await?;
+    ) -> Result<std::sync::Arc<Vec<String>>> {
+        let (connection_id, conn) = self.panel_connection(actor, pass).await?;
+        let key = (connection_id, account.to_string());
+        let now = store::now_ms();
+        if let Some((at, ids)) = self.cached_account_contacts(&key) {
+            if now - at < ACCOUNT_CONTACTS_FOR_MS {
+                return Ok(ids);
+            }
+        }
         let soql = format!("SELECT Id FROM Contact WHERE AccountId = '{account}'");
         let rows: Vec<Value> = conn
             .query::<Value>(&soql)
             .try_collect()
             .await
             .map_err(|e| Error::invalid(format!("reading the Account's contacts: {e}")))?;
-        Ok(rows
-            .iter()
-            .filter_map(|r| r.get("Id")?.as_str().and_then(record_key))
-            .map(str::to_string)
-            .collect())
+        let ids: std::sync::Arc<Vec<String>> = std::sync::Arc::new(
+            rows.iter()
+                .filter_map(|r| r.get("Id")?.as_str().and_then(record_key))
+                .map(str::to_string)
+                .collect(),
+        );
+        let mut cache = self
+            .salesforce
+            .account_contacts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if cache.len() >= ACCOUNTS_CACHED {
+            cache.retain(|_, (at, _)| now - *at < ACCOUNT_CONTACTS_FOR_MS);
+            if cache.len() >= ACCOUNTS_CACHED {
+                cache.clear();
+            }
+        }
+        cache.insert(key, (now, ids.clone()));
+        Ok(ids)
+    }
+
+    fn cached_account_contacts(
+        &self,
+        key: &(String, String),
+    ) -> Option<(i64, std::sync::Arc<Vec<String>>)> {
+        self.salesforce
+            .account_contacts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(key)
+            .cloned()
     }
 
     /// The fields of `object` the Send tab's embedded-data picker offers (from the org's
