@@ -97,6 +97,9 @@ pub(crate) struct SalesforceState {
     /// Live connections by link id, with the sealed tokens they were built from: when the
     /// stored tokens change (a relink, or another node's refresh) the connection is rebuilt.
     pub live: Mutex<HashMap<String, (String, Connection)>>,
+    /// The panel's Accounts' contacts by (link, Account), read at most every few minutes
+    /// (`panel::sends`): an Account's page is opened far more often than its contacts change.
+    pub account_contacts: Mutex<HashMap<(String, String), (i64, std::sync::Arc<Vec<String>>)>>,
 }
 
 impl SalesforceState {

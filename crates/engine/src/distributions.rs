@@ -137,14 +137,65 @@ pub struct FollowUp {
 }
 
 /// What a distribution will do, checked: everything its rows and jobs are made from.
-struct Plan {
+pub(crate) struct Plan {
     channel: Channel,
     template_id: String,
-    audience: Audience,
+    pub(crate) audience: Audience,
     send_at: i64,
     time_zone: String,
     link_expires_at: Option<i64>,
     follow_ups: Vec<FollowUpRow>,
+}
+
+impl Plan {
+    /// The distribution as it is first stored: scheduled for its send time.
+    pub(crate) fn new_row(&self, actor: &Actor, survey_id: &str) -> Result<DistributionRow> {
+        let now = store::now_ms();
+        Ok(DistributionRow {
+            id: store::ids::distribution(),
+            org_id: actor.org_id.clone(),
+            survey_id: survey_id.to_string(),
+            owner_id: actor.user_id.clone(),
+            channel: self.channel.as_str().into(),
+            template_id: self.template_id.clone(),
+            audience: serde_json::to_string(&self.audience)?,
+            mailing_list_id: self.audience.mailing_list_id.clone(),
+            status: "scheduled".into(),
+            send_at: self.send_at,
+            time_zone: self.time_zone.clone(),
+            link_expires_at: self.link_expires_at,
+            expanded_through: None,
+            created_at: now,
+            updated_at: now,
+            started_at: None,
+            finished_at: None,
+            triggered_by: None,
+        })
+    }
+
+    /// Writes the distribution, its follow-ups and its start job (to run at the send time)
+    /// in the caller's transaction.
+    pub(crate) async fn insert(
+        &self,
+        tx: &mut store::Transaction<'_, store::Any>,
+        row: &DistributionRow,
+    ) -> Result<()> {
+        Store::insert_distribution(tx, row).await?;
+        Store::replace_follow_ups(tx, &row.id, &self.follow_ups).await?;
+        Store::enqueue_job(
+            tx,
+            &NewJob {
+                id: store::queue::job_id(),
+                org_id: row.org_id.clone(),
+                kind: START_JOB.into(),
+                payload: serde_json::json!({ "distributionId": row.id }).to_string(),
+                dedupe_key: start_key(&row.id),
+                run_after: row.send_at,
+            },
+        )
+        .await?;
+        Ok(())
+    }
 }
 
 fn problem(field: impl Into<String>, message: impl Into<String>) -> FieldProblem {
@@ -174,44 +225,24 @@ impl Sonde {
         actor.require(Role::Editor)?;
         let survey = self.survey(actor, survey_id).await?;
         let plan = self.plan(actor, &survey.id, &input, None).await?;
-        let now = store::now_ms();
-        let row = DistributionRow {
-            id: store::ids::distribution(),
-            org_id: actor.org_id.clone(),
-            survey_id: survey.id.clone(),
-            owner_id: actor.user_id.clone(),
-            channel: plan.channel.as_str().into(),
-            template_id: plan.template_id.clone(),
-            audience: serde_json::to_string(&plan.audience)?,
-            mailing_list_id: plan.audience.mailing_list_id.clone(),
-            status: "scheduled".into(),
-            send_at: plan.send_at,
-            time_zone: plan.time_zone.clone(),
-            link_expires_at: plan.link_expires_at,
-            expanded_through: None,
-            created_at: now,
-            updated_at: now,
-            started_at: None,
-            finished_at: None,
-            triggered_by: None,
-        };
+        let row = plan.new_row(actor, &survey.id)?;
         let mut tx = self.store.begin().await?;
-        Store::insert_distribution(&mut tx, &row).await?;
-        Store::replace_follow_ups(&mut tx, &row.id, &plan.follow_ups).await?;
-        Store::enqueue_job(
-            &mut tx,
-            &NewJob {
-                id: store::queue::job_id(),
-                org_id: row.org_id.clone(),
-                kind: START_JOB.into(),
-                payload: serde_json::json!({ "distributionId": row.id }).to_string(),
-                dedupe_key: start_key(&row.id),
-                run_after: row.send_at,
-            },
-        )
-        .await?;
+        plan.insert(&mut tx, &row).await?;
         tx.commit().await?;
         self.distribution(actor, &row.id).await
+    }
+
+    /// Checks a distribution whose audience the caller writes itself (the Salesforce panel's
+    /// records, saved as contacts in the same transaction as the distribution).
+    pub(crate) async fn plan_for_audience(
+        &self,
+        actor: &Actor,
+        survey_id: &str,
+        input: &NewDistribution,
+    ) -> Result<Plan> {
+        actor.require(Role::Editor)?;
+        self.survey(actor, survey_id).await?;
+        self.plan_with(actor, survey_id, input, None, false).await
     }
 
     /// Changes a distribution that has not started: what is given replaces what it had
@@ -397,6 +428,18 @@ impl Sonde {
         input: &NewDistribution,
         current: Option<(&DistributionRow, &[FollowUpRow])>,
     ) -> Result<Plan> {
+        self.plan_with(actor, survey_id, input, current, true).await
+    }
+
+    /// [`Self::plan`], the audience checked only when `check_audience`.
+    async fn plan_with(
+        &self,
+        actor: &Actor,
+        survey_id: &str,
+        input: &NewDistribution,
+        current: Option<(&DistributionRow, &[FollowUpRow])>,
+        check_audience: bool,
+    ) -> Result<Plan> {
         let mut problems = Vec::new();
         let channel = match (input.channel, current) {
             (Some(c), _) => c,
@@ -410,9 +453,12 @@ impl Sonde {
                 problems.extend(refused.into_iter().map(|e| problem(e.field, e.message)));
             }
         }
-        let audience = self
-            .audience(actor, input, current.map(|c| c.0), &mut problems)
-            .await?;
+        let audience = if check_audience {
+            self.audience(actor, input, current.map(|c| c.0), &mut problems)
+                .await?
+        } else {
+            Audience::default()
+        };
         let template_id = match (&input.template_id, current) {
             (Some(id), _) => id.clone(),
             (None, Some((row, _))) => row.template_id.clone(),

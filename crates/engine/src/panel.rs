@@ -16,9 +16,22 @@ use sha2::Sha256;
 use std::collections::{BTreeMap, HashMap};
 use store::responses::{ResponseRow, ResponseStatus};
 
+mod sends;
+mod settings;
+
+pub use sends::{FieldMapping, PanelSend, PanelSent, SendCounts, SentTab};
+pub use settings::{Exclusions, PanelSettings};
+
 /// The embedded data fields that tie a response to a Salesforce record (set by the links
-/// Salesforce-triggered distributions send, or by whoever builds the link).
-pub const RECORD_FIELDS: &[&str] = &["sfContactId", "sfLeadId", "sfAccountId", "sfCaseId"];
+/// Salesforce-triggered and panel distributions send, or by whoever builds the link); any
+/// other `sf…Id` field counts too (`store::record_links`).
+pub const RECORD_FIELDS: &[&str] = &[
+    "sfContactId",
+    "sfLeadId",
+    "sfAccountId",
+    "sfCaseId",
+    "sfSurveyId",
+];
 
 /// How long a panel's pass lets its page open responses before Salesforce must sign again.
 pub const PASS_LIFETIME_MS: i64 = 15 * 60 * 1000;
@@ -30,16 +43,26 @@ pub const LISTED_AT_MOST: usize = 200;
 const PASS_KEY: &str = "canvas-panel-key";
 const PASS_DOMAIN: &[u8] = b"sonde/canvas-panel/v1\0";
 
+const EXPIRED: &str = "This panel has expired: Salesforce is asked to sign it again; if nothing happens, reload the page in Salesforce.";
 const RELOAD: &str = "This panel has expired or was not opened from Salesforce: reload the page in Salesforce to open it again.";
 
 /// What a panel page may do after Salesforce signed it in: whose eyes, which record, which
 /// origins may frame it, until when. Signed into the page; nothing of it is stored.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PanelPass {
     pub user_id: String,
     pub org_id: String,
+    /// The Salesforce org (15 characters) that signed the request.
+    #[serde(default)]
+    pub sf_org_id: String,
     /// The record the panel was opened on (15-character form), if any.
     pub record_id: Option<String>,
+    /// Its object as Salesforce named it (`Contact`, `Campaign`…).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record_type: Option<String>,
+    /// Records selected in a list view (18 or 15 characters), when opened on several.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub record_ids: Vec<String>,
     /// `frame-ancestors` sources: the org's own origins.
     pub frame_ancestors: Vec<String>,
     /// Milliseconds since the epoch after which the pass is refused.
@@ -72,18 +95,26 @@ pub struct Panel {
 /// The first 15 characters of a Salesforce id, the part that names the record (the 18-character
 /// form only adds a case checksum); None for anything that is not an id.
 pub fn record_key(id: &str) -> Option<&str> {
-    let id = id.trim();
-    let valid = (id.len() == 15 || id.len() == 18) && id.bytes().all(|b| b.is_ascii_alphanumeric());
-    valid.then(|| &id[..15])
+    store::record_links::record_key(id)
 }
 
-/// Whether a response's embedded data ties it to the record (`key`: 15 characters).
+/// Whether a response's embedded data ties it to the record (`key`: 15 characters): a
+/// `sf…Id` field (`sfContactId`, `sfAccountId`…) naming it.
 pub fn is_about_record(embedded_data: &BTreeMap<String, String>, key: &str) -> bool {
-    RECORD_FIELDS.iter().any(|f| {
-        embedded_data
-            .get(*f)
-            .and_then(|v| record_key(v))
-            .is_some_and(|k| k == key)
+    embedded_data.iter().any(|(f, v)| {
+        store::record_links::is_record_field(f) && record_key(v).is_some_and(|k| k == key)
+    })
+}
+
+/// The object a record id's key prefix names, for the objects the panel is placed on.
+pub fn object_of_id(id: &str) -> Option<&'static str> {
+    Some(match id.get(..3)? {
+        "003" => "Contact",
+        "00Q" => "Lead",
+        "001" => "Account",
+        "500" => "Case",
+        "701" => "Campaign",
+        _ => return None,
     })
 }
 
@@ -160,24 +191,56 @@ impl Sonde {
     }
 
     /// The pass a page's token holds, when this instance signed it and it has not expired.
-    async fn open_panel_pass(&self, token: &str) -> Result<PanelPass> {
+    async fn open_panel_pass(&self, token: &str) -> std::result::Result<PanelPass, PanelRefusal> {
         let (body, tag) = token
             .trim()
             .split_once('.')
             .ok_or_else(|| refused(RELOAD))?;
         let json = URL_SAFE_NO_PAD.decode(body).map_err(|_| refused(RELOAD))?;
         let tag = URL_SAFE_NO_PAD.decode(tag).map_err(|_| refused(RELOAD))?;
-        let mut mac = self.pass_mac().await?;
+        let mut mac = self.pass_mac().await.map_err(PanelRefusal::from)?;
         mac.update(&json);
         mac.verify_slice(&tag).map_err(|_| refused(RELOAD))?;
         let pass: PanelPass = serde_json::from_slice(&json).map_err(|_| refused(RELOAD))?;
         if pass.expires_at < store::now_ms() {
-            return Err(refused(RELOAD));
+            // This instance signed it: its org may frame the page that renews it.
+            return Err(PanelRefusal {
+                error: refused(EXPIRED),
+                frame_ancestors: pass.frame_ancestors,
+            });
         }
         Ok(pass)
     }
 
-    /// The Sonde user a pass or request names, if still active in that organization.
+    /// A panel page's pass, opened: the Sonde user it acts as (still active) and the pass.
+    /// Refused like an expired pass otherwise; the refusal is framed by the pass's org.
+    pub async fn panel_context(
+        &self,
+        token: &str,
+    ) -> std::result::Result<(Actor, PanelPass), PanelRefusal> {
+        let pass = self.open_panel_pass(token).await?;
+        match self.panel_actor(&pass.org_id, &pass.user_id).await {
+            Ok(actor) => Ok((actor, pass)),
+            Err(error) => Err(PanelRefusal {
+                error,
+                frame_ancestors: pass.frame_ancestors,
+            }),
+        }
+    }
+
+    /// The Responses tab again, from a page's pass (its other tabs link back to it).
+    pub async fn reopen_panel(&self, token: &str) -> std::result::Result<Panel, PanelRefusal> {
+        let (actor, pass) = self.panel_context(token).await?;
+        let ancestors = pass.frame_ancestors.clone();
+        self.panel_of_pass(actor, pass)
+            .await
+            .map_err(|error| PanelRefusal {
+                error,
+                frame_ancestors: ancestors,
+            })
+    }
+
+    /// The Sonde user of a pass or request, if still active in that organization.
     async fn panel_actor(&self, org_id: &str, user_id: &str) -> Result<Actor> {
         let user = self
             .store
@@ -231,16 +294,21 @@ impl Sonde {
                 "Your Salesforce email has no Sonde account in the organization this org is linked to. Ask a Sonde administrator to invite you.",
             )
         };
-        if email.is_empty() {
-            return Err(no_user());
-        }
-        // Emails are unique across Sonde: the one user, if they belong to a linked organization.
-        let user = self
+
+        // Emails are unique across Sonde: the one user, if they belong to a linked organization;
+        // else the sender an admin chose for this org's people without an account.
+        let user = match self
             .store
             .user_by_email(email)
             .await?
             .filter(|u| u.deactivated_at.is_none() && orgs.contains(&u.org_id))
-            .ok_or_else(no_user)?;
+        {
+            Some(u) => u,
+            None => self
+                .chosen_sender(&orgs, sf_org)
+                .await?
+                .ok_or_else(no_user)?,
+        };
         let actor = Actor::from_user(user)?;
         let env = &ctx.environment;
         let record_id = env
@@ -248,23 +316,50 @@ impl Sonde {
             .or_else(|| env.parameters.get("recordId").and_then(|v| v.as_str()))
             .and_then(record_key)
             .map(str::to_string);
+        let record_ids: Vec<String> = env
+            .parameters
+            .get("recordIds")
+            .and_then(|v| v.as_array())
+            .map(|ids| {
+                ids.iter()
+                    .filter_map(|v| v.as_str())
+                    .filter(|id| record_key(id).is_some())
+                    .take(sends::MAX_SELECTED)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let record_type = env.record_type().map(str::to_string).or_else(|| {
+            record_id
+                .as_deref()
+                .and_then(object_of_id)
+                .map(str::to_string)
+        });
         let pass = PanelPass {
             user_id: actor.user_id.clone(),
             org_id: actor.org_id.clone(),
+            sf_org_id: sf_org.to_string(),
             record_id,
+            record_type,
+            record_ids,
             frame_ancestors,
             expires_at: store::now_ms() + PASS_LIFETIME_MS,
         };
+        self.panel_of_pass(actor, pass).await
+    }
+
+    /// The panel a pass shows (its Responses tab), with the pass signed for its links.
+    async fn panel_of_pass(&self, actor: Actor, pass: PanelPass) -> Result<Panel> {
         let token = self.sign_panel_pass(&pass).await?;
         let responses = match &pass.record_id {
-            Some(id) => self.record_responses(&actor, id).await?,
+            Some(id) => self.record_responses_in(&actor, &pass, id).await?,
             None => Vec::new(),
         };
         Ok(Panel {
             actor,
+            record_type: pass.record_type.clone(),
             pass,
             token,
-            record_type: env.record_type().map(str::to_string),
             responses,
         })
     }
@@ -288,19 +383,50 @@ impl Sonde {
     /// The responses about a record (`key`: 15 characters) in surveys the actor may read,
     /// newest first.
     pub async fn record_responses(&self, actor: &Actor, key: &str) -> Result<Vec<RecordResponse>> {
+        self.listed_responses(actor, &[key.to_string()]).await
+    }
+
+    /// The responses a pass's record shows: an Account's include those about its contacts
+    /// (their ids read from the org in one query).
+    async fn record_responses_in(
+        &self,
+        actor: &Actor,
+        pass: &PanelPass,
+        key: &str,
+    ) -> Result<Vec<RecordResponse>> {
+        let keys = self.record_and_related(actor, pass, key).await?;
+        self.listed_responses(actor, &keys).await
+    }
+
+    /// A record's key and, for an Account, its contacts' keys.
+    pub(crate) async fn record_and_related(
+        &self,
+        actor: &Actor,
+        pass: &PanelPass,
+        key: &str,
+    ) -> Result<Vec<String>> {
+        let mut keys = vec![key.to_string()];
+        if pass.record_type.as_deref() == Some("Account") {
+            keys.extend(self.account_contacts(actor, pass, key).await?.iter().cloned());
+        }
+        Ok(keys)
+    }
+
+    async fn listed_responses(
+        &self,
+        actor: &Actor,
+        keys: &[String],
+    ) -> Result<Vec<RecordResponse>> {
         let surveys = self.readable_surveys(actor).await?;
         let rows = self
             .store
-            .responses_mentioning(&actor.org_id, key, LISTED_AT_MOST as i64 * 4)
+            .responses_about(&actor.org_id, keys, LISTED_AT_MOST as i64 * 4)
             .await?;
         let mut listed = Vec::new();
         for row in rows {
             let Some(name) = surveys.get(&row.survey_id) else {
                 continue;
             };
-            if !row_is_about(&row, key) {
-                continue;
-            }
             listed.push(RecordResponse {
                 id: row.id,
                 survey_id: row.survey_id,
@@ -344,11 +470,12 @@ impl Sonde {
             .record_id
             .as_deref()
             .ok_or(Error::NotFound("response"))?;
+        let keys = self.record_and_related(&actor, pass, key).await?;
         let row = self
             .store
             .response(&actor.org_id, response_id)
             .await?
-            .filter(|r| row_is_about(r, key))
+            .filter(|r| keys.iter().any(|k| row_is_about(r, k)))
             .ok_or(Error::NotFound("response"))?;
         let survey = self.survey(&actor, &row.survey_id).await?;
         Ok((survey, Response::from_row(row)?))

@@ -280,3 +280,22 @@ impl Store {
         Ok(())
     }
 }
+
+/// The organization's usable links (active or waiting to be reconnected) to a Salesforce org
+/// (its 15-character id), oldest first.
+pub(crate) async fn connections_to_org(
+    store: &Store,
+    org_id: &str,
+    sf_org_id: &str,
+) -> Result<Vec<ConnectionRow>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM salesforce_connections WHERE org_id = $1 \
+         AND substr(sf_org_id, 1, 15) = $2 AND status IN ('active', 'reconnect') \
+         ORDER BY created_at, id"
+    ))
+    .bind(org_id)
+    .bind(sf_org_id)
+    .fetch_all(store.pool())
+    .await?;
+    rows.iter().map(connection_from).collect()
+}

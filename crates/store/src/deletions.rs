@@ -111,6 +111,14 @@ impl Store {
             .bind(org_id)
             .execute(&mut **tx)
             .await?;
+        sqlx::query(
+            "DELETE FROM response_records WHERE org_id = $2 AND response_id IN \
+             (SELECT id FROM responses WHERE survey_id = $1 AND org_id = $2)",
+        )
+        .bind(id)
+        .bind(org_id)
+        .execute(&mut **tx)
+        .await?;
         let responses = sqlx::query("DELETE FROM responses WHERE survey_id = $1 AND org_id = $2")
             .bind(id)
             .bind(org_id)
@@ -227,6 +235,11 @@ impl Store {
         survey_id: &str,
         id: &str,
     ) -> Result<Option<ResponseRemoved>> {
+        sqlx::query("DELETE FROM response_records WHERE response_id = $1 AND org_id = $2")
+            .bind(id)
+            .bind(org_id)
+            .execute(&mut **tx)
+            .await?;
         let row = sqlx::query(
             "DELETE FROM responses WHERE id = $1 AND org_id = $2 AND survey_id = $3 \
              RETURNING status, contact_id",

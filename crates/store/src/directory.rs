@@ -415,6 +415,31 @@ impl Store {
         })
     }
 
+    /// [`Store::create_mailing_list`] in the caller's transaction.
+    pub async fn create_mailing_list_in(
+        tx: &mut Transaction<'_, Any>,
+        org_id: &str,
+        name: &str,
+    ) -> Result<MailingListRow> {
+        let id = ids::mailing_list();
+        sqlx::query(
+            "INSERT INTO mailing_lists (id, org_id, name, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(&id)
+        .bind(org_id)
+        .bind(name)
+        .bind(now_ms())
+        .execute(&mut **tx)
+        .await
+        .map_err(|e| conflict_or(e, format!("mailing list {name}")))?;
+        Ok(MailingListRow {
+            id,
+            org_id: org_id.into(),
+            name: name.into(),
+            members: 0,
+        })
+    }
+
     pub async fn mailing_lists(&self, org_id: &str) -> Result<Vec<MailingListRow>> {
         let rows = sqlx::query(
             "SELECT l.id, l.org_id, l.name, (SELECT COUNT(*) FROM mailing_list_members m WHERE m.list_id = l.id) AS members \

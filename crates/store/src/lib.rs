@@ -15,10 +15,12 @@ pub mod distributions;
 pub mod ids;
 pub mod link_keys;
 pub mod opt_out_sync;
+pub mod panel;
 pub mod people;
 pub mod private_files;
 pub mod queue;
 pub mod recipients;
+pub mod record_links;
 pub mod responses;
 pub mod salesforce_messages;
 pub mod sign_in_throttle;
@@ -278,6 +280,7 @@ impl Store {
         for ddl in discover::search_ddl(self.backend) {
             sqlx::query(ddl).execute(&self.pool).await?;
         }
+        self.backfill_response_records().await?;
         Ok(())
     }
 

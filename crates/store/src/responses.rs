@@ -53,7 +53,7 @@ pub struct ResponseRow {
     pub expires_at: Option<i64>,
 }
 
-fn response_from(row: &AnyRow) -> Result<ResponseRow> {
+pub(crate) fn response_from(row: &AnyRow) -> Result<ResponseRow> {
     let status: String = row.try_get("status")?;
     Ok(ResponseRow {
         id: row.try_get("id")?,
@@ -75,7 +75,7 @@ fn response_from(row: &AnyRow) -> Result<ResponseRow> {
     })
 }
 
-const COLUMNS: &str =
+pub(crate) const COLUMNS: &str =
     "id, org_id, survey_id, contact_id, status, data, cursor, progress, channel, \
                        started_at, updated_at, ended_at, recorded_at, expires_at, survey_version";
 
@@ -138,6 +138,9 @@ impl Store {
         .bind(r.survey_version)
         .execute(&mut **tx)
         .await?;
+        if done.rows_affected() == 1 {
+            crate::record_links::link(tx, r).await?;
+        }
         Ok(done.rows_affected())
     }
 
@@ -193,6 +196,10 @@ impl Store {
         .bind(expected_updated_at)
         .execute(&mut **tx)
         .await?;
+        if done.rows_affected() == 1 {
+            // Its record ids may be what changed.
+            crate::record_links::relink(tx, org_id, id, data).await?;
+        }
         Ok(done.rows_affected() == 1)
     }
 

@@ -15,8 +15,8 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use engine::panel::{Panel, PanelRefusal};
-use engine::Error;
+use engine::panel::{Panel, PanelPass, PanelRefusal};
+use engine::{Actor, Error, Role};
 use maud::{html, Markup};
 use serde::Deserialize;
 use survey::export::readable_cells;
@@ -28,7 +28,7 @@ fn sources(origins: &[String]) -> String {
 
 /// The page a refusal shows: its message when it is one meant for the person (a 403), nothing
 /// about the cause otherwise.
-fn refusal_page(refusal: PanelRefusal) -> Response {
+pub(crate) fn refusal_page(refusal: PanelRefusal) -> Response {
     log_internal(&refusal.error);
     let status = status_of(&refusal.error);
     let message = match &refusal.error {
@@ -36,9 +36,16 @@ fn refusal_page(refusal: PanelRefusal) -> Response {
         Error::NotFound(_) => "This response is not about this record.".to_string(),
         _ => "Sonde could not open this panel just now; reload the page in Salesforce.".to_string(),
     };
+    // A pass that ran out, on a page Salesforce frames, can be renewed by asking the parent
+    // for a fresh signed request (the page script does, through `data-panel-refresh`).
+    let renewable = !refusal.frame_ancestors.is_empty()
+        && matches!(&refusal.error, Error::Forbidden(m) if m.contains("expired"));
     let body = html! {
         h1 { "Sonde" }
         p { (message) }
+        @if renewable {
+            div data-panel-refresh data-panel-origins=(sources(&refusal.frame_ancestors)) {}
+        }
     };
     let page = (
         status,
@@ -63,25 +70,102 @@ pub async fn open(State(state): State<AppState>, body: Bytes) -> Response {
         );
     };
     match state.sonde.open_panel(&signed_request).await {
-        Ok(panel) => {
-            let ancestors = sources(&panel.pass.frame_ancestors);
-            let page = Html(record_page(&panel).into_string());
-            (framed_by(&ancestors), page).into_response()
-        }
+        Ok(panel) => record_page(&panel),
         Err(refusal) => refusal_page(refusal),
     }
 }
 
-fn record_page(panel: &Panel) -> Markup {
+/// The panel's tabs, as `(path, label)`; Settings only for admins.
+const TABS: &[(&str, &str)] = &[
+    ("/panel/home", "Responses"),
+    ("/panel/send", "Send"),
+    ("/panel/sent", "Sent"),
+    ("/panel/scheduled", "Scheduled"),
+    ("/panel/dashboard", "Dashboard"),
+    ("/panel/settings", "Settings"),
+];
+
+/// A panel page: the tabs (the active one marked), the body, framed by the org's origins. The
+/// body carries the pass's expiry and its origins, so the page script can ask Salesforce for
+/// a fresh signed request before the pass runs out (`data-panel-*`).
+pub(crate) fn panel_page(
+    pass: &PanelPass,
+    token: &str,
+    is_admin: bool,
+    active: &str,
+    body: Markup,
+) -> Response {
+    let title = TABS
+        .iter()
+        .find(|(p, _)| *p == active)
+        .map_or("Sonde", |(_, l)| *l);
+    let page = html! {
+        div.panel data-panel-expires=(pass.expires_at) data-panel-origins=(sources(&pass.frame_ancestors)) {
+            nav.tabs aria-label="Sonde panel" {
+                @for (path, label) in TABS {
+                    @if *path != "/panel/settings" || is_admin {
+                        @if *path == active {
+                            a aria-current="page" href={ (path) "?t=" (token) } { (label) }
+                        } @else {
+                            a href={ (path) "?t=" (token) } { (label) }
+                        }
+                    }
+                }
+            }
+            (body)
+        }
+    };
+    let ancestors = sources(&pass.frame_ancestors);
+    (
+        framed_by(&ancestors),
+        Html(layout(title, None, page).into_string()),
+    )
+        .into_response()
+}
+
+/// A page framed by the pass's org without the tabs (after Disconnect, nothing is left to
+/// open).
+pub(crate) fn bare_page(pass: &PanelPass, body: Markup) -> Response {
+    (
+        framed_by(&sources(&pass.frame_ancestors)),
+        Html(layout("Sonde", None, body).into_string()),
+    )
+        .into_response()
+}
+
+/// A pass's page opened, or the refusal to show.
+pub(crate) async fn context(state: &AppState, token: &str) -> Result<(Actor, PanelPass), Response> {
+    state.sonde.panel_context(token).await.map_err(refusal_page)
+}
+
+/// An engine error on a panel page whose pass was fine: shown inside the panel, framed by the
+/// org, never the admin UI's error page.
+pub(crate) fn failed(pass: &PanelPass, error: Error) -> Response {
+    refusal_page(PanelRefusal {
+        error,
+        frame_ancestors: pass.frame_ancestors.clone(),
+    })
+}
+
+fn record_page(panel: &Panel) -> Response {
     let what = panel.record_type.as_deref().unwrap_or("record");
     let body = html! {
         h1 { "Survey responses" }
         @match &panel.pass.record_id {
-            None => p.muted { "This panel is not on a record: place it on a Contact, Lead, Account or Case page." },
+            None => {
+                @if panel.pass.record_ids.is_empty() {
+                    p.muted { "This panel is not on a record: place it on a Contact, Lead, Account, Case or Campaign page." }
+                } @else {
+                    p { (panel.pass.record_ids.len()) " records selected. "
+                        a href={ "/panel/send?t=" (panel.token) } { "Send them a survey" } "." }
+                }
+            }
             Some(id) => {
-                p.muted { "About this " (what) " " code { (id) } ", as " (panel.actor.email) " sees them." }
+                p.muted { "About this " (what) " " code { (id) }
+                    @if what == "Account" { " and its contacts" }
+                    ", as " (panel.actor.email) " sees them." }
                 @if panel.responses.is_empty() {
-                    p { "No response names this " (what) " in its embedded data (sfContactId, sfLeadId, sfAccountId or sfCaseId)." }
+                    p { "No response names this " (what) " in its embedded data (sfContactId, sfLeadId, sfAccountId, sfCaseId or sfSurveyId)." }
                 } @else {
                     table id="record-responses" {
                         thead { tr { th { "Survey" } th { "Started" } th { "Status" } th {} } }
@@ -100,13 +184,27 @@ fn record_page(panel: &Panel) -> Markup {
             }
         }
     };
-    layout("Survey responses", None, body)
+    panel_page(
+        &panel.pass,
+        &panel.token,
+        panel.actor.role == Role::Admin,
+        "/panel/home",
+        body,
+    )
+}
+
+/// The Responses tab from a page's pass.
+pub async fn home(State(state): State<AppState>, Query(q): Query<PassQuery>) -> Response {
+    match state.sonde.reopen_panel(&q.t).await {
+        Ok(panel) => record_page(&panel),
+        Err(refusal) => refusal_page(refusal),
+    }
 }
 
 #[derive(Deserialize)]
 pub struct PassQuery {
     #[serde(default)]
-    t: String,
+    pub(crate) t: String,
 }
 
 /// One response, opened from the panel's list with the page's pass.

@@ -6,6 +6,7 @@
 //! `sonde bench login` floods sign-ins while measuring `/healthz`.
 //! `sonde bench triggers` posts Outbound Messages to a Salesforce-message workflow's endpoint.
 //! `sonde bench inbound` pulls a million chat transcripts into a project, beside airbyte.
+//! `sonde bench panel` opens the Salesforce panel on an Account with 10,000 responses.
 //! `sonde bench sanitize` and `sonde bench survey-memory` measure hostile and big surveys.
 
 use anyhow::Context;
@@ -20,6 +21,7 @@ pub mod distributions;
 pub mod inbound;
 pub mod login;
 pub mod mapping;
+pub mod panel;
 pub mod surveys;
 pub mod triggers;
 
@@ -50,6 +52,10 @@ pub enum BenchCommand {
     /// `sonde serve` child: rows/s, API calls, RSS as rows grow; airbyte-source-salesforce on
     /// the same rows; a kill -9 part-way and every row kept once.
     Inbound(inbound::InboundArgs),
+    /// The Salesforce panel opened on an Account (its contacts' 10,000 responses) and on a
+    /// Contact: signed request verified, user mapped, responses found, page rendered;
+    /// loads/s, p50/p99 and Salesforce API calls per load.
+    Panel(panel::PanelArgs),
     /// Response submissions per second and latency percentiles through HTTP.
     Responses {
         /// Total submissions.
@@ -72,6 +78,7 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Distributions(args) => distributions::run(args).await,
         BenchCommand::Triggers(args) => triggers::run(args).await,
         BenchCommand::Inbound(args) => inbound::run(args).await,
+        BenchCommand::Panel(args) => panel::run(args).await,
         BenchCommand::Sanitize(args) => surveys::sanitize(args).await,
         BenchCommand::SurveyMemory(args) => surveys::survey_memory(args).await,
         BenchCommand::Responses {

@@ -194,6 +194,19 @@ fn table() -> Vec<Row> {
         // credential; no session is read, so every caller gets the same answer ------------------ anon  other   viewer  editor  admin
         POST   "/panel" at("/panel").form(&[("signed_request", "{panel_request}")])                              => Ok    Ok      Ok      Ok      Ok;
         GET    "/panel/responses/{id}" at("/panel/responses/{panel_response}?t={panel_pass}")                   => Ok    Ok      Ok      Ok      Ok;
+        GET    "/panel/home" at("/panel/home?t={panel_pass}")                                                     => Ok    Ok      Ok      Ok      Ok;
+        GET    "/panel/send" at("/panel/send?t={panel_pass}")                                                     => Ok    Ok      Ok      Ok      Ok;
+        POST   "/panel/send" at("/panel/send").form(&[("t", "{panel_pass}")])                                     => Ok    Ok      Ok      Ok      Ok;
+        GET    "/panel/sent" at("/panel/sent?t={panel_pass}")                                                     => Ok    Ok      Ok      Ok      Ok;
+        GET    "/panel/scheduled" at("/panel/scheduled?t={panel_pass}")                                           => Ok    Ok      Ok      Ok      Ok;
+        POST   "/panel/scheduled/{id}" at("/panel/scheduled/EMD_none").form(&[("t", "{panel_pass}"), ("send_at", "2030-01-01T09:00")])
+                                                                                                                  => Ok    Ok      Ok      Ok      Ok;
+        POST   "/panel/scheduled/{id}/delete" at("/panel/scheduled/EMD_none/delete").form(&[("t", "{panel_pass}")])
+                                                                                                                  => Ok    Ok      Ok      Ok      Ok;
+        // The matrix's pass is the editor's: the Settings tab and Disconnect are for admins.
+        GET    "/panel/settings" at("/panel/settings?t={panel_pass}")                                             => Denied Denied Denied  Denied  Denied;
+        POST   "/panel/settings" at("/panel/settings").form(&[("t", "{panel_pass}")])                             => Denied Denied Denied  Denied  Denied;
+        POST   "/panel/disconnect" at("/panel/disconnect").form(&[("t", "{panel_pass}")])                         => Denied Denied Denied  Denied  Denied;
 
         // ---- admin UI (session cookie; forms carry the caller's CSRF token) -------------------------------- anon  other   viewer  editor  admin
         GET    "/assets/{name}" at("/assets/sonde.css")                                                           => Ok    Ok      Ok      Ok      Ok;

@@ -468,6 +468,7 @@ impl World {
             frame_ancestors: vec![w.sf.instance_url().to_string()],
             // The matrix runs longer than a pass lives.
             expires_at: store::now_ms() + 24 * 3_600_000,
+            ..Default::default()
         };
         let pass = w.app.sonde.sign_panel_pass(&pass).await.unwrap();
         w.values.insert("panel_pass", pass);
