@@ -1,6 +1,6 @@
 //! A survey's CX dashboard: its responses read in pages (a survey may hold 100,000), filtered by
-//! start window, distribution, an embedded data value and Salesforce records, summed up by the
-//! `dashboards` crate over the survey's current definition.
+//! start window, distribution, an embedded data value and Salesforce records (through
+//! `response_records`), summed up by the `dashboards` crate over the survey's current definition.
 
 use crate::panel::{is_about_record, record_key};
 use crate::{Actor, Error, FieldProblem, Result, Sonde};
@@ -26,7 +26,7 @@ pub struct DashboardFilter {
     /// or absent).
     pub embedded: Option<(String, String)>,
     /// Salesforce record ids (15 or 18 characters): when any are given, only responses whose
-    /// `sfContactId`/`sfLeadId`/`sfAccountId`/`sfCaseId` names one of them count.
+    /// `sf…Id` embedded data (`sfContactId`, `sfAccountId`…) names one of them count.
     pub records: Vec<String>,
 }
 
@@ -49,7 +49,7 @@ impl Sonde {
             since: filter.since,
             until: filter.until,
             distribution_id,
-            mentions: &records,
+            records: &records,
         };
         let mut builder = DashboardBuilder::new(&survey.definition);
         let mut after = None;
@@ -67,7 +67,8 @@ impl Sonde {
                         continue;
                     }
                 }
-                // The store only cut the rows down to those whose text mentions an id.
+                // `response_records` is written from this same data; read again, it keeps a
+                // row whose link is stale from counting.
                 if !records.is_empty()
                     && !records
                         .iter()

@@ -407,7 +407,12 @@ impl Sonde {
     ) -> Result<Vec<String>> {
         let mut keys = vec![key.to_string()];
         if pass.record_type.as_deref() == Some("Account") {
-            keys.extend(self.account_contacts(actor, pass, key).await?.iter().cloned());
+            keys.extend(
+                self.account_contacts(actor, pass, key)
+                    .await?
+                    .iter()
+                    .cloned(),
+            );
         }
         Ok(keys)
     }

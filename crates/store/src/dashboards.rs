@@ -1,5 +1,6 @@
 //! What a survey's dashboard reads of its responses: the few columns it sums up, in keyset
-//! pages over `responses_survey`, narrowed by start window, distribution and record mentions.
+//! pages over `responses_survey`, narrowed by start window, distribution and the Salesforce
+//! records they are about (`response_records`).
 
 use crate::responses::ResponseStatus;
 use crate::{Result, Store};
@@ -13,9 +14,9 @@ pub struct DashboardRowFilter<'a> {
     /// Started before (ms).
     pub until: Option<i64>,
     pub distribution_id: Option<&'a str>,
-    /// When not empty, only rows whose data mentions one of these (Salesforce ids, letters and
-    /// digits only): a coarse cut the caller refines by reading the embedded data.
-    pub mentions: &'a [String],
+    /// When not empty, only responses about one of these records (15-character keys, as
+    /// `record_links::record_key` makes them).
+    pub records: &'a [String],
 }
 
 /// One response as a dashboard reads it.
@@ -39,26 +40,22 @@ impl Store {
         after: Option<(i64, String)>,
         limit: i64,
     ) -> Result<Vec<DashboardRow>> {
-        // Only letters and digits reach LIKE: `%` and `_` would widen the match.
-        let mentions: Vec<&String> = filter
-            .mentions
-            .iter()
-            .filter(|m| !m.is_empty() && m.bytes().all(|b| b.is_ascii_alphanumeric()))
-            .collect();
-        if !filter.mentions.is_empty() && mentions.is_empty() {
-            return Ok(Vec::new());
-        }
         let mut sql = String::from(
             "SELECT id, status, data, started_at, ended_at FROM responses \
              WHERE org_id = $1 AND survey_id = $2 AND started_at >= $3 AND started_at < $4 \
              AND ($5 = '' OR distribution_id = $6) \
              AND (started_at > $7 OR (started_at = $8 AND id > $9))",
         );
-        if !mentions.is_empty() {
-            let likes: Vec<String> = (0..mentions.len())
-                .map(|i| format!("data LIKE ${}", 11 + i))
+        if !filter.records.is_empty() {
+            // $11 is the organization again: each placeholder is bound once, in order.
+            let keys: Vec<String> = (0..filter.records.len())
+                .map(|i| format!("${}", 12 + i))
                 .collect();
-            sql.push_str(&format!(" AND ({})", likes.join(" OR ")));
+            sql.push_str(&format!(
+                " AND id IN (SELECT response_id FROM response_records \
+                 WHERE org_id = $11 AND record_key IN ({}))",
+                keys.join(", ")
+            ));
         }
         sql.push_str(" ORDER BY started_at, id LIMIT $10");
         let (after_t, after_id) = after.unwrap_or((i64::MIN, String::new()));
@@ -74,8 +71,11 @@ impl Store {
             .bind(after_t)
             .bind(after_id)
             .bind(limit);
-        for m in mentions {
-            query = query.bind(format!("%{m}%"));
+        if !filter.records.is_empty() {
+            query = query.bind(org_id);
+            for key in filter.records {
+                query = query.bind(key);
+            }
         }
         let rows = query.fetch_all(self.pool()).await?;
         rows.iter()

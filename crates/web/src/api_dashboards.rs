@@ -31,8 +31,8 @@ pub struct DashboardQuery {
     /// An embedded data field; with `value`, only responses where it holds exactly that.
     pub field: Option<String>,
     pub value: Option<String>,
-    /// Salesforce record ids, comma-separated: only responses whose `sfContactId`,
-    /// `sfLeadId`, `sfAccountId` or `sfCaseId` names one of them.
+    /// Salesforce record ids, comma-separated: only responses whose `sf…Id` embedded data
+    /// (`sfContactId`, `sfAccountId`…) names one of them.
     pub records: Option<String>,
 }
 
