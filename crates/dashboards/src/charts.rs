@@ -53,6 +53,14 @@ impl Width {
         }
     }
 
+    /// A choice's row (its label above its bar): taller where the text is.
+    fn row_height(self) -> u32 {
+        match self {
+            Width::Narrow => 54,
+            Width::Wide => 46,
+        }
+    }
+
     /// Characters of a choice's label that fit on its row.
     fn label_chars(self) -> usize {
         match self {
@@ -249,7 +257,7 @@ pub fn nps_split_chart(nps: &NpsSummary, width: Width) -> String {
 /// above it and its count and percent after it.
 pub fn choice_chart(choices: &[ChoiceCount], width: Width) -> String {
     let rows = choices.len().max(1);
-    let height = rows as u32 * 46 + 8;
+    let height = rows as u32 * width.row_height() + 8;
     svg((width.px(), height), |root| {
         // 100 is a full bar; the rest of the width holds the figures after the longest.
         let mut chart = ChartBuilder::on(root)
