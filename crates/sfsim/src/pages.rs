@@ -82,7 +82,7 @@ main{padding:12px;max-width:1400px;margin:0 auto}
 .record-head .title{display:flex;gap:12px;align-items:center;padding:14px}
 .record-head .kind{margin:0;color:#555;font-size:12px}.record-head h1{margin:0;font-size:20px}
 .highlights{display:flex;flex-wrap:wrap;gap:6px 28px;margin:0;padding:0 14px 14px}
-.highlights div{min-width:120px}.highlights dt{color:#555;font-size:12px}.highlights dd{margin:0;overflow-wrap:anywhere}
+.highlights div{min-width:120px}.prefs{padding-top:10px}.prefs div{min-width:40%}.highlights dt{color:#555;font-size:12px}.highlights dd{margin:0;overflow-wrap:anywhere}
 .columns{display:grid;grid-template-columns:minmax(0,2fr) minmax(0,1fr);gap:12px;align-items:start}
 .columns.single{grid-template-columns:minmax(0,1fr)}
 .scroll{overflow-x:auto}
@@ -242,7 +242,6 @@ fn highlights(
     as_user: Option<&str>,
 ) -> Vec<(&'static str, String)> {
     let t = |f: &str| esc(&canvas::field_text(store, object, id, f));
-    let f = |name: &str| flag(store, object, id, name);
     match object {
         "Contact" => vec![
             ("Title", t("Title")),
@@ -253,10 +252,6 @@ fn highlights(
             ("Email", t("Email")),
             ("Phone", t("Phone")),
             ("Mobile", t("MobilePhone")),
-            ("Email Opt Out", f("HasOptedOutOfEmail")),
-            ("Fax Opt Out", f("HasOptedOutOfFax")),
-            ("Do Not Call", f("DoNotCall")),
-            ("Email Bounced", f("IsEmailBounced")),
         ],
         "Lead" => vec![
             ("Company", t("Company")),
@@ -264,9 +259,6 @@ fn highlights(
             ("Email", t("Email")),
             ("Phone", t("Phone")),
             ("Lead Status", t("Status")),
-            ("Email Opt Out", f("HasOptedOutOfEmail")),
-            ("Fax Opt Out", f("HasOptedOutOfFax")),
-            ("Do Not Call", f("DoNotCall")),
         ],
         "Account" => vec![
             ("Type", t("Type")),
@@ -299,6 +291,34 @@ fn highlights(
         ],
         _ => Vec::new(),
     }
+}
+
+/// The opt-out and consent checkboxes of a Contact or Lead: what decides whether a survey
+/// invitation may go out, so they sit beside the panel.
+fn preferences(store: &Store, object: &str, id: Id) -> String {
+    let mut fields = vec![
+        ("Email Opt Out", "HasOptedOutOfEmail"),
+        ("Fax Opt Out", "HasOptedOutOfFax"),
+        ("Do Not Call", "DoNotCall"),
+    ];
+    match object {
+        "Contact" => fields.push(("Email Bounced", "IsEmailBounced")),
+        "Lead" => {}
+        _ => return String::new(),
+    }
+    let rows: String = fields
+        .into_iter()
+        .map(|(label, field)| {
+            format!(
+                "<div><dt>{label}</dt><dd>{}</dd></div>",
+                flag(store, object, id, field)
+            )
+        })
+        .collect();
+    format!(
+        "<section class=\"card\" id=\"preferences\"><header><h2>Communication preferences</h2></header>\
+         <dl class=\"highlights prefs\">{rows}</dl></section>"
+    )
 }
 
 /// A related list card: a heading with the count, a table of at most [`MAX_ROWS`] rows.
@@ -467,7 +487,8 @@ pub async fn record_page(
              <dl class=\"highlights\">{fields}</dl></section>",
             esc(&name)
         );
-        (name, head, related_lists(&store, &object, id, as_user), id)
+        let lists = preferences(&store, &object, id) + &related_lists(&store, &object, id, as_user);
+        (name, head, lists, id)
     };
     let panel = panel_card(
         &state,
