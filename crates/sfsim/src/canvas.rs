@@ -239,8 +239,9 @@ pub fn request_json(
             "instanceId": format!("_:{DEVELOPER_NAME}:{}:0:canvasapp", issued_at_ms % 1000),
             "instanceUrl": base,
             "oauthToken": oauth_token,
-            // Only apps granted the refresh_token scope for Canvas get one; this app is not,
-            // so a page view never spends one of the user's five approvals.
+            // Salesforce adds one when the app has the refresh_token scope. sfsim leaves it
+            // out: minting a refresh token per page view would push the user's older
+            // approvals (Sonde's own link among them) out of the five an app may hold.
             "refreshToken": null,
             "targetOrigin": base,
         },
