@@ -42,10 +42,29 @@ pub const LIST_OBJECTS: &[&str] = &["Contact", "Lead"];
 const DEVELOPER_NAME: &str = "Sonde";
 
 /// The Canvas app setting. Kept in the state directory (`canvas.json`) with `--state`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct CanvasSettings {
     /// Where Salesforce POSTs the signed request (the app's `canvasUrl`); none: not set up.
     pub url: Option<String>,
+    /// Whether a record page's request carries `environment.record` (its type, id and name).
+    /// Off, it is what `force:canvasApp` in Lightning really sends: an empty `record`, the
+    /// id only in `parameters.recordId`, so an app can be tested against that too.
+    #[serde(default = "yes")]
+    pub send_record: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for CanvasSettings {
+    fn default() -> Self {
+        CanvasSettings {
+            url: None,
+            send_record: true,
+        }
+    }
 }
 
 impl CanvasSettings {
@@ -212,6 +231,9 @@ pub fn request_json(
             if !name.is_empty() {
                 record["Name"] = json!(name);
             }
+            if !settings.send_record {
+                record = json!({});
+            }
             (json!({"recordId": id18}), record)
         }
         Target::Selection { ids, .. } => {
@@ -351,9 +373,10 @@ pub fn signed_request(
 // ---------- /_sim/canvas ----------
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct CanvasBody {
     url: Option<String>,
+    send_record: Option<bool>,
 }
 
 /// `GET /_sim/canvas`: `{"url": …|null}`.
@@ -361,7 +384,8 @@ pub async fn get_settings(State(state): State<Arc<OrgState>>) -> Response {
     Json(state.canvas.lock().clone()).into_response()
 }
 
-/// `POST /_sim/canvas` `{"url": "http://host:port/panel"}` (null takes the app away).
+/// `POST /_sim/canvas` `{"url": "http://host:port/panel", "sendRecord"?: bool}` (a null
+/// URL takes the app away; `sendRecord` is kept when not given).
 pub async fn set_settings(State(state): State<Arc<OrgState>>, body: Bytes) -> Response {
     let bad = |m: String| (StatusCode::BAD_REQUEST, Json(json!({"error": m}))).into_response();
     let b = match serde_json::from_slice::<CanvasBody>(&body) {
@@ -372,8 +396,14 @@ pub async fn set_settings(State(state): State<Arc<OrgState>>, body: Bytes) -> Re
         Ok(u) => u,
         Err(e) => return bad(e),
     };
-    let settings = CanvasSettings { url };
-    *state.canvas.lock() = settings.clone();
+    let settings = {
+        let mut current = state.canvas.lock();
+        current.url = url;
+        if let Some(send) = b.send_record {
+            current.send_record = send;
+        }
+        current.clone()
+    };
     state.mark_dirty();
     Json(settings).into_response()
 }
@@ -482,6 +512,7 @@ mod tests {
         assert!(parse_canvas_url("/panel").is_err());
         let s = CanvasSettings {
             url: Some("https://sonde.example.com:8443/panel".into()),
+            ..CanvasSettings::default()
         };
         assert_eq!(s.origin().unwrap(), "https://sonde.example.com:8443");
     }

@@ -516,6 +516,12 @@ impl RunningOrg {
         self.state.mark_dirty();
         Ok(())
     }
+    /// Whether record pages send `environment.record` (on by default); off, requests carry
+    /// the empty record Lightning's `force:canvasApp` sends, the id in `parameters` only.
+    pub fn set_canvas_send_record(&self, on: bool) {
+        self.state.canvas.lock().send_record = on;
+        self.state.mark_dirty();
+    }
     pub fn canvas_url(&self) -> Option<String> {
         self.state.canvas.lock().url.clone()
     }

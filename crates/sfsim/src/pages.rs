@@ -85,6 +85,7 @@ main{padding:12px;max-width:1400px;margin:0 auto}
 .highlights div{min-width:120px}.prefs{padding-top:10px}.prefs div{min-width:40%}.highlights dt{color:#555;font-size:12px}.highlights dd{margin:0;overflow-wrap:anywhere}
 .columns{display:grid;grid-template-columns:minmax(0,2fr) minmax(0,1fr);gap:12px;align-items:start}
 .columns.single{grid-template-columns:minmax(0,1fr)}
+.columns.home{grid-template-columns:repeat(auto-fit,minmax(260px,1fr))}
 .scroll{overflow-x:auto}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:6px 10px;border-bottom:1px solid #eee;white-space:nowrap}
 th{background:#fafaf9;color:#444;font-weight:600;font-size:12px}
@@ -134,7 +135,7 @@ fn page(
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{title} | Salesforce (sfsim)</title><style>{STYLE}</style></head><body>\
          <header class=\"global\"><span class=\"logo\">sfsim</span><span class=\"app\">Sales</span>\
-         <nav><a href=\"/lightning/o/Contact/list{q}\">Contacts</a><a href=\"/lightning/o/Lead/list{q}\">Leads</a></nav>\
+         <nav><a href=\"/lightning/page/home{q}\">Home</a><a href=\"/lightning/o/Contact/list{q}\">Contacts</a><a href=\"/lightning/o/Lead/list{q}\">Leads</a></nav>\
          <span class=\"who\">{user}</span></header><main>{body}</main><script>{SCRIPT}</script></body></html>",
         title = esc(title),
         user = esc(user),
@@ -234,6 +235,15 @@ fn reference(
     }
 }
 
+/// How many of a campaign's members name a record in `field` (ContactId or LeadId).
+fn member_count(store: &Store, campaign: Id, field: &str) -> String {
+    children(store, "CampaignMember", "CampaignId", campaign)
+        .into_iter()
+        .filter(|m| !canvas::field_text(store, "CampaignMember", *m, field).is_empty())
+        .count()
+        .to_string()
+}
+
 /// The highlights panel's fields for a record: (label, HTML).
 fn highlights(
     store: &Store,
@@ -286,8 +296,9 @@ fn highlights(
             ("Status", t("Status")),
             ("Start Date", t("StartDate")),
             ("End Date", t("EndDate")),
-            ("Contacts in Campaign", t("NumberOfContacts")),
-            ("Leads in Campaign", t("NumberOfLeads")),
+            // Salesforce rolls these up from the members; counted here, as sfsim keeps none.
+            ("Contacts in Campaign", member_count(store, id, "ContactId")),
+            ("Leads in Campaign", member_count(store, id, "LeadId")),
         ],
         _ => Vec::new(),
     }
@@ -619,6 +630,50 @@ pub async fn list_view(
         as_user,
         &format!("{panel}{list}"),
     )
+}
+
+/// `GET /lightning/page/home[?as=username]`: where to start — the org's Accounts, Campaigns
+/// and Cases, each linking to its record page, and the list views.
+pub async fn home(State(state): State<Arc<OrgState>>, RawQuery(query): RawQuery) -> Response {
+    let query = pairs(&query);
+    let as_user = first(&query, "as");
+    let user = match user_label(&state, as_user) {
+        Ok(u) => u,
+        Err(e) => return not_found(&e.to_string()),
+    };
+    let cards: String = {
+        let store = state.store.read();
+        [
+            ("Account", "Accounts"),
+            ("Campaign", "Campaigns"),
+            ("Case", "Cases"),
+        ]
+        .into_iter()
+        .filter_map(|(object, plural)| {
+            let oi = store.meta.object_index(object)?;
+            let mut ids = store.live_ids(oi);
+            ids.sort_by_cached_key(|id| canvas::record_name(&store, object, *id).to_lowercase());
+            let rows = ids
+                .into_iter()
+                .map(|id| vec![record_link(&store, object, id, as_user)])
+                .collect();
+            Some(related(
+                &format!("home-{}", object.to_lowercase()),
+                plural,
+                &["Name"],
+                rows,
+            ))
+        })
+        .collect()
+    };
+    let q = as_suffix(as_user, '?');
+    let body = format!(
+        "<section class=\"card\"><header><h2>Sales</h2></header><p class=\"empty\">\
+         <a href=\"/lightning/o/Contact/list{q}\">Contacts</a> · <a href=\"/lightning/o/Lead/list{q}\">Leads</a> \
+         (select records and Send survey), or open a record below.</p></section>\
+         <div class=\"columns home\">{cards}</div>"
+    );
+    page(StatusCode::OK, "Home", &user, as_user, &body)
 }
 
 #[cfg(test)]

@@ -69,6 +69,7 @@ pub fn router(state: Arc<OrgState>) -> Router {
             get(crate::pages::record_page),
         )
         .route("/lightning/o/{object}/list", get(crate::pages::list_view))
+        .route("/lightning/page/home", get(crate::pages::home))
         .route("/_sim/generate", post(sim_generate))
         .fallback(not_found)
         // 200 records with long text fields easily pass axum's 2 MB default; Salesforce takes far more.

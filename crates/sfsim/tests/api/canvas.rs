@@ -195,6 +195,14 @@ async fn a_campaign_page_lists_its_members_and_an_account_page_its_contacts() {
         assert!(html.contains(&name), "{name} on the page");
     }
     assert!(leads > 0, "the demo campaign has leads too");
+    assert!(
+        html.contains(&format!("<dt>Leads in Campaign</dt><dd>{leads}</dd>"))
+            && html.contains(&format!(
+                "<dt>Contacts in Campaign</dt><dd>{}</dd>",
+                members.len() - leads
+            )),
+        "{html}"
+    );
     let ctx = verify(&signed_request_of(&html), t.org.client_secret()).unwrap();
     assert_eq!(
         ctx["context"]["environment"]["record"]["attributes"]["type"],
@@ -332,4 +340,33 @@ async fn the_canvas_url_survives_a_restart_with_state() {
     );
     t3.org.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn without_the_record_a_request_carries_what_lightning_sends_and_home_links_every_page() {
+    let t = demo().await;
+    let r = t
+        .http
+        .post(t.url("/_sim/canvas"))
+        .json(&json!({"url": PANEL, "sendRecord": false}))
+        .send()
+        .await
+        .unwrap();
+    let got: Value = r.json().await.unwrap();
+    assert_eq!(got, json!({"url": PANEL, "sendRecord": false}));
+    let lead = first_id(&t, "SELECT Id FROM Lead LIMIT 1").await;
+    let (_, html) = page(&t, &format!("/lightning/r/Lead/{lead}/view")).await;
+    let ctx = verify(&signed_request_of(&html), t.org.client_secret()).unwrap();
+    let env = &ctx["context"]["environment"];
+    assert_eq!(env["record"], json!({}));
+    assert_eq!(env["parameters"]["recordId"], lead.as_str());
+
+    let (status, home) = page(&t, "/lightning/page/home").await;
+    assert_eq!(status, 200);
+    let campaign = first_id(&t, "SELECT Id FROM Campaign LIMIT 1").await;
+    assert!(
+        home.contains(&format!("href=\"/lightning/r/Campaign/{campaign}/view\"")),
+        "{home}"
+    );
+    assert!(home.contains("href=\"/lightning/o/Lead/list\""));
 }

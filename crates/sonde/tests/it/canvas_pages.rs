@@ -63,6 +63,20 @@ async fn hosted(app: TestApp) -> Hosted {
     }
 }
 
+async fn first_id(sf: &sfsim::RunningOrg, soql: &str) -> String {
+    let v: Value = reqwest::Client::new()
+        .get(format!("{}/services/data/v62.0/query", sf.instance_url()))
+        .query(&[("q", soql)])
+        .bearer_auth(sf.access_token())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v["records"][0]["Id"].as_str().unwrap().to_string()
+}
+
 /// The first Contact of an Account, and that Account.
 async fn first_contact(sf: &sfsim::RunningOrg) -> (String, String) {
     let v: Value = reqwest::Client::new()
@@ -146,6 +160,28 @@ async fn the_record_pages_signed_request_opens_sondes_panel() {
             panel.contains("Kettle feedback") && panel.contains(&h.response),
             "{panel}"
         );
+
+        // A campaign's page and a list view's selection open the panel too.
+        let campaign = first_id(&h.sf, "SELECT Id FROM Campaign LIMIT 1").await;
+        for page_url in [
+            h.sf.record_page_url("Campaign", &campaign),
+            format!(
+                "{}/lightning/o/Contact/list?recordIds={}",
+                h.sf.instance_url(),
+                h.contact
+            ),
+        ] {
+            let page = reqwest::get(&page_url).await.unwrap().text().await.unwrap();
+            let r = h
+                .app
+                .client
+                .post(h.app.url("/panel"))
+                .form(&[("signed_request", signed_request_of(&page))])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200, "{page_url}: {}", r.text().await.unwrap());
+        }
         h.sf.shutdown().await;
     }
 }
@@ -259,6 +295,28 @@ async fn sondes_panel_renders_inside_the_record_pages_frame_in_chromium_and_refr
     leave_frame(&b).await;
     b.screenshot_to(&dir.join("sfsim-account-desktop.png"))
         .await;
+
+    // A campaign's members beside the panel, and a list view's selection opening it.
+    let campaign = first_id(&h.sf, "SELECT Id FROM Campaign LIMIT 1").await;
+    b.goto(&h.sf.record_page_url("Campaign", &campaign)).await;
+    b.wait_for("related-members").await;
+    b.screenshot_to(&dir.join("sfsim-campaign-desktop.png"))
+        .await;
+    b.goto(&format!("{}/lightning/o/Contact/list", h.sf.instance_url()))
+        .await;
+    b.click(&format!("input[value=\"{}\"]", h.contact)).await;
+    b.click("#send-survey").await;
+    b.wait_for("<iframe name=\"sonde-panel\"").await;
+    enter_panel_frame(&b).await;
+    wait_for_value(
+        &b,
+        "return location.pathname === '/panel' && document.querySelector('h1') ? true : null;",
+    )
+    .await;
+    leave_frame(&b).await;
+    b.screenshot_to(&dir.join("sfsim-list-desktop.png")).await;
+    viewport(&b, 390, 844).await;
+    b.screenshot_to(&dir.join("sfsim-list-phone.png")).await;
     b.quit().await;
     h.sf.shutdown().await;
 }
