@@ -510,8 +510,9 @@ pub async fn record_page(
         },
         as_user,
     );
-    let columns = if lists.is_empty() {
-        format!("<div class=\"columns single\"><div>{panel}</div></div>")
+    // A campaign's members table is wide (opt-out flags), so it goes under the panel.
+    let columns = if lists.is_empty() || object == "Campaign" {
+        format!("<div class=\"columns single\"><div>{panel}</div><div>{lists}</div></div>")
     } else {
         format!("<div class=\"columns\"><div>{panel}</div><aside>{lists}</aside></div>")
     };

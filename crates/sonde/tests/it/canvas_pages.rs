@@ -300,8 +300,11 @@ async fn sondes_panel_renders_inside_the_record_pages_frame_in_chromium_and_refr
     let campaign = first_id(&h.sf, "SELECT Id FROM Campaign LIMIT 1").await;
     b.goto(&h.sf.record_page_url("Campaign", &campaign)).await;
     b.wait_for("related-members").await;
+    // Tall enough to show the members under the panel.
+    viewport(&b, 1280, 1700).await;
     b.screenshot_to(&dir.join("sfsim-campaign-desktop.png"))
         .await;
+    viewport(&b, 1280, 900).await;
     b.goto(&format!("{}/lightning/o/Contact/list", h.sf.instance_url()))
         .await;
     b.click(&format!("input[value=\"{}\"]", h.contact)).await;
