@@ -187,7 +187,7 @@ async fn the_record_pages_signed_request_opens_sondes_panel() {
 }
 
 /// Waits for `script` (run in the current frame) to return something other than null.
-async fn wait_for_value(b: &Browser, script: &str) -> Value {
+pub(crate) async fn wait_for_value(b: &Browser, script: &str) -> Value {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         let v = b.execute(script, json!([])).await;
@@ -200,7 +200,7 @@ async fn wait_for_value(b: &Browser, script: &str) -> Value {
 }
 
 /// Sizes the window so that the page itself (what a screenshot shows) is `width`×`height`.
-async fn viewport(b: &Browser, width: u32, height: u32) {
+pub(crate) async fn viewport(b: &Browser, width: u32, height: u32) {
     b.resize(width, height).await;
     let inner = b
         .execute("return [window.innerWidth, window.innerHeight];", json!([]))
@@ -211,7 +211,7 @@ async fn viewport(b: &Browser, width: u32, height: u32) {
         .await;
 }
 
-async fn enter_panel_frame(b: &Browser) {
+pub(crate) async fn enter_panel_frame(b: &Browser) {
     let frame = b.find("iframe[name=\"sonde-panel\"]").await;
     b.call(
         reqwest::Method::POST,
@@ -221,7 +221,7 @@ async fn enter_panel_frame(b: &Browser) {
     .await;
 }
 
-async fn leave_frame(b: &Browser) {
+pub(crate) async fn leave_frame(b: &Browser) {
     b.call(reqwest::Method::POST, "/frame/parent", Some(json!({})))
         .await;
 }

@@ -23,6 +23,7 @@ mod moves;
 mod open_link;
 mod opt_out_ui;
 mod panel;
+mod panel_e2e;
 mod panel_sends;
 mod queue;
 mod readme;
