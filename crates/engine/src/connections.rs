@@ -89,6 +89,9 @@ impl SalesforceSettings {
     }
 }
 
+/// An Account's contacts as read at a moment (ms).
+pub(crate) type AccountContacts = (i64, std::sync::Arc<Vec<String>>);
+
 /// Process-wide Salesforce state shared by every clone of `Sonde`.
 #[derive(Default)]
 pub(crate) struct SalesforceState {
@@ -99,7 +102,7 @@ pub(crate) struct SalesforceState {
     pub live: Mutex<HashMap<String, (String, Connection)>>,
     /// The panel's Accounts' contacts by (link, Account), read at most every few minutes
     /// (`panel::sends`): an Account's page is opened far more often than its contacts change.
-    pub account_contacts: Mutex<HashMap<(String, String), (i64, std::sync::Arc<Vec<String>>)>>,
+    pub account_contacts: Mutex<HashMap<(String, String), AccountContacts>>,
 }
 
 impl SalesforceState {

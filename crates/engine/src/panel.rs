@@ -329,12 +329,20 @@ impl Sonde {
                     .collect()
             })
             .unwrap_or_default();
-        let record_type = env.record_type().map(str::to_string).or_else(|| {
-            record_id
-                .as_deref()
-                .and_then(object_of_id)
-                .map(str::to_string)
-        });
+        // Lightning's force:canvasApp sends an empty record: the install kit's component
+        // passes the object in `parameters.sObjectName`, else the id's prefix tells.
+        let record_type = env
+            .record_type()
+            .filter(|t| !t.is_empty())
+            .or_else(|| env.parameters.get("sObjectName").and_then(|v| v.as_str()))
+            .filter(|t| !t.is_empty() && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+            .map(str::to_string)
+            .or_else(|| {
+                record_id
+                    .as_deref()
+                    .and_then(object_of_id)
+                    .map(str::to_string)
+            });
         let pass = PanelPass {
             user_id: actor.user_id.clone(),
             org_id: actor.org_id.clone(),

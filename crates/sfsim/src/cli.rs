@@ -55,6 +55,10 @@ pub struct Args {
     /// Fixed password for the built-in users.
     #[arg(long, env = "SFSIM_PASSWORD")]
     pub password: Option<String>,
+    /// The Canvas app's URL (Sonde's `https://…/panel`): record pages such as
+    /// `/lightning/r/Contact/{id}/view` host it in an iframe with a signed request.
+    #[arg(long, value_name = "URL", env = "SFSIM_CANVAS_URL")]
+    pub canvas_url: Option<String>,
 }
 
 /// Starts the org, prints one JSON line once ready, and serves until Ctrl-C or SIGTERM.
@@ -83,6 +87,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     }
     if let Some(p) = &args.password {
         b = b.password(p);
+    }
+    if let Some(url) = &args.canvas_url {
+        b = b.canvas_url(url);
     }
     if let Some(path) = &args.jwt_public_key {
         let pem = std::fs::read_to_string(path)

@@ -11,6 +11,7 @@
 #![forbid(unsafe_code)]
 
 pub mod bulk;
+pub mod canvas;
 pub mod cli;
 pub mod clock;
 pub mod describe;
@@ -22,6 +23,7 @@ pub mod metadata;
 pub mod oauth;
 pub mod org;
 pub mod outbound;
+pub mod pages;
 pub mod query;
 pub mod rest;
 pub mod seed;
@@ -72,6 +74,7 @@ pub struct OrgBuilder {
     client_secret: Option<String>,
     password: Option<String>,
     jwt_public_key: Option<String>,
+    canvas_url: Option<String>,
 }
 
 pub struct Org;
@@ -93,6 +96,7 @@ impl Org {
             client_secret: None,
             password: None,
             jwt_public_key: None,
+            canvas_url: None,
         }
     }
 }
@@ -163,8 +167,21 @@ impl OrgBuilder {
         self
     }
 
+    /// The Canvas app's URL (where record pages POST the signed request); overrides the one
+    /// kept in the state directory.
+    pub fn canvas_url(mut self, url: impl Into<String>) -> Self {
+        self.canvas_url = Some(url.into());
+        self
+    }
+
     /// Binds, loads or creates the data, and serves until [`RunningOrg::shutdown`].
     pub async fn start(self) -> anyhow::Result<RunningOrg> {
+        let canvas_url = self
+            .canvas_url
+            .as_deref()
+            .map(canvas::parse_canvas_url)
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("canvas {e}"))?;
         let _ = rustls::crypto::ring::default_provider().install_default();
         let std_listener = std::net::TcpListener::bind(self.listen)?;
         std_listener.set_nonblocking(true)?;
@@ -260,6 +277,14 @@ impl OrgBuilder {
             self.daily_api_limit,
         ));
         state.outbound.set_rules(rules);
+        {
+            let saved = state.config.state_dir.as_deref().and_then(canvas::load);
+            let mut settings = saved.unwrap_or_default();
+            if canvas_url.is_some() {
+                settings.url = canvas_url;
+            }
+            *state.canvas.lock() = settings;
+        }
         if let Some(sender) = sender {
             state.outbound.restore(sender);
         }
@@ -371,6 +396,7 @@ pub fn info_json(state: &OrgState, extra: Option<(&str, &str, &str)>) -> serde_j
         "username": admin.username,
         "password": admin.password,
         "security_token": store.security_token,
+        "canvas_url": state.canvas.lock().url,
         "users": store.users.iter().map(|u| {
             let profile = store.meta.profile(&u.profile_id).map(|p| p.name.clone()).unwrap_or_default();
             serde_json::json!({"username": u.username, "profile": profile})
@@ -483,6 +509,61 @@ impl RunningOrg {
             now + self.state.config.session_ms,
         ))
     }
+    /// Sets (or with `None` removes) the Canvas app's URL, e.g. Sonde's `…/panel`.
+    pub fn set_canvas_url(&self, url: Option<&str>) -> Result<(), String> {
+        let url = url.map(canvas::parse_canvas_url).transpose()?;
+        self.state.canvas.lock().url = url;
+        self.state.mark_dirty();
+        Ok(())
+    }
+    /// Whether record pages send `environment.record` (on by default); off, requests carry
+    /// the empty record Lightning's `force:canvasApp` sends, the id in `parameters` only.
+    pub fn set_canvas_send_record(&self, on: bool) {
+        self.state.canvas.lock().send_record = on;
+        self.state.mark_dirty();
+    }
+    pub fn canvas_url(&self) -> Option<String> {
+        self.state.canvas.lock().url.clone()
+    }
+    /// Changes a user's email (what the Canvas context and identity URLs report); false
+    /// when the org has no such user.
+    pub fn set_user_email(&self, username: &str, email: &str) -> bool {
+        let done = self.state.store.write().set_user_email(username, email);
+        if done {
+            self.state.mark_dirty();
+        }
+        done
+    }
+    /// The email of a user (the admin when `username` is None).
+    pub fn user_email(&self, username: Option<&str>) -> Option<String> {
+        let store = self.state.store.read();
+        let id = canvas::user_id(&store, username).ok()?;
+        store.user(id).map(|u| u.email.clone())
+    }
+    /// A signed request for one record, as its record page posts it, for `username` (the
+    /// admin when None).
+    pub fn canvas_signed_request(
+        &self,
+        object: &str,
+        record_id: &str,
+        username: Option<&str>,
+    ) -> Result<String, String> {
+        let id = canvas::find_record(&self.state.store.read(), object, record_id)
+            .ok_or_else(|| format!("no {object} {record_id}"))?;
+        let target = canvas::Target::Record {
+            object: object.to_string(),
+            id,
+        };
+        canvas::signed_request(&self.state, &target, username).map_err(|e| e.to_string())
+    }
+    /// The record page hosting the Canvas app: `{instance}/lightning/r/{object}/{id}/view`.
+    pub fn record_page_url(&self, object: &str, record_id: &str) -> String {
+        format!(
+            "{}/lightning/r/{object}/{record_id}/view",
+            self.instance_url()
+        )
+    }
+
     /// The JSON the CLI prints when ready.
     pub fn info(&self) -> serde_json::Value {
         let ca = self

@@ -50,6 +50,8 @@ pub struct OrgState {
     /// its own default; `/_sim/bulk` lowers it so small data sets page too).
     pub bulk_page_size: AtomicUsize,
     pub outbound: Outbound,
+    /// The Canvas app the record pages host (`canvas`); changed at run time by `/_sim/canvas`.
+    pub canvas: Mutex<crate::canvas::CanvasSettings>,
     dirty: AtomicBool,
 }
 
@@ -81,6 +83,7 @@ impl OrgState {
             jobs: Mutex::new(HashMap::new()),
             bulk_page_size: AtomicUsize::new(crate::bulk::DEFAULT_PAGE_SIZE),
             outbound: Outbound::default(),
+            canvas: Mutex::new(crate::canvas::CanvasSettings::default()),
             dirty: AtomicBool::new(false),
         }
     }
@@ -134,11 +137,13 @@ impl OrgState {
         };
         let rules = serde_json::to_vec(&self.outbound.rules())?;
         let sender = serde_json::to_vec(&self.outbound.sender_state())?;
+        let canvas = serde_json::to_vec(&*self.canvas.lock())?;
         for (name, bytes) in [
             ("org.json", data),
             ("auth.json", auth),
             ("outbound-rules.json", rules),
             ("outbound-pending.json", sender),
+            ("canvas.json", canvas),
         ] {
             let tmp = dir.join(format!("{name}.tmp"));
             write_private(&tmp, &bytes)?;

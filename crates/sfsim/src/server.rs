@@ -58,6 +58,18 @@ pub fn router(state: Arc<OrgState>) -> Router {
             get(sim_get_outbound).post(sim_set_outbound),
         )
         .route("/_sim/snapshot", post(sim_snapshot))
+        .route(
+            "/_sim/canvas",
+            get(crate::canvas::get_settings).post(crate::canvas::set_settings),
+        )
+        .route("/_sim/canvas/signed-request", get(crate::canvas::refresh))
+        .route("/_sim/users/{username}", axum::routing::patch(sim_set_user))
+        .route(
+            "/lightning/r/{object}/{id}/view",
+            get(crate::pages::record_page),
+        )
+        .route("/lightning/o/{object}/list", get(crate::pages::list_view))
+        .route("/lightning/page/home", get(crate::pages::home))
         .route("/_sim/generate", post(sim_generate))
         .fallback(not_found)
         // 200 records with long text fields easily pass axum's 2 MB default; Salesforce takes far more.
@@ -534,6 +546,49 @@ async fn sim_set_outbound(State(state): State<Arc<OrgState>>, body: Bytes) -> Re
             Json(json!({"error": e.to_string()})),
         )
             .into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UserBody {
+    email: String,
+}
+
+/// `PATCH /_sim/users/{username}` `{"email": …}`: what the Canvas context and identity URLs
+/// then report for that user.
+async fn sim_set_user(
+    State(state): State<Arc<OrgState>>,
+    Path(username): Path<String>,
+    body: Bytes,
+) -> Response {
+    let Ok(b) = serde_json::from_slice::<UserBody>(&body) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"error": "expected {email}"})),
+        )
+            .into_response();
+    };
+    if !b.email.contains('@') {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"error": "email: not an email address"})),
+        )
+            .into_response();
+    }
+    if state
+        .store
+        .write()
+        .set_user_email(&username, b.email.trim())
+    {
+        state.mark_dirty();
+        Json(json!({"username": username, "email": b.email.trim()})).into_response()
+    } else {
+        (
+            StatusCode::NOT_FOUND,
+            Json(json!({"error": format!("no user {username}")})),
+        )
+            .into_response()
     }
 }
 

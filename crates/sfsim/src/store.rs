@@ -262,6 +262,26 @@ impl Store {
         self.users.iter().find(|u| u.id == id)
     }
 
+    /// Changes a user's email, on the sign-in record and on the User row alike.
+    pub fn set_user_email(&mut self, username: &str, email: &str) -> bool {
+        let Some(u) = self
+            .users
+            .iter_mut()
+            .find(|u| u.username.eq_ignore_ascii_case(username))
+        else {
+            return false;
+        };
+        u.email = email.to_string();
+        let id = u.id;
+        if let Some(oi) = self.meta.object_index("User") {
+            let fi = self.meta.objects[oi].field_index("Email");
+            if let (Some(fi), Some(rec)) = (fi, self.tables[oi].records.get_mut(&id)) {
+                rec.set(fi, Val::str(email));
+            }
+        }
+        true
+    }
+
     /// Rebuilds the derived indexes after loading a snapshot.
     pub fn reindex(&mut self) {
         self.meta.reindex();

@@ -3,6 +3,7 @@
 
 pub mod bench;
 mod demo;
+pub mod salesforce_kit;
 mod twilio_signatures;
 
 use anyhow::{bail, Context};
@@ -100,6 +101,9 @@ pub enum Command {
     /// SOQL tools: canonical formatting and validation of a query read on stdin.
     #[command(subcommand)]
     Soql(SoqlCommand),
+    /// Salesforce set-up: the install kit an admin deploys.
+    #[command(subcommand)]
+    Salesforce(salesforce_kit::SalesforceCommand),
     /// Run the built-in local Salesforce org (prints one JSON line with its URLs and credentials).
     Sfsim(sfsim::cli::Args),
     /// On a built-in org's authorize page, sign in and Allow as a person would in a browser;
@@ -323,6 +327,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Bench(cmd) => bench::run(cmd).await,
+        Command::Salesforce(cmd) => salesforce_kit::run(cmd),
         Command::Sfsim(args) => sfsim::cli::run(args).await,
         Command::Smsim(args) => smsim::cli::run(args).await,
         Command::Mailsim(args) => mailsim::cli::run(args).await,

@@ -346,7 +346,7 @@ impl Sonde {
     fn cached_account_contacts(
         &self,
         key: &(String, String),
-    ) -> Option<(i64, std::sync::Arc<Vec<String>>)> {
+    ) -> Option<crate::connections::AccountContacts> {
         self.salesforce
             .account_contacts
             .lock()

@@ -2,6 +2,7 @@
 //! would. One test binary (modules below) keeps link time down.
 
 mod bulk;
+mod canvas;
 mod conversations;
 mod oauth;
 mod org;

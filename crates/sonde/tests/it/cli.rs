@@ -414,3 +414,76 @@ async fn demo_prints_urls_that_work() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+#[test]
+fn salesforce_package_writes_a_deployable_project_and_says_what_to_do_next() {
+    let dir = TempDir::new();
+    let out_dir = dir.0.join("kit");
+    let out = sonde(&[])
+        .args([
+            "salesforce",
+            "package",
+            "--url",
+            "https://sonde.example.com/",
+        ])
+        .args([
+            "--name",
+            "Acme & Co surveys",
+            "--contact-email",
+            "it@acme.example",
+        ])
+        .arg("--out")
+        .arg(&out_dir)
+        .env_remove("SONDE_PUBLIC_URL")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains("sf project deploy start"), "{stdout}");
+    let app_path =
+        out_dir.join("force-app/main/default/connectedApps/Acme_Co_surveys.connectedApp-meta.xml");
+    assert!(
+        stdout.contains(&app_path.display().to_string()),
+        "names what it wrote: {stdout}"
+    );
+    let app = std::fs::read_to_string(&app_path).unwrap();
+    assert!(
+        app.contains("<canvasUrl>https://sonde.example.com/panel</canvasUrl>")
+            && app.contains(
+                "<callbackUrl>https://sonde.example.com/oauth/salesforce/callback</callbackUrl>"
+            )
+            && app.contains("<label>Acme &amp; Co surveys</label>")
+            && app.contains("<contactEmail>it@acme.example</contactEmail>"),
+        "{app}"
+    );
+    let component = std::fs::read_to_string(
+        out_dir.join("force-app/main/default/aura/SondePanel/SondePanel.cmp"),
+    )
+    .unwrap();
+    assert!(
+        component.contains("developerName=\"Acme_Co_surveys\""),
+        "{component}"
+    );
+    for object in ["Contact", "Lead", "Account", "Case", "Campaign"] {
+        let page = out_dir.join(format!(
+            "force-app/main/default/flexipages/Sonde_{object}_Record_Page.flexipage-meta.xml"
+        ));
+        assert!(page.exists(), "{}", page.display());
+    }
+    assert!(out_dir.join("sfdx-project.json").exists());
+
+    // A URL Salesforce would not post to is refused before anything is written.
+    let refused = dir.0.join("refused");
+    let out = sonde(&[])
+        .args(["salesforce", "package", "--url", "http://sonde.example.com"])
+        .arg("--out")
+        .arg(&refused)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("HTTPS"),
+        "{out:?}"
+    );
+    assert!(!refused.exists());
+}

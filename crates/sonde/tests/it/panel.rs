@@ -281,11 +281,15 @@ async fn a_forged_or_expired_pass_asks_to_reload_the_panel() {
             assert_eq!(r.status(), 403, "{what}");
             if what == "expired" {
                 // This instance signed it: its org frames the page that asks Salesforce to
-                // sign the panel again.
+                // sign the panel again (the page script, through data-panel-refresh).
                 assert!(
                     csp(&r).ends_with(&format!("frame-ancestors {}", l.origin())),
                     "{what}"
                 );
+                let text = r.text().await.unwrap();
+                assert!(text.contains("data-panel-refresh"), "{text}");
+                assert!(text.contains("reload the page in Salesforce"), "{text}");
+                continue;
             } else {
                 assert!(csp(&r).ends_with("frame-ancestors 'none'"), "{what}");
             }

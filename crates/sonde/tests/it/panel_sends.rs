@@ -377,3 +377,87 @@ async fn a_salesforce_user_without_an_account_sends_as_the_chosen_sender() {
         assert!(r.text().await.unwrap().contains(&sender.email));
     }
 }
+
+#[tokio::test]
+async fn records_selected_in_a_list_view_are_sent_and_a_test_goes_to_the_sender() {
+    for backend in backends() {
+        let l = linked(TestApp::spawn(backend).await, "Selected").await;
+        let sf = sfsim_admin(&l.sf);
+        let people: Vec<Value> = (0..3)
+            .map(|i| json!({"LastName": format!("Picked {i}"), "Email": format!("picked{i}@example.com")}))
+            .collect();
+        let ids = created(sf.create_many("Contact", &people, true).await.unwrap());
+        // A list view's selection: the ids in the parameters, no record.
+        let mut context: Value = serde_json::from_str(&crate::panel::canvas_context(
+            &l.sf.org_id(),
+            l.sf.instance_url(),
+            &l.admin.email,
+            "Contact",
+            &ids[0],
+        ))
+        .unwrap();
+        context["context"]["environment"]["record"] = json!({});
+        context["context"]["environment"]["parameters"] = json!({"recordIds": [ids[0], ids[1]]});
+        let signed = salesforce::canvas::sign_request(
+            &context.to_string(),
+            &salesforce::Secret::new(l.sf.client_secret()),
+        );
+        let page = l.open(&signed).await.text().await.unwrap();
+        assert!(page.contains("2 records selected"), "{page}");
+        let token = pass_of(&page);
+        let form = |action: &'static str| {
+            vec![
+                ("t", token.clone()),
+                ("survey_id", l.survey.clone()),
+                ("channel", "email".to_string()),
+                ("new_list_name", "Picked".to_string()),
+                ("template_id", String::new()),
+                ("new_template_subject", "Hi ${m://FirstName}".to_string()),
+                ("new_template_body", "<p>${l://SurveyLink}</p>".to_string()),
+                ("action", action.to_string()),
+            ]
+        };
+        let test = l
+            .app
+            .client
+            .post(l.app.url("/panel/send"))
+            .form(&form("test"))
+            .send()
+            .await
+            .unwrap();
+        let test = test.text().await.unwrap();
+        assert!(
+            test.contains(&format!("A test is on its way to {}", l.admin.email)),
+            "{test}"
+        );
+        let sent = l
+            .app
+            .client
+            .post(l.app.url("/panel/send"))
+            .form(&form("send"))
+            .send()
+            .await
+            .unwrap();
+        let sent = sent.text().await.unwrap();
+        assert_eq!(count(&sent, "selected"), 2, "{sent}");
+        assert_eq!(count(&sent, "in-list"), 2, "{sent}");
+        // Each selected record's own Sent tab lists the send; the one left out does not.
+        let first = open_on(&l, &l.admin.email, "Contact", &ids[1]).await;
+        let tab = get_page(&l, "/panel/sent", &first)
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(tab.contains("launched from selected"), "{tab}");
+        let other = open_on(&l, &l.admin.email, "Contact", &ids[2]).await;
+        let tab = get_page(&l, "/panel/sent", &other)
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            tab.contains("No survey has been sent from here yet."),
+            "{tab}"
+        );
+    }
+}
