@@ -36,6 +36,9 @@ pub const RECORD_FIELDS: &[&str] = &[
 /// How long a panel's pass lets its page open responses before Salesforce must sign again.
 pub const PASS_LIFETIME_MS: i64 = 15 * 60 * 1000;
 
+/// Surveys the record widget sums up at most (those of the newest responses).
+pub const WIDGET_SURVEYS: usize = 5;
+
 /// Responses a record's panel lists at most; a record with more shows the newest.
 pub const LISTED_AT_MOST: usize = 200;
 
@@ -404,6 +407,34 @@ impl Sonde {
     ) -> Result<Vec<RecordResponse>> {
         let keys = self.record_and_related(actor, pass, key).await?;
         self.listed_responses(actor, &keys).await
+    }
+
+    /// The record widget: each survey with responses about the pass's record (the newest
+    /// first, at most [`WIDGET_SURVEYS`]), summed up over those responses only.
+    pub async fn record_dashboards(
+        &self,
+        actor: &Actor,
+        pass: &PanelPass,
+    ) -> Result<Vec<(String, dashboards::Dashboard)>> {
+        let Some(key) = pass.record_id.as_deref() else {
+            return Ok(Vec::new());
+        };
+        let keys = self.record_and_related(actor, pass, key).await?;
+        let mut surveys: Vec<(String, String)> = Vec::new();
+        for r in self.listed_responses(actor, &keys).await? {
+            if !surveys.iter().any(|(id, _)| *id == r.survey_id) && surveys.len() < WIDGET_SURVEYS {
+                surveys.push((r.survey_id, r.survey_name));
+            }
+        }
+        let filter = crate::dashboards::DashboardFilter {
+            records: keys,
+            ..Default::default()
+        };
+        let mut out = Vec::new();
+        for (id, name) in surveys {
+            out.push((name, self.survey_dashboard(actor, &id, &filter).await?));
+        }
+        Ok(out)
     }
 
     /// A record's key and, for an Account, its contacts' keys.

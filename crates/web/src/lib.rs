@@ -25,6 +25,7 @@ pub mod invitation;
 pub mod openapi;
 pub mod pages;
 pub mod panel;
+pub mod panel_dashboard;
 pub mod panel_send;
 pub mod panel_sent;
 pub mod panel_settings;

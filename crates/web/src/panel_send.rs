@@ -203,21 +203,33 @@ pub async fn show(State(state): State<AppState>, Query(q): Query<PassQuery>) -> 
 /// What a send did, as the Sent tab counts it.
 pub(crate) fn counts_summary(s: &PanelSent) -> Markup {
     let c = &s.counts;
+    let mut counts: Vec<(&str, &str, u64)> = vec![
+        ("selected", "Selected", c.selected.into()),
+        ("excluded", "Excluded", c.excluded.into()),
+        ("missing-email", "Missing email", c.missing_email.into()),
+        ("missing-phone", "Missing phone", c.missing_phone.into()),
+    ];
+    if c.duplicates > 0 {
+        counts.push(("duplicates", "Duplicates", c.duplicates.into()));
+    }
+    if c.not_found > 0 {
+        counts.push(("not-found", "Not found", c.not_found.into()));
+    }
+    counts.push(("in-list", "In the list", c.in_list.into()));
+    counts.push(("sent", "Sent", s.distribution.stats.sent as u64));
+    counts.push((
+        "responses",
+        "Responses",
+        s.distribution.stats.finished as u64,
+    ));
     html! {
-        dl.facts.send-counts {
-            dt { "Selected" } dd data-count="selected" { (c.selected) }
-            dt { "Excluded" } dd data-count="excluded" { (c.excluded)
-                @if !c.excluded_by.is_empty() {
-                    " (" @for (i, (why, n)) in c.excluded_by.iter().enumerate() { @if i > 0 { ", " } (why) ": " (n) } ")"
-                }
+        dl.stats.send-counts {
+            @for (key, label, n) in counts {
+                div.stat { dt { (label) } dd data-count=(key) { (n) } }
             }
-            dt { "Missing email" } dd data-count="missing-email" { (c.missing_email) }
-            dt { "Missing phone" } dd data-count="missing-phone" { (c.missing_phone) }
-            @if c.duplicates > 0 { dt { "Duplicates" } dd data-count="duplicates" { (c.duplicates) } }
-            @if c.not_found > 0 { dt { "Not found" } dd data-count="not-found" { (c.not_found) } }
-            dt { "In the list" } dd data-count="in-list" { (c.in_list) }
-            dt { "Sent" } dd data-count="sent" { (s.distribution.stats.sent) }
-            dt { "Responses" } dd data-count="responses" { (s.distribution.stats.finished) }
+        }
+        @if !c.excluded_by.is_empty() {
+            p.muted { "Excluded: " @for (i, (why, n)) in c.excluded_by.iter().enumerate() { @if i > 0 { ", " } (why) ": " (n) } }
         }
     }
 }

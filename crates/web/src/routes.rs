@@ -4,11 +4,11 @@
 use crate::{
     account, api, api_audit, api_credentials, api_dashboards, api_deletions, api_discover,
     api_discover_accounts, api_discover_view, api_distributions, api_opt_out_sync, api_salesforce,
-    api_users, assets, invitation, openapi, panel, panel_send, panel_sent, panel_settings,
-    respondent, salesforce_hooks, sign_in, twilio_webhooks, ui, ui_audit, ui_dashboards,
-    ui_deletions, ui_discover, ui_discover_job_form, ui_discover_jobs, ui_distributions,
-    ui_frequency_rules, ui_linked_orgs, ui_opt_out_sync, ui_outbox, ui_responses, ui_salesforce,
-    ui_survey_bundles, ui_templates, ui_test_sends, ui_users, ui_workflow_editor,
+    api_users, assets, invitation, openapi, panel, panel_dashboard, panel_send, panel_sent,
+    panel_settings, respondent, salesforce_hooks, sign_in, twilio_webhooks, ui, ui_audit,
+    ui_dashboards, ui_deletions, ui_discover, ui_discover_job_form, ui_discover_jobs,
+    ui_distributions, ui_frequency_rules, ui_linked_orgs, ui_opt_out_sync, ui_outbox, ui_responses,
+    ui_salesforce, ui_survey_bundles, ui_templates, ui_test_sends, ui_users, ui_workflow_editor,
     ui_workflow_moves, ui_workflows, AppState,
 };
 use axum::handler::Handler;
@@ -328,6 +328,7 @@ pub fn table() -> Vec<Route> {
         get("/panel/scheduled", panel_sent::scheduled),
         post("/panel/scheduled/{id}", panel_sent::reschedule),
         post("/panel/scheduled/{id}/delete", panel_sent::delete),
+        get("/panel/dashboard", panel_dashboard::show),
         get("/panel/settings", panel_settings::show),
         post("/panel/settings", panel_settings::save),
         post("/panel/disconnect", panel_settings::disconnect),

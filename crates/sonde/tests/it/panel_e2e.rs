@@ -103,6 +103,10 @@ async fn a_survey_sent_from_a_contacts_page_is_answered_and_shows_on_the_contact
     assert!(sent.contains("data-count=\"in-list\">1<"), "{sent}");
     leave_frame(&b).await;
     b.screenshot_to(&shots.join("panel-sent-desktop.png")).await;
+    viewport(&b, 390, 844).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    b.screenshot_to(&shots.join("panel-sent-phone.png")).await;
+    viewport(&b, 1280, 900).await;
 
     // The queue's workers (a server's own run them) send it; the SMTP server receives the
     // invitation; Ada answers it.
@@ -146,10 +150,9 @@ async fn a_survey_sent_from_a_contacts_page_is_answered_and_shows_on_the_contact
     b.click("nav.tabs a[href^='/panel/dashboard']").await;
     let widget = panel_html(&b, "Dashboard").await;
     assert!(widget.contains("Kettle NPS"), "{widget}");
-    assert!(
-        widget.contains("data-nps=\"100\""),
-        "one promoter: NPS 100: {widget}"
-    );
+    // One answer of 9, a promoter: NPS +100.
+    assert!(widget.contains("id=\"widget-nps\">+100.0<"), "{widget}");
+    assert!(widget.contains("id=\"widget-responses\">1<"), "{widget}");
     leave_frame(&b).await;
     for (width, height, kind) in [(1280, 900, "desktop"), (390, 844, "phone")] {
         viewport(&b, width, height).await;

@@ -197,6 +197,7 @@ fn table() -> Vec<Row> {
         GET    "/panel/home" at("/panel/home?t={panel_pass}")                                                     => Ok    Ok      Ok      Ok      Ok;
         GET    "/panel/send" at("/panel/send?t={panel_pass}")                                                     => Ok    Ok      Ok      Ok      Ok;
         POST   "/panel/send" at("/panel/send").form(&[("t", "{panel_pass}")])                                     => Ok    Ok      Ok      Ok      Ok;
+        GET    "/panel/dashboard" at("/panel/dashboard?t={panel_pass}")                                           => Ok    Ok      Ok      Ok      Ok;
         GET    "/panel/sent" at("/panel/sent?t={panel_pass}")                                                     => Ok    Ok      Ok      Ok      Ok;
         GET    "/panel/scheduled" at("/panel/scheduled?t={panel_pass}")                                           => Ok    Ok      Ok      Ok      Ok;
         POST   "/panel/scheduled/{id}" at("/panel/scheduled/EMD_none").form(&[("t", "{panel_pass}"), ("send_at", "2030-01-01T09:00")])
