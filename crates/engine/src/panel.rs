@@ -16,7 +16,9 @@ use sha2::Sha256;
 use std::collections::{BTreeMap, HashMap};
 use store::responses::{ResponseRow, ResponseStatus};
 
+mod records;
 mod sends;
+mod sent;
 mod settings;
 
 pub use sends::{FieldMapping, PanelSend, PanelSent, SendCounts, SentTab};

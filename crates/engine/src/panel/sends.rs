@@ -14,7 +14,6 @@ use crate::distributions::{Audience, Distribution, NewDistribution};
 use crate::{Actor, Error, FieldProblem, Result, Role, Sonde};
 use directory::{ContactInput, EmailAddress, PhoneNumber};
 use distribution::Channel;
-use futures::TryStreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashSet};
@@ -24,14 +23,6 @@ use store::Store;
 /// Records selected in a list view that one panel takes (Salesforce lets a list view select
 /// at most 200).
 pub const MAX_SELECTED: usize = 200;
-/// Ids per `WHERE Id IN (…)` query: its URL stays well under Salesforce's 16,384 characters.
-const IDS_PER_QUERY: usize = 300;
-/// How long an Account's contacts, once read, are used before they are read again.
-pub const ACCOUNT_CONTACTS_FOR_MS: i64 = 5 * 60 * 1000;
-/// Accounts whose contacts a process keeps at most.
-const ACCOUNTS_CACHED: usize = 10_000;
-/// Panel sends a record's Sent and Scheduled tabs list at most.
-const LISTED_SENDS: i64 = 100;
 
 /// A Salesforce field copied into the invitation's embedded data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -104,7 +95,7 @@ pub struct SentTab {
 }
 
 /// What a send is launched on.
-enum Launch {
+pub(super) enum Launch {
     Records {
         object: &'static str,
         ids: Vec<String>,
@@ -114,9 +105,9 @@ enum Launch {
 }
 
 /// A Contact or Lead as the org answered it.
-struct Person {
-    object: &'static str,
-    fields: Map<String, Value>,
+pub(super) struct Person {
+    pub(super) object: &'static str,
+    pub(super) fields: Map<String, Value>,
 }
 
 fn problem(field: &str, message: impl Into<String>) -> FieldProblem {
@@ -132,7 +123,7 @@ fn is_field_name(name: &str) -> bool {
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-fn person_object(id: &str) -> Option<&'static str> {
+pub(super) fn person_object(id: &str) -> Option<&'static str> {
     match id.get(..3)? {
         "003" => Some("Contact"),
         "00Q" => Some("Lead"),
@@ -168,7 +159,7 @@ impl PanelSend {
     }
 
     /// The fields read of each `object` record: identity, address, exclusions, mappings.
-    fn fields(&self, object: &str, exclusions: &super::Exclusions) -> Vec<String> {
+    pub(super) fn fields(&self, object: &str, exclusions: &super::Exclusions) -> Vec<String> {
         let mut fields: Vec<String> = ["Id", "FirstName", "LastName", "Email"]
             .iter()
             .map(|f| f.to_string())
@@ -241,7 +232,7 @@ fn launch_of(pass: &PanelPass) -> Result<Launch> {
 }
 
 impl Launch {
-    fn kind(&self) -> &'static str {
+    pub(super) fn kind(&self) -> &'static str {
         match self {
             Launch::Records { .. } => "record",
             Launch::Selected(_) => "selected",
@@ -280,179 +271,6 @@ impl Launch {
 }
 
 impl Sonde {
-    /// The link the panel reads the org through: the actor's own, else the organization's
-    /// oldest usable one.
-    pub(crate) async fn panel_connection(
-        &self,
-        actor: &Actor,
-        pass: &PanelPass,
-    ) -> Result<(String, salesforce::Connection)> {
-        let links = self
-            .store
-            .connections_to_org(&actor.org_id, &pass.sf_org_id)
-            .await?;
-        let row = links
-            .iter()
-            .find(|c| c.user_id == actor.user_id)
-            .or_else(|| links.first())
-            .ok_or_else(|| Error::invalid("this Salesforce org is no longer linked to Sonde"))?;
-        Ok((row.id.clone(), self.live_connection(&row.id).await?))
-    }
-
-    /// An Account's contacts (15-character keys), read in one query per 2,000 and kept for
-    /// [`ACCOUNT_CONTACTS_FOR_MS`]: a contact added since shows on the Account's page after
-    /// that at the latest.
-    pub(crate) async fn account_contacts(
-        &self,
-        actor: &Actor,
-        pass: &PanelPass,
-        account: &str,
-    ) -> Result<std::sync::Arc<Vec<String>>> {
-        let (connection_id, conn) = self.panel_connection(actor, pass).await?;
-        let key = (connection_id, account.to_string());
-        let now = store::now_ms();
-        if let Some((at, ids)) = self.cached_account_contacts(&key) {
-            if now - at < ACCOUNT_CONTACTS_FOR_MS {
-                return Ok(ids);
-            }
-        }
-        let soql = format!("SELECT Id FROM Contact WHERE AccountId = '{account}'");
-        let rows: Vec<Value> = conn
-            .query::<Value>(&soql)
-            .try_collect()
-            .await
-            .map_err(|e| Error::invalid(format!("reading the Account's contacts: {e}")))?;
-        let ids: std::sync::Arc<Vec<String>> = std::sync::Arc::new(
-            rows.iter()
-                .filter_map(|r| r.get("Id")?.as_str().and_then(record_key))
-                .map(str::to_string)
-                .collect(),
-        );
-        let mut cache = self
-            .salesforce
-            .account_contacts
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        if cache.len() >= ACCOUNTS_CACHED {
-            cache.retain(|_, (at, _)| now - *at < ACCOUNT_CONTACTS_FOR_MS);
-            if cache.len() >= ACCOUNTS_CACHED {
-                cache.clear();
-            }
-        }
-        cache.insert(key, (now, ids.clone()));
-        Ok(ids)
-    }
-
-    fn cached_account_contacts(
-        &self,
-        key: &(String, String),
-    ) -> Option<crate::connections::AccountContacts> {
-        self.salesforce
-            .account_contacts
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(key)
-            .cloned()
-    }
-
-    /// The fields of `object` the Send tab's embedded-data picker offers (from the org's
-    /// describe, cached per link): API name and label.
-    pub async fn panel_fields(
-        &self,
-        actor: &Actor,
-        pass: &PanelPass,
-        object: &str,
-    ) -> Result<Vec<(String, String)>> {
-        let (_, conn) = self.panel_connection(actor, pass).await?;
-        let describe = conn
-            .describe(object)
-            .await
-            .map_err(|e| Error::invalid(format!("describing {object}: {e}")))?;
-        let mut fields: Vec<(String, String)> = describe
-            .fields
-            .iter()
-            .map(|f| (f.name.clone(), f.label.clone()))
-            .collect();
-        fields.sort_by(|a, b| a.1.cmp(&b.1));
-        Ok(fields)
-    }
-
-    /// Reads the launch's Contacts and Leads from the org, batched.
-    async fn read_people(
-        &self,
-        conn: &salesforce::Connection,
-        launch: &Launch,
-        asked: &PanelSend,
-        exclusions: &super::Exclusions,
-    ) -> Result<(Vec<Person>, u32)> {
-        let failed = |e: salesforce::Error| Error::invalid(format!("reading the records: {e}"));
-        let mut people = Vec::new();
-        match launch {
-            Launch::Campaign(id) => {
-                // One query: each member with its Contact's or Lead's fields.
-                let mut columns = vec!["Id".to_string()];
-                for object in ["Contact", "Lead"] {
-                    columns.extend(
-                        asked
-                            .fields(object, exclusions)
-                            .into_iter()
-                            .map(|f| format!("{object}.{f}")),
-                    );
-                }
-                let soql = format!(
-                    "SELECT {} FROM CampaignMember WHERE CampaignId = '{id}'",
-                    columns.join(", ")
-                );
-                let rows: Vec<Value> = conn
-                    .query::<Value>(&soql)
-                    .try_collect()
-                    .await
-                    .map_err(failed)?;
-                for row in rows {
-                    for object in ["Contact", "Lead"] {
-                        if let Some(Value::Object(fields)) = row.get(object) {
-                            people.push(Person {
-                                object,
-                                fields: fields.clone(),
-                            });
-                            break;
-                        }
-                    }
-                }
-                let selected = people.len() as u32;
-                Ok((people, selected))
-            }
-            Launch::Records { ids, .. } | Launch::Selected(ids) => {
-                let mut wanted = 0u32;
-                for object in ["Contact", "Lead"] {
-                    let ids: Vec<&String> = ids
-                        .iter()
-                        .filter(|id| person_object(id) == Some(object))
-                        .collect();
-                    wanted += ids.len() as u32;
-                    let fields = asked.fields(object, exclusions).join(", ");
-                    for chunk in ids.chunks(IDS_PER_QUERY) {
-                        let list: Vec<String> = chunk.iter().map(|id| format!("'{id}'")).collect();
-                        let soql = format!(
-                            "SELECT {fields} FROM {object} WHERE Id IN ({})",
-                            list.join(", ")
-                        );
-                        let rows: Vec<Value> = conn
-                            .query::<Value>(&soql)
-                            .try_collect()
-                            .await
-                            .map_err(failed)?;
-                        people.extend(rows.into_iter().filter_map(|r| match r {
-                            Value::Object(fields) => Some(Person { object, fields }),
-                            _ => None,
-                        }));
-                    }
-                }
-                Ok((people, wanted))
-            }
-        }
-    }
-
     /// Decides each record: excluded, without the channel's address, a duplicate, or a
     /// contact for the list.
     fn recipients(
@@ -720,104 +538,6 @@ impl Sonde {
             },
         )
         .await
-    }
-
-    /// The panel sends launched on the pass's record (or campaign), scheduled and sent.
-    pub async fn panel_sends(&self, actor: &Actor, pass: &PanelPass) -> Result<SentTab> {
-        let mut tab = SentTab::default();
-        let keys = match (&pass.record_id, pass.record_ids.is_empty()) {
-            (Some(k), _) => vec![k.clone()],
-            (None, false) => pass
-                .record_ids
-                .iter()
-                .filter_map(|id| record_key(id))
-                .map(str::to_string)
-                .collect(),
-            (None, true) => Vec::new(),
-        };
-        let mut seen = HashSet::new();
-        for key in keys {
-            for row in self
-                .store
-                .panel_sends_on(&actor.org_id, &key, LISTED_SENDS)
-                .await?
-            {
-                if !seen.insert(row.distribution_id.clone()) {
-                    continue;
-                }
-                let distribution = match self.distribution(actor, &row.distribution_id).await {
-                    Ok(d) => d,
-                    // A survey not shared with this user: its sends are not theirs to see.
-                    Err(Error::NotFound(_)) => continue,
-                    Err(e) => return Err(e),
-                };
-                let survey_name = self.survey(actor, &distribution.survey_id).await?.name;
-                let sent = PanelSent {
-                    counts: serde_json::from_str(&row.counts).unwrap_or_default(),
-                    survey_name,
-                    launched_from: row.launched_from,
-                    created_at: row.created_at,
-                    distribution,
-                };
-                // Due now, it is as good as sent: its start job is on its way.
-                let due = self
-                    .distribution_row(actor, &row.distribution_id)
-                    .await?
-                    .send_at
-                    <= store::now_ms();
-                if sent.distribution.status == "scheduled" && !due {
-                    tab.scheduled.push(sent);
-                } else {
-                    tab.sent.push(sent);
-                }
-            }
-        }
-        Ok(tab)
-    }
-
-    /// A panel send of the pass's record, for its Scheduled tab's edit and delete.
-    async fn panel_send_of(&self, actor: &Actor, pass: &PanelPass, id: &str) -> Result<()> {
-        let tab = self.panel_sends(actor, pass).await?;
-        if tab
-            .scheduled
-            .iter()
-            .chain(&tab.sent)
-            .any(|s| s.distribution.id == id)
-        {
-            Ok(())
-        } else {
-            Err(Error::NotFound("distribution"))
-        }
-    }
-
-    /// Moves a scheduled panel send (its send time, in its time zone).
-    pub async fn reschedule_panel_send(
-        &self,
-        actor: &Actor,
-        pass: &PanelPass,
-        id: &str,
-        send_at: String,
-        time_zone: Option<String>,
-    ) -> Result<Distribution> {
-        self.panel_send_of(actor, pass, id).await?;
-        self.update_distribution(
-            actor,
-            id,
-            NewDistribution {
-                send_at: Some(send_at),
-                time_zone,
-                ..Default::default()
-            },
-        )
-        .await
-    }
-
-    /// Deletes a scheduled panel send.
-    pub async fn delete_panel_send(&self, actor: &Actor, pass: &PanelPass, id: &str) -> Result<()> {
-        self.panel_send_of(actor, pass, id).await?;
-        self.delete_distribution(actor, id).await?;
-        self.store.forget_panel_send(&actor.org_id, id).await?;
-        Ok(())
     }
 }
 
