@@ -11,7 +11,8 @@ CREATE TABLE response_records (
     started_at BIGINT NOT NULL,
     PRIMARY KEY (org_id, record_key, response_id)
 );
-CREATE INDEX response_records_newest ON response_records(org_id, record_key, started_at);
+-- Newest first per record, holding the response id: a record's list is read from the index.
+CREATE INDEX response_records_newest ON response_records(org_id, record_key, started_at, response_id);
 
 -- Responses stored before this table existed are linked by the store's one-time backfill.
 CREATE TABLE store_backfills (

@@ -3,7 +3,7 @@
 //! through an index. Written with the response in its transaction; responses stored before
 //! the table existed are linked once by [`Store::backfill_response_records`].
 
-use crate::responses::{response_from, ResponseRow, COLUMNS};
+use crate::responses::{response_from, ResponseRow, ResponseStatus, COLUMNS};
 use crate::{Any, Result, Store, Transaction};
 use sqlx::Row;
 
@@ -12,6 +12,16 @@ const KEYS_PER_QUERY: usize = 500;
 /// Responses linked per backfill step.
 const BACKFILL_PAGE: i64 = 1_000;
 const BACKFILL: &str = "response_records";
+
+/// A response as a record's list shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordResponseRow {
+    pub id: String,
+    pub survey_id: String,
+    pub status: ResponseStatus,
+    pub started_at: i64,
+    pub ended_at: Option<i64>,
+}
 
 /// The first 15 characters of a Salesforce id (the 18-character form only adds a case
 /// checksum), or None for anything that is not one.
@@ -96,29 +106,42 @@ fn placeholders(from: usize, n: usize) -> String {
 
 impl Store {
     /// The organization's responses about any of these records (15-character ids), newest
-    /// first, at most `limit`.
+    /// first, at most `limit`: what a list of them shows, not their data. The newest are
+    /// picked from the index alone, then only those rows are read.
     pub async fn responses_about(
         &self,
         org_id: &str,
         keys: &[String],
         limit: i64,
-    ) -> Result<Vec<ResponseRow>> {
-        let mut found: Vec<ResponseRow> = Vec::new();
+    ) -> Result<Vec<RecordResponseRow>> {
+        let mut found: Vec<RecordResponseRow> = Vec::new();
         for chunk in keys.chunks(KEYS_PER_QUERY) {
+            let n = chunk.len();
             let sql = format!(
-                "SELECT {COLUMNS} FROM responses WHERE org_id = $1 AND id IN \
-                 (SELECT response_id FROM response_records WHERE org_id = $1 AND record_key IN ({})) \
-                 ORDER BY started_at DESC, id DESC LIMIT ${}",
-                placeholders(2, chunk.len()),
-                chunk.len() + 2
+                "SELECT r.id, r.survey_id, r.status, r.started_at, r.ended_at FROM responses r \
+                 JOIN (SELECT DISTINCT response_id, started_at FROM response_records \
+                       WHERE org_id = $1 AND record_key IN ({}) \
+                       ORDER BY started_at DESC, response_id DESC LIMIT ${}) newest \
+                   ON r.id = newest.response_id \
+                 WHERE r.org_id = $1 ORDER BY r.started_at DESC, r.id DESC",
+                placeholders(2, n),
+                n + 2
             );
             let mut q = sqlx::query(&sql).bind(org_id);
             for k in chunk {
                 q = q.bind(k);
             }
-            let rows = q.bind(limit).fetch_all(self.pool()).await?;
-            for row in &rows {
-                found.push(response_from(row)?);
+            for row in q.bind(limit).fetch_all(self.pool()).await? {
+                let status: String = row.try_get("status")?;
+                found.push(RecordResponseRow {
+                    id: row.try_get("id")?,
+                    survey_id: row.try_get("survey_id")?,
+                    status: ResponseStatus::parse(&status).ok_or_else(|| {
+                        crate::StoreError::Corrupt(format!("response status {status:?}"))
+                    })?,
+                    started_at: row.try_get("started_at")?,
+                    ended_at: row.try_get("ended_at")?,
+                });
             }
         }
         if keys.len() > KEYS_PER_QUERY {
