@@ -18,6 +18,8 @@ const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 struct Hosted {
     app: TestApp,
     sf: sfsim::RunningOrg,
+    /// The Sonde user of the org admin's email.
+    user: engine::Actor,
     contact: String,
     account: String,
     response: String,
@@ -29,7 +31,8 @@ async fn hosted(app: TestApp) -> Hosted {
     sf.set_canvas_url(Some(&app.url("/panel"))).unwrap();
     // The Salesforce user opening the page is Sonde's user of the same email.
     let email = sf.user_email(None).unwrap();
-    app.sonde
+    let user = app
+        .sonde
         .add_user(Some(&admin.org_id), &email, Role::Admin, PASSWORD)
         .await
         .unwrap();
@@ -57,6 +60,7 @@ async fn hosted(app: TestApp) -> Hosted {
     Hosted {
         app,
         sf,
+        user,
         contact,
         account,
         response,
@@ -248,21 +252,40 @@ async fn sondes_panel_renders_inside_the_record_pages_frame_in_chromium_and_refr
         "{framed}"
     );
 
-    // The panel asks its parent for a fresh signed request; the page answers it, to Sonde's
-    // origin only.
+    // A pass that ran out: its page asks the record page for a fresh signed request (the
+    // page answers Sonde's origin only) and posts it to /panel, which opens the panel again.
+    let expired = h
+        .app
+        .sonde
+        .sign_panel_pass(&engine::panel::PanelPass {
+            user_id: h.user.user_id.clone(),
+            org_id: h.user.org_id.clone(),
+            record_id: Some(h.contact[..15].to_string()),
+            record_type: Some("Contact".into()),
+            frame_ancestors: vec![origin(h.sf.instance_url())],
+            expires_at: store::now_ms() - 1,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    // Navigated from inside the frame, so the page stays Salesforce's child.
     b.execute(
-        "window.__fresh = null;
-         window.addEventListener('message', function (e) {
-           if (e.data && e.data.type === 'sonde.signedRequest') window.__fresh = e.data.signedRequest;
-         });
-         window.parent.postMessage({type: 'sonde.refresh'}, '*');
-         return true;",
-        json!([]),
+        "window.__before = true; location.href = arguments[0]; return true;",
+        json!([h.app.url(&format!("/panel/home?t={expired}"))]),
     )
     .await;
-    let fresh = wait_for_value(&b, "return window.__fresh;").await;
+    let renewed = wait_for_value(
+        &b,
+        "var h = document.querySelector('h1'); return !window.__before && location.pathname === '/panel' && h && h.textContent === 'Survey responses' ? document.body.innerHTML : null;",
+    )
+    .await;
+    assert!(renewed.as_str().unwrap().contains(&h.response), "{renewed}");
+    // What the page answers verifies as the record's own signed request.
+    let fresh =
+        h.sf.canvas_signed_request("Contact", &h.contact, None)
+            .unwrap();
     let request = salesforce::canvas::verify_signed_request(
-        fresh.as_str().unwrap(),
+        &fresh,
         &salesforce::Secret::new(h.sf.client_secret()),
     )
     .unwrap();
