@@ -41,6 +41,7 @@ mod sms_conversations;
 pub mod sms_sending;
 mod suppressions;
 pub mod survey_bundles;
+pub mod survey_edits;
 mod survey_versions;
 pub mod surveys;
 pub mod test_sends;

@@ -3,6 +3,7 @@
 
 pub mod condition;
 pub mod definition;
+pub mod edit;
 pub mod export;
 pub mod flow;
 pub mod form;

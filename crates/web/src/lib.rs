@@ -14,6 +14,7 @@ pub mod api_distributions;
 pub mod api_opt_out_sync;
 mod api_query;
 pub mod api_salesforce;
+pub mod api_survey_edits;
 pub mod api_types;
 pub mod api_users;
 pub mod assets;

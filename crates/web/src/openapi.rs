@@ -38,6 +38,7 @@ use utoipa::{Modify, OpenApi};
         api::import_survey,
         api::get_survey,
         api::update_survey,
+        crate::api_survey_edits::edit_survey,
         api_deletions::archive_survey,
         api_deletions::restore_survey,
         api_deletions::purge_survey,

@@ -4,9 +4,9 @@
 use crate::{
     account, api, api_audit, api_credentials, api_dashboards, api_deletions, api_discover,
     api_discover_accounts, api_discover_view, api_distributions, api_opt_out_sync, api_salesforce,
-    api_users, assets, invitation, openapi, panel, panel_dashboard, panel_send, panel_sent,
-    panel_settings, respondent, salesforce_hooks, sign_in, twilio_webhooks, ui, ui_audit,
-    ui_dashboards, ui_deletions, ui_discover, ui_discover_job_form, ui_discover_jobs,
+    api_survey_edits, api_users, assets, invitation, openapi, panel, panel_dashboard, panel_send,
+    panel_sent, panel_settings, respondent, salesforce_hooks, sign_in, twilio_webhooks, ui,
+    ui_audit, ui_dashboards, ui_deletions, ui_discover, ui_discover_job_form, ui_discover_jobs,
     ui_distributions, ui_frequency_rules, ui_linked_orgs, ui_opt_out_sync, ui_outbox, ui_responses,
     ui_salesforce, ui_survey_bundles, ui_templates, ui_test_sends, ui_users, ui_workflow_editor,
     ui_workflow_moves, ui_workflows, AppState,
@@ -81,6 +81,7 @@ pub fn table() -> Vec<Route> {
         post("/api/v1/surveys/import", api::import_survey),
         get("/api/v1/surveys/{id}", api::get_survey),
         put("/api/v1/surveys/{id}", api::update_survey),
+        post("/api/v1/surveys/{id}/edits", api_survey_edits::edit_survey),
         delete("/api/v1/surveys/{id}", api_deletions::purge_survey),
         post(
             "/api/v1/surveys/{id}/archive",

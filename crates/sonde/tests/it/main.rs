@@ -33,6 +33,7 @@ mod respondent;
 mod salesforce_messages;
 mod sf_safety;
 mod storage;
+mod survey_edits;
 mod survey_safety;
 mod ui;
 mod users_admin;

@@ -34,6 +34,7 @@ fn table() -> Vec<Row> {
         POST   "/api/v1/surveys/import" at("/api/v1/surveys/import").text("application/json", "{qsf}")            => Login Ok      Denied  Ok      Ok;
         GET    "/api/v1/surveys/{id}" at("/api/v1/surveys/{survey}")                                              => Login Hidden  Ok      Ok      Ok;
         PUT    "/api/v1/surveys/{id}" at("/api/v1/surveys/{survey}").json("{survey_definition}")                  => Login Hidden  Denied  Ok      Ok;
+        POST   "/api/v1/surveys/{id}/edits" at("/api/v1/surveys/{survey}/edits").json(r#"{"op": "add_block"}"#)  => Login Hidden  Denied  Ok      Ok;
         DELETE "/api/v1/surveys/{id}" at("/api/v1/surveys/{archived_survey}").spends(Spend::ArchivedSurvey)      => Login Hidden  Denied  Ok      Ok;
         POST   "/api/v1/surveys/{id}/archive" at("/api/v1/surveys/{spare_survey}/archive").spends(Spend::SpareSurvey)
                                                                                                                   => Login Hidden  Denied  Ok      Ok;
