@@ -7,6 +7,7 @@ mod flow;
 mod form;
 mod piped;
 mod qsf;
+mod qsf_export;
 mod sanitizer;
 
 use survey::{Answer, ResponseData};
