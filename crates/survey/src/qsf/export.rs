@@ -6,11 +6,11 @@
 //! [`Exported::warnings`] instead of being silently changed.
 
 use crate::definition::{
-    Block, BlockElement, Choice, EmbeddedValue, FlowElement, Question, QuestionKind,
+    Block, BlockElement, Choice, Condition, EmbeddedValue, FlowElement, Question, QuestionKind,
     SurveyDefinition, TextContent,
 };
 use crate::html;
-use logic::logic_value;
+use logic::{logic_value, Written};
 use serde_json::{json, Map, Value};
 
 mod logic;
@@ -151,6 +151,9 @@ impl Exporter {
         if def.end_message == crate::definition::default_end_message() {
             o.insert("SurveyTermination".into(), json!("DefaultMessage"));
         } else {
+            if html::sanitize(&def.end_message) != def.end_message {
+                self.warn("the end message is sanitized when imported");
+            }
             if def.end_message.is_empty() || def.end_message.starts_with("MS_") {
                 self.warn(
                     "the end message is empty or looks like a Qualtrics library message id; it imports as the default end message",
@@ -160,6 +163,28 @@ impl Exporter {
             o.insert("EOSMessage".into(), json!(def.end_message));
         }
         self.element("SO", "Survey Options", Value::Null, Value::Object(o))
+    }
+
+    /// The Qualtrics logic for `condition`, saying so when only an equivalent form exists.
+    fn logic(
+        &mut self,
+        condition: &Condition,
+        def: &SurveyDefinition,
+        what: &str,
+    ) -> Option<Value> {
+        match logic_value(condition, def) {
+            Ok(Written::Exactly(logic)) => Some(logic),
+            Ok(Written::Equivalently(logic)) => {
+                self.warn(format!(
+                    "{what} is written in an equivalent form (flattened or reordered), which is what an import reads back"
+                ));
+                Some(logic)
+            }
+            Err(why) => {
+                self.warn(format!("{what} has no Qualtrics form: {why}"));
+                None
+            }
+        }
     }
 
     fn next_flow_id(&mut self) -> String {
@@ -190,6 +215,12 @@ impl Exporter {
                     "Autofill": [],
                 }),
                 FlowElement::EmbeddedData { fields } => {
+                    if fields.is_empty() {
+                        self.warn("an embedded data element without fields is dropped on import");
+                    }
+                    if fields.iter().any(|f| f.name.trim().is_empty()) {
+                        self.warn("an embedded data field without a name is dropped on import");
+                    }
                     let fields: Vec<Value> = fields
                         .iter()
                         .map(|f| {
@@ -226,12 +257,12 @@ impl Exporter {
                         "FlowID": flow_id,
                         "Description": "New Branch",
                     });
+                    // "Always" has no logic in Qualtrics: a branch without any is always taken.
                     if condition != &always() {
-                        match logic_value(condition, def) {
-                            Ok(logic) => branch["BranchLogic"] = logic,
-                            Err(why) => self.warn(format!(
-                                "a branch condition cannot be written as Qualtrics logic ({why}); the branch is exported as always taken"
-                            )),
+                        if let Some(logic) = self.logic(condition, def, "a branch condition") {
+                            branch["BranchLogic"] = logic;
+                        } else {
+                            self.warn("the branch is exported as always taken");
                         }
                     }
                     branch["Flow"] = Value::Array(self.flow(flow, def));
@@ -249,6 +280,9 @@ impl Exporter {
                 FlowElement::EndSurvey { message } => {
                     let mut end = json!({ "Type": "EndSurvey", "FlowID": flow_id });
                     if let Some(message) = message {
+                        if html::sanitize(message) != *message {
+                            self.warn("an end-of-survey message is sanitized when imported");
+                        }
                         if message.is_empty() || message.starts_with("MS_") {
                             self.warn(
                                 "an end-of-survey message is empty or looks like a Qualtrics library message id; it imports as the survey's end message",
@@ -269,7 +303,54 @@ impl Exporter {
         out
     }
 
+    /// What the importer reads back differently for this question, before it is written.
+    fn check_question(&mut self, q: &Question) {
+        let id = &q.id;
+        if q.export_tag.is_empty() {
+            self.warn(format!(
+                "question {id}: an empty export tag imports as {id}"
+            ));
+        }
+        if !clean(&q.text) {
+            self.warn(format!(
+                "question {id}: the text is trimmed and sanitized when imported"
+            ));
+        }
+        let problem = match &q.kind {
+            QuestionKind::MultipleChoice { choices, .. } if choices.is_empty() => {
+                Some("multiple choice without choices imports as an unsupported placeholder")
+            }
+            QuestionKind::Matrix { statements, scale }
+                if statements.is_empty() || scale.is_empty() =>
+            {
+                Some("a matrix without statements or scale imports as an unsupported placeholder")
+            }
+            QuestionKind::Slider { min, max, step, .. }
+                if !(min < max && *step > 0.0 && step.is_finite()) =>
+            {
+                Some("a slider with an unusable range imports as an unsupported placeholder")
+            }
+            QuestionKind::Slider { statements, .. } if statements.is_empty() => {
+                Some("a slider without statements imports with one unnamed statement")
+            }
+            QuestionKind::Nps {
+                low_label,
+                high_label,
+            } if [low_label, high_label]
+                .iter()
+                .any(|l| html::to_plain(&html::escape(l)) != **l) =>
+            {
+                Some("NPS labels are imported as plain text with whitespace collapsed")
+            }
+            _ => None,
+        };
+        if let Some(problem) = problem {
+            self.warn(format!("question {id}: {problem}"));
+        }
+    }
+
     fn question(&mut self, q: &Question, def: &SurveyDefinition) -> Value {
+        self.check_question(q);
         let mut p = Map::new();
         p.insert("QuestionID".into(), json!(q.id));
         p.insert("DataExportTag".into(), json!(q.export_tag));
@@ -401,15 +482,17 @@ impl Exporter {
         );
         p.insert("Language".into(), json!([]));
         if let Some(condition) = &q.display_logic {
-            match logic_value(condition, def) {
-                Ok(mut logic) => {
-                    logic["inPage"] = json!(false);
-                    p.insert("DisplayLogic".into(), logic);
+            let what = format!("question {}: display logic", q.id);
+            if let Some(mut logic) = self.logic(condition, def, &what) {
+                if crate::validate::same_page_references(def, &q.id, condition).is_some() {
+                    self.warn(format!(
+                        "{what} refers to a question on the same page; it imports as always shown"
+                    ));
                 }
-                Err(why) => self.warn(format!(
-                    "question {}: display logic cannot be written as Qualtrics logic ({why}); left out",
-                    q.id
-                )),
+                logic["inPage"] = json!(false);
+                p.insert("DisplayLogic".into(), logic);
+            } else {
+                self.warn(format!("{what} is left out: the question is always shown"));
             }
         }
         Value::Object(p)
@@ -436,6 +519,12 @@ impl Exporter {
             .cloned()
             .unwrap_or_default();
         for choice in choices {
+            if !clean(&choice.text) {
+                self.warn(format!(
+                    "question {}: the text of {} is trimmed and sanitized when imported",
+                    q.id, choice.id
+                ));
+            }
             let mut c = json!({ "Display": choice.text });
             if choice.text_entry {
                 if allow_text_entry {
@@ -541,8 +630,13 @@ fn partial_data(hours: u32) -> String {
     format!("+{n} {unit}{}", if n == 1 { "" } else { "s" })
 }
 
-fn always() -> crate::definition::Condition {
-    crate::definition::Condition::All {
+/// Whether the importer keeps `text` as it is: it trims and sanitizes question and choice text.
+fn clean(text: &str) -> bool {
+    html::sanitize(text.trim()) == text
+}
+
+fn always() -> Condition {
+    Condition::All {
         conditions: Vec::new(),
     }
 }

@@ -9,14 +9,63 @@ use serde_json::{json, Map, Value};
 /// One expression and the conjunction joining it to what came before (`None` for the first).
 type Folded<'c> = Vec<(Option<&'static str>, &'c Condition)>;
 
+/// How a condition was written.
+pub(super) enum Written {
+    /// As it is: the importer reads back the same condition.
+    Exactly(Value),
+    /// As an equivalent condition (flattened, negations pushed down, members reordered):
+    /// the importer reads back that one, which holds for the same answers.
+    Equivalently(Value),
+}
+
 /// The logic object for `condition`, or why it has no Qualtrics form. `All []` (always true)
 /// has none: Qualtrics expresses it by leaving the logic out.
 pub(super) fn logic_value(
     condition: &Condition,
     definition: &SurveyDefinition,
-) -> Result<Value, String> {
-    let sets = sets(condition, definition)
-        .ok_or_else(|| "the condition has no Qualtrics logic form".to_string())?;
+) -> Result<Written, String> {
+    if let Some(sets) = sets(condition, definition) {
+        return write_sets(&sets, definition).map(Written::Exactly);
+    }
+    let equivalent = arrange(normalise(condition.clone()), definition);
+    match sets(&equivalent, definition) {
+        Some(sets) => write_sets(&sets, definition).map(Written::Equivalently),
+        None => Err(why_not(condition, definition)),
+    }
+}
+
+/// Why no form was found: the first expression that has none, else the nesting.
+fn why_not(c: &Condition, definition: &SurveyDefinition) -> String {
+    match c {
+        Condition::All { conditions } | Condition::Any { conditions } => {
+            if conditions.is_empty() {
+                return "an empty \"any\" never holds, and Qualtrics has no such logic".into();
+            }
+            conditions
+                .iter()
+                .find(|m| {
+                    !is_leaf(m, definition)
+                        && !matches!(m, Condition::All { .. } | Condition::Any { .. })
+                })
+                .map(|m| why_not(m, definition))
+                .or_else(|| {
+                    conditions.iter().find_map(|m| {
+                        let inner = why_not(m, definition);
+                        (inner != NESTED).then_some(inner)
+                    })
+                })
+                .unwrap_or_else(|| NESTED.into())
+        }
+        leaf => match expression(leaf, definition) {
+            Ok(_) => NESTED.into(),
+            Err(why) => why,
+        },
+    }
+}
+
+const NESTED: &str = "it nests \"all\" and \"any\" deeper than Qualtrics' two levels of logic";
+
+fn write_sets(sets: &Sets, definition: &SurveyDefinition) -> Result<Value, String> {
     let mut out = Map::new();
     for (i, (conj, set)) in sets.iter().enumerate() {
         let mut set_obj = Map::new();
@@ -33,6 +82,131 @@ pub(super) fn logic_value(
     }
     out.insert("Type".into(), json!("BooleanExpression"));
     Ok(Value::Object(out))
+}
+
+/// An equivalent condition in the flattest form: nested `all` in `all` (and `any` in `any`)
+/// spliced in, one-member groups unwrapped, negations pushed down to expressions that have a
+/// Qualtrics opposite. Evaluation is pure, so none of this changes when a condition holds.
+fn normalise(c: Condition) -> Condition {
+    match c {
+        Condition::All { conditions } => group(conditions, false),
+        Condition::Any { conditions } => group(conditions, true),
+        Condition::Not { condition } => negate(*condition),
+        leaf => leaf,
+    }
+}
+
+fn group(members: Vec<Condition>, any: bool) -> Condition {
+    let mut out = Vec::with_capacity(members.len());
+    for m in members.into_iter().map(normalise) {
+        match (m, any) {
+            (Condition::Any { conditions }, true) | (Condition::All { conditions }, false) => {
+                out.extend(conditions)
+            }
+            (m, _) => out.push(m),
+        }
+    }
+    if out.len() == 1 {
+        return out.remove(0);
+    }
+    if any {
+        Condition::Any { conditions: out }
+    } else {
+        Condition::All { conditions: out }
+    }
+}
+
+/// `not c`, pushed down. Only opposites that hold for exactly the other answers are used:
+/// "selected" / "not selected" on an answer, "empty" / "not empty"; "not displayed" is a
+/// Qualtrics operator of its own. Others stay a `not`, which has no Qualtrics form.
+fn negate(c: Condition) -> Condition {
+    match c {
+        Condition::Not { condition } => normalise(*condition),
+        Condition::All { conditions } => group(conditions.into_iter().map(not).collect(), true),
+        Condition::Any { conditions } => group(conditions.into_iter().map(not).collect(), false),
+        Condition::Answer {
+            question,
+            statement,
+            op,
+            value,
+        } if opposite(op, true).is_some() => Condition::Answer {
+            question,
+            statement,
+            op: opposite(op, true).unwrap_or(op),
+            value,
+        },
+        Condition::EmbeddedData { field, op, value } if opposite(op, false).is_some() => {
+            Condition::EmbeddedData {
+                field,
+                op: opposite(op, false).unwrap_or(op),
+                value,
+            }
+        }
+        leaf => not(leaf),
+    }
+}
+
+fn not(c: Condition) -> Condition {
+    Condition::Not {
+        condition: Box::new(c),
+    }
+}
+
+/// The operator true exactly when `op` is false. On embedded data "selected" compares text,
+/// where "not selected" is not its opposite for a missing field, so only answers get it.
+fn opposite(op: Operator, answer: bool) -> Option<Operator> {
+    match op {
+        Operator::Selected if answer => Some(Operator::NotSelected),
+        Operator::NotSelected if answer => Some(Operator::Selected),
+        Operator::IsEmpty => Some(Operator::IsNotEmpty),
+        Operator::IsNotEmpty => Some(Operator::IsEmpty),
+        _ => None,
+    }
+}
+
+/// How deep a condition's Qualtrics form is: 0 an expression, 1 one condition set, 2 several
+/// sets, 3 none.
+fn level(c: &Condition, definition: &SurveyDefinition) -> u8 {
+    match c {
+        Condition::All { conditions } | Condition::Any { conditions } if conditions.len() >= 2 => {
+            let levels: Vec<u8> = conditions.iter().map(|m| level(m, definition)).collect();
+            let deepest = levels.iter().copied().max().unwrap_or(0);
+            let compound = levels.iter().filter(|l| **l >= 1).count();
+            match (deepest, compound) {
+                (0, _) => 1,
+                (1, 1) => 1,
+                (2, 1) => 2,
+                (1, _) => 2,
+                (2, _) if levels.iter().filter(|l| **l == 2).count() == 1 => 2,
+                _ => 3,
+            }
+        }
+        leaf if is_leaf(leaf, definition) => 0,
+        _ => 3,
+    }
+}
+
+/// Reorders the members of each group so the one with the deepest form comes first: a left
+/// fold can start with a nested group but continues only with simpler parts.
+fn arrange(c: Condition, definition: &SurveyDefinition) -> Condition {
+    let sort = |conditions: Vec<Condition>| {
+        let mut members: Vec<Condition> = conditions
+            .into_iter()
+            .map(|m| arrange(m, definition))
+            .collect();
+        // Stable: members of equal depth keep their authored order.
+        members.sort_by_key(|m| std::cmp::Reverse(level(m, definition)));
+        members
+    };
+    match c {
+        Condition::All { conditions } => Condition::All {
+            conditions: sort(conditions),
+        },
+        Condition::Any { conditions } => Condition::Any {
+            conditions: sort(conditions),
+        },
+        other => other,
+    }
 }
 
 /// Whether the importer's `join` would absorb `next` into `acc` instead of nesting it:
