@@ -8,6 +8,7 @@ mod form;
 mod piped;
 mod qsf;
 mod qsf_export;
+mod qsf_export_logic;
 mod qsf_export_prop;
 mod sanitizer;
 

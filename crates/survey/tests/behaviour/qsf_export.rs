@@ -101,3 +101,80 @@ fn the_export_keeps_the_qualtrics_shape() {
     // The same survey exports to the same file.
     assert_eq!(to_qsf(&sample), doc);
 }
+
+/// What Sonde can hold and the importer cannot read back from any `.qsf` is reported by the
+/// export, and reads back exactly as the warning says.
+#[test]
+fn what_has_no_qsf_form_is_reported() {
+    use survey::{Condition, EmbeddedField, EmbeddedValue, FlowElement, Operator, QuestionKind};
+    let mut def = survey::sample::sample_definition();
+    let mut expected = def.clone();
+    let question = |def: &mut SurveyDefinition, id: &str| -> usize {
+        def.questions.iter().position(|q| q.id == id).unwrap()
+    };
+
+    // Matrix statements carry no recodes in Qualtrics (recodes belong to the scale).
+    let agent = question(&mut def, "QID6");
+    if let QuestionKind::Matrix { statements, .. } = &mut def.questions[agent].kind {
+        statements[0].recode = Some("9".into());
+    }
+    // Auto-advance after 0 seconds is how Qualtrics writes "never".
+    let timing = question(&mut def, "QID2");
+    def.questions[timing].kind = QuestionKind::Timing {
+        auto_advance_seconds: Some(0),
+    };
+    expected.questions[timing].kind = QuestionKind::Timing {
+        auto_advance_seconds: None,
+    };
+    // Imported text is trimmed.
+    let title = question(&mut def, "QID11");
+    def.questions[title].text = "  What is your job title?".into();
+    // Display logic on the same page needs JavaScript, so the importer drops it.
+    let comments = question(&mut def, "QID9");
+    def.questions[comments].display_logic = Some(Condition::Answer {
+        question: "QID10".into(),
+        statement: None,
+        op: Operator::IsNotEmpty,
+        value: String::new(),
+    });
+    // Qualtrics keeps a value only for "set value" fields, and an empty one means "from the
+    // link"; an empty end-of-survey message means the survey's own.
+    def.flow.push(FlowElement::EmbeddedData {
+        fields: vec![EmbeddedField {
+            name: "Empty".into(),
+            value: EmbeddedValue::Fixed(String::new()),
+        }],
+    });
+    expected.flow.push(FlowElement::EmbeddedData {
+        fields: vec![EmbeddedField {
+            name: "Empty".into(),
+            value: EmbeddedValue::Url,
+        }],
+    });
+    def.flow.push(FlowElement::EndSurvey {
+        message: Some(String::new()),
+    });
+    expected.flow.push(FlowElement::EndSurvey { message: None });
+    // Qualtrics' end messages named `MS_…` live in its message library.
+    def.end_message = "MS_0123456789".into();
+    expected.end_message =
+        "Thank you for taking our survey. Your response has been recorded.".into();
+
+    let warnings = export(&def).warnings;
+    for part in [
+        "recode of statement 1",
+        "auto-advance after 0 seconds",
+        "question QID11: the text is trimmed",
+        "question QID9: display logic refers to a question on the same page",
+        "embedded data field Empty",
+        "an end-of-survey message is empty",
+        "the end message is empty or looks like a Qualtrics library message id",
+    ] {
+        assert!(
+            warnings.iter().any(|w| w.contains(part)),
+            "{part:?} not in {warnings:#?}"
+        );
+    }
+    assert_eq!(warnings.len(), 7, "{warnings:#?}");
+    assert_eq!(reimport(&def), expected);
+}
