@@ -209,7 +209,12 @@ impl Exporter {
             let flow_id = self.next_flow_id();
             let value = match element {
                 FlowElement::Block { block_id } => json!({
-                    "Type": "Standard",
+                    // Qualtrics calls the flow's reference to its default (first) block "Block".
+                    "Type": if def.blocks.first().is_some_and(|b| &b.id == block_id) {
+                        "Block"
+                    } else {
+                        "Standard"
+                    },
                     "ID": block_id,
                     "FlowID": flow_id,
                     "Autofill": [],
@@ -451,6 +456,16 @@ impl Exporter {
                 let max = auto_advance_seconds.unwrap_or(0);
                 configuration.insert("MinSeconds".into(), json!("0"));
                 configuration.insert("MaxSeconds".into(), json!(max.to_string()));
+                // The four values Qualtrics records for a page timer.
+                p.insert(
+                    "Choices".into(),
+                    json!({
+                        "1": { "Display": "First Click" },
+                        "2": { "Display": "Last Click" },
+                        "3": { "Display": "Page Submit" },
+                        "4": { "Display": "Click Count" },
+                    }),
+                );
                 ("Timing".into(), "PageTimer".into(), None)
             }
             QuestionKind::Unsupported {
@@ -557,6 +572,18 @@ impl Exporter {
         }
         p.insert(key.into(), Value::Object(map));
         p.insert(order_key.into(), Value::Array(order));
+        // Qualtrics numbers the next choice it adds from these.
+        let next = choices
+            .iter()
+            .filter_map(|c| c.id.parse::<u64>().ok())
+            .max()
+            .map_or(1, |n| n + 1);
+        let next_key = if key == "Answers" {
+            "NextAnswerId"
+        } else {
+            "NextChoiceId"
+        };
+        p.insert(next_key.into(), json!(next));
         if !recodes.is_empty() {
             p.insert("RecodeValues".into(), Value::Object(recodes));
         }
@@ -573,8 +600,8 @@ impl Exporter {
         max: f64,
         step: f64,
     ) {
-        configuration.insert("CSSliderMin".into(), json!(min));
-        configuration.insert("CSSliderMax".into(), json!(max));
+        configuration.insert("CSSliderMin".into(), number(min));
+        configuration.insert("CSSliderMax".into(), number(max));
         configuration.insert("ShowValue".into(), json!(true));
         let decimals = (0..=6).find(|k| 10f64.powi(-k) == step);
         match decimals {
@@ -591,7 +618,7 @@ impl Exporter {
                         q.id
                     ));
                 }
-                configuration.insert("GridLines".into(), json!(grid));
+                configuration.insert("GridLines".into(), number(grid));
                 configuration.insert("SnapToGrid".into(), json!(true));
                 configuration.insert("NumDecimals".into(), json!("0"));
             }
@@ -628,6 +655,16 @@ fn partial_data(hours: u32) -> String {
         (hours, "hour")
     };
     format!("+{n} {unit}{}", if n == 1 { "" } else { "s" })
+}
+
+/// Whole numbers as Qualtrics writes them (`10`, not `10.0`); both read back as the same `f64`.
+fn number(x: f64) -> Value {
+    // Below 2^53 every whole f64 is exactly an i64.
+    if x.fract() == 0.0 && x.abs() < 9_007_199_254_740_992.0 {
+        json!(x as i64)
+    } else {
+        json!(x)
+    }
 }
 
 /// Whether the importer keeps `text` as it is: it trims and sanitizes question and choice text.
