@@ -50,7 +50,13 @@ fn choices(
 ) -> impl Strategy<Value = Vec<Choice>> {
     // Ids are distinct numbers in any order, so the export must keep the authored order.
     (
-        Just((1..=30).map(|n| n.to_string()).collect::<Vec<_>>()).prop_shuffle(),
+        Just(
+            (1..=30)
+                .map(|n| n.to_string())
+                .chain(["x1", "other", "Q-7", "é"].map(String::from))
+                .collect::<Vec<_>>(),
+        )
+        .prop_shuffle(),
         prop::collection::vec(
             (
                 text(),
@@ -176,17 +182,12 @@ fn leaf() -> impl Strategy<Value = Leaf> {
         (any::<usize>(), any::<usize>(), any::<bool>(), any::<bool>())
             .prop_map(|(q, pick, cell, not)| Leaf::Selected { q, pick, cell, not }),
         (any::<usize>(), any::<bool>()).prop_map(|(q, not)| Leaf::Displayed { q, not }),
-        (
-            any::<usize>(),
-            any::<usize>(),
-            text_operator(),
-            "[A-Za-z0-9 ]{0,6}"
-        )
+        (any::<usize>(), any::<usize>(), text_operator(), "\\PC{0,6}")
             .prop_map(|(q, pick, op, value)| Leaf::Text { q, pick, op, value }),
         (
-            "[A-Za-z][A-Za-z0-9_]{0,8}",
+            "\\PC{1,8}",
             prop_oneof![text_operator(), Just(Operator::Selected)],
-            "[A-Za-z0-9 /]{0,6}"
+            "\\PC{0,6}"
         )
             .prop_map(|(field, op, value)| Leaf::Embedded { field, op, value }),
     ]
@@ -333,7 +334,7 @@ fn raw_flow() -> impl Strategy<Value = RawFlow> {
     let leaf = prop_oneof![
         4 => any::<usize>().prop_map(RawFlow::Block),
         2 => prop::collection::vec(
-            ("[A-Za-z][A-Za-z0-9_]{0,10}", prop::option::of("[A-Za-z0-9 ${}:/]{1,12}")),
+            ("\\PC{0,10}".prop_filter("a name", |n| !n.trim().is_empty()), prop::option::of("\\PC{1,12}")),
             1..4
         )
         .prop_map(RawFlow::Embedded),
@@ -346,7 +347,7 @@ fn raw_flow() -> impl Strategy<Value = RawFlow> {
                 prop::collection::vec(inner.clone(), 0..4)
             )
                 .prop_map(|(c, f)| RawFlow::Branch(c, f)),
-            ("[A-Za-z0-9 ()]{0,16}", prop::collection::vec(inner, 0..4))
+            ("\\PC{0,16}", prop::collection::vec(inner, 0..4))
                 .prop_map(|(d, f)| RawFlow::Group(d, f)),
         ]
     })
@@ -393,15 +394,15 @@ fn build_flow(raw: &[RawFlow], blocks: &[Block], questions: &[Question]) -> Vec<
 
 prop_compose! {
     fn definition()(
-        name in "[A-Za-z][A-Za-z0-9 ]{0,20}",
-        language in prop::sample::select(vec!["EN", "FR", "DE", "ES-ES"]),
+        name in "\\PC{0,20}".prop_filter("a name", |n| !n.trim().is_empty()),
+        language in prop_oneof![Just("EN".to_string()), "[A-Z]{2}(-[A-Z]{2})?", "\\PC{1,6}"],
         raw_questions in prop::collection::vec(
-            ("[A-Za-z][A-Za-z0-9_]{0,8}", text(), any::<bool>(), kind(), prop::option::of(raw_condition())),
+            ("\\PC{1,10}", text(), any::<bool>(), kind(), prop::option::of(raw_condition())),
             1..10
         ),
         // Where each question goes: its block (by index) and whether a page break precedes it.
         placement in prop::collection::vec((0usize..4, any::<bool>()), 10),
-        block_names in prop::collection::vec(("[A-Za-z0-9]{15}", prop::option::of(text())), 4),
+        block_names in prop::collection::vec(("[A-Za-z0-9]{15}", prop::option::of("\\PC{0,20}")), 4),
         flow in prop::collection::vec(raw_flow(), 0..6),
         end_message in prop::option::of(text()),
         incomplete_after_hours in 1u32..5000,
@@ -481,7 +482,7 @@ prop_compose! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(500))]
+    #![proptest_config(ProptestConfig::with_cases(1000))]
 
     #[test]
     fn generated_surveys_round_trip(def in definition()) {

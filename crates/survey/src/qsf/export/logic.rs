@@ -314,10 +314,12 @@ fn expression(c: &Condition, definition: &SurveyDefinition) -> Result<Map<String
             })?;
             let is_matrix = matches!(q.kind, QuestionKind::Matrix { .. });
             let selection = matches!(op, Operator::Selected | Operator::NotSelected);
-            if value.contains('/') && (selection || statement.is_some()) {
-                return Err(format!(
-                    "choice id {value:?} cannot be written in a locator"
-                ));
+            // A locator is split at '/': ids written into it must not hold one. A compared
+            // value goes in `RightOperand` instead.
+            for id in statement.iter().chain(selection.then_some(value)) {
+                if id.contains('/') {
+                    return Err(format!("id {id:?} cannot be written in a locator"));
+                }
             }
             let (locator, right) = match (statement, *op) {
                 (None, _) if selection && !is_matrix => {
