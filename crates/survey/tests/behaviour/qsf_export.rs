@@ -98,6 +98,53 @@ fn the_export_keeps_the_qualtrics_shape() {
         .unwrap();
     assert_eq!(blocks.len(), sample.blocks.len());
     assert_eq!(blocks[0]["Type"], "Default");
+    // Flow elements are numbered FL_2, FL_3, ... under the root FL_1, and counted.
+    fn flow_ids(list: &serde_json::Value, out: &mut Vec<u64>) {
+        for e in list.as_array().into_iter().flatten() {
+            let id = e["FlowID"].as_str().unwrap();
+            out.push(id.strip_prefix("FL_").unwrap().parse().unwrap());
+            flow_ids(&e["Flow"], out);
+        }
+    }
+    let mut ids = Vec::new();
+    flow_ids(&flow["Flow"], &mut ids);
+    ids.sort();
+    assert_eq!(ids, (2..2 + ids.len() as u64).collect::<Vec<_>>());
+    assert_eq!(flow["Properties"]["Count"], ids.len() as u64 + 1);
+    assert_eq!(flow["Flow"][1]["Type"], "Block", "the default block");
+    let options = &elements.iter().find(|e| e["Element"] == "SO").unwrap()["Payload"];
+    assert_eq!(options["PartialData"], "+1 week");
+    assert_eq!(options["BackButton"], "false");
+    let sq = |id: &str| {
+        &elements
+            .iter()
+            .find(|e| e["Element"] == "SQ" && e["PrimaryAttribute"] == id)
+            .unwrap()["Payload"]
+    };
+    let kinds = |id: &str| {
+        let p = sq(id);
+        (
+            p["QuestionType"].as_str().unwrap().to_string(),
+            p["Selector"].as_str().unwrap().to_string(),
+        )
+    };
+    assert_eq!(kinds("QID1"), ("DB".into(), "TB".into()));
+    assert_eq!(kinds("QID2"), ("Timing".into(), "PageTimer".into()));
+    assert_eq!(kinds("QID3"), ("MC".into(), "NPS".into()));
+    assert_eq!(kinds("QID4"), ("MC".into(), "SAVR".into()));
+    assert_eq!(kinds("QID5"), ("MC".into(), "MAVR".into()));
+    assert_eq!(kinds("QID6"), ("Matrix".into(), "Likert".into()));
+    assert_eq!(kinds("QID7"), ("Slider".into(), "HSLIDER".into()));
+    assert_eq!(kinds("QID9"), ("TE".into(), "ML".into()));
+    assert_eq!(kinds("QID10"), ("TE".into(), "SL".into()));
+    assert_eq!(sq("QID4")["RecodeValues"]["1"], "5");
+    assert_eq!(sq("QID5")["Choices"]["5"]["TextEntry"], "true");
+    assert_eq!(sq("QID3")["Validation"]["Settings"]["ForceResponse"], "ON");
+    assert_eq!(
+        sq("QID10")["Validation"]["Settings"]["ContentType"],
+        "ValidEmail"
+    );
+
     // The same survey exports to the same file.
     assert_eq!(to_qsf(&sample), doc);
 }
