@@ -15,6 +15,7 @@ use values::{
     label, list_or_object_values, number_of, numeric_key, partial_hours, text_of, truthy,
 };
 
+pub mod export;
 mod flow;
 mod logic;
 mod values;

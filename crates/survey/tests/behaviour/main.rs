@@ -7,6 +7,9 @@ mod flow;
 mod form;
 mod piped;
 mod qsf;
+mod qsf_export;
+mod qsf_export_logic;
+mod qsf_export_prop;
 mod sanitizer;
 
 use survey::{Answer, ResponseData};
