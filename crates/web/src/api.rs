@@ -122,18 +122,50 @@ pub async fn import_survey(
     ))
 }
 
-/// A survey with its definition
-#[utoipa::path(get, path = "/surveys/{id}", tag = "surveys", responses((status = 200, body = SurveyDetail)))]
+/// `?format=qsf` on a survey's read.
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+pub struct SurveyFormat {
+    /// `qsf`: the survey as a Qualtrics `.qsf` file (which Sonde's import reads back to the
+    /// same definition), downloaded; absent: Sonde's JSON.
+    pub format: Option<String>,
+}
+
+/// A survey with its definition, or as a `.qsf` file
+#[utoipa::path(get, path = "/surveys/{id}", tag = "surveys", params(SurveyFormat),
+    responses((status = 200, body = SurveyDetail,
+        description = "Sonde's JSON; with `format=qsf`, the Qualtrics `.qsf` document as an attachment")))]
 pub async fn get_survey(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
-) -> ApiResult<Json<SurveyDetail>> {
+    crate::api_query::Query(f): crate::api_query::Query<SurveyFormat>,
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
     let s = state.sonde.survey(&actor, &id).await?;
-    Ok(Json(SurveyDetail {
-        summary: SurveySummary::new(&state, &s),
-        definition: (*s.definition).clone(),
-    }))
+    match f.format.as_deref() {
+        None | Some("json") => Ok(Json(SurveyDetail {
+            summary: SurveySummary::new(&state, &s),
+            definition: (*s.definition).clone(),
+        })
+        .into_response()),
+        Some("qsf") => Ok(qsf_download(&s).into_response()),
+        Some(other) => Err(engine::Error::invalid_fields(
+            "unknown format",
+            vec![engine::FieldProblem {
+                field: "format".into(),
+                message: format!("{other:?} is not a format Sonde writes: json or qsf"),
+            }],
+        )
+        .into()),
+    }
+}
+
+/// A survey as a Qualtrics `.qsf` attachment, named after it.
+pub(crate) fn qsf_download(s: &engine::surveys::Survey) -> impl axum::response::IntoResponse {
+    (
+        crate::downloads::attachment(&s.id, "survey.qsf", "application/json"),
+        survey::qsf::export::to_qsf_string(&s.definition),
+    )
 }
 
 /// Replace a survey's definition

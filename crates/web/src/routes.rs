@@ -387,6 +387,7 @@ pub fn table() -> Vec<Route> {
         get("/surveys/{id}/export.csv", ui::export_csv),
         get("/surveys/{id}/export.json", ui::export_json),
         get("/surveys/{id}/bundle.json", ui_survey_bundles::export),
+        get("/surveys/{id}/survey.qsf", ui_survey_bundles::export_qsf),
         get("/contacts", ui::contacts),
         post("/contacts/import", ui::import_contacts),
         get(

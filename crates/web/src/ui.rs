@@ -250,6 +250,7 @@ async fn survey_page(
                 p.muted { (s.definition.questions.len()) " questions in " (s.definition.blocks.len()) " blocks." }
                 p { a href={ "/surveys/" (s.id) "/distributions" } id="distributions-tab" { "Distributions" } " — send the survey by email or text message, with reminders, and see who answered" }
                 p { a href={ "/surveys/" (s.id) "/workflows" } { "Workflows" } " — send responses to Salesforce and the directory" }
+                p { a href={ "/surveys/" (s.id) "/survey.qsf" } id="export-qsf" { "Export .qsf" } " — the survey as a Qualtrics file, for Qualtrics or another Sonde" }
             }
             div.card {
                 h2 { "Responses (" (total) ")" }

@@ -51,3 +51,13 @@ pub(crate) fn as_bundle(text: &str) -> Option<Result<SurveyBundle, Error>> {
             .map_err(|e| Error::invalid(format!("the bundle could not be read: {e}"))),
     )
 }
+
+/// The survey as a Qualtrics `.qsf` file (the survey page's Export button).
+pub async fn export_qsf(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let s = state.sonde.survey(&user.actor, &id).await?;
+    Ok(crate::api::qsf_download(&s).into_response())
+}

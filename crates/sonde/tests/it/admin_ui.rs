@@ -725,3 +725,32 @@ async fn a_contact_import_with_refused_rows_is_no_success_box_and_names_unknown_
     assert!(report.contains("lines 4, 5"), "with its lines: {report}");
     b.quit().await;
 }
+
+/// The survey page's "Export .qsf": the download is the survey as a Qualtrics file.
+#[tokio::test]
+async fn the_survey_page_exports_a_qsf_file() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let (admin, token) = app.org_user(Role::Admin).await;
+    let survey = app.sample_survey(&token).await;
+    let Some(b) = signed_in(&app, &admin.email).await else {
+        return;
+    };
+    b.goto(&app.url(&format!("/surveys/{survey}"))).await;
+    b.wait_for("Export .qsf").await;
+    let href = b.attribute("#export-qsf", "href").await;
+    assert!(
+        href.ends_with(&format!("/surveys/{survey}/survey.qsf")),
+        "{href}"
+    );
+    // The download as the signed-in browser gets it.
+    let name = b
+        .execute(
+            "return fetch(arguments[0]).then(function (r) { return r.json(); })
+               .then(function (q) { return q.SurveyEntry.SurveyName; });",
+            json!([href]),
+        )
+        .await;
+    assert_eq!(name, survey::sample::sample_definition().name);
+    shots(&b, "survey-page-export-qsf").await;
+    b.quit().await;
+}

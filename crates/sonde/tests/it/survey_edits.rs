@@ -134,6 +134,44 @@ async fn a_survey_is_built_one_change_at_a_time_and_refusals_change_nothing() {
             .unwrap();
         assert!(r.status().is_success(), "{}", r.text().await.unwrap());
 
+        // Exported as .qsf and imported again (as into another Sonde): the same definition.
+        let r = app
+            .get(&token, &format!("/api/v1/surveys/{survey}?format=qsf"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert!(r.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("survey.qsf"));
+        let qsf = r.text().await.unwrap();
+        let parsed: Value = serde_json::from_str(&qsf).unwrap();
+        assert!(
+            parsed["SurveyEntry"]["SurveyName"] == "Built in the browser",
+            "{parsed}"
+        );
+        let r = app
+            .post(&token, "/api/v1/surveys/import")
+            .header("content-type", "application/json")
+            .body(qsf)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+        let copy: Value = r.json().await.unwrap();
+        let copy = copy["id"].as_str().unwrap();
+        assert_eq!(
+            definition(&app, &token, copy).await,
+            definition(&app, &token, &survey).await
+        );
+        let r = app
+            .get(&token, &format!("/api/v1/surveys/{survey}?format=xml"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400);
+
         // A viewer may not change it; another organization does not see it.
         let (_, viewer) = app.user_in(&admin.org_id, Role::Viewer).await;
         let (s, _) = edit(&app, &viewer, &survey, json!({"op": "add_block"})).await;

@@ -260,6 +260,7 @@ fn table() -> Vec<Row> {
         GET    "/surveys/{id}/export.csv" at("/surveys/{survey}/export.csv")                                      => Login Hidden  Ok      Ok      Ok;
         GET    "/surveys/{id}/export.json" at("/surveys/{survey}/export.json")                                    => Login Hidden  Ok      Ok      Ok;
         GET    "/surveys/{id}/bundle.json" at("/surveys/{survey}/bundle.json")                                    => Login Hidden  Ok      Ok      Ok;
+        GET    "/surveys/{id}/survey.qsf" at("/surveys/{survey}/survey.qsf")                                      => Login Hidden  Ok      Ok      Ok;
         POST   "/surveys/{id}/opt-out-sync" at("/surveys/{survey}/opt-out-sync").form(&[("choice", "follow")])   => Login Hidden  Denied  Ok      Ok;
         GET    "/contacts" at("/contacts")                                                                        => Login Ok      Ok      Ok      Ok;
         POST   "/contacts/import" at("/contacts/import")
