@@ -59,6 +59,8 @@ actions! {
     /// Sessions ended, API tokens revoked, signing in refused.
     UserDeactivated = "user.deactivated", "deactivated user";
     UserReactivated = "user.reactivated", "reactivated user";
+    /// Every link of the organization to a Salesforce org revoked from the Salesforce panel.
+    SalesforceOrgDisconnected = "salesforce_org.disconnected", "disconnected the Salesforce org";
 }
 
 impl Action {

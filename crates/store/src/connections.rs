@@ -132,6 +132,24 @@ impl Store {
         Ok(())
     }
 
+    /// Disconnects a link inside the caller's transaction: revoked, its tokens forgotten.
+    pub async fn revoke_connection_in(
+        tx: &mut crate::Transaction<'_, crate::Any>,
+        id: &str,
+        why: &str,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE salesforce_connections SET status = 'revoked', tokens = NULL, last_error = $1, \
+             updated_at = $2 WHERE id = $3",
+        )
+        .bind(why)
+        .bind(now_ms())
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
     /// Saves refreshed tokens (ciphertext) before they are used.
     pub async fn save_connection_tokens(&self, id: &str, tokens: &str) -> Result<()> {
         sqlx::query("UPDATE salesforce_connections SET tokens = $1, updated_at = $2 WHERE id = $3")

@@ -99,11 +99,22 @@ pub(crate) fn panel_page(
         .iter()
         .find(|(p, _)| *p == active)
         .map_or("Sonde", |(_, l)| *l);
+    // Surveys are sent from a Contact, a Lead, a Campaign or a list view's selection.
+    let sends = !pass.record_ids.is_empty()
+        || matches!(
+            pass.record_type.as_deref(),
+            Some("Contact" | "Lead" | "Campaign")
+        );
+    let shown = |path: &str| match path {
+        "/panel/settings" => is_admin,
+        "/panel/send" | "/panel/sent" | "/panel/scheduled" => sends || path == active,
+        _ => true,
+    };
     let page = html! {
         div.panel data-panel-expires=(pass.expires_at) data-panel-origins=(sources(&pass.frame_ancestors)) {
             nav.tabs aria-label="Sonde panel" {
                 @for (path, label) in TABS {
-                    @if *path != "/panel/settings" || is_admin {
+                    @if shown(path) {
                         @if *path == active {
                             a aria-current="page" href={ (path) "?t=" (token) } { (label) }
                         } @else {

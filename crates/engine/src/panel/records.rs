@@ -80,6 +80,15 @@ impl Sonde {
         Ok(ids)
     }
 
+    /// Forgets the Accounts' contacts read through these links (they were disconnected).
+    pub(crate) fn forget_account_contacts(&self, links: &[&str]) {
+        self.salesforce
+            .account_contacts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|(link, _), _| !links.contains(&link.as_str()));
+    }
+
     fn cached_account_contacts(
         &self,
         key: &(String, String),

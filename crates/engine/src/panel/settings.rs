@@ -212,24 +212,37 @@ impl Sonde {
             .connections_to_org(&actor.org_id, &pass.sf_org_id)
             .await
             .map_err(|e| refusal(pass, e.into()))?;
-        for mut row in links.iter().cloned() {
+        for row in &links {
             if let Ok(conn) = self.live_connection(&row.id).await {
                 if let Err(e) = conn.revoke().await {
                     tracing::warn!(connection = %row.id, error = %e, "revoking at Salesforce failed; forgetting the tokens anyway");
                 }
             }
-            self.forget_live(&row.id);
-            row.status = "revoked".into();
-            row.tokens = None;
-            row.last_error = Some(format!(
-                "disconnected from the Salesforce panel by {}",
-                actor.email
-            ));
-            self.store
-                .update_connection(&row)
-                .await
-                .map_err(|e| refusal(pass, e.into()))?;
         }
+        let why = format!("disconnected from the Salesforce panel by {}", actor.email);
+        let done: Result<()> = async {
+            let mut tx = self.store.begin().await?;
+            for row in &links {
+                store::Store::revoke_connection_in(&mut tx, &row.id, &why).await?;
+            }
+            let label = format!("Salesforce org {}", pass.sf_org_id);
+            crate::audit::record(
+                &mut tx,
+                actor,
+                crate::audit::Action::SalesforceOrgDisconnected,
+                crate::audit::Subject::new(&pass.sf_org_id, &label),
+                serde_json::json!({ "links": links.iter().map(|l| l.id.clone()).collect::<Vec<_>>() }),
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(())
+        }
+        .await;
+        done.map_err(|e| refusal(pass, e))?;
+        for row in &links {
+            self.forget_live(&row.id);
+        }
+        self.forget_account_contacts(&links.iter().map(|l| l.id.as_str()).collect::<Vec<_>>());
         Ok(links.len())
     }
 }

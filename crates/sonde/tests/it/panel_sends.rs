@@ -333,6 +333,21 @@ async fn settings_are_for_admins_and_disconnect_unlinks_the_org() {
             !home.contains("/panel/settings?t="),
             "no Settings tab for editors: {home}"
         );
+        assert!(
+            home.contains("/panel/send?t="),
+            "a Contact's panel sends: {home}"
+        );
+        // An Account's panel has nothing to send to: no Send tab.
+        let account = l
+            .open(&l.signed(&editor.email, "Account", "0015g00000AcMeAAAA"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            !account.contains("/panel/send?t=") && account.contains("/panel/dashboard?t="),
+            "{account}"
+        );
         let r = get_page(&l, "/panel/settings", &editor_pass).await;
         assert_eq!(r.status(), 403);
         let r = post_form(&l, "/panel/disconnect", &[("t", &editor_pass)]).await;
@@ -349,6 +364,13 @@ async fn settings_are_for_admins_and_disconnect_unlinks_the_org() {
         assert!(r.text().await.unwrap().contains("not linked to Sonde"));
         let links = crate::harness::connections_of(&l.app, &l.token).await;
         assert!(links.iter().all(|c| c["status"] == "revoked"), "{links:?}");
+        let log = l
+            .app
+            .get_json(&l.token, "/api/v1/audit-events")
+            .await
+            .to_string();
+        assert!(log.contains("salesforce_org.disconnected"), "{log}");
+        assert!(log.contains(&l.admin.email), "{log}");
     }
 }
 
