@@ -356,7 +356,7 @@ impl Sonde {
         }
     }
 
-    async fn distribution_view(&self, row: DistributionRow) -> Result<Distribution> {
+    pub(crate) async fn distribution_view(&self, row: DistributionRow) -> Result<Distribution> {
         let audience: Audience = serde_json::from_str(&row.audience)?;
         let counts = self.store.recipient_counts(&row.org_id, &row.id).await?;
         let stats = self.distribution_stats(&row, &counts).await?;

@@ -60,9 +60,11 @@ pub struct SurveyOptOutSync {
     pub enabled: Option<bool>,
 }
 
-/// A custom field's API name or a standard one: letters, digits, underscores.
-fn is_field_name(name: &str) -> bool {
+/// A custom field's API name or a standard one: letters, digits, underscores, at most 80
+/// (what may be put into a SOQL field list without quoting).
+pub(crate) fn is_field_name(name: &str) -> bool {
     name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && name.len() <= 80
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 

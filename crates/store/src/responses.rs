@@ -214,32 +214,6 @@ impl Store {
         row.as_ref().map(response_from).transpose()
     }
 
-    /// The organization's responses whose stored data mentions `needle` (a Salesforce record
-    /// id's 15 characters, letters and digits only), newest first: the caller reads which
-    /// embedded data field holds it. One query over the organization's responses, whatever
-    /// the number of surveys (`responses_org_started` keeps it to that organization).
-    pub async fn responses_mentioning(
-        &self,
-        org_id: &str,
-        needle: &str,
-        limit: i64,
-    ) -> Result<Vec<ResponseRow>> {
-        if needle.is_empty() || !needle.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            // Nothing else may reach LIKE: `%` and `_` would widen the match.
-            return Ok(Vec::new());
-        }
-        let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM responses WHERE org_id = $1 AND data LIKE $2 \
-             ORDER BY started_at DESC, id DESC LIMIT $3"
-        ))
-        .bind(org_id)
-        .bind(format!("%{needle}%"))
-        .bind(limit)
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter().map(response_from).collect()
-    }
-
     /// For respondent pages: the respondent holds the response id in their session cookie.
     pub async fn response_for_survey(
         &self,

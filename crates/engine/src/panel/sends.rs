@@ -11,6 +11,7 @@ use super::{record_key, PanelPass};
 use crate::directory::{OptOutSource, Upsert};
 use crate::distribution_workers::{TestSend, TestSendQueued};
 use crate::distributions::{Audience, Distribution, NewDistribution};
+use crate::opt_out_sync::is_field_name;
 use crate::{Actor, Error, FieldProblem, Result, Role, Sonde};
 use directory::{ContactInput, EmailAddress, PhoneNumber};
 use distribution::Channel;
@@ -115,12 +116,6 @@ fn problem(field: &str, message: impl Into<String>) -> FieldProblem {
         field: field.into(),
         message: message.into(),
     }
-}
-
-fn is_field_name(name: &str) -> bool {
-    name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-        && name.len() <= 80
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 pub(super) fn person_object(id: &str) -> Option<&'static str> {

@@ -35,12 +35,16 @@ impl Sonde {
                 if !seen.insert(row.distribution_id.clone()) {
                     continue;
                 }
-                let distribution = match self.distribution(actor, &row.distribution_id).await {
+                // One read of the distribution: its view and whether it is due.
+                let stored = match self.distribution_row(actor, &row.distribution_id).await {
                     Ok(d) => d,
                     // A survey not shared with this user: its sends are not theirs to see.
                     Err(Error::NotFound(_)) => continue,
                     Err(e) => return Err(e),
                 };
+                // Due now, it is as good as sent: its start job is on its way.
+                let due = stored.send_at <= store::now_ms();
+                let distribution = self.distribution_view(stored).await?;
                 let survey_name = self.survey(actor, &distribution.survey_id).await?.name;
                 let sent = PanelSent {
                     counts: serde_json::from_str(&row.counts).unwrap_or_default(),
@@ -49,12 +53,6 @@ impl Sonde {
                     created_at: row.created_at,
                     distribution,
                 };
-                // Due now, it is as good as sent: its start job is on its way.
-                let due = self
-                    .distribution_row(actor, &row.distribution_id)
-                    .await?
-                    .send_at
-                    <= store::now_ms();
                 if sent.distribution.status == "scheduled" && !due {
                     tab.scheduled.push(sent);
                 } else {

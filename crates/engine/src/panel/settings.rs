@@ -3,6 +3,7 @@
 //! without a Sonde account, and Disconnect. Kept per Sonde organization and Salesforce org.
 
 use super::{PanelPass, PanelRefusal};
+use crate::opt_out_sync::is_field_name;
 use crate::{Actor, Error, FieldProblem, Result, Role, Sonde};
 use serde::{Deserialize, Serialize};
 use store::panel::PanelSettingsRow;
@@ -77,13 +78,6 @@ pub struct PanelSettings {
     /// The Sonde user the panel acts as for a Salesforce user whose email has no Sonde
     /// account (none: such users are refused).
     pub sender_user_id: Option<String>,
-}
-
-/// A custom or standard field's API name: letters, digits and underscores.
-fn is_field_name(name: &str) -> bool {
-    name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-        && name.len() <= 80
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 fn refusal(pass: &PanelPass, error: Error) -> PanelRefusal {
