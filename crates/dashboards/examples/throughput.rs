@@ -96,6 +96,7 @@ fn main() {
                 started_at: START + i as i64 * spacing,
                 ended_at: None,
                 complete: !i.is_multiple_of(10),
+                answered_under: None,
             });
         }
         let dashboard = builder.finish();
@@ -111,6 +112,7 @@ fn main() {
                 started_at: START + i as i64 * spacing,
                 ended_at: None,
                 complete: !i.is_multiple_of(10),
+                answered_under: None,
             });
         }
         let parsed = builder.finish();

@@ -41,6 +41,9 @@ pub struct DashboardResponse<'a> {
     pub ended_at: Option<i64>,
     /// Finished (status complete); anything else is partial.
     pub complete: bool,
+    /// The survey version it was answered under, when not the one the dashboard sums over: a
+    /// choice that version had and the current one lost is counted under its old label.
+    pub answered_under: Option<&'a SurveyDefinition>,
 }
 
 /// A survey's dashboard.
@@ -203,6 +206,10 @@ pub struct ChoiceCount {
     /// [`TYPED_TEXTS_SHOWN`].
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub typed: Vec<String>,
+    /// A choice an older version had and the current one does not, counted under the label
+    /// respondents saw.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub removed: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]

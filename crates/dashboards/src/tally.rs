@@ -34,6 +34,8 @@ enum Tally {
         answered: u64,
         unlisted: u64,
         csat: Option<Vec<String>>,
+        /// Choices of older versions the current one lost, by id, in the order first met.
+        removed: Vec<(Choice, u64)>,
     },
     Matrix {
         /// Statement → counts per scale point.
@@ -131,6 +133,7 @@ impl<'d> DashboardBuilder<'d> {
                         answered: 0,
                         unlisted: 0,
                         csat: csat_top_choices(q),
+                        removed: Vec::new(),
                     },
                     QuestionKind::Matrix { statements, scale } => Tally::Matrix {
                         rows: vec![vec![0; scale.len()]; statements.len()],
@@ -174,7 +177,8 @@ impl<'d> DashboardBuilder<'d> {
             let Some(answer) = r.data.answers.get(&q.id) else {
                 continue;
             };
-            tally.add(q, answer, day, answered_at);
+            let former = r.answered_under.and_then(|d| d.question(&q.id));
+            tally.add(q, former, answer, day, answered_at);
         }
     }
 
@@ -197,7 +201,8 @@ impl<'d> DashboardBuilder<'d> {
 }
 
 impl Tally {
-    fn add(&mut self, q: &Question, answer: &Answer, day: i64, at: i64) {
+    /// `former`: the question as the version the response was answered under had it.
+    fn add(&mut self, q: &Question, former: Option<&Question>, answer: &Answer, day: i64, at: i64) {
         match (self, answer, &q.kind) {
             (Tally::Nps { scores, days }, Answer::Number(n), _) => {
                 if !n.is_finite() || !(0.0..=10.0).contains(n) {
@@ -213,6 +218,7 @@ impl Tally {
                     typed,
                     answered,
                     unlisted,
+                    removed,
                     ..
                 },
                 Answer::Choices { selected, text },
@@ -238,7 +244,13 @@ impl Tally {
                             }
                         }
                         Some(_) => {}
-                        None => *unlisted += 1,
+                        None => match former_choice(former, value) {
+                            Some(c) => match removed.iter_mut().find(|(r, _)| r.id == c.id) {
+                                Some((_, n)) => *n += 1,
+                                None => removed.push((c.clone(), 1)),
+                            },
+                            None => *unlisted += 1,
+                        },
                     }
                 }
             }
@@ -318,6 +330,7 @@ impl Tally {
                     answered,
                     unlisted,
                     csat,
+                    removed,
                 },
                 QuestionKind::MultipleChoice { multiple, choices },
             ) => {
@@ -351,6 +364,10 @@ impl Tally {
                             count.typed = t.into_sorted().into_iter().map(|(_, t)| t).collect();
                             count
                         })
+                        .chain(removed.iter().map(|(c, n)| ChoiceCount {
+                            removed: true,
+                            ..choice_count(c, *n, answered)
+                        }))
                         .collect(),
                 );
             }
@@ -413,6 +430,17 @@ fn choice_count(c: &Choice, count: u64, answered: u64) -> ChoiceCount {
         count,
         percent: percent(count, answered),
         typed: Vec::new(),
+        removed: false,
+    }
+}
+
+/// The choice `value` names in the question as an older version had it.
+fn former_choice<'q>(former: Option<&'q Question>, value: &str) -> Option<&'q Choice> {
+    match &former?.kind {
+        QuestionKind::MultipleChoice { choices, .. } => {
+            choice_index(choices, value).map(|i| &choices[i])
+        }
+        _ => None,
     }
 }
 

@@ -60,6 +60,7 @@ fn at(started_at: i64, data: &ResponseData) -> DashboardResponse<'_> {
         started_at,
         ended_at: Some(started_at + 60_000),
         complete: true,
+        answered_under: None,
     }
 }
 

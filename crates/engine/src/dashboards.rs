@@ -1,6 +1,7 @@
 //! A survey's CX dashboard: its responses read in pages (a survey may hold 100,000), filtered by
 //! start window, distribution, an embedded data value and Salesforce records (through
-//! `response_records`), summed up by the `dashboards` crate over the survey's current definition.
+//! `response_records`), summed up by the `dashboards` crate over the survey's current definition (a choice only an
+//! older version had counted under its old label).
 
 use crate::panel::{is_about_record, record_key};
 use crate::{Actor, Error, FieldProblem, Result, Sonde};
@@ -51,6 +52,7 @@ impl Sonde {
             distribution_id,
             records: &records,
         };
+        let versions = self.all_answered_versions(&survey).await?;
         let mut builder = DashboardBuilder::new(&survey.definition);
         let mut after = None;
         loop {
@@ -81,6 +83,7 @@ impl Sonde {
                     started_at: row.started_at,
                     ended_at: row.ended_at,
                     complete: row.status == ResponseStatus::Complete,
+                    answered_under: Some(versions.at(row.survey_version)),
                 });
             }
             if (rows.len() as i64) < PAGE {

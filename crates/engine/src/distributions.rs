@@ -224,6 +224,7 @@ impl Sonde {
     ) -> Result<Distribution> {
         actor.require(Role::Editor)?;
         let survey = self.survey(actor, survey_id).await?;
+        survey.refuse_unless_open("send it")?;
         let plan = self.plan(actor, &survey.id, &input, None).await?;
         let row = plan.new_row(actor, &survey.id)?;
         let mut tx = self.store.begin().await?;
@@ -241,7 +242,9 @@ impl Sonde {
         input: &NewDistribution,
     ) -> Result<Plan> {
         actor.require(Role::Editor)?;
-        self.survey(actor, survey_id).await?;
+        self.survey(actor, survey_id)
+            .await?
+            .refuse_unless_open("send it")?;
         self.plan_with(actor, survey_id, input, None, false).await
     }
 

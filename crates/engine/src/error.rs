@@ -31,6 +31,9 @@ pub enum Error {
     },
     #[error("{0}")]
     Conflict(String),
+    /// The survey (named) is closed: its links say so, and nothing more is recorded.
+    #[error("the survey \u{201c}{0}\u{201d} is closed")]
+    Closed(String),
     /// Too many failed sign-ins for this account or from this address: nothing was checked,
     /// and the same attempt is refused until `retry_after` has passed.
     #[error("too many sign-in attempts; try again in {} seconds", retry_after_secs(.retry_after))]

@@ -1,6 +1,7 @@
 //! Sonde's application services: the rules of surveys, responses and the directory, over the
 //! store. The web layer calls these and only translates HTTP; nothing here knows about HTTP.
 
+pub mod answered_versions;
 pub mod audit;
 pub mod auth;
 pub mod connections;
@@ -42,6 +43,7 @@ pub mod sms_sending;
 mod suppressions;
 pub mod survey_bundles;
 pub mod survey_edits;
+pub mod survey_lifecycle;
 mod survey_versions;
 pub mod surveys;
 pub mod test_sends;

@@ -186,6 +186,7 @@ mod tests {
                 distribution_channel: channel,
                 ..Default::default()
             },
+            survey_version: 1,
         }
     }
 

@@ -138,8 +138,24 @@ fn expiry(survey: &Survey, now: i64) -> i64 {
 }
 
 impl Sonde {
-    /// A survey as it is now, for respondents (reached by id alone).
+    /// A survey as it is now, for respondents (reached by id alone): its published version.
+    /// A draft is not found (nobody has been sent it); a closed one says so.
     async fn respondent_survey(&self, survey_id: &str) -> Result<Survey> {
+        let row = self
+            .store
+            .survey_for_respondents(survey_id)
+            .await?
+            .filter(|s| s.published_at.is_some())
+            .ok_or(Error::NotFound("survey"))?;
+        if row.closed_at.is_some() {
+            return Err(Error::Closed(row.name));
+        }
+        self.survey_from_row(row).await
+    }
+
+    /// A survey for a preview's next page, whether published, a draft or closed (the preview
+    /// token, signed when the builder's preview began, names the version it shows).
+    async fn previewed_survey(&self, survey_id: &str) -> Result<Survey> {
         let row = self
             .store
             .survey_for_respondents(survey_id)
@@ -248,7 +264,8 @@ impl Sonde {
         survey_id: &str,
         query: &[(String, String)],
     ) -> Result<PageView> {
-        let survey = self.survey(actor, survey_id).await?;
+        // The builder's draft: what respondents will get once it is published.
+        let survey = self.survey_head(actor, survey_id).await?;
         match self
             .fresh_response(&survey, None, &[], DistributionChannel::Preview, query)
             .await?
@@ -453,7 +470,10 @@ impl Sonde {
         form: &FormState,
         submission: &Submission,
     ) -> Result<PageView> {
-        let current = self.respondent_survey(survey_id).await?;
+        let current = match form {
+            FormState::Preview(_) => self.previewed_survey(survey_id).await?,
+            _ => self.respondent_survey(survey_id).await?,
+        };
         let now = store::now_ms();
         let (row, keeper) = match form {
             FormState::Response(id) => (self.open_response(&current, id).await?, Keeper::Stored),

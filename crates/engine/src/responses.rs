@@ -22,6 +22,8 @@ pub struct Response {
     pub status: ResponseStatus,
     pub data: ResponseData,
     pub metadata: ResponseMetadata,
+    /// The survey version it was answered under (see `answered_versions`).
+    pub survey_version: i64,
 }
 
 /// How often a change to a recorded response is merged again after losing a race to another
@@ -107,6 +109,7 @@ impl Response {
             status: row.status,
             data,
             metadata,
+            survey_version: row.survey_version,
         })
     }
 }
@@ -157,6 +160,7 @@ impl Sonde {
         actor.require(crate::Role::Editor)?;
         let survey = self.survey(actor, survey_id).await?;
         survey.refuse_if_archived("record responses")?;
+        survey.refuse_unless_open("record responses")?;
         let given: Vec<(String, String)> = input.embedded_data.clone().into_iter().collect();
         let mut data =
             flow::initial_embedded_data(&survey.definition, &[(Provenance::Api, &given)]);
@@ -342,9 +346,12 @@ impl Sonde {
         selection: &crate::response_listing::ResponseSelection,
     ) -> Result<String> {
         let survey = self.survey(actor, survey_id).await?;
+        // Each response is written with the version it was answered under.
+        let versions = self.all_answered_versions(&survey).await?;
+        let columns = versions.columns();
         let mut out = csv::Writer::from_writer(Vec::new());
         let csv_err = |e: csv::Error| Error::Internal(Box::new(e));
-        for header in survey::export::csv_header_rows(&survey.definition) {
+        for header in survey::export::header_rows_of(&columns) {
             out.write_record(&header).map_err(csv_err)?;
         }
         let mut after = None;
@@ -361,8 +368,9 @@ impl Sonde {
             after = Some((last.started_at, last.id.clone()));
             for row in rows {
                 let r = Response::from_row(row)?;
-                out.write_record(survey::export::csv_row(
-                    &survey.definition,
+                out.write_record(survey::export::csv_row_in(
+                    &columns,
+                    versions.of(&r),
                     &r.metadata,
                     &r.data,
                 ))

@@ -1,10 +1,12 @@
-//! The survey builder's changes (`survey::edit`), applied to a survey's current definition and
-//! stored as its next version, checked like any definition. A change made from an older
+//! The survey builder's changes (`survey::edit`), applied to a survey's newest definition (its
+//! draft, see `survey_lifecycle`) and stored as its next version, checked like any definition;
+//! respondents see them once the survey is published. A change made from an older
 //! version than the current one (`expected_version`) is refused, so two people building one
 //! survey do not silently undo each other.
 
 use crate::surveys::Created;
 use crate::{Actor, Error, FieldProblem, Result, Role, Sonde};
+use store::surveys::Publishing;
 use survey::edit::{apply, Edit};
 
 /// What a change did: the survey as it now is, and the id of what it added.
@@ -22,7 +24,7 @@ impl Sonde {
         edit: Edit,
     ) -> Result<Edited> {
         actor.require(Role::Editor)?;
-        let current = self.survey(actor, id).await?;
+        let current = self.survey_head(actor, id).await?;
         if let Some(v) = expected_version {
             if v != current.version {
                 return Err(Error::Conflict(format!(
@@ -45,7 +47,9 @@ impl Sonde {
             )
         })?;
         let json = serde_json::to_string(&definition)?;
-        let survey = self.update_survey(actor, id, json).await?;
+        let survey = self
+            .update_survey_as(actor, id, json, Publishing::Draft)
+            .await?;
         Ok(Edited {
             created: applied.created,
             survey,

@@ -4,7 +4,7 @@
 
 use crate::{Actor, Error, FieldProblem, Result, Role, Sonde};
 use std::sync::Arc;
-use store::surveys::SurveyRow;
+use store::surveys::{Publishing, SurveyRow};
 use survey::SurveyDefinition;
 
 /// A survey with one version of its definition: the current one, or for a response in
@@ -21,6 +21,12 @@ pub struct Survey {
     pub updated_at: i64,
     /// When it was archived (see `deletions`): closed to respondents, firing no workflow.
     pub archived_at: Option<i64>,
+    /// A newer version not published yet (see `survey_lifecycle`).
+    pub draft_version: Option<i64>,
+    /// When it was first published; None while a draft.
+    pub published_at: Option<i64>,
+    /// When it was closed to respondents.
+    pub closed_at: Option<i64>,
 }
 
 impl Survey {
@@ -35,6 +41,9 @@ impl Survey {
             created_at: row.created_at,
             updated_at: row.updated_at,
             archived_at: row.archived_at,
+            draft_version: row.draft_version,
+            published_at: row.published_at,
+            closed_at: row.closed_at,
         }
     }
 
@@ -89,13 +98,24 @@ impl Sonde {
                 to_store(imported.definition, warnings)
             })
             .await??;
-        self.insert_survey(actor, checked).await
+        self.insert_survey_as(actor, checked, Publishing::Now).await
     }
 
+    /// A survey from its native JSON, published at once (what a script expects of the API).
     pub async fn create_survey(&self, actor: &Actor, json: impl Into<String>) -> Result<Created> {
+        self.create_survey_as(actor, json, Publishing::Now).await
+    }
+
+    /// A survey published at once or kept as a draft until someone publishes it.
+    pub async fn create_survey_as(
+        &self,
+        actor: &Actor,
+        json: impl Into<String>,
+        publishing: Publishing,
+    ) -> Result<Created> {
         actor.require(Role::Editor)?;
         let checked = self.parse_and_check(json.into()).await?;
-        self.insert_survey(actor, checked).await
+        self.insert_survey_as(actor, checked, publishing).await
     }
 
     async fn parse_and_check(&self, json: String) -> Result<Checked> {
@@ -110,7 +130,12 @@ impl Sonde {
             .await?
     }
 
-    async fn insert_survey(&self, actor: &Actor, checked: Checked) -> Result<Created> {
+    async fn insert_survey_as(
+        &self,
+        actor: &Actor,
+        checked: Checked,
+        publishing: Publishing,
+    ) -> Result<Created> {
         let row = self
             .store
             .create_survey(
@@ -118,6 +143,7 @@ impl Sonde {
                 &actor.user_id,
                 &checked.definition.name,
                 checked.json,
+                publishing,
             )
             .await?;
         // Not put in the cache: the first page view parses it (once), so surveys created but
@@ -128,13 +154,27 @@ impl Sonde {
         })
     }
 
-    /// Replaces the definition with a new version; responses in progress keep the version they
-    /// started on. Owners, collaborators (editor role and up) and admins may.
+    /// Replaces the definition with a new version, published at once (a script's `PUT`);
+    /// responses in progress keep the version they started on. Owners, collaborators (editor
+    /// role and up) and admins may.
     pub async fn update_survey(
         &self,
         actor: &Actor,
         id: &str,
         json: impl Into<String>,
+    ) -> Result<Created> {
+        self.update_survey_as(actor, id, json, Publishing::Now)
+            .await
+    }
+
+    /// A new version published at once, or kept as the survey's draft (see
+    /// `survey_lifecycle`).
+    pub async fn update_survey_as(
+        &self,
+        actor: &Actor,
+        id: &str,
+        json: impl Into<String>,
+        publishing: Publishing,
     ) -> Result<Created> {
         let current = self.survey_row(actor, id).await?;
         actor.require(Role::Editor)?;
@@ -146,11 +186,17 @@ impl Sonde {
                 &current.id,
                 &checked.definition.name,
                 checked.json,
+                publishing,
             )
             .await?
             .ok_or(Error::NotFound("survey"))?;
+        // The row's `version` is what respondents get; the definition just stored is its head.
+        let version = row.head_version();
         Ok(Created {
-            survey: Survey::new(row, Arc::new(checked.definition)),
+            survey: Survey {
+                version,
+                ..Survey::new(row, Arc::new(checked.definition))
+            },
             warnings: checked.warnings,
         })
     }
@@ -160,6 +206,17 @@ impl Sonde {
     pub async fn survey(&self, actor: &Actor, id: &str) -> Result<Survey> {
         let row = self.survey_row(actor, id).await?;
         self.survey_from_row(row).await
+    }
+
+    /// A survey at its newest version, its draft when it has one: what the builder shows.
+    pub async fn survey_head(&self, actor: &Actor, id: &str) -> Result<Survey> {
+        let row = self.survey_row(actor, id).await?;
+        let version = row.head_version();
+        let definition = self.definition(&row.id, version).await?;
+        Ok(Survey {
+            version,
+            ..Survey::new(row, definition)
+        })
     }
 
     pub(crate) async fn survey_row(&self, actor: &Actor, id: &str) -> Result<SurveyRow> {

@@ -28,6 +28,7 @@ pub struct DashboardRow {
     pub data: String,
     pub started_at: i64,
     pub ended_at: Option<i64>,
+    pub survey_version: i64,
 }
 
 impl Store {
@@ -41,7 +42,7 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<DashboardRow>> {
         let mut sql = String::from(
-            "SELECT id, status, data, started_at, ended_at FROM responses \
+            "SELECT id, status, data, started_at, ended_at, survey_version FROM responses \
              WHERE org_id = $1 AND survey_id = $2 AND started_at >= $3 AND started_at < $4 \
              AND ($5 = '' OR distribution_id = $6) \
              AND (started_at > $7 OR (started_at = $8 AND id > $9))",
@@ -89,6 +90,7 @@ impl Store {
                     data: row.try_get("data")?,
                     started_at: row.try_get("started_at")?,
                     ended_at: row.try_get("ended_at")?,
+                    survey_version: row.try_get("survey_version")?,
                 })
             })
             .collect()

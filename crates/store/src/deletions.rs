@@ -10,8 +10,7 @@ use crate::{now_ms, Result, Store};
 use sqlx::{Any, Row, Transaction};
 
 /// The columns of a survey row, unqualified for `RETURNING`.
-const SURVEY_COLUMNS: &str =
-    "id, org_id, owner_id, name, version, created_at, updated_at, archived_at";
+use crate::surveys::RETURNED as SURVEY_COLUMNS;
 const CONTACT_COLUMNS: &str = "id, org_id, first_name, last_name, email, phone, language, \
                                ext_ref, embedded_data, unsubscribed";
 

@@ -326,6 +326,21 @@ impl Store {
     pub fn now(&self) -> i64 {
         now_ms()
     }
+
+    /// The survey versions its responses were answered under, newest first.
+    pub async fn answered_versions(&self, org_id: &str, survey_id: &str) -> Result<Vec<i64>> {
+        let rows = sqlx::query(
+            "SELECT DISTINCT survey_version FROM responses WHERE org_id = $1 AND survey_id = $2 \
+             ORDER BY survey_version DESC",
+        )
+        .bind(org_id)
+        .bind(survey_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| Ok(r.try_get("survey_version")?))
+            .collect()
+    }
 }
 
 #[cfg(test)]
@@ -382,13 +397,19 @@ mod tests {
                 )
                 .await
                 .unwrap();
-            let survey = store
-                .create_survey(&org.id, &user.id, "S", "{}".into())
-                .await
-                .unwrap();
+            // The schema as it was then (today's create_survey writes later columns).
+            sqlx::query(
+                "INSERT INTO surveys (id, org_id, owner_id, name, version, created_at, updated_at) \
+                 VALUES ('SV_previews', $1, $2, 'S', 1, 1, 1)",
+            )
+            .bind(&org.id)
+            .bind(&user.id)
+            .execute(store.pool())
+            .await
+            .unwrap();
             let mut tx = store.begin().await.unwrap();
             for (id, channel) in [("R_preview", "preview"), ("R_real", "anonymous")] {
-                Store::insert_response(&mut tx, &response(id, &org.id, &survey.id, channel))
+                Store::insert_response(&mut tx, &response(id, &org.id, "SV_previews", channel))
                     .await
                     .unwrap();
             }
@@ -402,7 +423,7 @@ mod tests {
             .await
             .unwrap();
             let link = store
-                .create_personal_link(&org.id, &survey.id, "CID_1")
+                .create_personal_link(&org.id, "SV_previews", "CID_1")
                 .await
                 .unwrap();
             let mut tx = store.begin().await.unwrap();
@@ -417,7 +438,7 @@ mod tests {
                  created_at, updated_at) VALUES ('WF_1', $1, $2, $3, 'w', 'response_created', 1, '{}', 1, 1)",
             )
             .bind(&org.id)
-            .bind(&survey.id)
+            .bind("SV_previews")
             .bind(&user.id)
             .execute(store.pool())
             .await
@@ -453,7 +474,7 @@ mod tests {
 
             store.migrate().await.unwrap();
             assert_eq!(
-                store.count_responses(&org.id, &survey.id).await.unwrap(),
+                store.count_responses(&org.id, "SV_previews").await.unwrap(),
                 1,
                 "only the real response is left"
             );

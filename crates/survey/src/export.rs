@@ -143,10 +143,79 @@ pub fn csv_columns(definition: &SurveyDefinition) -> Vec<Column> {
     layout(definition).into_iter().map(|(c, _)| c).collect()
 }
 
+/// The columns of an export over several versions of one survey: the first definition's (the
+/// current one) in its order, then those only older versions have — a question since deleted,
+/// a removed "other" choice's text — so every response keeps its answers whichever version it
+/// was answered under. A key two versions share is one column, headed by the first's label.
+pub fn columns_over<'a>(
+    definitions: impl IntoIterator<Item = &'a SurveyDefinition>,
+) -> Vec<Column> {
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for definition in definitions {
+        for (column, _) in layout(definition) {
+            if seen.insert(column.key.clone()) {
+                out.push(column);
+            }
+        }
+    }
+    out
+}
+
+/// One response's CSV cells under `columns` (from [`columns_over`]), read with the version it
+/// was answered under, so its choices' recodes are that version's; a column its version does
+/// not have is empty.
+pub fn csv_row_in(
+    columns: &[Column],
+    definition: &SurveyDefinition,
+    metadata: &ResponseMetadata,
+    data: &ResponseData,
+) -> Vec<String> {
+    let keys = csv_columns(definition);
+    let mut cells: BTreeMap<String, String> = keys
+        .into_iter()
+        .map(|c| c.key)
+        .zip(csv_row(definition, metadata, data))
+        .collect();
+    columns
+        .iter()
+        .map(|c| cells.remove(&c.key).unwrap_or_default())
+        .collect()
+}
+
+/// [`readable_cells`] under `columns` (from [`columns_over`], metadata columns skipped): the
+/// choice texts are those of the version the response was answered under, so a choice since
+/// renamed or deleted reads as the respondent saw it.
+pub fn readable_cells_in(
+    columns: &[Column],
+    definition: &SurveyDefinition,
+    data: &ResponseData,
+) -> Vec<ReadableCell> {
+    let mut cells: BTreeMap<String, ReadableCell> = readable_cells(definition, data)
+        .into_iter()
+        .map(|c| (c.column.key.clone(), c))
+        .collect();
+    columns
+        .iter()
+        .filter(|c| !METADATA_COLUMNS.iter().any(|(key, _)| *key == c.key))
+        .map(|c| {
+            cells.remove(&c.key).unwrap_or_else(|| ReadableCell {
+                column: c.clone(),
+                embedded: data.embedded_data.contains_key(&c.key),
+                value: data.embedded_data.get(&c.key).cloned().unwrap_or_default(),
+            })
+        })
+        .collect()
+}
+
 /// The two CSV header rows (keys, then question texts), formula-guarded like every cell:
 /// imported question texts are not to be trusted either.
 pub fn csv_header_rows(definition: &SurveyDefinition) -> [Vec<String>; 2] {
-    let columns = csv_columns(definition);
+    header_rows_of(&csv_columns(definition))
+}
+
+/// [`csv_header_rows`] of columns over several versions ([`columns_over`]).
+pub fn header_rows_of(columns: &[Column]) -> [Vec<String>; 2] {
     [
         columns
             .iter()

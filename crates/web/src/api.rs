@@ -95,16 +95,46 @@ fn created(created: engine::surveys::Created) -> Response {
         .into_response()
 }
 
+/// `?status=draft` on a create.
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+pub struct CreateStatus {
+    /// `draft`: kept as a draft until published (`POST …/publish`); absent or `published`:
+    /// respondents can take it at once.
+    pub status: Option<String>,
+}
+
+fn publishing_of(status: Option<&str>) -> ApiResult<store::surveys::Publishing> {
+    match status {
+        None | Some("published") => Ok(store::surveys::Publishing::Now),
+        Some("draft") => Ok(store::surveys::Publishing::Draft),
+        Some(other) => Err(engine::Error::invalid_fields(
+            "unknown status",
+            vec![engine::FieldProblem {
+                field: "status".into(),
+                message: format!(
+                    "{other:?} is not a status a survey starts in: draft or published"
+                ),
+            }],
+        )
+        .into()),
+    }
+}
+
 /// Create a survey from the native JSON definition (docs/survey-definition.md)
 #[utoipa::path(post, path = "/surveys", tag = "surveys", request_body = SurveyDefinition,
-    responses((status = 201, body = SurveySaved)))]
+    params(CreateStatus), responses((status = 201, body = SurveySaved)))]
 pub async fn create_survey(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
+    crate::api_query::Query(q): crate::api_query::Query<CreateStatus>,
     body: Bytes,
 ) -> ApiResult<Response> {
+    let publishing = publishing_of(q.status.as_deref())?;
     Ok(created(
-        state.sonde.create_survey(&actor, utf8_owned(body)?).await?,
+        state
+            .sonde
+            .create_survey_as(&actor, utf8_owned(body)?, publishing)
+            .await?,
     ))
 }
 
@@ -122,12 +152,34 @@ pub async fn import_survey(
     ))
 }
 
-/// `?format=qsf` on a survey's read.
+/// `?format=qsf` and `?version=` on a survey's read.
 #[derive(serde::Deserialize, utoipa::IntoParams)]
 pub struct SurveyFormat {
     /// `qsf`: the survey as a Qualtrics `.qsf` file (which Sonde's import reads back to the
     /// same definition), downloaded; absent: Sonde's JSON.
     pub format: Option<String>,
+    /// `published` (the default: what respondents get), `draft` (the newest, with the
+    /// builder's unpublished changes) or a stored version's number (a response's
+    /// `surveyVersion`).
+    pub version: Option<String>,
+}
+
+fn version_choice(v: Option<&str>) -> ApiResult<engine::survey_lifecycle::VersionChoice> {
+    use engine::survey_lifecycle::VersionChoice;
+    match v {
+        None | Some("published") => Ok(VersionChoice::Published),
+        Some("draft") => Ok(VersionChoice::Head),
+        Some(n) => n.parse().map(VersionChoice::Exactly).map_err(|_| {
+            engine::Error::invalid_fields(
+                "unknown version",
+                vec![engine::FieldProblem {
+                    field: "version".into(),
+                    message: format!("{n:?} is not a version: published, draft or a number"),
+                }],
+            )
+            .into()
+        }),
+    }
 }
 
 /// A survey with its definition, or as a `.qsf` file
@@ -141,7 +193,8 @@ pub async fn get_survey(
     crate::api_query::Query(f): crate::api_query::Query<SurveyFormat>,
 ) -> ApiResult<axum::response::Response> {
     use axum::response::IntoResponse;
-    let s = state.sonde.survey(&actor, &id).await?;
+    let choice = version_choice(f.version.as_deref())?;
+    let s = state.sonde.survey_at(&actor, &id, choice).await?;
     match f.format.as_deref() {
         None | Some("json") => Ok(Json(SurveyDetail {
             summary: SurveySummary::new(&state, &s),
@@ -168,18 +221,32 @@ pub(crate) fn qsf_download(s: &engine::surveys::Survey) -> impl axum::response::
     )
 }
 
+/// `?publish=false` on a replace.
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+pub struct ReplacePublishing {
+    /// false: keep the new definition as the survey's draft (as the builder does) until
+    /// `POST …/publish`; default true: respondents get it at once.
+    pub publish: Option<bool>,
+}
+
 /// Replace a survey's definition
 #[utoipa::path(put, path = "/surveys/{id}", tag = "surveys", request_body = SurveyDefinition,
-    responses((status = 200, body = SurveySaved)))]
+    params(ReplacePublishing), responses((status = 200, body = SurveySaved)))]
 pub async fn update_survey(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
+    crate::api_query::Query(q): crate::api_query::Query<ReplacePublishing>,
     body: Bytes,
 ) -> ApiResult<Json<SurveySaved>> {
+    let publishing = if q.publish.unwrap_or(true) {
+        store::surveys::Publishing::Now
+    } else {
+        store::surveys::Publishing::Draft
+    };
     let updated = state
         .sonde
-        .update_survey(&actor, &id, utf8_owned(body)?)
+        .update_survey_as(&actor, &id, utf8_owned(body)?, publishing)
         .await?;
     Ok(Json(updated.into()))
 }
@@ -292,10 +359,11 @@ pub async fn list_responses(
             q.limit.unwrap_or(100),
         )
         .await?;
+    let versions = state.sonde.answered_versions(&survey, &responses).await?;
     Ok(Json(ResponsePage {
         responses: responses
             .iter()
-            .map(|r| ResponseView::new(&survey, r))
+            .map(|r| ResponseView::new(versions.of(r), r))
             .collect(),
         next,
     })
@@ -317,7 +385,8 @@ pub async fn create_response(
     let input: NewResponse = json_body(&body)?;
     let survey = state.sonde.survey(&actor, &id).await?;
     let r = state.sonde.create_response(&actor, &id, input).await?;
-    Ok((StatusCode::CREATED, Json(ResponseView::new(&survey, &r))).into_response())
+    let def = state.sonde.answered_under(&survey, &r).await?;
+    Ok((StatusCode::CREATED, Json(ResponseView::new(&def, &r))).into_response())
 }
 
 /// Change a recorded response
@@ -338,7 +407,8 @@ pub async fn update_response(
         .sonde
         .update_response(&actor, &id, &rid, changes)
         .await?;
-    Ok(Json(ResponseView::new(&survey, &r)))
+    let def = state.sonde.answered_under(&survey, &r).await?;
+    Ok(Json(ResponseView::new(&def, &r)))
 }
 
 /// One response
@@ -351,7 +421,8 @@ pub async fn get_response(
 ) -> ApiResult<Json<ResponseView>> {
     let survey = state.sonde.survey(&actor, &id).await?;
     let r = state.sonde.response(&actor, &id, &rid).await?;
-    Ok(Json(ResponseView::new(&survey, &r)))
+    let def = state.sonde.answered_under(&survey, &r).await?;
+    Ok(Json(ResponseView::new(&def, &r)))
 }
 
 /// List contacts (optionally of one mailing list)

@@ -28,6 +28,15 @@ pub struct SurveySummary {
     /// When it was archived (RFC 3339): hidden from lists, closed to respondents, firing no
     /// workflow. None while it is open.
     pub archived_at: Option<String>,
+    /// `draft` (never published: its links are not open yet), `published` or `closed`.
+    #[schema(value_type = String)]
+    pub status: engine::survey_lifecycle::SurveyStatus,
+    /// The version respondents get (once published).
+    pub version: i64,
+    /// A newer version the builder made, not published yet.
+    pub draft_version: Option<i64>,
+    /// When it was closed (RFC 3339).
+    pub closed_at: Option<String>,
 }
 
 impl SurveySummary {
@@ -40,6 +49,10 @@ impl SurveySummary {
             updated_at: engine::responses::rfc3339(s.updated_at),
             anonymous_link: state.sonde.anonymous_link(&s.id),
             archived_at: s.archived_at.map(engine::responses::rfc3339),
+            status: s.status(),
+            version: s.version,
+            draft_version: s.draft_version,
+            closed_at: s.closed_at.map(engine::responses::rfc3339),
         }
     }
 }
@@ -118,10 +131,14 @@ pub struct ResponseView {
     /// contact, survey, api.
     pub embedded_data_provenance: BTreeMap<String, Provenance>,
     pub values: survey::export::ExportedResponse,
+    /// The survey version it was answered under (`GET /surveys/{id}?version=` reads it);
+    /// `values` and its labels are that version's.
+    pub survey_version: i64,
 }
 
 impl ResponseView {
-    pub fn new(survey: &Survey, r: &StoredResponse) -> Self {
+    /// `definition`: the version the response was answered under.
+    pub fn new(definition: &SurveyDefinition, r: &StoredResponse) -> Self {
         Self {
             response_id: r.id.clone(),
             survey_id: r.survey_id.clone(),
@@ -131,7 +148,8 @@ impl ResponseView {
             answers: r.data.answers.clone(),
             embedded_data: r.data.embedded_data.clone(),
             embedded_data_provenance: r.data.provenance.clone(),
-            values: survey::export::exported_response(&survey.definition, &r.metadata, &r.data),
+            values: survey::export::exported_response(definition, &r.metadata, &r.data),
+            survey_version: r.survey_version,
         }
     }
 }

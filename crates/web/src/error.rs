@@ -19,6 +19,7 @@ pub(crate) fn status_of(e: &Error) -> StatusCode {
         Error::NotFound(_) => StatusCode::NOT_FOUND,
         Error::Invalid { .. } => StatusCode::BAD_REQUEST,
         Error::Conflict(_) => StatusCode::CONFLICT,
+        Error::Closed(_) => StatusCode::GONE,
         Error::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
         Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -32,6 +33,7 @@ fn code_of(e: &Error) -> &'static str {
         Error::NotFound(_) => "not_found",
         Error::Invalid { .. } => "invalid",
         Error::Conflict(_) => "conflict",
+        Error::Closed(_) => "closed",
         Error::TooManyAttempts { .. } => "too_many_attempts",
         Error::Unavailable(_) => "unavailable",
         Error::Internal(_) => "internal",
@@ -245,6 +247,7 @@ impl IntoResponse for PageError {
                 "Please correct the input and try again.",
             ),
             Error::Conflict(_) => ("That did not work", "The item changed meanwhile."),
+            Error::Closed(_) => ("Survey closed", "It takes no more responses."),
             Error::TooManyAttempts { .. } => (
                 "Too many attempts",
                 "Please wait as long as the message says, then try again.",

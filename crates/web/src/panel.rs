@@ -228,7 +228,11 @@ pub async fn response(
         Ok(found) => found,
         Err(refusal) => return refusal_page(refusal),
     };
-    let cells = readable_cells(&survey.definition, &r.data);
+    let answered_under = match state.sonde.answered_under(&survey, &r).await {
+        Ok(d) => d,
+        Err(e) => return crate::error::PageError(e).into_response(),
+    };
+    let cells = readable_cells(&answered_under, &r.data);
     let m = &r.metadata;
     let body = html! {
         h1 { (survey.name) }

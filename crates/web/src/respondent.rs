@@ -84,6 +84,7 @@ pub async fn open(
             .await
         {
             Err(engine::Error::NotFound("survey")) => return Ok(no_such_survey()),
+            Err(engine::Error::Closed(name)) => return Ok(closed_survey(&name)),
             other => other?,
         };
         // A GET of a distribution's link counts as opened (a HEAD does not: a link checker).
@@ -131,6 +132,7 @@ pub async fn submit(
         .await
     {
         Err(engine::Error::NotFound("survey")) => return Ok(no_such_survey()),
+        Err(engine::Error::Closed(name)) => return Ok(closed_survey(&name)),
         other => other?,
     };
     render(&survey_id, view).await
@@ -286,6 +288,18 @@ pub async fn opt_out_confirm(
         .into_string(),
     )
     .into_response())
+}
+
+/// A closed survey's link: said in the respondent's terms, with the survey's name so they know
+/// which one (maud escapes it).
+fn closed_survey(name: &str) -> Response {
+    let page = pages::error_page(
+        "Survey closed",
+        &format!("\u{201c}{name}\u{201d} is closed and takes no more responses."),
+        "Thank you for your interest.",
+        &[],
+    );
+    (axum::http::StatusCode::GONE, page).into_response()
 }
 
 /// What RFC 8058's one-click POST carries.

@@ -4,12 +4,12 @@
 use crate::{
     account, api, api_audit, api_credentials, api_dashboards, api_deletions, api_discover,
     api_discover_accounts, api_discover_view, api_distributions, api_opt_out_sync, api_salesforce,
-    api_survey_edits, api_users, assets, invitation, openapi, panel, panel_dashboard, panel_send,
-    panel_sent, panel_settings, respondent, salesforce_hooks, sign_in, twilio_webhooks, ui,
-    ui_audit, ui_dashboards, ui_deletions, ui_discover, ui_discover_job_form, ui_discover_jobs,
-    ui_distributions, ui_frequency_rules, ui_linked_orgs, ui_opt_out_sync, ui_outbox, ui_responses,
-    ui_salesforce, ui_survey_bundles, ui_templates, ui_test_sends, ui_users, ui_workflow_editor,
-    ui_workflow_moves, ui_workflows, AppState,
+    api_survey_edits, api_survey_lifecycle, api_users, assets, invitation, openapi, panel,
+    panel_dashboard, panel_send, panel_sent, panel_settings, respondent, salesforce_hooks, sign_in,
+    twilio_webhooks, ui, ui_audit, ui_dashboards, ui_deletions, ui_discover, ui_discover_job_form,
+    ui_discover_jobs, ui_distributions, ui_frequency_rules, ui_linked_orgs, ui_opt_out_sync,
+    ui_outbox, ui_responses, ui_salesforce, ui_survey_bundles, ui_survey_lifecycle, ui_templates,
+    ui_test_sends, ui_users, ui_workflow_editor, ui_workflow_moves, ui_workflows, AppState,
 };
 use axum::handler::Handler;
 use axum::http::Method;
@@ -82,6 +82,20 @@ pub fn table() -> Vec<Route> {
         get("/api/v1/surveys/{id}", api::get_survey),
         put("/api/v1/surveys/{id}", api::update_survey),
         post("/api/v1/surveys/{id}/edits", api_survey_edits::edit_survey),
+        get(
+            "/api/v1/surveys/{id}/publish-check",
+            api_survey_lifecycle::publish_check,
+        ),
+        post(
+            "/api/v1/surveys/{id}/publish",
+            api_survey_lifecycle::publish,
+        ),
+        post("/api/v1/surveys/{id}/close", api_survey_lifecycle::close),
+        post("/api/v1/surveys/{id}/reopen", api_survey_lifecycle::reopen),
+        get(
+            "/api/v1/surveys/{id}/versions",
+            api_survey_lifecycle::versions,
+        ),
         delete("/api/v1/surveys/{id}", api_deletions::purge_survey),
         post(
             "/api/v1/surveys/{id}/archive",
@@ -365,6 +379,9 @@ pub fn table() -> Vec<Route> {
         post("/surveys/import", ui::import_survey),
         get("/surveys/{id}", ui::survey_detail),
         post("/surveys/{id}/share", ui::share_survey),
+        post("/surveys/{id}/publish", ui_survey_lifecycle::publish),
+        post("/surveys/{id}/close", ui_survey_lifecycle::close),
+        post("/surveys/{id}/reopen", ui_survey_lifecycle::reopen),
         get("/surveys/{id}/archive", ui_deletions::confirm_archive),
         post("/surveys/{id}/archive", ui_deletions::archive),
         post("/surveys/{id}/restore", ui_deletions::restore),

@@ -226,6 +226,7 @@ async fn survey_page(
         .select_responses(&user.actor, &s.id, &Default::default(), None, RECENT)
         .await?;
     let total = state.sonde.response_count(&user.actor, &s.id).await?;
+    let versions = state.sonde.answered_versions(&s, &responses).await?;
     Ok(page(
         user,
         &s.name,
@@ -238,6 +239,7 @@ async fn survey_page(
                     ul { @for w in warnings { li { (w) } } }
                 }
             }
+            (crate::ui_survey_lifecycle::lifecycle_card(state, user, &s).await?)
             div.card {
                 h2 { "Anonymous link" }
                 p { code.link id="anon-link" { (link) } " "
@@ -263,7 +265,7 @@ async fn survey_page(
                 @if responses.is_empty() {
                     p.muted { "No responses yet." }
                 } @else {
-                    (crate::ui_responses::responses_table(&s.definition, &responses))
+                    (crate::ui_responses::responses_table(&versions, &responses))
                     @if next.is_some() { p.muted { "The first " (RECENT) " of " (total) "; " a href={ "/surveys/" (s.id) "/responses" } { "see them all" } "." } }
                 }
             }
@@ -340,9 +342,10 @@ pub async fn export_json(
                 1000,
             )
             .await?;
+        let versions = state.sonde.answered_versions(&s, &page).await?;
         all.extend(
             page.iter()
-                .map(|r| survey::export::json_value(&s.definition, &r.metadata, &r.data)),
+                .map(|r| survey::export::json_value(versions.of(r), &r.metadata, &r.data)),
         );
         match next {
             Some(n) => after = Some(n),

@@ -291,7 +291,7 @@ fn choice_table(id: &str, choices: &[ChoiceCount]) -> Markup {
         table.numbers id={ "choices-" (id) } {
             thead { tr { th scope="col" { "Choice" } th scope="col" { "Count" } th scope="col" { "Percent" } } }
             tbody { @for c in choices { tr data-choice=(c.choice_id) {
-                th scope="row" { (c.label) }
+                th scope="row" { (c.label) @if c.removed { " " span.muted { "(an earlier version's choice)" } } }
                 td.count { (c.count) }
                 td.percent { (one_decimal(c.percent)) "%" }
             } } }

@@ -9,13 +9,13 @@ use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use chrono::{DateTime, NaiveDate};
+use engine::answered_versions::AnsweredVersions;
 use engine::response_listing::ResponseSelection;
 use engine::responses::Response as SurveyResponse;
 use maud::{html, Markup};
 use serde::Deserialize;
 use store::responses::ResponseStatus;
-use survey::export::readable_cells;
-use survey::SurveyDefinition;
+use survey::export::{readable_cells, readable_cells_in};
 
 /// Responses per page of the listing.
 const PAGE: usize = 100;
@@ -41,15 +41,19 @@ fn response_href(survey_id: &str, response_id: &str) -> String {
     format!("/surveys/{survey_id}/responses/{response_id}")
 }
 
-/// The responses table: the response (kept in view), status, start, progress, then every
-/// embedded data and answer column of the export, with labels instead of codes.
-pub(crate) fn responses_table(def: &SurveyDefinition, responses: &[SurveyResponse]) -> Markup {
-    let columns = readable_cells(def, &Default::default());
+/// The responses table: the response (kept in view), status, start, progress, the version it
+/// was answered under when they differ, then every embedded data and answer column of the
+/// export over those versions, with each version's labels instead of codes.
+pub(crate) fn responses_table(versions: &AnsweredVersions, responses: &[SurveyResponse]) -> Markup {
+    let all = versions.columns();
+    let columns = readable_cells_in(&all, versions.current(), &Default::default());
+    let several = versions.several();
     html! {
         div.responses-table {
             table {
                 thead { tr {
                     th scope="col" { "Response" } th scope="col" { "Status" } th scope="col" { "Started" } th scope="col" { "Progress" }
+                    @if several { th scope="col" { "Version" } }
                     @for c in &columns {
                         th scope="col" title=(c.column.label) {
                             (c.column.key)
@@ -64,7 +68,8 @@ pub(crate) fn responses_table(def: &SurveyDefinition, responses: &[SurveyRespons
                             td { (status_badge(r.status)) }
                             td { (started(r)) }
                             td { (r.metadata.progress) "%" }
-                            @for c in readable_cells(def, &r.data) { td { (c.value) } }
+                            @if several { td.version { @if let Some(n) = versions.number(r) { "v" (n) } } }
+                            @for c in readable_cells_in(&all, versions.of(r), &r.data) { td { (c.value) } }
                         }
                     }
                 }
@@ -181,6 +186,7 @@ pub async fn responses(
         .sonde
         .select_responses(&user.actor, &id, &selection, after, PAGE)
         .await?;
+    let versions = state.sonde.answered_versions(&s, &list).await?;
     let matching = state
         .sonde
         .count_selected_responses(&user.actor, &s.id, &selection)
@@ -219,7 +225,7 @@ pub async fn responses(
                 @if list.is_empty() {
                     p.muted { @if filtered { "None match these filters." } @else { "No responses yet." } }
                 } @else {
-                    (responses_table(&s.definition, &list))
+                    (responses_table(&versions, &list))
                 }
                 @if let Some(n) = &next {
                     p { a href={ "/surveys/" (s.id) "/responses?" (f.query(n)) } { "Next " (PAGE) " →" } }
@@ -242,7 +248,8 @@ pub async fn response(
         .response(&user.actor, &s.id, &response_id)
         .await?;
     let runs = state.sonde.runs_fired_by(&user.actor, &s.id, &r.id).await?;
-    let cells = readable_cells(&s.definition, &r.data);
+    let answered_under = state.sonde.answered_under(&s, &r).await?;
+    let cells = readable_cells(&answered_under, &r.data);
     let m = &r.metadata;
     Ok(page(
         &user,

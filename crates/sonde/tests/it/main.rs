@@ -34,6 +34,7 @@ mod salesforce_messages;
 mod sf_safety;
 mod storage;
 mod survey_edits;
+mod survey_lifecycle;
 mod survey_safety;
 mod ui;
 mod users_admin;

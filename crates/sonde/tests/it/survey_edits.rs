@@ -18,7 +18,7 @@ async fn edit(app: &TestApp, token: &str, survey: &str, body: Value) -> (u16, Va
 }
 
 async fn definition(app: &TestApp, token: &str, survey: &str) -> Value {
-    app.get_json(token, &format!("/api/v1/surveys/{survey}"))
+    app.get_json(token, &format!("/api/v1/surveys/{survey}?version=draft"))
         .await["definition"]
         .clone()
 }
@@ -125,7 +125,14 @@ async fn a_survey_is_built_one_change_at_a_time_and_refusals_change_nothing() {
             "{def}"
         );
 
-        // The survey as built takes a response through the API.
+        // Built as a draft of the published survey: published, it takes a response through
+        // the API.
+        let r = app
+            .post(&token, &format!("/api/v1/surveys/{survey}/publish"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
         let r = app
             .post(&token, &format!("/api/v1/surveys/{survey}/responses"))
             .json(&json!({"finished": true, "answers": {"QID1": 9}}))

@@ -187,3 +187,78 @@ fn formula_cells_are_neutralised_in_every_csv_row() {
         assert_eq!(row[at("CaseId")], expected, "embedded data {text:?}");
     }
 }
+
+/// The sample survey as a later version has it: QID4's second choice renamed, QID5 deleted.
+fn later_version() -> survey::SurveyDefinition {
+    let mut def = sample_definition();
+    let q4 = def.questions.iter_mut().find(|q| q.id == "QID4").unwrap();
+    if let survey::QuestionKind::MultipleChoice { choices, .. } = &mut q4.kind {
+        choices[1].text = "Renamed later".into();
+    }
+    let tag5 = def.question("QID5").unwrap().export_tag.clone();
+    survey::edit::apply(
+        &mut def,
+        survey::edit::Edit::DeleteQuestion {
+            question_id: "QID5".into(),
+        },
+    )
+    .unwrap();
+    assert!(def.questions.iter().all(|q| q.export_tag != tag5));
+    def
+}
+
+#[test]
+fn an_export_over_versions_keeps_each_responses_columns_and_labels() {
+    let old = sample_definition();
+    let new = later_version();
+    let (metadata, data) = response();
+    let columns = survey::export::columns_over([&new, &old]);
+    let keys: Vec<&str> = columns.iter().map(|c| c.key.as_str()).collect();
+    // The current version's columns first, in its order; the deleted question's after them.
+    let current: Vec<String> = csv_columns(&new).into_iter().map(|c| c.key).collect();
+    assert_eq!(
+        keys[..current.len()],
+        current.iter().map(String::as_str).collect::<Vec<_>>()[..]
+    );
+    let tag5 = &old.question("QID5").unwrap().export_tag;
+    assert!(keys[current.len()..].contains(&tag5.as_str()), "{keys:?}");
+
+    // Answered under the old version: its cells are those of csv_row, column by column.
+    let row = survey::export::csv_row_in(&columns, &old, &metadata, &data);
+    let by_key: std::collections::BTreeMap<String, String> = csv_columns(&old)
+        .into_iter()
+        .map(|c| c.key)
+        .zip(csv_row(&old, &metadata, &data))
+        .collect();
+    for (c, cell) in columns.iter().zip(&row) {
+        assert_eq!(
+            cell,
+            by_key.get(&c.key).unwrap_or(&String::new()),
+            "{}",
+            c.key
+        );
+    }
+
+    // Read as a person reads it: the old version's label, not the rename.
+    let tag4 = &old.question("QID4").unwrap().export_tag;
+    let label = |def: &survey::SurveyDefinition| {
+        survey::export::readable_cells_in(&columns, def, &data)
+            .into_iter()
+            .find(|c| &c.column.key == tag4)
+            .unwrap()
+            .value
+    };
+    assert_ne!(label(&old), "Renamed later");
+    assert_eq!(label(&new), "Renamed later");
+    // A column its version does not have is empty, and no metadata column is a readable one.
+    let readable = survey::export::readable_cells_in(&columns, &new, &data);
+    assert!(readable.iter().all(|c| c.column.key != "ResponseId"));
+    assert_eq!(
+        readable
+            .iter()
+            .find(|c| &c.column.key == tag5)
+            .unwrap()
+            .value,
+        ""
+    );
+}

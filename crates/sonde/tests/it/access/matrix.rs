@@ -35,6 +35,11 @@ fn table() -> Vec<Row> {
         GET    "/api/v1/surveys/{id}" at("/api/v1/surveys/{survey}")                                              => Login Hidden  Ok      Ok      Ok;
         PUT    "/api/v1/surveys/{id}" at("/api/v1/surveys/{survey}").json("{survey_definition}")                  => Login Hidden  Denied  Ok      Ok;
         POST   "/api/v1/surveys/{id}/edits" at("/api/v1/surveys/{survey}/edits").json(r#"{"op": "add_block"}"#)  => Login Hidden  Denied  Ok      Ok;
+        GET    "/api/v1/surveys/{id}/publish-check" at("/api/v1/surveys/{survey}/publish-check")                  => Login Hidden  Ok      Ok      Ok;
+        POST   "/api/v1/surveys/{id}/publish" at("/api/v1/surveys/{survey}/publish")                              => Login Hidden  Denied  Ok      Ok;
+        POST   "/api/v1/surveys/{id}/close" at("/api/v1/surveys/{spare_survey}/close").spends(Spend::SpareSurvey) => Login Hidden  Denied  Ok      Ok;
+        POST   "/api/v1/surveys/{id}/reopen" at("/api/v1/surveys/{spare_survey}/reopen")                          => Login Hidden  Denied  Ok      Ok;
+        GET    "/api/v1/surveys/{id}/versions" at("/api/v1/surveys/{survey}/versions")                            => Login Hidden  Ok      Ok      Ok;
         DELETE "/api/v1/surveys/{id}" at("/api/v1/surveys/{archived_survey}").spends(Spend::ArchivedSurvey)      => Login Hidden  Denied  Ok      Ok;
         POST   "/api/v1/surveys/{id}/archive" at("/api/v1/surveys/{spare_survey}/archive").spends(Spend::SpareSurvey)
                                                                                                                   => Login Hidden  Denied  Ok      Ok;
@@ -243,6 +248,9 @@ fn table() -> Vec<Row> {
         POST   "/surveys/import" at("/surveys/import").upload("{qsf}", &[])                                       => Login Ok      Denied  Ok      Ok;
         GET    "/surveys/{id}" at("/surveys/{survey}")                                                            => Login Hidden  Ok      Ok      Ok;
         POST   "/surveys/{id}/share" at("/surveys/{survey}/share").form(&[("email", "{viewer_email}")])           => Login Hidden  Denied  Ok      Ok;
+        POST   "/surveys/{id}/publish" at("/surveys/{survey}/publish").form(&[])                                  => Login Hidden  Denied  Ok      Ok;
+        POST   "/surveys/{id}/close" at("/surveys/{spare_survey}/close").form(&[]).spends(Spend::SpareSurvey)      => Login Hidden  Denied  Ok      Ok;
+        POST   "/surveys/{id}/reopen" at("/surveys/{spare_survey}/reopen").form(&[])                              => Login Hidden  Denied  Ok      Ok;
         GET    "/surveys/{id}/archive" at("/surveys/{spare_survey}/archive")                                      => Login Hidden  Denied  Ok      Ok;
         POST   "/surveys/{id}/archive" at("/surveys/{spare_survey}/archive").form(&[]).spends(Spend::SpareSurvey)  => Login Hidden  Denied  Ok      Ok;
         POST   "/surveys/{id}/restore" at("/surveys/{archived_survey}/restore").form(&[])
