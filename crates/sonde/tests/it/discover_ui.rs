@@ -4,7 +4,7 @@
 //! the volume counts add up, a conversation shows its turns by role, another organization
 //! sees none of it — and in Chromium at phone and desktop widths, with screenshots.
 
-use crate::harness::{backends, linked_org, sfsim_admin, Backend, TestApp, WebSession};
+use crate::harness::{backends, linked_org, sfsim_admin, Backend, TestApp};
 use chrono::Datelike;
 use engine::Role;
 use serde_json::{json, Value};
@@ -67,16 +67,6 @@ async fn pulled(
     (project, job)
 }
 
-async fn web_get(app: &TestApp, s: &WebSession, path: &str) -> (u16, String) {
-    let r = reqwest::Client::new()
-        .get(app.url(path))
-        .header("cookie", format!("sonde_session={}", s.cookie))
-        .send()
-        .await
-        .unwrap();
-    (r.status().as_u16(), r.text().await.unwrap())
-}
-
 /// The count the project page heads its documents with.
 fn shown_count(html: &str) -> String {
     let at = html
@@ -98,7 +88,7 @@ async fn the_project_page_filters_exports_and_charts_the_documents_and_shows_a_c
         let s = app.sign_in(&me.email).await;
         let base = format!("/discover/projects/{project}");
 
-        let (status, list) = web_get(&app, &s, "/discover").await;
+        let (status, list) = app.web_get(&s, "/discover").await;
         assert_eq!(status, 200);
         assert!(list.contains("Support chats"), "{list}");
         // A project made in the UI; a taken name comes back beside the field, as typed.
@@ -123,7 +113,7 @@ async fn the_project_page_filters_exports_and_charts_the_documents_and_shows_a_c
         let refused = r.text().await.unwrap();
         assert!(refused.contains("id=\"project-name-error\""), "{refused}");
         assert!(refused.contains("value=\"support CHATS\""), "{refused}");
-        let (status, all) = web_get(&app, &s, &base).await;
+        let (status, all) = app.web_get(&s, &base).await;
         assert_eq!(status, 200, "{all}");
         assert_eq!(shown_count(&all), "30 documents");
         assert_eq!(all.matches("<article class=\"document\"").count(), 25);
@@ -131,7 +121,7 @@ async fn the_project_page_filters_exports_and_charts_the_documents_and_shows_a_c
             all.contains("id=\"next-page\""),
             "30 documents are two pages"
         );
-        let (_, second) = web_get(&app, &s, &format!("{base}?offset=25")).await;
+        let (_, second) = app.web_get(&s, &format!("{base}?offset=25")).await;
         assert_eq!(second.matches("<article class=\"document\"").count(), 5);
         // The chart: one bar a day for the 30 days.
         assert_eq!(all.matches("<rect class=\"bar\"").count(), 30, "{all}");
@@ -147,13 +137,13 @@ async fn the_project_page_filters_exports_and_charts_the_documents_and_shows_a_c
             ),
             ("q=wifi&attribute=browser&value=Chrome", "3 of 30 documents"),
         ] {
-            let (status, html) = web_get(&app, &s, &format!("{base}?{query}")).await;
+            let (status, html) = app.web_get(&s, &format!("{base}?{query}")).await;
             assert_eq!(status, 200, "{query}: {html}");
             assert_eq!(shown_count(&html), count, "{query}");
         }
-        let (_, wifi) = web_get(&app, &s, &format!("{base}?q=wifi")).await;
+        let (_, wifi) = app.web_get(&s, &format!("{base}?q=wifi")).await;
         assert!(wifi.contains("room 214"), "{wifi}");
-        let (status, bad) = web_get(&app, &s, &format!("{base}?from=March")).await;
+        let (status, bad) = app.web_get(&s, &format!("{base}?from=March")).await;
         assert_eq!(status, 400);
         assert!(bad.contains("is not a day"), "{bad}");
 
@@ -195,12 +185,12 @@ async fn the_project_page_filters_exports_and_charts_the_documents_and_shows_a_c
         assert_eq!(sum, 10, "{volume}");
 
         // The export holds the filtered documents, one column per attribute.
-        let (status, csv_text) = web_get(
-            &app,
-            &s,
-            &format!("{base}/export.csv?attribute=browser&value=Chrome"),
-        )
-        .await;
+        let (status, csv_text) = app
+            .web_get(
+                &s,
+                &format!("{base}/export.csv?attribute=browser&value=Chrome"),
+            )
+            .await;
         assert_eq!(status, 200);
         let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
         let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
@@ -268,7 +258,7 @@ async fn the_project_page_filters_exports_and_charts_the_documents_and_shows_a_c
 
         // A conversation: its turns by role, with names; the customer's text escaped.
         let first = &v["documents"][0]["naturalId"].as_str().unwrap().to_string();
-        let (status, page) = web_get(&app, &s, &format!("{base}/documents/{first}")).await;
+        let (status, page) = app.web_get(&s, &format!("{base}/documents/{first}")).await;
         assert_eq!(status, 200, "{page}");
         assert!(page.contains("class=\"turn role-agent\""), "{page}");
         assert!(page.contains("class=\"turn role-client\""), "{page}");
@@ -283,7 +273,7 @@ async fn the_project_page_filters_exports_and_charts_the_documents_and_shows_a_c
             )
             .await;
         assert!(api_doc["turns"].as_array().unwrap().len() > 2, "{api_doc}");
-        let (_, pro) = web_get(&app, &s, &format!("{base}?q=yearly")).await;
+        let (_, pro) = app.web_get(&s, &format!("{base}?q=yearly")).await;
         assert!(
             pro.contains("&lt;Pro&gt;") && !pro.contains("<Pro>"),
             "{pro}"
@@ -304,7 +294,7 @@ async fn the_project_page_filters_exports_and_charts_the_documents_and_shows_a_c
         let r = post(format!("/discover/jobs/{job}/run")).await.unwrap();
         assert_eq!(r.status(), 303);
         let run_page = r.headers()["location"].to_str().unwrap().to_string();
-        let (_, queued) = web_get(&app, &s, &run_page).await;
+        let (_, queued) = app.web_get(&s, &run_page).await;
         assert!(
             queued.contains(&format!("data-poll=\"{run_page}\"")),
             "{queued}"
@@ -314,7 +304,7 @@ async fn the_project_page_filters_exports_and_charts_the_documents_and_shows_a_c
         let r = post(format!("{run_page}/cancel")).await.unwrap();
         assert_eq!(r.status(), 303);
         app.sonde.drain_discover_runs().await.unwrap();
-        let (_, cancelled) = web_get(&app, &s, &run_page).await;
+        let (_, cancelled) = app.web_get(&s, &run_page).await;
         assert!(
             cancelled.contains("data-status=\"cancelled\""),
             "{cancelled}"
@@ -337,16 +327,18 @@ async fn the_project_page_filters_exports_and_charts_the_documents_and_shows_a_c
         let limited = limited["id"].as_str().unwrap();
         let r = post(format!("/discover/jobs/{limited}/run")).await.unwrap();
         let limited_run = r.headers()["location"].to_str().unwrap().to_string();
-        let (_, bar) = web_get(&app, &s, &limited_run).await;
+        let (_, bar) = app.web_get(&s, &limited_run).await;
         assert!(
             bar.contains("<progress id=\"run-bar\" max=\"10\" value=\"0\">"),
             "{bar}"
         );
         assert!(bar.contains("0 of 10 rows read"), "{bar}");
         app.sonde.drain_discover_runs().await.unwrap();
-        let (_, done) = web_get(&app, &s, &limited_run).await;
+        let (_, done) = app.web_get(&s, &limited_run).await;
         assert!(done.contains("data-status=\"succeeded\"") && !done.contains("<progress"));
-        let (status, sample) = web_get(&app, &s, &format!("/discover/jobs/{job}/sample.csv")).await;
+        let (status, sample) = app
+            .web_get(&s, &format!("/discover/jobs/{job}/sample.csv"))
+            .await;
         assert_eq!(status, 200);
         assert_eq!(
             csv::Reader::from_reader(sample.as_bytes())
@@ -354,15 +346,17 @@ async fn the_project_page_filters_exports_and_charts_the_documents_and_shows_a_c
                 .count(),
             20
         );
-        let (_, job_page) = web_get(&app, &s, &format!("/discover/jobs/{job}")).await;
+        let (_, job_page) = app.web_get(&s, &format!("/discover/jobs/{job}")).await;
         assert_eq!(job_page.matches("data-status=").count(), 2, "{job_page}");
 
         // Another organization's people see none of it.
         let (other, other_token) = app.org_user(Role::Admin).await;
         let theirs = app.sign_in(&other.email).await;
-        let (status, _) = web_get(&app, &theirs, &base).await;
+        let (status, _) = app.web_get(&theirs, &base).await;
         assert_eq!(status, 404);
-        let (status, _) = web_get(&app, &theirs, &format!("{base}/documents/{first}")).await;
+        let (status, _) = app
+            .web_get(&theirs, &format!("{base}/documents/{first}"))
+            .await;
         assert_eq!(status, 404);
         let r = app
             .get(

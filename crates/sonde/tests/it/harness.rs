@@ -274,6 +274,39 @@ impl TestApp {
         }
     }
 
+    /// A page of the admin UI as `session` sees it: status and body.
+    pub async fn web_get(&self, session: &WebSession, path: &str) -> (u16, String) {
+        let r = reqwest::Client::new()
+            .get(self.url(path))
+            .header("cookie", format!("sonde_session={}", session.cookie))
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+
+    /// A form of the admin UI posted as `session` with its CSRF token (redirects not followed).
+    pub async fn web_post(
+        &self,
+        session: &WebSession,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> (u16, String) {
+        let mut fields = vec![("csrf", session.csrf.as_str())];
+        fields.extend_from_slice(form);
+        let r = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+            .post(self.url(path))
+            .header("cookie", format!("sonde_session={}", session.cookie))
+            .form(&fields)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+
     /// Imports the sample survey through the API and returns its id.
     pub async fn sample_survey(&self, token: &str) -> String {
         self.create_survey(token, &survey::sample::sample_definition())

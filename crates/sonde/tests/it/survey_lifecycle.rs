@@ -4,7 +4,7 @@
 //! labels of the version each was answered under; workflows that would name what a draft
 //! removes are named before it is published.
 
-use crate::harness::{backends, TestApp, WebSession};
+use crate::harness::{backends, TestApp};
 use engine::Role;
 use serde_json::{json, Value};
 
@@ -20,37 +20,6 @@ async fn send(r: reqwest::RequestBuilder) -> (u16, Value) {
 
 async fn link(app: &TestApp, survey: &str) -> (u16, String) {
     let r = reqwest::get(app.url(&format!("/s/{survey}")))
-        .await
-        .unwrap();
-    (r.status().as_u16(), r.text().await.unwrap())
-}
-
-async fn web_get(app: &TestApp, s: &WebSession, path: &str) -> (u16, String) {
-    let r = reqwest::Client::new()
-        .get(app.url(path))
-        .header("cookie", format!("sonde_session={}", s.cookie))
-        .send()
-        .await
-        .unwrap();
-    (r.status().as_u16(), r.text().await.unwrap())
-}
-
-async fn web_post(
-    app: &TestApp,
-    s: &WebSession,
-    path: &str,
-    form: &[(&str, &str)],
-) -> (u16, String) {
-    let mut fields = vec![("csrf", s.csrf.as_str())];
-    fields.extend_from_slice(form);
-    let r = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-        .post(app.url(path))
-        .header("cookie", format!("sonde_session={}", s.cookie))
-        .form(&fields)
-        .send()
         .await
         .unwrap();
     (r.status().as_u16(), r.text().await.unwrap())
@@ -277,12 +246,16 @@ async fn changes_wait_as_a_draft_and_each_response_keeps_its_versions_labels() {
 
         // The admin UI's table: both labels, each row with its version.
         let web = app.sign_in(&me.email).await;
-        let (s, page) = web_get(&app, &web, &format!("/surveys/{survey}/responses")).await;
+        let (s, page) = app
+            .web_get(&web, &format!("/surveys/{survey}/responses"))
+            .await;
         assert_eq!(s, 200);
         for shown in ["Blue", "Crimson", "v1", "v2", "the sea"] {
             assert!(page.contains(shown), "{shown} in {page}");
         }
-        let (_, page) = web_get(&app, &web, &format!("/surveys/{survey}/export.json")).await;
+        let (_, page) = app
+            .web_get(&web, &format!("/surveys/{survey}/export.json"))
+            .await;
         assert!(
             page.contains("\"Blue\"") && page.contains("\"Crimson\""),
             "{page}"
@@ -323,7 +296,7 @@ async fn changes_wait_as_a_draft_and_each_response_keeps_its_versions_labels() {
         assert_eq!(q["unlisted"].as_u64().unwrap_or(0), 0, "{q}");
 
         // The survey page: published v2, the versions listed; a script's PUT may keep a draft.
-        let (_, page) = web_get(&app, &web, &format!("/surveys/{survey}")).await;
+        let (_, page) = app.web_get(&web, &format!("/surveys/{survey}")).await;
         assert!(page.contains("id=\"survey-status\""), "{page}");
         assert!(page.contains(" v2 "), "{page}");
         let mut def: Value = draft["definition"].clone();
@@ -338,7 +311,7 @@ async fn changes_wait_as_a_draft_and_each_response_keeps_its_versions_labels() {
             .get_json(&token, &format!("/api/v1/surveys/{survey}"))
             .await;
         assert!(got["draftVersion"].is_i64(), "{got}");
-        let (_, page) = web_get(&app, &web, &format!("/surveys/{survey}")).await;
+        let (_, page) = app.web_get(&web, &format!("/surveys/{survey}")).await;
         assert!(
             page.contains("id=\"unpublished-changes\"") && page.contains("id=\"publish\""),
             "{page}"
@@ -394,19 +367,21 @@ async fn workflows_naming_what_a_draft_removes_are_named_before_it_is_published(
 
         // The UI asks first, naming the workflow; "Publish anyway" publishes.
         let web = app.sign_in(&me.email).await;
-        let (s, page) = web_post(&app, &web, &format!("/surveys/{survey}/publish"), &[]).await;
+        let (s, page) = app
+            .web_post(&web, &format!("/surveys/{survey}/publish"), &[])
+            .await;
         assert_eq!(s, 200, "{page}");
         assert!(
             page.contains("id=\"workflows-at-risk\"") && page.contains("Reasons to the directory"),
             "{page}"
         );
-        let (s, _) = web_post(
-            &app,
-            &web,
-            &format!("/surveys/{survey}/publish"),
-            &[("despite_workflows", "1")],
-        )
-        .await;
+        let (s, _) = app
+            .web_post(
+                &web,
+                &format!("/surveys/{survey}/publish"),
+                &[("despite_workflows", "1")],
+            )
+            .await;
         assert_eq!(s, 303);
         let got = app
             .get_json(&token, &format!("/api/v1/surveys/{survey}"))
