@@ -250,12 +250,11 @@ fn render(
             .blocks
             .iter()
             .skip_while(|b| b.id != *block_id)
-            .nth(1)
-            .and_then(|b| {
-                b.elements.iter().find_map(|e| match e {
-                    BlockElement::Question { id } => Some(id.clone()),
-                    BlockElement::PageBreak => None,
-                })
+            .skip(1)
+            .flat_map(|b| b.elements.iter())
+            .find_map(|e| match e {
+                BlockElement::Question { id } => Some(id.clone()),
+                BlockElement::PageBreak => None,
             }),
     };
     let fields = html! {
