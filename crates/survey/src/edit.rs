@@ -420,17 +420,12 @@ fn apply_to(def: &mut SurveyDefinition, edit: Edit) -> Result<Applied, Vec<EditE
 }
 
 /// What a question needs before it is added or replaced, beyond what the definition's own
-/// check says: the builder's forms send every row, so a blank choice is a mistake to point
-/// at (`question.choices[2].text`), not a choice to keep.
+/// check says (an empty list is refused there, as `questions[QID3].choices`): the builder's
+/// forms send every row, so a blank choice is a mistake to point at
+/// (`question.choices[2].text`), not a choice to keep.
 fn check_question(q: &Question) -> Result<(), Vec<EditError>> {
     let mut errors = Vec::new();
     let mut list = |what: &str, items: &[Choice], blank_allowed: bool| {
-        if items.is_empty() {
-            errors.push(EditError {
-                field: format!("question.{what}"),
-                message: "add at least one row".into(),
-            });
-        }
         let mut ids = BTreeSet::new();
         for (i, c) in items.iter().enumerate() {
             if !blank_allowed && c.text.trim().is_empty() {

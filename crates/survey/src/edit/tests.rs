@@ -299,7 +299,7 @@ fn a_block_moves_among_the_blocks() {
 }
 
 #[test]
-fn a_blank_choice_an_empty_list_and_a_backwards_slider_are_refused_by_field() {
+fn a_blank_row_a_repeated_id_and_a_backwards_slider_are_refused_by_field() {
     let mut def = survey();
     let before = def.clone();
     let refused = apply(
@@ -317,12 +317,13 @@ fn a_blank_choice_an_empty_list_and_a_backwards_slider_are_refused_by_field() {
         Edit::ReplaceQuestion {
             question_id: "QID1".into(),
             question: question(
-                r#"{"id": "QID1", "export_tag": "M", "type": "matrix", "text": "Agree?", "statements": [], "scale": [{"id": "1", "text": "Yes"}]}"#,
+                r#"{"id": "QID1", "export_tag": "M", "type": "matrix", "text": "Agree?", "statements": [{"id": "1", "text": "Kind"}], "scale": [{"id": "1", "text": "Yes"}, {"id": "1", "text": ""}]}"#,
             ),
         },
     )
     .unwrap_err();
-    assert_eq!(refused[0].field, "question.statements");
+    let fields: Vec<&str> = refused.iter().map(|e| e.field.as_str()).collect();
+    assert_eq!(fields, ["question.scale[1].text", "question.scale[1].id"]);
     let refused = apply(
         &mut def,
         Edit::ReplaceQuestion {

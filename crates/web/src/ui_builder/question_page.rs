@@ -383,6 +383,13 @@ fn type_fields(form: &QuestionForm, errors: &FieldErrors, action: &str) -> Marku
     }
 }
 
+fn capitalized(word: &str) -> String {
+    let mut c = word.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
 /// What one row of `list` is called in buttons' labels.
 fn row_word(list: &str) -> &'static str {
     match list {
@@ -420,7 +427,7 @@ fn row_list(
                     input type="hidden" name={ (base) ".id" } value=(r.id);
                     div.row-fields {
                         p.grow {
-                            label for=(text_id) { (word) " " (n) }
+                            label for=(text_id) { (capitalized(word)) " " (n) }
                             input type="text" id=(text_id) name=(text_name) value=(r.text)
                                 aria-describedby=(err_id(&base)) aria-invalid=[invalid(&base)];
                         }
