@@ -103,13 +103,24 @@ pub(crate) fn refusal_status(e: &Error) -> StatusCode {
     }
 }
 
-/// The stale-form notice, or nothing.
+/// Whether a conflict is the engine's "made from an older version" (`Sonde::edit_survey`'s
+/// words), rather than another reason the survey cannot change now.
+fn is_stale(detail: &str) -> bool {
+    detail.starts_with("the survey is at version")
+}
+
+/// The notice for a refusal that is not about a field: a stale form, or a survey that cannot
+/// be changed now (its own words); nothing otherwise.
 pub(crate) fn stale_notice(e: Option<&Error>, reload: &str) -> Markup {
     html! {
         @if let Some(Error::Conflict(detail)) = e {
             div.notice role="alert" id="stale" {
-                p.error { (STALE) }
-                p.muted { (detail) }
+                @if is_stale(detail) {
+                    p.error { (STALE) }
+                    p.muted { (detail) }
+                } @else {
+                    p.error { "Not saved: " (detail) "." }
+                }
                 p { a.button href=(reload) { "Reload" } }
             }
         }

@@ -769,6 +769,27 @@ async fn the_builder_and_the_question_editor_fit_a_desktop_and_a_phone() {
     }
     assert_eq!(moved[..2], ["QID3", "QID1"]);
     b.wait_for("id=\"q-QID1\"").await;
+    // Dragging CSAT onto the top half of the first question moves it there, through the
+    // same form post (the script's drop fills and submits it).
+    b.execute(
+        "var from = document.getElementById('q-QID4'), to = document.getElementById('q-QID3');\
+         var dt = new DataTransfer(), r = to.getBoundingClientRect();\
+         from.dispatchEvent(new DragEvent('dragstart', {bubbles: true, dataTransfer: dt}));\
+         var at = {bubbles: true, cancelable: true, dataTransfer: dt, clientY: r.top + 2};\
+         to.dispatchEvent(new DragEvent('dragover', at));\
+         to.dispatchEvent(new DragEvent('drop', at));",
+        json!([]),
+    )
+    .await;
+    for _ in 0..100 {
+        moved = order(&definition(&app, &me, &id).await, 0);
+        if moved[0] == "QID4" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(moved[..3], ["QID4", "QID3", "QID1"], "dropped before QID3");
+    b.wait_for("id=\"q-QID4\"").await;
     b.goto(&app.url(&format!("/surveys/{id}/builder/questions/QID4")))
         .await;
     b.wait_for("Edit question CSAT").await;
@@ -780,6 +801,27 @@ async fn the_builder_and_the_question_editor_fit_a_desktop_and_a_phone() {
         json!([]),
     )
     .await;
+    // A choice dragged below the third is renumbered, so the form posts the new order.
+    b.execute(
+        "var rows = document.querySelectorAll('ol.row-list[data-rows=choices] > li');\
+         var dt = new DataTransfer(), r = rows[2].getBoundingClientRect();\
+         rows[0].querySelector('.drag-handle').dispatchEvent(new DragEvent('dragstart', {bubbles: true, dataTransfer: dt}));\
+         rows[2].dispatchEvent(new DragEvent('dragover', {bubbles: true, cancelable: true, dataTransfer: dt, clientY: r.bottom - 2}));\
+         rows[0].querySelector('.drag-handle').dispatchEvent(new DragEvent('dragend', {bubbles: true, dataTransfer: dt}));",
+        json!([]),
+    )
+    .await;
+    let third = b
+        .execute(
+            "var i = document.querySelector('input[name=\"choices[2].text\"]'); return i ? i.value : '';",
+            json!([]),
+        )
+        .await;
+    assert_eq!(
+        third,
+        json!("Very satisfied"),
+        "the first choice is now third"
+    );
     let text = b.property("#q-text", "value").await;
     assert!(
         text.as_str().unwrap().starts_with("A${"),

@@ -304,11 +304,15 @@ fn render(
         }
     };
     let summary = errors.summary();
+    let builder = super::builder_url(&survey.id);
     let body = html! {
         div.wide {
             p.crumbs { a href=(super::builder_url(&survey.id)) { "← Back to the builder" } }
             h1 { (title) }
-            (stale_notice(error, &action))
+            (stale_notice(error, match target {
+                Target::Existing(_) => &action,
+                Target::New { .. } => &builder,
+            }))
             (summary)
             div.card { (fields) }
         }
