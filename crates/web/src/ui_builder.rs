@@ -436,6 +436,14 @@ pub(crate) fn builder_page(
     let def = &survey.definition;
     let id = &survey.id;
     let preview = format!("/s/{id}?{}=1", crate::preview::PARAM);
+    // What the save's own check warned about (piped text naming nothing, logic on the same
+    // page…), said where the author is working; an empty survey's warning is plain to see.
+    let warnings: Vec<String> = survey::validate::check_definition(def)
+        .unwrap_or_default()
+        .iter()
+        .filter(|w| w.path != "questions")
+        .map(|w| w.to_string())
+        .collect();
     let body = html! {
         div.wide.builder {
             div.heading-row {
@@ -449,6 +457,12 @@ pub(crate) fn builder_page(
             }
             (stale_notice(error, &builder_url(id)))
             (refusal_notice(error))
+            @if !warnings.is_empty() {
+                details.notice.warnings id="warnings" {
+                    summary { (warnings.len()) " thing" @if warnings.len() != 1 { "s" } " to check (the survey works, but these are probably mistakes)" }
+                    ul { @for w in &warnings { li { (w) } } }
+                }
+            }
             @if !def.flow.is_empty() {
                 p.muted { "Respondents see the blocks in the order of the " a href={ (builder_url(id)) "/flow" } { "survey flow" } "." }
             }

@@ -680,6 +680,28 @@ async fn refusals_show_beside_the_field_with_what_was_typed_and_a_stale_form_is_
         "Recommend ${e://Field/Source}?"
     );
 
+    // Piped text naming a field the flow does not declare: said on the builder page.
+    let page = get(&app, &format!("/surveys/{id}/builder")).await;
+    assert!(page.body.contains("id=\"warnings\""), "{}", page.body);
+    assert!(page.body.contains("${e://Field/Source}"));
+    // Changing the type keeps what was typed.
+    let retyped = post(
+        &app,
+        &csrf,
+        &format!("/surveys/{id}/builder/questions/{q}"),
+        &[
+            ("kind", "nps"),
+            ("text", "Recommend us?"),
+            ("new_kind", "multiple_choice"),
+            ("row", "retype"),
+        ],
+    )
+    .await;
+    assert_eq!(retyped.status, 200);
+    assert!(
+        retyped.body.contains("Recommend us?") && retyped.body.contains("name=\"choices[0].text\"")
+    );
+
     // A question something refers to is not deleted; the builder says where.
     add(
         &app,

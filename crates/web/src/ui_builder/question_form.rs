@@ -438,6 +438,36 @@ impl QuestionForm {
         true
     }
 
+    /// The same question as another type: text, tag, force response and display logic stay;
+    /// rows move to the new type's first list (a choice question's choices become a matrix's
+    /// statements); what the new type needs and lacks is its new question's default.
+    pub(crate) fn retype(&mut self, to: Kind) {
+        if to == self.kind || to == Kind::Unsupported {
+            return;
+        }
+        let fresh = Self::new(to);
+        let carried: Vec<Row> = self
+            .kind
+            .lists()
+            .first()
+            .map(|(l, ..)| self.list(l).to_vec())
+            .unwrap_or_default();
+        let mut next = Self {
+            kind: to,
+            text: self.text.clone(),
+            export_tag: self.export_tag.clone(),
+            required: self.required,
+            logic: self.logic.clone(),
+            ..fresh
+        };
+        if let Some((first, ..)) = to.lists().first() {
+            if !carried.is_empty() {
+                *next.list_mut(first) = carried;
+            }
+        }
+        *self = next;
+    }
+
     /// The question this form describes (id left for the edit to set), or what stops it.
     pub(crate) fn question(&self) -> Result<Question, Vec<FieldProblem>> {
         let mut problems = Vec::new();
@@ -613,6 +643,20 @@ mod tests {
         assert_eq!(choices[1].id, "2", "a new row gets the next free id");
         assert_eq!(choices[1].recode.as_deref(), Some("99"));
         assert!(choices[1].text_entry);
+    }
+
+    #[test]
+    fn a_choice_question_retyped_as_a_matrix_keeps_its_rows_as_statements() {
+        let mut f = QuestionForm::new(Kind::MultipleChoice);
+        f.text = "Rate".into();
+        f.choices[0].text = "Speed".into();
+        f.retype(Kind::Matrix);
+        assert_eq!(f.kind, Kind::Matrix);
+        assert_eq!(f.text, "Rate");
+        assert_eq!(f.statements[0].text, "Speed");
+        assert_eq!(f.scale.len(), 5, "the default scale");
+        f.retype(Kind::Nps);
+        assert_eq!(f.low_label, "Not at all likely");
     }
 
     #[test]

@@ -126,6 +126,13 @@ async fn save(
     }
     let kind = Kind::parse(form.get("kind")).unwrap_or(Kind::Descriptive);
     let mut typed = QuestionForm::read(&form, kind);
+    // "Change type": the same form as the other type, with what carries over.
+    if form.get("row") == "retype" {
+        if let Some(to) = Kind::parse(form.get("new_kind")) {
+            typed.retype(to);
+        }
+        return Ok(render(user, &survey, &target, &typed, StatusCode::OK, None));
+    }
     // A row button: the same form again, changed as asked, nothing saved.
     if let Some((list, op)) = rows::parse(form.get("row")) {
         typed.row_op(list, op);
@@ -267,7 +274,18 @@ fn render(
                 input type="hidden" name="block_id" value=(block_id);
                 p.muted { "A new question at the end of " (super::block_name(def, block_id)) "." }
             }
-            p { "Type: " strong { (kind_label) } }
+            div.retype {
+                p { "Type: " strong { (kind_label) } }
+                @if form.kind != Kind::Unsupported {
+                    label for="q-new-kind" { "Change type to" }
+                    select id="q-new-kind" name="new_kind" {
+                        @for (value, label) in super::NEW_TYPES {
+                            option value=(value) selected[*value == form.kind.name()] { (label) }
+                        }
+                    }
+                    button.secondary type="submit" name="row" value="retype" formaction={ (action) "#question-form" } { "Change type" }
+                }
+            }
             @if form.kind == Kind::Unsupported {
                 input type="hidden" name="qualtrics_type" value=(form.unsupported.0);
                 input type="hidden" name="selector" value=(form.unsupported.1);
