@@ -212,6 +212,13 @@
   // submits the same "move question" change the Move up / Move down buttons make.
   var moveForm = document.getElementById('move-form');
   if (moveForm) {
+    // Back from a change at the question or block it was about (#q-QID3): the keyboard
+    // carries on from there, not from the top of the page.
+    var changed = location.hash && document.getElementById(location.hash.slice(1));
+    if (changed && changed.matches('li.element, section.block')) {
+      changed.tabIndex = -1;
+      changed.focus();
+    }
     var dragged = null;
     var clearMarks = function () {
       document.querySelectorAll('.drop-before, .drop-after').forEach(function (e) {

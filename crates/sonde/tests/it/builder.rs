@@ -166,7 +166,18 @@ async fn a_survey_is_built_from_nothing_with_every_question_type_a_flow_and_an_e
     .await;
     assert_eq!(more.status, 200);
     assert!(more.body.contains("value=\"A friend\""));
-    assert!(more.body.contains("name=\"choices[1].text\""));
+    let added = more
+        .body
+        .find("name=\"choices[1].text\"")
+        .expect("a second row");
+    let focus = more
+        .body
+        .find(" autofocus")
+        .expect("the keyboard is put somewhere");
+    assert!(
+        focus > added && !more.body[added..focus].contains('<'),
+        "on the new row"
+    );
     assert!(more.body.contains("How did you hear of us?"));
 
     let choice = add(

@@ -204,8 +204,10 @@ fn previous_sibling(rows: &[Row], i: usize) -> Option<usize> {
 }
 
 /// A button of the flow editor: `add:block`, `up:3`, `remove:3`, `inside:block:2`,
-/// `field:add:1`, `field:remove:1:0`, `salesforce`. Returns false for an unknown one.
-pub(crate) fn apply(rows: &mut Vec<Row>, def: &SurveyDefinition, button: &str) -> bool {
+/// `field:add:1`, `field:remove:1:0`, `salesforce`. Answers where the keyboard goes on from
+/// (the moved row's same button, `title:3` for a row's heading, an input's name), or None for
+/// an unknown button.
+pub(crate) fn apply(rows: &mut Vec<Row>, def: &SurveyDefinition, button: &str) -> Option<String> {
     let parts: Vec<&str> = button.split(':').collect();
     let index = |k: usize| parts.get(k).and_then(|p| p.parse::<usize>().ok());
     let fresh = |kind: &str| -> Option<Element> {
@@ -237,66 +239,70 @@ pub(crate) fn apply(rows: &mut Vec<Row>, def: &SurveyDefinition, button: &str) -
     };
     match parts.as_slice() {
         ["add", kind] => {
-            let Some(element) = fresh(kind) else {
-                return false;
-            };
+            let element = fresh(kind)?;
             rows.push(Row { depth: 0, element });
+            Some(format!("title:{}", rows.len() - 1))
         }
         ["inside", kind, _] => {
             let (Some(i), Some(element)) = (index(2), fresh(kind)) else {
-                return false;
+                return None;
             };
             if i >= rows.len() || !rows[i].element.holds() {
-                return false;
+                return None;
             }
             let at = subtree_end(rows, i);
             let depth = rows[i].depth + 1;
             rows.insert(at, Row { depth, element });
+            Some(format!("title:{at}"))
         }
         ["remove", _] => {
-            let Some(i) = index(1).filter(|&i| i < rows.len()) else {
-                return false;
-            };
+            let i = index(1).filter(|&i| i < rows.len())?;
             let end = subtree_end(rows, i);
             rows.drain(i..end);
+            Some(match rows.len() {
+                0 => "add:block".to_string(),
+                n => format!("title:{}", i.min(n - 1)),
+            })
         }
         ["up", _] => {
-            let Some(i) = index(1).filter(|&i| i < rows.len()) else {
-                return false;
-            };
-            if let Some(p) = previous_sibling(rows, i) {
-                let end = subtree_end(rows, i);
-                let moved: Vec<Row> = rows.drain(i..end).collect();
-                rows.splice(p..p, moved);
-            }
-        }
-        ["down", _] => {
-            let Some(i) = index(1).filter(|&i| i < rows.len()) else {
-                return false;
+            let i = index(1).filter(|&i| i < rows.len())?;
+            let Some(p) = previous_sibling(rows, i) else {
+                return Some(format!("up:{i}"));
             };
             let end = subtree_end(rows, i);
-            if end < rows.len() && rows[end].depth == rows[i].depth {
-                let next_end = subtree_end(rows, end);
-                let moved: Vec<Row> = rows.drain(end..next_end).collect();
-                rows.splice(i..i, moved);
+            let moved: Vec<Row> = rows.drain(i..end).collect();
+            rows.splice(p..p, moved);
+            Some(format!("up:{p}"))
+        }
+        ["down", _] => {
+            let i = index(1).filter(|&i| i < rows.len())?;
+            let end = subtree_end(rows, i);
+            if end == rows.len() || rows[end].depth != rows[i].depth {
+                return Some(format!("down:{i}"));
             }
+            let next_end = subtree_end(rows, end);
+            let moved: Vec<Row> = rows.drain(end..next_end).collect();
+            rows.splice(i..i, moved);
+            Some(format!("down:{}", i + (next_end - end)))
         }
         ["field", op, ..] => {
-            let Some(i) = index(2).filter(|&i| i < rows.len()) else {
-                return false;
-            };
+            let i = index(2).filter(|&i| i < rows.len())?;
             let Element::Embedded { fields } = &mut rows[i].element else {
-                return false;
+                return None;
             };
             let op = match (*op, index(3)) {
                 ("add", _) => RowOp::Add,
                 ("remove", Some(j)) => RowOp::Remove(j),
-                _ => return false,
+                _ => return None,
             };
             rows::apply(fields, op, |_| Field {
                 from: "url".into(),
                 ..Default::default()
             });
+            Some(match op {
+                RowOp::Add => format!("r{i}.fields[{}].name", fields.len() - 1),
+                _ => format!("field:add:{i}"),
+            })
         }
         ["salesforce"] => {
             let declared: Vec<String> = rows
@@ -325,10 +331,10 @@ pub(crate) fn apply(rows: &mut Vec<Row>, def: &SurveyDefinition, button: &str) -
                     },
                 );
             }
+            Some("title:0".into())
         }
-        _ => return false,
+        _ => None,
     }
-    true
 }
 
 /// The engine's path of each row (`flow[2].flow[0]`), in row order.
@@ -445,21 +451,21 @@ mod tests {
     fn a_branch_moves_with_what_it_holds_and_the_preset_adds_only_what_is_missing() {
         let d = def();
         let mut rows = rows_of(&d);
-        assert!(apply(&mut rows, &d, "up:2"));
+        assert_eq!(apply(&mut rows, &d, "up:2").as_deref(), Some("up:1"));
         assert!(matches!(rows[1].element, Element::Branch { .. }));
         assert_eq!(rows[2].depth, 1, "the branch's block moved with it");
-        assert!(apply(&mut rows, &d, "inside:end_survey:1"));
+        assert!(apply(&mut rows, &d, "inside:end_survey:1").is_some());
         assert_eq!(rows[3].depth, 1);
         assert!(matches!(rows[3].element, Element::End { .. }));
         let before = rows.len();
-        assert!(apply(&mut rows, &d, "salesforce"));
+        assert!(apply(&mut rows, &d, "salesforce").is_some());
         let Element::Embedded { fields } = &rows[0].element else {
             panic!("the preset comes first")
         };
         let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
         assert_eq!(names, ["sfSurveyId"], "the sample declares the other two");
         assert_eq!(rows.len(), before + 1);
-        assert!(apply(&mut rows, &d, "remove:2"));
+        assert!(apply(&mut rows, &d, "remove:2").is_some());
         assert_eq!(rows.len(), 4, "the removed branch took its rows");
         assert!(matches!(rows[2].element, Element::Block { .. }));
         assert_eq!(rows[2].depth, 0);

@@ -48,6 +48,7 @@ pub async fn flow(
         StatusCode::OK,
         None,
         q.saved == "1",
+        "",
     ))
 }
 
@@ -63,8 +64,16 @@ pub async fn save_flow(
     let mut rows = flow_form::read(&form);
     let button = form.get("row");
     if !button.is_empty() {
-        flow_form::apply(&mut rows, &survey.definition, button);
-        return Ok(render(&user, &survey, &rows, StatusCode::OK, None, false));
+        let focus = flow_form::apply(&mut rows, &survey.definition, button).unwrap_or_default();
+        return Ok(render(
+            &user,
+            &survey,
+            &rows,
+            StatusCode::OK,
+            None,
+            false,
+            &focus,
+        ));
     }
     let refuse = |e: Error| {
         Ok(render(
@@ -74,6 +83,7 @@ pub async fn save_flow(
             refusal_status(&e),
             Some(&e),
             false,
+            "",
         ))
     };
     let flow = match flow_form::flow(&rows) {
@@ -118,6 +128,7 @@ fn render(
     status: StatusCode,
     error: Option<&Error>,
     saved: bool,
+    focus: &str,
 ) -> Response {
     let action = format!("{}/flow", builder_url(&survey.id));
     let errors = error.and_then(FieldErrors::of).unwrap_or_default();
@@ -128,7 +139,7 @@ fn render(
         .iter()
         .enumerate()
         .rev()
-        .map(|(i, r)| row_item(survey, i, r, &paths[i], &errors, &action))
+        .map(|(i, r)| row_item(survey, i, r, &paths[i], &errors, &action, focus))
         .collect();
     items.reverse();
     let summary = errors.summary();
@@ -149,7 +160,8 @@ fn render(
                     h2 { "Add to the flow" }
                     div.actions {
                         @for (kind, label) in [("block", "Show block"), ("embedded_data", "Set embedded data"), ("branch", "Branch"), ("group", "Group"), ("end_survey", "End of survey")] {
-                            button.secondary type="submit" name="row" value={ "add:" (kind) } formaction={ (action) "#flow-rows" } { "Add " (label) }
+                            button.secondary type="submit" name="row" value={ "add:" (kind) } formaction={ (action) "#flow-rows" }
+                                autofocus[focus == format!("add:{kind}")] { "Add " (label) }
                         }
                         button.secondary type="submit" name="row" value="salesforce" formaction={ (action) "#flow-rows" }
                             aria-describedby="salesforce-help" { "Salesforce IDs" }
@@ -173,6 +185,7 @@ fn row_item(
     path: &str,
     errors: &FieldErrors,
     action: &str,
+    focus: &str,
 ) -> Markup {
     let def = &survey.definition;
     let p = format!("r{i}");
@@ -201,6 +214,7 @@ fn row_item(
                         p {
                             label for={ (p) "-f" (j) "-name" } { "Field name" }
                             input type="text" id={ (p) "-f" (j) "-name" } name={ (p) ".fields[" (j) "].name" } value=(f.name)
+                                autofocus[focus == format!("{p}.fields[{j}].name")]
                                 aria-describedby=(err_id(&name_path)) aria-invalid=[errors.has(&name_path).then_some("true")];
                             (errors.at(&name_path, &err_id(&name_path)))
                         }
@@ -221,6 +235,7 @@ fn row_item(
                 }
             }
             button.secondary type="submit" name="row" value={ "field:add:" (i) } formaction=(anchor)
+                autofocus[focus == format!("field:add:{i}")]
                 aria-label={ "Add a field to row " (n) } { "Add field" }
         },
         Element::Branch { condition } => html! {
@@ -245,12 +260,13 @@ fn row_item(
         li class={ "flow-row depth-" (r.depth.min(6)) } id={ "row-" (i) } aria-labelledby=(heading) {
             input type="hidden" name={ (p) ".kind" } value=(r.element.kind());
             input type="hidden" name={ (p) ".depth" } value=(r.depth);
-            p.flow-title id=(heading) { strong { (n) ". " (title) } @if r.depth > 0 { span.muted { " (inside the branch above)" } } }
+            p.flow-title id=(heading) tabindex=[(focus == format!("title:{i}")).then_some("-1")]
+                autofocus[focus == format!("title:{i}")] { strong { (n) ". " (title) } @if r.depth > 0 { span.muted { " (inside the branch above)" } } }
             (body)
             (errors.at(path, &err_id(path)))
             div.actions.row-actions {
-                button.secondary type="submit" name="row" value={ "up:" (i) } formaction=(anchor) aria-label={ "Move row " (n) " up" } { "Up" }
-                button.secondary type="submit" name="row" value={ "down:" (i) } formaction=(anchor) aria-label={ "Move row " (n) " down" } { "Down" }
+                button.secondary type="submit" name="row" value={ "up:" (i) } formaction=(anchor) autofocus[focus == format!("up:{i}")] aria-label={ "Move row " (n) " up" } { "Up" }
+                button.secondary type="submit" name="row" value={ "down:" (i) } formaction=(anchor) autofocus[focus == format!("down:{i}")] aria-label={ "Move row " (n) " down" } { "Down" }
                 button.secondary type="submit" name="row" value={ "remove:" (i) } formaction=(anchor) aria-label={ "Remove row " (n) } { "Remove" }
             }
         }

@@ -108,6 +108,9 @@ pub(crate) struct QuestionForm {
     pub logic: Logic,
     /// An unsupported question's Qualtrics type and selector, carried through.
     pub unsupported: (String, String),
+    /// After a row button, the input or button (by name or value) the keyboard continues
+    /// from: the moved row's same button, the new row's text.
+    pub focus: String,
 }
 
 fn row(id: &str, text: &str) -> Row {
@@ -281,6 +284,7 @@ impl QuestionForm {
             auto_advance: String::new(),
             logic: Logic::default(),
             unsupported: Default::default(),
+            focus: String::new(),
         };
         match kind {
             Kind::MultipleChoice => f.choices = (1..=3).map(|i| row(&i.to_string(), "")).collect(),
@@ -435,6 +439,14 @@ impl QuestionForm {
             id: rows::next_id(rows.iter().map(|r| r.id.as_str())),
             ..Default::default()
         });
+        let len = self.list(list).len();
+        self.focus = match op {
+            RowOp::Add => format!("{list}[{}].text", len.saturating_sub(1)),
+            RowOp::Up(i) if i > 0 => format!("{list}:up:{}", i - 1),
+            RowOp::Down(i) if i + 1 < len => format!("{list}:down:{}", i + 1),
+            RowOp::Remove(i) if len > 0 => format!("{list}[{}].text", i.min(len - 1)),
+            _ => format!("{list}:add"),
+        };
         true
     }
 

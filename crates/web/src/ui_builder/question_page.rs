@@ -400,7 +400,7 @@ fn type_fields(form: &QuestionForm, errors: &FieldErrors, action: &str) -> Marku
             Kind::Matrix | Kind::Descriptive | Kind::Unsupported => {}
         }
         @for (list, heading, recodes, other) in form.kind.lists() {
-            (row_list(form.list(list), list, heading, *recodes, *other, errors, action))
+            (row_list(form.list(list), list, heading, (*recodes, *other), errors, action, &form.focus))
         }
     }
 }
@@ -425,10 +425,10 @@ fn row_list(
     rows: &[Row],
     list: &str,
     heading: &str,
-    recodes: bool,
-    other: bool,
+    (recodes, other): (bool, bool),
     errors: &FieldErrors,
     action: &str,
+    focus: &str,
 ) -> Markup {
     let word = row_word(list);
     let anchor = format!("{action}#{list}-list");
@@ -451,7 +451,8 @@ fn row_list(
                         p.grow {
                             label for=(text_id) { (capitalized(word)) " " (n) }
                             input type="text" id=(text_id) name=(text_name) value=(r.text)
-                                aria-describedby=(err_id(&base)) aria-invalid=[invalid(&base)];
+                                aria-describedby=(err_id(&base)) aria-invalid=[invalid(&base)]
+                                autofocus[focus == text_name];
                         }
                         @if recodes {
                             p.recode {
@@ -468,10 +469,13 @@ fn row_list(
                     (errors.at(&base, &err_id(&base)))
                     div.actions.row-actions {
                         button.secondary type="submit" name="row" value={ (list) ":up:" (i) } formaction=(anchor)
+                            autofocus[focus == format!("{list}:up:{i}")]
                             disabled[i == 0] aria-label={ "Move " (word) " " (n) " up" } { "Up" }
                         button.secondary type="submit" name="row" value={ (list) ":down:" (i) } formaction=(anchor)
+                            autofocus[focus == format!("{list}:down:{i}")]
                             disabled[i + 1 == rows.len()] aria-label={ "Move " (word) " " (n) " down" } { "Down" }
                         button.secondary type="submit" name="row" value={ (list) ":remove:" (i) } formaction=(anchor)
+                            autofocus[focus == format!("{list}:remove:{i}")]
                             aria-label={ "Remove " (word) " " (n) } { "Remove" }
                     }
                 }
@@ -483,7 +487,8 @@ fn row_list(
             legend { (heading) }
             (errors.at(list, &err_id(list)))
             ol.row-list data-rows=(list) { @for item in &items { (item) } }
-            button.secondary type="submit" name="row" value={ (list) ":add" } formaction=(anchor) { "Add " (word) }
+            button.secondary type="submit" name="row" value={ (list) ":add" } formaction=(anchor)
+                autofocus[focus == format!("{list}:add")] { "Add " (word) }
         }
     }
 }
