@@ -554,11 +554,15 @@ async fn refusals_show_beside_the_field_with_what_was_typed_and_a_stale_form_is_
     .await;
     assert_eq!(blank.status, 422);
     assert!(
-        blank.body.contains("id=\"err-choices-1-\"") && blank.body.contains("is blank"),
+        blank.body.contains(
+            "<p class=\"error\" id=\"err-choices-1-\" data-field=\"choices[1].text\">is blank"
+        ),
         "{}",
         blank.body
     );
-    assert!(blank.body.contains("aria-describedby=\"err-choices-1-\""));
+    assert!(blank
+        .body
+        .contains("aria-describedby=\"err-choices-1- err-choices-1--row\""));
     assert!(blank.body.contains("value=\"Tea\"") && blank.body.contains("Pick one"));
 
     let none = post(
@@ -863,6 +867,15 @@ async fn the_builder_and_the_question_editor_fit_a_desktop_and_a_phone() {
     b.resize(PHONE, 900).await;
     assert_eq!(b.execute(overflow, json!([])).await, json!(0));
     b.shots_in(tmp, "builder-question").await;
+    // A blank choice saved: the form comes back with the problem beside that row.
+    b.execute(
+        "document.querySelector('input[name=\"choices[1].text\"]').value = '';",
+        json!([]),
+    )
+    .await;
+    b.click("button[name=save]").await;
+    b.wait_for("is blank").await;
+    b.shots_in(tmp, "builder-question-refused").await;
     b.resize(768, 1000).await;
     assert_eq!(b.execute(overflow, json!([])).await, json!(0));
     b.goto(&app.url(&format!("/surveys/{id}/builder/flow")))

@@ -451,7 +451,7 @@ fn row_list(
                         p.grow {
                             label for=(text_id) { (capitalized(word)) " " (n) }
                             input type="text" id=(text_id) name=(text_name) value=(r.text)
-                                aria-describedby=(err_id(&base)) aria-invalid=[invalid(&base)]
+                                aria-describedby={ (err_id(&base)) " " (err_id(&base)) "-row" } aria-invalid=[invalid(&base)]
                                 autofocus[focus == text_name];
                         }
                         @if recodes {
@@ -466,7 +466,10 @@ fn row_list(
                                 "Other — text entry" } }
                         }
                     }
-                    (errors.at(&base, &err_id(&base)))
+                    // The text's own problem says just what is wrong; a row's other
+                    // problems (a repeated id) say which part.
+                    (errors.at(&text_name, &err_id(&base)))
+                    (errors.at(&base, &format!("{}-row", err_id(&base))))
                     div.actions.row-actions {
                         button.secondary type="submit" name="row" value={ (list) ":up:" (i) } formaction=(anchor)
                             autofocus[focus == format!("{list}:up:{i}")]
