@@ -664,6 +664,23 @@ async fn refusals_show_beside_the_field_with_what_was_typed_and_a_stale_form_is_
         gone.body
     );
     assert!(gone.body.contains("QID99 (deleted)"));
+    // Picking a question and asking for its choices keeps the rows as typed.
+    let choices = post(
+        &app,
+        &csrf,
+        &flow,
+        &[
+            ("r0.kind", "branch"),
+            ("r0.depth", "0"),
+            ("r0.cond.mode", "answer"),
+            ("r0.cond.question", "QID99"),
+            ("r0.cond.value", "typed"),
+            ("row", "refresh"),
+        ],
+    )
+    .await;
+    assert_eq!(choices.status, 200);
+    assert!(choices.body.contains("value=\"typed\""));
 
     // A form from an older version: refused, the typed text still there.
     let form = get(&app, &format!("/surveys/{id}/builder/questions/{q}")).await;

@@ -239,7 +239,7 @@ fn row_item(
                 aria-label={ "Add a field to row " (n) } { "Add field" }
         },
         Element::Branch { condition } => html! {
-            (condition_fields(survey, &p, condition, &format!("{path}.condition"), errors))
+            (condition_fields(survey, &p, condition, &format!("{path}.condition"), errors, &anchor))
             (inside_buttons(i, n, &anchor))
         },
         Element::Group { description } => html! {
@@ -292,6 +292,7 @@ fn condition_fields(
     c: &Logic,
     path: &str,
     errors: &FieldErrors,
+    anchor: &str,
 ) -> Markup {
     let def = &survey.definition;
     let prefix = format!("{p}.cond");
@@ -331,7 +332,7 @@ fn condition_fields(
                 }
                 p {
                     label for=(id("question")) { "Question" }
-                    select id=(id("question")) name={ (prefix) ".question" } {
+                    select id=(id("question")) name={ (prefix) ".question" } data-refresh=(id("refresh")) {
                         option value="" { "—" }
                         @for (qid, label) in &questions { option value=(qid) selected[c.question == *qid] { (label) } }
                     }
@@ -355,6 +356,10 @@ fn condition_fields(
             @if !choices.is_empty() {
                 p.muted id=(id("choices")) { "Choices: " (choices.join(" · ")) }
             }
+            // The page script presses this when another question is picked; without it, it
+            // is a button like any other.
+            button.secondary.small type="submit" name="row" value="refresh" id=(id("refresh"))
+                formaction=(anchor) { "Show the question's choices" }
             @if c.mode == "kept" {
                 input type="hidden" name={ (prefix) ".kept" } value=(c.kept);
                 p.muted { "Imported: " code.long { (c.kept) } }
