@@ -277,6 +277,37 @@ async fn a_survey_is_built_from_nothing_with_every_question_type_a_flow_and_an_e
         order(&def, 0),
         [&*choice, &*nps, &*text, &*matrix, &*slider, &*intro, &*timing]
     );
+    // "Where: at the start" puts a new question first; deleted again.
+    let form = get(
+        &app,
+        &format!("/surveys/{id}/builder/questions/new?block=BL_1&type=descriptive&position=0"),
+    )
+    .await;
+    assert!(form.body.contains("name=\"position\" value=\"0\""));
+    let first = post(
+        &app,
+        &csrf,
+        &format!("/surveys/{id}/builder/questions/new"),
+        &[
+            ("kind", "descriptive"),
+            ("block_id", "BL_1"),
+            ("position", "0"),
+            ("text", "Welcome"),
+        ],
+    )
+    .await;
+    assert_eq!(first.status, 303, "{}", first.body);
+    let placed = order(&definition(&app, &me, &id).await, 0);
+    assert!(first.location.ends_with(&format!("#q-{}", placed[0])));
+    assert_eq!(placed[1], choice);
+    change(
+        &app,
+        &csrf,
+        &me,
+        &id,
+        &[("op", "delete_question"), ("question_id", &placed[0])],
+    )
+    .await;
     let q = def.question(&choice).unwrap();
     assert!(q.required);
     assert_eq!(q.export_tag, "Source");

@@ -271,6 +271,21 @@ fn block_card(user: &WebUser, survey: &Survey, b: usize, block: &survey::Block) 
     let heading = format!("heading-{}", block.id);
     let name = block_name(def, &block.id);
     let last = def.blocks.len() - 1;
+    // The places a new question or page break can go: at the start, or after each question.
+    let places: Vec<(String, String)> = if block.elements.is_empty() {
+        Vec::new()
+    } else {
+        std::iter::once(("0".to_string(), "At the start".to_string()))
+            .chain(block.elements.iter().enumerate().filter_map(|(i, e)| {
+                match e {
+                    BlockElement::Question { id } => def
+                        .question(id)
+                        .map(|q| ((i + 1).to_string(), format!("After {}", q.export_tag))),
+                    BlockElement::PageBreak => None,
+                }
+            }))
+            .collect()
+    };
     html! {
         section.card.block id={ "block-" (block.id) } aria-labelledby=(heading) {
             div.heading-row {
@@ -329,11 +344,27 @@ fn block_card(user: &WebUser, survey: &Survey, b: usize, block: &survey::Block) 
                     select id={ "type-" (block.id) } name="type" {
                         @for (value, label) in NEW_TYPES { option value=(value) { (label) } }
                     }
+                    @if !places.is_empty() {
+                        label for={ "where-" (block.id) } { "Where" }
+                        select id={ "where-" (block.id) } name="position" {
+                            option value="" { "At the end" }
+                            @for (value, label) in &places { option value=(value) { (label) } }
+                        }
+                    }
                     button type="submit" { "Add question" }
                 }
                 @if !block.elements.is_empty() {
-                    (op_button(user, survey, "add_page_break", &[("block_id", &block.id), ("position", &block.elements.len().to_string())],
-                        "Add page break", &format!("Add a page break at the end of block {}", block.id), "secondary"))
+                    form.inline method="post" action=(builder_url(&survey.id)) {
+                        (form_state(user, survey))
+                        input type="hidden" name="op" value="add_page_break";
+                        input type="hidden" name="block_id" value=(block.id);
+                        label for={ "break-" (block.id) } { "Page break" }
+                        select id={ "break-" (block.id) } name="position" {
+                            option value=(block.elements.len()) { "At the end" }
+                            @for (value, label) in &places { option value=(value) { (label) } }
+                        }
+                        button.secondary type="submit" aria-label={ "Add a page break to block " (block.id) } { "Add page break" }
+                    }
                 }
             }
         }

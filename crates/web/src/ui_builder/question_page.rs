@@ -29,7 +29,11 @@ type PageResult = Result<Response, PageError>;
 /// Which question the page edits: one that exists, or a new one for a block.
 enum Target {
     Existing(String),
-    New { block_id: String },
+    /// At `position` among the block's elements (None: last).
+    New {
+        block_id: String,
+        position: Option<usize>,
+    },
 }
 
 #[derive(Deserialize)]
@@ -38,6 +42,9 @@ pub struct NewQuery {
     block: String,
     #[serde(default, rename = "type")]
     kind: String,
+    /// Where in the block (an element index); blank for the end.
+    #[serde(default)]
+    position: String,
 }
 
 pub async fn new_question(
@@ -60,7 +67,10 @@ pub async fn new_question(
     Ok(render(
         &user,
         &survey,
-        &Target::New { block_id },
+        &Target::New {
+            block_id,
+            position: q.position.trim().parse().ok(),
+        },
         &form,
         StatusCode::OK,
         None,
@@ -97,6 +107,7 @@ pub async fn save_new_question(
     let form = Fields(form);
     let target = Target::New {
         block_id: form.get("block_id").to_string(),
+        position: form.get("position").trim().parse().ok(),
     };
     save(&state, &user, &id, target, form).await
 }
@@ -162,10 +173,10 @@ async fn save(
             question_id: qid.clone(),
             question,
         },
-        Target::New { block_id } => Edit::AddQuestion {
+        Target::New { block_id, position } => Edit::AddQuestion {
             block_id: block_id.clone(),
             question,
-            position: None,
+            position: *position,
         },
     };
     match state
@@ -250,15 +261,23 @@ fn render(
         .find(|(k, _)| *k == form.kind.name())
         .map(|(_, l)| *l)
         .unwrap_or("Not supported yet");
-    // Answers to piped in: the questions before this one (a new one goes last in its block).
+    // Answers to pipe in: the questions before this one; a new one's are those before its
+    // place, so the first question from its place on is where they stop.
     let before = match target {
         Target::Existing(qid) => Some(qid.clone()),
-        Target::New { block_id } => def
+        Target::New { block_id, position } => def
             .blocks
             .iter()
             .skip_while(|b| b.id != *block_id)
-            .skip(1)
-            .flat_map(|b| b.elements.iter())
+            .enumerate()
+            .flat_map(|(n, b)| {
+                let from = if n == 0 {
+                    position.unwrap_or(b.elements.len())
+                } else {
+                    0
+                };
+                b.elements.iter().skip(from)
+            })
             .find_map(|e| match e {
                 BlockElement::Question { id } => Some(id.clone()),
                 BlockElement::PageBreak => None,
@@ -270,9 +289,11 @@ fn render(
             button.sr type="submit" tabindex="-1" aria-hidden="true" { "Save" }
             (form_state(user, survey))
             input type="hidden" name="kind" value=(form.kind.name());
-            @if let Target::New { block_id } = target {
+            @if let Target::New { block_id, position } = target {
                 input type="hidden" name="block_id" value=(block_id);
-                p.muted { "A new question at the end of " (super::block_name(def, block_id)) "." }
+                @if let Some(p) = position { input type="hidden" name="position" value=(p); }
+                p.muted { "A new question in " (super::block_name(def, block_id))
+                    @if position.is_none() { ", at its end" } "." }
             }
             div.retype {
                 p { "Type: " strong { (kind_label) } }
