@@ -4,7 +4,7 @@
 
 use crate::{Actor, Error, FieldProblem, Result, Role, Sonde};
 use std::sync::Arc;
-use store::surveys::{Publishing, SurveyRow};
+use store::surveys::{Publishing, SurveyRow, VersionSaved};
 use survey::SurveyDefinition;
 
 /// A survey with one version of its definition: the current one, or for a response in
@@ -176,20 +176,38 @@ impl Sonde {
         json: impl Into<String>,
         publishing: Publishing,
     ) -> Result<Created> {
+        self.save_version(actor, id, json.into(), publishing, None)
+            .await
+    }
+
+    /// Stores a new version, refused (409) when made from another head than the survey's.
+    pub(crate) async fn save_version(
+        &self,
+        actor: &Actor,
+        id: &str,
+        json: String,
+        publishing: Publishing,
+        expected_head: Option<i64>,
+    ) -> Result<Created> {
         let current = self.survey_row(actor, id).await?;
         actor.require(Role::Editor)?;
-        let checked = self.parse_and_check(json.into()).await?;
-        let row = self
+        let checked = self.parse_and_check(json).await?;
+        let row = match self
             .store
-            .update_survey_definition(
+            .save_survey_version(
                 &actor.org_id,
                 &current.id,
                 &checked.definition.name,
                 checked.json,
                 publishing,
+                expected_head,
             )
             .await?
-            .ok_or(Error::NotFound("survey"))?;
+        {
+            VersionSaved::Saved(row) => row,
+            VersionSaved::NotFound => return Err(Error::NotFound("survey")),
+            VersionSaved::Moved { head } => return Err(moved_on(head, expected_head)),
+        };
         // The row's `version` is what respondents get; the definition just stored is its head.
         let version = row.head_version();
         Ok(Created {
@@ -288,6 +306,17 @@ impl Sonde {
     pub fn anonymous_link(&self, survey_id: &str) -> String {
         format!("{}/s/{survey_id}", self.public_url())
     }
+}
+
+/// The refusal of a change made from `expected` once the survey is at `head`.
+pub(crate) fn moved_on(head: i64, expected: Option<i64>) -> Error {
+    Error::Conflict(format!(
+        "the survey is at version {head} now, not {}: reload it and make the change again",
+        expected.map_or_else(
+            || "the one this change was made from".to_string(),
+            |v| v.to_string()
+        )
+    ))
 }
 
 /// A whole definition or file over [`survey::limits::MAX_DEFINITION_BYTES`] is refused before

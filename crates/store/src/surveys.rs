@@ -42,6 +42,17 @@ pub enum Publishing {
     Draft,
 }
 
+/// What saving a version did.
+#[derive(Debug)]
+pub enum VersionSaved {
+    Saved(SurveyRow),
+    NotFound,
+    /// The survey has moved on since the change was made: its newest version now.
+    Moved {
+        head: i64,
+    },
+}
+
 /// One published version of a survey.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PublishedVersion {
@@ -135,11 +146,39 @@ impl Store {
         definition: String,
         publishing: Publishing,
     ) -> Result<Option<SurveyRow>> {
+        match self
+            .save_survey_version(org_id, id, name, definition, publishing, None)
+            .await?
+        {
+            VersionSaved::Saved(row) => Ok(Some(row)),
+            VersionSaved::NotFound | VersionSaved::Moved { .. } => Ok(None),
+        }
+    }
+
+    /// [`Store::update_survey_definition`], refused when the survey's newest version is no
+    /// longer `expected_head` (checked with the row locked, so of two changes made from one
+    /// version only the first is stored).
+    pub async fn save_survey_version(
+        &self,
+        org_id: &str,
+        id: &str,
+        name: &str,
+        definition: String,
+        publishing: Publishing,
+        expected_head: Option<i64>,
+    ) -> Result<VersionSaved> {
         let now = now_ms();
         let mut tx = self.begin().await?;
         let Some(current) = lock_survey(&mut tx, org_id, id).await? else {
-            return Ok(None);
+            return Ok(VersionSaved::NotFound);
         };
+        if let Some(expected) = expected_head {
+            if expected != current.head_version() {
+                return Ok(VersionSaved::Moved {
+                    head: current.head_version(),
+                });
+            }
+        }
         let version = current.head_version() + 1;
         insert_version(&mut tx, id, version, definition, now).await?;
         let as_draft = publishing == Publishing::Draft && current.published_at.is_some();
@@ -164,7 +203,7 @@ impl Store {
         }
         remove_unused_drafts(&mut tx, id, version).await?;
         tx.commit().await?;
-        Ok(Some(survey))
+        Ok(VersionSaved::Saved(survey))
     }
 
     /// Publishes the survey's draft (or, never published, its version): respondents get it

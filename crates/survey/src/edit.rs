@@ -1,10 +1,12 @@
 //! Changes to a survey definition one step at a time, as the survey builder (and a script)
-//! makes them: add or delete a block, add, replace, copy, move or delete a question, replace
-//! the flow. Each step names what it refuses and where (`field`), and leaves the definition
+//! makes them: add, delete, rename or move a block, add, replace, copy, move or delete a
+//! question, add or delete a page break, replace the flow, set the end message. Each step names what it refuses and where (`field`), and leaves the definition
 //! untouched when it refuses; the whole definition is then checked as any other
 //! (`validate::check_definition`) before it is stored.
 
-use crate::definition::{Block, BlockElement, Condition, FlowElement, Question, SurveyDefinition};
+use crate::definition::{
+    Block, BlockElement, Choice, Condition, FlowElement, Question, QuestionKind, SurveyDefinition,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
@@ -54,6 +56,18 @@ pub enum Edit {
         #[schema(value_type = Vec<Object>)]
         flow: Vec<FlowElement>,
     },
+    /// The message shown at the end of the survey (piped text allowed).
+    SetEndMessage { end_message: String },
+    /// A block's name, as the builder shows it.
+    SetBlockDescription {
+        block_id: String,
+        description: String,
+    },
+    /// The page break at `position` in a block removed; refused when there is none there.
+    DeletePageBreak { block_id: String, position: usize },
+    /// A block moved to `position` among the blocks (the order respondents see them in when
+    /// the flow is empty; a flow decides the order itself).
+    MoveBlock { block_id: String, position: usize },
 }
 
 /// Why a change was refused, and which part of it.
@@ -245,6 +259,7 @@ fn apply_to(def: &mut SurveyDefinition, edit: Edit) -> Result<Applied, Vec<EditE
             mut question,
             position,
         } => {
+            check_question(&question)?;
             let id = next_id("QID", def.questions.iter().map(|q| q.id.as_str()));
             question.id = id.clone();
             if question.export_tag.trim().is_empty() {
@@ -264,6 +279,7 @@ fn apply_to(def: &mut SurveyDefinition, edit: Edit) -> Result<Applied, Vec<EditE
             question_id,
             mut question,
         } => {
+            check_question(&question)?;
             let slot = def
                 .questions
                 .iter_mut()
@@ -367,6 +383,98 @@ fn apply_to(def: &mut SurveyDefinition, edit: Edit) -> Result<Applied, Vec<EditE
             def.flow = flow;
             Ok(Applied::default())
         }
+        Edit::SetEndMessage { end_message } => {
+            def.end_message = end_message;
+            Ok(Applied::default())
+        }
+        Edit::SetBlockDescription {
+            block_id,
+            description,
+        } => {
+            block_mut(def, &block_id)?.description = description;
+            Ok(Applied::default())
+        }
+        Edit::DeletePageBreak { block_id, position } => {
+            let block = block_mut(def, &block_id)?;
+            if block.elements.get(position) != Some(&BlockElement::PageBreak) {
+                return Err(refuse(
+                    "position",
+                    format!("block {block_id} has no page break at position {position}"),
+                ));
+            }
+            block.elements.remove(position);
+            Ok(Applied::default())
+        }
+        Edit::MoveBlock { block_id, position } => {
+            let from = def
+                .blocks
+                .iter()
+                .position(|b| b.id == block_id)
+                .ok_or_else(|| refuse("block_id", format!("the survey has no block {block_id}")))?;
+            let block = def.blocks.remove(from);
+            let at = position.min(def.blocks.len());
+            def.blocks.insert(at, block);
+            Ok(Applied::default())
+        }
+    }
+}
+
+/// What a question needs before it is added or replaced, beyond what the definition's own
+/// check says (an empty list is refused there, as `questions[QID3].choices`): the builder's
+/// forms send every row, so a blank choice is a mistake to point at
+/// (`question.choices[2].text`), not a choice to keep.
+fn check_question(q: &Question) -> Result<(), Vec<EditError>> {
+    let mut errors = Vec::new();
+    let mut list = |what: &str, items: &[Choice], blank_allowed: bool| {
+        let mut ids = BTreeSet::new();
+        for (i, c) in items.iter().enumerate() {
+            if !blank_allowed && c.text.trim().is_empty() {
+                errors.push(EditError {
+                    field: format!("question.{what}[{i}].text"),
+                    message: "is blank: type its text or remove the row".into(),
+                });
+            }
+            if !ids.insert(c.id.as_str()) {
+                errors.push(EditError {
+                    field: format!("question.{what}[{i}].id"),
+                    message: format!("id {} is used by another row", c.id),
+                });
+            }
+        }
+    };
+    match &q.kind {
+        QuestionKind::MultipleChoice { choices, .. } => list("choices", choices, false),
+        QuestionKind::Matrix { statements, scale } => {
+            list("statements", statements, false);
+            list("scale", scale, false);
+        }
+        // One unnamed statement is the plain slider.
+        QuestionKind::Slider {
+            min,
+            max,
+            step,
+            statements,
+        } => {
+            list("statements", statements, statements.len() == 1);
+            if min.partial_cmp(max) != Some(std::cmp::Ordering::Less) {
+                errors.push(EditError {
+                    field: "question.max".into(),
+                    message: format!("must be above the minimum ({min})"),
+                });
+            }
+            if step.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
+                errors.push(EditError {
+                    field: "question.step".into(),
+                    message: "must be above 0".into(),
+                });
+            }
+        }
+        _ => {}
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
     }
 }
 

@@ -201,6 +201,121 @@
     form.querySelectorAll('input[name=channel]').forEach(function (r) { r.addEventListener('change', offer); });
     offer();
   });
+  // A button with data-confirm (the builder's deletes) asks first.
+  document.querySelectorAll('button[data-confirm]').forEach(function (b) {
+    b.addEventListener('click', function (event) {
+      if (!window.confirm(b.dataset.confirm + '?')) { event.preventDefault(); }
+    });
+  });
+
+  // The survey builder: dragging a question onto another (or onto a block's empty space)
+  // submits the same "move question" change the Move up / Move down buttons make.
+  var moveForm = document.getElementById('move-form');
+  if (moveForm) {
+    // Back from a change at the question or block it was about (#q-QID3): the keyboard
+    // carries on from there, not from the top of the page.
+    var changed = location.hash && document.getElementById(location.hash.slice(1));
+    if (changed && changed.matches('li.element, section.block')) {
+      changed.tabIndex = -1;
+      changed.focus();
+    }
+    var dragged = null;
+    var clearMarks = function () {
+      document.querySelectorAll('.drop-before, .drop-after').forEach(function (e) {
+        e.classList.remove('drop-before', 'drop-after');
+      });
+    };
+    var target = function (event) {
+      var item = event.target.closest('li.element');
+      var list = event.target.closest('ol.elements, .drop-end');
+      if (item) {
+        var r = item.getBoundingClientRect();
+        return { block: item.dataset.block, position: Number(item.dataset.position),
+          after: event.clientY > r.top + r.height / 2, item: item };
+      }
+      if (list) {
+        var n = list.querySelectorAll ? list.querySelectorAll('li.element').length : 0;
+        return { block: list.dataset.block, position: list.dataset.position ? Number(list.dataset.position) : n, after: false };
+      }
+      return null;
+    };
+    document.querySelectorAll('li.element.question[draggable]').forEach(function (li) {
+      li.addEventListener('dragstart', function (event) {
+        dragged = li;
+        li.classList.add('dragging');
+        event.dataTransfer.effectAllowed = 'move';
+        event.dataTransfer.setData('text/plain', li.dataset.question);
+      });
+      li.addEventListener('dragend', function () {
+        li.classList.remove('dragging');
+        clearMarks();
+        dragged = null;
+      });
+    });
+    document.querySelectorAll('ol.elements, .drop-end').forEach(function (zone) {
+      zone.addEventListener('dragover', function (event) {
+        if (!dragged) { return; }
+        event.preventDefault();
+        clearMarks();
+        var t = target(event);
+        if (t && t.item && t.item !== dragged) { t.item.classList.add(t.after ? 'drop-after' : 'drop-before'); }
+      });
+      zone.addEventListener('drop', function (event) {
+        if (!dragged) { return; }
+        event.preventDefault();
+        var t = target(event);
+        if (!t || t.item === dragged) { clearMarks(); return; }
+        var position = t.position + (t.after ? 1 : 0);
+        // The question leaves its place first: below it in the same block, one place less.
+        if (t.block === dragged.dataset.block && Number(dragged.dataset.position) < position) { position -= 1; }
+        moveForm.elements.question_id.value = dragged.dataset.question;
+        moveForm.elements.block_id.value = t.block;
+        moveForm.elements.position.value = String(position);
+        moveForm.submit();
+      });
+    });
+  }
+
+  // The question editor's rows (choices, statements, scale points): dragged into a new order,
+  // then renumbered so the form posts them in that order, as the Up / Down buttons would.
+  document.querySelectorAll('ol.row-list[data-rows]').forEach(function (list) {
+    var name = list.dataset.rows;
+    var pattern = new RegExp('^' + name + '\\[\\d+\\]');
+    var renumber = function () {
+      Array.prototype.forEach.call(list.children, function (li, i) {
+        li.querySelectorAll('[name]').forEach(function (input) {
+          input.name = input.name.replace(pattern, name + '[' + i + ']');
+        });
+        li.querySelectorAll('button[name=row]').forEach(function (b) {
+          b.value = b.value.replace(/:(\d+)$/, ':' + i);
+        });
+      });
+    };
+    var dragging = null;
+    Array.prototype.forEach.call(list.children, function (li) {
+      var handle = li.querySelector('.drag-handle');
+      if (!handle) { return; }
+      handle.addEventListener('dragstart', function (event) {
+        dragging = li;
+        li.classList.add('dragging');
+        event.dataTransfer.effectAllowed = 'move';
+        event.dataTransfer.setData('text/plain', name);
+        event.dataTransfer.setDragImage(li, 0, 0);
+      });
+      handle.addEventListener('dragend', function () {
+        li.classList.remove('dragging');
+        dragging = null;
+        renumber();
+      });
+      li.addEventListener('dragover', function (event) {
+        if (!dragging || dragging === li) { return; }
+        event.preventDefault();
+        var r = li.getBoundingClientRect();
+        list.insertBefore(dragging, event.clientY > r.top + r.height / 2 ? li.nextSibling : li);
+      });
+      li.addEventListener('drop', function (event) { if (dragging) { event.preventDefault(); } });
+    });
+  });
   // The Salesforce panel lives in Salesforce's frame on a pass that runs out. When a page says
   // it has (data-panel-refresh), or the pass is about to on a page with nothing typed into it,
   // ask the hosting Salesforce page for a fresh signed request and post it to /panel, as

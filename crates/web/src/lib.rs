@@ -40,6 +40,7 @@ pub mod sign_in;
 pub mod twilio_webhooks;
 pub mod ui;
 pub mod ui_audit;
+pub mod ui_builder;
 pub mod ui_dashboards;
 pub mod ui_deletions;
 pub mod ui_discover;

@@ -164,6 +164,7 @@ async fn render(survey_id: &str, view: PageView) -> Result<Response, PageError> 
             // Rendering sanitizes every authored text on the page: CPU work for a big page,
             // kept off the threads that answer everyone else.
             let action = format!("/s/{survey_id}");
+            let preview = page.form.is_preview();
             let html = tokio::task::spawn_blocking(move || {
                 let (name, value) = form_field(&page.form);
                 pages::respondent_page(&pages::RespondentPage {
@@ -185,6 +186,9 @@ async fn render(survey_id: &str, view: PageView) -> Result<Response, PageError> 
             .await
             .map_err(|e| PageError(engine::Error::Internal(Box::new(e))))?;
             let mut response = (status, Html(html)).into_response();
+            if preview {
+                response.extensions_mut().insert(builder_frame());
+            }
             if let Some(cookie) = cookie {
                 if let Ok(value) = header::HeaderValue::from_str(&cookie) {
                     response.headers_mut().insert(header::SET_COOKIE, value);
@@ -199,7 +203,7 @@ async fn render(survey_id: &str, view: PageView) -> Result<Response, PageError> 
             let page =
                 Html(pages::survey_end_page("Thank you", &message_html, preview).into_string());
             if preview {
-                return Ok(page.into_response());
+                return Ok((axum::Extension(builder_frame()), page).into_response());
             }
             let cookie =
                 format!("{cookie_name}=; Path=/s/{survey_id}; HttpOnly; SameSite=Lax; Max-Age=0");
@@ -227,6 +231,12 @@ async fn render(survey_id: &str, view: PageView) -> Result<Response, PageError> 
         )
         .into_response()),
     }
+}
+
+/// A preview may be framed by Sonde's own pages: the survey builder shows it beside the
+/// editor. Respondents' pages stay unframeable.
+fn builder_frame() -> crate::security::FramedBy {
+    crate::security::FramedBy("'self'".into())
 }
 
 /// Shows what following the link will do; nothing changes until the person confirms, so

@@ -6,10 +6,11 @@ use crate::{
     api_discover_accounts, api_discover_view, api_distributions, api_opt_out_sync, api_salesforce,
     api_survey_edits, api_survey_lifecycle, api_users, assets, invitation, openapi, panel,
     panel_dashboard, panel_send, panel_sent, panel_settings, respondent, salesforce_hooks, sign_in,
-    twilio_webhooks, ui, ui_audit, ui_dashboards, ui_deletions, ui_discover, ui_discover_job_form,
-    ui_discover_jobs, ui_distributions, ui_frequency_rules, ui_linked_orgs, ui_opt_out_sync,
-    ui_outbox, ui_responses, ui_salesforce, ui_survey_bundles, ui_survey_lifecycle, ui_templates,
-    ui_test_sends, ui_users, ui_workflow_editor, ui_workflow_moves, ui_workflows, AppState,
+    twilio_webhooks, ui, ui_audit, ui_builder, ui_dashboards, ui_deletions, ui_discover,
+    ui_discover_job_form, ui_discover_jobs, ui_distributions, ui_frequency_rules, ui_linked_orgs,
+    ui_opt_out_sync, ui_outbox, ui_responses, ui_salesforce, ui_survey_bundles,
+    ui_survey_lifecycle, ui_templates, ui_test_sends, ui_users, ui_workflow_editor,
+    ui_workflow_moves, ui_workflows, AppState,
 };
 use axum::handler::Handler;
 use axum::http::Method;
@@ -377,7 +378,40 @@ pub fn table() -> Vec<Route> {
         post("/users/{id}/reactivate", ui_users::reactivate),
         get("/surveys", ui::surveys),
         post("/surveys/import", ui::import_survey),
+        get("/surveys/new", ui_builder::new_survey),
+        post("/surveys/new", ui_builder::create_survey),
         get("/surveys/{id}", ui::survey_detail),
+        get("/surveys/{id}/builder", ui_builder::builder),
+        post("/surveys/{id}/builder", ui_builder::change),
+        get(
+            "/surveys/{id}/builder/questions/new",
+            ui_builder::question_page::new_question,
+        ),
+        post(
+            "/surveys/{id}/builder/questions/new",
+            ui_builder::question_page::save_new_question,
+        ),
+        get(
+            "/surveys/{id}/builder/questions/{question_id}",
+            ui_builder::question_page::edit_question,
+        ),
+        post(
+            "/surveys/{id}/builder/questions/{question_id}",
+            ui_builder::question_page::save_question,
+        ),
+        get("/surveys/{id}/builder/flow", ui_builder::flow_page::flow),
+        post(
+            "/surveys/{id}/builder/flow",
+            ui_builder::flow_page::save_flow,
+        ),
+        get(
+            "/surveys/{id}/builder/end-message",
+            ui_builder::end_message_form,
+        ),
+        post(
+            "/surveys/{id}/builder/end-message",
+            ui_builder::save_end_message,
+        ),
         post("/surveys/{id}/share", ui::share_survey),
         post("/surveys/{id}/publish", ui_survey_lifecycle::publish),
         post("/surveys/{id}/close", ui_survey_lifecycle::close),

@@ -84,6 +84,7 @@ async fn surveys_page(state: &AppState, user: &WebUser, refusal: Option<Error>) 
         "Surveys",
         html! {
             h1 { "Surveys" }
+            @if user.actor.role >= engine::Role::Editor { p { a.button href="/surveys/new" id="new-survey" { "New survey" } } }
             @if let Some(e) = &refusal {
                 div.notice role="alert" id="import-error" {
                     p.error { "The survey was not imported: " (e) }
@@ -250,6 +251,7 @@ async fn survey_page(
                     p { a.button href={ "/s/" (s.id) "?_preview=1" } target="_blank" { "Preview" } }
                 }
                 p.muted { (s.definition.questions.len()) " questions in " (s.definition.blocks.len()) " blocks." }
+                @if user.actor.role >= engine::Role::Editor { p { a.button href={ "/surveys/" (s.id) "/builder" } id="builder-link" { "Edit in builder" } " — questions, blocks, the survey flow and the end message" } }
                 p { a href={ "/surveys/" (s.id) "/distributions" } id="distributions-tab" { "Distributions" } " — send the survey by email or text message, with reminders, and see who answered" }
                 p { a href={ "/surveys/" (s.id) "/workflows" } { "Workflows" } " — send responses to Salesforce and the directory" }
                 p { a href={ "/surveys/" (s.id) "/survey.qsf" } id="export-qsf" { "Export .qsf" } " — the survey as a Qualtrics file, for Qualtrics or another Sonde" }

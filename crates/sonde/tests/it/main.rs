@@ -6,6 +6,7 @@ mod admin_ui;
 mod api;
 mod api_doc;
 mod browser;
+mod builder;
 mod canvas_pages;
 mod cli;
 mod concurrency;

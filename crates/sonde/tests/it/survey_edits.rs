@@ -188,3 +188,48 @@ async fn a_survey_is_built_one_change_at_a_time_and_refusals_change_nothing() {
         assert_eq!(s, 404);
     }
 }
+
+#[tokio::test]
+async fn changes_at_the_same_moment_are_never_lost() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let (_, token) = app.org_user(Role::Editor).await;
+        let one_block: survey::SurveyDefinition = serde_json::from_value(json!({
+            "name": "Raced", "blocks": [{"id": "BL_1", "elements": []}], "questions": []
+        }))
+        .unwrap();
+        let survey = app.create_survey(&token, &one_block).await;
+        let add = |text: String| {
+            json!({"op": "add_question", "block_id": "BL_1",
+                   "question": {"id": "", "export_tag": "", "type": "text_entry", "text": text}})
+        };
+        // Ten people adding a question at once, none naming a version: all ten are kept.
+        let edits = (0..10).map(|i| edit(&app, &token, &survey, add(format!("Question {i}"))));
+        let done = futures::future::join_all(edits).await;
+        assert!(done.iter().all(|(s, _)| *s == 200), "{done:?}");
+        let def = definition(&app, &token, &survey).await;
+        assert_eq!(def["questions"].as_array().unwrap().len(), 10, "{def}");
+
+        // Two made from the same version: one is stored, the other refused.
+        let version = app
+            .get_json(&token, &format!("/api/v1/surveys/{survey}"))
+            .await["draftVersion"]
+            .as_i64()
+            .unwrap();
+        let both = (0..2).map(|i| {
+            app.post(
+                &token,
+                &format!("/api/v1/surveys/{survey}/edits?expectedVersion={version}"),
+            )
+            .json(&add(format!("Late {i}")))
+            .send()
+        });
+        let mut statuses: Vec<u16> = futures::future::join_all(both)
+            .await
+            .into_iter()
+            .map(|r| r.unwrap().status().as_u16())
+            .collect();
+        statuses.sort();
+        assert_eq!(statuses, vec![200, 409]);
+    }
+}

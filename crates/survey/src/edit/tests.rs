@@ -197,3 +197,159 @@ fn a_block_whose_question_is_piped_elsewhere_is_not_deleted() {
     assert_eq!(def.flow.len(), 1);
     check_definition(&def).unwrap();
 }
+
+#[test]
+fn the_end_message_and_a_block_name_are_set() {
+    let mut def = survey();
+    apply(
+        &mut def,
+        Edit::SetEndMessage {
+            end_message: "Thanks, ${m://FirstName}!".into(),
+        },
+    )
+    .unwrap();
+    assert_eq!(def.end_message, "Thanks, ${m://FirstName}!");
+    apply(
+        &mut def,
+        Edit::SetBlockDescription {
+            block_id: "BL_1".into(),
+            description: "About you".into(),
+        },
+    )
+    .unwrap();
+    assert_eq!(def.blocks[0].description, "About you");
+    let refused = apply(
+        &mut def,
+        Edit::SetBlockDescription {
+            block_id: "BL_9".into(),
+            description: String::new(),
+        },
+    )
+    .unwrap_err();
+    assert_eq!(refused[0].field, "block_id");
+}
+
+#[test]
+fn a_page_break_is_deleted_only_where_there_is_one() {
+    let mut def = survey();
+    apply(
+        &mut def,
+        Edit::AddPageBreak {
+            block_id: "BL_1".into(),
+            position: 1,
+        },
+    )
+    .unwrap();
+    assert_eq!(def.blocks[0].elements[1], BlockElement::PageBreak);
+    let before = def.clone();
+    let refused = apply(
+        &mut def,
+        Edit::DeletePageBreak {
+            block_id: "BL_1".into(),
+            position: 0,
+        },
+    )
+    .unwrap_err();
+    assert_eq!(refused[0].field, "position");
+    assert_eq!(def, before, "a refusal changes nothing");
+    apply(
+        &mut def,
+        Edit::DeletePageBreak {
+            block_id: "BL_1".into(),
+            position: 1,
+        },
+    )
+    .unwrap();
+    assert_eq!(def.blocks[0].elements.len(), 2);
+}
+
+#[test]
+fn a_block_moves_among_the_blocks() {
+    let mut def = survey();
+    for _ in 0..2 {
+        apply(
+            &mut def,
+            Edit::AddBlock {
+                description: String::new(),
+                after: None,
+            },
+        )
+        .unwrap();
+    }
+    apply(
+        &mut def,
+        Edit::MoveBlock {
+            block_id: "BL_3".into(),
+            position: 0,
+        },
+    )
+    .unwrap();
+    let order: Vec<&str> = def.blocks.iter().map(|b| b.id.as_str()).collect();
+    assert_eq!(order, ["BL_3", "BL_1", "BL_2"]);
+    apply(
+        &mut def,
+        Edit::MoveBlock {
+            block_id: "BL_3".into(),
+            position: 99,
+        },
+    )
+    .unwrap();
+    assert_eq!(def.blocks[2].id, "BL_3");
+    check_definition(&def).unwrap();
+}
+
+#[test]
+fn a_blank_row_a_repeated_id_and_a_backwards_slider_are_refused_by_field() {
+    let mut def = survey();
+    let before = def.clone();
+    let refused = apply(
+        &mut def,
+        Edit::AddQuestion {
+            block_id: "BL_1".into(),
+            question: question(r#"{"id": "", "export_tag": "", "type": "multiple_choice", "text": "Which?", "choices": [{"id": "1", "text": "Tea"}, {"id": "2", "text": " "}]}"#),
+            position: None,
+        },
+    )
+    .unwrap_err();
+    assert_eq!(refused[0].field, "question.choices[1].text");
+    let refused = apply(
+        &mut def,
+        Edit::ReplaceQuestion {
+            question_id: "QID1".into(),
+            question: question(
+                r#"{"id": "QID1", "export_tag": "M", "type": "matrix", "text": "Agree?", "statements": [{"id": "1", "text": "Kind"}], "scale": [{"id": "1", "text": "Yes"}, {"id": "1", "text": ""}]}"#,
+            ),
+        },
+    )
+    .unwrap_err();
+    let fields: Vec<&str> = refused.iter().map(|e| e.field.as_str()).collect();
+    assert_eq!(fields, ["question.scale[1].text", "question.scale[1].id"]);
+    let refused = apply(
+        &mut def,
+        Edit::ReplaceQuestion {
+            question_id: "QID1".into(),
+            question: question(
+                r#"{"id": "QID1", "export_tag": "S", "type": "slider", "text": "How?", "min": 5, "max": 5, "step": 0, "statements": [{"id": "1", "text": ""}]}"#,
+            ),
+        },
+    )
+    .unwrap_err();
+    let fields: Vec<&str> = refused.iter().map(|e| e.field.as_str()).collect();
+    assert_eq!(fields, ["question.max", "question.step"]);
+    assert_eq!(def, before);
+}
+
+#[test]
+fn the_new_ops_read_as_the_api_sends_them() {
+    let edit: Edit =
+        serde_json::from_str(r#"{"op": "set_end_message", "end_message": "Bye"}"#).unwrap();
+    assert_eq!(
+        edit,
+        Edit::SetEndMessage {
+            end_message: "Bye".into()
+        }
+    );
+    let edit: Edit =
+        serde_json::from_str(r#"{"op": "move_block", "block_id": "BL_1", "position": 0}"#).unwrap();
+    assert!(matches!(edit, Edit::MoveBlock { .. }));
+}

@@ -247,6 +247,24 @@ fn table() -> Vec<Row> {
         GET    "/surveys" at("/surveys")                                                                          => Login Ok      Ok      Ok      Ok;
         POST   "/surveys/import" at("/surveys/import").upload("{qsf}", &[])                                       => Login Ok      Denied  Ok      Ok;
         GET    "/surveys/{id}" at("/surveys/{survey}")                                                            => Login Hidden  Ok      Ok      Ok;
+        GET    "/surveys/new" at("/surveys/new")                                                                  => Login Ok      Denied  Ok      Ok;
+        POST   "/surveys/new" at("/surveys/new").form(&[("name", "Built {n}")])                                   => Login Ok      Denied  Ok      Ok;
+        GET    "/surveys/{id}/builder" at("/surveys/{survey}/builder")                                            => Login Hidden  Denied  Ok      Ok;
+        POST   "/surveys/{id}/builder" at("/surveys/{spare_survey}/builder")
+                   .form(&[("op", "add_page_break"), ("block_id", "BL_about_you"), ("position", "0")])             => Login Hidden  Denied  Ok      Ok;
+        GET    "/surveys/{id}/builder/questions/new" at("/surveys/{survey}/builder/questions/new?block=BL_about_you&type=matrix")
+                                                                                                                  => Login Hidden  Denied  Ok      Ok;
+        POST   "/surveys/{id}/builder/questions/new" at("/surveys/{spare_survey}/builder/questions/new")
+                   .form(&[("kind", "descriptive"), ("block_id", "BL_about_you"), ("text", "Thank you")])          => Login Hidden  Denied  Ok      Ok;
+        GET    "/surveys/{id}/builder/questions/{question_id}" at("/surveys/{survey}/builder/questions/QID4")     => Login Hidden  Denied  Ok      Ok;
+        POST   "/surveys/{id}/builder/questions/{question_id}" at("/surveys/{spare_survey}/builder/questions/QID1")
+                   .form(&[("kind", "descriptive"), ("text", "Hello")])                                           => Login Hidden  Denied  Ok      Ok;
+        GET    "/surveys/{id}/builder/flow" at("/surveys/{survey}/builder/flow")                                  => Login Hidden  Denied  Ok      Ok;
+        POST   "/surveys/{id}/builder/flow" at("/surveys/{spare_survey}/builder/flow")
+                   .form(&[("r0.kind", "block"), ("r0.depth", "0"), ("r0.block_id", "BL_experience")])            => Login Hidden  Denied  Ok      Ok;
+        GET    "/surveys/{id}/builder/end-message" at("/surveys/{survey}/builder/end-message")                    => Login Hidden  Denied  Ok      Ok;
+        POST   "/surveys/{id}/builder/end-message" at("/surveys/{spare_survey}/builder/end-message")
+                   .form(&[("end_message", "Thanks!")])                                                           => Login Hidden  Denied  Ok      Ok;
         POST   "/surveys/{id}/share" at("/surveys/{survey}/share").form(&[("email", "{viewer_email}")])           => Login Hidden  Denied  Ok      Ok;
         POST   "/surveys/{id}/publish" at("/surveys/{survey}/publish").form(&[])                                  => Login Hidden  Denied  Ok      Ok;
         POST   "/surveys/{id}/close" at("/surveys/{spare_survey}/close").form(&[]).spends(Spend::SpareSurvey)      => Login Hidden  Denied  Ok      Ok;
