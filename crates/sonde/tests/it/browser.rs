@@ -161,6 +161,29 @@ impl Browser {
         .await;
     }
 
+    /// Clicks what leads to another page (a link, a form's button) and waits until that page
+    /// has loaded: the old one is marked first, so text both pages share cannot be mistaken
+    /// for the new one.
+    pub(crate) async fn click_to_next_page(&self, css: &str) {
+        self.execute("window.__sondeOldPage = true;", json!([]))
+            .await;
+        self.click(css).await;
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let loaded = self
+                .execute(
+                    "return !window.__sondeOldPage && document.readyState === 'complete';",
+                    json!([]),
+                )
+                .await;
+            if loaded == json!(true) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "{css} led to no new page");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     pub(crate) async fn type_into(&self, css: &str, text: &str) {
         let id = self.find(css).await;
         self.call(
@@ -370,6 +393,39 @@ pub(crate) async fn answer_page(
     }
 }
 
+/// Answers every page the flow gives `answers` on, through the pages' own controls, from the
+/// page the browser shows to the end page (not waited for); screenshots each page as
+/// `{shots}-{n}` when named. Answers the number of pages.
+pub(crate) async fn answer_through(
+    b: &Browser,
+    def: &survey::SurveyDefinition,
+    answers: &std::collections::BTreeMap<String, Answer>,
+    shots: Option<&str>,
+) -> usize {
+    let mut data = ResponseData::default();
+    let mut step = flow::start(def, &data);
+    let mut pages = 0;
+    while let Step::Page(page) = step {
+        pages += 1;
+        answer_page(b, def, &page.questions, answers).await;
+        if let Some(name) = shots {
+            b.screenshot(&format!("{name}-{pages}")).await;
+        }
+        for q in &page.questions {
+            if let Some(a) = answers.get(q) {
+                data.answers.insert(q.clone(), a.clone());
+            }
+        }
+        b.click("button[type=submit]").await;
+        step = flow::next(def, &page.cursor, &data);
+        if let Step::Page(next) = &step {
+            b.wait_for(&format!("name=\"_page\" value=\"{}\"", next.number))
+                .await;
+        }
+    }
+    pages
+}
+
 #[tokio::test]
 async fn a_respondent_answers_every_question_type_in_chromium() {
     let Some(browser) = Browser::start().await else {
@@ -388,28 +444,7 @@ async fn a_respondent_answers_every_question_type_in_chromium() {
             "/s/{id}?ContactId=0035g00000BrWsRAAA&OptOut=False"
         )))
         .await;
-    let mut data = ResponseData::default();
-    let mut step = flow::start(&def, &data);
-    let mut pages = 0;
-    while let Step::Page(page) = step {
-        pages += 1;
-        answer_page(&browser, &def, &page.questions, &answers).await;
-        browser
-            .screenshot(&format!("respondent-page-{pages}"))
-            .await;
-        for q in &page.questions {
-            if let Some(a) = answers.get(q) {
-                data.answers.insert(q.clone(), a.clone());
-            }
-        }
-        browser.click("button[type=submit]").await;
-        step = flow::next(&def, &page.cursor, &data);
-        if let Step::Page(next) = &step {
-            browser
-                .wait_for(&format!("name=\"_page\" value=\"{}\"", next.number))
-                .await;
-        }
-    }
+    let pages = answer_through(&browser, &def, &answers, Some("respondent-page")).await;
     let end = browser.wait_for("Thank").await;
     browser.screenshot("respondent-end").await;
     assert!(end.contains("Thank"), "end page:\n{end}");

@@ -5,6 +5,7 @@
 //! `builder/chromium.rs`.
 
 mod chromium;
+mod walk;
 
 use crate::harness::{csrf_of, Backend, TestApp, PASSWORD};
 use engine::{Actor, Role};
@@ -121,7 +122,13 @@ async fn change(
     id: &str,
     fields: &[(&str, &str)],
 ) -> Answer {
-    let version = app.sonde.survey(me, id).await.unwrap().version.to_string();
+    let version = app
+        .sonde
+        .survey_head(me, id)
+        .await
+        .unwrap()
+        .version
+        .to_string();
     let mut all = fields.to_vec();
     all.push(("expected_version", &version));
     post(app, csrf, &format!("/surveys/{id}/builder"), &all).await
