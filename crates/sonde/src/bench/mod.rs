@@ -7,6 +7,8 @@
 //! `sonde bench triggers` posts Outbound Messages to a Salesforce-message workflow's endpoint.
 //! `sonde bench inbound` pulls a million chat transcripts into a project, beside airbyte.
 //! `sonde bench panel` opens the Salesforce panel on an Account with 10,000 responses.
+//! `sonde bench builder` times the survey builder's changes, publishing and reading responses
+//! over versions.
 //! `sonde bench sanitize` and `sonde bench survey-memory` measure hostile and big surveys.
 
 use anyhow::Context;
@@ -16,6 +18,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 use survey::{Answer, QuestionKind, TextContent};
 
+pub mod builder;
 pub mod contacts;
 pub mod distributions;
 pub mod inbound;
@@ -56,6 +59,9 @@ pub enum BenchCommand {
     /// Contact: signed request verified, user mapped, responses found, page rendered;
     /// loads/s, p50/p99 and Salesforce API calls per load.
     Panel(panel::PanelArgs),
+    /// The survey builder's changes per second on surveys of 10, 100 and 400 questions, eight
+    /// people on one survey, a publish, and the exports and dashboard over one and two versions.
+    Builder(builder::BuilderArgs),
     /// Response submissions per second and latency percentiles through HTTP.
     Responses {
         /// Total submissions.
@@ -79,6 +85,7 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Triggers(args) => triggers::run(args).await,
         BenchCommand::Inbound(args) => inbound::run(args).await,
         BenchCommand::Panel(args) => panel::run(args).await,
+        BenchCommand::Builder(args) => builder::run(args).await,
         BenchCommand::Sanitize(args) => surveys::sanitize(args).await,
         BenchCommand::SurveyMemory(args) => surveys::survey_memory(args).await,
         BenchCommand::Responses {
