@@ -15,11 +15,6 @@ pub struct Edited {
     pub survey: Created,
 }
 
-/// How often a change without `expected_version` is applied again after another change got
-/// in first (each round one of them is stored, so this covers far more people at once than
-/// build one survey).
-const ATTEMPTS: usize = 20;
-
 impl Sonde {
     pub async fn edit_survey(
         &self,
@@ -29,44 +24,50 @@ impl Sonde {
         edit: Edit,
     ) -> Result<Edited> {
         actor.require(Role::Editor)?;
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let current = self.survey_head(actor, id).await?;
-            if let Some(v) = expected_version {
-                if v != current.version {
-                    return Err(moved_on(current.version, Some(v)));
-                }
-            }
-            let mut definition = (*current.definition).clone();
-            let applied = apply(&mut definition, edit.clone()).map_err(|errors| {
-                Error::invalid_fields(
-                    "the change was refused",
-                    errors
-                        .into_iter()
-                        .map(|e| FieldProblem {
-                            field: e.field,
-                            message: e.message,
-                        })
-                        .collect(),
-                )
-            })?;
-            let json = serde_json::to_string(&definition)?;
-            // Stored only if nobody stored another version since it was read: the change is
-            // never applied over a definition it was not made on.
-            match self
-                .save_version(actor, id, json, Publishing::Draft, Some(current.version))
-                .await
-            {
-                Ok(survey) => {
-                    return Ok(Edited {
-                        created: applied.created,
-                        survey,
+        let read = self.survey_head(actor, id).await?;
+        let stale = |head: i64| match expected_version {
+            Some(v) if v != head => Err(moved_on(head, Some(v))),
+            _ => Ok(()),
+        };
+        stale(read.version)?;
+        // The survey is taken until the change is stored, so a change is always made on the
+        // version it is stored after, and two at once are made one after the other rather
+        // than one refused (a human's change is computed in milliseconds).
+        let change = self
+            .store
+            .begin_survey_change(&actor.org_id, &read.id)
+            .await?
+            .ok_or(Error::NotFound("survey"))?;
+        let head = change.survey.head_version();
+        stale(head)?;
+        let on = if head == read.version {
+            read.definition.clone()
+        } else {
+            self.definition(&read.id, head).await?
+        };
+        let mut definition = (*on).clone();
+        let applied = apply(&mut definition, edit).map_err(|errors| {
+            Error::invalid_fields(
+                "the change was refused",
+                errors
+                    .into_iter()
+                    .map(|e| FieldProblem {
+                        field: e.field,
+                        message: e.message,
                     })
-                }
-                Err(Error::Conflict(_)) if expected_version.is_none() && attempt < ATTEMPTS => {}
-                Err(e) => return Err(e),
-            }
-        }
+                    .collect(),
+            )
+        })?;
+        let mut checked = self
+            .parse_and_check(serde_json::to_string(&definition)?)
+            .await?;
+        let name = checked.name().to_string();
+        let row = change
+            .finish(&name, checked.take_json(), Publishing::Draft)
+            .await?;
+        Ok(Edited {
+            created: applied.created,
+            survey: checked.into_created(row),
+        })
     }
 }

@@ -67,10 +67,33 @@ pub struct Created {
 }
 
 /// A definition ready to store: checked, with its JSON and what the checks warned about.
-struct Checked {
+pub(crate) struct Checked {
     definition: SurveyDefinition,
     json: String,
     warnings: Vec<String>,
+}
+
+impl Checked {
+    /// The survey as stored from it: its newest version is this definition.
+    pub(crate) fn into_created(self, row: SurveyRow) -> Created {
+        let version = row.head_version();
+        Created {
+            survey: Survey {
+                version,
+                ..Survey::new(row, Arc::new(self.definition))
+            },
+            warnings: self.warnings,
+        }
+    }
+
+    pub(crate) fn name(&self) -> &str {
+        &self.definition.name
+    }
+
+    /// The JSON to store, taken out (it may be megabytes; the definition stays).
+    pub(crate) fn take_json(&mut self) -> String {
+        std::mem::take(&mut self.json)
+    }
 }
 
 impl Sonde {
@@ -118,7 +141,7 @@ impl Sonde {
         self.insert_survey_as(actor, checked, publishing).await
     }
 
-    async fn parse_and_check(&self, json: String) -> Result<Checked> {
+    pub(crate) async fn parse_and_check(&self, json: String) -> Result<Checked> {
         size_limit("the survey definition", json.len())?;
         self.definitions
             .heavy(json.len(), move || {
@@ -191,14 +214,15 @@ impl Sonde {
     ) -> Result<Created> {
         let current = self.survey_row(actor, id).await?;
         actor.require(Role::Editor)?;
-        let checked = self.parse_and_check(json).await?;
+        let mut checked = self.parse_and_check(json).await?;
+        let name = checked.name().to_string();
         let row = match self
             .store
             .save_survey_version(
                 &actor.org_id,
                 &current.id,
-                &checked.definition.name,
-                checked.json,
+                &name,
+                checked.take_json(),
                 publishing,
                 expected_head,
             )
@@ -208,15 +232,7 @@ impl Sonde {
             VersionSaved::NotFound => return Err(Error::NotFound("survey")),
             VersionSaved::Moved { head } => return Err(moved_on(head, expected_head)),
         };
-        // The row's `version` is what respondents get; the definition just stored is its head.
-        let version = row.head_version();
-        Ok(Created {
-            survey: Survey {
-                version,
-                ..Survey::new(row, Arc::new(checked.definition))
-            },
-            warnings: checked.warnings,
-        })
+        Ok(checked.into_created(row))
     }
 
     /// A survey the actor may see; anything else (another organization's, not shared) is

@@ -167,20 +167,57 @@ impl Store {
         publishing: Publishing,
         expected_head: Option<i64>,
     ) -> Result<VersionSaved> {
-        let now = now_ms();
-        let mut tx = self.begin().await?;
-        let Some(current) = lock_survey(&mut tx, org_id, id).await? else {
+        let Some(change) = self.begin_survey_change(org_id, id).await? else {
             return Ok(VersionSaved::NotFound);
         };
         if let Some(expected) = expected_head {
-            if expected != current.head_version() {
+            if expected != change.survey.head_version() {
                 return Ok(VersionSaved::Moved {
-                    head: current.head_version(),
+                    head: change.survey.head_version(),
                 });
             }
         }
+        change
+            .finish(name, definition, publishing)
+            .await
+            .map(VersionSaved::Saved)
+    }
+
+    /// Takes the survey for a change made from its newest version: nobody else stores a
+    /// version of it until [`SurveyChange::finish`] (or the change is dropped). On SQLite that
+    /// holds the one writer, so the caller computes the change at once.
+    pub async fn begin_survey_change(
+        &self,
+        org_id: &str,
+        id: &str,
+    ) -> Result<Option<SurveyChange>> {
+        let mut tx = self.begin().await?;
+        Ok(lock_survey(&mut tx, org_id, id)
+            .await?
+            .map(|survey| SurveyChange { tx, survey }))
+    }
+}
+
+/// A survey taken for a change (see [`Store::begin_survey_change`]).
+pub struct SurveyChange {
+    tx: Transaction<'static, Any>,
+    /// The survey as it is while taken.
+    pub survey: SurveyRow,
+}
+
+impl SurveyChange {
+    /// Stores `definition` as the next version and lets the survey go.
+    pub async fn finish(
+        mut self,
+        name: &str,
+        definition: String,
+        publishing: Publishing,
+    ) -> Result<SurveyRow> {
+        let now = now_ms();
+        let (tx, current, id) = (&mut self.tx, &self.survey, self.survey.id.clone());
+        let id = id.as_str();
         let version = current.head_version() + 1;
-        insert_version(&mut tx, id, version, definition, now).await?;
+        insert_version(tx, id, version, definition, now).await?;
         let as_draft = publishing == Publishing::Draft && current.published_at.is_some();
         let row = sqlx::query(&format!(
             "UPDATE surveys SET name = $1, updated_at = $2, \
@@ -195,17 +232,19 @@ impl Store {
         .bind(i64::from(as_draft))
         .bind(version)
         .bind(id)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut **tx)
         .await?;
         let survey = survey_from(&row)?;
         if publishing == Publishing::Now && survey.published_at.is_some() {
-            mark_published(&mut tx, id, version, now).await?;
+            mark_published(tx, id, version, now).await?;
         }
-        remove_unused_drafts(&mut tx, id, version).await?;
-        tx.commit().await?;
-        Ok(VersionSaved::Saved(survey))
+        remove_unused_drafts(tx, id, version).await?;
+        self.tx.commit().await?;
+        Ok(survey)
     }
+}
 
+impl Store {
     /// Publishes the survey's draft (or, never published, its version): respondents get it
     /// from now on, numbered as the next published version. `None` when there is no such
     /// survey; the survey unchanged when there was nothing to publish.
