@@ -254,6 +254,7 @@ fn row_item(
                 label for={ (p) "-message" } { "Message (blank: the survey's end message)" }
                 textarea id={ (p) "-message" } name={ (p) ".message" } rows="2" { (message) }
             }
+            (crate::ui_builder::pipe_picker(def, None, &format!("{p}-message")))
         },
     };
     html! {
