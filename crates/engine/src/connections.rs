@@ -29,6 +29,10 @@ pub struct SalesforceSettings {
     pub retry_base_ms: i64,
     /// Attempts before a retryable failure becomes a failed run.
     pub max_attempts: i64,
+    /// How long a worker's claim on a batch of workflow runs lasts; renewed every third of it
+    /// while the batch is still being worked (`delivery::leases`), so it only runs out for a
+    /// worker that stopped.
+    pub run_lease_ms: i64,
     /// Hosts login and instance URLs may be on: Salesforce's domains over HTTPS, plus what the
     /// operator lists in `SONDE_SALESFORCE_ALLOWED_HOSTS` (a local org such as `sonde sfsim`).
     pub allowed_hosts: AllowedHosts,
@@ -84,6 +88,7 @@ impl SalesforceSettings {
             limit_pause_ms: 15 * 60_000,
             retry_base_ms: 1_000,
             max_attempts: 10,
+            run_lease_ms: 2 * 60_000,
             allowed_hosts: AllowedHosts::salesforce_only(),
         }
     }

@@ -20,6 +20,7 @@ use store::{Any, Store, Transaction};
 mod distribution_task;
 mod firing;
 mod idempotency;
+mod leases;
 pub(crate) use firing::{fire, fire_for_notification, fire_opt_out, run_id, OPT_OUT_TRIGGER};
 pub(crate) use idempotency::duplicate_warning;
 
@@ -27,7 +28,6 @@ pub(crate) use idempotency::duplicate_warning;
 pub const WORKFLOW_JOB: &str = "workflow";
 /// How long a worker may hold a batch before another may take it over (a crashed node's
 /// work waits this long on PostgreSQL; a restarted SQLite node takes it back at once).
-const LEASE_MS: i64 = 2 * 60_000;
 /// Jobs claimed at once: enough for five full collections calls per group under backlog.
 pub const DEFAULT_BATCH: i64 = 1000;
 
@@ -201,7 +201,12 @@ impl Sonde {
     pub async fn claim_workflow_runs(&self, owner: &str, batch: i64) -> Result<Vec<Job>> {
         Ok(self
             .store
-            .claim_jobs(WORKFLOW_JOB, owner, batch, LEASE_MS)
+            .claim_jobs(
+                WORKFLOW_JOB,
+                owner,
+                batch,
+                self.salesforce_settings().run_lease_ms,
+            )
             .await?)
     }
 
@@ -214,10 +219,16 @@ impl Sonde {
         if jobs.is_empty() {
             return Ok(report);
         }
-        let mut items = self.load_items(jobs).await?;
-        self.run_stages(&mut items).await;
-        self.finish_with_retries(owner, &items, &mut report).await?;
-        Ok(report)
+        let ids: Vec<String> = jobs.iter().map(|j| j.id.clone()).collect();
+        let lease_ms = self.salesforce_settings().run_lease_ms;
+        leases::holding(&self.store, owner, &ids, lease_ms, async {
+            let mut items = self.load_items(jobs).await?;
+            self.run_stages(&mut items).await;
+            self.finish_with_retries(owner, &items, &mut report, lease_ms)
+                .await?;
+            Ok(report)
+        })
+        .await
     }
 
     /// Works until nothing is due (runs put off to later stay queued).
@@ -821,9 +832,10 @@ impl Sonde {
         owner: &str,
         items: &[Item],
         report: &mut DrainReport,
+        lease_ms: i64,
     ) -> Result<()> {
         let deadline =
-            std::time::Instant::now() + std::time::Duration::from_millis(LEASE_MS as u64 / 2);
+            std::time::Instant::now() + std::time::Duration::from_millis(lease_ms as u64 / 2);
         let mut pause = std::time::Duration::from_millis(250);
         loop {
             let mut counted = report.clone();

@@ -217,6 +217,27 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Keeps the leases of claimed jobs `ids` of `owner` until `until` (a batch still being
+    /// worked); the jobs whose lease was lost meanwhile are not touched. Answers how many kept.
+    pub async fn renew_job_leases(&self, ids: &[String], owner: &str, until: i64) -> Result<u64> {
+        let mut kept = 0;
+        // In slices, so the statement stays within every engine's bind limit.
+        for slice in ids.chunks(500) {
+            let marks: Vec<String> = (0..slice.len()).map(|i| format!("${}", i + 4)).collect();
+            let sql = format!(
+                "UPDATE jobs SET lease_expires_at = $1, updated_at = $2 \
+                 WHERE lease_owner = $3 AND status = 'running' AND id IN ({})",
+                marks.join(", ")
+            );
+            let mut q = sqlx::query(&sql).bind(until).bind(now_ms()).bind(owner);
+            for id in slice {
+                q = q.bind(id);
+            }
+            kept += q.execute(self.writer()).await?.rows_affected();
+        }
+        Ok(kept)
+    }
+
     /// Marks a claimed job done. False when the lease was lost meanwhile (another worker
     /// re-claimed it after expiry): the caller's result is then not the one that counts.
     pub async fn complete_job(&self, id: &str, owner: &str) -> Result<bool> {

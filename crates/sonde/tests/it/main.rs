@@ -39,5 +39,6 @@ mod survey_lifecycle;
 mod survey_safety;
 mod ui;
 mod users_admin;
+mod workflow_leases;
 mod workflow_ui;
 mod workflows;

@@ -8,7 +8,7 @@ use futures::TryStreamExt;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashSet};
 
-async fn start_org() -> sfsim::RunningOrg {
+pub(crate) async fn start_org() -> sfsim::RunningOrg {
     sfsim::Org::builder()
         .seed(sfsim::Seed::Demo)
         .daily_api_limit(1_000_000)
@@ -17,7 +17,7 @@ async fn start_org() -> sfsim::RunningOrg {
         .unwrap()
 }
 
-fn configure(app: &TestApp, org: &sfsim::RunningOrg) {
+pub(crate) fn configure(app: &TestApp, org: &sfsim::RunningOrg) {
     let mut s = crate::harness::sfsim_settings(org);
     s.retry_base_ms = 1;
     s.max_attempts = 50;
@@ -36,7 +36,7 @@ async fn query(conn: &salesforce::Connection, soql: &str) -> Vec<Value> {
 }
 
 /// Links an org through the redirect dance and returns the connection's id.
-async fn link(app: &TestApp, token: &str, org: &sfsim::RunningOrg) -> String {
+pub(crate) async fn link(app: &TestApp, token: &str, org: &sfsim::RunningOrg) -> String {
     dance(
         app,
         token,
