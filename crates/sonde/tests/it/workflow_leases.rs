@@ -34,7 +34,7 @@ async fn a_batch_slower_than_its_lease_is_never_taken_by_a_second_worker() {
         let expected = submit(&app, &token, &survey, &fx, 30).await;
         org.set_faults(sfsim::Faults {
             latency_ms: 2_000,
-            endpoints: vec!["collections.create".into()],
+            endpoints: vec!["collections.upsert".into()],
             ..Default::default()
         });
         let first = {
@@ -56,7 +56,7 @@ async fn a_batch_slower_than_its_lease_is_never_taken_by_a_second_worker() {
         let done = first.await.unwrap().unwrap();
         assert_eq!((done.claimed, done.succeeded), (30, 30), "{done:?}");
         org.set_faults(sfsim::Faults::default());
-        assert_eq!(org.calls_to("collections.create"), 1, "{:?}", org.calls());
+        assert_eq!(org.calls_to("collections.upsert"), 1, "{:?}", org.calls());
         assert_delivered(&org, &label, &fx.nps_record_type, &expected).await;
         org.shutdown().await;
     }
