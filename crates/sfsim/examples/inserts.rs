@@ -79,6 +79,43 @@ async fn main() -> anyhow::Result<()> {
             }
         }
     }
+    // Upserts by the unique external id over the full table: each match is an index lookup.
+    let mut times = Vec::new();
+    for call in 0..WINDOW {
+        let batch: Vec<Value> = (0..BATCH)
+            .map(|i| {
+                let n = (call * BATCH + i) * 7919 % max;
+                json!({"attributes": {"type": "Survey_Response__c"},
+                    "Response_Id__c": format!("r-{n}"), "NPS_Score__c": (n % 11) as f64})
+            })
+            .collect();
+        let t = Instant::now();
+        let reply: Value = http
+            .patch(format!(
+                "{base}/composite/sobjects/Survey_Response__c/Response_Id__c"
+            ))
+            .bearer_auth(&token)
+            .json(&json!({"allOrNone": false, "records": batch}))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+        if let Some(bad) = reply.as_array().and_then(|a| {
+            a.iter()
+                .find(|r| r["success"] != true || r["created"] != false)
+        }) {
+            anyhow::bail!("upsert: a record was refused or not matched: {bad}");
+        }
+    }
+    times.sort_by(f64::total_cmp);
+    println!(
+        "{:<20} {max:>7} rows:     {:>7.1} ms p50 {:>7.1} ms p99 per {BATCH}-record upsert by Response_Id__c",
+        "Survey_Response__c",
+        times[times.len() / 2],
+        times[((times.len() - 1) as f64 * 0.99).round() as usize]
+    );
     let q: Value = http
         .get(format!(
             "{base}/query?q=SELECT+Survey_Response_Count__c,NPS_Score_Total__c+FROM+Account"
