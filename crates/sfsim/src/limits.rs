@@ -66,6 +66,18 @@ impl Limits {
         Ok((p.used, p.max))
     }
 
+    /// Counts a call answered with an injected fault (503, hang, lost connection) in the
+    /// per-endpoint counters: the client made it, and tests of retries must see every attempt.
+    /// It does not spend the daily pool, which only calls the org served count against.
+    pub fn count_faulted(&self, endpoint: &str) {
+        *self
+            .pool
+            .lock()
+            .per_endpoint
+            .entry(endpoint.to_string())
+            .or_default() += 1;
+    }
+
     pub fn usage(&self, now: i64) -> (u64, u64) {
         let mut p = self.pool.lock();
         Self::expire(&mut p, now);

@@ -152,6 +152,7 @@ async fn data_api(
             Injected::None => {}
             Injected::LostReply => lose_reply = true,
             Injected::Error => {
+                state.limits.count_faulted(endpoint);
                 let mut r = (
                     StatusCode::SERVICE_UNAVAILABLE,
                     Json(json!([{"message": "Server temporarily unavailable; please retry", "errorCode": "SERVER_UNAVAILABLE"}])),
@@ -162,6 +163,8 @@ async fn data_api(
                 return r;
             }
             Injected::Timeout(d) => {
+                // Counted before the hang: a client that gives up drops this future mid-sleep.
+                state.limits.count_faulted(endpoint);
                 tokio::time::sleep(d).await;
                 let mut r = (StatusCode::GATEWAY_TIMEOUT, "").into_response();
                 let (used, max) = state.limits.usage(now);

@@ -13,6 +13,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+mod rollups;
+use rollups::Rollups;
+
 impl Serialize for Id {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.as15())
@@ -120,6 +123,9 @@ pub struct Store {
     undo: Option<Vec<Undo>>,
     #[serde(skip)]
     pub changes: Vec<Change>,
+    /// Roll-up aggregates and children per parent, rebuilt by `reindex` after a load.
+    #[serde(skip)]
+    rollups: Rollups,
 }
 
 fn norm_key(f: &FieldDef, v: &Val) -> String {
@@ -139,7 +145,8 @@ impl Store {
     /// An org with the standard objects, the built-in profiles and users.
     pub fn new(now: i64, password: &str) -> Store {
         let meta = Metadata::new(standard_objects());
-        let tables = meta.objects.iter().map(|_| Table::default()).collect();
+        let tables: Vec<Table> = meta.objects.iter().map(|_| Table::default()).collect();
+        let rollups = Rollups::build(&meta, &tables);
         // Every Salesforce org has an id of its own; two local orgs must not look like one
         // (clients tell linked orgs apart by it). A saved state keeps the id it was given.
         let org_id = Id::new("00D", rand::random::<u32>() as u64 + 1);
@@ -151,6 +158,7 @@ impl Store {
             security_token: "SFSIMTOKEN0001".to_string(),
             undo: None,
             changes: Vec::new(),
+            rollups,
         };
         s.bootstrap(now, password);
         s
@@ -301,6 +309,7 @@ impl Store {
                 }
             }
         }
+        self.rollups = Rollups::build(&self.meta, &self.tables);
     }
 
     fn next_id(&mut self, oi: usize) -> Id {
@@ -374,6 +383,8 @@ impl Store {
         let id = rec.id;
         let old = self.tables[oi].records.insert(id, rec);
         self.reindex_record(oi, id, old.as_ref());
+        self.rollups
+            .track(oi, old.as_ref(), self.tables[oi].records.get(&id));
         if let Some(log) = self.undo.as_mut() {
             log.push(Undo::Put(oi, id, old));
         }
@@ -427,6 +438,10 @@ impl Store {
                     None => self.tables[oi].records.remove(&id),
                 };
                 self.reindex_record(oi, id, cur.as_ref());
+                // The parents' roll-up fields come back from the log; their aggregates follow
+                // the children they summarise.
+                self.rollups
+                    .track(oi, cur.as_ref(), self.tables[oi].records.get(&id));
             }
         }
         self.changes.truncate(changes_before);
@@ -969,7 +984,7 @@ impl Store {
         self.derive(oi, &mut rec, true, ctx);
         self.check_record(oi, &rec, true, &set)?;
         self.stamp(oi, &mut rec, ctx, true);
-        let parents = self.rollup_parents(oi, None, Some(&rec));
+        let parents = self.rollups.parents(oi, None, Some(&rec));
         self.put(oi, rec);
         self.refresh_rollups(parents, ctx);
         self.changes.push(Change {
@@ -1012,7 +1027,7 @@ impl Store {
         self.derive(oi, &mut rec, false, ctx);
         self.check_record(oi, &rec, false, &set)?;
         self.stamp(oi, &mut rec, ctx, false);
-        let parents = self.rollup_parents(oi, Some(&old), Some(&rec));
+        let parents = self.rollups.parents(oi, Some(&old), Some(&rec));
         self.put(oi, rec);
         self.refresh_rollups(parents, ctx);
         self.changes.push(Change {
@@ -1049,20 +1064,15 @@ impl Store {
             rec.set(fi, Val::Bool(true));
         }
         self.stamp(oi, &mut rec, ctx, false);
-        let parents = self.rollup_parents(oi, Some(&old), None);
+        let parents = self.rollups.parents(oi, Some(&old), None);
         self.put(oi, rec);
         // Master-detail children go with their master.
         let name = self.meta.objects[oi].name.clone();
-        let idtext = id.to18();
         let mut children = Vec::new();
         for (coi, co) in self.meta.objects.iter().enumerate() {
             for (fi, f) in co.fields.iter().enumerate() {
                 if f.master_detail && f.reference_to.iter().any(|r| r.eq_ignore_ascii_case(&name)) {
-                    for r in self.tables[coi].records.values() {
-                        if !r.deleted && r.get(fi).as_str() == Some(idtext.as_str()) {
-                            children.push(r.id);
-                        }
-                    }
+                    children.extend(self.rollups.children_of(coi, fi, id));
                 }
             }
         }
@@ -1119,92 +1129,17 @@ impl Store {
 
     // ---------- roll-up summaries ----------
 
-    /// Parents whose roll-ups a change to this child may move: (parent object, field, parent id).
-    fn rollup_parents(
-        &self,
-        oi: usize,
-        old: Option<&Record>,
-        new: Option<&Record>,
-    ) -> Vec<(usize, usize, Id)> {
-        let child = &self.meta.objects[oi].name;
-        let mut out = Vec::new();
-        for (poi, po) in self.meta.objects.iter().enumerate() {
-            for (pfi, pf) in po.fields.iter().enumerate() {
-                let Some(r) = &pf.rollup else { continue };
-                if !r.child.eq_ignore_ascii_case(child) {
-                    continue;
-                }
-                let Some(via) = self.meta.objects[oi].field_index(&r.via) else {
-                    continue;
-                };
-                for rec in [old, new].into_iter().flatten() {
-                    if let Some(pid) = rec.get(via).as_str().and_then(Id::parse) {
-                        if !out.contains(&(poi, pfi, pid)) {
-                            out.push((poi, pfi, pid));
-                        }
-                    }
-                }
-            }
-        }
-        out
-    }
-
+    /// Writes the roll-up fields a change moved, from the running aggregates.
     fn refresh_rollups(&mut self, parents: Vec<(usize, usize, Id)>, ctx: &Ctx) {
         for (poi, pfi, pid) in parents {
-            let Some(r) = self.meta.objects[poi].fields[pfi].rollup.clone() else {
+            let Some(op) = self.meta.objects[poi].fields[pfi]
+                .rollup
+                .as_ref()
+                .map(|r| r.op)
+            else {
                 continue;
             };
-            let Some(coi) = self.meta.object_index(&r.child) else {
-                continue;
-            };
-            let co = &self.meta.objects[coi];
-            let Some(via) = co.field_index(&r.via) else {
-                continue;
-            };
-            let field = r.field.as_deref().and_then(|f| co.field_index(f));
-            let pidt = pid.to18();
-            let mut count = 0f64;
-            let mut acc: Option<Val> = None;
-            for rec in self.tables[coi].records.values() {
-                if rec.deleted || rec.get(via).as_str() != Some(pidt.as_str()) {
-                    continue;
-                }
-                count += 1.0;
-                let Some(fi) = field else { continue };
-                let v = rec.get(fi);
-                if v.is_null() {
-                    continue;
-                }
-                acc = Some(match (&acc, r.op) {
-                    (None, _) => v.clone(),
-                    (Some(Val::Num(a)), RollupOp::Sum) => Val::Num(
-                        a + match v {
-                            Val::Num(n) => *n,
-                            _ => 0.0,
-                        },
-                    ),
-                    (Some(a), RollupOp::Min) => {
-                        if v.cmp_loose(a) == Some(std::cmp::Ordering::Less) {
-                            v.clone()
-                        } else {
-                            a.clone()
-                        }
-                    }
-                    (Some(a), RollupOp::Max) => {
-                        if v.cmp_loose(a) == Some(std::cmp::Ordering::Greater) {
-                            v.clone()
-                        } else {
-                            a.clone()
-                        }
-                    }
-                    (Some(a), _) => a.clone(),
-                });
-            }
-            let value = match r.op {
-                RollupOp::Count => Val::Num(count),
-                RollupOp::Sum => acc.unwrap_or(Val::Num(0.0)),
-                _ => acc.unwrap_or(Val::Null),
-            };
+            let value = self.rollups.value(poi, pfi, pid, op);
             if let Some(mut rec) = self.get(poi, pid).cloned() {
                 if rec.get(pfi) != &value {
                     rec.set(pfi, value);
@@ -1213,6 +1148,11 @@ impl Store {
                 }
             }
         }
+    }
+
+    /// Live children of a parent through a master-detail or roll-up field, from the index.
+    pub fn children_of(&self, coi: usize, fi: usize, parent: Id) -> Vec<Id> {
+        self.rollups.children_of(coi, fi, parent)
     }
 
     // ---------- metadata ----------

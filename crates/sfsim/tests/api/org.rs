@@ -258,3 +258,47 @@ async fn hostile_requests_never_get_a_500() {
         "the org still answers"
     );
 }
+
+#[tokio::test]
+async fn faulted_calls_are_counted_like_served_ones() {
+    let t = demo().await;
+    t.org.reset_calls();
+    t.org.set_faults(sfsim::Faults {
+        error_rate: 1.0,
+        endpoints: vec!["limits".into()],
+        ..Default::default()
+    });
+    assert_eq!(t.get("limits").await.status, 503);
+    assert_eq!(t.get("limits").await.status, 503);
+    assert_eq!(t.org.calls_to("limits"), 2, "{:?}", t.org.calls());
+    // A hang is counted even when the client gives up before the org answers.
+    t.org.set_faults(sfsim::Faults {
+        timeout_rate: 1.0,
+        timeout_ms: 5_000,
+        endpoints: vec!["limits".into()],
+        ..Default::default()
+    });
+    let impatient = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let hung = impatient
+        .get(format!(
+            "{}/services/data/v59.0/limits",
+            t.org.instance_url()
+        ))
+        .bearer_auth(t.org.access_token())
+        .send()
+        .await;
+    assert!(hung.is_err(), "the call hangs past the client's timeout");
+    assert_eq!(t.org.calls_to("limits"), 3);
+    // A lost reply was served: counted once, not twice.
+    t.org.set_faults(sfsim::Faults {
+        lost_reply_rate: 1.0,
+        endpoints: vec!["limits".into()],
+        ..Default::default()
+    });
+    assert_eq!(t.get("limits").await.status, 504);
+    assert_eq!(t.org.calls_to("limits"), 4);
+    t.org.clear_faults();
+}
