@@ -95,6 +95,8 @@ impl std::fmt::Debug for SecretBox {
 pub enum SecretError {
     #[error("{KEY_ENV} must be base64 of 32 bytes (generate one with `openssl rand -base64 32`)")]
     BadKey,
+    #[error("{PREVIOUS_KEY_ENV} must be base64 keys of 32 bytes, separated by commas")]
+    BadPreviousKey,
     #[error("the secret key file {0}: {1}")]
     KeyFile(String, String),
     #[error("a stored secret could not be decrypted: was {KEY_ENV} changed?")]
@@ -190,7 +192,8 @@ impl SecretBox {
             Ok(v) if !v.trim().is_empty() => decode_key(&v)?,
             _ => return Ok(None),
         };
-        let previous = decode_keys(&std::env::var(PREVIOUS_KEY_ENV).unwrap_or_default())?;
+        let previous = decode_keys(&std::env::var(PREVIOUS_KEY_ENV).unwrap_or_default())
+            .map_err(|_| SecretError::BadPreviousKey)?;
         Ok(Some(Self::with_ring(
             Keyring {
                 current: Key::new(&current),
