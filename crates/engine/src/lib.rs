@@ -35,6 +35,7 @@ pub mod response_listing;
 pub mod responses;
 pub mod salesforce_messages;
 pub mod secrets;
+pub mod secrets_rotation;
 mod send_batches;
 pub mod sign_in_throttle;
 pub mod sms;

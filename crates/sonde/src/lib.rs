@@ -1,9 +1,11 @@
 //! The `sonde` command: serve, demo, user and token administration, survey import,
-//! migrations and benchmarks. Thin: each command is a few calls into the engine.
+//! migrations, the secret key's rotation and benchmarks. Thin: each command is a few calls
+//! into the engine.
 
 pub mod bench;
 mod demo;
 pub mod salesforce_kit;
+pub mod secrets_cli;
 mod twilio_signatures;
 
 use anyhow::{bail, Context};
@@ -123,6 +125,9 @@ pub enum Command {
     /// Run the built-in mail catcher: an SMTP server whose received messages are shown as
     /// JSON over HTTP (prints one JSON line with both URLs).
     Mailsim(mailsim::cli::Args),
+    /// The key sealing secrets at rest: a new key, which key seals what, rotation.
+    #[command(subcommand)]
+    Secrets(secrets_cli::SecretsCommand),
     /// Print benchmark figures.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -326,6 +331,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Secrets(cmd) => secrets_cli::run(&cli.db, cmd).await,
         Command::Bench(cmd) => bench::run(cmd).await,
         Command::Salesforce(cmd) => salesforce_kit::run(cmd),
         Command::Sfsim(args) => sfsim::cli::run(args).await,

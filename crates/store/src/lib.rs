@@ -23,6 +23,7 @@ pub mod recipients;
 pub mod record_links;
 pub mod responses;
 pub mod salesforce_messages;
+pub mod sealed;
 pub mod sign_in_throttle;
 pub mod sms;
 pub mod suppressions;

@@ -9,6 +9,7 @@
 //! `sonde bench panel` opens the Salesforce panel on an Account with 10,000 responses.
 //! `sonde bench builder` times the survey builder's changes, publishing and reading responses
 //! over versions.
+//! `sonde bench secrets` times a key rotation's re-sealing over 10,000 sealed values.
 //! `sonde bench sanitize` and `sonde bench survey-memory` measure hostile and big surveys.
 
 use anyhow::Context;
@@ -25,6 +26,7 @@ pub mod inbound;
 pub mod login;
 pub mod mapping;
 pub mod panel;
+pub mod secrets;
 pub mod surveys;
 pub mod triggers;
 
@@ -62,6 +64,8 @@ pub enum BenchCommand {
     /// The survey builder's changes per second on surveys of 10, 100 and 400 questions, eight
     /// people on one survey, a publish, and the exports and dashboard over one and two versions.
     Builder(builder::BuilderArgs),
+    /// Values re-sealed per second by a key rotation over 10,000 sealed values.
+    Secrets(secrets::SecretsArgs),
     /// Response submissions per second and latency percentiles through HTTP.
     Responses {
         /// Total submissions.
@@ -86,6 +90,7 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Inbound(args) => inbound::run(args).await,
         BenchCommand::Panel(args) => panel::run(args).await,
         BenchCommand::Builder(args) => builder::run(args).await,
+        BenchCommand::Secrets(args) => secrets::run(args).await,
         BenchCommand::Sanitize(args) => surveys::sanitize(args).await,
         BenchCommand::SurveyMemory(args) => surveys::survey_memory(args).await,
         BenchCommand::Responses {

@@ -32,6 +32,7 @@ mod readme;
 mod resilience;
 mod respondent;
 mod salesforce_messages;
+mod secrets_rotation;
 mod sf_safety;
 mod storage;
 mod survey_edits;

@@ -679,7 +679,7 @@ async fn the_opt_out_signing_key_is_sealed_and_links_survive_a_restart() {
 
     let stored = stored_opt_out_key(&dir.0).await;
     assert!(!stored.contains(plain), "stored in plain text: {stored}");
-    assert!(stored.starts_with("v1."), "{stored}");
+    assert!(stored.starts_with("v2."), "{stored}");
 
     let app = Instance::start(&dir.0).await;
     let path = link.strip_prefix(&app.base).unwrap_or_else(|| {
@@ -696,7 +696,7 @@ async fn the_opt_out_signing_key_is_sealed_and_links_survive_a_restart() {
     let app = Instance::start(&fresh.0).await;
     app.stop().await;
     let stored = stored_opt_out_key(&fresh.0).await;
-    assert!(stored.starts_with("v1."), "{stored}");
+    assert!(stored.starts_with("v2."), "{stored}");
     let key = engine::secrets::SecretBox::load_or_create(&fresh.0).unwrap();
     assert_eq!(key.open(&stored).unwrap().len(), 48);
 }

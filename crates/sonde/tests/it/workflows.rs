@@ -600,9 +600,9 @@ async fn a_revoked_org_fails_runs_with_reconnect_until_relinked_and_retried() {
             .unwrap();
         let live = app.sonde.live_connection(&conn).await.unwrap().tokens();
         let sealed = stored.tokens.clone().unwrap();
-        assert!(sealed.starts_with("v1.") && !sealed.contains(live.access_token.expose()));
+        assert!(sealed.starts_with("v2.") && !sealed.contains(live.access_token.expose()));
         assert!(
-            !format!("{stored:?}").contains("v1."),
+            !format!("{stored:?}").contains("v2."),
             "Debug shows no tokens"
         );
 
