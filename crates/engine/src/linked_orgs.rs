@@ -350,6 +350,15 @@ impl Sonde {
     /// Makes a real API call as the linked user, then reports per workflow using the
     /// connection whether that user may do what the workflow does (object and field rights,
     /// record types, from describe). Without API access, Salesforce's own answer is the report.
+    /// Forgets the objects and fields this node keeps for the link (describeGlobal and each
+    /// object's describe, read once per live connection), so the next read asks Salesforce.
+    /// A relink builds a new connection, which starts with none.
+    pub async fn refresh_salesforce_metadata(&self, actor: &Actor, id: &str) -> Result<()> {
+        self.own_connection(actor, id).await?;
+        self.live_connection(id).await?.clear_describe_cache();
+        Ok(())
+    }
+
     pub async fn check_salesforce_connection(
         &self,
         actor: &Actor,

@@ -35,6 +35,8 @@ struct Inner {
     refresh_lock: tokio::sync::Mutex<()>,
     persistence: Arc<dyn TokenPersistence>,
     describes: Mutex<HashMap<String, Arc<SObjectDescribe>>>,
+    /// describeGlobal, kept like the describes.
+    global: Mutex<Option<Arc<crate::rest::DescribeGlobal>>>,
     budget: Budget,
 }
 
@@ -137,6 +139,7 @@ impl ConnectionBuilder {
                 refresh_lock: tokio::sync::Mutex::new(()),
                 persistence: self.persistence,
                 describes: Mutex::new(HashMap::new()),
+                global: Mutex::new(None),
                 budget: Budget::new(),
             }),
         })
@@ -233,6 +236,10 @@ impl Connection {
 
     pub(crate) fn describe_cache(&self) -> &Mutex<HashMap<String, Arc<SObjectDescribe>>> {
         &self.inner.describes
+    }
+
+    pub(crate) fn global_cache(&self) -> &Mutex<Option<Arc<crate::rest::DescribeGlobal>>> {
+        &self.inner.global
     }
 
     fn read_session<T>(&self, f: impl FnOnce(&Session) -> T) -> T {

@@ -253,14 +253,30 @@ impl Connection {
             .collect())
     }
 
-    /// `GET /sobjects` (describeGlobal).
-    pub async fn describe_global(&self) -> Result<DescribeGlobal> {
-        self.send_json(&Req::new(
-            CallKind::Metadata,
-            Method::GET,
-            self.data_path("/sobjects"),
-        ))
-        .await
+    /// `GET /sobjects` (describeGlobal), answered from this connection's cache after the
+    /// first call, as [`Connection::describe`] is.
+    pub async fn describe_global(&self) -> Result<Arc<DescribeGlobal>> {
+        let cached = self
+            .global_cache()
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        if let Some(g) = cached {
+            return Ok(g);
+        }
+        let g: Arc<DescribeGlobal> = Arc::new(
+            self.send_json(&Req::new(
+                CallKind::Metadata,
+                Method::GET,
+                self.data_path("/sobjects"),
+            ))
+            .await?,
+        );
+        *self
+            .global_cache()
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(g.clone());
+        Ok(g)
     }
 
     /// `GET /sobjects/{Obj}/describe`, answered from this connection's cache after the first
@@ -299,6 +315,10 @@ impl Connection {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clear();
+        *self
+            .global_cache()
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = None;
     }
 
     /// `POST /sobjects/{Obj}`: creates one record and returns its id.

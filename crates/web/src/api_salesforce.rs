@@ -82,6 +82,18 @@ pub async fn check_connection(
     ))
 }
 
+/// Forget the objects and fields kept for a link, so the next read asks Salesforce again
+#[utoipa::path(post, path = "/salesforce/connections/{id}/refresh-metadata", tag = "salesforce",
+    responses((status = 204, description = "Forgotten")))]
+pub async fn refresh_metadata(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<axum::http::StatusCode> {
+    state.sonde.refresh_salesforce_metadata(&actor, &id).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
 #[derive(Deserialize)]
 pub struct Callback {
     state: Option<String>,

@@ -75,6 +75,7 @@ use utoipa::{Modify, OpenApi};
         api_salesforce::start_connection,
         api_salesforce::delete_connection,
         api_salesforce::check_connection,
+        api_salesforce::refresh_metadata,
         api_opt_out_sync::get_opt_out_sync,
         api_opt_out_sync::put_opt_out_sync,
         api_opt_out_sync::get_survey_opt_out_sync,

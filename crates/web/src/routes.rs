@@ -173,6 +173,10 @@ pub fn table() -> Vec<Route> {
             "/api/v1/salesforce/connections/{id}/check",
             api_salesforce::check_connection,
         ),
+        post(
+            "/api/v1/salesforce/connections/{id}/refresh-metadata",
+            api_salesforce::refresh_metadata,
+        ),
         get(
             "/api/v1/salesforce/opt-out-sync",
             api_opt_out_sync::get_opt_out_sync,
@@ -456,6 +460,10 @@ pub fn table() -> Vec<Route> {
         post("/salesforce/link", ui_salesforce::link),
         post("/salesforce/opt-out-sync", ui_opt_out_sync::save_org),
         get("/salesforce/{id}/check", ui_salesforce::check),
+        post(
+            "/salesforce/{id}/refresh-metadata",
+            ui_salesforce::refresh_metadata,
+        ),
         get(
             "/salesforce/{id}/disconnect",
             ui_linked_orgs::confirm_disconnect,

@@ -143,6 +143,12 @@ async fn opt_out_form_page(
                             }
                             div.actions {
                                 a.button href={ "/salesforce/" (c.id) "/check" } { "Check connection" }
+                                @if c.status == "active" {
+                                    form.inline method="post" action={ "/salesforce/" (c.id) "/refresh-metadata" } {
+                                        input type="hidden" name="csrf" value=(user.csrf);
+                                        button.secondary type="submit" title="Objects and fields are read from Salesforce once and kept; read them again after changing them in Salesforce" { "Refresh objects and fields" }
+                                    }
+                                }
                                 @if c.status != "active" {
                                     form.inline method="post" action="/salesforce/link" {
                                         input type="hidden" name="csrf" value=(user.csrf);
@@ -295,6 +301,28 @@ pub async fn check(
         Err(e) => return Err(e.into()),
     };
     connections_page(&state, &user, StatusCode::OK, None, Some((id, report))).await
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// `POST /salesforce/{id}/refresh-metadata`: the link's kept describes forgotten, so the
+/// workflow editor reads the org's objects and fields again.
+pub async fn refresh_metadata(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> PageResult {
+    user.check_csrf(&form.csrf)?;
+    state
+        .sonde
+        .refresh_salesforce_metadata(&user.actor, &id)
+        .await?;
+    Ok(axum::response::Redirect::to("/salesforce").into_response())
 }
 
 #[derive(Deserialize)]

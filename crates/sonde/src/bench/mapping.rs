@@ -7,15 +7,16 @@ use super::{peak_rss_kib, percentile};
 use anyhow::{bail, Context};
 use engine::connections::SalesforceSettings;
 use engine::{Config, Role, Sonde};
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
 #[derive(clap::Args, Debug)]
 pub struct MappingArgs {
-    /// Responses queued before the workers start (the backlog phase).
-    #[arg(long, default_value_t = 2000)]
-    pub backlog: usize,
+    /// Backlogs drained one after the other (responses queued with no worker running, then
+    /// one drain), into the same org: the cost per record must not grow with either.
+    #[arg(long, value_delimiter = ',', default_value = "5000,20000,100000")]
+    pub backlog: Vec<usize>,
     /// Responses per second in the steady phase.
     #[arg(long, default_value_t = 50)]
     pub rate: u32,
@@ -265,35 +266,42 @@ pub async fn run(args: MappingArgs) -> anyhow::Result<()> {
     };
     let url = format!("{base}/api/v1/surveys/{survey_id}/responses");
 
-    // Backlog: responses queue up with no worker running, then one drain writes them.
-    for i in 0..args.backlog {
-        let r = http
-            .post(&url)
-            .bearer_auth(&token)
-            .json(&body(i))
-            .send()
-            .await?;
-        if r.status() != reqwest::StatusCode::CREATED {
-            bail!("submission refused: {}", r.text().await?);
-        }
-    }
-    org.reset_calls();
-    let started = Instant::now();
-    let report = sonde.drain_workflows().await?;
-    let drained = started.elapsed();
-    let calls: u64 = org.calls().values().sum();
     println!(
         "bench mapping · {backend} · built-in org in process · record: Survey_Response__c (create)"
     );
-    println!(
-        "  backlog of {}: {} records in {:.2} s = {:.0} records/s · {} Salesforce API calls = {:.4} calls/record",
-        args.backlog,
-        report.succeeded,
-        drained.as_secs_f64(),
-        report.succeeded as f64 / drained.as_secs_f64(),
-        calls,
-        calls as f64 / report.succeeded.max(1) as f64
-    );
+    // Backlogs: responses queue up with no worker running, then one drain writes them.
+    let mut submitted = 0;
+    for &backlog in &args.backlog {
+        let from = submitted;
+        futures::stream::iter(from..from + backlog)
+            .map(|i| {
+                let (http, url, token, body) = (&http, &url, &token, body(i));
+                async move {
+                    let r = http.post(url).bearer_auth(token).json(&body).send().await?;
+                    if r.status() != reqwest::StatusCode::CREATED {
+                        bail!("submission refused: {}", r.text().await?);
+                    }
+                    anyhow::Ok(())
+                }
+            })
+            .buffer_unordered(8)
+            .try_collect::<Vec<()>>()
+            .await?;
+        submitted += backlog;
+        org.reset_calls();
+        let started = Instant::now();
+        let report = sonde.drain_workflows().await?;
+        let drained = started.elapsed();
+        let calls: u64 = org.calls().values().sum();
+        println!(
+            "  backlog of {backlog:>7} ({submitted:>7} in the org after it): {} records in {:.2} s = {:.0} records/s · {} Salesforce API calls = {:.4} calls/record",
+            report.succeeded,
+            drained.as_secs_f64(),
+            report.succeeded as f64 / drained.as_secs_f64(),
+            calls,
+            calls as f64 / report.succeeded.max(1) as f64
+        );
+    }
 
     // Steady: the server's worker runs; responses arrive at a fixed rate.
     let worker = sonde.spawn_workflow_worker();
@@ -308,7 +316,7 @@ pub async fn run(args: MappingArgs) -> anyhow::Result<()> {
             http.clone(),
             url.clone(),
             token.clone(),
-            body(args.backlog + i),
+            body(submitted + i),
         );
         pending.push(tokio::spawn(async move {
             http.post(&url).bearer_auth(&token).json(&body).send().await
@@ -326,11 +334,11 @@ pub async fn run(args: MappingArgs) -> anyhow::Result<()> {
             .await
             .context("reading runs")?;
         let done = runs.iter().filter(|r| r.status == "succeeded").count();
-        if done >= args.backlog + total {
+        if done >= submitted + total {
             break runs;
         }
         if Instant::now() > deadline {
-            bail!("only {done} of {} runs finished", args.backlog + total);
+            bail!("only {done} of {} runs finished", submitted + total);
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     };

@@ -40,6 +40,7 @@ mod survey_lifecycle;
 mod survey_safety;
 mod ui;
 mod users_admin;
+mod workflow_describes;
 mod workflow_leases;
 mod workflow_ui;
 mod workflows;

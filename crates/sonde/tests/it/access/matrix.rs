@@ -82,6 +82,8 @@ fn table() -> Vec<Row> {
         DELETE "/api/v1/salesforce/connections/{id}" at("/api/v1/salesforce/connections/{spare_connection}")
                    .spends(Spend::SpareConnection)                                                                => Login Hidden  Denied  Ok      Hidden;
         GET    "/api/v1/salesforce/connections/{id}/check" at("/api/v1/salesforce/connections/{connection}/check")=> Login Hidden  Hidden  Ok      Hidden;
+        POST   "/api/v1/salesforce/connections/{id}/refresh-metadata" at("/api/v1/salesforce/connections/{connection}/refresh-metadata")
+                                                                                                                  => Login Hidden  Hidden  Ok      Hidden;
         GET    "/api/v1/salesforce/opt-out-sync" at("/api/v1/salesforce/opt-out-sync")                            => Login Ok      Ok      Ok      Ok;
         PUT    "/api/v1/salesforce/opt-out-sync" at("/api/v1/salesforce/opt-out-sync").json(r#"{"enabled": true}"#) => Login Ok      Denied  Denied  Ok;
         GET    "/api/v1/surveys/{id}/opt-out-sync" at("/api/v1/surveys/{survey}/opt-out-sync")                    => Login Hidden  Ok      Ok      Ok;
@@ -305,6 +307,7 @@ fn table() -> Vec<Row> {
         POST   "/salesforce/opt-out-sync" at("/salesforce/opt-out-sync")
                    .form(&[("enabled", "on"), ("email_field", "HasOptedOutOfEmail")])                             => Login Ok      Denied  Denied  Ok;
         GET    "/salesforce/{id}/check" at("/salesforce/{connection}/check")                                      => Login Hidden  Hidden  Ok      Hidden;
+        POST   "/salesforce/{id}/refresh-metadata" at("/salesforce/{connection}/refresh-metadata").form(&[])     => Login Hidden  Hidden  Ok      Hidden;
         GET    "/salesforce/{id}/disconnect" at("/salesforce/{connection}/disconnect")                            => Login Hidden  Hidden  Ok      Hidden;
         POST   "/salesforce/{id}/disconnect" at("/salesforce/{spare_connection}/disconnect").form(&[("confirm", "yes")])
                    .spends(Spend::SpareConnection)                                                                => Login Hidden  Denied  Ok      Hidden;
