@@ -3,6 +3,7 @@
 //! a token with an expiry and shows its secret once, and the password change, which says what
 //! it signed out.
 
+use crate::auth::CsrfForm;
 use crate::auth::{cookie, WebUser, SESSION_COOKIE};
 use crate::error::PageError;
 use crate::ui::page_with_status;
@@ -223,17 +224,11 @@ pub async fn create_token(
     }
 }
 
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    #[serde(default)]
-    csrf: String,
-}
-
 pub async fn revoke_token(
     State(state): State<AppState>,
     user: WebUser,
     Path(id): Path<String>,
-    Form(form): Form<CsrfOnly>,
+    Form(form): Form<CsrfForm>,
 ) -> PageResult {
     user.check_csrf(&form.csrf)?;
     state.sonde.revoke_api_token(&user.actor, &id).await?;

@@ -35,6 +35,14 @@ pub fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
         .map(str::trim)
 }
 
+/// A form that carries only the session's CSRF token (a button that does one thing). Missing,
+/// it is empty, which the check refuses.
+#[derive(serde::Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    pub csrf: String,
+}
+
 /// A signed-in person using the web UI.
 pub struct WebUser {
     pub actor: Actor,

@@ -4,6 +4,7 @@
 //! Throttled attempts answer 429 with `Retry-After` and a page that says how long to wait. A
 //! refused attempt shows the form again with the email as typed, never the password.
 
+use crate::auth::CsrfForm;
 use crate::auth::{cookie, cookie_header, session_cookie, ClientAddress, WebUser};
 use crate::error::PageError;
 use crate::pages::layout;
@@ -195,11 +196,6 @@ pub async fn login(
         }
         Err(e) => Err(e.into()),
     }
-}
-
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    csrf: String,
 }
 
 pub async fn logout(

@@ -5,6 +5,7 @@
 //! button, since it undoes nothing. The engine checks the role again and records each act in
 //! the audit log.
 
+use crate::auth::CsrfForm;
 use crate::auth::WebUser;
 use crate::error::PageError;
 use crate::ui::{page, time};
@@ -16,16 +17,8 @@ use engine::deletions::WorkflowUsingList;
 use engine::surveys::Survey;
 use engine::Role;
 use maud::{html, Markup};
-use serde::Deserialize;
 
 type PageResult = Result<Response, PageError>;
-
-/// A form that carries only the session's CSRF token.
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
-}
 
 /// "1 response", "3 responses".
 fn count(n: impl Into<i64>, one: &str, many: &str) -> String {

@@ -3,6 +3,7 @@
 //! the page script keeps fresh while the run is queued or running (`data-poll`: the card is
 //! fetched again; without the script a Refresh link does it), with Cancel.
 
+use crate::auth::CsrfForm;
 use crate::auth::WebUser;
 use crate::error::PageError;
 use crate::ui::page;
@@ -15,7 +16,6 @@ use engine::discover::runs::DiscoverRun;
 use engine::discover::{DiscoverJob, Project};
 use engine::{Error, Role};
 use maud::{html, Markup};
-use serde::Deserialize;
 
 type PageResult = Result<Response, PageError>;
 
@@ -245,12 +245,6 @@ pub async fn job(
             }
         },
     ))
-}
-
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
 }
 
 /// "Run now": the run is queued and its page shown.

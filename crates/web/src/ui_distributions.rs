@@ -2,6 +2,7 @@
 //! a new distribution, one distribution's page (statistics, follow-ups, the recipient list
 //! paged, a test send), and a scheduled one edited or deleted (after asking) until it starts.
 
+use crate::auth::CsrfForm;
 use crate::auth::WebUser;
 use crate::error::PageError;
 use crate::ui::{page, page_with_status, time};
@@ -573,12 +574,6 @@ pub async fn confirm_delete(
             }
         },
     ))
-}
-
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
 }
 
 pub async fn delete_distribution(

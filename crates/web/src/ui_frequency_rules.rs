@@ -2,6 +2,7 @@
 //! rolling period and/or at least D days between two), for the organization, one survey or one
 //! list — listed for everyone, added and deleted by admins through the engine's calls.
 
+use crate::auth::CsrfForm;
 use crate::auth::WebUser;
 use crate::error::PageError;
 use crate::ui::{page, page_with_status};
@@ -283,12 +284,6 @@ pub async fn confirm_delete(
             }
         },
     ))
-}
-
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
 }
 
 pub async fn delete_rule(

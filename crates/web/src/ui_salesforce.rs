@@ -2,6 +2,7 @@
 //! connection check, disconnecting, and the organization's opt-out sync card (its form is in
 //! `ui_opt_out_sync`). The workflow pages are in `ui_workflows` and the editor.
 
+use crate::auth::CsrfForm;
 use crate::auth::{cookie, WebUser, SESSION_COOKIE};
 use crate::error::PageError;
 use crate::ui_field_errors::FieldErrors;
@@ -301,12 +302,6 @@ pub async fn check(
         Err(e) => return Err(e.into()),
     };
     connections_page(&state, &user, StatusCode::OK, None, Some((id, report))).await
-}
-
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
 }
 
 /// `POST /salesforce/{id}/refresh-metadata`: the link's kept describes forgotten, so the

@@ -3,6 +3,7 @@
 //! one), and a test send rendered with a chosen contact's data, its outcome below it
 //! (`ui_test_sends`) — all through the engine calls the API makes.
 
+use crate::auth::CsrfForm;
 use crate::auth::WebUser;
 use crate::error::PageError;
 use crate::ui::{page, page_with_status};
@@ -536,12 +537,6 @@ pub async fn confirm_delete(
             }
         },
     ))
-}
-
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
 }
 
 pub async fn delete_template(

@@ -3,6 +3,7 @@
 //! (the link it makes is shown once, with a copy button: Sonde sends no mail) and the pending
 //! invitations with a revoke button each. The invitee's own page is `invitation`.
 
+use crate::auth::CsrfForm;
 use crate::auth::WebUser;
 use crate::error::PageError;
 use crate::ui::{page, page_with_status, time};
@@ -294,17 +295,11 @@ pub async fn invite(
     }
 }
 
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    #[serde(default)]
-    csrf: String,
-}
-
 pub async fn revoke_invitation(
     State(state): State<AppState>,
     user: WebUser,
     Path(id): Path<String>,
-    Form(form): Form<CsrfOnly>,
+    Form(form): Form<CsrfForm>,
 ) -> PageResult {
     user.check_csrf(&form.csrf)?;
     let revoked = state.sonde.revoke_invitation(&user.actor, &id).await?;

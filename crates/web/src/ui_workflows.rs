@@ -1,6 +1,7 @@
 //! A survey's workflows listed, someone else's workflow shown read-only with a copy offer,
 //! deleting and copying, and the run history with retries.
 
+use crate::auth::CsrfForm;
 use crate::auth::WebUser;
 use crate::error::PageError;
 use crate::AppState;
@@ -22,11 +23,6 @@ type PageResult = Result<Response, PageError>;
 use crate::ui::{page, page_with_status};
 use crate::ui_workflow_catalog::{op_str, OPERATORS};
 use crate::ui_workflow_editor::EditorContext;
-
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    csrf: String,
-}
 
 // ---------------------------------------------------------------- workflow pages
 
@@ -246,7 +242,7 @@ pub async fn delete_workflow(
     State(state): State<AppState>,
     user: WebUser,
     Path(id): Path<String>,
-    Form(form): Form<CsrfOnly>,
+    Form(form): Form<CsrfForm>,
 ) -> PageResult {
     user.check_csrf(&form.csrf)?;
     let w = state.sonde.workflow(&user.actor, &id).await?;
@@ -258,7 +254,7 @@ pub async fn copy_workflow(
     State(state): State<AppState>,
     user: WebUser,
     Path(id): Path<String>,
-    Form(form): Form<CsrfOnly>,
+    Form(form): Form<CsrfForm>,
 ) -> PageResult {
     user.check_csrf(&form.csrf)?;
     let copy = state.sonde.copy_workflow(&user.actor, &id, None).await?;
@@ -387,7 +383,7 @@ pub async fn retry(
     State(state): State<AppState>,
     user: WebUser,
     Path((id, run_id)): Path<(String, String)>,
-    Form(form): Form<CsrfOnly>,
+    Form(form): Form<CsrfForm>,
 ) -> PageResult {
     user.check_csrf(&form.csrf)?;
     let run = state.sonde.retry_run(&user.actor, &id, &run_id).await?;
